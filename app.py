@@ -1,0 +1,35 @@
+"""Berth's routes. Every path under /v2 goes to one dispatcher (see chalicelib/api/router.py).
+
+Repository names contain slashes, and neither `chalice local` nor `chalice.test.Client` match
+`{proxy+}` over several segments, so the API is declared as routes of fixed depth
+`/v2/{p1}` ... `/v2/{p1}/.../{pN}`; API Gateway needs one resource per depth.
+"""
+
+from chalice import Response
+
+from chalicelib.api.application import BerthChalice
+from chalicelib.api.router import MAX_DEPTH, METHODS, dispatch
+
+app = BerthChalice(app_name="berth")
+# Only octet-stream bodies are binary: adding */* or manifest types makes API Gateway answer
+# 400 to requests without an Accept header (skopeo sends none on blob HEAD/GET).
+app.api.binary_types = ["application/octet-stream"]
+
+
+@app.route("/v2", methods=METHODS, content_types=["*/*"])
+def v2_base() -> Response:
+    return dispatch(app.current_request)
+
+
+def _route(depth: int) -> None:
+    path = "/v2/" + "/".join(f"{{p{i}}}" for i in range(1, depth + 1))
+
+    def v2_resource(**_segments: str) -> Response:
+        return dispatch(app.current_request)
+
+    v2_resource.__name__ = f"v2_depth_{depth}"
+    app.route(path, methods=METHODS, content_types=["*/*"])(v2_resource)
+
+
+for _depth in range(1, MAX_DEPTH + 1):
+    _route(_depth)

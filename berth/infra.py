@@ -1,0 +1,44 @@
+"""Build Berth's resources from `infra/berth.yaml` through CloudFormation.
+
+Used by the local server and the tests against moto, so the template stays the one
+definition of every table and bucket.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "berth.yaml"
+
+
+def stack_name(stage: str) -> str:
+    return f"berth-{stage}"
+
+
+def create_stack(cloudformation: Any, stage: str) -> dict[str, str]:
+    """Create the stack for `stage` (waiting for it) and return its outputs by key."""
+    name = stack_name(stage)
+    cloudformation.create_stack(
+        StackName=name,
+        TemplateBody=TEMPLATE.read_text(),
+        Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}],
+    )
+    cloudformation.get_waiter("stack_create_complete").wait(
+        StackName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
+    stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def apply_ignored_settings(dynamodb: Any, outputs: dict[str, str]) -> None:
+    """moto's CloudFormation ignores the table's TTL; set it through the API like AWS would."""
+    dynamodb.update_time_to_live(
+        TableName=outputs["TableName"],
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+    )
+
+
+def runtime_environment(outputs: dict[str, str]) -> dict[str, str]:
+    """The environment variables the Lambda runtime reads (see chalicelib/config.py)."""
+    return {"BERTH_TABLE": outputs["TableName"], "BERTH_BUCKET": outputs["BucketName"]}

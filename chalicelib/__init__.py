@@ -1,0 +1,1 @@
+"""Berth's Lambda runtime: everything here ships to AWS with app.py."""

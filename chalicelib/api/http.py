@@ -1,0 +1,94 @@
+"""A small, Chalice-independent view of the request and helpers to build responses."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Response
+
+from chalicelib.oci.errors import OCIError
+
+API_VERSION_HEADER = {"Docker-Distribution-API-Version": "registry/2.0"}
+
+
+@dataclass(slots=True)
+class HttpRequest:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    request_id: str = ""
+    source_ip: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def arg(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else None
+
+    def args(self, name: str) -> list[str]:
+        return self.query.get(name, [])
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+def from_chalice(request: Any) -> HttpRequest:
+    """Build an HttpRequest from a chalice Request (REST API proxy event)."""
+    params = request.uri_params or {}
+    segments = [params[f"p{i}"] for i in range(1, len(params) + 1) if f"p{i}" in params]
+    path = "/v2/" + "/".join(segments) if segments else "/v2/"
+    query: dict[str, list[str]] = {}
+    multi = (request.to_original_event() or {}).get("multiValueQueryStringParameters") or {}
+    if multi:
+        query = {k: list(v) for k, v in multi.items()}
+    elif request.query_params:
+        query = {k: [v] for k, v in request.query_params.items()}
+    headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+    context = request.context or {}
+    return HttpRequest(
+        method=request.method.upper(),
+        path=path,
+        query=query,
+        headers=headers,
+        body=request.raw_body or b"",
+        request_id=str(context.get("requestId", "")),
+        source_ip=str((context.get("identity") or {}).get("sourceIp", "")),
+    )
+
+
+def respond(
+    status: int,
+    headers: dict[str, str] | None = None,
+    body: bytes | str = b"",
+    *,
+    head: bool = False,
+) -> Response:
+    out = {**API_VERSION_HEADER, **(headers or {})}
+    if isinstance(body, bytes) and body and "Content-Type" not in out:
+        out["Content-Type"] = "application/octet-stream"
+    if head:
+        # No body on HEAD; Content-Length (set by the caller) describes what GET would send.
+        return Response(body="", status_code=status, headers=out)
+    if isinstance(body, bytes):
+        # API Gateway only passes binary bodies for binary_types; everything we send as
+        # bytes is octet-stream, text goes as str.
+        if out.get("Content-Type", "").startswith("application/octet-stream"):
+            return Response(body=body, status_code=status, headers=out)
+        return Response(body=body.decode("utf-8"), status_code=status, headers=out)
+    return Response(body=body, status_code=status, headers=out)
+
+
+def json_response(
+    status: int, document: Any, headers: dict[str, str] | None = None, *, head: bool = False
+) -> Response:
+    body = json.dumps(document, separators=(",", ":"))
+    out = {"Content-Type": "application/json", **(headers or {})}
+    out.setdefault("Content-Length", str(len(body.encode())))
+    return respond(status, out, body, head=head)
+
+
+def error_response(error: OCIError, *, head: bool = False) -> Response:
+    return json_response(error.status, error.body(), error.headers, head=head)

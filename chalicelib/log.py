@@ -1,0 +1,60 @@
+"""Structured logs: one JSON object per line, one line per request."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import traceback
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalicelib.api.http import HttpRequest
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update(fields)
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            entry["error"] = f"{type(error).__name__}: {error}"
+            entry["traceback"] = "".join(traceback.format_exception(error))[-4000:]
+        return json.dumps(entry, default=str)
+
+
+def _make_logger() -> logging.Logger:
+    log = logging.getLogger("berth")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    return log
+
+
+logger = _make_logger()
+
+
+def log_request(request: HttpRequest, status: int, seconds: float) -> None:
+    logger.info(
+        "request",
+        extra={
+            "fields": {
+                "request_id": request.request_id,
+                "method": request.method,
+                "path": request.path,
+                "status": status,
+                "latency_ms": round(seconds * 1000, 2),
+                "source_ip": request.source_ip,
+                **request.extras,
+            }
+        },
+    )

@@ -1,0 +1,1 @@
+"""Pure OCI logic: grammar, digests, ranges, manifests. No AWS, no I/O."""

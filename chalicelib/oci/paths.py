@@ -1,0 +1,54 @@
+"""Map a `/v2/...` path to the endpoint it names.
+
+Repository names contain slashes, so the path is read from the right: the last one to
+three segments say which resource is meant, everything before them is the name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Resource(Enum):
+    BASE = "base"
+    CATALOG = "catalog"
+    TAGS = "tags"
+    MANIFEST = "manifest"
+    BLOB = "blob"
+    UPLOADS = "uploads"  # POST to start a session
+    UPLOAD = "upload"  # one session
+    REFERRERS = "referrers"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    resource: Resource
+    name: str = ""
+    argument: str = ""
+
+
+def parse_path(path: str) -> Endpoint | None:
+    """The endpoint for `path` (with or without the leading `/v2`), or None if none matches."""
+    trimmed = path.strip("/")
+    if trimmed == "v2":
+        return Endpoint(Resource.BASE)
+    if not trimmed.startswith("v2/"):
+        return None
+    parts = trimmed[3:].split("/")
+    if parts == ["_catalog"]:
+        return Endpoint(Resource.CATALOG)
+    n = len(parts)
+    if n >= 3 and parts[-2:] == ["tags", "list"]:
+        return Endpoint(Resource.TAGS, "/".join(parts[:-2]))
+    if n >= 3 and parts[-2] == "manifests":
+        return Endpoint(Resource.MANIFEST, "/".join(parts[:-2]), parts[-1])
+    if n >= 3 and parts[-2] == "referrers":
+        return Endpoint(Resource.REFERRERS, "/".join(parts[:-2]), parts[-1])
+    if n >= 3 and parts[-2:] == ["blobs", "uploads"]:
+        return Endpoint(Resource.UPLOADS, "/".join(parts[:-2]))
+    if n >= 4 and parts[-3:-1] == ["blobs", "uploads"]:
+        return Endpoint(Resource.UPLOAD, "/".join(parts[:-3]), parts[-1])
+    if n >= 3 and parts[-2] == "blobs":
+        return Endpoint(Resource.BLOB, "/".join(parts[:-2]), parts[-1])
+    return None

@@ -1,0 +1,136 @@
+"""The metadata table's items, one pynamodb model each, all in one table.
+
+One table keeps related writes in one transaction and one CloudFormation resource. Items of
+a repository share the partition `R#<name>`; the sort key's prefix says what an item is:
+
+    B#<digest>                 blob link: the blob is readable in this repository
+    F#<subject>#<digest>       referrer: a manifest whose subject is <subject>
+    H#<tag>#<time>#<nonce>     tag history: one move of a tag
+    M#<digest>                 manifest (bytes inline, or the S3 key of large ones)
+    T#<tag>                    tag (digest, plus an inline copy of small manifests)
+
+`T#` sorts last, so a range query above `T#<last>` reads tags only. Repositories are listed
+under the partition `REPOS` (sorted, for `_catalog`); upload sessions are `U#<id>`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BinaryAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.models import Model
+
+from chalicelib.config import settings
+
+REPOS_PARTITION = "REPOS"
+
+
+def repo_pk(name: str) -> str:
+    return f"R#{name}"
+
+
+def _meta() -> type:
+    config = settings()
+
+    class Meta:
+        table_name = config.table
+        region = config.region
+        host = config.endpoint_url
+        # Lambda's requests are short: fail fast and let the client retry.
+        connect_timeout_seconds = 5
+        read_timeout_seconds = 30
+        max_retry_attempts = 3
+
+    return Meta
+
+
+class _Item(Model):
+    Meta: Any = _meta()
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class RepositoryItem(_Item):
+    """pk=REPOS, sk=<name>."""
+
+    created_at = UTCDateTimeAttribute(null=True)
+    last_push_at = UTCDateTimeAttribute(null=True)
+
+
+class BlobLinkItem(_Item):
+    """pk=R#<name>, sk=B#<digest>: the blob may be read through this repository."""
+
+    size = NumberAttribute()
+    s3_key = UnicodeAttribute()
+    linked_at = UTCDateTimeAttribute()
+
+
+class ManifestItem(_Item):
+    """pk=R#<name>, sk=M#<digest>."""
+
+    media_type = UnicodeAttribute()
+    size = NumberAttribute()
+    body = BinaryAttribute(legacy_encoding=False, null=True)
+    s3_key = UnicodeAttribute(null=True)
+    subject = UnicodeAttribute(null=True)
+    artifact_type = UnicodeAttribute(null=True)
+    blobs = ListAttribute(of=UnicodeAttribute, null=True)
+    children = ListAttribute(of=UnicodeAttribute, null=True)
+    pushed_at = UTCDateTimeAttribute()
+
+
+class TagItem(_Item):
+    """pk=R#<name>, sk=T#<tag>."""
+
+    digest = UnicodeAttribute()
+    media_type = UnicodeAttribute()
+    size = NumberAttribute()
+    body = BinaryAttribute(legacy_encoding=False, null=True)
+    updated_at = UTCDateTimeAttribute()
+
+
+class TagHistoryItem(_Item):
+    """pk=R#<name>, sk=H#<tag>#<time>#<nonce>: one move of a tag (to_digest None: deleted)."""
+
+    tag = UnicodeAttribute()
+    from_digest = UnicodeAttribute(null=True)
+    to_digest = UnicodeAttribute(null=True)
+    actor = UnicodeAttribute(null=True)
+    at = UTCDateTimeAttribute()
+
+
+class ReferrerItem(_Item):
+    """pk=R#<name>, sk=F#<subject>#<digest>: a descriptor for the referrers API."""
+
+    media_type = UnicodeAttribute()
+    size = NumberAttribute()
+    artifact_type = UnicodeAttribute(null=True)
+    annotations = JSONAttribute(null=True)
+
+
+class UploadItem(_Item):
+    """pk=U#<id>, sk=U: a blob upload session.
+
+    `offset` bytes have been received and hashed (`hash_state`); full multipart parts are in
+    `parts`, the bytes after them wait in small staging objects listed in `pending`. A writer
+    holds `lock_id` until `lock_until` while it moves the session forward.
+    """
+
+    repository = UnicodeAttribute()
+    algorithm = UnicodeAttribute()
+    offset = NumberAttribute()
+    hash_state = BinaryAttribute(legacy_encoding=False, null=True)
+    multipart_id = UnicodeAttribute(null=True)
+    parts = JSONAttribute(null=True)  # [{"n": int, "etag": str, "size": int}]
+    pending = JSONAttribute(null=True)  # [{"key": str, "size": int}]
+    lock_id = UnicodeAttribute(null=True)
+    lock_until = NumberAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    expires_at = NumberAttribute()  # DynamoDB TTL

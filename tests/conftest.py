@@ -1,0 +1,70 @@
+"""Shared fixtures: one moto account per test process, built from infra/berth.yaml.
+
+The environment is set before anything imports chalicelib, whose settings are read once.
+Tests isolate themselves by using a fresh repository name each (`repo` fixture), so the
+AWS resources are created once per process rather than once per test.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+STAGE = "test"
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "BERTH_TABLE": f"berth-{STAGE}-meta",
+        "BERTH_BUCKET": f"berth-{STAGE}-123456789012-us-east-1",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+
+@pytest.fixture(scope="session")
+def aws() -> Iterator[dict[str, str]]:
+    """moto in-process, with the stack from infra/berth.yaml; yields the stack outputs."""
+    import boto3
+    from moto import mock_aws
+
+    from berth.infra import apply_ignored_settings, create_stack
+
+    with mock_aws():
+        outputs = create_stack(boto3.client("cloudformation"), STAGE)
+        apply_ignored_settings(boto3.client("dynamodb"), outputs)
+        assert outputs["TableName"] == os.environ["BERTH_TABLE"]
+        assert outputs["BucketName"] == os.environ["BERTH_BUCKET"]
+        yield outputs
+
+
+@pytest.fixture(scope="session")
+def client(aws: dict[str, str]) -> Iterator[Any]:
+    """A chalice.test.Client on the real app."""
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def repo() -> str:
+    """A repository name no other test uses."""
+    return f"test/{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def s3(aws: dict[str, str]) -> Any:
+    import boto3
+
+    return boto3.client("s3")
