@@ -5,7 +5,7 @@ Repository names contain slashes, and neither `chalice local` nor `chalice.test.
 `/v2/{p1}` ... `/v2/{p1}/.../{pN}`; API Gateway needs one resource per depth.
 """
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.api.application import BerthChalice
 from chalicelib.api.router import MAX_DEPTH, METHODS, dispatch

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from chalice import Chalice  # type: ignore[attr-defined]
+from chalice.app import Chalice
 
 
 class BerthChalice(Chalice):  # type: ignore[misc]

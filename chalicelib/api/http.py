@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.oci.errors import OCIError
 
@@ -62,23 +62,17 @@ def from_chalice(request: Any) -> HttpRequest:
 def respond(
     status: int,
     headers: dict[str, str] | None = None,
-    body: bytes | str = b"",
+    body: str = "",
     *,
     head: bool = False,
 ) -> Response:
-    out = {**API_VERSION_HEADER, **(headers or {})}
-    if isinstance(body, bytes) and body and "Content-Type" not in out:
-        out["Content-Type"] = "application/octet-stream"
-    if head:
-        # No body on HEAD; Content-Length (set by the caller) describes what GET would send.
-        return Response(body="", status_code=status, headers=out)
-    if isinstance(body, bytes):
-        # API Gateway only passes binary bodies for binary_types; everything we send as
-        # bytes is octet-stream, text goes as str.
-        if out.get("Content-Type", "").startswith("application/octet-stream"):
-            return Response(body=body, status_code=status, headers=out)
-        return Response(body=body.decode("utf-8"), status_code=status, headers=out)
-    return Response(body=body, status_code=status, headers=out)
+    """A response with a text body (or none).
+
+    Bodies are always text: a binary Content-Type in a response makes API Gateway (and
+    Chalice) demand a matching Accept header, which skopeo does not send on blob HEAD/GET.
+    Manifests are JSON, so their bytes survive as UTF-8 text and their digest holds."""
+    out: dict[str, str | list[str]] = {**API_VERSION_HEADER, **(headers or {})}
+    return Response(body="" if head else body, status_code=status, headers=dict(out))
 
 
 def json_response(

@@ -33,7 +33,9 @@ def parse_content_range(value: str) -> ChunkRange:
     start, end = int(match.group(1)), int(match.group(2))
     if end < start:
         raise OCIError(
-            "BLOB_UPLOAD_INVALID", f"Content-Range {value[:100]!r} ends before it starts", status=416
+            "BLOB_UPLOAD_INVALID",
+            f"Content-Range {value[:100]!r} ends before it starts",
+            status=416,
         )
     return ChunkRange(start, end)
 

@@ -1,0 +1,39 @@
+"""`/v2/<name>/blobs/<digest>`: GET and HEAD answer from the repository's link; GET redirects
+to a short-lived presigned S3 URL so layer bytes never pass through the function."""
+
+from __future__ import annotations
+
+from chalice.app import Response
+
+from chalicelib.api.http import HttpRequest, respond
+from chalicelib.oci.digest import parse_digest
+from chalicelib.oci.errors import OCIError
+from chalicelib.storage import blobs
+
+
+def _unknown(name: str, digest: str) -> OCIError:
+    return OCIError(
+        "BLOB_UNKNOWN", f"blob {digest} is not in repository {name}", detail={"digest": digest}
+    )
+
+
+def get(request: HttpRequest, name: str, reference: str) -> Response:
+    digest = parse_digest(reference)
+    link = blobs.get_link(name, digest)
+    if link is None:
+        raise _unknown(name, str(digest))
+    headers = {"Docker-Content-Digest": str(digest)}
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(int(link.size))
+        return respond(200, headers, head=True)
+    headers["Location"] = blobs.presign_get(link.s3_key)
+    headers["Content-Length"] = "0"
+    request.extras["redirected_bytes"] = int(link.size)
+    return respond(307, headers)
+
+
+def delete(request: HttpRequest, name: str, reference: str) -> Response:
+    digest = parse_digest(reference)
+    if not blobs.unlink(name, digest):
+        raise _unknown(name, str(digest))
+    return respond(202, {"Content-Length": "0"})

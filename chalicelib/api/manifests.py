@@ -1,0 +1,113 @@
+"""`/v2/<name>/manifests/<tag-or-digest>`: pull, push (with `?tag=`), delete."""
+
+from __future__ import annotations
+
+from chalice.app import Response
+
+from chalicelib.api.http import HttpRequest, respond
+from chalicelib.oci.digest import Digest, compute, is_digest, parse_digest
+from chalicelib.oci.errors import OCIError
+from chalicelib.oci.manifest import MAX_MANIFEST_BYTES, ParsedManifest, parse_manifest
+from chalicelib.oci.reference import check_tag
+from chalicelib.storage import blobs, manifests, tags
+
+MAX_TAGS_PER_PUSH = 100
+
+
+def _reference(value: str) -> tuple[Digest | None, str | None]:
+    """A reference is a digest or a tag; anything else is invalid."""
+    if is_digest(value):
+        return parse_digest(value), None
+    return None, check_tag(value)
+
+
+def _unknown(name: str, reference: str) -> OCIError:
+    return OCIError(
+        "MANIFEST_UNKNOWN",
+        f"manifest {reference[:200]} is not in repository {name}",
+        detail={"reference": reference[:200]},
+    )
+
+
+def get(request: HttpRequest, name: str, reference: str) -> Response:
+    digest, tag = _reference(reference)
+    if tag is not None:
+        stored = manifests.by_tag(name, tag)
+    else:
+        stored = manifests.by_digest(name, str(digest))
+    if stored is None:
+        raise _unknown(name, reference)
+    headers = {
+        "Content-Type": stored.media_type,
+        "Docker-Content-Digest": stored.digest,
+        "Content-Length": str(len(stored.body)),
+        "ETag": f'"{stored.digest}"',
+    }
+    return respond(200, headers, stored.body.decode("utf-8"), head=request.method == "HEAD")
+
+
+def _check_references(name: str, parsed: ParsedManifest) -> None:
+    wanted = {d.digest for d in parsed.blobs}
+    missing = sorted(wanted - blobs.linked(name, wanted))
+    if missing:
+        raise OCIError(
+            "MANIFEST_BLOB_UNKNOWN",
+            f"blob {missing[0]} is not in repository {name}; push it first",
+            detail={"digests": missing},
+        )
+    children = {d.digest for d in parsed.manifests}
+    missing = sorted(children - manifests.existing(name, children))
+    if missing:
+        raise OCIError(
+            "MANIFEST_UNKNOWN",
+            f"manifest {missing[0]} referenced by the index is not in repository {name}",
+            detail={"digests": missing},
+            status=400,
+        )
+
+
+def put(request: HttpRequest, name: str, reference: str) -> Response:
+    body = request.body
+    if len(body) > MAX_MANIFEST_BYTES:
+        raise OCIError(
+            "SIZE_INVALID",
+            f"manifest is {len(body)} bytes; the limit is {MAX_MANIFEST_BYTES}",
+            status=413,
+        )
+    wanted, tag = _reference(reference)
+    extra_tags = request.args("tag")
+    if len(extra_tags) > MAX_TAGS_PER_PUSH:
+        raise OCIError(
+            "MANIFEST_INVALID",
+            f"at most {MAX_TAGS_PER_PUSH} tags per push",
+            status=414,
+        )
+    tag_names = list(dict.fromkeys([*([tag] if tag else []), *map(check_tag, extra_tags)]))
+    parsed = parse_manifest(body, request.header("content-type"))
+    digest = compute(body, wanted.algorithm if wanted else "sha256")
+    if wanted is not None and digest != wanted:
+        raise OCIError(
+            "DIGEST_INVALID",
+            f"manifest has digest {digest}, not {wanted}",
+            detail={"expected": str(wanted), "actual": str(digest)},
+        )
+    _check_references(name, parsed)
+    manifests.put(name, digest, parsed, body, tag_names)
+    headers = {
+        "Location": f"/v2/{name}/manifests/{digest}",
+        "Docker-Content-Digest": str(digest),
+        "Content-Length": "0",
+    }
+    if extra_tags:
+        headers["OCI-Tag"] = ", ".join(tag_names)
+    if parsed.subject is not None:
+        headers["OCI-Subject"] = parsed.subject.digest
+    return respond(201, headers)
+
+
+def delete(request: HttpRequest, name: str, reference: str) -> Response:
+    digest, tag = _reference(reference)
+    found = tags.delete(name, tag) if tag is not None else manifests.delete(name, str(digest))
+    if not found:
+        raise _unknown(name, reference)
+    return respond(202, {"Content-Length": "0"})

@@ -1,0 +1,76 @@
+"""Blob bytes in S3 (content-addressed, shared by all repositories) and the links that make
+a blob readable in one repository. A blob not linked in a repository does not exist there."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+
+from chalicelib.config import settings
+from chalicelib.oci.digest import Digest
+from chalicelib.storage import aws, repositories
+from chalicelib.storage.clock import now
+from chalicelib.storage.models import BlobLinkItem, repo_pk
+from chalicelib.storage.transactions import transaction
+
+
+def blob_key(digest: Digest) -> str:
+    return f"blobs/{digest.algorithm}/{digest.hex}"
+
+
+def get_link(repo: str, digest: Digest) -> BlobLinkItem | None:
+    try:
+        return BlobLinkItem.get(repo_pk(repo), f"B#{digest}", consistent_read=True)
+    except BlobLinkItem.DoesNotExist:
+        return None
+
+
+def linked(repo: str, digests: Iterable[str]) -> set[str]:
+    """Which of `digests` are linked in `repo` (one BatchGetItem per 100)."""
+    keys = [(repo_pk(repo), f"B#{d}") for d in set(digests)]
+    if not keys:
+        return set()
+    return {item.sk[2:] for item in BlobLinkItem.batch_get(keys, consistent_read=True)}
+
+
+def link(repo: str, digest: Digest, size: int, s3_key: str) -> None:
+    """Make the blob readable in `repo`, creating the repository if needed (one transaction)."""
+    item = BlobLinkItem(repo_pk(repo), f"B#{digest}", size=size, s3_key=s3_key, linked_at=now())
+    with transaction() as tx:
+        tx.save(item)
+        tx.update(repositories.key(repo), actions=repositories.touch_actions())
+
+
+def unlink(repo: str, digest: Digest) -> bool:
+    """Remove the link; False if there was none. The bytes stay for garbage collection."""
+    from pynamodb.exceptions import DeleteError
+
+    from chalicelib.storage.transactions import condition_failed
+
+    try:
+        BlobLinkItem(repo_pk(repo), f"B#{digest}").delete(condition=BlobLinkItem.pk.exists())
+    except DeleteError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
+
+
+def presign_get(s3_key: str) -> str:
+    config = settings()
+    url: str = aws.s3().generate_presigned_url(
+        "get_object",
+        Params={"Bucket": config.bucket, "Key": s3_key},
+        ExpiresIn=config.presign_ttl,
+    )
+    return url
+
+
+def put_bytes(digest: Digest, data: bytes) -> str:
+    """Store a whole blob under its content address; S3 checks the SHA-256 it is given."""
+    key = blob_key(digest)
+    extra = {}
+    if digest.algorithm == "sha256":
+        extra["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(digest.hex)).decode()
+    aws.s3().put_object(Bucket=settings().bucket, Key=key, Body=data, **extra)
+    return key

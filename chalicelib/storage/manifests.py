@@ -1,0 +1,133 @@
+"""Manifests: stored byte-exact, inline in DynamoDB or (over the item limit) in S3."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.config import settings
+from chalicelib.oci.digest import Digest
+from chalicelib.oci.manifest import ParsedManifest
+from chalicelib.storage import aws, repositories, tags
+from chalicelib.storage.clock import now
+from chalicelib.storage.models import ManifestItem, ReferrerItem, repo_pk
+from chalicelib.storage.transactions import transaction
+
+# DynamoDB items hold at most 400 KB; larger manifests go to S3 with only metadata inline.
+INLINE_LIMIT = 300 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class StoredManifest:
+    digest: str
+    media_type: str
+    body: bytes
+
+
+def manifest_key(digest: Digest) -> str:
+    return f"manifests/{digest.algorithm}/{digest.hex}"
+
+
+def _referrer_sk(subject: str, digest: str) -> str:
+    return f"F#{subject}#{digest}"
+
+
+def existing(repo: str, digests: set[str]) -> set[str]:
+    """Which of `digests` are manifests in `repo`."""
+    if not digests:
+        return set()
+    keys = [(repo_pk(repo), f"M#{d}") for d in digests]
+    found = ManifestItem.batch_get(keys, consistent_read=True, attributes_to_get=["pk", "sk"])
+    return {item.sk[2:] for item in found}
+
+
+def put(
+    repo: str,
+    digest: Digest,
+    parsed: ParsedManifest,
+    body: bytes,
+    tag_names: list[str],
+    actor: str | None = None,
+) -> list[str]:
+    """Store the manifest, its referrer entry, then move each tag; returns the tags moved."""
+    key = str(digest)
+    inline: bytes | None = body
+    s3_key = None
+    if len(body) > INLINE_LIMIT:
+        s3_key = manifest_key(digest)
+        aws.s3().put_object(
+            Bucket=settings().bucket,
+            Key=s3_key,
+            Body=body,
+            ContentType=parsed.media_type,
+        )
+        inline = None
+    item = ManifestItem(
+        repo_pk(repo),
+        f"M#{key}",
+        media_type=parsed.media_type,
+        size=len(body),
+        body=inline,
+        s3_key=s3_key,
+        subject=parsed.subject.digest if parsed.subject else None,
+        artifact_type=parsed.artifact_type,
+        blobs=sorted({d.digest for d in parsed.blobs}) or None,
+        children=sorted({d.digest for d in parsed.manifests}) or None,
+        pushed_at=now(),
+    )
+    with transaction() as tx:
+        tx.save(item)
+        if parsed.subject is not None:
+            tx.save(
+                ReferrerItem(
+                    repo_pk(repo),
+                    _referrer_sk(parsed.subject.digest, key),
+                    media_type=parsed.media_type,
+                    size=len(body),
+                    artifact_type=parsed.artifact_type,
+                    annotations=parsed.annotations or None,
+                )
+            )
+        tx.update(repositories.key(repo), actions=repositories.touch_actions())
+    return [
+        name for name in tag_names if tags.move(repo, name, key, parsed.media_type, body, actor)
+    ]
+
+
+def _body(item: ManifestItem) -> bytes:
+    if item.body is not None:
+        return bytes(item.body)
+    result = aws.s3().get_object(Bucket=settings().bucket, Key=item.s3_key)
+    data: bytes = result["Body"].read()
+    return data
+
+
+def by_digest(repo: str, digest: str) -> StoredManifest | None:
+    try:
+        item = ManifestItem.get(repo_pk(repo), f"M#{digest}", consistent_read=True)
+    except ManifestItem.DoesNotExist:
+        return None
+    return StoredManifest(digest, item.media_type, _body(item))
+
+
+def by_tag(repo: str, tag: str) -> StoredManifest | None:
+    item = tags.get(repo, tag)
+    if item is None:
+        return None
+    if item.body is not None:
+        return StoredManifest(item.digest, item.media_type, bytes(item.body))
+    return by_digest(repo, item.digest)
+
+
+def delete(repo: str, digest: str, actor: str | None = None) -> bool:
+    """Delete the manifest, the tags that point at it and its referrer entry."""
+    try:
+        item = ManifestItem.get(repo_pk(repo), f"M#{digest}", consistent_read=True)
+    except ManifestItem.DoesNotExist:
+        return False
+    for name in tags.pointing_at(repo, digest):
+        tags.delete(repo, name, only_if=digest, actor=actor)
+    with transaction() as tx:
+        tx.delete(ManifestItem(repo_pk(repo), f"M#{digest}"))
+        if item.subject:
+            tx.delete(ReferrerItem(repo_pk(repo), _referrer_sk(item.subject, digest)))
+    return True

@@ -1,0 +1,40 @@
+"""The referrers of a subject: descriptors of manifests whose `subject` names it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.storage.models import ReferrerItem, repo_pk
+
+
+def descriptors(
+    repo: str, subject: str, after: str | None, limit: int, artifact_type: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Up to `limit` descriptors after referrer digest `after` (of `artifact_type` only, when
+    given); and the cursor for more."""
+    prefix = f"F#{subject}#"
+    condition = ReferrerItem.sk > prefix + after if after else ReferrerItem.sk.startswith(prefix)
+    found: list[dict[str, Any]] = []
+    matching = ReferrerItem.artifact_type == artifact_type if artifact_type else None
+    for item in ReferrerItem.query(
+        repo_pk(repo),
+        condition,
+        filter_condition=matching,
+        limit=limit + 1,
+        consistent_read=True,
+    ):
+        if not item.sk.startswith(prefix):
+            break
+        descriptor: dict[str, Any] = {
+            "mediaType": item.media_type,
+            "digest": item.sk[len(prefix) :],
+            "size": int(item.size),
+        }
+        if item.artifact_type:
+            descriptor["artifactType"] = item.artifact_type
+        if item.annotations:
+            descriptor["annotations"] = item.annotations
+        found.append(descriptor)
+    if len(found) > limit:
+        return found[:limit], found[limit - 1]["digest"]
+    return found, None

@@ -1,0 +1,37 @@
+"""DynamoDB transactions and the one question asked of every conditional failure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PynamoDBException
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.config import settings
+
+_connection: Connection | None = None
+
+
+def connection() -> Connection:
+    global _connection
+    if _connection is None:
+        config = settings()
+        _connection = Connection(region=config.region, host=config.endpoint_url)
+    return _connection
+
+
+def transaction() -> TransactWrite:
+    """A TransactWriteItems batch: everything in it is written, or nothing."""
+    return TransactWrite(connection=connection())
+
+
+def condition_failed(error: PynamoDBException) -> bool:
+    """True when a write was refused by its condition (not by a fault worth a retry)."""
+    code = getattr(error, "cause_response_code", None)
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons: list[Any] = getattr(error, "cancellation_reasons", None) or []
+        return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
+    return False
