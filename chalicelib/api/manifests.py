@@ -11,7 +11,8 @@ from chalicelib.oci.manifest import MAX_MANIFEST_BYTES, ParsedManifest, parse_ma
 from chalicelib.oci.reference import check_tag
 from chalicelib.storage import blobs, manifests, tags
 
-MAX_TAGS_PER_PUSH = 100
+# One transaction moves every tag of a push (2 items each, 100 items per transaction).
+MAX_TAGS_PER_PUSH = 40
 
 
 def _reference(value: str) -> tuple[Digest | None, str | None]:
@@ -76,7 +77,7 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
         )
     wanted, tag = _reference(reference)
     extra_tags = request.args("tag")
-    if len(extra_tags) > MAX_TAGS_PER_PUSH:
+    if len(extra_tags) + 1 > MAX_TAGS_PER_PUSH:
         raise OCIError(
             "MANIFEST_INVALID",
             f"at most {MAX_TAGS_PER_PUSH} tags per push",

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
+from chalicelib.oci.errors import OCIError
 from chalicelib.oci.manifest import ParsedManifest
 from chalicelib.storage import aws, repositories, tags
 from chalicelib.storage.clock import now
 from chalicelib.storage.models import ManifestItem, ReferrerItem, repo_pk
-from chalicelib.storage.transactions import transaction
+from chalicelib.storage.transactions import condition_failed, transaction
 
 # DynamoDB items hold at most 400 KB; larger manifests go to S3 with only metadata inline.
 INLINE_LIMIT = 300 * 1024
@@ -48,7 +49,8 @@ def put(
     tag_names: list[str],
     actor: str | None = None,
 ) -> list[str]:
-    """Store the manifest, its referrer entry, then move each tag; returns the tags moved."""
+    """Store the manifest, its referrer entry and every tag move in one transaction (all or
+    nothing, so a failed push leaves nothing visible); returns the tags that moved."""
     key = str(digest)
     inline: bytes | None = body
     s3_key = None
@@ -74,23 +76,39 @@ def put(
         children=sorted({d.digest for d in parsed.manifests}) or None,
         pushed_at=now(),
     )
-    with transaction() as tx:
-        tx.save(item)
-        if parsed.subject is not None:
-            tx.save(
-                ReferrerItem(
-                    repo_pk(repo),
-                    _referrer_sk(parsed.subject.digest, key),
-                    media_type=parsed.media_type,
-                    size=len(body),
-                    artifact_type=parsed.artifact_type,
-                    annotations=parsed.annotations or None,
-                )
-            )
-        tx.update(repositories.key(repo), actions=repositories.touch_actions())
-    return [
-        name for name in tag_names if tags.move(repo, name, key, parsed.media_type, body, actor)
-    ]
+    from pynamodb.exceptions import TransactWriteError
+
+    for _ in range(tags.MAX_ATTEMPTS):
+        before = tags.current(repo, tag_names)
+        moving = [n for n in tag_names if getattr(before[n], "digest", None) != key]
+        try:
+            with transaction() as tx:
+                tx.save(item)
+                if parsed.subject is not None:
+                    tx.save(_referrer(repo, parsed, key, len(body)))
+                tx.update(repositories.key(repo), actions=repositories.touch_actions())
+                for name in moving:
+                    tags.stage_move(
+                        tx, repo, name, before[name], key, parsed.media_type, body, actor
+                    )
+        except TransactWriteError as error:
+            if condition_failed(error):
+                continue  # a tag moved meanwhile: read again and move from there
+            raise
+        return moving
+    raise OCIError("UNAVAILABLE", "the tags are being moved by many clients at once; retry")
+
+
+def _referrer(repo: str, parsed: ParsedManifest, digest: str, size: int) -> ReferrerItem:
+    assert parsed.subject is not None
+    return ReferrerItem(
+        repo_pk(repo),
+        _referrer_sk(parsed.subject.digest, digest),
+        media_type=parsed.media_type,
+        size=size,
+        artifact_type=parsed.artifact_type,
+        annotations=parsed.annotations or None,
+    )
 
 
 def _body(item: ManifestItem) -> bytes:

@@ -4,16 +4,19 @@ made in one transaction with its history entry, so concurrent moves all land in 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.oci.errors import OCIError
 from chalicelib.storage.clock import now
 from chalicelib.storage.models import TagHistoryItem, TagItem, repo_pk
 from chalicelib.storage.transactions import condition_failed, transaction
 
+if TYPE_CHECKING:
+    from pynamodb.transactions import TransactWrite
+
 # A manifest this small is copied into its tag item, so a pull by tag is one read.
 TAG_INLINE_LIMIT = 64 * 1024
-_MAX_ATTEMPTS = 10
+MAX_ATTEMPTS = 10
 
 
 def get(repo: str, tag: str) -> TagItem | None:
@@ -38,35 +41,56 @@ def _history(
     )
 
 
+def current(repo: str, names: list[str]) -> dict[str, TagItem | None]:
+    """The tag items of `names` (None where a tag does not exist), in one BatchGetItem."""
+    if not names:
+        return {}
+    keys = [(repo_pk(repo), f"T#{name}") for name in names]
+    found = {item.sk[2:]: item for item in TagItem.batch_get(keys, consistent_read=True)}
+    return {name: found.get(name) for name in names}
+
+
+def stage_move(
+    tx: TransactWrite,
+    repo: str,
+    tag: str,
+    before: TagItem | None,
+    digest: str,
+    media_type: str,
+    body: bytes,
+    actor: str | None,
+) -> None:
+    """Add to `tx` the move of `tag` from `before` to `digest` and its history entry; the
+    transaction fails if the tag moved since `before` was read."""
+    item = TagItem(
+        repo_pk(repo),
+        f"T#{tag}",
+        digest=digest,
+        media_type=media_type,
+        size=len(body),
+        body=body if len(body) <= TAG_INLINE_LIMIT else None,
+        updated_at=now(),
+    )
+    condition: Any = (
+        TagItem.pk.does_not_exist() if before is None else TagItem.digest == before.digest
+    )
+    tx.save(item, condition=condition)
+    tx.save(_history(repo, tag, before.digest if before else None, digest, actor))
+
+
 def move(
     repo: str, tag: str, digest: str, media_type: str, body: bytes, actor: str | None = None
 ) -> bool:
     """Point `tag` at `digest`; False when it already pointed there."""
     from pynamodb.exceptions import TransactWriteError
 
-    inline = body if len(body) <= TAG_INLINE_LIMIT else None
-    for _ in range(_MAX_ATTEMPTS):
-        current = get(repo, tag)
-        if current is not None and current.digest == digest:
+    for _ in range(MAX_ATTEMPTS):
+        before = get(repo, tag)
+        if before is not None and before.digest == digest:
             return False
-        item = TagItem(
-            repo_pk(repo),
-            f"T#{tag}",
-            digest=digest,
-            media_type=media_type,
-            size=len(body),
-            body=inline,
-            updated_at=now(),
-        )
-        condition: Any
-        if current is None:
-            condition = TagItem.pk.does_not_exist()
-        else:
-            condition = TagItem.digest == current.digest
         try:
             with transaction() as tx:
-                tx.save(item, condition=condition)
-                tx.save(_history(repo, tag, current.digest if current else None, digest, actor))
+                stage_move(tx, repo, tag, before, digest, media_type, body, actor)
         except TransactWriteError as error:
             if condition_failed(error):
                 continue  # someone else moved it first: read again and move from there
@@ -79,7 +103,7 @@ def delete(repo: str, tag: str, *, only_if: str | None = None, actor: str | None
     """Remove `tag` (if it points at `only_if`, when given); False when there was none."""
     from pynamodb.exceptions import TransactWriteError
 
-    for _ in range(_MAX_ATTEMPTS):
+    for _ in range(MAX_ATTEMPTS):
         current = get(repo, tag)
         if current is None or (only_if is not None and current.digest != only_if):
             return False

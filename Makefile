@@ -1,0 +1,47 @@
+# Berth: `make serve` runs the registry locally on moto; `make test` runs every test.
+# Both install what they need first (a virtualenv in .venv/, Debian packages for the
+# real-client tests).
+
+VENV    := .venv
+BIN     := $(VENV)/bin
+PYTHON  ?= python3
+HOST    ?= 127.0.0.1
+PORT    ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: install system-deps serve test lint typecheck unit bench clean
+
+$(BIN)/berth: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/berth
+
+system-deps:
+	scripts/install-system-deps
+
+serve: install
+	$(BIN)/berth serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+# Everything: lint, types, unit, storage, API conformance and end-to-end with real clients.
+test: install system-deps lint typecheck
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
+
+# The fast inner loop: no real clients.
+unit: install
+	$(BIN)/pytest -n auto -m "not e2e" $(PYTEST_ARGS)
+
+bench: install system-deps
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
