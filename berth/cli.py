@@ -1,0 +1,74 @@
+"""The `berth` command. Subcommands live in their own functions so `push`, `gc` and the rest
+can be added beside `serve` without touching it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from types import FrameType
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Run the local registry until SIGINT/SIGTERM (or stdin EOF with --stop-on-eof)."""
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    from berth.localserver import run
+
+    server = run(args.host, args.port, args.lambda_limits, args.stage)
+    try:
+        print(server.describe(), flush=True)
+        if args.stop_on_eof:
+
+            def watch_stdin() -> None:
+                # os.read, not sys.stdin: a thread blocked in a buffered read aborts shutdown.
+                while os.read(0, 65536):
+                    pass
+                stop.set()
+
+            threading.Thread(target=watch_stdin, name="stdin-watch", daemon=True).start()
+        stop.wait()
+    finally:
+        server.stop()
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="berth", description="Berth, a serverless OCI registry")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="run the registry locally against moto",
+        description="Serve the real Lambda handler over HTTP, storing in an in-memory moto.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    serve.add_argument("--port", type=int, default=5000, help="port (0: any free one)")
+    serve.add_argument(
+        "--lambda-limits",
+        action="store_true",
+        help="refuse what AWS would: request bodies over the Lambda payload limit, slow requests",
+    )
+    serve.add_argument("--stage", default="local", help="stage that names the tables and bucket")
+    serve.add_argument(
+        "--stop-on-eof", action="store_true", help="also stop when stdin closes (for supervisors)"
+    )
+    serve.set_defaults(func=_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    return func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

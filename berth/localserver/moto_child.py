@@ -1,0 +1,30 @@
+"""Entry point of the moto child process: `python -m berth.localserver.moto_child`.
+
+moto keeps every object in memory (a multipart upload is joined in a bytearray), so it runs
+in its own process and the server's memory stays flat. It prints its port on stdout, then
+serves until its stdin closes: the parent closing the pipe, or dying, stops it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+
+def main() -> None:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    _, port = server.get_host_and_port()
+    sys.stdout.write(f"{port}\n")
+    sys.stdout.flush()
+    try:
+        sys.stdin.buffer.read()  # returns at EOF: the parent is done with us
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

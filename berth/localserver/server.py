@@ -1,0 +1,136 @@
+"""Start the whole local registry in this process: moto child, resources, app, HTTP server."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from berth.localserver.backend import MotoBackend
+from berth.localserver.bodies import Body
+from berth.localserver.forward import forward
+from berth.localserver.gateway import Gateway, GatewayOptions, LambdaHandler
+from berth.localserver.http import BerthHTTPServer
+from berth.localserver.log import fields, logger
+from berth.localserver.messages import GatewayRequest, GatewayResponse
+from berth.localserver.stack import apply, provision
+
+
+@dataclass
+class LocalServer:
+    """A running local registry. Stop it with `stop()` or use it as a context manager."""
+
+    url: str
+    host: str
+    port: int
+    moto_url: str
+    table: str
+    bucket: str
+    stage: str
+    lambda_limits: bool
+    _httpd: BerthHTTPServer = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+    _backend: MotoBackend = field(repr=False)
+
+    def describe(self) -> str:
+        """The one startup line: where it listens and what it stores where."""
+        limits = "; AWS Lambda limits enforced" if self.lambda_limits else ""
+        return (
+            f"berth serve: listening on {self.url} (stage {self.stage}{limits}); "
+            f"metadata in DynamoDB table {self.table}, blobs in S3 bucket {self.bucket}, "
+            f"both in memory in moto at {self.moto_url}"
+        )
+
+    def stop(self) -> None:
+        """Stop serving and end the moto child. Safe to call twice."""
+        if self._thread.is_alive():
+            self._httpd.shutdown()
+            self._thread.join()
+        self._httpd.server_close()
+        self._backend.stop()
+
+    def __enter__(self) -> LocalServer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def _load_app() -> Any:
+    """Import the Chalice app only now, with the environment set: settings are read once."""
+    config = sys.modules.get("chalicelib.config")
+    if "app" in sys.modules or (config is not None and config.settings.cache_info().currsize):
+        raise RuntimeError(
+            "the app was imported before the local server set its environment; "
+            "run the server in a fresh process (berth.localserver.spawn)"
+        )
+    return importlib.import_module("app").app
+
+
+def _handler(app: Any) -> LambdaHandler:
+    def invoke(event: dict[str, Any], context: Any) -> Mapping[str, Any]:
+        try:
+            result: Mapping[str, Any] = app(event, context)
+            return result
+        finally:
+            # The thread-local current request holds the event and its body; drop it now,
+            # not when this thread's next request comes.
+            app.current_request = None
+
+    return invoke
+
+
+def _routes(app: Any) -> dict[str, list[str]]:
+    return {path: list(methods) for path, methods in app.routes.items()}
+
+
+def run(
+    host: str = "127.0.0.1", port: int = 5000, lambda_limits: bool = False, stage: str = "local"
+) -> LocalServer:
+    """Start the registry in this process (serving on a daemon thread) and return its handle.
+
+    This process's environment is set for the app (AWS_ENDPOINT_URL and the rest), and the app
+    is imported here, so call it at most once per process and not where chalicelib was imported.
+    Tests and benchmarks that share a process with other code should use `spawn` instead.
+    """
+    backend = MotoBackend.start()
+    try:
+        environment = provision(backend.url, stage)
+        apply(environment)
+        app = _load_app()
+        gateway = Gateway(
+            _handler(app), _routes(app), GatewayOptions(stage=stage, lambda_limits=lambda_limits)
+        )
+
+        def forwarder(request: GatewayRequest, body: Body) -> GatewayResponse:
+            return forward(gateway, request, body)
+
+        httpd = BerthHTTPServer((host, port), forwarder)
+    except BaseException:
+        backend.stop()
+        raise
+    bound_host, bound_port = httpd.server_address[:2]
+    thread = threading.Thread(target=httpd.serve_forever, name="berth-http", daemon=True)
+    thread.start()
+    server = LocalServer(
+        url=f"http://{_url_host(str(bound_host))}:{bound_port}",
+        host=str(bound_host),
+        port=int(bound_port),
+        moto_url=backend.url,
+        table=environment["BERTH_TABLE"],
+        bucket=environment["BERTH_BUCKET"],
+        stage=stage,
+        lambda_limits=lambda_limits,
+        _httpd=httpd,
+        _thread=thread,
+        _backend=backend,
+    )
+    logger.debug("serving", extra=fields(url=server.url, moto=backend.url))
+    return server
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
