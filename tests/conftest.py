@@ -37,7 +37,9 @@ def aws() -> Iterator[dict[str, str]]:
     from moto import mock_aws
 
     from berth.infra import apply_ignored_settings, create_stack
+    from berth.motofix import serialise_dynamodb
 
+    serialise_dynamodb()
     with mock_aws():
         outputs = create_stack(boto3.client("cloudformation"), STAGE)
         apply_ignored_settings(boto3.client("dynamodb"), outputs)

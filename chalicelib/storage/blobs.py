@@ -4,7 +4,7 @@ a blob readable in one repository. A blob not linked in a repository does not ex
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
@@ -66,11 +66,44 @@ def presign_get(s3_key: str) -> str:
     return url
 
 
+def stored_size(key: str) -> int | None:
+    """The size of the object at `key`, or None if there is none."""
+    from botocore.exceptions import ClientError
+
+    try:
+        head = aws.s3().head_object(Bucket=settings().bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return int(head["ContentLength"])
+
+
+def write_once(key: str, size: int, write: Callable[[], object]) -> None:
+    """Write a content-addressed object unless it is there already.
+
+    Only verified bytes are ever written under a blob's key, so an object found there is the
+    same content: when a concurrent push of the same blob wins the race (S3 refuses the
+    conditional write with 412 or 409), its object is as good as ours."""
+    try:
+        write()
+    except Exception:
+        if stored_size(key) == size:
+            return
+        raise
+
+
 def put_bytes(digest: Digest, data: bytes) -> str:
     """Store a whole blob under its content address; S3 checks the SHA-256 it is given."""
     key = blob_key(digest)
     extra = {}
     if digest.algorithm == "sha256":
         extra["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(digest.hex)).decode()
-    aws.s3().put_object(Bucket=settings().bucket, Key=key, Body=data, **extra)
+    write_once(
+        key,
+        len(data),
+        lambda: aws.s3().put_object(
+            Bucket=settings().bucket, Key=key, Body=data, IfNoneMatch="*", **extra
+        ),
+    )
     return key

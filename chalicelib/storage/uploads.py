@@ -242,6 +242,15 @@ def append(repo: str, upload_id: str, data: bytes, start: int | None) -> UploadI
             ],
             condition=UploadItem.lock_id == holder,
         )
+    except UpdateError as error:
+        _release(item, holder)
+        if condition_failed(error):  # held past LOCK_SECONDS and taken over: our work is void
+            raise RangeNotSatisfiable(
+                "another request took over this upload; check its status and resume",
+                location=location(repo, upload_id),
+                offset=int(item.offset),
+            ) from None
+        raise
     except BaseException:
         _release(item, holder)
         raise
@@ -290,57 +299,64 @@ def _complete(repo: str, item: UploadItem, data: bytes, digest: Digest) -> Finis
             f"content has digest {algorithm}:{actual}, not {digest}; the upload is discarded",
             detail={"expected": str(digest), "actual": f"{algorithm}:{actual}", "size": size},
         )
+    key = blobs.blob_key(digest)
     if not progress.parts:
         body = _read_pending(progress.pending) + data if progress.pending else data
-        key = blobs.put_bytes(digest, body)
-    else:
-        key = _assemble(progress, data, digest, size)
+        blobs.put_bytes(digest, body)
+    elif blobs.stored_size(key) != size:
+        # Content-addressed: an object at the blob's key was verified when it was written,
+        # so a retry (or another repository's push of the same blob) need not assemble again.
+        _assemble(progress, data, key, size)
     blobs.link(repo, digest, size, key)
     _delete_keys([p["key"] for p in progress.pending] + progress.consumed)
+    _drop_staging(progress)
     return Finished(digest, size)
 
 
-def _assemble(progress: _Progress, data: bytes, digest: Digest, size: int) -> str:
-    """Complete the multipart upload and copy it to the blob's content address."""
-    s3 = aws.s3()
-    bucket = settings().bucket
+def _assemble(progress: _Progress, data: bytes, key: str, size: int) -> None:
+    """Complete the multipart upload (unless a retry finds it done) and copy it to `key`."""
     staging = _staging_key(progress.upload_id)
-    if _staged_size(staging) != size:
+    if blobs.stored_size(staging) != size:
         if data or progress.pending:
             progress.flush_part(data)
-        s3.complete_multipart_upload(
-            Bucket=bucket,
+        aws.s3().complete_multipart_upload(
+            Bucket=settings().bucket,
             Key=staging,
             UploadId=progress.multipart_id,
             MultipartUpload={
                 "Parts": [{"PartNumber": p["n"], "ETag": p["etag"]} for p in progress.parts]
             },
         )
-        if _staged_size(staging) != size:
+        if blobs.stored_size(staging) != size:
             raise OCIError("BLOB_UPLOAD_INVALID", "the assembled upload has the wrong size")
-    key = blobs.blob_key(digest)
-    _copy(staging, key, size)
-    _delete_keys([staging])
-    return key
+    blobs.write_once(key, size, lambda: _copy(staging, key, size))
 
 
-def _staged_size(key: str) -> int | None:
-    from botocore.exceptions import ClientError
-
+def _drop_staging(progress: _Progress) -> None:
+    """Remove the assembled staging object, or abort a multipart upload never completed."""
+    if progress.multipart_id is None:
+        return
+    _delete_keys([_staging_key(progress.upload_id)])
     try:
-        head = aws.s3().head_object(Bucket=settings().bucket, Key=key)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return None
-        raise
-    return int(head["ContentLength"])
+        aws.s3().abort_multipart_upload(
+            Bucket=settings().bucket,
+            Key=_staging_key(progress.upload_id),
+            UploadId=progress.multipart_id,
+        )
+    except Exception:  # already completed, or gone: nothing to abort
+        pass
 
 
 def _copy(source: str, target: str, size: int) -> None:
     s3 = aws.s3()
     bucket = settings().bucket
     if size <= SINGLE_COPY_MAX:
-        s3.copy_object(Bucket=bucket, Key=target, CopySource={"Bucket": bucket, "Key": source})
+        s3.copy_object(
+            Bucket=bucket,
+            Key=target,
+            CopySource={"Bucket": bucket, "Key": source},
+            IfNoneMatch="*",
+        )
         return
     upload = s3.create_multipart_upload(Bucket=bucket, Key=target)["UploadId"]
     parts = []
