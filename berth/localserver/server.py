@@ -113,7 +113,9 @@ def run(
         backend.stop()
         raise
     bound_host, bound_port = httpd.server_address[:2]
-    thread = threading.Thread(target=httpd.serve_forever, name="berth-http", daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, args=(0.1,), name="berth-http", daemon=True
+    )
     thread.start()
     server = LocalServer(
         url=f"http://{_url_host(str(bound_host))}:{bound_port}",

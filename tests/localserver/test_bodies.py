@@ -1,0 +1,71 @@
+"""Request bodies: Content-Length and chunked framing, read a piece at a time."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from berth.localserver.bodies import BodyError, ChunkedBody, FixedBody, Prepended
+
+
+def _chunked(*pieces: bytes, trailer: bytes = b"") -> io.BufferedReader:
+    wire = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n" + trailer + b"\r\n"
+    return io.BufferedReader(io.BytesIO(wire + b"GET /next HTTP/1.1\r\n"))
+
+
+def test_chunked_body_is_decoded_across_chunk_boundaries() -> None:
+    stream = _chunked(b"hello ", b"chunked ", b"world")
+    body = ChunkedBody(stream)
+    assert body.length is None
+    assert body.read(3) == b"hel"
+    assert body.read(100) == b"lo chunked world"
+    assert body.read(10) == b""
+    assert stream.read() == b"GET /next HTTP/1.1\r\n"  # the next request is left intact
+
+
+def test_chunk_extensions_and_trailers_are_skipped() -> None:
+    wire = b"5;name=value\r\nabcde\r\n0\r\nX-Checksum: 1\r\n\r\nrest"
+    stream = io.BufferedReader(io.BytesIO(wire))
+    assert ChunkedBody(stream).read(100) == b"abcde"
+    assert stream.read() == b"rest"
+
+
+@pytest.mark.parametrize(
+    "wire",
+    [
+        b"zz\r\nabc\r\n0\r\n\r\n",  # not hex
+        b"-3\r\nabc\r\n0\r\n\r\n",  # negative
+        b"5\r\nabc",  # ends inside a chunk
+        b"3\r\nabcXY0\r\n\r\n",  # data longer than its size
+        b"3\r\nabc\r\n",  # no last chunk
+    ],
+)
+def test_malformed_chunked_bodies_raise(wire: bytes) -> None:
+    body = ChunkedBody(io.BufferedReader(io.BytesIO(wire)))
+    with pytest.raises(BodyError):
+        body.read(100)
+        body.read(100)
+
+
+def test_fixed_body_stops_at_its_length_and_complains_when_short() -> None:
+    stream = io.BufferedReader(io.BytesIO(b"0123456789NEXT"))
+    body = FixedBody(stream, 10)
+    assert body.read(4) == b"0123"
+    assert body.drain(100) is True
+    assert stream.read() == b"NEXT"
+    with pytest.raises(BodyError):
+        FixedBody(io.BufferedReader(io.BytesIO(b"short")), 10).read(10)
+
+
+def test_drain_gives_up_past_its_limit() -> None:
+    body = FixedBody(io.BufferedReader(io.BytesIO(b"x" * (3 << 20))), 3 << 20)
+    assert body.drain(1 << 20) is False
+
+
+def test_prepended_reads_the_prefix_then_the_body() -> None:
+    body = Prepended(b"abc", FixedBody(io.BufferedReader(io.BytesIO(b"defg")), 4))
+    assert body.read(2) == b"ab"
+    assert body.read(3) == b"cde"
+    assert body.read(10) == b"fg"
+    assert body.read(10) == b""
