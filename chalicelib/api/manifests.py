@@ -59,11 +59,14 @@ def _check_references(name: str, parsed: ParsedManifest) -> None:
     children = {d.digest for d in parsed.manifests}
     missing = sorted(children - manifests.existing(name, children))
     if missing:
+        # MANIFEST_BLOB_UNKNOWN is the spec's code for "a manifest or blob unknown"; the
+        # second entry names the kind of thing that is missing.
+        message = f"manifest {missing[0]} referenced by the index is not in repository {name}"
         raise OCIError(
-            "MANIFEST_UNKNOWN",
-            f"manifest {missing[0]} referenced by the index is not in repository {name}",
+            "MANIFEST_BLOB_UNKNOWN",
+            message,
             detail={"digests": missing},
-            status=400,
+            also=[{"code": "MANIFEST_UNKNOWN", "message": message, "detail": {"digests": missing}}],
         )
 
 

@@ -40,6 +40,7 @@ class OCIError(Exception):
         *,
         status: int | None = None,
         headers: dict[str, str] | None = None,
+        also: list[dict[str, Any]] | None = None,
     ) -> None:
         default_status, default_message = CODES[code]
         self.code = code
@@ -47,13 +48,14 @@ class OCIError(Exception):
         self.detail = detail
         self.status = status or default_status
         self.headers = headers or {}
+        self.also = also or []  # further entries for the `errors` array
         super().__init__(f"{code}: {self.message}")
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.detail is not None:
             error["detail"] = self.detail
-        return {"errors": [error]}
+        return {"errors": [error, *self.also]}
 
 
 class RangeNotSatisfiable(OCIError):

@@ -15,6 +15,7 @@ from chalicelib.oci.digest import parse_digest
 from chalicelib.oci.errors import OCIError
 
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+_INT64_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,7 @@ def _descriptor(value: Any, where: str) -> Descriptor:
     media_type = value.get("mediaType")
     digest = value.get("digest")
     size = value.get("size")
-    if not isinstance(media_type, str) or not media_type:
+    if not _is_text(media_type) or not media_type:
         raise _invalid(f"{where}.mediaType must be a non-empty string")
     if not isinstance(digest, str):
         raise _invalid(f"{where}.digest must be a string")
@@ -56,8 +57,8 @@ def _descriptor(value: Any, where: str) -> Descriptor:
         parse_digest(digest, what=f"{where}.digest")
     except OCIError as error:
         raise _invalid(error.message) from None
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise _invalid(f"{where}.size must be a non-negative integer")
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= _INT64_MAX:
+        raise _invalid(f"{where}.size must be a non-negative 64-bit integer")
     return Descriptor(media_type, digest, size)
 
 
@@ -72,12 +73,40 @@ def _descriptors(document: dict[str, Any], key: str, *, required: bool) -> tuple
     return tuple(_descriptor(item, f"{key}[{i}]") for i, item in enumerate(value))
 
 
+def _is_text(value: Any) -> bool:
+    """A string that can be stored: JSON escapes can smuggle in lone surrogates, which are
+    not valid UTF-8 and which DynamoDB would refuse."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _load_json(body: bytes) -> dict[str, Any]:
+    """Strict JSON (RFC 8259): UTF-8 only, no NaN or Infinity; deep nesting is refused."""
+    try:
+        text = body.decode("utf-8")
+        document = json.loads(text, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise _invalid(f"manifest is not valid UTF-8 JSON: {str(error)[:200]}") from None
+    if not isinstance(document, dict):
+        raise _invalid("manifest must be a JSON object")
+    return document
+
+
 def _annotations(document: dict[str, Any]) -> dict[str, str]:
     value = document.get("annotations")
     if value is None:
         return {}
     if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        _is_text(k) and _is_text(v) for k, v in value.items()
     ):
         raise _invalid("annotations must be a map of strings to strings")
     return dict(value)
@@ -97,19 +126,15 @@ def parse_manifest(body: bytes, content_type: str | None) -> ParsedManifest:
             "Docker schema 1 manifests are not supported; push schema 2 or OCI "
             "(skopeo: --format v2s2 or --format oci)"
         )
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise _invalid(f"manifest is not valid UTF-8 JSON: {error}") from None
-    if not isinstance(document, dict):
-        raise _invalid("manifest must be a JSON object")
-    if document.get("schemaVersion") == 1:
+    document = _load_json(body)
+    version = document.get("schemaVersion")
+    if version == 1:
         raise _invalid("Docker schema 1 manifests are not supported; push schema 2 or OCI")
-    if document.get("schemaVersion") != 2:
-        raise _invalid("schemaVersion must be 2")
+    if type(version) is not int or version != 2:
+        raise _invalid("schemaVersion must be the integer 2")
 
     field_type = document.get("mediaType")
-    if field_type is not None and not isinstance(field_type, str):
+    if field_type is not None and not _is_text(field_type):
         raise _invalid("mediaType must be a string")
     if field_type and declared and field_type != declared:
         raise _invalid(
@@ -122,9 +147,10 @@ def parse_manifest(body: bytes, content_type: str | None) -> ParsedManifest:
             + ", ".join(sorted(mt.MANIFESTS))
         )
 
-    artifact_type = document.get("artifactType")
-    if artifact_type is not None and (not isinstance(artifact_type, str) or not artifact_type):
-        raise _invalid("artifactType must be a non-empty string")
+    # An empty artifactType counts as absent (the referrers API then falls back).
+    artifact_type = document.get("artifactType") or None
+    if artifact_type is not None and not _is_text(artifact_type):
+        raise _invalid("artifactType must be a string")
     subject = None
     if "subject" in document:
         subject = _descriptor(document["subject"], "subject")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from chalicelib.storage.models import ReferrerItem, repo_pk
+
+# A Lambda response carries at most 6 MB; descriptors carry annotations of any size, so a
+# page ends when its JSON would pass this many bytes (always holding at least one entry).
+PAGE_BYTES = 4 * 1000 * 1000
 
 
 def descriptors(
@@ -15,6 +20,7 @@ def descriptors(
     prefix = f"F#{subject}#"
     condition = ReferrerItem.sk > prefix + after if after else ReferrerItem.sk.startswith(prefix)
     found: list[dict[str, Any]] = []
+    budget = PAGE_BYTES
     matching = ReferrerItem.artifact_type == artifact_type if artifact_type else None
     for item in ReferrerItem.query(
         repo_pk(repo),
@@ -34,6 +40,9 @@ def descriptors(
             descriptor["artifactType"] = item.artifact_type
         if item.annotations:
             descriptor["annotations"] = item.annotations
+        budget -= len(json.dumps(descriptor)) + 1
+        if found and budget < 0:
+            return found, found[-1]["digest"]
         found.append(descriptor)
     if len(found) > limit:
         return found[:limit], found[limit - 1]["digest"]
