@@ -331,14 +331,14 @@ def test_referrers_paginate_with_link_when_many(client: Any, repo: str) -> None:
     Spec: "A `Link` header MUST be included in the response when the descriptor list cannot be
     returned in a single manifest. Each response is an image index with different descriptors
     in the `manifests` field. The `Link` header MUST be set according to RFC 5988 with the
-    Relation Type `rel="next"`." Here 48 referrers carry 128 KiB annotations each: 6 MiB of
+    Relation Type `rel="next"`." Here 24 referrers carry 256 KiB annotations each: 6 MiB of
     descriptors, more than one response (4 MiB manifest limit, 6 MB Lambda payload) can carry.
     """
     subject = push_image(client, repo, "v1")
     pushed: list[Pushed] = []
-    for i in range(48):
+    for i in range(24):
         manifest = artifact(
-            subject=subject, blobs=0, annotations={"n": str(i), "pad": "p" * (128 * 1024)}
+            subject=subject, blobs=0, annotations={"n": str(i), "pad": "p" * (256 * 1024)}
         )
         # The empty config blob is shared: push it once, then only manifests.
         push(client, repo, manifest) if i == 0 else _put_only(client, repo, manifest)
@@ -348,7 +348,7 @@ def test_referrers_paginate_with_link_when_many(client: Any, repo: str) -> None:
     pages = 0
     while path is not None:
         pages += 1
-        assert pages <= 48, "pagination does not end"
+        assert pages <= 24, "pagination does not end"
         response = client.http.get(path)
         assert_ok(response, 200)
         assert header(response, "Content-Type") == OCI_INDEX
@@ -356,13 +356,31 @@ def test_referrers_paginate_with_link_when_many(client: Any, repo: str) -> None:
         body = json.loads(response.body)
         assert body["mediaType"] == OCI_INDEX
         for entry in body["manifests"]:
-            assert entry["annotations"]["pad"] == "p" * (128 * 1024)
+            assert entry["annotations"]["pad"] == "p" * (256 * 1024)
         seen.extend(d["digest"] for d in body["manifests"])
         path = next_link(response)
         if path is not None:
             assert 'rel="next"' in (header(response, "Link") or "")
     assert pages >= 2
     assert sorted(seen) == sorted(m.digest for m in pushed)
+
+
+def test_referrer_with_annotations_over_400_kb(client: Any, repo: str) -> None:
+    """A referrer whose annotations exceed DynamoDB's 400 KB item is accepted and listed whole.
+
+    Spec: "The descriptors MUST include annotations from the image manifest or index." and
+    "Client and registry implementations SHOULD expect to be able to support manifest pushes of
+    at least 4 megabytes."
+    """
+    subject = push_image(client, repo, "v1")
+    annotations = {"org.example.big": "b" * (450 * 1024), "small": "s"}
+    manifest = artifact(subject=subject, annotations=annotations)
+    response = push(client, repo, manifest)
+    assert header(response, "OCI-Subject") == subject.digest
+    _, body = _referrers(client, repo, subject.digest)
+    entry = _by_digest(body)[manifest.digest]
+    assert entry["annotations"] == annotations
+    assert entry["size"] == manifest.size
 
 
 def _put_only(client: Any, repo: str, manifest: Pushed) -> None:
