@@ -1,0 +1,256 @@
+"""Build OCI image layouts on disk, in Python, for the real clients to push: no network.
+
+Each layer is a gzipped tar holding one file of random bytes (so layers never collide across
+tests and do not compress); the config lists the layers' diff_ids, as unpacking clients
+(containerd, podman) check. `write_image` writes one image, `write_index` a multi-platform
+index over several; both add their tag to the layout's index.json, so one layout can hold
+several images, each reachable as `oci:<layout>:<tag>`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import tarfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+OCI_LAYOUT_VERSION = "1.0.0"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+REF_NAME = "org.opencontainers.image.ref.name"
+CREATED = "2024-01-01T00:00:00Z"
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    media_type: str
+    digest: str
+    size: int
+    platform: dict[str, str] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        value: dict[str, Any] = {
+            "mediaType": self.media_type,
+            "digest": self.digest,
+            "size": self.size,
+        }
+        if self.platform is not None:
+            value["platform"] = self.platform
+        return value
+
+
+@dataclass(frozen=True)
+class Image:
+    """One image written into `layout`: its manifest, config and layers."""
+
+    layout: Path
+    tag: str
+    manifest: Descriptor
+    manifest_bytes: bytes
+    config: Descriptor
+    layers: tuple[Descriptor, ...]
+    diff_ids: tuple[str, ...]
+
+    @property
+    def reference(self) -> str:
+        """The skopeo/podman reference of this image in its layout."""
+        return f"oci:{self.layout}:{self.tag}"
+
+    @property
+    def blobs(self) -> tuple[Descriptor, ...]:
+        """Config and layers: what a registry stores besides the manifest."""
+        return (self.config, *self.layers)
+
+
+@dataclass(frozen=True)
+class Index:
+    """A multi-platform index written into `layout`, with its child images."""
+
+    layout: Path
+    tag: str
+    index: Descriptor
+    index_bytes: bytes
+    children: tuple[Image, ...]
+
+    @property
+    def reference(self) -> str:
+        return f"oci:{self.layout}:{self.tag}"
+
+
+def sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def blob_path(layout: Path, digest: str) -> Path:
+    algorithm, _, encoded = digest.partition(":")
+    return layout / "blobs" / algorithm / encoded
+
+
+def read_blob(layout: Path, digest: str) -> bytes:
+    return blob_path(layout, digest).read_bytes()
+
+
+def layout_blobs(layout: Path) -> dict[str, bytes]:
+    """Every blob of a layout by digest (manifests, configs and layers alike)."""
+    return {
+        f"{path.parent.name}:{path.name}": path.read_bytes()
+        for path in (layout / "blobs").glob("*/*")
+    }
+
+
+def layout_manifest(layout: Path, tag: str) -> Descriptor:
+    """The descriptor index.json gives for `tag`."""
+    index = json.loads((layout / "index.json").read_text())
+    for entry in index["manifests"]:
+        if entry.get("annotations", {}).get(REF_NAME) == tag:
+            return Descriptor(entry["mediaType"], entry["digest"], entry["size"])
+    raise KeyError(f"{tag!r} not in {layout}/index.json")
+
+
+def _write_blob(layout: Path, data: bytes, media_type: str) -> Descriptor:
+    digest = sha256(data)
+    path = blob_path(layout, digest)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return Descriptor(media_type, digest, len(data))
+
+
+def _init_layout(layout: Path) -> None:
+    layout.mkdir(parents=True, exist_ok=True)
+    marker = layout / "oci-layout"
+    if not marker.exists():
+        marker.write_text(json.dumps({"imageLayoutVersion": OCI_LAYOUT_VERSION}))
+    index = layout / "index.json"
+    if not index.exists():
+        index.write_text(json.dumps({"schemaVersion": 2, "manifests": []}))
+
+
+def _tag(layout: Path, descriptor: Descriptor, tag: str) -> None:
+    """Point `tag` in the layout's index.json at `descriptor` (replacing any old one)."""
+    path = layout / "index.json"
+    index = json.loads(path.read_text())
+    entries = [e for e in index["manifests"] if e.get("annotations", {}).get(REF_NAME) != tag]
+    entries.append({**descriptor.to_json(), "annotations": {REF_NAME: tag}})
+    index["manifests"] = entries
+    path.write_text(json.dumps(index))
+
+
+def make_layer(size: int, name: str = "payload") -> tuple[bytes, str]:
+    """A gzipped tar with one file of `size` random bytes; returns (blob, diff_id)."""
+    content = os.urandom(size)
+    tar_buffer = io.BytesIO()
+    with tarfile.open(fileobj=tar_buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo(name)
+        info.size = size
+        info.mode = 0o644
+        info.mtime = 0
+        tar.addfile(info, io.BytesIO(content))
+    tar_bytes = tar_buffer.getvalue()
+    # Random bytes do not compress: level 1 is as good as 9 and much faster.
+    blob = gzip.compress(tar_bytes, compresslevel=1, mtime=0)
+    return blob, sha256(tar_bytes)
+
+
+def write_image(
+    layout: Path,
+    tag: str = "latest",
+    layer_sizes: Sequence[int] = (4096,),
+    *,
+    architecture: str = "amd64",
+    os_name: str = "linux",
+    index_tag: bool = True,
+) -> Image:
+    """Write an image of one random layer per size into `layout`; tag it unless told not to."""
+    _init_layout(layout)
+    layers: list[Descriptor] = []
+    diff_ids: list[str] = []
+    for number, size in enumerate(layer_sizes):
+        blob, diff_id = make_layer(size, name=f"layer-{number}.bin")
+        layers.append(_write_blob(layout, blob, OCI_LAYER))
+        diff_ids.append(diff_id)
+    config = {
+        "created": CREATED,
+        "architecture": architecture,
+        "os": os_name,
+        "config": {"Env": ["PATH=/usr/bin:/bin"], "Cmd": ["/layer-0.bin"]},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        "history": [{"created": CREATED, "created_by": f"berth e2e layer {n}"} for n in diff_ids],
+    }
+    config_descriptor = _write_blob(layout, _json_bytes(config), OCI_CONFIG)
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": config_descriptor.to_json(),
+        "layers": [layer.to_json() for layer in layers],
+    }
+    manifest_bytes = _json_bytes(manifest)
+    manifest_descriptor = _write_blob(layout, manifest_bytes, OCI_MANIFEST)
+    if index_tag:
+        _tag(layout, manifest_descriptor, tag)
+    return Image(
+        layout=layout,
+        tag=tag,
+        manifest=manifest_descriptor,
+        manifest_bytes=manifest_bytes,
+        config=config_descriptor,
+        layers=tuple(layers),
+        diff_ids=tuple(diff_ids),
+    )
+
+
+def write_index(
+    layout: Path,
+    tag: str = "latest",
+    platforms: Sequence[tuple[str, str]] = (("linux", "amd64"), ("linux", "arm64")),
+    layer_sizes: Sequence[int] = (4096,),
+) -> Index:
+    """Write a multi-platform index with one child image per (os, architecture)."""
+    children = [
+        write_image(
+            layout,
+            tag=f"{tag}-{os_name}-{architecture}",
+            layer_sizes=layer_sizes,
+            architecture=architecture,
+            os_name=os_name,
+            index_tag=False,
+        )
+        for os_name, architecture in platforms
+    ]
+    index = {
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [
+            Descriptor(
+                OCI_MANIFEST,
+                child.manifest.digest,
+                child.manifest.size,
+                platform={"architecture": arch, "os": os_name},
+            ).to_json()
+            for child, (os_name, arch) in zip(children, platforms, strict=True)
+        ],
+    }
+    index_bytes = _json_bytes(index)
+    descriptor = _write_blob(layout, index_bytes, OCI_INDEX)
+    _tag(layout, descriptor, tag)
+    return Index(layout, tag, descriptor, index_bytes, tuple(children))
+
+
+def write_archive(layout: Path, archive: Path) -> Path:
+    """Tar `layout` into an oci-archive (what `podman load` and `oci-archive:` read)."""
+    with tarfile.open(archive, "w") as tar:
+        for path in sorted(layout.rglob("*")):
+            tar.add(path, arcname=str(path.relative_to(layout)), recursive=False)
+    return archive
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
