@@ -21,9 +21,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    from berth.localserver import run
+    from berth.localserver import StartError, run
 
-    server = run(args.host, args.port, args.lambda_limits, args.stage)
+    try:
+        server = run(args.host, args.port, args.lambda_limits, args.stage)
+    except StartError as error:
+        print(f"berth serve: {error}", file=sys.stderr)
+        return 1
     try:
         print(server.describe(), flush=True)
         if args.stop_on_eof:

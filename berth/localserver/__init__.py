@@ -3,7 +3,7 @@
 `run()` serves in this process; `spawn()` runs `berth serve` as a child process.
 """
 
-from berth.localserver.server import LocalServer, run
+from berth.localserver.server import LocalServer, StartError, run
 from berth.localserver.spawn import ServerProcess, spawn
 
-__all__ = ["LocalServer", "ServerProcess", "run", "spawn"]
+__all__ = ["LocalServer", "ServerProcess", "StartError", "run", "spawn"]

@@ -60,6 +60,7 @@ class RequestHandler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = IDLE_TIMEOUT_SECONDS
     server: BerthHTTPServer
+    raw_requestline: bytes
 
     def _body(self) -> Body:
         encoding = (self.headers.get("Transfer-Encoding") or "").strip().lower()
@@ -132,9 +133,19 @@ class RequestHandler(BaseHTTPRequestHandler):
         if not head and not bodiless and response.body:
             self.wfile.write(response.body)
 
+    def parse_request(self) -> bool:
+        if self.raw_requestline.startswith(b"\x16\x03"):
+            # A TLS ClientHello: clients such as skopeo try HTTPS first, then plain HTTP.
+            logger.info(
+                "TLS handshake on the plain HTTP port", extra=fields(client=self.client_address[0])
+            )
+            self.close_connection = True
+            return False
+        return super().parse_request()
+
     def log_message(self, format: str, *args: Any) -> None:
         """Requests are logged as JSON in `_serve`; the stdlib's other messages are errors."""
-        logger.warning("http server", extra=fields(detail=format % args))
+        logger.warning("http server", extra=fields(detail=(format % args)[:300]))
 
 
 def _error(status: int, message: str) -> GatewayResponse:

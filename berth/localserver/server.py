@@ -15,8 +15,17 @@ from berth.localserver.forward import forward
 from berth.localserver.gateway import Gateway, GatewayOptions, LambdaHandler
 from berth.localserver.http import BerthHTTPServer
 from berth.localserver.log import fields, logger
+from berth.localserver.memory import return_large_buffers_to_the_os
 from berth.localserver.messages import GatewayRequest, GatewayResponse
 from berth.localserver.stack import apply, provision
+
+
+class StartError(RuntimeError):
+    """The server could not start (port in use, moto failed); the message says why."""
+
+
+def _not_ready(request: GatewayRequest, body: Body) -> GatewayResponse:
+    raise AssertionError("requests are not served before run() has set the forwarder")
 
 
 @dataclass
@@ -96,7 +105,16 @@ def run(
     is imported here, so call it at most once per process and not where chalicelib was imported.
     Tests and benchmarks that share a process with other code should use `spawn` instead.
     """
-    backend = MotoBackend.start()
+    return_large_buffers_to_the_os()
+    try:  # bind first: a port in use should fail fast, before moto starts
+        httpd = BerthHTTPServer((host, port), _not_ready)
+    except OSError as error:
+        raise StartError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
+    try:
+        backend = MotoBackend.start()
+    except RuntimeError as error:
+        httpd.server_close()
+        raise StartError(str(error)) from error
     try:
         environment = provision(backend.url, stage)
         apply(environment)
@@ -104,14 +122,15 @@ def run(
         gateway = Gateway(
             _handler(app), _routes(app), GatewayOptions(stage=stage, lambda_limits=lambda_limits)
         )
-
-        def forwarder(request: GatewayRequest, body: Body) -> GatewayResponse:
-            return forward(gateway, request, body)
-
-        httpd = BerthHTTPServer((host, port), forwarder)
     except BaseException:
+        httpd.server_close()
         backend.stop()
         raise
+
+    def forwarder(request: GatewayRequest, body: Body) -> GatewayResponse:
+        return forward(gateway, request, body)
+
+    httpd.forwarder = forwarder
     bound_host, bound_port = httpd.server_address[:2]
     thread = threading.Thread(
         target=httpd.serve_forever, args=(0.1,), name="berth-http", daemon=True

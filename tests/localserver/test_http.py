@@ -161,3 +161,11 @@ def test_expect_100_continue_is_answered(echo: tuple[Echo, int]) -> None:
             assert chunk, received
             received += chunk
     assert forwarder.seen[0][1] == b"hello"
+
+
+def test_a_tls_handshake_is_closed_quietly(echo: tuple[Echo, int]) -> None:
+    """skopeo tries HTTPS first: close at once so it falls back to plain HTTP."""
+    forwarder, port = echo
+    received = _raw(port, b"\x16\x03\x01\x00\xde\x01\x00\x00\xda\x03\x03" + b"\x00" * 64)
+    assert received == b""
+    assert forwarder.seen == []
