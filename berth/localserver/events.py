@@ -71,6 +71,15 @@ def _last(multi: dict[str, list[str]] | None) -> dict[str, str] | None:
     return {k: v[-1] for k, v in multi.items()} if multi else None
 
 
+def _forwarded(request: GatewayRequest) -> tuple[tuple[str, str], ...]:
+    """The request's headers plus the X-Forwarded-* ones API Gateway adds."""
+    chain = request.header("X-Forwarded-For")
+    return request.with_headers(
+        X_Forwarded_For=f"{chain}, {request.source_ip}" if chain else request.source_ip,
+        X_Forwarded_Proto=request.header("X-Forwarded-Proto") or "http",
+    )
+
+
 def build_event(
     request: GatewayRequest, route: RouteMatch, *, stage: str, request_id: str
 ) -> dict[str, Any]:
@@ -78,7 +87,7 @@ def build_event(
     path = unquote(request.path)
     if path != "/" and path.endswith("/"):
         path = path[:-1]
-    headers = _multi(request.headers) or {}
+    headers = _multi(_forwarded(request)) or {}
     query = _multi(parse_qsl(request.query, keep_blank_values=True))
     host = request.header("Host") or "localhost"
     now = time.time()

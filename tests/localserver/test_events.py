@@ -62,6 +62,8 @@ def test_event_has_the_rest_proxy_v1_shape() -> None:
     assert context["stage"] == "local"
     assert context["identity"]["sourceIp"] == "10.1.2.3"
     assert event["stageVariables"] is None
+    assert event["headers"]["X-Forwarded-For"] == "10.1.2.3"
+    assert event["headers"]["X-Forwarded-Proto"] == "http"
 
 
 def test_chalice_reads_the_event_like_api_gateways() -> None:
