@@ -10,7 +10,8 @@ from chalice.app import Response
 from chalicelib.api.application import BerthChalice
 from chalicelib.api.router import MAX_DEPTH, METHODS, dispatch
 
-app = BerthChalice(app_name="berth")
+# Chalice would take over the "berth" logger (level ERROR, a plain-text handler): keep ours.
+app = BerthChalice(app_name="berth", configure_logs=False)
 # Only octet-stream bodies are binary: adding */* or manifest types makes API Gateway answer
 # 400 to requests without an Accept header (skopeo sends none on blob HEAD/GET).
 app.api.binary_types = ["application/octet-stream"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from chalicelib.config import settings
@@ -15,6 +16,8 @@ from chalicelib.storage.transactions import condition_failed, transaction
 
 # DynamoDB items hold at most 400 KB; larger manifests go to S3 with only metadata inline.
 INLINE_LIMIT = 300 * 1024
+# Referrer annotations larger than this are read from the manifest itself when listed.
+REFERRER_INLINE_LIMIT = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +104,26 @@ def put(
 
 def _referrer(repo: str, parsed: ParsedManifest, digest: str, size: int) -> ReferrerItem:
     assert parsed.subject is not None
+    annotations = parsed.annotations or None
+    too_large = annotations is not None and len(json.dumps(annotations)) > REFERRER_INLINE_LIMIT
     return ReferrerItem(
         repo_pk(repo),
         _referrer_sk(parsed.subject.digest, digest),
         media_type=parsed.media_type,
         size=size,
         artifact_type=parsed.artifact_type,
-        annotations=parsed.annotations or None,
+        annotations=None if too_large else annotations,
+        annotations_in_manifest=True if too_large else None,
     )
+
+
+def annotations_of(repo: str, digest: str) -> dict[str, str]:
+    """The annotations of a stored manifest (for referrers whose annotations did not fit)."""
+    stored = by_digest(repo, digest)
+    if stored is None:
+        return {}
+    value = json.loads(stored.body).get("annotations")
+    return value if isinstance(value, dict) else {}
 
 
 def _body(item: ManifestItem) -> bytes:

@@ -19,6 +19,7 @@ from typing import Any
 
 from pynamodb.attributes import (
     BinaryAttribute,
+    BooleanAttribute,
     JSONAttribute,
     ListAttribute,
     NumberAttribute,
@@ -107,28 +108,30 @@ class TagHistoryItem(_Item):
 
 
 class ReferrerItem(_Item):
-    """pk=R#<name>, sk=F#<subject>#<digest>: a descriptor for the referrers API."""
+    """pk=R#<name>, sk=F#<subject>#<digest>: a descriptor for the referrers API.
+
+    Annotations too large for an item stay in the manifest (`annotations_in_manifest`)."""
 
     media_type = UnicodeAttribute()
     size = NumberAttribute()
     artifact_type = UnicodeAttribute(null=True)
     annotations = JSONAttribute(null=True)
+    annotations_in_manifest = BooleanAttribute(null=True)
 
 
 class UploadItem(_Item):
     """pk=U#<id>, sk=U: a blob upload session.
 
-    `offset` bytes have been received and hashed (`hash_state`); full multipart parts are in
-    `parts`, the bytes after them wait in small staging objects listed in `pending`. A writer
-    holds `lock_id` until `lock_until` while it moves the session forward.
+    `offset` bytes have been received and hashed (`hash_state`); they wait in S3 staging
+    objects, `parts` of at least 5 MiB and then `pending` smaller chunks. A writer holds
+    `lock_id` until `lock_until` while it moves the session forward.
     """
 
     repository = UnicodeAttribute()
     algorithm = UnicodeAttribute()
     offset = NumberAttribute()
     hash_state = BinaryAttribute(legacy_encoding=False, null=True)
-    multipart_id = UnicodeAttribute(null=True)
-    parts = JSONAttribute(null=True)  # [{"n": int, "etag": str, "size": int}]
+    parts = JSONAttribute(null=True)  # [{"key": str, "size": int}]
     pending = JSONAttribute(null=True)  # [{"key": str, "size": int}]
     lock_id = UnicodeAttribute(null=True)
     lock_until = NumberAttribute(null=True)

@@ -40,6 +40,10 @@ def descriptors(
             descriptor["artifactType"] = item.artifact_type
         if item.annotations:
             descriptor["annotations"] = item.annotations
+        elif item.annotations_in_manifest:
+            from chalicelib.storage.manifests import annotations_of
+
+            descriptor["annotations"] = annotations_of(repo, descriptor["digest"])
         budget -= len(json.dumps(descriptor)) + 1
         if found and budget < 0:
             return found, found[-1]["digest"]

@@ -1,8 +1,11 @@
 """Blob upload sessions: chunks go to S3 as they arrive, the hash resumes across requests.
 
-A session's bytes live in S3 as multipart parts of `uploads/<id>/data` once at least
-5 MiB (S3's minimum part size) have gathered, and before that as small staging objects
-listed in `pending`. The SHA-256/512 state travels in the session item between requests.
+A session's bytes wait in S3 as staging objects under `uploads/<id>/`: `parts` of at least
+5 MiB (S3's minimum multipart part), and after them the `pending` chunks too small to be a
+part yet. The SHA-256/512 state travels in the session item between requests. Only when
+the final PUT has verified the digest is a multipart upload opened, on the blob's content
+address, with each staging part copied in server-side (UploadPartCopy): the blob lands
+where it will live, with no whole-object copy afterwards.
 
 Concurrency: a request first takes the session's lock with a conditional write on the
 offset it starts from; only the holder may move the session forward, and it commits with
@@ -31,8 +34,6 @@ from chalicelib.storage.transactions import condition_failed
 
 MiB = 1024 * 1024
 PART_MIN = 5 * MiB  # S3's smallest multipart part (except the last)
-SINGLE_COPY_MAX = 5 * 1024 * MiB  # CopyObject's limit; larger blobs copy in parts
-COPY_PART = 512 * MiB
 LOCK_SECONDS = 120  # longest a request may hold a session before another may take over
 _ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -53,10 +54,6 @@ def _pk(upload_id: str) -> str:
 
 def _unknown(upload_id: str) -> OCIError:
     return OCIError("BLOB_UPLOAD_UNKNOWN", f"upload {upload_id[:64]!r} is not known")
-
-
-def _staging_key(upload_id: str) -> str:
-    return f"uploads/{upload_id}/data"
 
 
 def open_session(repo: str, algorithm: str) -> UploadItem:
@@ -163,17 +160,15 @@ class _Progress:
 
     upload_id: str
     offset: int
-    multipart_id: str | None
-    parts: list[dict[str, Any]]
-    pending: list[dict[str, Any]]
-    consumed: list[str]  # staging objects folded into a part, to delete after commit
+    parts: list[dict[str, Any]]  # [{"key": staging object, "size": bytes}], each >= PART_MIN
+    pending: list[dict[str, Any]]  # staging objects smaller than a part, after the parts
+    consumed: list[str]  # pending objects folded into a part, to delete after commit
 
     @classmethod
     def of(cls, item: UploadItem) -> _Progress:
         return cls(
             upload_id=upload_id_of(item),
             offset=int(item.offset),
-            multipart_id=item.multipart_id,
             parts=list(item.parts or []),
             pending=list(item.pending or []),
             consumed=[],
@@ -183,40 +178,25 @@ class _Progress:
     def pending_size(self) -> int:
         return sum(int(p["size"]) for p in self.pending)
 
-    def flush_part(self, data: bytes) -> None:
-        """Upload the pending bytes plus `data` as the next multipart part."""
-        s3 = aws.s3()
-        bucket = settings().bucket
-        body = _read_pending(self.pending) + data if self.pending else data
-        if self.multipart_id is None:
-            self.multipart_id = s3.create_multipart_upload(
-                Bucket=bucket, Key=_staging_key(self.upload_id)
-            )["UploadId"]
-        number = len(self.parts) + 1
-        etag = s3.upload_part(
-            Bucket=bucket,
-            Key=_staging_key(self.upload_id),
-            UploadId=self.multipart_id,
-            PartNumber=number,
-            Body=body,
-        )["ETag"]
-        self.parts.append({"n": number, "etag": etag, "size": len(body)})
-        self.consumed.extend(p["key"] for p in self.pending)
-        self.pending = []
-
-    def stage(self, data: bytes, start: int) -> None:
-        """Keep a chunk too small for a part in its own staging object."""
-        key = f"uploads/{self.upload_id}/chunk-{start:016d}-{uuid.uuid4().hex[:8]}"
+    def _put(self, kind: str, data: bytes) -> dict[str, Any]:
+        # A fresh key per attempt: a retried or concurrent request never overwrites
+        # bytes that a committed session state refers to.
+        key = f"uploads/{self.upload_id}/{kind}-{self.offset:016d}-{uuid.uuid4().hex[:8]}"
         aws.s3().put_object(Bucket=settings().bucket, Key=key, Body=data)
-        self.pending.append({"key": key, "size": len(data)})
+        return {"key": key, "size": len(data)}
 
     def add(self, data: bytes) -> None:
-        start = self.offset
         if self.pending_size + len(data) >= PART_MIN:
-            self.flush_part(data)
+            body = _read_pending(self.pending) + data if self.pending else data
+            self.parts.append(self._put("part", body))
+            self.consumed.extend(p["key"] for p in self.pending)
+            self.pending = []
         elif data:
-            self.stage(data, start)
+            self.pending.append(self._put("chunk", data))
         self.offset += len(data)
+
+    def staging_keys(self) -> list[str]:
+        return [p["key"] for p in self.parts + self.pending]
 
 
 def append(repo: str, upload_id: str, data: bytes, start: int | None) -> UploadItem:
@@ -231,9 +211,6 @@ def append(repo: str, upload_id: str, data: bytes, start: int | None) -> UploadI
             actions=[
                 UploadItem.offset.set(progress.offset),
                 UploadItem.hash_state.set(hasher.serialize()),
-                UploadItem.multipart_id.set(progress.multipart_id)
-                if progress.multipart_id
-                else UploadItem.multipart_id.remove(),
                 UploadItem.parts.set(progress.parts),
                 UploadItem.pending.set(progress.pending),
                 UploadItem.expires_at.set(epoch() + settings().upload_ttl),
@@ -304,91 +281,69 @@ def _complete(repo: str, item: UploadItem, data: bytes, digest: Digest) -> Finis
         body = _read_pending(progress.pending) + data if progress.pending else data
         blobs.put_bytes(digest, body)
     elif blobs.stored_size(key) != size:
-        # Content-addressed: an object at the blob's key was verified when it was written,
-        # so a retry (or another repository's push of the same blob) need not assemble again.
-        _assemble(progress, data, key, size)
+        # Content-addressed: an object already at the blob's key was verified when it was
+        # written (by a retry of this request, or another push of the same blob).
+        blobs.write_once(key, size, lambda: _assemble(progress, data, key))
     blobs.link(repo, digest, size, key)
-    _delete_keys([p["key"] for p in progress.pending] + progress.consumed)
-    _drop_staging(progress)
+    _delete_keys(progress.staging_keys() + progress.consumed)
     return Finished(digest, size)
 
 
-def _assemble(progress: _Progress, data: bytes, key: str, size: int) -> None:
-    """Complete the multipart upload (unless a retry finds it done) and copy it to `key`."""
-    staging = _staging_key(progress.upload_id)
-    if blobs.stored_size(staging) != size:
-        if data or progress.pending:
-            progress.flush_part(data)
-        aws.s3().complete_multipart_upload(
-            Bucket=settings().bucket,
-            Key=staging,
-            UploadId=progress.multipart_id,
-            MultipartUpload={
-                "Parts": [{"PartNumber": p["n"], "ETag": p["etag"]} for p in progress.parts]
-            },
-        )
-        if blobs.stored_size(staging) != size:
-            raise OCIError("BLOB_UPLOAD_INVALID", "the assembled upload has the wrong size")
-    blobs.write_once(key, size, lambda: _copy(staging, key, size))
-
-
-def _drop_staging(progress: _Progress) -> None:
-    """Remove the assembled staging object, or abort a multipart upload never completed."""
-    if progress.multipart_id is None:
-        return
-    _delete_keys([_staging_key(progress.upload_id)])
-    try:
-        aws.s3().abort_multipart_upload(
-            Bucket=settings().bucket,
-            Key=_staging_key(progress.upload_id),
-            UploadId=progress.multipart_id,
-        )
-    except Exception:  # already completed, or gone: nothing to abort
-        pass
-
-
-def _copy(source: str, target: str, size: int) -> None:
+def _assemble(progress: _Progress, data: bytes, key: str) -> None:
+    """Build the blob at `key` from the staging parts (copied server-side) and the tail."""
     s3 = aws.s3()
     bucket = settings().bucket
-    if size <= SINGLE_COPY_MAX:
-        s3.copy_object(
+    tail = _read_pending(progress.pending) + data if progress.pending else data
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    try:
+        parts = _copy_parts(progress.parts, key, upload_id)
+        if tail:
+            number = len(parts) + 1
+            etag = s3.upload_part(
+                Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=tail
+            )["ETag"]
+            parts.append({"PartNumber": number, "ETag": etag})
+        s3.complete_multipart_upload(
             Bucket=bucket,
-            Key=target,
-            CopySource={"Bucket": bucket, "Key": source},
+            Key=key,
+            UploadId=upload_id,
+            MultipartUpload={"Parts": parts},
             IfNoneMatch="*",
         )
-        return
-    upload = s3.create_multipart_upload(Bucket=bucket, Key=target)["UploadId"]
-    parts = []
-    for number, first in enumerate(range(0, size, COPY_PART), start=1):
-        last = min(first + COPY_PART, size) - 1
+    except BaseException:
+        with contextlib.suppress(Exception):
+            s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+        raise
+
+
+def _copy_parts(staged: list[dict[str, Any]], key: str, upload_id: str) -> list[dict[str, Any]]:
+    """UploadPartCopy each staging part into the multipart upload, several at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    s3 = aws.s3()
+    bucket = settings().bucket
+
+    def copy(numbered: tuple[int, dict[str, Any]]) -> dict[str, Any]:
+        number, part = numbered
         result = s3.upload_part_copy(
             Bucket=bucket,
-            Key=target,
-            UploadId=upload,
+            Key=key,
+            UploadId=upload_id,
             PartNumber=number,
-            CopySource={"Bucket": bucket, "Key": source},
-            CopySourceRange=f"bytes={first}-{last}",
+            CopySource={"Bucket": bucket, "Key": part["key"]},
         )
-        parts.append({"PartNumber": number, "ETag": result["CopyPartResult"]["ETag"]})
-    s3.complete_multipart_upload(
-        Bucket=bucket, Key=target, UploadId=upload, MultipartUpload={"Parts": parts}
-    )
+        return {"PartNumber": number, "ETag": result["CopyPartResult"]["ETag"]}
+
+    numbered = list(enumerate(staged, start=1))
+    if len(numbered) == 1:
+        return [copy(numbered[0])]
+    with ThreadPoolExecutor(max_workers=min(8, len(numbered))) as pool:
+        return list(pool.map(copy, numbered))
 
 
 def _discard(item: UploadItem) -> None:
     """Forget a session and its bytes (cancel, or a digest that did not match)."""
-    progress = _Progress.of(item)
-    if progress.multipart_id:
-        try:
-            aws.s3().abort_multipart_upload(
-                Bucket=settings().bucket,
-                Key=_staging_key(progress.upload_id),
-                UploadId=progress.multipart_id,
-            )
-        except Exception:  # the bucket's lifecycle rule aborts it later
-            pass
-    _delete_keys([p["key"] for p in progress.pending])
+    _delete_keys(_Progress.of(item).staging_keys())
     with contextlib.suppress(Exception):
         item.delete()
 
