@@ -19,7 +19,8 @@ from tests.api.helpers import (
     put_manifest,
 )
 
-TAGS = ["v10", "Alpha", "v2", "beta", "_under", "1.10", "1.9", "ZED", "a.b", "a_b"]
+# ASCIIbetical and case-insensitive orders differ here ("Alpha" / "_under" / "beta").
+TAGS = ["v10", "Alpha", "v2", "beta", "_under", "1.10", "1.9"]
 
 
 def _tag_all(client: Any, repo: str, tags: list[str]) -> None:
@@ -95,13 +96,13 @@ def test_tags_list_link_is_rel_next_and_walks_all_tags(client: Any, repo: str) -
     """
     _tag_all(client, repo, TAGS)
     seen: list[str] = []
-    path: str | None = f"/v2/{repo}/tags/list?n=4"
+    path: str | None = f"/v2/{repo}/tags/list?n=3"
     pages = 0
     while path is not None:
         pages += 1
         assert pages <= len(TAGS) + 1, "pagination does not end"
         response, body = _list(client, path)
-        assert len(body["tags"]) <= 4
+        assert len(body["tags"]) <= 3
         seen.extend(body["tags"])
         path = next_link(response)
         assert path is None or path.startswith(f"/v2/{repo}/tags/list")
