@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,44 +22,42 @@ METHODS = ["GET", "HEAD", "PUT", "POST", "PATCH", "DELETE"]
 Handler = Callable[[HttpRequest, str, str], Response]
 
 
-def _handlers() -> dict[tuple[Resource, str], Handler]:
-    # Imported on first use so a cold start loads only what the request path needs.
-    from chalicelib.api import base, blobs, catalog, manifests, referrers, tags, uploads
-
-    return {
-        (Resource.BASE, "GET"): base.get,
-        (Resource.BASE, "HEAD"): base.get,
-        (Resource.CATALOG, "GET"): catalog.get,
-        (Resource.TAGS, "GET"): tags.get,
-        (Resource.MANIFEST, "GET"): manifests.get,
-        (Resource.MANIFEST, "HEAD"): manifests.get,
-        (Resource.MANIFEST, "PUT"): manifests.put,
-        (Resource.MANIFEST, "DELETE"): manifests.delete,
-        (Resource.BLOB, "GET"): blobs.get,
-        (Resource.BLOB, "HEAD"): blobs.get,
-        (Resource.BLOB, "DELETE"): blobs.delete,
-        (Resource.UPLOADS, "POST"): uploads.start,
-        (Resource.UPLOAD, "GET"): uploads.status,
-        (Resource.UPLOAD, "PATCH"): uploads.patch,
-        (Resource.UPLOAD, "PUT"): uploads.finish,
-        (Resource.UPLOAD, "DELETE"): uploads.cancel,
-        (Resource.REFERRERS, "GET"): referrers.get,
-    }
+# (resource, method) -> "module.function" under chalicelib.api. Modules are imported on
+# first use, so a cold start loads only what its first request needs.
+_HANDLERS: dict[tuple[Resource, str], str] = {
+    (Resource.BASE, "GET"): "base.get",
+    (Resource.BASE, "HEAD"): "base.get",
+    (Resource.CATALOG, "GET"): "catalog.get",
+    (Resource.TAGS, "GET"): "tags.get",
+    (Resource.MANIFEST, "GET"): "manifests.get",
+    (Resource.MANIFEST, "HEAD"): "manifests.get",
+    (Resource.MANIFEST, "PUT"): "manifests.put",
+    (Resource.MANIFEST, "DELETE"): "manifests.delete",
+    (Resource.BLOB, "GET"): "blobs.get",
+    (Resource.BLOB, "HEAD"): "blobs.get",
+    (Resource.BLOB, "DELETE"): "blobs.delete",
+    (Resource.UPLOADS, "POST"): "uploads.start",
+    (Resource.UPLOAD, "GET"): "uploads.status",
+    (Resource.UPLOAD, "PATCH"): "uploads.patch",
+    (Resource.UPLOAD, "PUT"): "uploads.finish",
+    (Resource.UPLOAD, "DELETE"): "uploads.cancel",
+    (Resource.REFERRERS, "GET"): "referrers.get",
+}
 
 
-_table: dict[tuple[Resource, str], Handler] | None = None
+def _handler(target: str) -> Handler:
+    module, _, function = target.partition(".")
+    handler: Handler = getattr(importlib.import_module(f"chalicelib.api.{module}"), function)
+    return handler
 
 
 def route(request: HttpRequest) -> Response:
-    global _table
     endpoint = parse_path(request.path)
     if endpoint is None:
         raise OCIError("UNSUPPORTED", f"no endpoint at {request.path[:300]}", status=404)
-    if _table is None:
-        _table = _handlers()
-    handler = _table.get((endpoint.resource, request.method))
-    if handler is None:
-        allowed = sorted(m for (r, m) in _table if r is endpoint.resource)
+    target = _HANDLERS.get((endpoint.resource, request.method))
+    if target is None:
+        allowed = sorted(m for (r, m) in _HANDLERS if r is endpoint.resource)
         raise OCIError(
             "UNSUPPORTED",
             f"{request.method} is not allowed here; allowed: {', '.join(allowed)}",
@@ -67,7 +66,7 @@ def route(request: HttpRequest) -> Response:
         )
     if endpoint.name:
         check_name(endpoint.name)
-    return handler(request, endpoint.name, endpoint.argument)
+    return _handler(target)(request, endpoint.name, endpoint.argument)
 
 
 def dispatch(chalice_request: Any) -> Response:
