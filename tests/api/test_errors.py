@@ -22,7 +22,6 @@ from tests.api.helpers import (
     header,
     patch_upload,
     push_blob,
-    push_image,
     put_manifest,
     random_bytes,
     start_upload,
@@ -42,7 +41,7 @@ def test_error_body_shape_and_json_content_type(client: Any, repo: str) -> None:
     "detail": "<unstructured>"}, ...]}" and "The `code` field MUST be a unique identifier,
     containing only uppercase alphabetic characters and underscores."
     """
-    push_image(client, repo, "v1")
+    push_blob(client, repo, random_bytes(8))
     response = client.http.get(f"/v2/{repo}/manifests/nope")
     assert_error(response, 404, "MANIFEST_UNKNOWN")
     assert (header(response, "Content-Type") or "").startswith("application/json")
@@ -68,7 +67,7 @@ def test_method_not_allowed_is_405_with_allow(client: Any, repo: str) -> None:
     follow the HTTP semantics defined in RFC 9110" -- RFC 9110: "The origin server MUST
     generate an Allow header field in a 405 response".
     """
-    push_image(client, repo, "v1")
+    push_blob(client, repo, random_bytes(8))
     response = client.http.post(f"/v2/{repo}/tags/list", body=b"")
     assert_error(response, 405, "UNSUPPORTED")
     allow = header(response, "Allow") or ""
@@ -81,7 +80,7 @@ def test_head_error_has_no_body(client: Any, repo: str) -> None:
     Spec: "If the blob or manifest is not found in the repository, the response code MUST be
     `404 Not Found`."
     """
-    push_image(client, repo, "v1")
+    push_blob(client, repo, random_bytes(8))
     assert_head_error(client.http.head(f"/v2/{repo}/manifests/nope"), 404)
     assert_head_error(client.http.head(f"/v2/{repo}/blobs/{GOOD_DIGEST}"), 404)
 
@@ -131,7 +130,7 @@ def test_bad_reference_on_get_is_a_client_error(client: Any, repo: str, referenc
     Spec: "`<tag-or-digest>` MUST be either (a) the digest of the manifest or (b) a tag. The
     `<tag-or-digest>` MUST NOT be in any other format."
     """
-    push_image(client, repo, "v1")
+    push_blob(client, repo, random_bytes(8))
     response = client.http.get(f"/v2/{repo}/manifests/{reference}")
     assert_error(response, (400, 404))
     assert_head_error(client.http.head(f"/v2/{repo}/manifests/{reference}"), (400, 404))
@@ -359,7 +358,7 @@ def test_tags_list_with_bad_last_never_500(client: Any, repo: str) -> None:
 
     Spec: "`<tagname>` MUST NOT be a numerical index, but rather it MUST be a proper tag."
     """
-    push_image(client, repo, "v1")
+    push_blob(client, repo, random_bytes(8))
     response = client.http.get(f"/v2/{repo}/tags/list?last=%00%ff&n=1")
     assert response.status_code in (200, 400), response.body[:300]
     if response.status_code == 400:

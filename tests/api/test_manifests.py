@@ -156,6 +156,20 @@ def test_head_by_tag_and_digest_gives_length_and_digest(client: Any, repo: str) 
         assert response.body == b""
 
 
+def test_head_carries_the_manifest_content_type(client: Any, repo: str) -> None:
+    """HEAD tells the media type (containerd resolves a reference by HEAD and reads it).
+
+    Spec: "The `Content-Type` header SHOULD match what the client pushed as the manifest's
+    `Content-Type`." and "A HEAD request to an existing blob or manifest URL MUST return `200
+    OK`."
+    """
+    manifest, _ = push_index(client, repo, "multi")
+    response = head_manifest(client, repo, "multi")
+    assert_ok(response, 200)
+    assert header(response, "Content-Type") == OCI_INDEX
+    assert content_length(response) == manifest.size
+
+
 def test_get_content_type_has_no_parameters(client: Any, repo: str) -> None:
     """The registry strips parameters: what it sends back is the bare media type.
 

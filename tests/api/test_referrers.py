@@ -25,6 +25,7 @@ from tests.api.helpers import (
     push_blob,
     push_image,
     put_manifest,
+    random_bytes,
     with_query,
 )
 
@@ -244,7 +245,7 @@ def test_referrers_for_unknown_subject_is_200_empty(client: Any, repo: str) -> N
     Found` to a referrers API requests." and "If a query results in no matching referrers, an
     empty manifest list MUST be returned."
     """
-    push_image(client, repo, "v1")
+    push_blob(client, repo, random_bytes(8))
     response, body = _referrers(client, repo, digest_of(b"nobody refers to this"))
     assert body["manifests"] == []
     assert header(response, "Content-Type") == OCI_INDEX
@@ -272,7 +273,7 @@ def test_referrers_with_bad_digest_is_400(client: Any, repo: str, bad: str) -> N
     Spec: "If the request is invalid, such as a `<digest>` with an invalid syntax, a `400 Bad
     Request` MUST be returned."
     """
-    push_image(client, repo, "v1")
+    push_blob(client, repo, random_bytes(8))
     assert_error(client.http.get(f"/v2/{repo}/referrers/{bad}"), 400)
 
 
