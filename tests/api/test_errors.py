@@ -5,6 +5,7 @@ status; bad names, references, digests, ranges, JSON, media types and sizes neve
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from tests.api.helpers import (
     canonical,
     descriptor,
     header,
+    header_values,
     patch_upload,
     push_blob,
     put_manifest,
@@ -363,3 +365,26 @@ def test_tags_list_with_bad_last_never_500(client: Any, repo: str) -> None:
     assert response.status_code in (200, 400), response.body[:300]
     if response.status_code == 400:
         assert_error(response, 400)
+
+
+def test_warning_headers_if_any_are_well_formed(client: Any, repo: str) -> None:
+    """Any Warning header uses code 299, agent `-`, no date, and stays under 4096 bytes.
+
+    Spec: "If included, `Warning` headers MUST specify a `warn-code` of `299` and a
+    `warn-agent` of `-`, and MUST NOT specify a `warn-date` value. A registry MUST NOT send
+    more than 4096 bytes of warning data from all headers combined."
+    """
+    digest = push_blob(client, repo, random_bytes(8))
+    responses = [
+        client.http.get("/v2/"),
+        client.http.get(f"/v2/{repo}/blobs/{digest}"),
+        client.http.get(f"/v2/{repo}/manifests/nope"),
+        client.http.get(f"/v2/{repo}/referrers/{digest}"),
+        client.http.post(f"/v2/{repo}/blobs/uploads/", headers={"content-length": "0"}),
+    ]
+    assert [r.status_code for r in responses] == [200, 307, 404, 200, 202]
+    for response in responses:
+        warnings = header_values(response, "Warning")
+        assert sum(len(w) for w in warnings) <= 4096
+        for warning in warnings:
+            assert re.fullmatch(r'299 - "[^"]*"', warning), warning

@@ -139,6 +139,43 @@ def test_put_by_wrong_digest_is_digest_invalid(client: Any, repo: str) -> None:
     assert get_manifest(client, repo, manifest.digest).status_code == 404
 
 
+def test_put_by_sha512_digest_round_trips(client: Any, repo: str) -> None:
+    """A manifest pushed by its sha512 digest answers that digest and is served by it.
+
+    Spec: "The Docker-Content-Digest header returns the digest of the uploaded blob, and MUST
+    be equal to the client provided digest." (issue 2: "Digests: sha256 and sha512.")
+    """
+    manifest = image()
+    for blob in manifest.blobs:
+        push_blob(client, repo, blob)
+    digest = digest_of(manifest.body, "sha512")
+    response = put_manifest(client, repo, digest, manifest.body, OCI_MANIFEST)
+    assert_ok(response, 201)
+    assert header(response, "Docker-Content-Digest") == digest
+    pulled = get_manifest(client, repo, digest)
+    assert_ok(pulled, 200)
+    assert pulled.body == manifest.body
+    assert header(pulled, "Docker-Content-Digest") == digest
+
+
+def test_pull_with_ns_query_parameter_is_served(client: Any, repo: str) -> None:
+    """The proxy `ns` parameter is optional and may be ignored: the pull still works.
+
+    Spec: "A `ns` query parameter on pull operations is OPTIONAL [...] A registry MAY choose to
+    ignore the `ns` query parameter." and "A registry that uses the `ns` query parameter to
+    scope the request SHOULD return the `ns` query parameter value in the `OCI-Namespace`
+    header."
+    """
+    manifest = push_image(client, repo, "v1")
+    response = client.http.get(
+        f"/v2/{repo}/manifests/v1?ns=registry.example.com", headers={"accept": OCI_MANIFEST}
+    )
+    assert_ok(response, 200)
+    assert response.body == manifest.body
+    namespace = header(response, "OCI-Namespace")
+    assert namespace in (None, "registry.example.com")
+
+
 def test_head_by_tag_and_digest_gives_length_and_digest(client: Any, repo: str) -> None:
     """HEAD: 200, Content-Length of the manifest, Docker-Content-Digest, no body.
 
