@@ -790,3 +790,27 @@ def test_descriptor_size_mismatch_is_not_a_500(client: Any, repo: str) -> None:
     assert response.status_code in (201, 400), response.body[:300]
     if response.status_code == 400:
         assert_error(response, 400, "MANIFEST_INVALID", "MANIFEST_BLOB_UNKNOWN", "SIZE_INVALID")
+
+
+@pytest.mark.parametrize(
+    "suffix", ["a/b/c/d/e/f/g/h/i/j", "x.y-z__w/v---u/t_s", "0/1/2", "manifests/tags/blobs"]
+)
+def test_nested_repository_names_work_on_every_endpoint(
+    client: Any, repo: str, suffix: str
+) -> None:
+    """Names with many components and separators push, pull, list and delete like any other.
+
+    Spec: "`<name>` MUST match the following regular expression:
+    `[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(\\/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*`"
+    """
+    name = f"{repo}/{suffix}"
+    manifest = push_image(client, name, "v1")
+    _assert_served(client, name, "v1", manifest)
+    _assert_served(client, name, manifest.digest, manifest)
+    tags = client.http.get(f"/v2/{name}/tags/list")
+    assert_ok(tags, 200)
+    assert json.loads(tags.body) == {"name": name, "tags": ["v1"]}
+    referrers = client.http.get(f"/v2/{name}/referrers/{manifest.digest}")
+    assert_ok(referrers, 200)
+    assert_ok(client.http.delete(f"/v2/{name}/manifests/v1"), 202)
+    assert get_manifest(client, name, "v1").status_code == 404

@@ -229,6 +229,67 @@ def test_put_to_unknown_session_is_404_blob_upload_unknown(client: Any, repo: st
     assert_error(response, 404, "BLOB_UPLOAD_UNKNOWN")
 
 
+def test_post_without_trailing_slash_opens_session(client: Any, repo: str) -> None:
+    """`/blobs/uploads` without the trailing slash (API Gateway strips it) opens a session.
+
+    Spec: "To obtain a session ID, perform a `POST` request to a URL in the following format:
+    `/v2/<name>/blobs/uploads/` [...] Upon success, the response MUST have a code of `202
+    Accepted`"
+    """
+    response = client.http.post(f"/v2/{repo}/blobs/uploads", headers={"content-length": "0"})
+    assert_ok(response, 202)
+    assert header(response, "Location")
+
+
+def test_post_then_single_put_larger_than_one_s3_part(client: Any, repo: str, s3: Any) -> None:
+    """A 6 MiB blob in one PUT (containerd's way) is stored byte-exact.
+
+    Spec: "Once the `<blob-push-location>` has been obtained, perform the upload proper by
+    making a `PUT` request [...] Upon successful completion of the request, the response MUST
+    have code `201 Created`"
+    """
+    data = random_bytes(6 * MiB + 7)
+    location = start_upload(client, repo)
+    response = put_upload(client, location, data, digest_of(data))
+    assert_ok(response, 201)
+    _assert_blob(client, s3, repo, data)
+
+
+def test_put_with_content_range_and_no_prior_patch(client: Any, repo: str, s3: Any) -> None:
+    """The whole blob as the only chunk, on the PUT with `Content-Range: 0-<n-1>`.
+
+    Spec: "The final chunk MAY be uploaded using a `PATCH` request or it MAY be uploaded in the
+    closing `PUT` request."
+    """
+    data = random_bytes(80)
+    location = start_upload(client, repo)
+    response = put_upload(client, location, data, digest_of(data), {"content-range": "0-79"})
+    assert_ok(response, 201)
+    _assert_blob(client, s3, repo, data)
+
+
+def test_empty_patch_keeps_offset(client: Any, repo: str, s3: Any) -> None:
+    """A PATCH with no bytes changes nothing; the upload continues.
+
+    Spec: "The response for each successful chunk upload MUST be `202 Accepted`"
+    """
+    data = random_bytes(40)
+    location = start_upload(client, repo)
+    response = patch_upload(client, location, data[:20], "0-19")
+    assert_ok(response, 202)
+    location = path_of(header(response, "Location") or location)
+    response = patch_upload(client, location, b"")
+    assert response.status_code in (202, 400, 416), response.body[:300]
+    status = client.http.get(location)
+    assert_ok(status, 204)
+    assert _range(status) == "0-19"
+    response = patch_upload(client, location, data[20:], "20-39")
+    assert_ok(response, 202)
+    location = path_of(header(response, "Location") or location)
+    assert_ok(put_upload(client, location, b"", digest_of(data)), 201)
+    _assert_blob(client, s3, repo, data)
+
+
 # --------------------------------------------------------------------------- single POST
 
 
