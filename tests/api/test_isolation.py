@@ -207,3 +207,52 @@ def test_blob_linked_by_mount_is_readable_only_in_target(client: Any, repo: str)
     assert_ok(response, 201)
     assert_ok(blob_head(client, target, digest), 200)
     assert blob_head(client, bystander, digest).status_code == 404
+
+
+def test_repository_and_its_sub_repository_are_separate(client: Any, repo: str) -> None:
+    """`<name>` and `<name>/sub` share a prefix but nothing else: tags, manifests, blobs.
+
+    Spec: "Repository: a scope for API calls on a registry for a collection of content
+    (including manifests, blobs, and tags)."
+    """
+    sub = f"{repo}/sub"
+    parent_image = push_image(client, repo, "parent")
+    sub_image = push_image(client, sub, "child")
+    parent_tags = client.http.get(f"/v2/{repo}/tags/list")
+    assert_ok(parent_tags, 200)
+    assert parent_tags.json_body["tags"] == ["parent"]
+    sub_tags = client.http.get(f"/v2/{sub}/tags/list")
+    assert_ok(sub_tags, 200)
+    assert sub_tags.json_body["tags"] == ["child"]
+    assert_error(get_manifest(client, repo, sub_image.digest), 404, "MANIFEST_UNKNOWN")
+    assert_error(get_manifest(client, sub, parent_image.digest), 404, "MANIFEST_UNKNOWN")
+    assert blob_head(client, repo, digest_of(sub_image.blobs[1])).status_code == 404
+    assert blob_head(client, sub, digest_of(parent_image.blobs[1])).status_code == 404
+
+
+def test_blob_holding_manifest_bytes_is_not_a_manifest(client: Any, repo: str) -> None:
+    """Bytes pushed as a blob do not become a manifest, even when they are one.
+
+    Spec: "Manifest: a JSON document uploaded via the manifests endpoint."
+    """
+    manifest = image()
+    for blob in manifest.blobs:
+        push_blob(client, repo, blob)
+    push_blob(client, repo, manifest.body)
+    assert_error(get_manifest(client, repo, manifest.digest), 404, "MANIFEST_UNKNOWN")
+
+
+def test_mount_sha512_blob(client: Any, repo: str, s3: Any) -> None:
+    """A sha512 blob mounts like a sha256 one.
+
+    Spec: "The response to a successful mount MUST be `201 Created`"
+    """
+    source = f"{repo}-a"
+    data = random_bytes(60)
+    digest = push_blob(client, source, data, algorithm="sha512")
+    response = client.http.post(
+        with_query(f"/v2/{repo}/blobs/uploads/", {"mount": digest, "from": source}),
+        headers={"content-length": "0"},
+    )
+    assert_ok(response, 201)
+    assert fetch_blob(client, s3, repo, digest) == data

@@ -688,6 +688,20 @@ def test_delete_by_tag_answers_202_and_tag_is_gone(client: Any, repo: str) -> No
     assert "gone" not in listed
 
 
+def test_delete_one_tag_keeps_other_tags_of_same_manifest(client: Any, repo: str) -> None:
+    """Deleting one tag leaves the other tags on the same manifest.
+
+    Spec: "`<tag>` is the name of the tag to be deleted."
+    """
+    manifest = push_image(client, repo, "one")
+    assert_ok(put_manifest(client, repo, "two", manifest.body, OCI_MANIFEST), 201)
+    assert_ok(client.http.delete(f"/v2/{repo}/manifests/one"), 202)
+    assert get_manifest(client, repo, "one").status_code == 404
+    _assert_served(client, repo, "two", manifest)
+    listed = json.loads(client.http.get(f"/v2/{repo}/tags/list").body)["tags"]
+    assert listed == ["two"]
+
+
 def test_delete_by_digest_answers_202_and_tags_are_gone(client: Any, repo: str) -> None:
     """DELETE by digest: 202; the digest and every tag pointing at it give 404.
 

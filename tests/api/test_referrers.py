@@ -198,6 +198,24 @@ def test_referrers_filter_by_artifact_type(client: Any, repo: str) -> None:
     assert body["manifests"][0]["artifactType"] == SBOM
 
 
+def test_referrers_filter_with_plus_and_dots_in_artifact_type(client: Any, repo: str) -> None:
+    """A filter value with `+`, `.` and `/` (percent-encoded in the query) matches exactly.
+
+    Spec: "To fetch the list of referrers with a filter, perform a `GET` request to a path in
+    the following format: `/v2/<name>/referrers/<digest>?artifactType=<artifactType>`"
+    """
+    subject = push_image(client, repo, "v1")
+    wanted = artifact(artifact_type="application/vnd.cncf.notary.signature+jws", subject=subject)
+    other = artifact(artifact_type="application/vnd.cncf.notary.signature jws", subject=subject)
+    push(client, repo, wanted)
+    push(client, repo, other)
+    response, body = _referrers(
+        client, repo, subject.digest, "application/vnd.cncf.notary.signature+jws"
+    )
+    assert [d["digest"] for d in body["manifests"]] == [wanted.digest]
+    assert list_header(response, "OCI-Filters-Applied") == ["artifactType"]
+
+
 def test_referrers_filter_matches_fallback_artifact_type(client: Any, repo: str) -> None:
     """The filter applies to the listed artifactType, including the config fallback.
 
