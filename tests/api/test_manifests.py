@@ -17,6 +17,7 @@ from tests.api.helpers import (
     OCI_EMPTY,
     OCI_INDEX,
     OCI_MANIFEST,
+    OCTET,
     Pushed,
     artifact,
     assert_error,
@@ -39,6 +40,7 @@ from tests.api.helpers import (
     push_index,
     put_manifest,
     random_bytes,
+    with_query,
 )
 
 MiB = 1024 * 1024
@@ -668,6 +670,30 @@ def test_manifest_over_4_mib_is_413(client: Any, repo: str) -> None:
     response = put_manifest(client, repo, "toobig", manifest.body, OCI_MANIFEST)
     assert_error(response, 413)
     assert get_manifest(client, repo, "toobig").status_code == 404
+
+
+def test_manifest_with_more_than_100_blobs(client: Any, repo: str) -> None:
+    """An image of 1 config + 100 layers: the 101st blob is checked (missing: refused), and
+    once pushed the manifest is accepted.
+
+    Spec: "When a manifest is rejected for this reason, it MUST result in one or more
+    `MANIFEST_BLOB_UNKNOWN` errors" and "Upon a successful upload, the registry MUST return
+    response code `201 Created`". (100 is DynamoDB's BatchGetItem limit: the existence check
+    must not stop there.)
+    """
+    manifest = image(layers=100)
+    for blob in manifest.blobs[:-1]:
+        response = client.http.post(
+            with_query(f"/v2/{repo}/blobs/uploads/", {"digest": digest_of(blob)}),
+            headers={"content-type": OCTET, "content-length": str(len(blob))},
+            body=blob,
+        )
+        assert_ok(response, 201)
+    response = put_manifest(client, repo, "tall", manifest.body, OCI_MANIFEST)
+    assert_error(response, 400, "MANIFEST_BLOB_UNKNOWN")
+    push_blob(client, repo, manifest.blobs[-1])
+    assert_ok(put_manifest(client, repo, "tall", manifest.body, OCI_MANIFEST), 201)
+    _assert_served(client, repo, "tall", manifest)
 
 
 # --------------------------------------------------------------------------- DELETE
