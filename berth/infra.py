@@ -39,6 +39,15 @@ def apply_ignored_settings(dynamodb: Any, outputs: dict[str, str]) -> None:
     )
 
 
+# botocore endpoint data for the services the runtime calls (scripts/trim-endpoints.py).
+AWS_DATA = Path(__file__).resolve().parent.parent / "chalicelib" / "awsdata"
+
+
 def runtime_environment(outputs: dict[str, str]) -> dict[str, str]:
-    """The environment variables the Lambda runtime reads (see chalicelib/config.py)."""
-    return {"BERTH_TABLE": outputs["TableName"], "BERTH_BUCKET": outputs["BucketName"]}
+    """The environment variables the Lambda runtime gets (see chalicelib/config.py and the
+    stages of .chalice/config.json, which point AWS_DATA_PATH at the same data)."""
+    return {
+        "BERTH_TABLE": outputs["TableName"],
+        "BERTH_BUCKET": outputs["BucketName"],
+        "AWS_DATA_PATH": str(AWS_DATA),
+    }

@@ -1,7 +1,10 @@
 """Write chalicelib/awsdata/endpoints.json: botocore's endpoint data for the services Berth
 calls only. botocore parses its whole 1.2 MB endpoints.json when the first client is made,
 which costs a Lambda cold start about a hundred milliseconds; botocore reads a file of the
-same name from AWS_DATA_PATH first. tests/unit/test_awsdata.py checks it is current."""
+same name from AWS_DATA_PATH first, which the deployed function's environment sets
+(.chalice/config.json; berth.infra.runtime_environment locally). Only the runtime gets it:
+moto reads the same data to know each service's regions. tests/unit/test_awsdata.py checks
+the file is current."""
 
 from __future__ import annotations
 
