@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
-SPEC_DIR = Path(os.environ.get("BERTH_SPECS", "/work/shared/specs"))
+# The published specs live in shared/specs beside the checkout (as CI lays it out).
+SPEC_DIR = Path(
+    os.environ.get("BERTH_SPECS", Path(__file__).resolve().parents[3] / "shared" / "specs")
+)
 DISTRIBUTION_SPEC = SPEC_DIR / "distribution-spec-main.md"
 DESCRIPTOR_SPEC = SPEC_DIR / "image-spec" / "descriptor.md"
 
