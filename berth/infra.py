@@ -16,13 +16,19 @@ def stack_name(stage: str) -> str:
     return f"berth-{stage}"
 
 
-def create_stack(cloudformation: Any, stage: str) -> dict[str, str]:
-    """Create the stack for `stage` (waiting for it) and return its outputs by key."""
+def create_stack(cloudformation: Any, stage: str, *, environment: str = "local") -> dict[str, str]:
+    """Create the stack for `stage` (waiting for it) and return its outputs by key.
+
+    `environment="local"` (moto) leaves out the resources moto's CloudFormation cannot build;
+    `berth deploy` passes "aws"."""
     name = stack_name(stage)
     cloudformation.create_stack(
         StackName=name,
         TemplateBody=TEMPLATE.read_text(),
-        Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}],
+        Parameters=[
+            {"ParameterKey": "Stage", "ParameterValue": stage},
+            {"ParameterKey": "Environment", "ParameterValue": environment},
+        ],
     )
     cloudformation.get_waiter("stack_create_complete").wait(
         StackName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
@@ -46,8 +52,11 @@ AWS_DATA = Path(__file__).resolve().parent.parent / "chalicelib" / "awsdata"
 def runtime_environment(outputs: dict[str, str]) -> dict[str, str]:
     """The environment variables the Lambda runtime gets (see chalicelib/config.py and the
     stages of .chalice/config.json, which point AWS_DATA_PATH at the same data)."""
-    return {
+    environment = {
         "BERTH_TABLE": outputs["TableName"],
         "BERTH_BUCKET": outputs["BucketName"],
         "AWS_DATA_PATH": str(AWS_DATA),
     }
+    if "Stage" in outputs:
+        environment["BERTH_STAGE"] = outputs["Stage"]
+    return environment

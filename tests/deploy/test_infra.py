@@ -1,0 +1,105 @@
+"""infra/berth.yaml: production settings in AWS, a moto-buildable subset locally, one file.
+
+moto's CloudFormation ignores TTL, PITR, SSE, the public access block and lifecycle rules, and
+cannot build bucket policies or alarms, so those are checked in the template itself (and by
+cfn-lint); the `aws` fixture proves the local variant deploys into moto."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from berth.infra import TEMPLATE
+from tests.deploy.template import MOTO_UNSUPPORTED, of_type, resources, template
+
+
+def test_cfn_lint_passes() -> None:
+    from cfnlint.api import lint_file
+
+    assert [str(m) for m in lint_file(TEMPLATE)] == []
+
+
+def test_the_local_variant_holds_only_what_moto_builds() -> None:
+    local = resources("local")
+    assert {r["Type"] for r in local.values()} == {"AWS::DynamoDB::Table", "AWS::S3::Bucket"}
+    assert not {r["Type"] for r in local.values()} & MOTO_UNSUPPORTED
+
+
+def test_the_aws_variant_adds_the_bucket_policy_and_alarms() -> None:
+    extra = set(resources("aws")) - set(resources("local"))
+    kinds = sorted(resources("aws")[name]["Type"] for name in extra)
+    assert kinds == ["AWS::CloudWatch::Alarm"] * 4 + ["AWS::S3::BucketPolicy"]
+    assert template()["Parameters"]["Environment"]["Default"] == "aws"
+
+
+def test_table_production_settings() -> None:
+    (table,) = of_type("local", "AWS::DynamoDB::Table").values()
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    # chalicelib/storage/models.py: upload sessions carry `expires_at`.
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_bucket_production_settings() -> None:
+    (bucket,) = of_type("local", "AWS::S3::Bucket").values()
+    props = bucket["Properties"]
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert len(props["PublicAccessBlockConfiguration"]) == 4
+    encryption = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    rules = {r["Id"]: r for r in props["LifecycleConfiguration"]["Rules"]}
+    assert rules["abort-abandoned-multipart-uploads"]["AbortIncompleteMultipartUpload"]
+    assert rules["expire-upload-staging"]["Prefix"] == "uploads/"
+    assert all(r["Status"] == "Enabled" for r in rules.values())
+    assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
+
+
+def test_bucket_policy_denies_plain_http() -> None:
+    (policy,) = of_type("aws", "AWS::S3::BucketPolicy").values()
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Action"] == "s3:*"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert len(statement["Resource"]) == 2  # the bucket and its objects
+
+
+def _metrics(alarm: dict[str, Any]) -> set[tuple[str, str]]:
+    props = alarm["Properties"]
+    if "MetricName" in props:
+        return {(props["Namespace"], props["MetricName"])}
+    return {
+        (m["MetricStat"]["Metric"]["Namespace"], m["MetricStat"]["Metric"]["MetricName"])
+        for m in props["Metrics"]
+        if "MetricStat" in m
+    }
+
+
+def test_alarms_cover_errors_throttles_and_5xx() -> None:
+    watched: set[tuple[str, str]] = set()
+    for alarm in of_type("aws", "AWS::CloudWatch::Alarm").values():
+        watched |= _metrics(alarm)
+    assert watched == {
+        ("AWS/Lambda", "Errors"),
+        ("AWS/Lambda", "Throttles"),
+        ("AWS/DynamoDB", "ReadThrottleEvents"),
+        ("AWS/DynamoDB", "WriteThrottleEvents"),
+        ("Berth", "Errors"),  # the EMF metric of chalicelib/metrics.py
+    }
+
+
+@pytest.mark.parametrize("output", ["TableName", "BucketName", "Stage"])
+def test_outputs_feed_the_runtime(output: str) -> None:
+    from berth.infra import runtime_environment
+
+    assert output in template()["Outputs"]
+    env = runtime_environment({"TableName": "t", "BucketName": "b", "Stage": "s"})
+    assert {env["BERTH_TABLE"], env["BERTH_BUCKET"], env["BERTH_STAGE"]} == {"t", "b", "s"}
+
+
+def test_the_stack_deployed_into_moto(aws: dict[str, str]) -> None:
+    assert aws["TableName"].startswith("berth-test-")
+    assert aws["Stage"] == "test"
