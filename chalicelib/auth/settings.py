@@ -1,0 +1,44 @@
+"""Auth settings, read once from the environment (kept apart from `chalicelib.config`)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    # `BERTH_AUTH=off` serves everyone everything (the local server's opt-out); on otherwise.
+    enabled: bool
+    # The token `aud` and the challenge's `service`.
+    service: str
+    # The token `iss`.
+    issuer: str
+    # KMS key (id, ARN or alias) that signs tokens.
+    signing_key: str
+    # Access tokens live this long (seconds, at least 60).
+    token_ttl: int
+    # Refresh tokens (`offline_token=true`) live this long unless revoked.
+    refresh_ttl: int
+    # Failed logins allowed per name, and per source address, in one window.
+    max_failures_per_name: int
+    max_failures_per_ip: int
+    failure_window: int
+
+
+@lru_cache(maxsize=1)
+def auth_settings() -> AuthSettings:
+    env = os.environ
+    service = env.get("BERTH_SERVICE", "berth")
+    return AuthSettings(
+        enabled=env.get("BERTH_AUTH", "on").lower() not in {"off", "0", "false", "no"},
+        service=service,
+        issuer=env.get("BERTH_TOKEN_ISSUER", service),
+        signing_key=env.get("BERTH_TOKEN_KEY", "alias/berth-token"),
+        token_ttl=max(60, int(env.get("BERTH_TOKEN_TTL", "300"))),
+        refresh_ttl=int(env.get("BERTH_REFRESH_TTL", str(90 * 24 * 3600))),
+        max_failures_per_name=int(env.get("BERTH_LOGIN_FAILURES_PER_NAME", "10")),
+        max_failures_per_ip=int(env.get("BERTH_LOGIN_FAILURES_PER_IP", "30")),
+        failure_window=int(env.get("BERTH_LOGIN_FAILURE_WINDOW", "300")),
+    )
