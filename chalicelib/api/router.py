@@ -42,6 +42,21 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.UPLOAD, "PUT"): "uploads.finish",
     (Resource.UPLOAD, "DELETE"): "uploads.cancel",
     (Resource.REFERRERS, "GET"): "referrers.get",
+    (Resource.HISTORY, "GET"): "history.get",
+    (Resource.ROLLBACK, "POST"): "history.rollback",
+    (Resource.SETTINGS, "GET"): "settings.get",
+    (Resource.SETTINGS, "PUT"): "settings.put",
+    (Resource.REPOSITORIES, "GET"): "repositories.get",
+}
+
+# The right each Berth extension needs, for access control (issue 3) to enforce in route().
+# Nothing checks these yet: there are no identities.
+REQUIRES: dict[tuple[Resource, str], str] = {
+    (Resource.HISTORY, "GET"): "pull",
+    (Resource.ROLLBACK, "POST"): "push",
+    (Resource.SETTINGS, "GET"): "pull",
+    (Resource.SETTINGS, "PUT"): "push",
+    (Resource.REPOSITORIES, "GET"): "catalog",
 }
 
 

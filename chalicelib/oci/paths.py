@@ -19,6 +19,11 @@ class Resource(Enum):
     UPLOADS = "uploads"  # POST to start a session
     UPLOAD = "upload"  # one session
     REFERRERS = "referrers"
+    # Berth extensions under `_berth`, which cannot be a component of an OCI name.
+    HISTORY = "history"  # /v2/<name>/_berth/history/<tag>
+    ROLLBACK = "rollback"  # /v2/<name>/_berth/rollback/<tag>
+    SETTINGS = "settings"  # /v2/<name>/_berth/settings
+    REPOSITORIES = "repositories"  # /v2/_berth/repositories
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +43,10 @@ def parse_path(path: str) -> Endpoint | None:
     parts = trimmed[3:].split("/")
     if parts == ["_catalog"]:
         return Endpoint(Resource.CATALOG)
+    # `_berth` is never a name component; as the last segment it may be a tag.
+    extension = _extension(parts) if "_berth" in parts[:-1] else None
+    if extension is not None:
+        return extension
     n = len(parts)
     if n >= 3 and parts[-2:] == ["tags", "list"]:
         return Endpoint(Resource.TAGS, "/".join(parts[:-2]))
@@ -51,4 +60,19 @@ def parse_path(path: str) -> Endpoint | None:
         return Endpoint(Resource.UPLOAD, "/".join(parts[:-3]), parts[-1])
     if n >= 3 and parts[-2] == "blobs":
         return Endpoint(Resource.BLOB, "/".join(parts[:-2]), parts[-1])
+    return None
+
+
+_EXTENSION_WITH_ARGUMENT = {"history": Resource.HISTORY, "rollback": Resource.ROLLBACK}
+
+
+def _extension(parts: list[str]) -> Endpoint | None:
+    """A Berth extension endpoint; `_berth` never starts a name component, so it marks one."""
+    if parts == ["_berth", "repositories"]:
+        return Endpoint(Resource.REPOSITORIES)
+    n = len(parts)
+    if n >= 3 and parts[-2:] == ["_berth", "settings"]:
+        return Endpoint(Resource.SETTINGS, "/".join(parts[:-2]))
+    if n >= 4 and parts[-3] == "_berth" and parts[-2] in _EXTENSION_WITH_ARGUMENT:
+        return Endpoint(_EXTENSION_WITH_ARGUMENT[parts[-2]], "/".join(parts[:-3]), parts[-1])
     return None

@@ -9,7 +9,7 @@ from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.manifest import ParsedManifest
-from chalicelib.storage import aws, repositories, tags
+from chalicelib.storage import aws, repo_settings, repositories, tags
 from chalicelib.storage.clock import now
 from chalicelib.storage.models import ManifestItem, ReferrerItem, repo_pk
 from chalicelib.storage.transactions import condition_failed, transaction
@@ -84,8 +84,11 @@ def put(
     for _ in range(tags.MAX_ATTEMPTS):
         before = tags.current(repo, tag_names)
         moving = [n for n in tag_names if getattr(before[n], "digest", None) != key]
+        rules = tags.guard(repo, [n for n in moving if before[n] is not None], "move")
         try:
             with transaction() as tx:
+                if rules is not None:
+                    repo_settings.stage_unchanged(tx, repo, rules)
                 tx.save(item)
                 if parsed.subject is not None:
                     tx.save(_referrer(repo, parsed, key, len(body)))
@@ -157,7 +160,9 @@ def delete(repo: str, digest: str, actor: str | None = None) -> bool:
         item = ManifestItem.get(repo_pk(repo), f"M#{digest}", consistent_read=True)
     except ManifestItem.DoesNotExist:
         return False
-    for name in tags.pointing_at(repo, digest):
+    pointing = tags.pointing_at(repo, digest)
+    tags.guard(repo, pointing, "delete")  # refuse before anything is deleted
+    for name in pointing:
         tags.delete(repo, name, only_if=digest, actor=actor)
     with transaction() as tx:
         tx.delete(ManifestItem(repo_pk(repo), f"M#{digest}"))

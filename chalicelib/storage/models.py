@@ -7,6 +7,7 @@ a repository share the partition `R#<name>`; the sort key's prefix says what an 
     F#<subject>#<digest>       referrer: a manifest whose subject is <subject>
     H#<tag>#<time>#<nonce>     tag history: one move of a tag
     M#<digest>                 manifest (bytes inline, or the S3 key of large ones)
+    S#settings                 repository settings (immutable tags), versioned
     T#<tag>                    tag (digest, plus an inline copy of small manifests)
 
 `T#` sorts last, so a range query above `T#<last>` reads tags only. Repositories are listed
@@ -98,13 +99,26 @@ class TagItem(_Item):
 
 
 class TagHistoryItem(_Item):
-    """pk=R#<name>, sk=H#<tag>#<time>#<nonce>: one move of a tag (to_digest None: deleted)."""
+    """pk=R#<name>, sk=H#<tag>#<time>#<nonce>: one move of a tag (to_digest None: deleted).
+
+    `action` is push, delete or rollback; entries written before it existed have none."""
 
     tag = UnicodeAttribute()
     from_digest = UnicodeAttribute(null=True)
     to_digest = UnicodeAttribute(null=True)
     actor = UnicodeAttribute(null=True)
     at = UTCDateTimeAttribute()
+    action = UnicodeAttribute(null=True)
+
+
+class SettingsItem(_Item):
+    """pk=R#<name>, sk=S#settings: a repository's rules. Every change bumps `version`, and
+    each tag move that a rule could refuse checks the version it read in its transaction."""
+
+    version = NumberAttribute()
+    immutable = BooleanAttribute(null=True)
+    immutable_exclude = ListAttribute(of=UnicodeAttribute, null=True)
+    updated_at = UTCDateTimeAttribute()
 
 
 class ReferrerItem(_Item):

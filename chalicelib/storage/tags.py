@@ -4,9 +4,13 @@ made in one transaction with its history entry, so concurrent moves all land in 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.oci.errors import OCIError
+from chalicelib.rules.immutability import TagRules
+from chalicelib.rules.rollback import DELETE, PUSH
+from chalicelib.storage import repo_settings
 from chalicelib.storage.clock import now
 from chalicelib.storage.models import TagHistoryItem, TagItem, repo_pk
 from chalicelib.storage.transactions import condition_failed, transaction
@@ -26,10 +30,24 @@ def get(repo: str, tag: str) -> TagItem | None:
         return None
 
 
-def _history(
-    repo: str, tag: str, before: str | None, after: str | None, actor: str | None
-) -> TagHistoryItem:
+def _moment(before: TagItem | None) -> datetime:
+    """Now, but never before the tag's last move: history sorts by this time, and the
+    clocks of two Lambda instances may disagree by a little."""
     moment = now()
+    if before is not None and before.updated_at >= moment:
+        moment = before.updated_at + timedelta(microseconds=1)
+    return moment
+
+
+def _history(
+    repo: str,
+    tag: str,
+    before: str | None,
+    after: str | None,
+    actor: str | None,
+    action: str,
+    moment: datetime,
+) -> TagHistoryItem:
     return TagHistoryItem(
         repo_pk(repo),
         f"H#{tag}#{moment.strftime('%Y%m%dT%H%M%S.%fZ')}#{uuid.uuid4().hex[:8]}",
@@ -38,6 +56,7 @@ def _history(
         to_digest=after,
         actor=actor,
         at=moment,
+        action=action,
     )
 
 
@@ -59,9 +78,11 @@ def stage_move(
     media_type: str,
     body: bytes,
     actor: str | None,
+    action: str = PUSH,
 ) -> None:
     """Add to `tx` the move of `tag` from `before` to `digest` and its history entry; the
     transaction fails if the tag moved since `before` was read."""
+    moment = _moment(before)
     item = TagItem(
         repo_pk(repo),
         f"T#{tag}",
@@ -69,28 +90,38 @@ def stage_move(
         media_type=media_type,
         size=len(body),
         body=body if len(body) <= TAG_INLINE_LIMIT else None,
-        updated_at=now(),
+        updated_at=moment,
     )
     condition: Any = (
         TagItem.pk.does_not_exist() if before is None else TagItem.digest == before.digest
     )
     tx.save(item, condition=condition)
-    tx.save(_history(repo, tag, before.digest if before else None, digest, actor))
+    tx.save(_history(repo, tag, before.digest if before else None, digest, actor, action, moment))
 
 
 def move(
-    repo: str, tag: str, digest: str, media_type: str, body: bytes, actor: str | None = None
+    repo: str,
+    tag: str,
+    digest: str,
+    media_type: str,
+    body: bytes,
+    actor: str | None = None,
+    action: str = PUSH,
 ) -> bool:
-    """Point `tag` at `digest`; False when it already pointed there."""
+    """Point `tag` at `digest`; False when it already pointed there. An immutable tag that
+    exists is refused (DENIED), checked against the rules in the same transaction."""
     from pynamodb.exceptions import TransactWriteError
 
     for _ in range(MAX_ATTEMPTS):
         before = get(repo, tag)
         if before is not None and before.digest == digest:
             return False
+        rules = guard(repo, [tag] if before is not None else [], "move")
         try:
             with transaction() as tx:
-                stage_move(tx, repo, tag, before, digest, media_type, body, actor)
+                stage_move(tx, repo, tag, before, digest, media_type, body, actor, action)
+                if rules is not None:
+                    repo_settings.stage_unchanged(tx, repo, rules)
         except TransactWriteError as error:
             if condition_failed(error):
                 continue  # someone else moved it first: read again and move from there
@@ -107,18 +138,33 @@ def delete(repo: str, tag: str, *, only_if: str | None = None, actor: str | None
         current = get(repo, tag)
         if current is None or (only_if is not None and current.digest != only_if):
             return False
+        rules = guard(repo, [tag], "delete")
+        assert rules is not None
         try:
             with transaction() as tx:
                 tx.delete(
                     TagItem(repo_pk(repo), f"T#{tag}"), condition=TagItem.digest == current.digest
                 )
-                tx.save(_history(repo, tag, current.digest, None, actor))
+                tx.save(_history(repo, tag, current.digest, None, actor, DELETE, _moment(current)))
+                repo_settings.stage_unchanged(tx, repo, rules)
         except TransactWriteError as error:
             if condition_failed(error):
                 continue
             raise
         return True
     raise OCIError("UNAVAILABLE", f"tag {tag!r} is being changed by many clients at once; retry")
+
+
+def guard(repo: str, existing: list[str], verb: str) -> TagRules | None:
+    """The repository's rules, after refusing to `verb` any of the `existing` tags they make
+    immutable; None when no existing tag moves (creating a tag is always allowed). Stage
+    `repo_settings.stage_unchanged` with the result so a concurrent change cannot race."""
+    if not existing:
+        return None
+    rules = repo_settings.get(repo)
+    for name in existing:
+        rules.check_move(repo, name, verb)
+    return rules
 
 
 def list_names(repo: str, after: str | None, limit: int) -> tuple[list[str], bool]:
@@ -155,10 +201,16 @@ def pointing_at(repo: str, digest: str) -> list[str]:
     ]
 
 
-def history(repo: str, tag: str) -> list[TagHistoryItem]:
-    """Every move of `tag`, oldest first."""
+def history(
+    repo: str, tag: str, *, newest_first: bool = False, limit: int | None = None
+) -> list[TagHistoryItem]:
+    """Every move of `tag` (or the first `limit`), oldest first or newest first."""
     return list(
         TagHistoryItem.query(
-            repo_pk(repo), TagHistoryItem.sk.startswith(f"H#{tag}#"), consistent_read=True
+            repo_pk(repo),
+            TagHistoryItem.sk.startswith(f"H#{tag}#"),
+            consistent_read=True,
+            scan_index_forward=not newest_first,
+            limit=limit,
         )
     )

@@ -1,0 +1,1 @@
+"""Pure rules over a repository's tags: immutability and the rollback stack."""

@@ -1,0 +1,88 @@
+"""Roll a tag back: one step (replaying its history, skipping manifests since deleted), or to
+a given manifest of the repository. The move is conditional like any other and recorded in
+the history as a rollback; it checks in its transaction that the target manifest is there."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chalicelib.oci.errors import OCIError
+from chalicelib.rules.rollback import ROLLBACK, Move, action_of, earlier_targets
+from chalicelib.storage import manifests, repo_settings, tags
+from chalicelib.storage.models import ManifestItem, repo_pk
+from chalicelib.storage.transactions import condition_failed, transaction
+
+# manifests.existing asks for this many candidates per BatchGetItem.
+_CHUNK = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Rolled:
+    tag: str
+    from_digest: str | None
+    to_digest: str
+    moved: bool
+    skipped: list[str] = field(default_factory=list)  # earlier targets no longer in the repo
+
+
+def _one_step_back(repo: str, tag: str, current: str | None) -> tuple[str, list[str]]:
+    moves = [
+        Move(h.from_digest, h.to_digest, action_of(h.action, h.to_digest))
+        for h in tags.history(repo, tag)
+    ]
+    candidates = [d for d in earlier_targets(moves) if d != current]
+    skipped: list[str] = []
+    for start in range(0, len(candidates), _CHUNK):
+        chunk = candidates[start : start + _CHUNK]
+        present = manifests.existing(repo, set(chunk))
+        for digest in chunk:
+            if digest in present:
+                return digest, skipped
+            skipped.append(digest)
+    raise OCIError(
+        "MANIFEST_UNKNOWN",
+        f"tag {tag!r} has no earlier manifest left in repository {repo} to roll back to",
+        detail={"tag": tag, "skipped": skipped[:100]},
+    )
+
+
+def rollback(repo: str, tag: str, to: str | None = None, actor: str | None = None) -> Rolled:
+    """Move `tag` back one step, or to the manifest `to`; DENIED if the tag is immutable."""
+    from pynamodb.exceptions import TransactWriteError
+
+    for _ in range(tags.MAX_ATTEMPTS):
+        before = tags.get(repo, tag)
+        current = before.digest if before is not None else None
+        skipped: list[str] = []
+        if to is None:
+            target, skipped = _one_step_back(repo, tag, current)
+        else:
+            target = to
+        if target == current:
+            return Rolled(tag, current, target, moved=False)
+        stored = manifests.by_digest(repo, target)
+        if stored is None:
+            if to is not None:
+                raise OCIError(
+                    "MANIFEST_UNKNOWN",
+                    f"manifest {to} is not in repository {repo}",
+                    detail={"digest": to},
+                )
+            continue  # deleted since we looked: look again
+        rules = tags.guard(repo, [tag] if before is not None else [], "roll back")
+        try:
+            with transaction() as tx:
+                tags.stage_move(
+                    tx, repo, tag, before, target, stored.media_type, stored.body, actor, ROLLBACK
+                )
+                tx.condition_check(
+                    ManifestItem, repo_pk(repo), f"M#{target}", condition=ManifestItem.pk.exists()
+                )
+                if rules is not None:
+                    repo_settings.stage_unchanged(tx, repo, rules)
+        except TransactWriteError as error:
+            if condition_failed(error):
+                continue  # the tag, the target or the rules changed: decide again
+            raise
+        return Rolled(tag, current, target, moved=True, skipped=skipped)
+    raise OCIError("UNAVAILABLE", f"tag {tag!r} is being moved by many clients at once; retry")

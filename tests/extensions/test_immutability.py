@@ -1,0 +1,117 @@
+"""Immutable tags with exclusion patterns, through the `_berth/settings` extension."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.api.helpers import (
+    assert_error,
+    assert_ok,
+    image,
+    json_of,
+    push,
+    push_image,
+    put_manifest,
+)
+
+
+def set_rules(client: Any, repo: str, immutable: bool, exclude: list[str] | None = None) -> Any:
+    body = json.dumps({"immutableTags": immutable, "immutableTagsExclude": exclude or []})
+    return client.http.put(
+        f"/v2/{repo}/_berth/settings",
+        headers={"content-type": "application/json"},
+        body=body.encode(),
+    )
+
+
+def denied(response: Any, tag: str) -> None:
+    assert_error(response, 403, "DENIED")
+    error = json_of(response)["errors"][0]
+    assert "immutable-tags" in error["message"] and repr(tag) in error["message"]
+    assert error["detail"]["rule"] == "immutable-tags" and error["detail"]["tag"] == tag
+
+
+def test_settings_round_trip(client: Any, repo: str) -> None:
+    response = client.http.get(f"/v2/{repo}/_berth/settings")
+    assert_ok(response, 200)
+    assert json_of(response) == {
+        "name": repo,
+        "immutableTags": False,
+        "immutableTagsExclude": [],
+        "version": 0,
+    }
+    assert_ok(set_rules(client, repo, True, ["latest", "dev-*"]), 200)
+    document = json_of(client.http.get(f"/v2/{repo}/_berth/settings"))
+    assert document["immutableTags"] is True
+    assert document["immutableTagsExclude"] == ["latest", "dev-*"]
+    assert document["version"] == 1
+    # What GET answers can be PUT back.
+    again = client.http.put(f"/v2/{repo}/_berth/settings", body=json.dumps(document).encode())
+    assert json_of(again)["version"] == 2
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[]",
+        b'{"immutableTags": "yes"}',
+        b'{"immutableTagsExclude": ["a b"]}',
+        b'{"immutableTagsExclude": "latest"}',
+        b'{"other": 1}',
+    ],
+)
+def test_bad_settings_are_refused(client: Any, repo: str, body: bytes) -> None:
+    response = client.http.put(f"/v2/{repo}/_berth/settings", body=body)
+    assert_error(response, 400)
+    assert json_of(client.http.get(f"/v2/{repo}/_berth/settings"))["version"] == 0
+
+
+def test_immutable_tag_cannot_move_but_excluded_ones_can(client: Any, repo: str) -> None:
+    release = push_image(client, repo, "v1.0")
+    push_image(client, repo, "latest")
+    push_image(client, repo, "dev-abc")
+    assert_ok(set_rules(client, repo, True, ["latest", "dev-*"]), 200)
+
+    other = image()
+    push(client, repo, other)  # by digest: no tag moves
+    denied(put_manifest(client, repo, "v1.0", other.body, other.media_type), "v1.0")
+    # Pushing the same manifest again to an immutable tag is no move, so it is fine.
+    assert_ok(put_manifest(client, repo, "v1.0", release.body, release.media_type), 201)
+    # Excluded tags move; new tags are created (and then are immutable themselves).
+    for tag in ("latest", "dev-abc", "v2.0"):
+        assert_ok(put_manifest(client, repo, tag, other.body, other.media_type), 201)
+    denied(put_manifest(client, repo, "v2.0", release.body, release.media_type), "v2.0")
+
+
+def test_push_with_several_tags_is_all_or_nothing(client: Any, repo: str) -> None:
+    push_image(client, repo, "v1")
+    assert_ok(set_rules(client, repo, True, ["latest"]), 200)
+    other = push_image(client, repo)
+    response = put_manifest(
+        client, repo, other.digest, other.body, other.media_type, {"tag": ["latest", "v1"]}
+    )
+    denied(response, "v1")
+    tags = json_of(client.http.get(f"/v2/{repo}/tags/list"))["tags"]
+    assert tags == ["v1"]  # latest was not created either
+
+
+def test_immutable_tag_cannot_be_deleted_nor_its_manifest(client: Any, repo: str) -> None:
+    release = push_image(client, repo, "v1")
+    assert_ok(set_rules(client, repo, True), 200)
+    denied(client.http.delete(f"/v2/{repo}/manifests/v1"), "v1")
+    denied(client.http.delete(f"/v2/{repo}/manifests/{release.digest}"), "v1")
+    assert_ok(client.http.get(f"/v2/{repo}/manifests/v1"), 200)
+
+
+def test_immutable_tag_cannot_be_rolled_back(client: Any, repo: str) -> None:
+    push_image(client, repo, "v1")
+    push_image(client, repo, "v1")
+    assert_ok(set_rules(client, repo, True), 200)
+    denied(client.http.post(f"/v2/{repo}/_berth/rollback/v1", body=b""), "v1")
+    # Turning the rule off lets it move again.
+    assert_ok(set_rules(client, repo, False), 200)
+    assert_ok(client.http.post(f"/v2/{repo}/_berth/rollback/v1", body=b""), 200)

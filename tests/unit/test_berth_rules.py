@@ -1,0 +1,89 @@
+"""The `_berth` extension paths, immutability patterns and the rollback stack."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.oci.errors import OCIError
+from chalicelib.oci.paths import Endpoint, Resource, parse_path
+from chalicelib.rules.immutability import TagRules, parse_settings
+from chalicelib.rules.rollback import DELETE, PUSH, ROLLBACK, Move, earlier_targets
+
+
+@pytest.mark.parametrize(
+    ("path", "endpoint"),
+    [
+        ("/v2/a/b/_berth/history/v1", Endpoint(Resource.HISTORY, "a/b", "v1")),
+        ("/v2/a/_berth/rollback/latest", Endpoint(Resource.ROLLBACK, "a", "latest")),
+        ("/v2/a/_berth/history/_berth", Endpoint(Resource.HISTORY, "a", "_berth")),
+        ("/v2/a/_berth/settings", Endpoint(Resource.SETTINGS, "a")),
+        ("/v2/_berth/repositories", Endpoint(Resource.REPOSITORIES)),
+        # A tag may be called `_berth`: still the manifest endpoint.
+        ("/v2/a/manifests/_berth", Endpoint(Resource.MANIFEST, "a", "_berth")),
+        # `_berth` as a (never valid) name component falls through to the OCI rules.
+        ("/v2/_berth/x/manifests/v", Endpoint(Resource.MANIFEST, "_berth/x", "v")),
+        ("/v2/a/_berth/unknown/v", None),
+    ],
+)
+def test_extension_paths(path: str, endpoint: Endpoint | None) -> None:
+    assert parse_path(path) == endpoint
+
+
+def test_immutability_with_exclusions() -> None:
+    rules = TagRules(immutable=True, exclude=("latest", "dev-*", "rc?"))
+    assert [
+        t for t in ["latest", "dev-1", "rc1", "rc10", "v1", "Latest"] if rules.is_immutable(t)
+    ] == [
+        "rc10",
+        "v1",
+        "Latest",
+    ]
+    assert not TagRules(immutable=False).is_immutable("v1")
+    with pytest.raises(OCIError) as raised:
+        rules.check_move("r", "v1", "move")
+    assert raised.value.code == "DENIED" and raised.value.status == 403
+    assert "immutable-tags" in raised.value.message and "latest, dev-*, rc?" in raised.value.message
+
+
+def test_parse_settings_deduplicates_patterns() -> None:
+    assert parse_settings({"immutableTags": True, "immutableTagsExclude": ["a", "a", "b*"]}) == (
+        True,
+        ("a", "b*"),
+    )
+    assert parse_settings({}) == (False, ())
+
+
+def test_earlier_targets() -> None:
+    moves = [
+        Move(None, "a", PUSH),
+        Move("a", "b", PUSH),
+        Move("b", "c", PUSH),
+        Move("c", "b", ROLLBACK),
+        Move("b", None, DELETE),
+    ]
+    assert earlier_targets(moves) == ["b", "a"]
+    assert earlier_targets([*moves[:4], Move("b", "x", ROLLBACK)]) == ["b", "a"]
+
+
+@given(st.lists(st.sampled_from("abcd"), min_size=1, max_size=30))
+def test_rolling_back_replays_pushes_in_reverse(pushed: list[str]) -> None:
+    """After pushes, repeated one-step rollbacks visit the earlier targets newest first."""
+    moves: list[Move] = []
+    current: str | None = None
+    for digest in pushed:
+        if digest != current:
+            moves.append(Move(current, digest, PUSH))
+            current = digest
+    expected = [m.from_digest for m in reversed(moves) if m.from_digest is not None]
+    visited = []
+    while True:
+        candidates = earlier_targets(moves)
+        if not candidates:
+            break
+        target = candidates[0]
+        moves.append(Move(current, target, ROLLBACK))
+        visited.append(target)
+        current = target
+    assert visited == expected
