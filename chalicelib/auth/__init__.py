@@ -1,0 +1,61 @@
+"""Access control: who may pull, push, delete and administer, on the Docker token auth model.
+
+Modules, one idea each (pure ones import no AWS code):
+
+    scope.py        token scopes and the `WWW-Authenticate: Bearer …` challenge (pure)
+    permissions.py  Level, Grant, Principal and grant evaluation (pure)
+    tokens.py       ES256 access tokens; KMS signer (why KMS: see its docstring)
+    passwords.py    argon2id hashing, dummy verify for unknown names, secret digests
+    principals.py   users, robots, IAM mappings, grants, public patterns (DynamoDB)
+    models.py       their pynamodb items, and the key layout
+    refresh.py      refresh tokens for `offline_token=true` (DynamoDB)
+    iam.py          IAM login: check and replay a presigned sts:GetCallerIdentity
+    ratelimit.py    failed-login counters, 429 TOOMANYREQUESTS with Retry-After
+    settings.py     BERTH_AUTH, BERTH_SERVICE, BERTH_TOKEN_KEY, TTLs, limits
+    aws.py          lazy botocore clients (kms, sts)
+
+Not wired into the request path yet. The wiring (router/app) will call two entry points, to
+be written in `gate.py` from these pieces:
+
+    authorize(headers, source_ip, wanted: Sequence[ResourceScope]) -> Principal | Challenge
+
+  Called by the router before a handler, with the scopes the route needs (blob GET:
+  `repository:<name>:pull`; upload/manifest PUT: `push`; DELETE: `delete`; mount: `push` on
+  the target and `pull` on the source; `_catalog`: `registry:catalog:*`; `/v2/`: none).
+  - `Authorization: Bearer <jwt>`: `Verifier.verify` (no AWS call: public key cached per
+    process), then `permissions.covers(claims.access, w)` for every wanted scope. Bad or
+    expired token: Challenge 401 `error="invalid_token"`; too little access: Challenge 401
+    `error="insufficient_scope"` with the wanted scopes (clients then fetch a new token).
+  - `Authorization: Basic` (ECS `repositoryCredentials`, preemptive clients): `login()`
+    below, then `permissions.allowed` per scope; denied: 403 DENIED. Successful Basic logins
+    are cached in memory for the token TTL under an HMAC of the credentials so a warm
+    function does not hash a password per request.
+  - No header: Challenge 401 with `realm` = `https://<host>/token` (the token endpoint of the
+    same app), `service` = BERTH_SERVICE, `scope` = the wanted scopes.
+  `Challenge` carries status, OCI code and headers and converts to `OCIError` (the body
+  lists the wanted scopes as `detail`, like the CNCF registry). `BERTH_AUTH=off` returns an
+  admin principal (the local server's opt-out).
+
+    issue_token(params: Mapping[str, list[str]], headers, source_ip) -> dict
+
+  The token endpoint (`GET /token` with Basic credentials and repeated `scope`, and the
+  OAuth2 `POST /token` form: `grant_type=password|refresh_token`, `service`, `scope`
+  space-separated, `client_id`, `access_type=offline`). `login()` -> Principal (anonymous
+  when no credentials), `principals.public_patterns()` (cache it briefly), then
+  `permissions.grant_scopes` (the spec's intersection, never an error), `tokens.issue` with
+  `KmsSigner`, and `refresh.create` when `offline_token=true` / `access_type=offline`.
+  Answers `{token, access_token, expires_in, issued_at[, refresh_token]}`.
+
+    login(username, password, source_ip) -> Principal        (shared by both)
+
+  `ratelimit.check` first (429 without checking the password); then
+  `iam.is_iam_password` -> `iam.caller_identity` -> `principals.iam_principal(arn)`, else
+  `principals.authenticate` (users, `robot$<name>`); a failure calls
+  `ratelimit.record_failure` and answers 401 UNAUTHORIZED. A refresh token is redeemed with
+  `refresh.redeem`, then the subject is loaded again (`principals.load`) so a disabled or
+  revoked principal's refresh tokens die with it, and its CURRENT grants apply.
+
+Audit records (login, denied request, permission change) go through the audit module of a
+later step; nothing here logs a credential, and `TokenError.reason` / `IamError.reason` are
+safe to log.
+"""

@@ -1,0 +1,322 @@
+"""Principals in DynamoDB: users, robot accounts, IAM mappings, their grants, public patterns.
+
+Login names: a user is `<name>`, a robot `robot$<name>` (as in Harbor), an IAM caller
+`aws` with a presigned STS request as password (`chalicelib.auth.iam`). Names are
+`[a-z0-9][a-z0-9._-]{0,63}`.
+
+Users have argon2id password hashes. Robots have a 256-bit random secret, shown once at
+creation and stored as its SHA-256 (stretching adds nothing to a random 256-bit secret, and a
+robot used by ECS through Basic credentials is then as cheap to check as a token). Both paths
+check something even when the name is unknown, so the time taken does not reveal which names
+exist. See `chalicelib.auth.models` for the key layout.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from chalicelib.auth import passwords
+from chalicelib.auth.models import (
+    DIRECTORY_PARTITION,
+    GRANT_PREFIX,
+    PRINCIPAL_SK,
+    PUBLIC_PARTITION,
+    DirectoryItem,
+    GrantItem,
+    PrincipalItem,
+    PublicItem,
+    principal_pk,
+)
+from chalicelib.auth.permissions import Grant, Level, Principal, check_pattern
+from chalicelib.storage.clock import now as utcnow
+from chalicelib.storage.transactions import condition_failed, transaction
+
+KINDS = ("user", "robot", "iam")
+ROBOT_PREFIX = "robot$"
+ROBOT_SECRET_PREFIX = "berth_robot_"
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+# Robots unknown to us are compared against this, so the time is the same.
+_DUMMY_DIGEST = passwords.digest("no such robot")
+
+
+class PrincipalError(Exception):
+    """A bad name, a duplicate, or a principal that does not exist."""
+
+
+def check_name(name: str) -> str:
+    if not isinstance(name, str) or _NAME.fullmatch(name) is None:
+        raise PrincipalError("a name is [a-z0-9][a-z0-9._-]{0,63}")
+    return name
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise PrincipalError(f"kind must be one of {', '.join(KINDS)}")
+    return kind
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A principal as stored: what `permissions` needs, plus its secret hash."""
+
+    principal: Principal
+    secret_hash: str | None
+    arn_pattern: str | None
+
+
+def _grant(item: GrantItem) -> Grant:
+    return Grant(item.pattern, Level.parse(item.level), item.expires_at)
+
+
+def load(kind: str, name: str) -> Stored | None:
+    """The principal and all its grants, in ONE strongly consistent query of its partition."""
+    principal: PrincipalItem | None = None
+    grants: list[Grant] = []
+    start: Any = None
+    while True:
+        # The table connection of a model: it knows the key schema (no DescribeTable call),
+        # and the query returns raw items of both kinds.
+        page = PrincipalItem._get_connection().query(
+            principal_pk(kind, name),
+            consistent_read=True,
+            exclusive_start_key=start,
+        )
+        for raw in page.get("Items", []):
+            sk = raw["sk"]["S"]
+            if sk == PRINCIPAL_SK:
+                principal = PrincipalItem.from_raw_data(raw)
+            elif sk.startswith(GRANT_PREFIX):
+                grants.append(_grant(GrantItem.from_raw_data(raw)))
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            break
+    if principal is None:
+        return None
+    return Stored(
+        Principal(
+            kind=kind,
+            name=name,
+            grants=tuple(grants),
+            disabled=bool(principal.disabled) or principal.revoked_at is not None,
+            valid_until=principal.valid_until,
+        ),
+        principal.secret_hash,
+        principal.arn_pattern,
+    )
+
+
+def _create(kind: str, name: str, **attributes: Any) -> None:
+    item = PrincipalItem(
+        principal_pk(kind, name),
+        PRINCIPAL_SK,
+        kind=kind,
+        name=name,
+        created_at=utcnow(),
+        **attributes,
+    )
+    entry = DirectoryItem(
+        DIRECTORY_PARTITION,
+        f"{kind}#{name}",
+        kind=kind,
+        name=name,
+        arn_pattern=attributes.get("arn_pattern"),
+    )
+    try:
+        with transaction() as t:
+            t.save(item, condition=PrincipalItem.pk.does_not_exist())
+            t.save(entry)
+    except TransactWriteError as error:
+        if condition_failed(error):
+            raise PrincipalError(f"{kind} {name!r} already exists") from None
+        raise
+
+
+def create_user(name: str, password: str, *, description: str | None = None) -> None:
+    _create(
+        "user",
+        check_name(name),
+        secret_hash=passwords.hash_secret(password),
+        description=description,
+    )
+
+
+def set_password(name: str, password: str) -> None:
+    item = PrincipalItem(principal_pk("user", check_name(name)), PRINCIPAL_SK)
+    try:
+        item.update(
+            actions=[PrincipalItem.secret_hash.set(passwords.hash_secret(password))],
+            condition=PrincipalItem.pk.exists(),
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            raise PrincipalError(f"user {name!r} does not exist") from None
+        raise
+
+
+def create_robot(
+    name: str, *, valid_until: float | None = None, description: str | None = None
+) -> str:
+    """Create a robot account; returns its secret, which is never stored nor shown again."""
+    secret = passwords.new_secret(ROBOT_SECRET_PREFIX)
+    _create(
+        "robot",
+        check_name(name),
+        secret_hash=passwords.digest(secret),
+        valid_until=valid_until,
+        description=description,
+    )
+    return secret
+
+
+def create_iam_mapping(name: str, arn_pattern: str, *, description: str | None = None) -> None:
+    """Callers whose ARN matches `arn_pattern` (`*` wildcards) get this mapping's grants."""
+    from chalicelib.auth.iam import check_arn_pattern
+
+    _create(
+        "iam", check_name(name), arn_pattern=check_arn_pattern(arn_pattern), description=description
+    )
+
+
+def set_disabled(kind: str, name: str, disabled: bool = True) -> None:
+    """Disable (or enable) a principal: it can neither log in nor use refresh tokens."""
+    item = PrincipalItem(principal_pk(_check_kind(kind), name), PRINCIPAL_SK)
+    try:
+        item.update(
+            actions=[PrincipalItem.disabled.set(disabled)], condition=PrincipalItem.pk.exists()
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            raise PrincipalError(f"{kind} {name!r} does not exist") from None
+        raise
+
+
+def revoke_robot(name: str) -> None:
+    """Revoke a robot for good: its secret stops working at once (tokens already issued
+    live out their few minutes)."""
+    item = PrincipalItem(principal_pk("robot", check_name(name)), PRINCIPAL_SK)
+    try:
+        item.update(
+            actions=[PrincipalItem.revoked_at.set(utcnow())], condition=PrincipalItem.pk.exists()
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            raise PrincipalError(f"robot {name!r} does not exist") from None
+        raise
+
+
+def delete(kind: str, name: str) -> None:
+    """Remove a principal, its grants and its directory entry."""
+    stored = load(_check_kind(kind), name)
+    if stored is None:
+        raise PrincipalError(f"{kind} {name!r} does not exist")
+    PrincipalItem(principal_pk(kind, name), PRINCIPAL_SK).delete()
+    DirectoryItem(DIRECTORY_PARTITION, f"{kind}#{name}").delete()
+    for grant in stored.principal.grants:
+        GrantItem(principal_pk(kind, name), GRANT_PREFIX + grant.pattern).delete()
+
+
+def grant(
+    kind: str,
+    name: str,
+    pattern: str,
+    level: Level,
+    *,
+    expires_at: float | None = None,
+    granted_by: str | None = None,
+) -> None:
+    """Give (or replace) `level` on `pattern`; the principal must exist."""
+    check_pattern(pattern)
+    item = GrantItem(
+        principal_pk(_check_kind(kind), name),
+        GRANT_PREFIX + pattern,
+        pattern=pattern,
+        level=level.label(),
+        expires_at=None if expires_at is None else int(expires_at),
+        granted_by=granted_by,
+        granted_at=utcnow(),
+    )
+    try:
+        with transaction() as t:
+            t.condition_check(
+                PrincipalItem,
+                principal_pk(kind, name),
+                PRINCIPAL_SK,
+                condition=PrincipalItem.pk.exists(),
+            )
+            t.save(item)
+    except TransactWriteError as error:
+        if condition_failed(error):
+            raise PrincipalError(f"{kind} {name!r} does not exist") from None
+        raise
+
+
+def revoke_grant(kind: str, name: str, pattern: str) -> None:
+    GrantItem(principal_pk(_check_kind(kind), name), GRANT_PREFIX + pattern).delete()
+
+
+def make_public(pattern: str, *, by: str | None = None) -> None:
+    PublicItem(
+        PUBLIC_PARTITION, check_pattern(pattern), made_public_by=by, made_public_at=utcnow()
+    ).save()
+
+
+def make_private(pattern: str) -> None:
+    PublicItem(PUBLIC_PARTITION, pattern).delete()
+
+
+def public_patterns() -> list[str]:
+    return [item.sk for item in PublicItem.query(PUBLIC_PARTITION)]
+
+
+def directory(kind: str | None = None) -> Iterator[DirectoryItem]:
+    condition = None if kind is None else DirectoryItem.sk.startswith(f"{_check_kind(kind)}#")
+    yield from DirectoryItem.query(DIRECTORY_PARTITION, range_key_condition=condition)
+
+
+# --- logins ----------------------------------------------------------------------------------
+
+
+def authenticate(username: str, secret: str, *, now: float | None = None) -> Principal | None:
+    """The user or robot these Basic credentials name, or None (wrong, unknown, inactive).
+
+    Constant in time whether or not the name exists (see the module docstring)."""
+    current = time.time() if now is None else now
+    if not isinstance(username, str) or not isinstance(secret, str):
+        return None
+    if username.startswith(ROBOT_PREFIX):
+        name = username[len(ROBOT_PREFIX) :]
+        stored = load("robot", name) if _NAME.fullmatch(name) else None
+        expected = stored.secret_hash if stored and stored.secret_hash else _DUMMY_DIGEST
+        ok = passwords.same_digest(expected, secret) and stored is not None
+    else:
+        stored = load("user", username) if _NAME.fullmatch(username) else None
+        ok = passwords.verify(stored.secret_hash if stored else None, secret)
+    if not ok or stored is None or not stored.principal.active(current):
+        return None
+    return stored.principal
+
+
+def iam_principal(arn: str, *, now: float | None = None) -> Principal | None:
+    """The IAM caller `arn` with the grants of every active mapping whose pattern matches it,
+    or None when no mapping does. One query of the directory, one per matching mapping."""
+    from chalicelib.auth.iam import matching_mappings
+
+    current = time.time() if now is None else now
+    mappings = {entry.name: entry.arn_pattern for entry in directory("iam") if entry.arn_pattern}
+    grants: list[Grant] = []
+    matched = False
+    for name in matching_mappings(arn, mappings):
+        stored = load("iam", name)
+        if stored is None or not stored.principal.active(current):
+            continue
+        matched = True
+        grants.extend(stored.principal.grants)
+    if not matched:
+        return None
+    return Principal("iam", arn, tuple(grants))
