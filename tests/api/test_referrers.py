@@ -15,6 +15,7 @@ from tests.api.helpers import (
     artifact,
     assert_error,
     assert_ok,
+    canonical,
     digest_of,
     header,
     image,
@@ -342,6 +343,61 @@ def test_deleted_referrer_is_no_longer_listed(client: Any, repo: str) -> None:
     assert_ok(client.http.delete(f"/v2/{repo}/manifests/{drop.digest}"), 202)
     _, body = _referrers(client, repo, subject.digest)
     assert [d["digest"] for d in body["manifests"]] == [keep.digest]
+
+
+def test_referrer_pushed_twice_is_listed_once(client: Any, repo: str) -> None:
+    """The same referrer pushed by digest and then by a tag is one descriptor, listed once.
+
+    Spec: "Each descriptor is of an image manifest or index in the same `<name>` namespace with
+    a `subject` field that specifies the value of `<digest>`." (and "duplicate entries SHOULD
+    NOT be created")
+    """
+    subject = push_image(client, repo, "v1")
+    manifest = artifact(subject=subject)
+    push(client, repo, manifest)
+    assert_ok(put_manifest(client, repo, "sig", manifest.body, OCI_MANIFEST), 201)
+    _, body = _referrers(client, repo, subject.digest)
+    assert [d["digest"] for d in body["manifests"]] == [manifest.digest]
+
+
+def test_referrers_survive_deleting_the_subject(client: Any, repo: str) -> None:
+    """Deleting the subject does not delete its referrers: they are still listed.
+
+    Spec: "A registry MUST initially accept an otherwise valid manifest with a `subject` field
+    that references a manifest that does not exist in the repository" -- a referrer's listing
+    does not depend on the subject existing -- and "Registries MUST include all newly pushed
+    image manifests with a valid `subject` field in the referrers API response."
+    """
+    subject = push_image(client, repo, "v1")
+    manifest = artifact(subject=subject)
+    push(client, repo, manifest)
+    assert_ok(client.http.delete(f"/v2/{repo}/manifests/{subject.digest}"), 202)
+    _, body = _referrers(client, repo, subject.digest)
+    assert [d["digest"] for d in body["manifests"]] == [manifest.digest]
+
+
+def test_referrers_of_sha512_subject(client: Any, repo: str) -> None:
+    """A subject named by a sha512 digest has its referrers listed under that digest.
+
+    Spec: "`<digest>` is the digest of the manifest specified in the `subject` field."
+    """
+    subject = image()
+    for blob in subject.blobs:
+        push_blob(client, repo, blob)
+    subject_digest = digest_of(subject.body, "sha512")
+    assert_ok(put_manifest(client, repo, subject_digest, subject.body, OCI_MANIFEST), 201)
+    base = artifact()
+    document = dict(base.document)
+    document["subject"] = {
+        "mediaType": OCI_MANIFEST,
+        "digest": subject_digest,
+        "size": subject.size,
+    }
+    manifest = Pushed(canonical(document), OCI_MANIFEST, base.blobs, document)
+    response = push(client, repo, manifest)
+    assert header(response, "OCI-Subject") == subject_digest
+    _, body = _referrers(client, repo, subject_digest)
+    assert [d["digest"] for d in body["manifests"]] == [manifest.digest]
 
 
 def test_referrers_paginate_with_link_when_many(client: Any, repo: str) -> None:
