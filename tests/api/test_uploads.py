@@ -589,6 +589,34 @@ def test_chunks_spanning_s3_part_boundaries(client: Any, repo: str, s3: Any) -> 
     _assert_blob(client, s3, repo, data)
 
 
+@pytest.mark.parametrize("chunks", [[5 * MiB], [5 * MiB, 5 * MiB], [5 * MiB - 1, 1, 1]])
+def test_chunks_exactly_on_part_boundaries(
+    client: Any, repo: str, s3: Any, chunks: list[int]
+) -> None:
+    """Chunks ending exactly on (or one byte around) the 5 MiB S3 part size assemble exactly.
+
+    Spec: "The `<end-of-range>` value is the position of the last uploaded byte of the blob,
+    matching the end value of the `Content-Range` in the request." and the closing PUT "MUST
+    be `201 Created`".
+    """
+    data = random_bytes(sum(chunks))
+    location = start_upload(client, repo)
+    offset = 0
+    for size in chunks:
+        response = patch_upload(
+            client, location, data[offset : offset + size], f"{offset}-{offset + size - 1}"
+        )
+        assert_ok(response, 202)
+        offset += size
+        assert _range(response) == f"0-{offset - 1}"
+        location = path_of(header(response, "Location") or location)
+    status = client.http.get(location)
+    assert_ok(status, 204)
+    assert _range(status) == f"0-{offset - 1}"
+    assert_ok(put_upload(client, location, b"", digest_of(data)), 201)
+    _assert_blob(client, s3, repo, data)
+
+
 # --------------------------------------------------------------------------- streamed PATCH
 
 
