@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 
+# Least privilege: each test fails if the runtime made an AWS call its IAM policy refuses.
+from tests.deploy.audit import runtime_call_recorder, runtime_calls_allowed  # noqa: F401
+
 STAGE = "test"
 os.environ.update(
     {

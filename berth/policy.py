@@ -1,0 +1,107 @@
+"""The Lambda function's IAM policy: exactly the actions the runtime calls, on exactly the
+stage's table, bucket and log group.
+
+Chalice's generated policy is off (`autogen_policy: false`): it cannot see calls made
+through botocore and pynamodb, and would not scope them. `.chalice/policy-<stage>.json` are
+renderings of `policy()` (a test keeps them current); `berth deploy` renders the policy of the
+stage it deploys, with the account and region it deploys to. The least-privilege test
+(tests/deploy/test_least_privilege.py) proves every action here is needed and enough.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+CHALICE_DIR = Path(__file__).resolve().parent.parent / ".chalice"
+# An account id is twelve digits: `?` matches one character in IAM resource patterns.
+ANY_ACCOUNT = "?" * 12
+
+TABLE_ACTIONS = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+]
+OBJECT_ACTIONS = [
+    "s3:AbortMultipartUpload",
+    "s3:DeleteObject",
+    "s3:GetObject",
+    "s3:PutObject",
+]
+# Without s3:ListBucket, S3 answers 403 instead of 404 for a missing key, and the runtime
+# tells "not there yet" from "failed" by that 404 (chalicelib/storage/blobs.py: stored_size).
+BUCKET_ACTIONS = ["s3:ListBucket"]
+# What Lambda itself does with the role (the function's own log lines, EMF metrics included).
+LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+
+
+def function_name(stage: str) -> str:
+    """Chalice names the API handler `<app>-<stage>`."""
+    return f"berth-{stage}"
+
+
+def table_arn(stage: str, account: str = "*", region: str = "*") -> str:
+    return f"arn:aws:dynamodb:{region}:{account}:table/berth-{stage}-meta"
+
+
+def bucket_arn(stage: str, account: str = ANY_ACCOUNT, region: str = "*") -> str:
+    """The bucket is `berth-<stage>-<account>-<region>` (infra/berth.yaml)."""
+    return f"arn:aws:s3:::berth-{stage}-{account}-{region}"
+
+
+def policy(stage: str, account: str | None = None, region: str | None = None) -> dict[str, Any]:
+    """The policy document for `stage`; wildcards where account or region are not given."""
+    acct = account or "*"
+    reg = region or "*"
+    bucket = bucket_arn(stage, account or ANY_ACCOUNT, reg)
+    logs = f"arn:aws:logs:{reg}:{acct}:log-group:/aws/lambda/{function_name(stage)}"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Logs",
+                "Effect": "Allow",
+                "Action": LOG_ACTIONS,
+                "Resource": [logs, f"{logs}:*"],
+            },
+            {
+                "Sid": "MetadataTable",
+                "Effect": "Allow",
+                "Action": TABLE_ACTIONS,
+                "Resource": table_arn(stage, acct, reg),
+            },
+            {
+                "Sid": "BlobObjects",
+                "Effect": "Allow",
+                "Action": OBJECT_ACTIONS,
+                "Resource": f"{bucket}/*",
+            },
+            {"Sid": "BlobBucket", "Effect": "Allow", "Action": BUCKET_ACTIONS, "Resource": bucket},
+        ],
+    }
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2) + "\n"
+
+
+def policy_file(stage: str) -> Path:
+    return CHALICE_DIR / f"policy-{stage}.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write `.chalice/policy-<stage>.json` for each stage named (dev and prod by default)."""
+    import sys
+
+    for stage in (argv if argv is not None else sys.argv[1:]) or ["dev", "prod"]:
+        policy_file(stage).write_text(render(policy(stage)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

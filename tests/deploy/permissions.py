@@ -1,0 +1,124 @@
+"""What IAM asks of an AWS call: the (action, resource ARN) pairs it is authorised against,
+and whether a policy document allows them (Allow statements with `*`/`?` wildcards; the
+runtime's policy has no Deny, no NotAction and no conditions, and a test keeps it so)."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from typing import Any
+
+Permission = tuple[str, str]  # ("s3:GetObject", "arn:aws:s3:::bucket/key")
+ACCOUNT = "123456789012"  # moto's
+
+
+def _object(bucket: str, key: str) -> str:
+    return f"arn:aws:s3:::{bucket}/{key}"
+
+
+def _source(params: dict[str, Any]) -> str:
+    source = params["CopySource"]
+    if isinstance(source, dict):
+        return _object(source["Bucket"], source["Key"])
+    return f"arn:aws:s3:::{str(source).split('?')[0].lstrip('/')}"
+
+
+_S3_OBJECT = {
+    "GetObject": ["s3:GetObject"],
+    "HeadObject": ["s3:GetObject"],
+    "PutObject": ["s3:PutObject"],
+    "CreateMultipartUpload": ["s3:PutObject"],
+    "UploadPart": ["s3:PutObject"],
+    "CompleteMultipartUpload": ["s3:PutObject"],
+    "AbortMultipartUpload": ["s3:AbortMultipartUpload"],
+    "ListParts": ["s3:ListMultipartUploadParts"],
+    "DeleteObject": ["s3:DeleteObject"],
+    "UploadPartCopy": ["s3:PutObject"],
+    "CopyObject": ["s3:PutObject"],
+}
+_S3_BUCKET = {
+    "ListObjectsV2": "s3:ListBucket",
+    "ListObjects": "s3:ListBucket",
+    "HeadBucket": "s3:ListBucket",
+    "ListMultipartUploads": "s3:ListBucketMultipartUploads",
+}
+_TRANSACT = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+    "Get": "dynamodb:GetItem",
+}
+
+
+def s3_permissions(operation: str, params: dict[str, Any]) -> set[Permission]:
+    bucket = params["Bucket"]
+    if operation in _S3_BUCKET:
+        return {(_S3_BUCKET[operation], f"arn:aws:s3:::{bucket}")}
+    if operation == "DeleteObjects":
+        keys = [o["Key"] for o in params["Delete"]["Objects"]]
+        return {("s3:DeleteObject", _object(bucket, key)) for key in keys}
+    actions = _S3_OBJECT.get(operation)
+    if actions is None:
+        raise LookupError(f"s3:{operation}: add its IAM actions to tests/deploy/permissions.py")
+    needed = {(action, _object(bucket, params["Key"])) for action in actions}
+    if operation in ("UploadPartCopy", "CopyObject"):
+        needed.add(("s3:GetObject", _source(params)))
+    if operation in ("GetObject", "HeadObject"):
+        # The runtime relies on 404 for a missing key; S3 says 403 without ListBucket.
+        needed.add(("s3:ListBucket", f"arn:aws:s3:::{bucket}"))
+    return needed
+
+
+def dynamodb_permissions(operation: str, params: dict[str, Any], region: str) -> set[Permission]:
+    def table(name: str) -> str:
+        return f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}"
+
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        needed = set()
+        for item in params["TransactItems"]:
+            ((kind, body),) = item.items()
+            needed.add((_TRANSACT[kind], table(body["TableName"])))
+        return needed
+    if operation in ("BatchGetItem", "BatchWriteItem"):
+        return {(f"dynamodb:{operation}", table(name)) for name in params["RequestItems"]}
+    if "TableName" not in params:
+        raise LookupError(f"dynamodb:{operation}: add its IAM resources to permissions.py")
+    return {(f"dynamodb:{operation}", table(params["TableName"]))}
+
+
+def permissions(
+    service: str, operation: str, params: dict[str, Any], region: str
+) -> set[Permission]:
+    if service == "s3":
+        return s3_permissions(operation, params)
+    if service == "dynamodb":
+        return dynamodb_permissions(operation, params, region)
+    raise LookupError(f"{service}:{operation}: the runtime calls a service its policy ignores")
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def statements(document: dict[str, Any]) -> Iterable[tuple[list[str], list[str]]]:
+    for statement in document["Statement"]:
+        assert statement["Effect"] == "Allow", statement
+        assert set(statement) <= {"Sid", "Effect", "Action", "Resource"}, statement
+        yield _listed(statement["Action"]), _listed(statement["Resource"])
+
+
+def allows(document: dict[str, Any], permission: Permission) -> bool:
+    action, resource = permission
+    for actions, resources in statements(document):
+        if any(fnmatch.fnmatchcase(action, a) for a in actions) and any(
+            _arn_match(resource, r) for r in resources
+        ):
+            return True
+    return False
+
+
+def _arn_match(resource: str, pattern: str) -> bool:
+    # IAM wildcards: `*` any run of characters, `?` one character; nothing else is special.
+    escaped = pattern.replace("[", "[[]")
+    return fnmatch.fnmatchcase(resource, escaped)

@@ -1,0 +1,155 @@
+"""Least privilege: the runtime's IAM policy allows every AWS call it makes, and nothing else.
+
+"Enough" is checked on every test of the suite (tests/deploy/audit.py, per xdist worker).
+"Nothing more" needs one process to see every kind of call, so one test here drives each
+storage path through the HTTP API (a client's eye view, stable under refactoring) and
+requires each granted action to be used by some call on the statement's resource.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import botocore.client
+import pytest
+from botocore.exceptions import ClientError
+
+from berth.policy import LOG_ACTIONS, policy, policy_file, render
+from tests.api.helpers import (
+    OCTET,
+    assert_ok,
+    digest_of,
+    image,
+    patch_upload,
+    push,
+    put_manifest,
+    put_upload,
+    random_bytes,
+    start_upload,
+)
+from tests.deploy.audit import refused
+from tests.deploy.permissions import Permission, allows, statements
+from tests.deploy.recorder import Recorder
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGES = ("dev", "prod")
+MiB = 1024 * 1024
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_policy_files_are_current(stage: str) -> None:
+    assert policy_file(stage).read_text() == render(policy(stage)), (
+        f"run: .venv/bin/python -m berth.policy {stage}"
+    )
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_chalice_stage_uses_the_hand_written_policy(stage: str) -> None:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    settings = config["stages"][stage]
+    assert settings["autogen_policy"] is False
+    assert settings["iam_policy_file"] == policy_file(stage).name
+    assert settings["environment_variables"]["BERTH_STAGE"] == stage
+
+
+def test_policy_is_scoped_to_the_stage() -> None:
+    document = policy("dev")
+    assert allows(document, ("s3:GetObject", "arn:aws:s3:::berth-dev-123456789012-eu-west-1/x"))
+    assert not allows(
+        document, ("s3:GetObject", "arn:aws:s3:::berth-prod-123456789012-eu-west-1/x")
+    )
+    assert not allows(document, ("s3:GetObject", "arn:aws:s3:::berth-dev-evil/x"))
+    table = "arn:aws:dynamodb:eu-west-1:123456789012:table/berth-dev-meta"
+    assert allows(document, ("dynamodb:PutItem", table))
+    assert not allows(document, ("dynamodb:Scan", table))
+    assert not allows(document, ("dynamodb:PutItem", table.replace("-dev-", "-prod-")))
+    exact = policy("dev", account="123456789012", region="eu-west-1")
+    assert allows(exact, ("dynamodb:PutItem", table))
+    assert not allows(exact, ("dynamodb:PutItem", table.replace("eu-west-1", "us-east-1")))
+
+
+def _fail_once(operation: str) -> Callable[[], None]:
+    """Make the next runtime call of `operation` fail as S3 would; returns the undo."""
+    original = botocore.client.BaseClient._make_api_call
+    state = {"armed": True}
+
+    def call(client: Any, name: str, params: dict[str, Any]) -> Any:
+        if name == operation and state["armed"]:
+            state["armed"] = False
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "fault"}}, name)
+        return original(client, name, params)
+
+    botocore.client.BaseClient._make_api_call = call  # type: ignore[method-assign]
+
+    def undo() -> None:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+    return undo
+
+
+def _every_storage_path(client: Any, repo: str) -> None:
+    # Monolithic pushes, a manifest with a tag, a large manifest (kept in S3), reads.
+    pushed = image(layers=2)
+    push(client, repo, pushed, "v1")
+    big = image(annotations={"big": "x" * (400 * 1024)})
+    push(client, repo, big)
+    for path in (
+        f"/v2/{repo}/manifests/v1",
+        f"/v2/{repo}/manifests/{big.digest}",
+        f"/v2/{repo}/blobs/{digest_of(pushed.blobs[1])}",
+        f"/v2/{repo}/tags/list",
+        f"/v2/{repo}/referrers/{pushed.digest}",
+        "/v2/_catalog",
+    ):
+        assert client.http.get(path).status_code in (200, 307), path
+    # A chunked upload over S3's part minimum: staging parts, then the assembly.
+    layer = random_bytes(5 * MiB + 17)
+    location = start_upload(client, repo)
+    response = patch_upload(client, location, layer[: 5 * MiB + 1])
+    assert_ok(response, 202)
+    response = put_upload(client, location, layer[5 * MiB + 1 :], digest_of(layer))
+    assert_ok(response, 201)
+    # An assembly that fails half-way aborts its multipart upload.
+    other = random_bytes(5 * MiB + 3)
+    location = start_upload(client, repo)
+    assert_ok(patch_upload(client, location, other), 202)
+    undo = _fail_once("CompleteMultipartUpload")
+    try:
+        assert put_upload(client, location, b"", digest_of(other)).status_code == 503
+    finally:
+        undo()
+    # Immutable tags: moving an exempt tag checks the rules did not change (ConditionCheck).
+    settings = client.http.put(
+        f"/v2/{repo}/_berth/settings",
+        headers={"content-type": "application/json"},
+        body=json.dumps({"immutableTags": True, "immutableTagsExclude": ["v1"]}).encode(),
+    )
+    assert_ok(settings, 200)
+    push(client, repo, image(), "v1")
+    # Deletes.
+    assert client.http.delete(f"/v2/{repo}/manifests/{big.digest}").status_code == 202
+    blob = digest_of(pushed.blobs[1])
+    assert client.http.delete(f"/v2/{repo}/blobs/{blob}").status_code == 202
+    assert put_manifest(client, repo, "v3", b"{}", OCTET).status_code >= 400
+
+
+def test_every_granted_action_is_needed(
+    client: Any, repo: str, runtime_call_recorder: Recorder
+) -> None:
+    start = len(runtime_call_recorder.calls)
+    _every_storage_path(client, repo)
+    calls = runtime_call_recorder.since(start)
+    assert refused(calls, "test") == []
+    needed: set[Permission] = set().union(*(call.needs for call in calls))
+    unused = []
+    for actions, resources in statements(policy("test")):
+        for action in actions:
+            if action in LOG_ACTIONS:  # Lambda's own log delivery: not a call of the code
+                continue
+            single = {"Statement": [{"Effect": "Allow", "Action": action, "Resource": resources}]}
+            if not any(p[0] == action and allows(single, p) for p in needed):
+                unused.append(f"{action} on {resources}")
+    assert unused == [], "granted but never needed (remove from berth/policy.py)"
