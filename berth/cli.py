@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
         "--stop-on-eof", action="store_true", help="also stop when stdin closes (for supervisors)"
     )
     serve.set_defaults(func=_serve)
+    from berth.commands import register
+
+    register(commands)  # history, rollback, repo
     return parser
 
 

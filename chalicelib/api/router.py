@@ -49,14 +49,16 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.REPOSITORIES, "GET"): "repositories.get",
 }
 
-# The right each Berth extension needs, for access control (issue 3) to enforce in route().
-# Nothing checks these yet: there are no identities.
+# The action (token-scope vocabulary: pull, push, `*` = admin) each Berth extension needs on
+# its repository, for access control (issue 3) to enforce in route(); repositories needs
+# `registry:catalog:*`. Nothing checks these yet. Settings need admin: a pusher who could
+# turn immutability off could overwrite a release.
 REQUIRES: dict[tuple[Resource, str], str] = {
     (Resource.HISTORY, "GET"): "pull",
     (Resource.ROLLBACK, "POST"): "push",
     (Resource.SETTINGS, "GET"): "pull",
-    (Resource.SETTINGS, "PUT"): "push",
-    (Resource.REPOSITORIES, "GET"): "catalog",
+    (Resource.SETTINGS, "PUT"): "*",
+    (Resource.REPOSITORIES, "GET"): "*",
 }
 
 

@@ -1,0 +1,88 @@
+"""`berth repo ls` and `berth repo set-immutable REPO [--exclude PATTERN ...] [--off]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from berth.commands import common
+from berth.commands.common import (
+    add_registry_option,
+    human_size,
+    print_json,
+    print_table,
+)
+from berth.registry_client import RegistryError
+
+
+def register(commands: Any) -> None:
+    repo = commands.add_parser(
+        "repo", help="list repositories and change their settings", description=__doc__
+    )
+    actions = repo.add_subparsers(dest="repo_command", required=True, metavar="ACTION")
+    ls = actions.add_parser(
+        "ls",
+        help="repositories with size, tags and last push",
+        description="Every repository with its deduplicated size (distinct blobs and "
+        "manifests), its tag count and its last push.",
+    )
+    add_registry_option(ls)
+    ls.set_defaults(func=_ls)
+
+    immutable = actions.add_parser(
+        "set-immutable",
+        help="make the tags of a repository immutable",
+        description="Refuse to move or delete an existing tag of REPO, except tags matching "
+        "an --exclude glob (e.g. --exclude latest --exclude 'dev-*'). --off lifts the rule.",
+    )
+    immutable.add_argument("repo", metavar="REPO")
+    immutable.add_argument(
+        "--exclude", action="append", default=[], metavar="PATTERN", help="tags that may move"
+    )
+    immutable.add_argument("--off", action="store_true", help="make every tag mutable again")
+    add_registry_option(immutable)
+    immutable.set_defaults(func=_set_immutable)
+
+
+def _ls(args: argparse.Namespace) -> int:
+    try:
+        found = common.client_for(args).repositories()
+    except RegistryError as error:
+        print(f"berth repo ls: {error.code}: {error.message}", file=sys.stderr)
+        return 1
+    if args.json:
+        print_json({"repositories": found})
+        return 0
+    rows = [
+        [
+            r["name"],
+            human_size(int(r["size"])),
+            str(r["tags"]),
+            str(r["manifests"]),
+            r.get("lastPush") or "-",
+        ]
+        for r in found
+    ]
+    print_table(["NAME", "SIZE", "TAGS", "MANIFESTS", "LAST PUSH"], rows)
+    return 0
+
+
+def _set_immutable(args: argparse.Namespace) -> int:
+    if args.off and args.exclude:
+        print("berth repo set-immutable: --off takes no --exclude", file=sys.stderr)
+        return 2
+    document = {"immutableTags": not args.off, "immutableTagsExclude": args.exclude}
+    try:
+        stored = common.client_for(args).set_settings(args.repo, document)
+    except RegistryError as error:
+        print(f"berth repo set-immutable: {error.code}: {error.message}", file=sys.stderr)
+        return 1
+    if args.json:
+        print_json(stored)
+    elif stored["immutableTags"]:
+        excluded = ", ".join(stored["immutableTagsExclude"]) or "none"
+        print(f"{args.repo}: tags are immutable (excluded: {excluded})")
+    else:
+        print(f"{args.repo}: tags are mutable")
+    return 0
