@@ -1,8 +1,12 @@
-"""The Chalice application object, made safe for a threaded local server.
+"""The Chalice application object, made safe for a threaded local server, with two doors.
 
 Chalice keeps the request being served in `app.current_request`. On Lambda one process
 serves one request at a time, but `berth serve` runs the same handler on many threads, so
 the attribute is kept per thread.
+
+Chalice deploys `app.app` as the handler of the API's function, so that one function also
+answers a Lambda Function URL (chalicelib/api/front_door.py): one function, one policy, one
+set of alarms and one pool of warm instances behind either front door.
 """
 
 from __future__ import annotations
@@ -23,3 +27,16 @@ class BerthChalice(Chalice):  # type: ignore[misc]
     @current_request.setter
     def current_request(self, value: Any) -> None:
         self._local.request = value
+
+    def __call__(self, event: Any, context: Any) -> Any:
+        """API Gateway REST proxy events as Chalice has them; Function URL events converted."""
+        if isinstance(event, dict) and event.get("version") == "2.0":
+            from chalicelib.api import front_door
+
+            if front_door.is_function_url_event(event):
+                route = front_door.route_of(str(event["rawPath"]))
+                if route is None:
+                    return front_door.not_found()
+                rest = front_door.to_rest_event(event, *route)
+                return front_door.to_url_result(super().__call__(rest, context))
+        return super().__call__(event, context)
