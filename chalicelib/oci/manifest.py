@@ -171,6 +171,14 @@ def parse_manifest(body: bytes, content_type: str | None) -> ParsedManifest:
 
     config = _descriptor(document.get("config"), "config")
     layers = _descriptors(document, "layers", required=media_type == mt.DOCKER_MANIFEST)
+    # Non-distributable (foreign) layers are fetched from their `urls`, never pushed: they
+    # need not exist in the registry (Windows base images rely on this).
+    raw_layers = document.get("layers") or []
+    layers = tuple(
+        layer
+        for layer, raw in zip(layers, raw_layers, strict=True)
+        if not (layer.media_type in mt.FOREIGN_LAYERS and raw.get("urls"))
+    )
     if artifact_type is None and media_type == mt.OCI_MANIFEST:
         # The referrers API reports the config media type when artifactType is absent.
         artifact_type = config.media_type

@@ -772,3 +772,50 @@ def test_fuzz_bytes_of_a_valid_document(
         else:
             body.insert(position, byte)
     parse_or_oci_error(bytes(body), content_type)
+
+
+def test_foreign_layers_with_urls_need_not_be_pushed() -> None:
+    """Non-distributable layers are fetched from their `urls`; the registry must not demand
+    them (image-spec layer.md, "Non-Distributable Layers")."""
+    import json as _json
+
+    from chalicelib.oci.manifest import parse_manifest as _parse
+
+    foreign = {
+        "mediaType": "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+        "digest": "sha256:" + "b" * 64,
+        "size": 10,
+        "urls": ["https://example.com/layer"],
+    }
+    ordinary = {
+        "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        "digest": "sha256:" + "c" * 64,
+        "size": 10,
+    }
+    config = {
+        "mediaType": "application/vnd.docker.container.image.v1+json",
+        "digest": "sha256:" + "a" * 64,
+        "size": 2,
+    }
+    body = _json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": config,
+            "layers": [foreign, ordinary],
+        }
+    ).encode()
+    parsed = _parse(body, "application/vnd.docker.distribution.manifest.v2+json")
+    assert [d.digest for d in parsed.blobs] == [config["digest"], ordinary["digest"]]
+    # Without urls, the same media type is an ordinary blob that must exist.
+    del foreign["urls"]
+    body = _json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": config,
+            "layers": [foreign],
+        }
+    ).encode()
+    parsed = _parse(body, "application/vnd.docker.distribution.manifest.v2+json")
+    assert foreign["digest"] in [d.digest for d in parsed.blobs]
