@@ -36,8 +36,16 @@ OBJECT_ACTIONS = [
 # Without s3:ListBucket, S3 answers 403 instead of 404 for a missing key, and the runtime
 # tells "not there yet" from "failed" by that 404 (chalicelib/storage/blobs.py: stored_size).
 BUCKET_ACTIONS = ["s3:ListBucket"]
+# Token signing (chalicelib/auth/tokens.py: KmsSigner). IAM authorises KMS calls on the key's
+# ARN, which only exists once the key does, so the key is named by its alias in a condition.
+KEY_ACTIONS = ["kms:GetPublicKey", "kms:Sign"]
 # What Lambda itself does with the role (the function's own log lines, EMF metrics included).
 LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+
+
+def token_key_alias(stage: str) -> str:
+    """The alias of the stage's token-signing key (BERTH_TOKEN_KEY of the deployed function)."""
+    return f"alias/berth-{stage}-token"
 
 
 def function_name(stage: str) -> str:
@@ -82,6 +90,15 @@ def policy(stage: str, account: str | None = None, region: str | None = None) ->
                 "Resource": f"{bucket}/*",
             },
             {"Sid": "BlobBucket", "Effect": "Allow", "Action": BUCKET_ACTIONS, "Resource": bucket},
+            {
+                "Sid": "TokenSigningKey",
+                "Effect": "Allow",
+                "Action": KEY_ACTIONS,
+                "Resource": f"arn:aws:kms:{reg}:{acct}:key/*",
+                "Condition": {
+                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": token_key_alias(stage)}
+                },
+            },
         ],
     }
 

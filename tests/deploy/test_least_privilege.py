@@ -71,6 +71,13 @@ def test_policy_is_scoped_to_the_stage() -> None:
     assert not allows(exact, ("dynamodb:PutItem", table.replace("eu-west-1", "us-east-1")))
 
 
+def test_the_signing_key_is_the_stages_by_alias() -> None:
+    (statement,) = [s for s in policy("dev")["Statement"] if s["Sid"] == "TokenSigningKey"]
+    assert statement["Condition"] == {
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/berth-dev-token"}
+    }
+
+
 def _fail_once(operation: str) -> Callable[[], None]:
     """Make the next runtime call of `operation` fail as S3 would; returns the undo."""
     original = botocore.client.BaseClient._make_api_call
@@ -136,11 +143,24 @@ def _every_storage_path(client: Any, repo: str) -> None:
     assert put_manifest(client, repo, "v3", b"{}", OCTET).status_code >= 400
 
 
+def _token_signing() -> None:
+    """Sign a token with a KMS key, as the token endpoint does (chalicelib.auth.tokens)."""
+    import boto3
+
+    from chalicelib.auth.tokens import KmsSigner
+
+    key = boto3.client("kms").create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")
+    signer = KmsSigner(key["KeyMetadata"]["KeyId"])
+    signer.public_key()
+    assert signer.sign(b"header.claims")
+
+
 def test_every_granted_action_is_needed(
     client: Any, repo: str, runtime_call_recorder: Recorder
 ) -> None:
     start = len(runtime_call_recorder.calls)
     _every_storage_path(client, repo)
+    _token_signing()
     calls = runtime_call_recorder.since(start)
     assert refused(calls, "test") == []
     needed: set[Permission] = set().union(*(call.needs for call in calls))
