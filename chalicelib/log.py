@@ -44,17 +44,24 @@ logger = _make_logger()
 
 
 def log_request(request: HttpRequest, status: int, seconds: float) -> None:
-    logger.info(
-        "request",
-        extra={
-            "fields": {
-                "request_id": request.request_id,
-                "method": request.method,
-                "path": request.path,
-                "status": status,
-                "latency_ms": round(seconds * 1000, 2),
-                "source_ip": request.source_ip,
-                **request.extras,
-            }
-        },
-    )
+    """The request's line: who asked what of which repository, the outcome, and the same as
+    CloudWatch metrics (chalicelib/metrics.py). `principal` stays None until auth sets it."""
+    from chalicelib.metrics import emf, operation
+
+    op, repository = operation(request.method, request.path)
+    latency_ms = round(seconds * 1000, 2)
+    fields = {
+        "request_id": request.request_id,
+        "principal": None,
+        "method": request.method,
+        "path": request.path,
+        "repository": repository,
+        "operation": op,
+        "status": status,
+        "latency_ms": latency_ms,
+        "source_ip": request.source_ip,
+        **request.extras,
+    }
+    redirected = int(fields.get("redirected_bytes") or 0)
+    fields.update(emf(op, status, latency_ms, redirected))
+    logger.info("request", extra={"fields": fields})
