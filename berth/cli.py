@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     from berth.commands import register
 
     register(commands)  # history, rollback, repo
+    from berth import deploy_cli
+
+    deploy_cli.register(commands)  # deploy, destroy
     return parser
 
 

@@ -1,0 +1,71 @@
+"""`berth deploy` and `berth destroy`: argument parsing only (berth/deploy.py, destroy.py)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+STAGE_HELP = "stage to deploy: names the stack, table, bucket and function (e.g. dev, prod)"
+
+
+def _session(args: argparse.Namespace) -> Any:
+    import boto3
+
+    return boto3.session.Session(profile_name=args.profile, region_name=args.region)
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from berth.deploy import deploy
+
+    deploy(
+        args.stage,
+        _session(args),
+        front_door=args.front_door,
+        alarm_topic=args.alarm_topic,
+    )
+    return 0
+
+
+def _destroy(args: argparse.Namespace) -> int:
+    from berth.destroy import destroy
+
+    if not args.yes:
+        answer = input(f"Delete the function and stack of stage {args.stage}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            return 1
+    destroy(args.stage, _session(args))
+    return 0
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stage", required=True, help=STAGE_HELP)
+    parser.add_argument("--profile", default=None, help="AWS profile (default: the usual chain)")
+    parser.add_argument("--region", default=None, help="AWS region (default: the profile's)")
+
+
+def register(commands: Any) -> None:
+    deploy = commands.add_parser(
+        "deploy",
+        help="deploy the registry to AWS (stack, function, front door)",
+        description="Create or update the stage's stack from infra/berth.yaml, deploy the "
+        "function with its outputs and least-privilege policy, and print the registry URL.",
+    )
+    _common(deploy)
+    deploy.add_argument(
+        "--front-door",
+        choices=["function-url", "api-gateway"],
+        default="function-url",
+        help="function-url (default): the registry at the root of its own host; "
+        "api-gateway: the REST API (needs a custom domain, docs/deploy.md)",
+    )
+    deploy.add_argument("--alarm-topic", default="", help="SNS topic ARN the alarms notify")
+    deploy.set_defaults(func=_deploy)
+    destroy = commands.add_parser(
+        "destroy",
+        help="delete the stage's function and stack (keeps the table and bucket)",
+        description="Delete the stage's function, API and stack. The table and the bucket are "
+        "kept (DeletionPolicy Retain); their names are printed.",
+    )
+    _common(destroy)
+    destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    destroy.set_defaults(func=_destroy)
