@@ -83,8 +83,14 @@ def _keep_record(stage: str, chalice_dir: Path) -> dict[str, Any]:
     return data
 
 
+def chalice_command() -> str:
+    """The `chalice` script of this environment (chalice.cli has no `__main__`)."""
+    beside = Path(sys.executable).with_name("chalice")
+    return str(beside) if beside.exists() else "chalice"
+
+
 def _chalice(args: list[str], cwd: Path) -> None:
-    subprocess.run([sys.executable, "-m", "chalice.cli", *args], cwd=cwd, check=True)
+    subprocess.run([chalice_command(), *args], cwd=cwd, check=True)
 
 
 def chalice_deploy(release: AppRelease) -> Deployed:
