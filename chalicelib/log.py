@@ -29,8 +29,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def _make_logger() -> logging.Logger:
-    log = logging.getLogger("berth")
+def json_logger(name: str) -> logging.Logger:
+    """A logger writing JSON lines to stderr at INFO, not propagating to the root logger."""
+    log = logging.getLogger(name)
     if not log.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter())
@@ -40,7 +41,7 @@ def _make_logger() -> logging.Logger:
     return log
 
 
-logger = _make_logger()
+logger = json_logger("berth")
 
 
 def log_request(request: HttpRequest, status: int, seconds: float) -> None:

@@ -1,30 +1,16 @@
 """The local server's logger: JSON lines on stderr, in chalicelib's format.
 
-It has its own handler and level rather than inheriting from the "berth" logger, because
-Chalice(app_name="berth") reconfigures that one (level ERROR, plus a plain-text stdout handler).
+It has its own handler and level rather than inheriting from the "berth" logger, so the app's
+logging configuration (Chalice's, if it were ever enabled) cannot silence the server.
 """
 
 from __future__ import annotations
 
-import logging
-import sys
 from typing import Any
 
-from chalicelib.log import JsonFormatter
+from chalicelib.log import json_logger
 
-
-def _make_logger() -> logging.Logger:
-    log = logging.getLogger("berth.localserver")
-    if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(JsonFormatter())
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
-        log.propagate = False
-    return log
-
-
-logger = _make_logger()
+logger = json_logger("berth.localserver")
 
 
 def fields(**values: Any) -> dict[str, Any]:
