@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     from berth import deploy_cli
 
     deploy_cli.register(commands)  # deploy, destroy
+    from berth.push import cli as push_cli
+
+    push_cli.register(commands)  # push
     return parser
 
 

@@ -1,0 +1,135 @@
+"""`berth push SOURCE REFERENCE`: argument parsing, wiring, messages and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from berth.push.auth import find_credentials
+from berth.push.errors import ExitCode, PushError
+from berth.push.http import Session
+from berth.push.progress import Progress
+from berth.push.pusher import Pusher
+from berth.push.reference import parse_target
+from berth.push.registry import Registry
+from berth.push.source import open_source
+from berth.push.state import PushState, default_directory
+from berth.push.uploader import DEFAULT_CHUNK_SIZE, StandardUploader
+from berth.registry_client import registry_url
+
+EPILOG = """\
+exit codes:
+  0  pushed (the top manifest's digest is printed on stdout)
+  1  unexpected failure (a bug: please report the message)
+  2  usage: bad arguments or reference, or REFERENCE's digest is not the image's
+  3  the source is not a readable OCI layout, oci-archive or docker save tarball, or its
+     content does not match its digests
+  4  authentication or authorisation refused (401, 403): check credentials and push rights
+  5  the registry refused a request (its OCI error code and message are shown)
+  6  network: the registry could not be reached or the connection broke; rerun to resume
+130  interrupted; rerun to resume
+
+credentials: $BERTH_USERNAME and $BERTH_PASSWORD, else ~/.docker/config.json (auths).
+"""
+
+_SIZE = re.compile(r"^(\d+)\s*([KMG]i?B?)?$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def chunk_size(value: str) -> int:
+    """`4MiB`, `8M`, `1048576` or `0` (never chunk)."""
+    match = _SIZE.match(value.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a size like 4MiB")
+    return int(match.group(1)) * _UNITS[(match.group(2) or "")[:1].lower()]
+
+
+def register(commands: Any) -> None:
+    push = commands.add_parser(
+        "push",
+        help="push an OCI layout, oci-archive or docker save tarball to a registry",
+        description="Push SOURCE (an OCI layout directory, an oci-archive or a `docker save` "
+        "tarball, gzipped or not; PATH:NAME picks one image of several) to REFERENCE "
+        "([http[s]://]HOST[:PORT]/REPO[:TAG|@DIGEST]; without a host, --registry's). Blobs the "
+        "registry has are skipped, others mounted or uploaded in parallel, in chunks when the "
+        "registry asks; an interrupted push resumes when run again.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    push.add_argument("source", metavar="SOURCE")
+    push.add_argument("reference", metavar="REFERENCE")
+    push.add_argument("--registry", help="registry URL for a REFERENCE without a host")
+    push.add_argument("--plain-http", action="store_true", help="HTTP, not HTTPS, to the host")
+    push.add_argument(
+        "--mount-from",
+        action="append",
+        default=[],
+        metavar="REPO",
+        help="repository of the same registry to mount blobs from (repeatable)",
+    )
+    push.add_argument("-j", "--jobs", type=int, default=4, help="blobs in parallel (default 4)")
+    push.add_argument(
+        "--chunk-size",
+        type=chunk_size,
+        default=None,
+        help="upload in chunks of this size (0: one request per blob; default: chunks of "
+        f"{DEFAULT_CHUNK_SIZE // 1024**2} MiB or the registry's OCI-Chunk-Min-Length when it "
+        "advertises one, else one request)",
+    )
+    push.add_argument(
+        "--format",
+        choices=["oci", "docker"],
+        default="oci",
+        help="manifest format for a docker save tarball (default oci; docker needs gzip layers)",
+    )
+    push.add_argument("--state", type=Path, help=f"resume state (default {default_directory()})")
+    push.add_argument("-q", "--quiet", action="store_true", help="no progress, errors only")
+    push.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    cancelled = threading.Event()
+    try:
+        target = parse_target(args.reference, registry_url(args.registry), args.plain_http)
+        with open_source(args.source, docker_format=args.format == "docker") as plan:
+            host = target.registry.split("://", 1)[1]
+            session = Session(target.registry, find_credentials(host))
+            scopes = [f"repository:{target.repository}:pull,push"]
+            scopes += [f"repository:{name}:pull" for name in args.mount_from]
+            session.login(" ".join(scopes))
+            registry = Registry(session, target.repository)
+            state = PushState(args.state or default_directory(), target.registry, target.repository)
+            with Progress(sys.stderr, plan.total_bytes, quiet=args.quiet) as progress:
+                progress.line(f"pushing {plan.description} to {target}")
+                uploader = StandardUploader(
+                    registry, state, progress, chunk_size=args.chunk_size, cancelled=cancelled
+                )
+                pusher = Pusher(
+                    registry,
+                    uploader,
+                    state,
+                    progress,
+                    mount_from=args.mount_from,
+                    jobs=args.jobs,
+                    cancelled=cancelled,
+                )
+                digest = pusher.push(plan, target)
+                done = pusher.outcome
+                progress.line(
+                    f"{target}: {digest} ({done.uploaded} uploaded, {done.existed} already "
+                    f"there, {done.mounted} mounted; {progress.summary()})"
+                )
+        print(digest, flush=True)
+        return ExitCode.OK
+    except PushError as error:
+        resume = " (run again to resume)" if error.code is ExitCode.NETWORK else ""
+        print(f"berth push: {error.message}{resume}", file=sys.stderr)
+        return error.code
+    except KeyboardInterrupt:
+        cancelled.set()
+        print("berth push: interrupted (run again to resume)", file=sys.stderr)
+        return 130
