@@ -43,5 +43,7 @@ unit: install
 bench: install system-deps
 	$(BIN)/python -m bench
 
+cost: install ; $(BIN)/berth cost
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

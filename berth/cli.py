@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     from berth.push import cli as push_cli
 
     push_cli.register(commands)  # push
+    from berth import cost
+
+    cost.register(commands)  # cost
     return parser
 
 

@@ -1,0 +1,394 @@
+"""`berth cost`: what the reference workload costs a month on Berth, behind each front door,
+beside what ECR would charge for the same.
+
+The point is to price the design, not to quote a bill: the AWS calls per request come from
+the bench (berth/cost_calls.py), the unit prices from berth/cost_prices.py, and everything
+in between is plain arithmetic kept here so a test can check it by hand. Assumptions that
+move the result (image size, durations, memory, where pulls come from) are parameters with
+their defaults printed beside the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from berth.cost_calls import RESULTS, CallTable, Request, load, parse
+from berth.cost_prices import CAVEAT, MILLION, THOUSAND, US_EAST_1, Prices, describe, tiered
+
+Door = Literal["function_url", "api_gateway", "ecr"]
+GB = 1024**3
+MB_PER_GB = 1024
+
+DYNAMODB_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan"})
+DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"})
+# S3 bills multipart calls and multi-object delete (a POST) at the PUT price; DELETE itself
+# is free, but Berth only deletes through DeleteObjects.
+S3_PUT_CLASS = frozenset(
+    {
+        "PutObject",
+        "CopyObject",
+        "CreateMultipartUpload",
+        "UploadPart",
+        "UploadPartCopy",
+        "CompleteMultipartUpload",
+        "DeleteObjects",
+        "ListObjectsV2",
+        "ListParts",
+        "ListMultipartUploads",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """A month of registry use, and the assumptions its price depends on."""
+
+    stored_gb: float = 500
+    pulls: int = 1_000_000
+    pushes: int = 10_000
+    layers: int = 8
+    image_mb: float = 100  # compressed bytes a full pull downloads (layers + config)
+    memory_mb: int = 1024  # .chalice/config.json's lambda_memory_size
+    log_bytes_per_request: int = 1200  # Berth's JSON+EMF line ~900 B, START/END/REPORT ~300 B
+    dynamodb_gb: float = 1.0  # metadata: tags, manifests inline, links, history
+    custom_metrics: int = 4 * 13  # 4 EMF metrics x (12 operations + the Stage rollup)
+
+    def pull_mix(self) -> dict[str, int]:
+        """The requests of one full pull (containerd/docker: HEAD by tag, GET by digest)."""
+        return {
+            "ping GET /v2/": 1,
+            "token (basic auth)": 1,
+            "manifest HEAD by tag": 1,
+            "manifest GET by digest": 1,
+            "blob GET (307 to S3)": self.layers + 1,  # the layers and the config
+        }
+
+    def push_mix(self) -> dict[str, int]:
+        """One CI push: every blob checked, one rebuilt layer and a new config uploaded."""
+        return {
+            "ping GET /v2/": 1,
+            "token (basic auth)": 1,
+            "blob HEAD": self.layers + 1,
+            "chunked 12 MiB layer (POST, 3 PATCH, PUT)": 1,
+            "monolithic blob push": 1,  # the config
+            "manifest PUT": 1,
+        }
+
+
+@dataclass(slots=True)
+class Usage:
+    """The month's billable quantities, before prices."""
+
+    invocations: float = 0
+    gb_seconds: float = 0
+    rru: float = 0
+    wru: float = 0
+    s3_put_class: float = 0
+    s3_get_class: float = 0
+    kms_requests: float = 0
+    log_gb: float = 0
+    transfer_gb: float = 0
+    requests: Counter[str] = field(default_factory=Counter)
+
+
+def _read_units(items: int, kb: float) -> int:
+    """Strongly consistent (all of Berth's reads): 1 RRU per 4 KB, rounded up per item."""
+    return items * max(1, math.ceil(kb / 4))
+
+
+def _write_units(items: int, kb: float, transactional: bool) -> int:
+    """1 WRU per KB rounded up per item; a transactional write costs twice that."""
+    return items * max(1, math.ceil(kb)) * (2 if transactional else 1)
+
+
+def add_request(usage: Usage, request: Request, count: float, workload: Workload) -> None:
+    """Add `count` requests of one kind to the month."""
+    usage.requests[request.label] += int(count)
+    usage.invocations += count * request.invocations
+    usage.gb_seconds += count * request.duration_ms / 1000 * workload.memory_mb / MB_PER_GB
+    usage.log_gb += count * request.invocations * workload.log_bytes_per_request / GB
+    if request.label.startswith("blob GET"):
+        usage.s3_get_class += count  # the client's GET on the presigned URL
+    for text in request.calls:
+        call = parse(text)
+        if call.service == "dynamodb":
+            if call.operation in DYNAMODB_READS:
+                usage.rru += count * _read_units(call.items, request.item_kb)
+            elif call.operation == "TransactGetItems":
+                usage.rru += count * 2 * _read_units(call.items, request.item_kb)
+            elif call.operation in DYNAMODB_WRITES:
+                usage.wru += count * _write_units(call.items, request.item_kb, False)
+            elif call.operation == "TransactWriteItems":
+                usage.wru += count * _write_units(call.items, request.item_kb, True)
+            else:
+                raise ValueError(f"no price for {text}")
+        elif call.service == "s3":
+            if call.operation in S3_PUT_CLASS:
+                usage.s3_put_class += count
+            else:
+                usage.s3_get_class += count
+        elif call.service == "kms":
+            usage.kms_requests += count
+        else:
+            raise ValueError(f"no price for {text}")
+
+
+def usage_of(workload: Workload, table: CallTable) -> Usage:
+    usage = Usage()
+    mix: Counter[str] = Counter()
+    for label, n in workload.pull_mix().items():
+        mix[label] += workload.pulls * n
+    for label, n in workload.push_mix().items():
+        mix[label] += workload.pushes * n
+    for label, count in mix.items():
+        add_request(usage, table.requests[label], count, workload)
+    usage.transfer_gb = workload.pulls * workload.image_mb / MB_PER_GB
+    return usage
+
+
+@dataclass(frozen=True, slots=True)
+class LineItem:
+    """One row: USD a month behind the Function URL, behind API Gateway, and on ECR."""
+
+    name: str
+    function_url: float
+    api_gateway: float
+    ecr: float
+    quantity: str
+
+    def cost(self, door: Door) -> float:
+        return {"function_url": self.function_url, "api_gateway": self.api_gateway}.get(
+            door, self.ecr
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    items: list[LineItem]  # everything but data transfer
+    transfer: LineItem  # internet data transfer out (zero for pulls in the same region)
+    usage: Usage
+
+    def total(self, door: Door, internet: bool) -> float:
+        """The column's sum: with internet data transfer out, or with pulls in-region."""
+        rows = [*self.items, self.transfer] if internet else self.items
+        return sum(row.cost(door) for row in rows)
+
+
+def _same(name: str, usd: float, quantity: str) -> LineItem:
+    return LineItem(name, usd, usd, 0.0, quantity)
+
+
+def estimate(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -> Estimate:
+    usage = usage_of(workload, table)
+    p = prices
+    metadata_gb = workload.dynamodb_gb
+    items = [
+        _same(
+            "Lambda requests",
+            usage.invocations / MILLION * p.lambda_per_million_requests,
+            f"{usage.invocations:,.0f} invocations",
+        ),
+        _same(
+            "Lambda compute",
+            usage.gb_seconds * p.lambda_per_gb_second,
+            f"{usage.gb_seconds:,.0f} GB-s at {workload.memory_mb} MB",
+        ),
+        LineItem(
+            "Front door requests",
+            usage.invocations / MILLION * p.function_url_per_million,
+            usage.invocations / MILLION * p.api_gateway_rest_per_million,
+            0.0,
+            f"{usage.invocations:,.0f} requests",
+        ),
+        _same(
+            "DynamoDB reads",
+            usage.rru / MILLION * p.dynamodb_per_million_rru,
+            f"{usage.rru:,.0f} RRU",
+        ),
+        _same(
+            "DynamoDB writes",
+            usage.wru / MILLION * p.dynamodb_per_million_wru,
+            f"{usage.wru:,.0f} WRU",
+        ),
+        _same(
+            "DynamoDB storage + PITR",
+            metadata_gb * (p.dynamodb_storage_per_gb_month + p.dynamodb_pitr_per_gb_month),
+            f"{metadata_gb:g} GB (assumed)",
+        ),
+        LineItem(
+            "Storage (S3 / ECR)",
+            workload.stored_gb * p.s3_storage_per_gb_month,
+            workload.stored_gb * p.s3_storage_per_gb_month,
+            workload.stored_gb * p.ecr_storage_per_gb_month,
+            f"{workload.stored_gb:g} GB-month",
+        ),
+        _same(
+            "S3 PUT/COPY/POST requests",
+            usage.s3_put_class / THOUSAND * p.s3_put_class_per_thousand,
+            f"{usage.s3_put_class:,.0f} requests",
+        ),
+        _same(
+            "S3 GET/HEAD requests",
+            usage.s3_get_class / THOUSAND * p.s3_get_class_per_thousand,
+            f"{usage.s3_get_class:,.0f} requests",
+        ),
+        _same(
+            "KMS key + token Sign",
+            p.kms_key_per_month + usage.kms_requests / 10_000 * p.kms_asymmetric_per_10k,
+            f"1 key, {usage.kms_requests:,.0f} Sign",
+        ),
+        _same(
+            "CloudWatch Logs ingestion",
+            usage.log_gb * p.logs_ingest_per_gb,
+            f"{usage.log_gb:,.1f} GB",
+        ),
+        _same(
+            "CloudWatch metrics (EMF)",
+            workload.custom_metrics * p.custom_metric_per_month,
+            f"{workload.custom_metrics} metrics",
+        ),
+    ]
+    internet = tiered(usage.transfer_gb, p.internet_transfer_tiers)
+    transfer = LineItem(
+        "Data transfer out, pulls from internet",
+        internet,
+        internet,
+        internet,
+        f"{usage.transfer_gb:,.0f} GB",
+    )
+    return Estimate(items, transfer, usage)
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def render(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -> str:
+    """The report: the table, the assumptions, the prices with their date."""
+    result = estimate(workload, table, prices)
+    headers = ("Line item", "Function URL", "API Gateway", "ECR", "Quantity")
+    rows: list[tuple[str, ...]] = [
+        (i.name, _usd(i.function_url), _usd(i.api_gateway), _usd(i.ecr), i.quantity)
+        for i in result.items
+    ]
+    rule = ("",) * len(headers)
+    rows.append(rule)
+    rows.append(
+        (
+            "TOTAL, pulls from the same region",
+            _usd(result.total("function_url", False)),
+            _usd(result.total("api_gateway", False)),
+            _usd(result.total("ecr", False)),
+            "no data transfer charge",
+        )
+    )
+    t = result.transfer
+    rows.append((t.name, _usd(t.function_url), _usd(t.api_gateway), _usd(t.ecr), t.quantity))
+    rows.append(
+        (
+            "TOTAL, pulls from the internet",
+            _usd(result.total("function_url", True)),
+            _usd(result.total("api_gateway", True)),
+            _usd(result.total("ecr", True)),
+            "",
+        )
+    )
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        if cells == rule:
+            return "  ".join("-" * w for w in widths)
+        first = cells[0].ljust(widths[0])
+        money = [c.rjust(w) for c, w in zip(cells[1:4], widths[1:4], strict=True)]
+        return "  ".join([first, *money, cells[4]]).rstrip()
+
+    pull_requests = sum(n * table.requests[k].invocations for k, n in workload.pull_mix().items())
+    push_requests = sum(n * table.requests[k].invocations for k, n in workload.push_mix().items())
+    out = [
+        f"Berth monthly cost: {workload.stored_gb:g} GB stored, {workload.pulls:,} pulls of an "
+        f"{workload.layers}-layer image ({workload.image_mb:g} MB), {workload.pushes:,} pushes",
+        "",
+        line(headers),
+        line(rule),
+        *(line(r) for r in rows),
+        "",
+        "Requests and AWS calls",
+        f"  call counts: {table.source}",
+        f"  a pull = {pull_requests} requests: ping, token, manifest HEAD by tag, manifest GET "
+        f"by digest, {workload.layers + 1} blob GETs (layers + config) redirected to S3",
+        f"  a push = {push_requests} requests: ping, token, {workload.layers + 1} blob HEADs, "
+        "one rebuilt 12 MiB layer in 3 chunks (POST, 3 PATCH, PUT), config, manifest PUT",
+    ]
+    for label, request in table.requests.items():
+        origin = "measured" if request.measured else "estimated"
+        calls = ", ".join(request.calls) or "no AWS call"
+        out.append(
+            f"  - {label} ({origin}, {request.duration_ms:g} ms, items ~{request.item_kb:g} KB):"
+            f" {calls}"
+        )
+    out += [
+        "",
+        "Assumptions",
+        f"  - Lambda x86_64 at {workload.memory_mb} MB; durations above are assumed, not "
+        "measured (moto answers in microseconds); cold starts and INIT billing are left out",
+        "  - DynamoDB: every read is strongly consistent (1 RRU per 4 KB); standard writes 1 WRU"
+        " per KB, transactional writes 2 WRU per KB, per item, rounded up; inline manifests "
+        "make tag/manifest items ~2-3 KB",
+        "  - pulls from ECS/EKS/EC2 in the registry's region pay no data transfer (S3 and ECR "
+        "alike); from the internet they pay S3's tiered rate, the same as ECR's; ingress is free",
+        "  - layer bytes never pass through Lambda on pulls (307 to presigned S3 GET); response "
+        "bytes of the front door (manifests, redirects) are a few GB and left out",
+        "  - ECR: no request or API charge; pushes and pulls cost only storage and transfer",
+        "  - free tiers (Lambda, API Gateway, KMS, CloudWatch, 100 GB transfer) are left out",
+        f"  - one log line per request ({workload.log_bytes_per_request} B with Lambda's "
+        "START/END/REPORT); log storage beyond ingestion is left out",
+        "",
+        f"Prices used ({CAVEAT}):",
+    ]
+    width = max(len(name) for name, _ in describe(prices))
+    out += [f"  {name.ljust(width)}  {price}" for name, price in describe(prices)]
+    return "\n".join(out) + "\n"
+
+
+def _run(args: argparse.Namespace) -> int:
+    workload = Workload(
+        stored_gb=args.stored_gb,
+        pulls=args.pulls,
+        pushes=args.pushes,
+        layers=args.layers,
+        image_mb=args.image_mb,
+        memory_mb=args.memory_mb,
+    )
+    print(render(workload, load(args.results)), end="")
+    return 0
+
+
+def register(commands: Any) -> None:
+    """Add `berth cost` to the CLI's subcommands."""
+    reference = Workload()
+    parser = commands.add_parser(
+        "cost",
+        help="monthly AWS cost of a workload, per front door, beside ECR",
+        description="Price a month of registry use from the AWS calls per request that the "
+        "bench measures and AWS list prices (us-east-1).",
+    )
+    parser.add_argument("--stored-gb", type=float, default=reference.stored_gb)
+    parser.add_argument("--pulls", type=int, default=reference.pulls)
+    parser.add_argument("--pushes", type=int, default=reference.pushes)
+    parser.add_argument("--layers", type=int, default=reference.layers)
+    parser.add_argument(
+        "--image-mb", type=float, default=reference.image_mb, help="compressed image size"
+    )
+    parser.add_argument("--memory-mb", type=int, default=reference.memory_mb)
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS,
+        help="bench results to take the call counts from (default: bench/results.json)",
+    )
+    parser.set_defaults(func=_run)
