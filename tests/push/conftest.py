@@ -21,7 +21,10 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     directory = tmp_path_factory.mktemp("berth-serve-limited")
     log = directory / "berth-serve.log"
     try:
-        with log.open("wb") as stderr, spawn(lambda_limits=True, stderr=stderr) as server:
+        with (
+            log.open("wb") as stderr,
+            spawn(lambda_limits=True, stderr=stderr, env={"BERTH_AUTH": "off"}) as server,
+        ):
             yield Registry(server, log)
     finally:
         shutil.rmtree(directory, ignore_errors=True)

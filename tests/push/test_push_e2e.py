@@ -124,3 +124,16 @@ def test_exit_codes(limited: Registry, tmp_path: Path) -> None:
     too_big = berth_push(image.layout, f"{limited.host}/{repository}:v1", "--chunk-size", "0")
     assert too_big.returncode == 5  # one 5 MiB request: over the Lambda limit
     assert "berth push" in too_big.stderr and "413" in too_big.stderr
+
+
+def test_stock_skopeo_is_refused_where_berth_push_succeeds(
+    limited: Registry, tmp_path: Path
+) -> None:
+    image = write_image(tmp_path / "src", "v1", layer_sizes=(5 * MiB,))
+    repository = new_repository("push")
+    source, destination = f"oci:{image.layout}:v1", limited.docker(repository, "v1")
+    refused = run(["skopeo", "copy", "--dest-tls-verify=false", source, destination], check=False)
+    assert refused.returncode != 0
+    assert "size invalid" in refused.stderr.lower()
+    assert "berth push" in refused.stderr
+    assert pushed(berth_push(image.layout, f"{limited.host}/{repository}:v1", "-q"))

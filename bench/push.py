@@ -1,0 +1,176 @@
+"""`python -m bench.push [--size-mib N] [--layers K]`: `berth push` of a multi-layer image to the
+local server versus skopeo pushing an image of the same size to the same server, and the peak
+RSS of `berth push`; then `berth push` of it again under `--lambda-limits` (4 MiB chunks).
+
+Each client pushes its own random image (nothing to deduplicate), into a fresh repository.
+Layers are tars of random bytes gzip-wrapped at level 0, so skopeo sends them as they are.
+Results are printed and written to bench/work/push-results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+import uuid
+from pathlib import Path
+
+from bench.workdir import log_path, work_dir
+from berth.localserver import spawn
+
+MiB = 1024 * 1024
+_PIECE = MiB
+# Anonymous pushes, as for the other local-server measurements.
+NO_AUTH = {"BERTH_AUTH": "off"}
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while data := file.read(4 * MiB):
+            digest.update(data)
+    return "sha256:" + digest.hexdigest()
+
+
+def _store(layout: Path, path: Path) -> dict[str, object]:
+    digest = _sha256_file(path)
+    target = layout / "blobs" / "sha256" / digest.split(":")[1]
+    path.rename(target)
+    return {"digest": digest, "size": target.stat().st_size}
+
+
+def _write_layer(path: Path, size: int, name: str) -> str:
+    """A tar of one file of `size` random bytes, gzip-wrapped at level 0; its diff_id."""
+    tar_digest = hashlib.sha256()
+    info = tarfile.TarInfo(name)
+    info.size = size
+    with gzip.open(path, "wb", compresslevel=0) as stream:
+
+        def write(data: bytes) -> None:
+            tar_digest.update(data)
+            stream.write(data)
+
+        write(info.tobuf(format=tarfile.USTAR_FORMAT))
+        left = size
+        while left:
+            piece = os.urandom(min(_PIECE, left))
+            write(piece)
+            left -= len(piece)
+        write(b"\0" * (-size % 512) + b"\0" * 1024)
+    return "sha256:" + tar_digest.hexdigest()
+
+
+def build_image(layout: Path, total: int, layers: int) -> str:
+    """An OCI layout of `layers` layers of `total` random bytes in all; its manifest digest."""
+    if layout.exists():
+        shutil.rmtree(layout)
+    (layout / "blobs" / "sha256").mkdir(parents=True)
+    descriptors, diff_ids = [], []
+    for number in range(layers):
+        staging = layout / "layer.tmp"
+        diff_id = _write_layer(staging, total // layers, f"payload-{number}.bin")
+        diff_ids.append(diff_id)
+        layer = _store(layout, staging)
+        descriptors.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **layer})
+    config = json.dumps(
+        {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": diff_ids}}
+    ).encode()
+    (layout / "config.tmp").write_bytes(config)
+    config_descriptor = {
+        "mediaType": "application/vnd.oci.image.config.v1+json",
+        **_store(layout, layout / "config.tmp"),
+    }
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": config_descriptor,
+            "layers": descriptors,
+        }
+    ).encode()
+    (layout / "manifest.tmp").write_bytes(manifest)
+    manifest_descriptor = {
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        **_store(layout, layout / "manifest.tmp"),
+        "annotations": {"org.opencontainers.image.ref.name": "v1"},
+    }
+    index = {"schemaVersion": 2, "manifests": [manifest_descriptor]}
+    (layout / "index.json").write_text(json.dumps(index))
+    (layout / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
+    return str(manifest_descriptor["digest"])
+
+
+def timed(command: list[str], state: Path | None = None) -> tuple[float, int]:
+    """Run `command`; (seconds, peak RSS in KiB of the process)."""
+    started = time.perf_counter()
+    log = log_path(f"push-bench-{uuid.uuid4().hex[:8]}.log").open("wb")
+    with log:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+        _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{command[:4]} failed ({process.returncode}), see {log.name}")
+    return elapsed, usage.ru_maxrss
+
+
+def berth_push(layout: Path, destination: str, state: Path) -> list[str]:
+    command = [sys.executable, "-m", "berth.cli", "push", str(layout), destination]
+    return [*command, "--state", str(state)]
+
+
+def skopeo(layout: Path, destination: str) -> list[str]:
+    return ["skopeo", "copy", "--insecure-policy", "--dest-tls-verify=false", "--quiet",
+            f"oci:{layout}:v1", f"docker://{destination}"]  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.push")
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--layers", type=int, default=4)
+    args = parser.parse_args()
+    work = work_dir() / "push"
+    total = args.size_mib * MiB
+    images = {name: work / name for name in ("berth", "skopeo")}
+    for layout in images.values():
+        build_image(layout, total, args.layers)
+    state = work / "state"
+    shutil.rmtree(state, ignore_errors=True)
+    results: dict[str, object] = {"size_mib": args.size_mib, "layers": args.layers}
+    with log_path("push-bench-serve.log").open("wb") as serve_log:
+        with spawn(stderr=serve_log, stage="benchpush", env=NO_AUTH) as server:
+            host = f"127.0.0.1:{server.port}"
+            skopeo_s, _ = timed(skopeo(images["skopeo"], f"{host}/skopeo/{uuid.uuid4().hex}:v1"))
+            berth_s, rss = timed(
+                berth_push(images["berth"], f"{host}/berth/{uuid.uuid4().hex}:v1", state)
+            )
+        results.update(
+            skopeo_s=round(skopeo_s, 2),
+            berth_push_s=round(berth_s, 2),
+            berth_push_peak_rss_mib=round(rss / 1024, 1),
+            speedup=round(skopeo_s / berth_s, 2),
+        )
+        with spawn(stderr=serve_log, stage="benchpush", lambda_limits=True, env=NO_AUTH) as limited:
+            host = f"127.0.0.1:{limited.port}"
+            limited_s, limited_rss = timed(
+                berth_push(images["berth"], f"{host}/berth/{uuid.uuid4().hex}:v1", state)
+            )
+        results.update(
+            berth_push_lambda_limits_s=round(limited_s, 2),
+            berth_push_lambda_limits_peak_rss_mib=round(limited_rss / 1024, 1),
+        )
+    for name, value in results.items():
+        print(f"{name:40} {value}")
+    (work / "push-results.json").write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
