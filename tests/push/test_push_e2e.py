@@ -113,6 +113,11 @@ def test_second_repository_mounts(limited: Registry, tmp_path: Path) -> None:
     assert "0 uploaded, 0 already there, 2 mounted" in result.stderr
     again = berth_push(image.layout, f"{limited.host}/{second}:v1", "--state", tmp_path)
     assert "0 uploaded, 2 already there" in pushed(again) + again.stderr
+    # the first machine remembers where its blobs went: a third repository mounts by itself
+    third = berth_push(image.layout, f"{limited.host}/{new_repository('push')}:v1", "--state",
+                       tmp_path / "a")  # fmt: skip
+    assert "0 uploaded, 0 already there, 2 mounted" in third.stderr
+    assert f"mounted from {first}" in pushed(third) + third.stderr
 
 
 def test_exit_codes(limited: Registry, tmp_path: Path) -> None:

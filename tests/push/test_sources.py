@@ -122,3 +122,13 @@ def test_invalid_sources(tmp_path: Path, breakage: str) -> None:
     with pytest.raises(PushError) as error:
         plan_of(source)
     assert error.value.code is ExitCode.SOURCE_INVALID
+
+
+def test_docker_25_save_is_read_as_its_oci_layout(tmp_path: Path) -> None:
+    """docker 25+ saves an OCI layout and a manifest.json beside it: the layout is exact."""
+    image = write_image(tmp_path / "layout", "v1")
+    (tmp_path / "layout" / "manifest.json").write_text(
+        json.dumps([{"Config": "nowhere.json", "RepoTags": ["demo:v1"], "Layers": []}])
+    )
+    archive = write_archive(tmp_path / "layout", tmp_path / "saved.tar")
+    assert plan_of(archive).top.digest == image.manifest.digest
