@@ -22,6 +22,13 @@ def v2_base() -> Response:
     return dispatch(app.current_request)
 
 
+@app.route("/token", methods=["GET", "POST"], content_types=["*/*"])
+def token() -> Response:
+    from chalicelib.api.token import handle
+
+    return handle(app.current_request)
+
+
 def _route(depth: int) -> None:
     path = "/v2/" + "/".join(f"{{p{i}}}" for i in range(1, depth + 1))
 
@@ -34,3 +41,11 @@ def _route(depth: int) -> None:
 
 for _depth in range(1, MAX_DEPTH + 1):
     _route(_depth)
+
+
+@app.schedule("rate(1 hour)")
+def collect_garbage(_event: object) -> None:
+    """Hourly online garbage collection (chalicelib/gc/); `berth gc` runs it by hand."""
+    from chalicelib.gc.collect import scheduled
+
+    scheduled()

@@ -45,6 +45,18 @@ def apply_ignored_settings(dynamodb: Any, outputs: dict[str, str]) -> None:
     )
 
 
+def create_local_token_key(kms: Any, outputs: dict[str, str]) -> None:
+    """The token-signing key on moto, whose CloudFormation makes every KMS key symmetric: the
+    template's `Environment=local` variant leaves it out, and it is made here through the API,
+    as in AWS (ECC_NIST_P256, SIGN_VERIFY), under the alias the stack outputs."""
+    key = kms.create_key(
+        KeySpec="ECC_NIST_P256",
+        KeyUsage="SIGN_VERIFY",
+        Description="Berth: signs registry access tokens (ES256)",
+    )
+    kms.create_alias(AliasName=outputs["TokenKey"], TargetKeyId=key["KeyMetadata"]["KeyId"])
+
+
 # botocore endpoint data for the services the runtime calls (scripts/trim-endpoints.py).
 AWS_DATA = Path(__file__).resolve().parent.parent / "chalicelib" / "awsdata"
 
@@ -59,4 +71,6 @@ def runtime_environment(outputs: dict[str, str]) -> dict[str, str]:
     }
     if "Stage" in outputs:
         environment["BERTH_STAGE"] = outputs["Stage"]
+    if "TokenKey" in outputs:
+        environment["BERTH_TOKEN_KEY"] = outputs["TokenKey"]
     return environment

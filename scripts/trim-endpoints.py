@@ -15,7 +15,7 @@ from typing import Any
 
 import botocore
 
-SERVICES = {"dynamodb", "s3", "sts"}
+SERVICES = {"dynamodb", "kms", "s3", "sts"}
 TARGET = Path(__file__).resolve().parent.parent / "chalicelib" / "awsdata" / "endpoints.json"
 
 

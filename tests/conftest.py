@@ -27,6 +27,9 @@ os.environ.update(
         "AWS_REGION": "us-east-1",
         "BERTH_TABLE": f"berth-{STAGE}-meta",
         "BERTH_BUCKET": f"berth-{STAGE}-123456789012-us-east-1",
+        "BERTH_TOKEN_KEY": f"alias/berth-{STAGE}-token",
+        # Access control is off unless a test turns it on (tests/auth/gate_support.py).
+        "BERTH_AUTH": "off",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -39,15 +42,17 @@ def aws() -> Iterator[dict[str, str]]:
     import boto3
     from moto import mock_aws
 
-    from berth.infra import apply_ignored_settings, create_stack
+    from berth.infra import apply_ignored_settings, create_local_token_key, create_stack
     from berth.motofix import serialise_dynamodb
 
     serialise_dynamodb()
     with mock_aws():
         outputs = create_stack(boto3.client("cloudformation"), STAGE)
         apply_ignored_settings(boto3.client("dynamodb"), outputs)
+        create_local_token_key(boto3.client("kms"), outputs)
         assert outputs["TableName"] == os.environ["BERTH_TABLE"]
         assert outputs["BucketName"] == os.environ["BERTH_BUCKET"]
+        assert outputs["TokenKey"] == os.environ["BERTH_TOKEN_KEY"]
         yield outputs
 
 

@@ -6,7 +6,12 @@ from __future__ import annotations
 import os
 from collections.abc import MutableMapping
 
-from berth.infra import apply_ignored_settings, create_stack, runtime_environment
+from berth.infra import (
+    apply_ignored_settings,
+    create_local_token_key,
+    create_stack,
+    runtime_environment,
+)
 
 REGION = "us-east-1"
 # moto accepts any credentials; fixed fake ones keep real ones from being picked up.
@@ -39,6 +44,7 @@ def provision(endpoint: str, stage: str) -> dict[str, str]:
     )
     outputs = create_stack(session.client("cloudformation", endpoint_url=endpoint), stage)
     apply_ignored_settings(session.client("dynamodb", endpoint_url=endpoint), outputs)
+    create_local_token_key(session.client("kms", endpoint_url=endpoint), outputs)
     return {**aws_environment(endpoint), **runtime_environment(outputs)}
 
 

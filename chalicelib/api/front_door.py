@@ -30,8 +30,8 @@ def route_of(raw_path: str) -> tuple[str, dict[str, str]] | None:
 
     Like API Gateway: one trailing slash is ignored, and each segment is percent-decoded."""
     path = raw_path[:-1] if raw_path.endswith("/") and raw_path != "/" else raw_path
-    if path == "/v2":
-        return "/v2", {}
+    if path in ("/v2", "/token"):
+        return path, {}
     if not path.startswith("/v2/"):
         return None
     segments = path[4:].split("/")

@@ -23,6 +23,10 @@ class HttpRequest:
     request_id: str = ""
     source_ip: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
+    # The path before `/v2` as the client saw it (an API Gateway stage, `/api`), for the
+    # token realm; and what the gate let through (chalicelib.auth.gate.Access), auth on.
+    base_path: str = ""
+    access: Any = None
 
     def arg(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -48,6 +52,9 @@ def from_chalice(request: Any) -> HttpRequest:
         query = {k: [v] for k, v in request.query_params.items()}
     headers = {k.lower(): v for k, v in (request.headers or {}).items()}
     context = request.context or {}
+    seen = str(context.get("path") or "").rstrip("/")
+    tail = path.rstrip("/")
+    base_path = seen[: len(seen) - len(tail)] if tail and seen.endswith(tail) else ""
     return HttpRequest(
         method=request.method.upper(),
         path=path,
@@ -56,6 +63,7 @@ def from_chalice(request: Any) -> HttpRequest:
         body=request.raw_body or b"",
         request_id=str(context.get("requestId", "")),
         source_ip=str((context.get("identity") or {}).get("sourceIp", "")),
+        base_path=base_path,
     )
 
 

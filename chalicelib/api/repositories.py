@@ -22,4 +22,6 @@ def get(request: HttpRequest, _name: str, _argument: str) -> Response:
     headers = {}
     if more and found:
         headers = next_link("/v2/_berth/repositories", n=limit, last=found[-1].name)
+    if request.access is not None:  # auth on: only what the caller may pull (pages may be short)
+        found = [usage for usage in found if request.access.may_pull(usage.name)]
     return json_response(200, {"repositories": [u.document() for u in found]}, headers)

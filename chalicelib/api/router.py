@@ -10,9 +10,10 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, error_response, from_chalice, json_response
+from chalicelib.auth.settings import auth_settings
 from chalicelib.log import log_request, logger
 from chalicelib.oci.errors import OCIError
-from chalicelib.oci.paths import Resource, parse_path
+from chalicelib.oci.paths import Endpoint, Resource, parse_path
 from chalicelib.oci.reference import check_name
 
 # Repository names up to MAX_DEPTH - 3 components deep (an upload session URL adds three).
@@ -47,19 +48,40 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.SETTINGS, "GET"): "settings.get",
     (Resource.SETTINGS, "PUT"): "settings.put",
     (Resource.REPOSITORIES, "GET"): "repositories.get",
+    (Resource.GC, "POST"): "gc.post",
 }
 
 # The action (token-scope vocabulary: pull, push, `*` = admin) each Berth extension needs on
-# its repository, for access control (issue 3) to enforce in route(); repositories needs
-# `registry:catalog:*`. Nothing checks these yet. Settings need admin: a pusher who could
-# turn immutability off could overwrite a release.
+# its repository, enforced in route() when auth is on. Settings need admin: a pusher who
+# could turn immutability off could overwrite a release. `_berth/repositories` needs
+# `registry:catalog:*` and, like `_catalog`, lists only what the caller may pull.
 REQUIRES: dict[tuple[Resource, str], str] = {
     (Resource.HISTORY, "GET"): "pull",
     (Resource.ROLLBACK, "POST"): "push",
     (Resource.SETTINGS, "GET"): "pull",
     (Resource.SETTINGS, "PUT"): "*",
-    (Resource.REPOSITORIES, "GET"): "*",
+    (Resource.GC, "POST"): "*",  # registry-wide: deletes unreferenced blobs of every repository
 }
+
+# The repository action of every other route, by method; upload sessions are all push.
+_METHOD_ACTION = {
+    "GET": "pull",
+    "HEAD": "pull",
+    "PUT": "push",
+    "POST": "push",
+    "PATCH": "push",
+    "DELETE": "delete",
+}
+_LISTINGS = (Resource.CATALOG, Resource.REPOSITORIES)
+
+
+def required_action(resource: Resource, method: str) -> str | None:
+    """The repository action a route needs (None: `/v2/` and the registry-wide listings)."""
+    if resource is Resource.BASE or resource in _LISTINGS:
+        return None
+    if resource in (Resource.UPLOADS, Resource.UPLOAD):
+        return "push"
+    return REQUIRES.get((resource, method)) or _METHOD_ACTION[method]
 
 
 def _handler(target: str) -> Handler:
@@ -83,7 +105,49 @@ def route(request: HttpRequest) -> Response:
         )
     if endpoint.name:
         check_name(endpoint.name)
+    if auth_settings().enabled:
+        _authorize(request, endpoint)
     return _handler(target)(request, endpoint.name, endpoint.argument)
+
+
+def _authorize(request: HttpRequest, endpoint: Endpoint) -> None:
+    """Let the request through, or raise 401 (with the Bearer challenge) / 403 DENIED."""
+    from chalicelib.auth import gate
+    from chalicelib.auth.scope import ResourceScope
+
+    action = required_action(endpoint.resource, request.method)
+    if action is not None:
+        wanted = [ResourceScope("repository", endpoint.name, (action,))]
+    elif endpoint.resource in _LISTINGS:
+        wanted = [gate.CATALOG]
+    else:
+        wanted = []
+    access = gate.authorize(
+        request.headers,
+        request.source_ip,
+        wanted,
+        realm=gate.realm_of(request.headers, request.base_path),
+        authenticated=endpoint.resource is Resource.BASE,
+    )
+    request.access = access
+    request.extras["principal"] = access.subject
+    if endpoint.resource is Resource.UPLOADS and request.arg("mount") is not None:
+        source = request.arg("from")
+        if source and not _may_mount_from(access, source):
+            # Not allowed to read the source: open a session instead, as if the blob were
+            # not there, so the answer says nothing about another repository's content.
+            request.query.pop("mount", None)
+            request.query.pop("from", None)
+
+
+def _may_mount_from(access: Any, source: str) -> bool:
+    from chalicelib.auth.scope import ResourceScope, ScopeError, parse_scope
+
+    try:
+        scope = parse_scope(f"repository:{source}:pull")
+    except ScopeError:
+        return True  # not a name: the handler refuses it (NAME_INVALID) as it always has
+    return bool(access.may(ResourceScope(scope.type, scope.name, ("pull",))))
 
 
 def dispatch(chalice_request: Any) -> Response:

@@ -29,7 +29,11 @@ def test_the_local_variant_holds_only_what_moto_builds() -> None:
 def test_the_aws_variant_adds_the_bucket_policy_and_alarms() -> None:
     extra = set(resources("aws")) - set(resources("local"))
     kinds = sorted(resources("aws")[name]["Type"] for name in extra)
-    assert kinds == ["AWS::CloudWatch::Alarm"] * 4 + ["AWS::S3::BucketPolicy"]
+    assert kinds == ["AWS::CloudWatch::Alarm"] * 4 + [
+        "AWS::KMS::Alias",
+        "AWS::KMS::Key",
+        "AWS::S3::BucketPolicy",
+    ]
     assert template()["Parameters"]["Environment"]["Default"] == "aws"
 
 
@@ -98,6 +102,18 @@ def test_outputs_feed_the_runtime(output: str) -> None:
     assert output in template()["Outputs"]
     env = runtime_environment({"TableName": "t", "BucketName": "b", "Stage": "s"})
     assert {env["BERTH_TABLE"], env["BERTH_BUCKET"], env["BERTH_STAGE"]} == {"t", "b", "s"}
+
+
+def test_token_key_output_feeds_the_runtime(aws: dict[str, str]) -> None:
+    import boto3
+
+    from berth.infra import runtime_environment
+    from berth.policy import token_key_alias
+
+    assert aws["TokenKey"] == token_key_alias("test")
+    assert runtime_environment(aws)["BERTH_TOKEN_KEY"] == token_key_alias("test")
+    key = boto3.client("kms").describe_key(KeyId=aws["TokenKey"])["KeyMetadata"]
+    assert (key["KeySpec"], key["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")
 
 
 def test_the_stack_deployed_into_moto(aws: dict[str, str]) -> None:

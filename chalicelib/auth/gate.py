@@ -1,0 +1,407 @@
+"""The gate: who is asking (Bearer token, Basic credentials or nobody) and may they do this.
+
+Entry points (see the package docstring): `authorize` for every /v2 request, `issue_token`
+for the token endpoint, and `login`, which both share. Imported only when auth is on, so a
+registry with `BERTH_AUTH=off` pays nothing for it.
+
+AWS calls, once warm:
+- a Bearer token: none (the public key is fetched once per process, `KmsSigner.public_key`).
+  Only a token that falls short of a scope costs one query, to tell 401 (ask for a new token)
+  from 403 (the principal really may not);
+- Basic credentials: none while the login is cached (in memory for the token TTL, under an
+  HMAC of the credentials with a per-process key, so the cache holds no password); public
+  patterns are cached for `PUBLIC_TTL` seconds.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from chalicelib.auth import permissions
+from chalicelib.auth.permissions import ANONYMOUS, Principal
+from chalicelib.auth.scope import ResourceScope, ScopeError, bearer_challenge, parse_scopes
+from chalicelib.auth.settings import auth_settings
+from chalicelib.auth.tokens import Claims, KmsSigner, TokenError, Verifier
+from chalicelib.oci.errors import OCIError
+
+PUBLIC_TTL = 30.0
+MAX_CREDENTIAL_LENGTH = 16 * 1024
+CATALOG = ResourceScope("registry", "catalog", ("*",))
+
+
+class Challenge(OCIError):
+    """401 with a Bearer challenge (no or bad credentials, or a token short of a scope)."""
+
+    def __init__(
+        self, realm: str, wanted: Sequence[ResourceScope], *, error: str | None = None
+    ) -> None:
+        service = auth_settings().service
+        message = {
+            None: "authentication required",
+            "invalid_token": "the access token is invalid or has expired",
+            "insufficient_scope": "the access token does not cover this request",
+        }.get(error, "authentication required")
+        super().__init__(
+            "UNAUTHORIZED",
+            message,
+            detail=[scope.claim() for scope in wanted] or None,
+            headers={"WWW-Authenticate": bearer_challenge(realm, service, wanted, error=error)},
+        )
+
+
+def denied(wanted: Sequence[ResourceScope]) -> OCIError:
+    return OCIError("DENIED", detail=[scope.claim() for scope in wanted] or None)
+
+
+@dataclass
+class Access:
+    """What the gate let through: who, and how to ask about other repositories."""
+
+    subject: str
+    principal: Principal | None = None  # known for Basic and anonymous callers
+    claims: tuple[ResourceScope, ...] | None = None  # a Bearer token's access
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def may(self, scope: ResourceScope) -> bool:
+        """Does this caller hold `scope` (used for a mount's source)?"""
+        if self.claims is not None:
+            return permissions.covers(self.claims, scope)
+        return _allowed(self.principal or ANONYMOUS, scope)
+
+    def may_pull(self, repository: str) -> bool:
+        """For `_catalog`: may the caller pull `repository` (by its principal's grants)?"""
+        with self._lock:
+            if self.principal is None:
+                self.principal = principal_of(self.subject) or ANONYMOUS
+        return _allowed(self.principal, ResourceScope("repository", repository, ("pull",)))
+
+
+# --- caches ----------------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_signer: KmsSigner | None = None
+_verifier: Verifier | None = None
+_public: tuple[float, tuple[str, ...]] | None = None
+_logins: dict[bytes, tuple[float, Principal]] = {}
+_login_key = secrets.token_bytes(32)
+MAX_CACHED_LOGINS = 1024
+
+
+def signer() -> KmsSigner:
+    global _signer
+    if _signer is None:
+        with _lock:
+            if _signer is None:
+                _signer = KmsSigner(auth_settings().signing_key)
+    return _signer
+
+
+def verifier() -> Verifier:
+    """One per process: its public key costs one KMS GetPublicKey, then nothing."""
+    global _verifier
+    if _verifier is None:
+        key = signer().public_key()
+        settings = auth_settings()
+        with _lock:
+            if _verifier is None:
+                _verifier = Verifier([key], issuer=settings.issuer, audience=settings.service)
+    return _verifier
+
+
+def public_patterns() -> tuple[str, ...]:
+    global _public
+    now = time.monotonic()
+    cached = _public
+    if cached is None or now - cached[0] > PUBLIC_TTL:
+        from chalicelib.auth import principals
+
+        cached = _public = (now, tuple(principals.public_patterns()))
+    return cached[1]
+
+
+def reset() -> None:
+    """Forget every cache (tests that change keys, settings or grants)."""
+    global _signer, _verifier, _public
+    with _lock:
+        _signer = _verifier = _public = None
+        _logins.clear()
+
+
+# --- decisions -------------------------------------------------------------------------------
+
+
+def _allowed(principal: Principal, scope: ResourceScope) -> bool:
+    now = time.time()
+    if scope.type == "registry" and scope.name == "catalog":
+        return principal.kind != "anonymous" and principal.active(now)
+    if scope.type != "repository":
+        return False
+    public = public_patterns()
+    return all(
+        permissions.allowed(principal, None, scope.name, action, now=now, public=public)
+        for action in scope.actions
+    )
+
+
+def principal_of(subject: str) -> Principal | None:
+    """The principal a token's `sub` names, with its CURRENT grants (None: gone)."""
+    from chalicelib.auth import principals
+
+    kind, _, name = subject.partition(":")
+    if kind == "anonymous":
+        return ANONYMOUS
+    if kind == "iam":
+        return principals.iam_principal(name)
+    if kind not in ("user", "robot"):
+        return None
+    try:
+        stored = principals.load(kind, name)
+    except Exception:
+        return None
+    return stored.principal if stored is not None else None
+
+
+def realm_of(headers: Mapping[str, str], prefix: str = "") -> str:
+    """`<proto>://<host><prefix>/token`: the token endpoint of the app that was asked."""
+    host = headers.get("x-forwarded-host") or headers.get("host") or "localhost"
+    proto = (headers.get("x-forwarded-proto") or "https").split(",")[0].strip().lower()
+    if proto not in ("http", "https"):
+        proto = "https"
+    host = "".join(c for c in host.split(",")[0].strip() if 0x20 < ord(c) < 0x7F)
+    return f"{proto}://{host}{prefix}/token"
+
+
+def _credentials(value: str) -> tuple[str, str] | None:
+    """`Basic base64(user:password)`, or None when malformed."""
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    username, sep, password = decoded.partition(":")
+    if not sep or not username:
+        return None
+    return username, password
+
+
+def _scheme(header: str | None) -> tuple[str, str]:
+    if not header or len(header) > MAX_CREDENTIAL_LENGTH:
+        return "", ""
+    scheme, _, value = header.strip().partition(" ")
+    return scheme.lower(), value.strip()
+
+
+def authorize(
+    headers: Mapping[str, str],
+    source_ip: str,
+    wanted: Sequence[ResourceScope],
+    *,
+    realm: str,
+    authenticated: bool = False,
+) -> Access:
+    """The caller, if it may have every `wanted` scope; raises Challenge (401) or DENIED.
+
+    `authenticated`: the route needs a caller who logged in (`/v2/`), even with no scope."""
+    scheme, value = _scheme(headers.get("authorization"))
+    if scheme == "bearer":
+        return _bearer(value, wanted, realm)
+    if scheme == "basic":
+        credentials = _credentials(value)
+        if credentials is None:
+            raise Challenge(realm, wanted)
+        principal = _cached_login(*credentials, source_ip, realm=realm, wanted=wanted)
+        if not all(_allowed(principal, scope) for scope in wanted):
+            raise denied(wanted)
+        return Access(principal.subject, principal)
+    if scheme:  # an unknown scheme or garbage: as good as none
+        raise Challenge(realm, wanted)
+    if authenticated or not wanted or not all(_allowed(ANONYMOUS, s) for s in wanted):
+        raise Challenge(realm, wanted)
+    return Access(ANONYMOUS.subject, ANONYMOUS)
+
+
+def _bearer(token: str, wanted: Sequence[ResourceScope], realm: str) -> Access:
+    try:
+        claims: Claims = verifier().verify(token)
+    except TokenError:
+        raise Challenge(realm, wanted, error="invalid_token") from None
+    missing = [scope for scope in wanted if not permissions.covers(claims.access, scope)]
+    if missing:
+        # Would a new token cover it? Then 401 (the client asks for one); else 403.
+        principal = principal_of(claims.subject)
+        if (
+            principal is None
+            or principal.kind == "anonymous"
+            or all(_allowed(principal, s) for s in missing)
+        ):
+            raise Challenge(realm, wanted, error="insufficient_scope")
+        raise denied(missing)
+    return Access(claims.subject, claims=claims.access)
+
+
+def _cached_login(
+    username: str, password: str, source_ip: str, *, realm: str, wanted: Sequence[ResourceScope]
+) -> Principal:
+    key = hmac.new(_login_key, f"{username}\0{password}".encode(), hashlib.sha256).digest()
+    now = time.monotonic()
+    found = _logins.get(key)
+    if found is not None and found[0] > now:
+        return found[1]
+    try:
+        principal = login(username, password, source_ip)
+    except OCIError as error:
+        if error.code == "UNAUTHORIZED":
+            raise Challenge(realm, wanted) from None
+        raise
+    if len(_logins) >= MAX_CACHED_LOGINS:
+        _logins.clear()
+    _logins[key] = (now + auth_settings().token_ttl, principal)
+    return principal
+
+
+# --- login -----------------------------------------------------------------------------------
+
+
+def unauthorized() -> OCIError:
+    return OCIError("UNAUTHORIZED", "incorrect username or password")
+
+
+def login(username: str, password: str, source_ip: str) -> Principal:
+    """The principal these credentials name; raises RateLimited (429) or UNAUTHORIZED."""
+    from chalicelib.auth import iam, principals, ratelimit
+
+    settings = auth_settings()
+    if (
+        not isinstance(username, str)
+        or not isinstance(password, str)
+        or len(username) > 256
+        or len(password) > iam.MAX_PASSWORD_LENGTH
+    ):
+        raise unauthorized()
+    ratelimit.check(
+        username,
+        source_ip,
+        max_per_name=settings.max_failures_per_name,
+        max_per_ip=settings.max_failures_per_ip,
+        window=settings.failure_window,
+    )
+    principal: Principal | None
+    if iam.is_iam_password(password):
+        try:
+            identity = iam.caller_identity(
+                password, settings.service, local_endpoint=_local_sts_endpoint()
+            )
+            principal = principals.iam_principal(identity.arn)
+        except iam.IamError:
+            principal = None
+    else:
+        principal = principals.authenticate(username, password)
+    if principal is None:
+        ratelimit.record_failure(username, source_ip, window=settings.failure_window)
+        raise unauthorized()
+    return principal
+
+
+def _local_sts_endpoint() -> str | None:
+    from chalicelib.config import settings
+
+    return settings().endpoint_url
+
+
+# --- the token endpoint ----------------------------------------------------------------------
+
+
+def _bad_request(message: str) -> OCIError:
+    return OCIError("UNSUPPORTED", message, status=400)
+
+
+def _one(params: Mapping[str, list[str]], name: str) -> str | None:
+    values = params.get(name) or []
+    return values[-1] if values else None
+
+
+def issue_token(
+    params: Mapping[str, list[str]],
+    headers: Mapping[str, str],
+    source_ip: str,
+    *,
+    method: str = "GET",
+) -> dict[str, object]:
+    """The token endpoint: GET (Basic credentials, repeated `scope`) or the OAuth2 POST form."""
+    from chalicelib.auth import refresh, tokens
+
+    settings = auth_settings()
+    service = _one(params, "service")
+    if service is not None and service != settings.service:
+        raise _bad_request(f"this registry's service is {settings.service!r}")
+    try:
+        requested = parse_scopes(params.get("scope") or [])
+    except ScopeError as error:
+        raise _bad_request(str(error)) from None
+
+    offline = False
+    if method == "POST":
+        grant_type = _one(params, "grant_type")
+        if grant_type == "password":
+            username, password = _one(params, "username"), _one(params, "password")
+            if not username or password is None:
+                raise _bad_request("grant_type=password needs username and password")
+            principal = login(username, password, source_ip)
+            offline = _one(params, "access_type") == "offline"
+        elif grant_type == "refresh_token":
+            principal = _redeem(_one(params, "refresh_token") or "")
+        else:
+            raise _bad_request("grant_type must be password or refresh_token")
+    else:
+        scheme, value = _scheme(headers.get("authorization"))
+        if scheme == "basic":
+            credentials = _credentials(value)
+            if credentials is None:
+                raise unauthorized()
+            principal = login(*credentials, source_ip)
+            offline = (_one(params, "offline_token") or "").lower() == "true"
+        elif scheme:
+            raise unauthorized()
+        else:
+            principal = ANONYMOUS
+
+    now = time.time()
+    access = permissions.grant_scopes(principal, requested, now=now, public=public_patterns())
+    token, claims = tokens.issue(
+        signer(),
+        issuer=settings.issuer,
+        subject=principal.subject,
+        audience=settings.service,
+        access=access,
+        ttl=settings.token_ttl,
+        now=now,
+    )
+    answer: dict[str, object] = {
+        "token": token,
+        "access_token": token,
+        "expires_in": claims.expires_at - claims.issued_at,
+        "issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(claims.issued_at)),
+        "scope": " ".join(scope.format() for scope in access),
+    }
+    if offline and principal.kind != "anonymous":
+        answer["refresh_token"] = refresh.create(
+            principal.subject, settings.service, ttl=settings.refresh_ttl
+        )
+    return answer
+
+
+def _redeem(token: str) -> Principal:
+    from chalicelib.auth import refresh
+
+    grant = refresh.redeem(token, auth_settings().service)
+    principal = principal_of(grant.subject) if grant is not None else None
+    if principal is None or principal.kind == "anonymous" or not principal.active(time.time()):
+        raise unauthorized()
+    return principal

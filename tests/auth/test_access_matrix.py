@@ -1,0 +1,127 @@
+"""Every endpoint x every kind of caller, with auth on: nothing passes that should not.
+
+Callers: anonymous, a reader (pull), a writer (push), a deleter (delete), an admin (admin on
+`*`), a robot of another repository and an expired robot of this one; each by Basic
+credentials sent straight to /v2 and by a Bearer token from /token. What may pass is what
+the caller's level on the repository allows; the rest is 401 (no or failed login) or 403."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from chalicelib.auth.permissions import Level
+from tests.auth.gate_support import (
+    Caller,
+    bearer,
+    expired_robot,
+    robot,
+    token_of,
+    user,
+)
+
+D = "sha256:" + "ab" * 32
+U = str(uuid.UUID(int=7))
+
+# (method, path template, level needed; None: any logged-in caller)
+ENDPOINTS: list[tuple[str, str, Level | None]] = [
+    ("GET", "/v2/", None),
+    ("HEAD", "/v2/", None),
+    ("GET", "/v2/_catalog", None),
+    ("GET", "/v2/_berth/repositories", None),
+    ("GET", "/v2/{r}/tags/list", Level.PULL),
+    ("GET", "/v2/{r}/manifests/latest", Level.PULL),
+    ("HEAD", "/v2/{r}/manifests/latest", Level.PULL),
+    ("PUT", "/v2/{r}/manifests/latest", Level.PUSH),
+    ("DELETE", f"/v2/{{r}}/manifests/{D}", Level.DELETE),
+    ("GET", f"/v2/{{r}}/blobs/{D}", Level.PULL),
+    ("HEAD", f"/v2/{{r}}/blobs/{D}", Level.PULL),
+    ("DELETE", f"/v2/{{r}}/blobs/{D}", Level.DELETE),
+    ("POST", "/v2/{r}/blobs/uploads/", Level.PUSH),
+    ("GET", f"/v2/{{r}}/blobs/uploads/{U}", Level.PUSH),
+    ("PATCH", f"/v2/{{r}}/blobs/uploads/{U}", Level.PUSH),
+    ("PUT", f"/v2/{{r}}/blobs/uploads/{U}?digest={D}", Level.PUSH),
+    ("DELETE", f"/v2/{{r}}/blobs/uploads/{U}", Level.PUSH),
+    ("GET", f"/v2/{{r}}/referrers/{D}", Level.PULL),
+    ("GET", "/v2/{r}/_berth/history/latest", Level.PULL),
+    ("POST", f"/v2/{{r}}/_berth/rollback/latest?to={D}", Level.PUSH),
+    ("GET", "/v2/{r}/_berth/settings", Level.PULL),
+    ("PUT", "/v2/{r}/_berth/settings", Level.ADMIN),
+]
+
+ROLES = ["anonymous", "reader", "writer", "deleter", "admin", "other_robot", "expired_robot"]
+
+
+@pytest.fixture(scope="module")
+def world(aws: dict[str, str]) -> Iterator[tuple[str, dict[str, tuple[Caller, Level, bool]]]]:
+    """The repository and each role's caller, level on it, and whether it can log in."""
+    repo = f"mx{uuid.uuid4().hex[:8]}/app"
+    other = f"mx{uuid.uuid4().hex[:8]}/other"
+    callers = {
+        "anonymous": (Caller("anonymous"), Level.NONE, False),
+        "reader": (user("reader", [(repo, Level.PULL)]), Level.PULL, True),
+        "writer": (user("writer", [(repo, Level.PUSH)]), Level.PUSH, True),
+        "deleter": (
+            user("deleter", [(repo.split("/")[0] + "/*", Level.DELETE)]),
+            Level.DELETE,
+            True,
+        ),
+        "admin": (user("admin", [("*", Level.ADMIN)]), Level.ADMIN, True),
+        "other_robot": (robot("other_robot", [(other, Level.ADMIN)]), Level.NONE, True),
+        "expired_robot": (expired_robot("expired_robot", [(repo, Level.PUSH)]), Level.NONE, False),
+    }
+    yield repo, callers
+
+
+def _call(client: Any, method: str, path: str, headers: dict[str, str]) -> Any:
+    body = b"{}" if method in ("PUT", "PATCH", "POST") else b""
+    if body:
+        headers = {**headers, "Content-Type": "application/json"}
+    return client.http.request(method, path, headers=headers, body=body)
+
+
+@pytest.mark.parametrize("via", ["basic", "bearer"])
+@pytest.mark.parametrize("role", ROLES)
+def test_matrix(
+    client: Any,
+    auth_on: None,
+    world: tuple[str, dict[str, tuple[Caller, Level, bool]]],
+    role: str,
+    via: str,
+) -> None:
+    repo, callers = world
+    caller, level, logs_in = callers[role]
+    scopes = [f"repository:{repo}:pull,push,delete,*", "registry:catalog:*"]
+    if via == "basic":
+        headers = caller.basic()
+    else:
+        found = token_of(client, caller, scopes) if caller.username else None
+        assert (found is not None) == logs_in or role == "anonymous"
+        if role == "anonymous":
+            found = token_of(client, caller, scopes)  # anonymous tokens exist (public pulls)
+            assert found is not None
+        headers = bearer(found) if found else {}
+    wrong = []
+    for method, template, needed in ENDPOINTS:
+        path = template.format(r=repo)
+        response = _call(client, method, path, headers)
+        status = response.status_code
+        if needed is None:
+            # `/v2/` takes any valid token, an anonymous one too (the public-pull flow).
+            may = logs_in or (template == "/v2/" and via == "bearer" and "Authorization" in headers)
+        else:
+            may = level >= needed
+        if may:
+            ok = status not in (401, 403)
+        elif not logs_in:  # 429: failed logins are rate-limited, as they should be
+            ok = status in (401, 429)
+        else:
+            ok = status == 403
+        if ok and status == 401:
+            ok = "Bearer realm=" in (response.headers.get("WWW-Authenticate") or "")
+        if not ok:
+            wrong.append(f"{method} {template}: {status} {response.body[:200]!r}")
+    assert not wrong, f"{role} via {via}:\n" + "\n".join(wrong)
