@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import calls, coldstart, memory, throughput, transfer
+from bench import calls, coldstart, memory, push, throughput, transfer
 from bench.motoserver import MotoServer
 from bench.report import Section, render, to_json, write_json
 from bench.serverproc import NotReady, local_server
@@ -24,6 +24,7 @@ SECTIONS = {
     transfer.NAME: transfer.TITLE,
     throughput.NAME: throughput.TITLE,
     memory.NAME: memory.TITLE,
+    push.NAME: push.TITLE,
 }
 
 
@@ -35,6 +36,7 @@ class Plan:
     connections: int = 16
     rps_seconds: float = 10.0
     rss_bytes: int = 1024 * MiB
+    push_mib: int = 1024
 
 
 QUICK = Plan(
@@ -43,6 +45,7 @@ QUICK = Plan(
     transfer_repeats=2,
     rps_seconds=3.0,
     rss_bytes=64 * MiB,
+    push_mib=64,
 )
 
 
@@ -143,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
 
         sections.append(_guarded(coldstart.NAME, measure_cold))
     sections += _local_server_sections(plan, wanted)
+    if push.NAME in wanted:
+        sections.append(_guarded(push.NAME, lambda: push.run(plan.push_mib)))
 
     elapsed = time.perf_counter() - started
     document = to_json(sections, quick=args.quick, seconds=elapsed)

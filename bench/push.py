@@ -4,7 +4,8 @@ RSS of `berth push`; then `berth push` of it again under `--lambda-limits` (4 Mi
 
 Each client pushes its own random image (nothing to deduplicate), into a fresh repository.
 Layers are tars of random bytes gzip-wrapped at level 0, so skopeo sends them as they are.
-Results are printed and written to bench/work/push-results.json.
+Part of `make bench` (section "push"); alone, it prints the figures and writes them to
+bench/work/push/push-results.json.
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ import time
 import uuid
 from pathlib import Path
 
+from bench.report import Row, Section, verdict
 from bench.workdir import log_path, work_dir
 from berth.localserver import spawn
 
+NAME = "push"
+TITLE = "berth push vs skopeo to the local server, and berth push's peak RSS"
 MiB = 1024 * 1024
 _PIECE = MiB
 # Anonymous pushes, as for the other local-server measurements.
@@ -131,19 +135,16 @@ def skopeo(layout: Path, destination: str) -> list[str]:
             f"oci:{layout}:v1", f"docker://{destination}"]  # fmt: skip
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.push")
-    parser.add_argument("--size-mib", type=int, default=1024)
-    parser.add_argument("--layers", type=int, default=4)
-    args = parser.parse_args()
+def measure(size_mib: int, layers: int) -> dict[str, float | int]:
+    """Build the two images, push them, and return the figures (seconds, MiB)."""
     work = work_dir() / "push"
-    total = args.size_mib * MiB
+    total = size_mib * MiB
     images = {name: work / name for name in ("berth", "skopeo")}
     for layout in images.values():
-        build_image(layout, total, args.layers)
+        build_image(layout, total, layers)
     state = work / "state"
     shutil.rmtree(state, ignore_errors=True)
-    results: dict[str, object] = {"size_mib": args.size_mib, "layers": args.layers}
+    results: dict[str, float | int] = {"size_mib": size_mib, "layers": layers}
     with log_path("push-bench-serve.log").open("wb") as serve_log:
         with spawn(stderr=serve_log, stage="benchpush", env=NO_AUTH) as server:
             host = f"127.0.0.1:{server.port}"
@@ -166,9 +167,52 @@ def main() -> int:
             berth_push_lambda_limits_s=round(limited_s, 2),
             berth_push_lambda_limits_peak_rss_mib=round(limited_rss / 1024, 1),
         )
+    for layout in images.values():
+        shutil.rmtree(layout, ignore_errors=True)
+    return results
+
+
+def run(size_mib: int, layers: int = 4) -> Section:
+    """The `make bench` section: targets from issue 4 (at least as fast as skopeo, RSS < 200 MB)."""
+    data = measure(size_mib, layers)
+    rss_mb = float(data["berth_push_peak_rss_mib"]) * MiB / 1e6
+    limited_mb = float(data["berth_push_lambda_limits_peak_rss_mib"]) * MiB / 1e6
+    rows = [
+        Row(
+            f"berth push of {size_mib} MiB in {layers} layers",
+            f"{data['berth_push_s']:.1f} s",
+            baseline=f"skopeo {data['skopeo_s']:.1f} s",
+            ratio=f"{data['speedup']:.2f}x faster",
+            target=">= 1.00x",
+            verdict=verdict(float(data["speedup"]) >= 1.0),
+        ),
+        Row(
+            "  peak RSS of berth push",
+            f"{rss_mb:.0f} MB",
+            target="< 200 MB",
+            verdict=verdict(rss_mb < 200),
+        ),
+        Row("  the same under --lambda-limits", f"{data['berth_push_lambda_limits_s']:.1f} s"),
+        Row(
+            "  its peak RSS",
+            f"{limited_mb:.0f} MB",
+            target="< 200 MB",
+            verdict=verdict(limited_mb < 200),
+        ),
+    ]
+    notes = ["skopeo cannot push these layers under --lambda-limits (413); berth push can"]
+    return Section(NAME, TITLE, rows=rows, data=dict(data), notes=notes)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.push")
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--layers", type=int, default=4)
+    args = parser.parse_args()
+    results = measure(args.size_mib, args.layers)
     for name, value in results.items():
         print(f"{name:40} {value}")
-    (work / "push-results.json").write_text(json.dumps(results, indent=2))
+    (work_dir() / "push" / "push-results.json").write_text(json.dumps(results, indent=2))
     return 0
 
 
