@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import textwrap
 import threading
 from pathlib import Path
 from typing import Any
@@ -52,11 +53,14 @@ def register(commands: Any) -> None:
     push = commands.add_parser(
         "push",
         help="push an OCI layout, oci-archive or docker save tarball to a registry",
-        description="Push SOURCE (an OCI layout directory, an oci-archive or a `docker save` "
-        "tarball, gzipped or not; PATH:NAME picks one image of several) to REFERENCE "
-        "([http[s]://]HOST[:PORT]/REPO[:TAG|@DIGEST]; without a host, --registry's). Blobs the "
-        "registry has are skipped, others mounted or uploaded in parallel, in chunks when the "
-        "registry asks; an interrupted push resumes when run again.",
+        description=textwrap.fill(
+            "Push SOURCE (an OCI layout directory, an oci-archive or a `docker save` "
+            "tarball, gzipped or not; PATH:NAME picks one image of several) to REFERENCE "
+            "([http[s]://]HOST[:PORT]/REPO[:TAG|@DIGEST]; without a host, --registry's). Blobs the "
+            "registry has are skipped, others mounted or uploaded in parallel, in chunks when the "
+            "registry asks; an interrupted push resumes when run again.",
+            width=79,
+        ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -76,9 +80,9 @@ def register(commands: Any) -> None:
         "--chunk-size",
         type=chunk_size,
         default=None,
-        help="upload in chunks of this size (0: one request per blob; default: chunks of "
-        f"{DEFAULT_CHUNK_SIZE // 1024**2} MiB or the registry's OCI-Chunk-Min-Length when it "
-        "advertises one, else one request)",
+        help="upload in chunks of this size (0: one request per blob; default: when the "
+        f"registry advertises OCI-Chunk-Min-Length, chunks of {DEFAULT_CHUNK_SIZE // 1024**2} "
+        "MiB or that minimum if larger, else one request per blob)",
     )
     push.add_argument(
         "--format",
