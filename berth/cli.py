@@ -24,7 +24,7 @@ def _serve(args: argparse.Namespace) -> int:
     from berth.localserver import StartError, run
 
     try:
-        server = run(args.host, args.port, args.lambda_limits, args.stage)
+        server = run(args.host, args.port, args.lambda_limits, args.stage, auth=args.auth)
     except StartError as error:
         print(f"berth serve: {error}", file=sys.stderr)
         return 1
@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
         help="refuse what AWS would: request bodies over the Lambda payload limit, slow requests",
     )
     serve.add_argument("--stage", default="local", help="stage that names the tables and bucket")
+    serve.add_argument(
+        "--auth",
+        action="store_true",
+        help="require logins, as a deployed stage does; the first admin's password is printed once",
+    )
     serve.add_argument(
         "--stop-on-eof", action="store_true", help="also stop when stdin closes (for supervisors)"
     )

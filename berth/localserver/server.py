@@ -43,14 +43,24 @@ class LocalServer:
     _httpd: BerthHTTPServer = field(repr=False)
     _thread: threading.Thread = field(repr=False)
     _backend: MotoBackend = field(repr=False)
+    auth: bool = False
+    # With auth: the first admin's password, generated at start and shown once (never stored
+    # but as its argon2id hash in moto's memory).
+    admin_password: str | None = field(default=None, repr=False)
 
     def describe(self) -> str:
         """The one startup line: where it listens and what it stores where."""
         limits = "; AWS Lambda limits enforced" if self.lambda_limits else ""
+        access = "access control off (--auth turns it on)"
+        if self.auth:
+            access = (
+                f"access control on: log in as {ADMIN_USER} with password "
+                f"{self.admin_password} (shown once)"
+            )
         return (
             f"berth serve: listening on {self.url} (stage {self.stage}{limits}); "
             f"metadata in DynamoDB table {self.table}, blobs in S3 bucket {self.bucket}, "
-            f"both in memory in moto at {self.moto_url}"
+            f"both in memory in moto at {self.moto_url}; {access}"
         )
 
     def stop(self) -> None:
@@ -92,12 +102,31 @@ def _handler(app: Any) -> LambdaHandler:
     return invoke
 
 
+ADMIN_USER = "admin"
+
+
+def _first_admin() -> str:
+    """Create the user `admin` with admin on everything; return its generated password."""
+    from chalicelib.auth import principals
+    from chalicelib.auth.passwords import new_secret
+    from chalicelib.auth.permissions import Level
+
+    password = new_secret()
+    principals.create_user(ADMIN_USER, password, description="first admin (berth serve --auth)")
+    principals.grant("user", ADMIN_USER, "*", Level.ADMIN, granted_by="berth serve")
+    return password
+
+
 def _routes(app: Any) -> dict[str, list[str]]:
     return {path: list(methods) for path, methods in app.routes.items()}
 
 
 def run(
-    host: str = "127.0.0.1", port: int = 5000, lambda_limits: bool = False, stage: str = "local"
+    host: str = "127.0.0.1",
+    port: int = 5000,
+    lambda_limits: bool = False,
+    stage: str = "local",
+    auth: bool = False,
 ) -> LocalServer:
     """Start the registry in this process (serving on a daemon thread) and return its handle.
 
@@ -117,8 +146,10 @@ def run(
         raise StartError(str(error)) from error
     try:
         environment = provision(backend.url, stage)
+        environment["BERTH_AUTH"] = "on" if auth else "off"
         apply(environment)
         app = _load_app()
+        admin_password = _first_admin() if auth else None
         gateway = Gateway(
             _handler(app), _routes(app), GatewayOptions(stage=stage, lambda_limits=lambda_limits)
         )
@@ -148,6 +179,8 @@ def run(
         _httpd=httpd,
         _thread=thread,
         _backend=backend,
+        auth=auth,
+        admin_password=admin_password,
     )
     logger.debug("serving", extra=fields(url=server.url, moto=backend.url))
     return server

@@ -75,6 +75,7 @@ def spawn(
     *,
     stderr: IO[Any] | int | None = None,
     env: dict[str, str] | None = None,
+    auth: bool = False,
 ) -> ServerProcess:
     """Start `berth serve` in a child (port 0: a free one) and wait for its startup line.
 
@@ -85,6 +86,8 @@ def spawn(
     command += ["--stage", stage, "--stop-on-eof"]
     if lambda_limits:
         command.append("--lambda-limits")
+    if auth:
+        command.append("--auth")
     process = subprocess.Popen(
         command,
         stdin=subprocess.PIPE,

@@ -1,0 +1,103 @@
+"""`berth serve --auth` with real clients: the challenge, `skopeo login` then push and pull,
+`podman login`, and refusals without credentials."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from berth.localserver import spawn
+from chalicelib.auth.scope import parse_challenge
+from tests.e2e.images import write_image
+from tests.e2e.support import Registry, new_repository, run
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, str]]:
+    """`berth serve --auth` in a child; yields it and the first admin's password."""
+    directory = tmp_path_factory.mktemp("berth-serve-auth")
+    log = directory / "berth-serve.log"
+    try:
+        with log.open("wb") as stderr, spawn(stderr=stderr, auth=True) as server:
+            match = re.search(r"log in as admin with password (\S+) \(shown once\)", server.line)
+            assert match, server.line
+            yield Registry(server, log), match.group(1)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_anonymous_requests_are_challenged(secured: tuple[Registry, str]) -> None:
+    registry, _ = secured
+    response = registry.request("GET", "/v2/")
+    assert response.status == 401
+    scheme, params = parse_challenge(response.headers["WWW-Authenticate"])
+    assert scheme == "Bearer"
+    assert params["realm"] == f"http://{registry.host}/token"
+    repository = new_repository()
+    response = registry.request("GET", f"/v2/{repository}/tags/list")
+    assert response.status == 401
+    assert response.json()["errors"][0]["code"] == "UNAUTHORIZED"
+
+
+def test_skopeo_login_push_and_pull(secured: tuple[Registry, str], scratch: Path) -> None:
+    registry, password = secured
+    repository = new_repository()
+    image = write_image(scratch / "src", "v1", layer_sizes=(20_000,))
+    destination = registry.docker(repository, "v1")
+    authfile = scratch / "auth.json"
+    # Without credentials the push is refused.
+    refused = run(
+        ["skopeo", "copy", "--quiet", "--dest-tls-verify=false", image.reference, destination],
+        check=False,
+    )
+    assert refused.returncode != 0
+    run(
+        [
+            "skopeo", "login", "--tls-verify=false", "--authfile", authfile,
+            "-u", "admin", "-p", password, registry.host,
+        ]
+    )  # fmt: skip
+    assert registry.host in json.loads(authfile.read_text())["auths"]
+    run(
+        [
+            "skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--dest-authfile", authfile,
+            image.reference, destination,
+        ]
+    )  # fmt: skip
+    raw = run(
+        ["skopeo", "inspect", "--raw", "--tls-verify=false", "--authfile", authfile, destination]
+    )
+    assert raw.stdout.encode() == image.manifest_bytes
+    run(
+        [
+            "skopeo", "copy", "--quiet", "--src-tls-verify=false", "--src-authfile", authfile,
+            destination, f"oci:{scratch / 'pulled'}:v1",
+        ]
+    )  # fmt: skip
+    wrong = run(
+        [
+            "skopeo", "login", "--tls-verify=false", "--authfile", scratch / "other.json",
+            "-u", "admin", "-p", "wrong", registry.host,
+        ],
+        check=False,
+    )  # fmt: skip
+    assert wrong.returncode != 0
+
+
+def test_podman_login(secured: tuple[Registry, str], scratch: Path) -> None:
+    registry, password = secured
+    authfile = scratch / "podman-auth.json"
+    run(
+        [
+            "podman", "login", "--tls-verify=false", "--authfile", authfile,
+            "-u", "admin", "-p", password, registry.host,
+        ]
+    )  # fmt: skip
+    assert registry.host in json.loads(authfile.read_text())["auths"]
