@@ -97,11 +97,14 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cancelled = threading.Event()
+    anonymous = False
     try:
         target = parse_target(args.reference, registry_url(args.registry), args.plain_http)
         with open_source(args.source, docker_format=args.format == "docker") as plan:
             host = target.registry.split("://", 1)[1]
-            session = Session(target.registry, find_credentials(host))
+            credentials = find_credentials(host)
+            anonymous = credentials is None
+            session = Session(target.registry, credentials)
             scopes = [f"repository:{target.repository}:pull,push"]
             scopes += [f"repository:{name}:pull" for name in args.mount_from]
             session.login(" ".join(scopes))
@@ -130,8 +133,12 @@ def run(args: argparse.Namespace) -> int:
         print(digest, flush=True)
         return ExitCode.OK
     except PushError as error:
-        resume = " (run again to resume)" if error.code is ExitCode.NETWORK else ""
-        print(f"berth push: {error.message}{resume}", file=sys.stderr)
+        hint = ""
+        if error.code is ExitCode.NETWORK:
+            hint = " (run again to resume)"
+        elif error.code is ExitCode.AUTH and anonymous:
+            hint = " (no credentials found: set $BERTH_USERNAME and $BERTH_PASSWORD, or log in)"
+        print(f"berth push: {error.message}{hint}", file=sys.stderr)
         return error.code
     except KeyboardInterrupt:
         cancelled.set()

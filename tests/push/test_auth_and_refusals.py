@@ -79,6 +79,7 @@ def test_credentials_and_token_flow(fake: str, tmp_path: Path) -> None:
     state = ("--state", str(tmp_path / "state"))
     anonymous = berth_push(image.layout, target, *state, env={"DOCKER_CONFIG": str(tmp_path)})
     assert anonymous.returncode == 4, anonymous.stderr
+    assert "no credentials found" in anonymous.stderr
     wrong = {"BERTH_USERNAME": "alice", "BERTH_PASSWORD": "nope"}
     assert berth_push(image.layout, target, *state, env=wrong).returncode == 4
     docker_config = {"auths": {fake: {"auth": base64.b64encode(b"alice:secret").decode()}}}

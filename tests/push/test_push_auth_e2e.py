@@ -1,0 +1,52 @@
+"""`berth push` through Berth's own access control (`berth serve --auth`): the token flow with
+the first admin's password, and exit 4 without credentials or with wrong ones."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from berth.localserver import ServerProcess, spawn
+from tests.e2e.images import layout_blobs, write_image
+from tests.e2e.support import run
+from tests.push.conftest import berth_push, pushed
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        "auth" not in inspect.signature(spawn).parameters, reason="berth serve has no --auth yet"
+    ),
+]
+MiB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, str, str]]:
+    log = tmp_path_factory.mktemp("berth-serve-auth") / "berth-serve.log"
+    with log.open("wb") as stderr, spawn(lambda_limits=True, stderr=stderr, auth=True) as server:  # type: ignore[call-arg]
+        found = re.search(r"log in as (\S+) with password (\S+)", server.line)
+        assert found, server.line
+        yield server, found.group(1), found.group(2)
+
+
+def test_push_with_a_token_and_refusals(
+    guarded: tuple[ServerProcess, str, str], tmp_path: Path
+) -> None:
+    server, user, password = guarded
+    image = write_image(tmp_path / "src", "v1", layer_sizes=(20_000, 5 * MiB))
+    target = f"127.0.0.1:{server.port}/team/app:v1"
+    state = ("--state", str(tmp_path / "state"))
+    anonymous = berth_push(image.layout, target, *state, env={"DOCKER_CONFIG": str(tmp_path)})
+    assert anonymous.returncode == 4 and "no credentials found" in anonymous.stderr
+    wrong = {"BERTH_USERNAME": user, "BERTH_PASSWORD": "wrong"}
+    assert berth_push(image.layout, target, *state, env=wrong).returncode == 4
+    admin = {"BERTH_USERNAME": user, "BERTH_PASSWORD": password}
+    assert pushed(berth_push(image.layout, target, *state, env=admin)) == image.manifest.digest
+    source = f"docker://{target}"
+    run(["skopeo", "copy", "--quiet", "--src-tls-verify=false", f"--src-creds={user}:{password}",
+         source, f"oci:{tmp_path / 'pulled'}:x"])  # fmt: skip
+    assert layout_blobs(tmp_path / "pulled") == layout_blobs(image.layout)
