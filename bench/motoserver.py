@@ -119,4 +119,5 @@ class MotoServer:
         env = clean_environment()
         env.update(runtime)
         env["AWS_ENDPOINT_URL"] = self.endpoint
+        env.setdefault("BERTH_AUTH", "off")  # a deployed stage's default is on
         return env
