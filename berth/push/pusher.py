@@ -85,6 +85,7 @@ class Pusher:
         if self.cancelled.is_set():
             return
         if self.registry.has_blob(blob.digest):
+            self.state.forget_upload(blob.digest)  # an upload left from an earlier run
             self._count("existed")
             self.progress.skipped(blob.digest, blob.size, "already in the repository")
             return
