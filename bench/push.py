@@ -111,18 +111,34 @@ def build_image(layout: Path, total: int, layers: int) -> str:
     return str(manifest_descriptor["digest"])
 
 
-def timed(command: list[str], state: Path | None = None) -> tuple[float, int]:
-    """Run `command`; (seconds, peak RSS in KiB of the process)."""
+def _peak_kib(pid: int) -> int:
+    """VmHWM of `pid` (its own peak RSS since exec), 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def timed(command: list[str]) -> tuple[float, int]:
+    """Run `command`; (seconds, peak RSS in KiB of the process).
+
+    The peak is VmHWM sampled every 20 ms: a child's ru_maxrss is useless here, as Linux folds
+    the parent's high-water mark into it when a vforked child execs."""
     started = time.perf_counter()
     log = log_path(f"push-bench-{uuid.uuid4().hex[:8]}.log").open("wb")
+    peak = 0
     with log:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
-        _, status, usage = os.wait4(process.pid, 0)
+        while process.poll() is None:
+            peak = max(peak, _peak_kib(process.pid))
+            time.sleep(0.02)
     elapsed = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise RuntimeError(f"{command[:4]} failed ({process.returncode}), see {log.name}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, peak
 
 
 def berth_push(layout: Path, destination: str, state: Path) -> list[str]:
@@ -145,10 +161,13 @@ def measure(size_mib: int, layers: int) -> dict[str, float | int]:
     state = work / "state"
     shutil.rmtree(state, ignore_errors=True)
     results: dict[str, float | int] = {"size_mib": size_mib, "layers": layers}
+    # A fresh server for each push: moto slows as it fills, so the second push would lose.
     with log_path("push-bench-serve.log").open("wb") as serve_log:
         with spawn(stderr=serve_log, stage="benchpush", env=NO_AUTH) as server:
             host = f"127.0.0.1:{server.port}"
             skopeo_s, _ = timed(skopeo(images["skopeo"], f"{host}/skopeo/{uuid.uuid4().hex}:v1"))
+        with spawn(stderr=serve_log, stage="benchpush", env=NO_AUTH) as server:
+            host = f"127.0.0.1:{server.port}"
             berth_s, rss = timed(
                 berth_push(images["berth"], f"{host}/berth/{uuid.uuid4().hex}:v1", state)
             )
