@@ -18,13 +18,16 @@ CHALICE_DIR = Path(__file__).resolve().parent.parent / ".chalice"
 # An account id is twelve digits: `?` matches one character in IAM resource patterns.
 ANY_ACCOUNT = "?" * 12
 
+# Scan and BatchWriteItem: garbage collection's mark phase and its markers (chalicelib/gc/).
 TABLE_ACTIONS = [
     "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
     "dynamodb:ConditionCheckItem",
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:Query",
+    "dynamodb:Scan",
     "dynamodb:UpdateItem",
 ]
 OBJECT_ACTIONS = [

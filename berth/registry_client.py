@@ -110,6 +110,10 @@ class RegistryClient:
     def set_settings(self, repo: str, document: dict[str, Any]) -> Any:
         return self._call("PUT", f"/v2/{repo}/_berth/settings", document)[0]
 
+    def gc(self, dry_run: bool = False) -> Any:
+        """Run one garbage collection (admin); its report."""
+        return self._call("POST", "/v2/_berth/gc" + ("?dry-run=1" if dry_run else ""))[0]
+
     def repositories(self, page: int | None = None) -> list[dict[str, Any]]:
         """Every repository with its usage, following the Link pages."""
         path: str | None = "/v2/_berth/repositories" + (f"?n={page}" if page else "")

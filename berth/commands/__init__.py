@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from berth.commands import history, repo
+from berth.commands import gc, history, repo
 
 
 def register(commands: Any) -> None:
-    """Add `history`, `rollback` and `repo` to the `berth` subparsers `commands`."""
+    """Add `history`, `rollback`, `repo` and `gc` to the `berth` subparsers `commands`."""
     history.register(commands)
     repo.register(commands)
+    gc.register(commands)

@@ -70,7 +70,8 @@ def _mount(name: str, mount: str, source: str | None) -> Response | None:
     link = blobs.get_link(source, digest)
     if link is None:
         return None
-    blobs.link(name, digest, int(link.size), link.s3_key)
+    if not blobs.link_stored(name, digest, int(link.size), link.s3_key, fresh=False, restore=None):
+        return None  # collected meanwhile: the client uploads it instead
     return _blob_created(name, digest)
 
 
@@ -83,8 +84,10 @@ def _monolithic(request: HttpRequest, name: str, digest: Digest) -> Response:
             f"content has digest {actual}, not {digest}",
             detail={"expected": str(digest), "actual": str(actual)},
         )
-    key = blobs.put_bytes(digest, request.body)
-    blobs.link(name, digest, len(request.body), key)
+    body = request.body
+    key, fresh = blobs.put_bytes(digest, body)
+    restore = lambda: blobs.put_bytes(digest, body)  # noqa: E731
+    blobs.link_stored(name, digest, len(body), key, fresh=fresh, restore=restore)
     return _blob_created(name, digest)
 
 

@@ -24,6 +24,7 @@ class Resource(Enum):
     ROLLBACK = "rollback"  # /v2/<name>/_berth/rollback/<tag>
     SETTINGS = "settings"  # /v2/<name>/_berth/settings
     REPOSITORIES = "repositories"  # /v2/_berth/repositories
+    GC = "gc"  # /v2/_berth/gc
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,8 @@ def _extension(parts: list[str]) -> Endpoint | None:
     """A Berth extension endpoint; `_berth` never starts a name component, so it marks one."""
     if parts == ["_berth", "repositories"]:
         return Endpoint(Resource.REPOSITORIES)
+    if parts == ["_berth", "gc"]:
+        return Endpoint(Resource.GC)
     n = len(parts)
     if n >= 3 and parts[-2:] == ["_berth", "settings"]:
         return Endpoint(Resource.SETTINGS, "/".join(parts[:-2]))

@@ -41,6 +41,30 @@ def link(repo: str, digest: Digest, size: int, s3_key: str) -> None:
         tx.update(repositories.key(repo), actions=repositories.touch_actions())
 
 
+def link_stored(
+    repo: str,
+    digest: Digest,
+    size: int,
+    s3_key: str,
+    *,
+    fresh: bool,
+    restore: Callable[[], object] | None,
+) -> bool:
+    """Link a blob whose object is in S3, safely against a concurrent garbage collection.
+
+    `fresh`: this request wrote the object itself, so no collection can have condemned it
+    (see chalicelib/gc/__init__.py). Otherwise the object was found there (a re-push, a
+    mount) and may be an old unreferenced one that a collection is deleting: after the link
+    the collection's marker is checked, and a lost object is written again by `restore`, or,
+    without one, the link is withdrawn and False returned."""
+    link(repo, digest, size, s3_key)
+    if fresh:
+        return True
+    from chalicelib.gc import guard
+
+    return guard.confirm(repo, digest, size, s3_key, restore)
+
+
 def unlink(repo: str, digest: Digest) -> bool:
     """Remove the link; False if there was none. The bytes stay for garbage collection."""
     from pynamodb.exceptions import DeleteError
@@ -79,31 +103,48 @@ def stored_size(key: str) -> int | None:
     return int(head["ContentLength"])
 
 
-def write_once(key: str, size: int, write: Callable[[], object]) -> None:
-    """Write a content-addressed object unless it is there already.
+def write_once(key: str, size: int, write: Callable[[], object]) -> bool:
+    """Write a content-addressed object unless it is there already; True if this call wrote it.
 
     Only verified bytes are ever written under a blob's key, so an object found there is the
     same content: when a concurrent push of the same blob wins the race (S3 refuses the
-    conditional write with 412 or 409), its object is as good as ours."""
-    try:
-        write()
-    except Exception:
-        if stored_size(key) == size:
-            return
-        raise
+    conditional write with 412 or 409), its object is as good as ours. If the object went
+    between the refusal and the look (garbage collection deleted it), write again."""
+    for attempt in range(2):
+        try:
+            write()
+        except Exception as error:
+            found = stored_size(key)
+            if found == size:
+                return False
+            if found is None and attempt == 0 and _refused_as_present(error):
+                continue
+            raise
+        return True
+    raise AssertionError("unreachable")
 
 
-def put_bytes(digest: Digest, data: bytes) -> str:
-    """Store a whole blob under its content address; S3 checks the SHA-256 it is given."""
+def _refused_as_present(error: Exception) -> bool:
+    """S3 refused an If-None-Match write because an object was there (412, or 409 when a
+    concurrent conditional write was in flight)."""
+    response = getattr(error, "response", None) or {}
+    code = response.get("Error", {}).get("Code")
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return code in ("PreconditionFailed", "ConditionalRequestConflict") or status in (409, 412)
+
+
+def put_bytes(digest: Digest, data: bytes) -> tuple[str, bool]:
+    """Store a whole blob under its content address; S3 checks the SHA-256 it is given.
+    Returns the key and whether this call wrote the object (False: it was there already)."""
     key = blob_key(digest)
     extra = {}
     if digest.algorithm == "sha256":
         extra["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(digest.hex)).decode()
-    write_once(
+    fresh = write_once(
         key,
         len(data),
         lambda: aws.s3().put_object(
             Bucket=settings().bucket, Key=key, Body=data, IfNoneMatch="*", **extra
         ),
     )
-    return key
+    return key, fresh

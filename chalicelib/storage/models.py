@@ -11,7 +11,8 @@ a repository share the partition `R#<name>`; the sort key's prefix says what an 
     T#<tag>                    tag (digest, plus an inline copy of small manifests)
 
 `T#` sorts last, so a range query above `T#<last>` reads tags only. Repositories are listed
-under the partition `REPOS` (sorted, for `_catalog`); upload sessions are `U#<id>`.
+under the partition `REPOS` (sorted, for `_catalog`); upload sessions are `U#<id>`; garbage
+collection's per-blob markers are `GC#<digest>` and its lease is `GC`/`lease` (chalicelib/gc/).
 """
 
 from __future__ import annotations
@@ -150,4 +151,14 @@ class UploadItem(_Item):
     lock_id = UnicodeAttribute(null=True)
     lock_until = NumberAttribute(null=True)
     created_at = UTCDateTimeAttribute()
+    expires_at = NumberAttribute()  # DynamoDB TTL
+
+
+class GcMarkerItem(_Item):
+    """pk=GC#<digest>, sk=GC: garbage collection's claim on one blob (chalicelib/gc/guard.py);
+    pk=GC, sk=lease: the one collection running (`run`, `until`)."""
+
+    state = UnicodeAttribute(null=True)  # condemned, deleting, deleted
+    run = UnicodeAttribute()
+    until = NumberAttribute(null=True)
     expires_at = NumberAttribute()  # DynamoDB TTL

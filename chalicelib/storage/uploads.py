@@ -277,14 +277,18 @@ def _complete(repo: str, item: UploadItem, data: bytes, digest: Digest) -> Finis
             detail={"expected": str(digest), "actual": f"{algorithm}:{actual}", "size": size},
         )
     key = blobs.blob_key(digest)
-    if not progress.parts:
-        body = _read_pending(progress.pending) + data if progress.pending else data
-        blobs.put_bytes(digest, body)
-    elif blobs.stored_size(key) != size:
-        # Content-addressed: an object already at the blob's key was verified when it was
-        # written (by a retry of this request, or another push of the same blob).
-        blobs.write_once(key, size, lambda: _assemble(progress, data, key))
-    blobs.link(repo, digest, size, key)
+
+    def store() -> bool:
+        if not progress.parts:
+            body = _read_pending(progress.pending) + data if progress.pending else data
+            return blobs.put_bytes(digest, body)[1]
+        return blobs.write_once(key, size, lambda: _assemble(progress, data, key))
+
+    # Content-addressed: an object already at the blob's key was verified when it was
+    # written (by a retry of this request, or another push of the same blob).
+    fresh = False if progress.parts and blobs.stored_size(key) == size else store()
+    # The staging objects are deleted only after the link: `store` can still run again.
+    blobs.link_stored(repo, digest, size, key, fresh=fresh, restore=store)
     _delete_keys(progress.staging_keys() + progress.consumed)
     return Finished(digest, size)
 

@@ -1,0 +1,56 @@
+"""`berth gc [--dry-run]`: run one online garbage collection on the registry, print what it
+reclaimed (or, with --dry-run, what it would)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from berth.commands import common
+from berth.commands.common import add_registry_option, human_size, print_json
+from berth.registry_client import RegistryError
+
+
+def register(commands: Any) -> None:
+    gc = commands.add_parser(
+        "gc",
+        help="delete blobs and uploads nothing references",
+        description="Delete blob objects no repository links (older than the grace period), "
+        "abandoned upload staging objects and expired sessions, while pushes go on. Needs "
+        "admin rights on the registry.",
+    )
+    gc.add_argument("--dry-run", action="store_true", help="only report what would be deleted")
+    add_registry_option(gc)
+    gc.set_defaults(func=_gc)
+
+
+def summary(report: dict[str, Any]) -> list[str]:
+    verb = "would delete" if report["dryRun"] else "deleted"
+    blobs, staging = report["blobs"], report["staging"]
+    lines = [
+        f"blobs: {verb} {blobs['deleted']} ({human_size(int(blobs['bytes']))})",
+        f"upload staging objects: {verb} {staging['deleted']} "
+        f"({human_size(int(staging['bytes']))})",
+        f"upload sessions: {verb} {report['sessions']['deleted']}",
+    ]
+    if blobs.get("spared"):
+        lines.append(f"spared: {blobs['spared']} (claimed by pushes during the run)")
+    if report.get("busy"):
+        lines.append("another collection is running: nothing done")
+    elif not report.get("complete", True):
+        lines.append("stopped early: run it again to finish")
+    return lines
+
+
+def _gc(args: argparse.Namespace) -> int:
+    try:
+        report = common.client_for(args).gc(dry_run=args.dry_run)
+    except RegistryError as error:
+        print(f"berth gc: {error.code}: {error.message}", file=sys.stderr)
+        return 1
+    if args.json:
+        print_json(report)
+    else:
+        print("\n".join(summary(report)))
+    return 0 if not report.get("busy") else 1

@@ -1,0 +1,179 @@
+"""One garbage collection: mark, condemn, mark again, sweep; reports what it reclaimed."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DeleteError
+
+from chalicelib.gc import guard, mark, sweep
+from chalicelib.storage.clock import now as clock_now
+from chalicelib.storage.models import UploadItem
+
+GRACE_SECONDS = 3600  # no push takes this long between writing an object and linking it
+CLAIM_CHUNK = 100
+
+
+@dataclass(slots=True)
+class Report:
+    dry_run: bool
+    complete: bool = True
+    busy: bool = False  # another collection holds the lease: nothing was done
+    blobs: int = 0  # deleted (or, in a dry run, that would be)
+    blob_bytes: int = 0
+    spared: int = 0  # candidates a push claimed during the collection
+    staging: int = 0
+    staging_bytes: int = 0
+    sessions: int = 0
+    failed: list[str] = field(default_factory=list)
+    calls: dict[str, int] = field(default_factory=lambda: {"dynamodb": 0, "s3": 0})
+    stats: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "dryRun": self.dry_run,
+            "complete": self.complete,
+            "busy": self.busy,
+            "blobs": {"deleted": self.blobs, "bytes": self.blob_bytes, "spared": self.spared},
+            "staging": {"deleted": self.staging, "bytes": self.staging_bytes},
+            "sessions": {"deleted": self.sessions},
+            "reclaimedBytes": self.blob_bytes + self.staging_bytes,
+            "failed": self.failed[:100],
+            "calls": self.calls,
+            "stats": self.stats,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def collect(
+    *,
+    dry_run: bool = False,
+    grace: int = GRACE_SECONDS,
+    budget: float = 600.0,
+    now: datetime | None = None,
+) -> Report:
+    """Collect garbage older than `grace` seconds; stop starting new work after `budget`
+    seconds (an interrupted run is safe: the next one finishes it)."""
+    started = time.monotonic()
+    moment = now or clock_now()
+    report = Report(dry_run=dry_run)
+    run = uuid.uuid4().hex
+    if not dry_run:
+        report.calls["dynamodb"] += 1
+        if not guard.acquire_lease(run):
+            report.busy = True
+            report.complete = False
+            return report
+    try:
+        _collect(report, run, moment, grace, started + budget)
+    finally:
+        if not dry_run:
+            guard.release_lease(run)
+            report.calls["dynamodb"] += 1
+        report.seconds = time.monotonic() - started
+    return report
+
+
+def _collect(report: Report, run: str, moment: datetime, grace: int, deadline: float) -> None:
+    cutoff = moment - timedelta(seconds=grace)
+    marks = mark.scan()
+    lister = sweep.Lister()
+    candidates = {
+        o.digest: o
+        for o in lister.objects(sweep.BLOBS)
+        if o.modified < cutoff and o.digest not in marks.referenced
+    }
+    # A session is dead once it expired more than `grace` ago: a request that took its lock
+    # just before it expired may still commit (and extend it) for LOCK_SECONDS after.
+    dead_after = int(cutoff.timestamp())
+    live = {u for u, expires in marks.sessions.items() if expires >= dead_after}
+    staging = [
+        o for o in lister.objects(sweep.UPLOADS) if o.modified < cutoff and o.upload_id not in live
+    ]
+    dead = {u: e for u, e in marks.sessions.items() if e < dead_after}
+    report.stats = {
+        "items": marks.items,
+        "links": marks.links,
+        "manifests": marks.manifests,
+        "referenced": len(marks.referenced),
+        "candidates": len(candidates),
+    }
+    report.calls["dynamodb"] += marks.calls
+    report.calls["s3"] += lister.calls
+    if report.dry_run:
+        report.blobs = len(candidates)
+        report.blob_bytes = sum(o.size for o in candidates.values())
+        report.staging = len(staging)
+        report.staging_bytes = sum(o.size for o in staging)
+        report.sessions = len(dead)
+        return
+    _sweep_blobs(report, run, candidates, deadline)
+    _sweep_staging(report, staging, dead)
+
+
+def _sweep_blobs(
+    report: Report, run: str, candidates: dict[str, sweep.Stored], deadline: float
+) -> None:
+    if not candidates:
+        return
+    guard.condemn(candidates, run)
+    report.calls["dynamodb"] += -(-len(candidates) // 25)
+    again = mark.scan()  # after the markers: a link written before it is seen here
+    report.calls["dynamodb"] += again.calls
+    spared = [d for d in candidates if d in again.referenced]
+    guard.release(spared)
+    report.calls["dynamodb"] += -(-len(spared) // 25)
+    doomed = [d for d in candidates if d not in again.referenced]
+    for start in range(0, len(doomed), CLAIM_CHUNK):
+        chunk = doomed[start : start + CLAIM_CHUNK]
+        if time.monotonic() > deadline:
+            report.complete = False
+            guard.release(doomed[start:])
+            return
+        claimed_at = time.monotonic()
+        claimed = [d for d in chunk if guard.claim(d, run)]
+        report.calls["dynamodb"] += len(chunk)
+        report.spared += len(chunk) - len(claimed)
+        if time.monotonic() - claimed_at > guard.CLAIM_SECONDS:
+            guard.release(claimed)  # too slow: a waiting push may have given up on us
+            report.complete = False
+            continue
+        calls, failed = sweep.delete(candidates[d].key for d in claimed)
+        report.calls["s3"] += calls
+        report.failed.extend(failed)
+        gone = [d for d in claimed if candidates[d].key not in set(failed)]
+        guard.mark_deleted(gone, run)
+        report.calls["dynamodb"] += -(-len(gone) // 25)
+        report.blobs += len(gone)
+        report.blob_bytes += sum(candidates[d].size for d in gone)
+    report.spared += len(spared)
+
+
+def _sweep_staging(report: Report, staging: list[sweep.Stored], dead: dict[str, int]) -> None:
+    calls, failed = sweep.delete(o.key for o in staging)
+    report.calls["s3"] += calls
+    report.failed.extend(failed)
+    gone = [o for o in staging if o.key not in set(failed)]
+    report.staging += len(gone)
+    report.staging_bytes += sum(o.size for o in gone)
+    for upload_id, expires in dead.items():
+        report.calls["dynamodb"] += 1
+        try:  # only if no request extended it since the scan
+            UploadItem(f"U#{upload_id}", "U").delete(condition=UploadItem.expires_at == expires)
+        except DeleteError:
+            continue
+        report.sessions += 1
+
+
+def scheduled() -> Report:
+    """The hourly run: a Lambda of the default timeout gets a budget well inside it."""
+    from chalicelib.log import logger
+
+    report = collect(budget=40.0)
+    logger.info("garbage collection", extra={"fields": {"gc": report.document()}})
+    return report

@@ -1,0 +1,78 @@
+"""The sweep's S3 side: list what is stored, delete what the mark phase did not keep."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib.config import settings
+from chalicelib.storage import aws
+
+BLOBS = "blobs/"
+UPLOADS = "uploads/"
+DELETE_BATCH = 1000  # DeleteObjects' limit
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    key: str
+    size: int
+    modified: datetime
+
+    @property
+    def digest(self) -> str:
+        """`blobs/sha256/<hex>` -> `sha256:<hex>`."""
+        _, algorithm, hex_ = self.key.split("/", 2)
+        return f"{algorithm}:{hex_}"
+
+    @property
+    def upload_id(self) -> str:
+        """`uploads/<id>/...` -> `<id>`."""
+        return self.key.split("/", 2)[1]
+
+
+class Lister:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def objects(self, prefix: str) -> Iterator[Stored]:
+        s3 = aws.s3()
+        token: str | None = None
+        while True:
+            extra = {"ContinuationToken": token} if token else {}
+            page = s3.list_objects_v2(Bucket=settings().bucket, Prefix=prefix, **extra)
+            self.calls += 1
+            for entry in page.get("Contents", []):
+                if entry["Key"].count("/") >= 2:
+                    yield Stored(entry["Key"], int(entry["Size"]), entry["LastModified"])
+            if not page.get("IsTruncated"):
+                return
+            token = page["NextContinuationToken"]
+
+
+def delete(keys: Iterable[str]) -> tuple[int, list[str]]:
+    """Delete `keys` (DeleteObjects, 1000 a call); returns the calls made and the failures."""
+    s3 = aws.s3()
+    batch: list[str] = []
+    failed: list[str] = []
+    calls = 0
+
+    def flush() -> None:
+        nonlocal calls
+        if not batch:
+            return
+        result = s3.delete_objects(
+            Bucket=settings().bucket,
+            Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True},
+        )
+        calls += 1
+        failed.extend(e["Key"] for e in result.get("Errors", []))
+        batch.clear()
+
+    for key in keys:
+        batch.append(key)
+        if len(batch) == DELETE_BATCH:
+            flush()
+    flush()
+    return calls, failed

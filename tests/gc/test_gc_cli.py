@@ -1,0 +1,61 @@
+"""`berth gc [--dry-run]` through `POST /v2/_berth/gc`, against the in-process app."""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+import pytest
+
+from chalicelib.api import gc as gc_api
+from chalicelib.config import settings
+from chalicelib.gc.collect import collect
+from chalicelib.oci.digest import compute
+from chalicelib.storage import blobs
+from tests.api.helpers import random_bytes
+from tests.cli.test_admin_commands import berth  # noqa: F401  (the fixture)
+from tests.gc.test_gc import exists, later
+
+
+def test_gc_dry_run_then_for_real(
+    berth: Any,  # noqa: F811
+    s3: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = random_bytes(2048)
+    digest = compute(data, "sha256")
+    blobs.put_bytes(digest, data)  # a push that crashed before its link
+    key = blobs.blob_key(digest)
+    status, out, _ = berth(capsys, "gc", "--dry-run")
+    assert status == 0
+    assert out.splitlines()[0].startswith("blobs: would delete 0 "), "inside the grace period"
+    monkeypatch.setattr(gc_api, "collect", functools.partial(collect, now=later()))
+    status, out, _ = berth(capsys, "gc", "--dry-run")
+    assert status == 0 and "would delete" in out
+    assert exists(s3, key)
+    status, out, _ = berth(capsys, "gc", "--json")
+    assert status == 0
+    report = json.loads(out)
+    assert report["dryRun"] is False and report["complete"] is True
+    assert report["blobs"]["deleted"] >= 1 and report["blobs"]["bytes"] >= 2048
+    assert not exists(s3, key)
+    assert "Contents" not in s3.list_objects_v2(Bucket=settings().bucket, Prefix=key)
+
+
+def test_gc_endpoint_is_post_only(client: Any) -> None:
+    response = client.http.get("/v2/_berth/gc")
+    assert response.status_code == 405
+
+
+def test_the_hourly_schedule_runs_a_collection(
+    client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    event = client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+    )
+    with caplog.at_level("INFO", logger="berth"):
+        client.lambda_.invoke("collect_garbage", event)
+    (record,) = [r for r in caplog.records if r.getMessage() == "garbage collection"]
+    assert record.fields["gc"]["dryRun"] is False  # type: ignore[attr-defined]
