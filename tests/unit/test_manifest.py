@@ -718,6 +718,9 @@ def test_fuzz_one_field_of_a_valid_document(
     case: tuple[dict[str, Any], str | None], data: st.DataObject
 ) -> None:
     document, content_type = case
+    # Strategies may hand out shared objects: mutate copies only, or a later example sees the
+    # change (and a value put inside itself makes a cycle).
+    document = copy.deepcopy(document)
     # Walk down to a random container, then replace, delete or add one of its entries.
     target: Any = document
     while True:
@@ -731,15 +734,15 @@ def test_fuzz_one_field_of_a_valid_document(
             continue
         action = data.draw(st.sampled_from(["replace", "delete", "add"]))
         if action == "replace":
-            target[key] = data.draw(plausible_values)
+            target[key] = copy.deepcopy(data.draw(plausible_values))
         elif action == "delete":
             del target[key]
         elif isinstance(target, dict):
-            target[data.draw(st.sampled_from(["subject", "artifactType", "x"]))] = data.draw(
-                plausible_values
+            target[data.draw(st.sampled_from(["subject", "artifactType", "x"]))] = copy.deepcopy(
+                data.draw(plausible_values)
             )
         else:
-            target.append(data.draw(plausible_values))
+            target.append(copy.deepcopy(data.draw(plausible_values)))
         break
     parsed = parse_or_oci_error(encode(document), data.draw(st.none() | st.just(content_type)))
     if parsed is not None:
