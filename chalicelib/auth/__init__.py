@@ -13,9 +13,15 @@ Modules, one idea each (pure ones import no AWS code):
     ratelimit.py    failed-login counters, 429 TOOMANYREQUESTS with Retry-After
     settings.py     BERTH_AUTH, BERTH_SERVICE, BERTH_TOKEN_KEY, TTLs, limits
     aws.py          lazy botocore clients (kms, sts)
+    gate.py         the entry points below, from these pieces (imported only with auth on)
 
-Not wired into the request path yet. The wiring (router/app) will call two entry points, to
-be written in `gate.py` from these pieces:
+Wired in: `chalicelib.api.router.route` calls `gate.authorize` before every handler when
+`BERTH_AUTH` is on (the default; `berth serve` turns it off unless `--auth`), and `/token`
+(app.py -> `chalicelib.api.token`) calls `gate.issue_token`. As built, `authorize` returns an
+`Access` (subject, principal or token claims; `may`, `may_pull` for mounts and `_catalog`)
+or raises `Challenge` (401) / DENIED (403); a Bearer token short of a scope is 401
+`insufficient_scope` when a new token would cover it, else 403. What follows is the design
+it implements:
 
     authorize(headers, source_ip, wanted: Sequence[ResourceScope]) -> Principal | Challenge
 
