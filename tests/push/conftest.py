@@ -35,16 +35,19 @@ def berth_push(
 ) -> subprocess.CompletedProcess[str]:
     """`berth push ARGS` in a child process; never fails by itself (tests check the status)."""
     import os
+    import tempfile
 
-    return subprocess.run(
-        [sys.executable, "-m", "berth.cli", "push", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+    # Without --state a push keeps its state under $XDG_CACHE_HOME: keep tests out of ~/.cache.
+    with tempfile.TemporaryDirectory(prefix="berth-push-cache-") as cache:
+        return subprocess.run(
+            [sys.executable, "-m", "berth.cli", "push", *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "XDG_CACHE_HOME": cache, **(env or {})},
+            check=False,
+        )
 
 
 def pushed(result: subprocess.CompletedProcess[str]) -> str:
