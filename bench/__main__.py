@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import calls, coldstart, memory, push, throughput, transfer
+from bench import calls, coldstart, gcbench, memory, push, throughput, transfer
 from bench.motoserver import MotoServer
 from bench.report import Section, render, to_json, write_json
 from bench.serverproc import NotReady, local_server
@@ -25,6 +25,7 @@ SECTIONS = {
     throughput.NAME: throughput.TITLE,
     memory.NAME: memory.TITLE,
     push.NAME: push.TITLE,
+    gcbench.NAME: gcbench.TITLE,
 }
 
 
@@ -37,6 +38,7 @@ class Plan:
     rps_seconds: float = 10.0
     rss_bytes: int = 1024 * MiB
     push_mib: int = 1024
+    gc_manifests: int = 10_000
 
 
 QUICK = Plan(
@@ -46,6 +48,7 @@ QUICK = Plan(
     rps_seconds=3.0,
     rss_bytes=64 * MiB,
     push_mib=64,
+    gc_manifests=1_000,
 )
 
 
@@ -148,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     sections += _local_server_sections(plan, wanted)
     if push.NAME in wanted:
         sections.append(_guarded(push.NAME, lambda: push.run(plan.push_mib)))
+    if gcbench.NAME in wanted:
+        sections.append(_guarded(gcbench.NAME, lambda: gcbench.run(plan.gc_manifests)))
 
     elapsed = time.perf_counter() - started
     document = to_json(sections, quick=args.quick, seconds=elapsed)

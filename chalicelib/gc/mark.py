@@ -20,26 +20,32 @@ class Marks:
     calls: int = 0
 
 
-def _items(marks: Marks) -> Iterator[dict[str, Any]]:
-    start: dict[str, Any] | None = None
+def _items(marks: Marks, limit: int | None) -> Iterator[dict[str, Any]]:
+    # The botocore client itself: pynamodb's Connection.scan wants DescribeTable to page.
+    client: Any = connection().client
+    args: dict[str, Any] = {
+        "TableName": settings().table,
+        "ConsistentRead": True,
+        "ProjectionExpression": "#p, #s, #b, #e",
+        "ExpressionAttributeNames": {"#p": "pk", "#s": "sk", "#b": "blobs", "#e": "expires_at"},
+    }
+    if limit:
+        args["Limit"] = limit
     while True:
-        page = connection().scan(
-            settings().table,
-            attributes_to_get=["pk", "sk", "blobs", "expires_at"],
-            exclusive_start_key=start,  # type: ignore[arg-type]  # a LastEvaluatedKey map works
-            consistent_read=True,
-        )
+        page = client.scan(**args)
         marks.calls += 1
         yield from page.get("Items", [])
         start = page.get("LastEvaluatedKey")
         if not start:
             return
+        args["ExclusiveStartKey"] = start
 
 
-def scan() -> Marks:
-    """Every blob digest some repository links or some manifest lists, and every session."""
+def scan(limit: int | None = None) -> Marks:
+    """Every blob digest some repository links or some manifest lists, and every session
+    (`limit`: items per page, for tests of the paging)."""
     marks = Marks()
-    for item in _items(marks):
+    for item in _items(marks, limit):
         marks.items += 1
         pk, sk = item["pk"]["S"], item["sk"]["S"]
         if pk.startswith("R#"):

@@ -177,3 +177,14 @@ def test_a_collection_waits_for_the_lease(aws: Any) -> None:
         assert json.dumps(report.document())
     finally:
         guard.release_lease("someone-else")
+
+
+def test_the_mark_phase_pages_through_the_table(client: Any, repo: str) -> None:
+    from chalicelib.gc import mark
+
+    for _ in range(3):
+        store(repo, random_bytes(50))
+    whole = mark.scan()
+    paged = mark.scan(limit=2)
+    assert paged.calls > whole.calls >= 1
+    assert paged.referenced == whole.referenced and paged.sessions == whole.sessions

@@ -1,0 +1,184 @@
+"""Measurement: online garbage collection over a generated registry on moto in-process.
+
+`python -m bench.gcbench [--manifests N] [--links-per-manifest K]` seeds a registry straight
+into the table (BatchWriteItem, 25 items a call) and the bucket, then times a dry run and a
+real collection, counting their AWS calls. It runs in its own process (`run()` spawns it):
+chalicelib's settings and clients are per process. The lifecycle dry run is not measured:
+per-repository lifecycle policies are not stored yet (issue 6)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bench.report import Row, Section
+
+NAME = "gc"
+TITLE = "Garbage collection over a generated registry (moto in-process)"
+REPOS = 100
+
+
+def _digest(n: int) -> str:
+    return f"sha256:{n:064x}"
+
+
+def _seed(table: str, bucket: str, manifests: int, per_manifest: int) -> dict[str, Any]:
+    import boto3
+
+    dynamodb: Any = boto3.client("dynamodb")
+    s3 = boto3.client("s3")
+    per_repo = manifests // REPOS
+    garbage_count = max(10, manifests // 10)  # objects linked nowhere
+    distinct = per_repo * per_manifest * 20  # layers shared by about 5 repositories each
+    started = time.perf_counter()
+    items: list[dict[str, Any]] = []
+    links = 0
+    for r in range(REPOS):
+        pk = {"S": f"R#bench/r{r}"}
+        seen: set[int] = set()
+        for m in range(per_repo):
+            layers = [(r * 997 + m * per_manifest + k) % distinct for k in range(per_manifest)]
+            items.append(
+                {
+                    "pk": pk,
+                    "sk": {"S": f"M#{_digest(10**9 + r * per_repo + m)}"},
+                    "media_type": {"S": "application/vnd.oci.image.manifest.v1+json"},
+                    "size": {"N": "1000"},
+                    "blobs": {"L": [{"S": _digest(x)} for x in layers]},
+                    "pushed_at": {"S": "2026-01-01T00:00:00.000000+0000"},
+                }
+            )
+            for x in layers:
+                if x in seen:
+                    continue
+                seen.add(x)
+                links += 1
+                items.append(
+                    {
+                        "pk": pk,
+                        "sk": {"S": f"B#{_digest(x)}"},
+                        "size": {"N": "100"},
+                        "s3_key": {"S": f"blobs/sha256/{x:064x}"},
+                        "linked_at": {"S": "2026-01-01T00:00:00.000000+0000"},
+                    }
+                )
+    calls = 0
+    for start in range(0, len(items), 25):
+        request = {table: [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]}
+        while request:
+            answer = dynamodb.batch_write_item(RequestItems=request)
+            calls += 1
+            request = answer.get("UnprocessedItems") or {}
+    table_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    linked = sorted({int(i["sk"]["S"][-64:], 16) for i in items if i["sk"]["S"][0] == "B"})
+    garbage = range(distinct, distinct + garbage_count)
+    for x in [*linked, *garbage]:
+        s3.put_object(Bucket=bucket, Key=f"blobs/sha256/{x:064x}", Body=b"x" * 100)
+    return {
+        "manifests": per_repo * REPOS,
+        "links": links,
+        "objects": len(linked) + garbage_count,
+        "garbage": garbage_count,
+        "batch_write_calls": calls,
+        "seed_table_s": round(table_seconds, 1),
+        "seed_s3_s": round(time.perf_counter() - started, 1),
+    }
+
+
+def _timed(recorder: Any, **kwargs: Any) -> dict[str, Any]:
+    from chalicelib.gc.collect import collect
+
+    with recorder.window() as tally:
+        started = time.perf_counter()
+        report = collect(**kwargs)
+        seconds = time.perf_counter() - started
+    return {
+        "seconds": round(seconds, 2),
+        "dynamodb_calls": len(tally.of("dynamodb")),
+        "dynamodb_read_units": tally.dynamodb_read_units,
+        "dynamodb_write_calls": tally.dynamodb_write_calls,
+        "s3_calls": len(tally.of("s3")),
+        "deleted": report.blobs,
+        "complete": report.complete,
+    }
+
+
+def measure(manifests: int, per_manifest: int) -> dict[str, Any]:
+    from bench.awscalls import recording
+    from bench.calls import in_process_registry
+
+    with in_process_registry():
+        from chalicelib.config import settings
+
+        seeded = _seed(settings().table, settings().bucket, manifests, per_manifest)
+        later = datetime.now(UTC) + timedelta(hours=2)
+        with recording() as recorder:
+            dry = _timed(recorder, dry_run=True, now=later, budget=3600)
+            real = _timed(recorder, now=later, budget=3600)
+    return {"seeded": seeded, "dry_run": dry, "collect": real}
+
+
+def _rows(data: dict[str, Any]) -> list[Row]:
+    n = data["seeded"]["manifests"]
+    seeded = data["seeded"]
+    rows = [
+        Row(
+            "registry generated",
+            f"{n} manifests, {seeded['links']} links, {seeded['objects']} objects: "
+            f"table {seeded['seed_table_s']} s, S3 {seeded['seed_s3_s']} s",
+        )
+    ]
+    for key, label in (("dry_run", "gc --dry-run"), ("collect", "gc")):
+        run = data[key]
+        calls = run["dynamodb_calls"] + run["s3_calls"]
+        verb = "found" if key == "dry_run" else "deleted"
+        rows.append(
+            Row(f"{label}: wall time", f"{run['seconds']} s ({run['deleted']} blobs {verb})")
+        )
+        rows.append(
+            Row(
+                f"{label}: AWS calls",
+                f"{run['dynamodb_calls']} DynamoDB ({run['dynamodb_read_units']} items read), "
+                f"{run['s3_calls']} S3 = {calls / n:.4f} per manifest",
+            )
+        )
+    return rows
+
+
+def run(manifests: int = 10_000, per_manifest: int = 5) -> Section:
+    answer = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.gcbench",
+            "--manifests",
+            str(manifests),
+            "--links-per-manifest",
+            str(per_manifest),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    data = json.loads(answer.stdout.strip().splitlines()[-1])
+    section = Section(NAME, TITLE, rows=_rows(data), data=data)
+    return section
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.gcbench", description=__doc__)
+    parser.add_argument("--manifests", type=int, default=10_000)
+    parser.add_argument("--links-per-manifest", type=int, default=5)
+    args = parser.parse_args(argv)
+    print(json.dumps(measure(args.manifests, args.links_per_manifest)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
