@@ -73,13 +73,13 @@ def _parser() -> argparse.ArgumentParser:
     from berth.commands import register
 
     register(commands)  # history, rollback, repo
-    from berth import deploy_cli
+    from berth.deploy import cli as deploy_cli
 
     deploy_cli.register(commands)  # deploy, destroy
     from berth.push import cli as push_cli
 
     push_cli.register(commands)  # push
-    from berth import cost
+    from berth.cost import model as cost
 
     cost.register(commands)  # cost
     return parser

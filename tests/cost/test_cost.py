@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from berth import cli
-from berth.cost import GB, Usage, Workload, add_request, estimate, render, usage_of
-from berth.cost_calls import DEFAULT_SOURCE, REQUESTS, Request, load, parse
-from berth.cost_prices import PRICE_DATE, TB, US_EAST_1, tiered
+from berth.cost.calls import DEFAULT_SOURCE, REQUESTS, Request, load, parse
+from berth.cost.model import GB, Usage, Workload, add_request, estimate, render, usage_of
+from berth.cost.prices import PRICE_DATE, TB, US_EAST_1, tiered
 
 P = US_EAST_1
 TABLE = load(None)

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from berth.chalice_step import AppRelease, Deployed, stage_config
-from berth.deploy import deploy
-from berth.destroy import destroy
+from berth.deploy.chalice_step import AppRelease, Deployed, stage_config
+from berth.deploy.destroy import destroy
+from berth.deploy.run import deploy
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"

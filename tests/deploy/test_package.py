@@ -9,8 +9,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from berth.chalice_step import ROOT, chalice_command
-from berth.policy import policy
+from berth.deploy.chalice_step import ROOT, chalice_command
+from berth.deploy.policy import policy
 
 STAGES = ("dev", "prod")
 

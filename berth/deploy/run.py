@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from berth import function_url, stack
-from berth.chalice_step import AppRelease, ChaliceDeploy, chalice_deploy
-from berth.policy import policy, token_key_alias
+from berth.deploy import function_url, stack
+from berth.deploy.chalice_step import AppRelease, ChaliceDeploy, chalice_deploy
+from berth.deploy.policy import policy, token_key_alias
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ def deploy(
     say(f"  stack berth-{stage}: table {outputs['TableName']}, bucket {outputs['BucketName']}")
     release = AppRelease(stage, environment(outputs, stage), policy(stage, account, region))
     deployed = chalice(release)
-    say(f"  function {deployed.function_name} (policy: berth/policy.py for {stage})")
+    say(f"  function {deployed.function_name} (policy: berth/deploy/policy.py for {stage})")
     if front_door == "function-url":
         url = function_url.ensure(session.client("lambda"), deployed.function_name)
         registry = url.rstrip("/")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from berth import stack
-from berth.chalice_step import ChaliceDelete, chalice_delete
+from berth.deploy import stack
+from berth.deploy.chalice_step import ChaliceDelete, chalice_delete
 from berth.infra import stack_name
 
 

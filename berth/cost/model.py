@@ -2,7 +2,7 @@
 beside what ECR would charge for the same.
 
 The point is to price the design, not to quote a bill: the AWS calls per request come from
-the bench (berth/cost_calls.py), the unit prices from berth/cost_prices.py, and everything
+the bench (berth/cost/calls.py), the unit prices from berth/cost/prices.py, and everything
 in between is plain arithmetic kept here so a test can check it by hand. Assumptions that
 move the result (image size, durations, memory, where pulls come from) are parameters with
 their defaults printed beside the table.
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from berth.cost_calls import RESULTS, CallTable, Request, load, parse
-from berth.cost_prices import CAVEAT, MILLION, THOUSAND, US_EAST_1, Prices, describe, tiered
+from berth.cost.calls import RESULTS, CallTable, Request, load, parse
+from berth.cost.prices import CAVEAT, MILLION, THOUSAND, US_EAST_1, Prices, describe, tiered
 
 Door = Literal["function_url", "api_gateway", "ecr"]
 GB = 1024**3

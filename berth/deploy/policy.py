@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-CHALICE_DIR = Path(__file__).resolve().parent.parent / ".chalice"
+CHALICE_DIR = Path(__file__).resolve().parents[2] / ".chalice"
 # An account id is twelve digits: `?` matches one character in IAM resource patterns.
 ANY_ACCOUNT = "?" * 12
 

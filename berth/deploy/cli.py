@@ -1,4 +1,4 @@
-"""`berth deploy` and `berth destroy`: argument parsing only (berth/deploy.py, destroy.py)."""
+"""`berth deploy` and `berth destroy`: argument parsing only (berth/deploy/run.py, destroy.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def _session(args: argparse.Namespace) -> Any:
 
 
 def _deploy(args: argparse.Namespace) -> int:
-    from berth.deploy import deploy
+    from berth.deploy.run import deploy
 
     deploy(
         args.stage,
@@ -27,7 +27,7 @@ def _deploy(args: argparse.Namespace) -> int:
 
 
 def _destroy(args: argparse.Namespace) -> int:
-    from berth.destroy import destroy
+    from berth.deploy.destroy import destroy
 
     if not args.yes:
         answer = input(f"Delete the function and stack of stage {args.stage}? [y/N] ")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results.json"
+RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results.json"
 DEFAULT_SOURCE = (
     "built-in defaults = `python -m bench --only aws_calls` measured 2026-11-28 (commit 23f5722)"
 )
