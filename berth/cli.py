@@ -24,7 +24,14 @@ def _serve(args: argparse.Namespace) -> int:
     from berth.localserver import StartError, run
 
     try:
-        server = run(args.host, args.port, args.lambda_limits, args.stage, auth=args.auth)
+        server = run(
+            args.host,
+            args.port,
+            args.lambda_limits,
+            args.stage,
+            auth=args.auth,
+            public_url=args.public_url,
+        )
     except StartError as error:
         print(f"berth serve: {error}", file=sys.stderr)
         return 1
@@ -59,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
         "--lambda-limits",
         action="store_true",
         help="refuse what AWS would: request bodies over the Lambda payload limit, slow requests",
+    )
+    serve.add_argument(
+        "--public-url",
+        help="the URL clients on other machines use (with --host 0.0.0.0); presigned blob "
+        "URLs point at it (default: the address bound)",
     )
     serve.add_argument("--stage", default="local", help="stage that names the tables and bucket")
     serve.add_argument(

@@ -19,6 +19,9 @@ class Settings:
     upload_ttl: int
     # Endpoint of an S3/DynamoDB stand-in (moto) for the local server; None in AWS.
     endpoint_url: str | None
+    # Where presigned URLs send clients, if not to the S3 endpoint: the local server's S3
+    # front, which checks them as S3 would (moto does not). None in AWS.
+    presign_endpoint_url: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -31,4 +34,5 @@ def settings() -> Settings:
         presign_ttl=int(env.get("BERTH_PRESIGN_TTL", "300")),
         upload_ttl=int(env.get("BERTH_UPLOAD_TTL", str(24 * 3600))),
         endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+        presign_endpoint_url=env.get("BERTH_PRESIGN_ENDPOINT_URL") or None,
     )

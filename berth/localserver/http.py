@@ -10,7 +10,8 @@ import json
 import logging
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from http.client import HTTPException
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -118,20 +119,38 @@ class RequestHandler(BaseHTTPRequestHandler):
     def _send(self, response: GatewayResponse, *, close: bool) -> None:
         head = self.command == "HEAD"
         bodiless = response.status in (204, 304) or response.status < 200
+        streamed = response.stream is not None
         self.send_response_only(response.status)
         self.send_header("Date", self.date_time_string())
         for name, value in response.headers:
             if name.lower() not in _OWN_HEADERS:
                 self.send_header(name, value)
-            elif head and name.lower() == "content-length":
+            elif (head or streamed) and name.lower() == "content-length":
                 self.send_header(name, value)  # HEAD: the length GET would send
-        if not head and not bodiless:
+        if not head and not bodiless and not streamed:
             self.send_header("Content-Length", str(len(response.body)))
         if close:
             self.send_header("Connection", "close")
         self.end_headers()
-        if not head and not bodiless and response.body:
+        if response.stream is not None:
+            self._stream(response.stream, send=not head and not bodiless)
+        elif not head and not bodiless and response.body:
             self.wfile.write(response.body)
+
+    def _stream(self, pieces: Iterable[bytes], *, send: bool) -> None:
+        """Write a streamed body; if its source fails midway, the client sees a short body
+        and a closed connection, as from any proxy whose upstream failed."""
+        try:
+            for piece in pieces:
+                if send:
+                    self.wfile.write(piece)
+        except (OSError, HTTPException) as error:
+            logger.warning("streamed body cut short", extra=fields(error=str(error)[:200]))
+            self.close_connection = True
+        finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
 
     def parse_request(self) -> bool:
         if self.raw_requestline.startswith(b"\x16\x03"):

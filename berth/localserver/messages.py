@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -44,6 +45,9 @@ class GatewayResponse:
     body: bytes = b""
     # How many Lambda events served this request (more than one when an upload was split).
     events: int = field(default=1, compare=False)
+    # A body too large to hold, sent as it is read (its length is in the Content-Length
+    # header); `body` is then empty. Only the S3 front streams.
+    stream: Iterable[bytes] | None = field(default=None, compare=False)
 
     def header(self, name: str) -> str | None:
         return _find(self.headers, name)

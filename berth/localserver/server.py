@@ -17,7 +17,8 @@ from berth.localserver.http import BerthHTTPServer
 from berth.localserver.log import fields, logger
 from berth.localserver.memory import return_large_buffers_to_the_os
 from berth.localserver.messages import GatewayRequest, GatewayResponse
-from berth.localserver.stack import apply, provision
+from berth.localserver.s3front import PREFIX, S3Front, is_s3_path
+from berth.localserver.stack import FAKE_CREDENTIALS, apply, provision
 
 
 class StartError(RuntimeError):
@@ -127,12 +128,15 @@ def run(
     lambda_limits: bool = False,
     stage: str = "local",
     auth: bool = False,
+    public_url: str | None = None,
 ) -> LocalServer:
     """Start the registry in this process (serving on a daemon thread) and return its handle.
 
     This process's environment is set for the app (AWS_ENDPOINT_URL and the rest), and the app
     is imported here, so call it at most once per process and not where chalicelib was imported.
     Tests and benchmarks that share a process with other code should use `spawn` instead.
+    `public_url` is the address clients use (default: the bound one); presigned S3 URLs
+    point at `<public_url>/_s3`, the S3 front, which checks them before moto serves them.
     """
     return_large_buffers_to_the_os()
     try:  # bind first: a port in use should fail fast, before moto starts
@@ -144,9 +148,12 @@ def run(
     except RuntimeError as error:
         httpd.server_close()
         raise StartError(str(error)) from error
+    bound_host, bound_port = httpd.server_address[:2]
+    url = f"http://{_url_host(str(bound_host))}:{bound_port}"
     try:
         environment = provision(backend.url, stage)
         environment["BERTH_AUTH"] = "on" if auth else "off"
+        environment["BERTH_PRESIGN_ENDPOINT_URL"] = (public_url or url).rstrip("/") + PREFIX
         apply(environment)
         app = _load_app()
         admin_password = _first_admin() if auth else None
@@ -158,17 +165,24 @@ def run(
         backend.stop()
         raise
 
+    s3 = S3Front(
+        backend.url,
+        FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+
     def forwarder(request: GatewayRequest, body: Body) -> GatewayResponse:
+        if is_s3_path(request.path):
+            return s3.forward(request, body)
         return forward(gateway, request, body)
 
     httpd.forwarder = forwarder
-    bound_host, bound_port = httpd.server_address[:2]
     thread = threading.Thread(
         target=httpd.serve_forever, args=(0.1,), name="berth-http", daemon=True
     )
     thread.start()
     server = LocalServer(
-        url=f"http://{_url_host(str(bound_host))}:{bound_port}",
+        url=url,
         host=str(bound_host),
         port=int(bound_port),
         moto_url=backend.url,

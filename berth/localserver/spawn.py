@@ -76,6 +76,7 @@ def spawn(
     stderr: IO[Any] | int | None = None,
     env: dict[str, str] | None = None,
     auth: bool = False,
+    public_url: str | None = None,
 ) -> ServerProcess:
     """Start `berth serve` in a child (port 0: a free one) and wait for its startup line.
 
@@ -88,6 +89,8 @@ def spawn(
         command.append("--lambda-limits")
     if auth:
         command.append("--auth")
+    if public_url:
+        command += ["--public-url", public_url]
     process = subprocess.Popen(
         command,
         stdin=subprocess.PIPE,

@@ -22,19 +22,35 @@ def s3() -> Any:
     return client
 
 
-def _make_s3() -> Any:
+def presigner() -> Any:
+    """The S3 client to presign with: URLs for clients, which may reach S3 at another
+    address than the function does (the local server's S3 front). Every presigned URL
+    Berth hands out must come from here."""
+    if settings().presign_endpoint_url is None:
+        return s3()
+    client = _clients.get("presign")
+    if client is None:
+        with _lock:
+            client = _clients.get("presign")
+            if client is None:
+                client = _clients["presign"] = _make_s3(settings().presign_endpoint_url)
+    return client
+
+
+def _make_s3(endpoint_url: str | None = None) -> Any:
     import botocore.session
     from botocore.config import Config
 
     config = settings()
+    endpoint_url = endpoint_url or config.endpoint_url
     s3_options: dict[str, Any] = {}
-    if config.endpoint_url:
+    if endpoint_url:
         s3_options["addressing_style"] = "path"
     session = botocore.session.get_session()
     return session.create_client(
         "s3",
         region_name=config.region,
-        endpoint_url=config.endpoint_url,
+        endpoint_url=endpoint_url,
         config=Config(
             signature_version="s3v4",
             s3=s3_options,  # type: ignore[arg-type]

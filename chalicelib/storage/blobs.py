@@ -82,7 +82,7 @@ def unlink(repo: str, digest: Digest) -> bool:
 
 def presign_get(s3_key: str) -> str:
     config = settings()
-    url: str = aws.s3().generate_presigned_url(
+    url: str = aws.presigner().generate_presigned_url(
         "get_object",
         Params={"Bucket": config.bucket, "Key": s3_key},
         ExpiresIn=config.presign_ttl,

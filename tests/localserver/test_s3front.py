@@ -1,0 +1,114 @@
+"""The S3 front of `berth serve`: blob redirects point at it, and it enforces what S3 would
+(expiry, signature) before moto serves the bytes — moto itself checks neither."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from berth.localserver import ServerProcess, spawn
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    connection.request("GET", target, headers=headers or {})
+    return connection.getresponse()
+
+
+def _push_blob(server: ServerProcess, data: bytes) -> tuple[str, str]:
+    """Push `data` monolithically into a fresh repository; (repository, digest)."""
+    repo = f"front/{uuid.uuid4().hex[:10]}"
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    connection.request(
+        "POST",
+        f"/v2/{repo}/blobs/uploads/?digest={digest}",
+        body=data,
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    response = connection.getresponse()
+    response.read()
+    assert response.status == 201, response.status
+    return repo, digest
+
+
+def _location(server: ServerProcess, repo: str, digest: str) -> str:
+    response = _get(f"{server.url}/v2/{repo}/blobs/{digest}")
+    response.read()
+    assert response.status == 307
+    return response.headers["Location"]
+
+
+@pytest.fixture(scope="module")
+def short_lived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server whose presigned URLs live one second, and which says it is reached by name."""
+    log = Path(tmp_path_factory.mktemp("front")) / "serve.log"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with (
+        log.open("wb") as stderr,
+        spawn(
+            port=port,
+            stderr=stderr,
+            env={"BERTH_PRESIGN_TTL": "1"},
+            public_url=f"http://localhost:{port}",
+        ) as server,
+    ):
+        yield server
+
+
+def _via_loopback(location: str) -> tuple[str, dict[str, str]]:
+    """Reach a `localhost` URL on 127.0.0.1, sending the Host it was signed for."""
+    return location.replace("//localhost:", "//127.0.0.1:"), {"Host": urlsplit(location).netloc}
+
+
+def test_redirects_point_at_the_servers_own_s3_front(server: ServerProcess) -> None:
+    data = b"layer bytes " * 1000
+    repo, digest = _push_blob(server, data)
+    location = _location(server, repo, digest)
+    assert location.startswith(f"{server.url}/_s3/"), location
+    response = _get(location)
+    assert response.status == 200
+    assert response.read() == data
+    ranged = _get(location, {"Range": "bytes=12-23"})
+    assert ranged.status == 206
+    assert ranged.read() == data[12:24]
+
+
+def test_front_refuses_urls_that_are_not_presigned_or_are_tampered(server: ServerProcess) -> None:
+    repo, digest = _push_blob(server, b"secret layer")
+    location = _location(server, repo, digest)
+    bare = _get(location.split("?", 1)[0])
+    assert bare.status == 403
+    assert b"<Code>AccessDenied</Code>" in bare.read()
+    _, other = _push_blob(server, b"another layer")
+    forged = location.replace(digest.split(":")[1], other.split(":")[1])
+    answer = _get(forged)
+    assert answer.status == 403
+    assert b"SignatureDoesNotMatch" in answer.read()
+
+
+def test_a_url_used_past_its_ttl_is_refused_by_berth(short_lived: ServerProcess) -> None:
+    """moto would serve it forever; the S3 front refuses it as S3 does."""
+    repo, digest = _push_blob(short_lived, b"short-lived")
+    location = _location(short_lived, repo, digest)
+    assert location.startswith(f"http://localhost:{short_lived.port}/_s3/"), location
+    assert "X-Amz-Expires=1&" in location
+    url, host = _via_loopback(location)
+    fresh = _get(url, host)
+    assert (fresh.status, fresh.read()) == (200, b"short-lived")
+    time.sleep(1.2)
+    answer = _get(url, host)
+    assert answer.status == 403
+    assert b"Request has expired" in answer.read()
