@@ -11,6 +11,9 @@ AWS calls, once warm:
 - Basic credentials: none while the login is cached (in memory for the token TTL, under an
   HMAC of the credentials with a per-process key, so the cache holds no password); public
   patterns are cached for `PUBLIC_TTL` seconds.
+- both: the revocations (`chalicelib.auth.revocations`), one Query at most once per
+  `BERTH_REVOCATION_REFRESH` seconds (15): a token issued, or a login cached, before its
+  principal was revoked is refused within that bound.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from dataclasses import dataclass, field
 
 from chalicelib.auth import permissions
 from chalicelib.auth.permissions import ANONYMOUS, Principal
+from chalicelib.auth.revocations import View
 from chalicelib.auth.scope import ResourceScope, ScopeError, bearer_challenge, parse_scopes
 from chalicelib.auth.settings import auth_settings
 from chalicelib.auth.tokens import Claims, KmsSigner, TokenError, Verifier
@@ -90,7 +94,9 @@ _lock = threading.Lock()
 _signer: KmsSigner | None = None
 _verifier: Verifier | None = None
 _public: tuple[float, tuple[str, ...]] | None = None
-_logins: dict[bytes, tuple[float, Principal]] = {}
+_revocations: View | None = None
+# HMAC of the credentials -> (monotonic expiry, principal, wall time of the login)
+_logins: dict[bytes, tuple[float, Principal, float]] = {}
 _login_key = secrets.token_bytes(32)
 MAX_CACHED_LOGINS = 1024
 
@@ -116,6 +122,16 @@ def verifier() -> Verifier:
     return _verifier
 
 
+def revocation_view() -> View:
+    """The process's revocations, re-read at most every `revocation_refresh` seconds."""
+    global _revocations
+    if _revocations is None:
+        with _lock:
+            if _revocations is None:
+                _revocations = View(auth_settings().revocation_refresh)
+    return _revocations
+
+
 def public_patterns() -> tuple[str, ...]:
     global _public
     now = time.monotonic()
@@ -129,9 +145,9 @@ def public_patterns() -> tuple[str, ...]:
 
 def reset() -> None:
     """Forget every cache (tests that change keys, settings or grants)."""
-    global _signer, _verifier, _public
+    global _signer, _verifier, _public, _revocations
     with _lock:
-        _signer = _verifier = _public = None
+        _signer = _verifier = _public = _revocations = None
         _logins.clear()
 
 
@@ -232,6 +248,8 @@ def _bearer(token: str, wanted: Sequence[ResourceScope], realm: str) -> Access:
         claims: Claims = verifier().verify(token)
     except TokenError:
         raise Challenge(realm, wanted, error="invalid_token") from None
+    if revocation_view().token_refused(claims.subject, claims.issued_at):
+        raise Challenge(realm, wanted, error="invalid_token")
     missing = [scope for scope in wanted if not permissions.covers(claims.access, scope)]
     if missing:
         # Would a new token cover it? Then 401 (the client asks for one); else 403.
@@ -252,8 +270,13 @@ def _cached_login(
     key = hmac.new(_login_key, f"{username}\0{password}".encode(), hashlib.sha256).digest()
     now = time.monotonic()
     found = _logins.get(key)
-    if found is not None and found[0] > now:
+    if (
+        found is not None
+        and found[0] > now
+        and not revocation_view().login_refused(found[1].subject, found[2])
+    ):
         return found[1]
+    logged_in_at = time.time()
     try:
         principal = login(username, password, source_ip)
     except OCIError as error:
@@ -262,7 +285,7 @@ def _cached_login(
         raise
     if len(_logins) >= MAX_CACHED_LOGINS:
         _logins.clear()
-    _logins[key] = (now + auth_settings().token_ttl, principal)
+    _logins[key] = (now + auth_settings().token_ttl, principal, logged_in_at)
     return principal
 
 
@@ -335,7 +358,7 @@ def issue_token(
     method: str = "GET",
 ) -> dict[str, object]:
     """The token endpoint: GET (Basic credentials, repeated `scope`) or the OAuth2 POST form."""
-    from chalicelib.auth import refresh, tokens
+    from chalicelib.auth import refresh, revocations, tokens
 
     settings = auth_settings()
     service = _one(params, "service")
@@ -374,6 +397,9 @@ def issue_token(
 
     now = time.time()
     access = permissions.grant_scopes(principal, requested, now=now, public=public_patterns())
+    # Fresh, not the cached view: a token dated in the second of a revocation made a moment
+    # ago would be refused by every function that has seen it.
+    now = revocations.issued_after(revocations.read_all(now), principal.subject, now)
     token, claims = tokens.issue(
         signer(),
         issuer=settings.issuer,

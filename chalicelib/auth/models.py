@@ -8,6 +8,7 @@ Key layout (pk, sk):
     PUBLIC           <pattern>      a public repository pattern: anonymous pull
     RT#<id>          RT             a refresh token (SHA-256 of its secret), TTL-expired
     L#<what>#<key>   <window>       failed-login counter (name or source IP), TTL-expired
+    REVOKED          <subject>      when a principal lost access (auth/revocations.py), TTL
 
 A principal and its grants share one partition, so a login reads both with ONE query. The
 `PRINCIPALS` directory is written in the same transaction as the principal. `<kind>` is
@@ -35,6 +36,7 @@ GRANT_PREFIX = "G#"
 DIRECTORY_PARTITION = "PRINCIPALS"
 PUBLIC_PARTITION = "PUBLIC"
 REFRESH_SK = "RT"
+REVOKED_PARTITION = "REVOKED"
 
 
 def principal_pk(kind: str, name: str) -> str:
@@ -100,3 +102,11 @@ class CounterItem(_Item):
 
     failures = NumberAttribute(default=0)
     expires_at = NumberAttribute()  # TTL
+
+
+class RevocationItem(_Item):
+    """pk=REVOKED, sk=<subject>: tokens and cached logins of `subject` from before
+    `revoked_at` are refused (`chalicelib.auth.revocations`)."""
+
+    revoked_at = NumberAttribute()  # epoch seconds, with fractions
+    expires_at = NumberAttribute()  # TTL: long after every token of that time has expired

@@ -111,6 +111,14 @@ def load(kind: str, name: str) -> Stored | None:
     )
 
 
+def _lost_access(kind: str, name: str) -> None:
+    """Its tokens and cached logins stop working within the revocation bound
+    (`chalicelib.auth.revocations`); an IAM mapping's callers are not known, so all IAM."""
+    from chalicelib.auth import revocations
+
+    revocations.record(revocations.ALL_IAM if kind == "iam" else f"{kind}:{name}")
+
+
 def _create(kind: str, name: str, **attributes: Any) -> None:
     item = PrincipalItem(
         principal_pk(kind, name),
@@ -157,6 +165,7 @@ def set_password(name: str, password: str) -> None:
         if condition_failed(error):
             raise PrincipalError(f"user {name!r} does not exist") from None
         raise
+    _lost_access("user", name)
 
 
 def create_robot(
@@ -194,11 +203,13 @@ def set_disabled(kind: str, name: str, disabled: bool = True) -> None:
         if condition_failed(error):
             raise PrincipalError(f"{kind} {name!r} does not exist") from None
         raise
+    if disabled:
+        _lost_access(kind, name)
 
 
 def revoke_robot(name: str) -> None:
-    """Revoke a robot for good: its secret stops working at once (tokens already issued
-    live out their few minutes)."""
+    """Revoke a robot for good: its secret stops working at once, its tokens and cached
+    logins within the revocation bound."""
     item = PrincipalItem(principal_pk("robot", check_name(name)), PRINCIPAL_SK)
     try:
         item.update(
@@ -208,6 +219,7 @@ def revoke_robot(name: str) -> None:
         if condition_failed(error):
             raise PrincipalError(f"robot {name!r} does not exist") from None
         raise
+    _lost_access("robot", name)
 
 
 def delete(kind: str, name: str) -> None:
@@ -219,6 +231,7 @@ def delete(kind: str, name: str) -> None:
     DirectoryItem(DIRECTORY_PARTITION, f"{kind}#{name}").delete()
     for grant in stored.principal.grants:
         GrantItem(principal_pk(kind, name), GRANT_PREFIX + grant.pattern).delete()
+    _lost_access(kind, name)
 
 
 def grant(
@@ -258,6 +271,7 @@ def grant(
 
 def revoke_grant(kind: str, name: str, pattern: str) -> None:
     GrantItem(principal_pk(_check_kind(kind), name), GRANT_PREFIX + pattern).delete()
+    _lost_access(kind, name)
 
 
 def make_public(pattern: str, *, by: str | None = None) -> None:
@@ -268,6 +282,9 @@ def make_public(pattern: str, *, by: str | None = None) -> None:
 
 def make_private(pattern: str) -> None:
     PublicItem(PUBLIC_PARTITION, pattern).delete()
+    from chalicelib.auth import revocations
+
+    revocations.record("anonymous:anonymous")  # anonymous tokens may hold pull on it
 
 
 def public_patterns() -> list[str]:

@@ -25,6 +25,9 @@ class AuthSettings:
     max_failures_per_name: int
     max_failures_per_ip: int
     failure_window: int
+    # A warm function re-reads the revocations at most this often (seconds): the bound on how
+    # long a revoked principal's tokens and cached logins keep working.
+    revocation_refresh: float
 
 
 @lru_cache(maxsize=1)
@@ -41,4 +44,5 @@ def auth_settings() -> AuthSettings:
         max_failures_per_name=int(env.get("BERTH_LOGIN_FAILURES_PER_NAME", "10")),
         max_failures_per_ip=int(env.get("BERTH_LOGIN_FAILURES_PER_IP", "30")),
         failure_window=int(env.get("BERTH_LOGIN_FAILURE_WINDOW", "300")),
+        revocation_refresh=max(1.0, float(env.get("BERTH_REVOCATION_REFRESH", "15"))),
     )

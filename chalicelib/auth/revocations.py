@@ -1,0 +1,120 @@
+"""Revocation that reaches every warm function within a bound, with no AWS call per request.
+
+Without it, an access token (`token_ttl`, 5 min) and a cached Basic login (as long) outlive
+the disable, revoke, delete, password change or grant removal that should end them. So each
+of those writes one item, `REVOKED / <subject>` with `revoked_at` (`record`), and the gate
+refuses a token issued, or a cached login made, at or before that time.
+
+The gate reads the whole `REVOKED` partition (ONE consistent Query) at most once per
+`BERTH_REVOCATION_REFRESH` seconds (default 15) per process (`View`): a revocation takes
+effect everywhere within that many seconds, and a warm request between two reads makes no
+AWS call. Entries are kept (TTL) long after every token they could refuse has expired, and
+read only while they can still matter (`HORIZON`), so the partition stays small.
+
+Granularity: a token's `iat` is whole seconds, so a token issued in the same second as a
+revocation is refused too; the token endpoint dates a new token after the subject's last
+revocation (`issued_after`) so that a login right after a password change still works.
+`iam:*` revokes every IAM caller (an IAM mapping changed: which ARNs it covered is not known).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+from chalicelib.auth.models import REVOKED_PARTITION, RevocationItem
+
+ALL_IAM = "iam:*"
+# Older revocations cannot refuse anything: every token and cached login is younger.
+HORIZON = 6 * 3600.0
+KEEP = 24 * 3600
+DEFAULT_REFRESH = 15.0
+
+
+def record(subject: str, *, now: float | None = None) -> float:
+    """`subject` loses every token and cached login it holds now; returns the time recorded."""
+    current = time.time() if now is None else now
+    RevocationItem(
+        REVOKED_PARTITION, subject, revoked_at=current, expires_at=int(current + KEEP)
+    ).save()
+    return current
+
+
+def read_all(now: float | None = None) -> dict[str, float]:
+    """Every revocation that can still matter: subject -> revoked_at (one Query, paged)."""
+    current = time.time() if now is None else now
+    found: dict[str, float] = {}
+    start = None
+    while True:
+        page = RevocationItem._get_connection().query(
+            REVOKED_PARTITION, consistent_read=True, exclusive_start_key=start
+        )
+        for raw in page.get("Items", []):
+            item = RevocationItem.from_raw_data(raw)
+            if item.revoked_at > current - HORIZON:
+                found[item.sk] = float(item.revoked_at)
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return found
+
+
+def latest(entries: Mapping[str, float], subject: str) -> float | None:
+    """When `subject` was last revoked (counting `iam:*` for IAM callers), or None."""
+    times = [entries.get(subject)]
+    if subject.startswith("iam:"):
+        times.append(entries.get(ALL_IAM))
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
+
+
+def token_refused(entries: Mapping[str, float], subject: str, issued_at: int) -> bool:
+    """A token's `iat` is whole seconds: one from the revocation's own second is refused."""
+    revoked = latest(entries, subject)
+    return revoked is not None and issued_at <= math.floor(revoked)
+
+
+def issued_after(entries: Mapping[str, float], subject: str, now: float) -> float:
+    """The `iat` to give a token issued `now`, so that no revocation already made refuses it."""
+    revoked = latest(entries, subject)
+    if revoked is None or now >= math.floor(revoked) + 1:
+        return now
+    return float(math.floor(revoked) + 1)
+
+
+class View:
+    """A process's copy of the revocations, re-read at most once per `refresh` seconds."""
+
+    def __init__(
+        self,
+        refresh: float = DEFAULT_REFRESH,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        read: Callable[[], dict[str, float]] = read_all,
+    ) -> None:
+        self.refresh = refresh
+        self._clock = clock
+        self._read = read
+        self._lock = threading.Lock()
+        self._loaded_at: float | None = None
+        self._entries: dict[str, float] = {}
+
+    def entries(self) -> Mapping[str, float]:
+        now = self._clock()
+        loaded = self._loaded_at
+        if loaded is None or now - loaded >= self.refresh:
+            with self._lock:
+                loaded = self._loaded_at
+                if loaded is None or now - loaded >= self.refresh:
+                    self._entries = self._read()
+                    self._loaded_at = now
+        return self._entries
+
+    def token_refused(self, subject: str, issued_at: int) -> bool:
+        return token_refused(self.entries(), subject, issued_at)
+
+    def login_refused(self, subject: str, logged_in_at: float) -> bool:
+        """A cached login made at (wall clock) `logged_in_at`: still good?"""
+        revoked = latest(self.entries(), subject)
+        return revoked is not None and logged_in_at <= revoked
