@@ -88,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     from berth.deploy import cli as deploy_cli
 
     deploy_cli.register(commands)  # deploy, destroy
+    from berth.deploy import keys
+
+    keys.register(commands)  # keys rotate
     from berth.push import cli as push_cli
 
     push_cli.register(commands)  # push

@@ -41,7 +41,10 @@ OBJECT_ACTIONS = [
 BUCKET_ACTIONS = ["s3:ListBucket"]
 # Token signing (chalicelib/auth/tokens.py: KmsSigner). IAM authorises KMS calls on the key's
 # ARN, which only exists once the key does, so the key is named by its alias in a condition.
-KEY_ACTIONS = ["kms:GetPublicKey", "kms:Sign"]
+# Sign: the current key only. GetPublicKey: it and the previous one, whose tokens still verify
+# after `berth keys rotate` (chalicelib/auth/keyring.py).
+SIGN_ACTIONS = ["kms:Sign"]
+VERIFY_ACTIONS = ["kms:GetPublicKey"]
 # What Lambda itself does with the role (the function's own log lines, EMF metrics included).
 LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
 
@@ -49,6 +52,11 @@ LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents
 def token_key_alias(stage: str) -> str:
     """The alias of the stage's token-signing key (BERTH_TOKEN_KEY of the deployed function)."""
     return f"alias/berth-{stage}-token"
+
+
+def previous_token_key_alias(stage: str) -> str:
+    """The alias of the key before it (`berth keys rotate`; chalicelib/auth/settings.py)."""
+    return f"{token_key_alias(stage)}-previous"
 
 
 def function_name(stage: str) -> str:
@@ -96,10 +104,24 @@ def policy(stage: str, account: str | None = None, region: str | None = None) ->
             {
                 "Sid": "TokenSigningKey",
                 "Effect": "Allow",
-                "Action": KEY_ACTIONS,
+                "Action": SIGN_ACTIONS,
                 "Resource": f"arn:aws:kms:{reg}:{acct}:key/*",
                 "Condition": {
                     "ForAnyValue:StringEquals": {"kms:ResourceAliases": token_key_alias(stage)}
+                },
+            },
+            {
+                "Sid": "TokenVerifyingKeys",
+                "Effect": "Allow",
+                "Action": VERIFY_ACTIONS,
+                "Resource": f"arn:aws:kms:{reg}:{acct}:key/*",
+                "Condition": {
+                    "ForAnyValue:StringEquals": {
+                        "kms:ResourceAliases": [
+                            token_key_alias(stage),
+                            previous_token_key_alias(stage),
+                        ]
+                    }
                 },
             },
         ],

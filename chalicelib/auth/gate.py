@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from chalicelib.auth import permissions
+from chalicelib.auth.keyring import KeyRing
 from chalicelib.auth.permissions import ANONYMOUS, Principal
 from chalicelib.auth.revocations import View
 from chalicelib.auth.scope import ResourceScope, ScopeError, bearer_challenge, parse_scopes
@@ -91,7 +92,7 @@ class Access:
 # --- caches ----------------------------------------------------------------------------------
 
 _lock = threading.Lock()
-_signer: KmsSigner | None = None
+_ring: KeyRing | None = None
 _verifier: Verifier | None = None
 _public: tuple[float, tuple[str, ...]] | None = None
 _revocations: View | None = None
@@ -101,24 +102,38 @@ _login_key = secrets.token_bytes(32)
 MAX_CACHED_LOGINS = 1024
 
 
-def signer() -> KmsSigner:
-    global _signer
-    if _signer is None:
+def key_ring() -> KeyRing:
+    """The signing key and the keys tokens may be signed with (`chalicelib.auth.keyring`)."""
+    global _ring
+    if _ring is None:
+        settings = auth_settings()
         with _lock:
-            if _signer is None:
-                _signer = KmsSigner(auth_settings().signing_key)
-    return _signer
+            if _ring is None:
+                _ring = KeyRing(
+                    settings.signing_key,
+                    settings.previous_signing_key,
+                    resolve_every=settings.key_resolve_every,
+                )
+    return _ring
+
+
+def signer() -> KmsSigner:
+    """A signer bound to the current key (re-resolved at most every `key_resolve_every`)."""
+    return key_ring().signer()
 
 
 def verifier() -> Verifier:
-    """One per process: its public key costs one KMS GetPublicKey, then nothing."""
+    """One per process: keys come from the ring, one KMS GetPublicKey per alias when it
+    resolves (at most every few minutes), none per token."""
     global _verifier
     if _verifier is None:
-        key = signer().public_key()
         settings = auth_settings()
+        ring = key_ring()
         with _lock:
             if _verifier is None:
-                _verifier = Verifier([key], issuer=settings.issuer, audience=settings.service)
+                _verifier = Verifier(
+                    [], issuer=settings.issuer, audience=settings.service, lookup=ring.lookup
+                )
     return _verifier
 
 
@@ -145,9 +160,9 @@ def public_patterns() -> tuple[str, ...]:
 
 def reset() -> None:
     """Forget every cache (tests that change keys, settings or grants)."""
-    global _signer, _verifier, _public, _revocations
+    global _ring, _verifier, _public, _revocations
     with _lock:
-        _signer = _verifier = _public = _revocations = None
+        _ring = _verifier = _public = _revocations = None
         _logins.clear()
 
 
@@ -358,7 +373,7 @@ def issue_token(
     method: str = "GET",
 ) -> dict[str, object]:
     """The token endpoint: GET (Basic credentials, repeated `scope`) or the OAuth2 POST form."""
-    from chalicelib.auth import refresh, revocations, tokens
+    from chalicelib.auth import refresh, revocations
 
     settings = auth_settings()
     service = _one(params, "service")
@@ -400,8 +415,7 @@ def issue_token(
     # Fresh, not the cached view: a token dated in the second of a revocation made a moment
     # ago would be refused by every function that has seen it.
     now = revocations.issued_after(revocations.read_all(now), principal.subject, now)
-    token, claims = tokens.issue(
-        signer(),
+    token, claims = key_ring().issue(
         issuer=settings.issuer,
         subject=principal.subject,
         audience=settings.service,

@@ -6,6 +6,14 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
+PREVIOUS_SUFFIX = "-previous"
+
+
+def previous_alias(alias: str) -> str | None:
+    """The alias of the key before `alias`'s (None when the key is not named by an alias):
+    `berth keys rotate` moves the current key there."""
+    return alias + PREVIOUS_SUFFIX if alias.startswith("alias/") else None
+
 
 @dataclass(frozen=True, slots=True)
 class AuthSettings:
@@ -17,6 +25,10 @@ class AuthSettings:
     issuer: str
     # KMS key (id, ARN or alias) that signs tokens.
     signing_key: str
+    # Its predecessor, whose tokens still verify after a rotation (None: no rotation).
+    previous_signing_key: str | None
+    # Which keys the aliases name is asked again at most this often (seconds).
+    key_resolve_every: float
     # Access tokens live this long (seconds, at least 60).
     token_ttl: int
     # Refresh tokens (`offline_token=true`) live this long unless revoked.
@@ -39,6 +51,9 @@ def auth_settings() -> AuthSettings:
         service=service,
         issuer=env.get("BERTH_TOKEN_ISSUER", service),
         signing_key=env.get("BERTH_TOKEN_KEY", "alias/berth-token"),
+        previous_signing_key=env.get("BERTH_TOKEN_PREVIOUS_KEY")
+        or previous_alias(env.get("BERTH_TOKEN_KEY", "alias/berth-token")),
+        key_resolve_every=max(1.0, float(env.get("BERTH_TOKEN_KEY_RESOLVE", "300"))),
         token_ttl=max(60, int(env.get("BERTH_TOKEN_TTL", "300"))),
         refresh_ttl=int(env.get("BERTH_REFRESH_TTL", str(90 * 24 * 3600))),
         max_failures_per_name=int(env.get("BERTH_LOGIN_FAILURES_PER_NAME", "10")),

@@ -10,7 +10,8 @@ parsers can read one token two ways). Every failure raises `TokenError`.
 Key storage: AWS KMS, an asymmetric `ECC_NIST_P256` / `SIGN_VERIFY` key.
 - The private key never leaves KMS: not in Lambda memory, not in a parameter a broad
   `ssm:GetParameter` policy could read, not in a crash dump. Rotation is a new key (its `kid`
-  changes) with the old one kept for verification until its tokens have expired.
+  changes) with the old one kept for verification until its tokens have expired
+  (`chalicelib.auth.keyring`, `berth keys rotate`).
 - CloudFormation creates the key (moto's CloudFormation and KMS do too, Sign included), so
   there is no bootstrap step that must generate and upload a key.
 - The price is one KMS `Sign` per ISSUED token (about 10-20 ms and $0.15 per 10,000 requests;
@@ -37,7 +38,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -175,10 +176,12 @@ class LocalSigner:
 class KmsSigner:
     """Signs through KMS (`ECDSA_SHA_256`); the public key is fetched once and cached."""
 
-    def __init__(self, key: str, client: Any = None) -> None:
+    def __init__(
+        self, key: str, client: Any = None, public: EllipticCurvePublicKey | None = None
+    ) -> None:
         self.key = key  # key id, ARN or alias
         self._client = client
-        self._public: EllipticCurvePublicKey | None = None
+        self._public: EllipticCurvePublicKey | None = public
         self._lock = threading.Lock()
 
     def _kms(self) -> Any:
@@ -304,8 +307,11 @@ class Verifier:
         issuer: str,
         audience: str,
         leeway: int = DEFAULT_LEEWAY,
+        lookup: Callable[[str], EllipticCurvePublicKey | None] | None = None,
     ) -> None:
+        """`lookup`: asked for a kid none of `public_keys` has (a key ring: rotation)."""
         self._keys = {key_id(key): key for key in public_keys}
+        self._lookup = lookup
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
@@ -327,6 +333,8 @@ class Verifier:
             raise TokenError("token type is not JWT")
         kid = header.get("kid")
         key = self._keys.get(kid) if isinstance(kid, str) else None
+        if key is None and isinstance(kid, str) and self._lookup is not None and len(kid) <= 64:
+            key = self._lookup(kid)
         if key is None:
             raise TokenError("unknown signing key")
         signature = b64url_decode(parts[2])

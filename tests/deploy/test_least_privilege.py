@@ -76,6 +76,13 @@ def test_the_signing_key_is_the_stages_by_alias() -> None:
     assert statement["Condition"] == {
         "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/berth-dev-token"}
     }
+    (verifying,) = [s for s in policy("dev")["Statement"] if s["Sid"] == "TokenVerifyingKeys"]
+    assert verifying["Action"] == ["kms:GetPublicKey"]
+    assert verifying["Condition"] == {
+        "ForAnyValue:StringEquals": {
+            "kms:ResourceAliases": ["alias/berth-dev-token", "alias/berth-dev-token-previous"]
+        }
+    }
 
 
 def _fail_once(operation: str) -> Callable[[], None]:

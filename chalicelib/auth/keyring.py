@@ -1,0 +1,169 @@
+"""Which KMS key signs tokens now, and which keys a token may have been signed with: rotation.
+
+Two aliases name the keys (`berth keys rotate` moves them, berth/deploy/keys.py):
+
+    alias/berth-<stage>-token            the current key: it signs every new token
+    alias/berth-<stage>-token-previous   the key before it: its tokens still verify
+
+A token's `kid` is its key's RFC 7638 thumbprint (`tokens.key_id`). The ring resolves both
+aliases with one `GetPublicKey` each (the answer names the key's ARN and carries its public
+key) when first used and then at most once per `resolve_every` seconds (300), so that after
+a rotation every warm function signs with the new key and accepts both within that time.
+Only keys the aliases list are accepted: a key that has left both aliases verifies nothing
+after the next resolution, whatever tokens it signed.
+
+A token with a kid the ring does not list may come from a key rotated in a moment ago, so it
+triggers ONE early resolution, but at most one per `unknown_every` seconds (30) per process:
+an attacker sending made-up kids costs at most two KMS calls per 30 s, never one per request,
+and a kid is never used as a KMS key id (the ring asks KMS about its two aliases only).
+
+Signing names the resolved key ARN (not the alias), so a token's `kid` is always the key that
+signed it even while the alias moves; if that key may no longer sign (the IAM policy allows
+`kms:Sign` on the current alias only), the ring resolves again and signs once more.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.auth.tokens import Claims, KmsSigner, TokenError, issue, key_id
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+
+RESOLVE_EVERY = 300.0
+UNKNOWN_EVERY = 30.0
+# What KMS says when asked to sign with a key that is no longer the alias's (IAM denies it,
+# or the operator disabled or scheduled it for deletion).
+_ROTATED_AWAY = (
+    "AccessDeniedException",
+    "DisabledException",
+    "KMSInvalidStateException",
+    "NotFoundException",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedKey:
+    arn: str
+    kid: str
+    public: EllipticCurvePublicKey
+
+
+class KeyRing:
+    def __init__(
+        self,
+        current: str,
+        previous: str | None,
+        *,
+        client: Any = None,
+        resolve_every: float = RESOLVE_EVERY,
+        unknown_every: float = UNKNOWN_EVERY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.current_alias = current
+        self.previous_alias = previous
+        self.resolve_every = resolve_every
+        self.unknown_every = unknown_every
+        self._client = client
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._current: ListedKey | None = None
+        self._listed: dict[str, ListedKey] = {}
+        self._resolved_at: float | None = None
+        self._unknown_at: float | None = None
+
+    def _kms(self) -> Any:
+        if self._client is None:
+            from chalicelib.auth.aws import client
+
+            self._client = client("kms")
+        return self._client
+
+    def _fetch(self, alias: str) -> ListedKey | None:
+        from botocore.exceptions import ClientError
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+        try:
+            response = self._kms().get_public_key(KeyId=alias)
+        except ClientError as error:
+            if alias != self.current_alias and error.response["Error"]["Code"] in (
+                "NotFoundException",
+                "DisabledException",
+                "KMSInvalidStateException",
+            ):
+                return None  # no previous key (never rotated, or it was retired)
+            raise
+        public = load_der_public_key(response["PublicKey"])
+        if not isinstance(public, ec.EllipticCurvePublicKey) or not isinstance(
+            public.curve, ec.SECP256R1
+        ):
+            raise TokenError("the signing key is not a P-256 key")
+        return ListedKey(str(response["KeyId"]), key_id(public), public)
+
+    def resolve(self) -> None:
+        """Ask KMS which keys the aliases name now (one GetPublicKey per alias)."""
+        with self._lock:
+            current = self._fetch(self.current_alias)
+            assert current is not None
+            listed = {current.kid: current}
+            if self.previous_alias is not None:
+                previous = self._fetch(self.previous_alias)
+                if previous is not None:
+                    listed.setdefault(previous.kid, previous)
+            self._current, self._listed = current, listed
+            self._resolved_at = self._clock()
+
+    def _due(self) -> bool:
+        resolved = self._resolved_at
+        return resolved is None or self._clock() - resolved >= self.resolve_every
+
+    def current(self) -> ListedKey:
+        if self._due() or self._current is None:
+            self.resolve()
+        assert self._current is not None
+        return self._current
+
+    def signer(self) -> KmsSigner:
+        """A signer bound to the current key's ARN (its public key already known)."""
+        key = self.current()
+        return KmsSigner(key.arn, client=self._kms(), public=key.public)
+
+    def lookup(self, kid: str) -> EllipticCurvePublicKey | None:
+        """The public key of a listed key, or None; bounded KMS calls (module docstring)."""
+        if self._due():
+            self.resolve()
+        found = self._listed.get(kid)
+        if found is not None:
+            return found.public
+        now = self._clock()
+        with self._lock:
+            last = self._unknown_at
+            if last is not None and now - last < self.unknown_every:
+                return None
+            self._unknown_at = now
+        self.resolve()
+        found = self._listed.get(kid)
+        return found.public if found is not None else None
+
+    def issue(self, **claims: Any) -> tuple[str, Claims]:
+        """`tokens.issue` with the current key; once more after a re-resolution if KMS
+        refuses that key (rotated away since the last resolution)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return issue(self.signer(), **claims)
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in _ROTATED_AWAY:
+                raise
+        self.resolve()
+        return issue(self.signer(), **claims)
+
+    def listed(self) -> tuple[str, ...]:
+        """The kids accepted now (for tests and diagnostics)."""
+        return tuple(self._listed)
