@@ -1,12 +1,14 @@
 """The Chalice half of a deploy: `chalice deploy`/`chalice delete` in a staging copy.
 
 The repository's `.chalice/config.json` stays as committed: the stage's environment (the
-stack's outputs) and its policy (rendered for the account and region) are written into a
-staging copy of the app, and Chalice's record of what it deployed (`deployed/<stage>.json`,
-needed to update or delete later) is copied back to `.chalice/deployed/`.
+stack's outputs), its policy (rendered for the account and region) and its custom domain are
+written into a staging copy of the app, and Chalice's record of what it deployed
+(`deployed/<stage>.json`, needed to update or delete later) is copied back to `records`
+(`.chalice/deployed/` unless a test says otherwise).
 
-`berth deploy` takes this step as a parameter; tests pass a fake (nothing here reaches AWS
-in tests).
+`chalice` runs as a subprocess in the deploy's profile and region (berth/deploy/target.py).
+Tests run it for real against a moto server (tests/deploy/test_real_chalice.py) and pass a
+fake at this boundary where only the sequence around it is under test.
 """
 
 from __future__ import annotations
@@ -16,13 +18,26 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from berth.deploy.target import AwsTarget
+
 ROOT = Path(__file__).resolve().parents[2]
+RECORDS = ROOT / ".chalice" / "deployed"
 BUNDLE = ("app.py", "chalicelib", "requirements.txt")
+
+
+@dataclass(frozen=True, slots=True)
+class CustomDomain:
+    """A domain of the operator's, with an ACM certificate in the deploy's region, mapped at
+    the root of the REST API (OCI clients need `/v2/` at the root of the host)."""
+
+    name: str
+    certificate_arn: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,20 +45,24 @@ class AppRelease:
     stage: str
     environment: dict[str, str]
     policy: dict[str, Any]
+    domain: CustomDomain | None = None
+    target: AwsTarget = field(default_factory=AwsTarget)
 
 
 @dataclass(frozen=True, slots=True)
 class Deployed:
     function_name: str
     rest_api_url: str | None
+    # The name the custom domain's DNS record points at (API Gateway's regional domain).
+    domain_target: str | None = None
 
 
 ChaliceDeploy = Callable[[AppRelease], Deployed]
-ChaliceDelete = Callable[[str], None]
+ChaliceDelete = Callable[[str, AwsTarget], None]
 
 
 def stage_config(config: dict[str, Any], release: AppRelease) -> dict[str, Any]:
-    """`config` with the release's environment and policy file in its stage."""
+    """`config` with the release's environment, policy file and custom domain in its stage."""
     out: dict[str, Any] = json.loads(json.dumps(config))
     stage = out["stages"].setdefault(release.stage, {})
     stage["autogen_policy"] = False
@@ -52,10 +71,19 @@ def stage_config(config: dict[str, Any], release: AppRelease) -> dict[str, Any]:
         **stage.get("environment_variables", {}),
         **release.environment,
     }
+    if release.domain is not None:
+        # REGIONAL: the certificate lives in the API's region (an EDGE API would need it in
+        # us-east-1). url_prefix "/" is Chalice's spelling of the root base path mapping.
+        stage["api_gateway_endpoint_type"] = "REGIONAL"
+        stage["api_gateway_custom_domain"] = {
+            "domain_name": release.domain.name,
+            "certificate_arn": release.domain.certificate_arn,
+            "url_prefix": "/",
+        }
     return out
 
 
-def _stage_dir(stage: str, target: Path) -> Path:
+def _copy_app(stage: str, target: Path, records: Path) -> Path:
     for name in BUNDLE:
         source = ROOT / name
         if source.is_dir():
@@ -64,20 +92,34 @@ def _stage_dir(stage: str, target: Path) -> Path:
             shutil.copy2(source, target / name)
     chalice_dir = target / ".chalice"
     chalice_dir.mkdir()
-    deployed = ROOT / ".chalice" / "deployed" / f"{stage}.json"
+    deployed = records / f"{stage}.json"
     if deployed.exists():
         (chalice_dir / "deployed").mkdir()
         shutil.copy2(deployed, chalice_dir / "deployed" / deployed.name)
     return chalice_dir
 
 
-def _keep_record(stage: str, chalice_dir: Path) -> dict[str, Any]:
+@contextmanager
+def staged_app(release: AppRelease, records: Path = RECORDS) -> Iterator[Path]:
+    """A temporary copy of the app whose stage carries the release; yields its directory."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    with tempfile.TemporaryDirectory(prefix="berth-deploy-") as tmp:
+        chalice_dir = _copy_app(release.stage, Path(tmp), records)
+        (chalice_dir / "config.json").write_text(
+            json.dumps(stage_config(config, release), indent=2)
+        )
+        policy_name = f"policy-{release.stage}.json"
+        (chalice_dir / policy_name).write_text(json.dumps(release.policy, indent=2))
+        yield Path(tmp)
+
+
+def _keep_record(stage: str, chalice_dir: Path, records: Path) -> dict[str, Any]:
     record = chalice_dir / "deployed" / f"{stage}.json"
-    keep = ROOT / ".chalice" / "deployed" / f"{stage}.json"
+    keep = records / f"{stage}.json"
     if not record.exists():
         keep.unlink(missing_ok=True)
         return {}
-    keep.parent.mkdir(exist_ok=True)
+    keep.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(record, keep)
     data: dict[str, Any] = json.loads(record.read_text())
     return data
@@ -89,35 +131,47 @@ def chalice_command() -> str:
     return str(beside) if beside.exists() else "chalice"
 
 
-def _chalice(args: list[str], cwd: Path) -> None:
-    subprocess.run([chalice_command(), *args], cwd=cwd, check=True)
+def _chalice(args: list[str], cwd: Path, target: AwsTarget) -> None:
+    subprocess.run([chalice_command(), *args], cwd=cwd, check=True, env=target.environment())
 
 
-def chalice_deploy(release: AppRelease) -> Deployed:
-    """Run `chalice deploy --stage <stage>` on a staging copy of the app."""
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    with tempfile.TemporaryDirectory(prefix="berth-deploy-") as tmp:
-        chalice_dir = _stage_dir(release.stage, Path(tmp))
-        (chalice_dir / "config.json").write_text(
-            json.dumps(stage_config(config, release), indent=2)
+def chalice_package(release: AppRelease, out: Path) -> None:
+    """`chalice package --stage <stage> <out>` of the release: the SAM template it would deploy."""
+    with staged_app(release) as app:
+        subprocess.run(
+            [chalice_command(), "package", "--stage", release.stage, str(out)],
+            cwd=app,
+            check=True,
+            capture_output=True,
+            env=release.target.environment(),
         )
-        policy_name = f"policy-{release.stage}.json"
-        (chalice_dir / policy_name).write_text(json.dumps(release.policy, indent=2))
-        _chalice(["deploy", "--stage", release.stage], Path(tmp))
-        record = _keep_record(release.stage, chalice_dir)
+
+
+def chalice_deploy(release: AppRelease, records: Path = RECORDS) -> Deployed:
+    """Run `chalice deploy --stage <stage>` on a staging copy of the app."""
+    with staged_app(release, records) as app:
+        _chalice(["deploy", "--stage", release.stage], app, release.target)
+        record = _keep_record(release.stage, app / ".chalice", records)
+    return deployed_from(record, release.stage)
+
+
+def deployed_from(record: dict[str, Any], stage: str) -> Deployed:
+    """What `berth deploy` needs from Chalice's record of a deployment."""
     resources = {r["name"]: r for r in record.get("resources", [])}
     api = resources.get("rest_api", {})
     handler = resources.get("api_handler", {})
+    domains = [r for r in resources.values() if r.get("resource_type") == "domain_name"]
     return Deployed(
-        function_name=str(handler.get("lambda_arn", f"berth-{release.stage}")).split(":")[-1],
+        function_name=str(handler.get("lambda_arn", f"berth-{stage}")).split(":")[-1],
         rest_api_url=api.get("rest_api_url"),
+        domain_target=domains[0].get("alias_domain_name") if domains else None,
     )
 
 
-def chalice_delete(stage: str) -> None:
+def chalice_delete(stage: str, target: AwsTarget, records: Path = RECORDS) -> None:
     """Run `chalice delete --stage <stage>` with the recorded deployment."""
     with tempfile.TemporaryDirectory(prefix="berth-destroy-") as tmp:
-        chalice_dir = _stage_dir(stage, Path(tmp))
+        chalice_dir = _copy_app(stage, Path(tmp), records)
         shutil.copy2(ROOT / ".chalice" / "config.json", chalice_dir / "config.json")
-        _chalice(["delete", "--stage", stage], Path(tmp))
-        _keep_record(stage, chalice_dir)
+        _chalice(["delete", "--stage", stage], Path(tmp), target)
+        _keep_record(stage, chalice_dir, records)

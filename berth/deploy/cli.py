@@ -15,13 +15,28 @@ def _session(args: argparse.Namespace) -> Any:
 
 
 def _deploy(args: argparse.Namespace) -> int:
+    import sys
+
+    from berth.deploy.chalice_step import CustomDomain
     from berth.deploy.run import deploy
 
+    if bool(args.domain) != bool(args.certificate_arn):
+        print("berth deploy: --domain and --certificate-arn go together", file=sys.stderr)
+        return 2
+    if args.domain and args.front_door == "function-url":
+        print(
+            "berth deploy: a custom domain maps the REST API; drop --front-door function-url",
+            file=sys.stderr,
+        )
+        return 2
+    domain = CustomDomain(args.domain, args.certificate_arn) if args.domain else None
     deploy(
         args.stage,
         _session(args),
-        front_door=args.front_door,
+        front_door=args.front_door or ("api-gateway" if domain else "function-url"),
+        domain=domain,
         alarm_topic=args.alarm_topic,
+        show_admin_password=args.show_admin_password,
     )
     return 0
 
@@ -54,17 +69,36 @@ def register(commands: Any) -> None:
     deploy.add_argument(
         "--front-door",
         choices=["function-url", "api-gateway"],
-        default="function-url",
-        help="function-url (default): the registry at the root of its own host; "
-        "api-gateway: the REST API (needs a custom domain, docs/deploy.md)",
+        default=None,
+        help="function-url (default without --domain): the registry at the root of its own "
+        "host; api-gateway: the REST API (needs a custom domain, docs/deploy.md)",
+    )
+    deploy.add_argument(
+        "--domain",
+        default=None,
+        metavar="NAME",
+        help="serve the REST API at https://NAME (root base path mapping); prints the DNS "
+        "record to create; pass it on every deploy of the stage",
+    )
+    deploy.add_argument(
+        "--certificate-arn",
+        default=None,
+        metavar="ARN",
+        help="ACM certificate for --domain, in the deploy's region",
+    )
+    deploy.add_argument(
+        "--show-admin-password",
+        action="store_true",
+        help="also print the first admin's password (otherwise only where it is kept)",
     )
     deploy.add_argument("--alarm-topic", default="", help="SNS topic ARN the alarms notify")
     deploy.set_defaults(func=_deploy)
     destroy = commands.add_parser(
         "destroy",
-        help="delete the stage's function and stack (keeps the table and bucket)",
+        help="delete the stage's function and stack (keeps the table, bucket, admin secret)",
         description="Delete the stage's function, API and stack. The table and the bucket are "
-        "kept (DeletionPolicy Retain); their names are printed.",
+        "kept (DeletionPolicy Retain), and so is the admin's password parameter; their names "
+        "are printed.",
     )
     _common(destroy)
     destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")

@@ -2,7 +2,9 @@
 
 The table and the bucket have DeletionPolicy Retain (infra/berth.yaml): deleting a
 registry must never delete the images in it by accident. They are named on the way out,
-with the commands that would delete them for good.
+with the commands that would delete them for good. The first admin's password parameter is
+kept too: the user it belongs to lives on in the kept table, so a later deploy of the stage
+finds both and changes neither.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Any
 
 from berth.deploy import stack
 from berth.deploy.chalice_step import ChaliceDelete, chalice_delete
+from berth.deploy.first_admin import parameter_name
+from berth.deploy.target import AwsTarget
 from berth.infra import stack_name
 
 
@@ -26,7 +30,7 @@ def destroy(
     cloudformation = session.client("cloudformation")
     name = stack_name(stage)
     kept = stack.outputs(cloudformation, name) if stack.exists(cloudformation, name) else {}
-    chalice(stage)
+    chalice(stage, AwsTarget.of(session))
     say(f"berth destroy: function berth-{stage} and its API deleted")
     if kept:
         stack.delete(cloudformation, stage)
@@ -38,4 +42,14 @@ def destroy(
             "  to delete them for good: aws dynamodb delete-table --table-name"
             f" {kept['TableName']}; aws s3 rb --force s3://{kept['BucketName']}"
         )
-    return {k: v for k, v in kept.items() if k in ("TableName", "BucketName")}
+    retained = {k: v for k, v in kept.items() if k in ("TableName", "BucketName")}
+    parameter = parameter_name(stage)
+    ssm = session.client("ssm")
+    try:
+        ssm.get_parameter(Name=parameter)
+    except ssm.exceptions.ParameterNotFound:
+        return retained
+    say(f"Kept: SSM parameter {parameter} (the admin's password, for the user in the kept table)")
+    say(f"  to delete it with the table: aws ssm delete-parameter --name {parameter}")
+    retained["AdminPasswordParameter"] = parameter
+    return retained

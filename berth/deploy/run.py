@@ -1,9 +1,10 @@
-"""`berth deploy --stage NAME`: the stack, then the function with the stack's outputs, then
-the front door; prints the registry URL.
+"""`berth deploy --stage NAME`: the stack, the first admin, then the function with the stack's
+outputs, then the front door; prints the registry URL and where the admin's password is.
 
-Every AWS client comes from `session` and the Chalice step is a parameter, so the whole
-sequence is rehearsed offline (tests: moto for CloudFormation, STS and Lambda; a fake
-Chalice step).
+Every AWS client comes from `session`, and the two child processes (Chalice, the first
+admin) get its profile and region, so the whole sequence is rehearsed against a moto server
+(tests/deploy: test_deploy.py with the Chalice step faked at its boundary,
+test_real_chalice.py with the real `chalice deploy`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from berth.deploy import function_url, stack
-from berth.deploy.chalice_step import AppRelease, ChaliceDeploy, chalice_deploy
+from berth.deploy import first_admin, function_url, stack
+from berth.deploy.chalice_step import AppRelease, ChaliceDeploy, CustomDomain, chalice_deploy
 from berth.deploy.policy import policy, token_key_alias
+from berth.deploy.target import AwsTarget
+from berth.first_admin import ADMIN_USER
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +27,7 @@ class Deployment:
     function_name: str
     registry_url: str
     rest_api_url: str | None
+    admin: first_admin.AdminSecret
 
 
 def environment(outputs: dict[str, str], stage: str) -> dict[str, str]:
@@ -42,29 +46,69 @@ def deploy(
     *,
     chalice: ChaliceDeploy = chalice_deploy,
     front_door: str = "function-url",
+    domain: CustomDomain | None = None,
     alarm_topic: str = "",
+    show_admin_password: bool = False,
     say: Callable[[str], None] = print,
 ) -> Deployment:
+    """Deploy (or upgrade) `stage`. A custom domain maps the REST API, so `domain` implies
+    `front_door="api-gateway"`."""
+    if domain is not None:
+        front_door = "api-gateway"
+    target = AwsTarget.of(session)
     region = session.region_name
     account = session.client("sts").get_caller_identity()["Account"]
     say(f"berth deploy: stage {stage} in account {account}, {region}")
     outputs = stack.apply(session.client("cloudformation"), stage, alarm_topic)
     say(f"  stack berth-{stage}: table {outputs['TableName']}, bucket {outputs['BucketName']}")
-    release = AppRelease(stage, environment(outputs, stage), policy(stage, account, region))
+    admin = first_admin.ensure(stage, outputs, target)
+    release = AppRelease(
+        stage, environment(outputs, stage), policy(stage, account, region), domain, target
+    )
     deployed = chalice(release)
     say(f"  function {deployed.function_name} (policy: berth/deploy/policy.py for {stage})")
     if front_door == "function-url":
         url = function_url.ensure(session.client("lambda"), deployed.function_name)
         registry = url.rstrip("/")
+    elif domain is not None:
+        registry = f"https://{domain.name}"
     else:
         registry = deployed.rest_api_url or ""
     host = registry.split("://", 1)[-1].rstrip("/")
     say(f"Registry: {registry}")
-    if front_door != "function-url":
+    if domain is not None:
+        target_name = deployed.domain_target or "the API's regional domain name"
+        say(f"  create the DNS record: {domain.name}. CNAME {target_name}")
+        say(
+            "  (or a Route 53 alias to it); the certificate must be an ACM certificate for"
+            f" {domain.name} in {region}"
+        )
+    elif front_door != "function-url":
         say(
             "  API Gateway puts the stage in the path; OCI clients need /v2/ at the root of"
-            " the host: map a custom domain to the API (docs/deploy.md)."
+            " the host: deploy again with --domain NAME --certificate-arn ARN (docs/deploy.md)."
         )
-    say(f"  log in with: docker login {host}")
-    say("  admin secret: none yet (access control is a separate issue)")
-    return Deployment(stage, outputs, deployed.function_name, registry, deployed.rest_api_url)
+    _say_admin(admin, target, say)
+    if show_admin_password:
+        value = session.client("ssm").get_parameter(Name=admin.parameter, WithDecryption=True)
+        say(f"  admin password: {value['Parameter']['Value']}")
+    say(f"  log in with: docker login {host} --username {ADMIN_USER}")
+    return Deployment(
+        stage, outputs, deployed.function_name, registry, deployed.rest_api_url, admin
+    )
+
+
+def _say_admin(
+    admin: first_admin.AdminSecret, target: AwsTarget, say: Callable[[str], None]
+) -> None:
+    user = ADMIN_USER
+    if admin.user == "created":
+        say(f"  first admin: user {user} created; its password is in SSM {admin.parameter}")
+    elif admin.stored == "existing":
+        say(f"  first admin: user {user} exists (unchanged); its first password is in SSM")
+        say(f"  {admin.parameter} (stale if it was changed since with berth user passwd)")
+    else:
+        say(f"  first admin: user {user} exists, but SSM {admin.parameter} does not:")
+        say("  its password was set some other way; an admin can reset it (berth user passwd)")
+        return
+    say(f"  read it with: {first_admin.read_command(admin.parameter, target)}")

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from berth import first_admin
+from berth.first_admin import ADMIN_USER
 from berth.localserver.backend import MotoBackend
 from berth.localserver.bodies import Body
 from berth.localserver.forward import forward
@@ -103,18 +105,10 @@ def _handler(app: Any) -> LambdaHandler:
     return invoke
 
 
-ADMIN_USER = "admin"
-
-
 def _first_admin() -> str:
     """Create the user `admin` with admin on everything; return its generated password."""
-    from chalicelib.auth import principals
-    from chalicelib.auth.passwords import new_secret
-    from chalicelib.auth.permissions import Level
-
-    password = new_secret()
-    principals.create_user(ADMIN_USER, password, description="first admin (berth serve --auth)")
-    principals.grant("user", ADMIN_USER, "*", Level.ADMIN, granted_by="berth serve")
+    password = first_admin.new_password()
+    first_admin.create(password, created_by="berth serve --auth")
     return password
 
 

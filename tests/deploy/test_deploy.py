@@ -1,22 +1,23 @@
-"""`berth deploy` / `berth destroy` rehearsed offline: moto for CloudFormation, STS and
-Lambda, a fake at the Chalice boundary. Separate moto state from the suite's `aws` fixture."""
+"""`berth deploy` / `berth destroy` rehearsed offline against a moto server (CloudFormation,
+STS, Lambda, SSM and the stage's table), with a fake at the Chalice boundary; the real
+`chalice deploy` is tests/deploy/test_real_chalice.py. Separate moto state from the suite's
+`aws` fixture."""
 
 from __future__ import annotations
 
 import io
 import json
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from berth.deploy.chalice_step import AppRelease, Deployed, stage_config
+from berth.deploy.chalice_step import AppRelease, CustomDomain, Deployed, stage_config
 from berth.deploy.destroy import destroy
 from berth.deploy.run import deploy
-
-ACCOUNT = "123456789012"
-REGION = "eu-west-1"
+from berth.deploy.target import AwsTarget
+from tests.deploy.deployed_app import login
+from tests.deploy.motoserver import ACCOUNT, REGION
 
 
 class FakeChalice:
@@ -46,20 +47,29 @@ class FakeChalice:
                 Code={"ZipFile": code.getvalue()},
                 Environment={"Variables": release.environment},
             )
-        return Deployed(name, f"https://abc.execute-api.{REGION}.amazonaws.com/api/")
+        target = "d-abc.example" if release.domain else None
+        return Deployed(name, f"https://abc.execute-api.{REGION}.amazonaws.com/api/", target)
 
-    def delete(self, stage: str) -> None:
+    def delete(self, stage: str, target: AwsTarget) -> None:
+        assert target.region == REGION
         self.deleted.append(stage)
         self.session.client("lambda").delete_function(FunctionName=f"berth-{stage}")
 
 
-@pytest.fixture
-def session() -> Iterator[Any]:
-    import boto3
-    from moto import mock_aws
+def token_key_for_moto(session: Any, stage: str) -> None:
+    """moto's CloudFormation makes every KMS key symmetric (design.md, section 1): point the
+    stage's token alias at an ECC_NIST_P256 signing key, as the aws template makes in AWS."""
+    kms = session.client("kms")
+    key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    kms.update_alias(AliasName=f"alias/berth-{stage}-token", TargetKeyId=key["KeyId"])
 
-    with mock_aws():
-        yield boto3.session.Session(region_name=REGION)
+
+def password_in_ssm(session: Any, stage: str) -> dict[str, Any]:
+    answer = session.client("ssm").get_parameter(
+        Name=f"/berth/{stage}/admin-password", WithDecryption=True
+    )
+    parameter: dict[str, Any] = answer["Parameter"]
+    return parameter
 
 
 def test_deploy_then_destroy(session: Any) -> None:
@@ -94,15 +104,44 @@ def test_deploy_then_destroy(session: Any) -> None:
     assert actions == ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl"]
     assert f"Registry: {done.registry_url}" in said
 
-    # Deploying again updates in place: same stack, same URL, no duplicate permission.
+    # The first admin: created, its password in SSM (SecureString), never printed, and it
+    # logs in through /token of the function as deployed (its environment read back).
+    assert (done.admin.user, done.admin.stored) == ("created", "created")
+    stored = password_in_ssm(session, "prod")
+    assert stored["Type"] == "SecureString" and stored["Version"] == 1
+    password = stored["Value"]
+    assert not any(password in line for line in said)
+    read = (
+        "aws ssm get-parameter --name /berth/prod/admin-password --with-decryption"
+        f" --query Parameter.Value --output text --region {REGION}"
+    )
+    assert any(read in line for line in said), said
+    token_key_for_moto(session, "prod")
+    host = done.registry_url.split("://", 1)[1]
+    answer = login(session, "berth-prod", password, host)
+    assert answer["challenge"] == 401
+    assert f'realm="https://{host}/token"' in answer["realm"], answer
+    assert answer["token"] == 200, answer["token_body"]
+    assert (answer["wrong"], answer["catalog"]) == (401, 200)
+
+    # Deploying again updates in place: same stack, same URL, no duplicate permission, the
+    # same admin and password (nothing rotated behind the operator's back).
+    said.clear()
     again = deploy("prod", session, chalice=chalice.deploy, say=said.append)
     assert again.registry_url == done.registry_url and len(chalice.releases) == 2
+    assert (again.admin.user, again.admin.stored) == ("existing", "existing")
+    assert password_in_ssm(session, "prod")["Version"] == 1
+    assert any(read in line for line in said)
+    assert login(session, "berth-prod", password, host)["token"] == 200
 
     said.clear()
     kept = destroy("prod", session, chalice=chalice.delete, say=said.append)
     assert chalice.deleted == ["prod"]
-    assert kept == {"TableName": table, "BucketName": bucket}
+    parameter = "/berth/prod/admin-password"
+    assert kept == {"TableName": table, "BucketName": bucket, "AdminPasswordParameter": parameter}
     assert any(table in line for line in said) and any(bucket in line for line in said)
+    assert any(f"aws ssm delete-parameter --name {parameter}" in line for line in said)
+    assert password_in_ssm(session, "prod")["Value"] == password  # kept, as it said
     remaining = [
         s["StackStatus"]
         for s in cloudformation.list_stacks()["StackSummaries"]
@@ -121,7 +160,46 @@ def test_api_gateway_front_door_says_to_map_a_custom_domain(session: Any) -> Non
         say=said.append,
     )
     assert done.registry_url.endswith("/api/")
-    assert any("custom domain" in line for line in said)
+    assert any("--domain NAME --certificate-arn ARN" in line for line in said)
+
+
+def test_a_custom_domain_is_the_registry_url(session: Any) -> None:
+    chalice = FakeChalice(session)
+    said: list[str] = []
+    domain = CustomDomain("registry.example.com", "arn:aws:acm:eu-west-1:123:certificate/x")
+    done = deploy("dev", session, chalice=chalice.deploy, domain=domain, say=said.append)
+    assert chalice.releases[-1].domain == domain
+    assert done.registry_url == "https://registry.example.com"
+    assert "Registry: https://registry.example.com" in said
+    assert "  create the DNS record: registry.example.com. CNAME d-abc.example" in said
+    lambda_client = session.client("lambda")
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
+        lambda_client.get_function_url_config(FunctionName="berth-dev")
+
+
+def test_the_admin_password_is_reused_never_replaced(session: Any) -> None:
+    """A parameter without its user (a first deploy stopped between the two, or a table made
+    again): the new admin gets the stored password; a user without parameter is left alone."""
+    ssm = session.client("ssm")
+    ssm.put_parameter(Name="/berth/qa/admin-password", Value="kept-pw-1", Type="SecureString")
+    chalice = FakeChalice(session)
+    done = deploy("qa", session, chalice=chalice.deploy, say=lambda _: None)
+    assert (done.admin.user, done.admin.stored) == ("created", "existing")
+    assert password_in_ssm(session, "qa")["Value"] == "kept-pw-1"
+    token_key_for_moto(session, "qa")
+    host = done.registry_url.split("://", 1)[1]
+    assert login(session, "berth-qa", "kept-pw-1", host)["token"] == 200
+
+    ssm.delete_parameter(Name="/berth/qa/admin-password")
+    said: list[str] = []
+    again = deploy("qa", session, chalice=chalice.deploy, say=said.append)
+    assert (again.admin.user, again.admin.stored) == ("existing", "missing")
+    assert any("berth user passwd" in line for line in said)
+    with pytest.raises(ssm.exceptions.ParameterNotFound):
+        ssm.get_parameter(Name="/berth/qa/admin-password")  # not made up for a user it lacks
+    said.clear()
+    destroy("qa", session, chalice=chalice.delete, say=said.append)
+    assert not any("ssm" in line for line in said)
 
 
 def test_stage_config_adds_environment_and_policy_to_the_stage() -> None:
@@ -135,6 +213,15 @@ def test_stage_config_adds_environment_and_policy_to_the_stage() -> None:
     }
     assert "qa" not in config["stages"]  # the committed config is not touched
 
+    domain = CustomDomain("registry.example.com", "arn:aws:acm:eu-west-1:1:certificate/c")
+    out = stage_config(config, AppRelease("dev", {}, {}, domain))
+    assert out["stages"]["dev"]["api_gateway_endpoint_type"] == "REGIONAL"
+    assert out["stages"]["dev"]["api_gateway_custom_domain"] == {
+        "domain_name": "registry.example.com",
+        "certificate_arn": "arn:aws:acm:eu-west-1:1:certificate/c",
+        "url_prefix": "/",  # Chalice's root base path mapping: /v2/ at the root of the host
+    }
+
 
 def test_cli_has_deploy_and_destroy() -> None:
     from berth.cli import _parser
@@ -143,3 +230,19 @@ def test_cli_has_deploy_and_destroy() -> None:
     assert (args.stage, args.front_door) == ("prod", "api-gateway")
     args = _parser().parse_args(["destroy", "--stage", "prod", "--yes"])
     assert args.yes and args.stage == "prod"
+    args = _parser().parse_args(
+        ["deploy", "--stage", "p", "--domain", "r.example.com", "--certificate-arn", "arn:c"]
+    )
+    assert (args.domain, args.certificate_arn, args.front_door) == ("r.example.com", "arn:c", None)
+
+
+def test_cli_refuses_a_domain_without_its_certificate_or_on_the_function_url(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from berth.cli import main
+
+    assert main(["deploy", "--stage", "p", "--domain", "r.example.com"]) == 2
+    assert "--certificate-arn" in capsys.readouterr().err
+    both = ["--domain", "r.example.com", "--certificate-arn", "arn:c"]
+    assert main(["deploy", "--stage", "p", "--front-door", "function-url", *both]) == 2
+    assert "REST API" in capsys.readouterr().err

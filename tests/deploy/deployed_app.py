@@ -1,0 +1,93 @@
+"""Run the deployed function's code in a child process with the configuration moto's Lambda
+holds for it, and log in through it.
+
+moto cannot invoke a Lambda function without docker, so this is the next best thing: the
+app of this checkout, with exactly the environment variables `berth deploy` gave the deployed
+function (read back from moto's Lambda), pointed at the moto server. A child process because
+chalicelib reads its settings once; `python -m tests.deploy.deployed_app` reads the password
+and the Host on stdin and prints what the registry answered as one JSON line.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def login(
+    session: Any, function_name: str, password: str, host: str, door: str = "url"
+) -> dict[str, Any]:
+    """GET /token as `admin` (and with a wrong password) through the deployed function, its
+    events shaped as `door` (tests/deploy/doors.py) sends them for `host`."""
+    lam = session.client("lambda")
+    variables = lam.get_function_configuration(FunctionName=function_name)["Environment"][
+        "Variables"
+    ]
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("BERTH_")},  # tests' own
+        **variables,
+        "AWS_DATA_PATH": str(ROOT / "chalicelib" / "awsdata"),  # /var/task/… in Lambda
+        "AWS_DEFAULT_REGION": session.region_name,
+        "AWS_REGION": session.region_name,
+    }
+    child = subprocess.run(
+        [sys.executable, "-m", "tests.deploy.deployed_app"],
+        cwd=ROOT,
+        env=env,
+        input=json.dumps({"password": password, "host": host, "door": door}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert child.returncode == 0, child.stderr
+    answer: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
+    return answer
+
+
+def _basic(password: str) -> str:
+    return "Basic " + base64.b64encode(f"admin:{password}".encode()).decode()
+
+
+def main() -> int:
+    from app import app
+    from tests.deploy.doors import DOORS
+
+    asked = json.loads(sys.stdin.read())
+    send = DOORS[asked["door"]]
+    host: tuple[tuple[str, str], ...] = (("Host", asked["host"]),)
+    if asked["door"] == "rest":
+        host += (("X-Forwarded-Proto", "https"),)  # API Gateway's, in front of every request
+    challenge = send(app, "GET", "/v2/", headers=host)
+    scope = "service=berth&scope=registry:catalog:*"
+    admin = ("Authorization", _basic(asked["password"]))
+    token = send(app, "GET", "/token", query=scope, headers=(*host, admin))
+    wrong = send(app, "GET", "/token", query=scope, headers=(*host, ("Authorization", _basic("x"))))
+    catalog_status = None
+    if token.status == 200:
+        bearer = ("Authorization", f"Bearer {json.loads(token.body)['token']}")
+        catalog_status = send(app, "GET", "/v2/_catalog", headers=(*host, bearer)).status
+    print(
+        json.dumps(
+            {
+                "challenge": challenge.status,
+                "realm": challenge.header("WWW-Authenticate"),
+                "token": token.status,
+                "token_body": token.body.decode()[:300] if token.status != 200 else "",
+                "wrong": wrong.status,
+                "catalog": catalog_status,
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
