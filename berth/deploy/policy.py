@@ -38,7 +38,10 @@ OBJECT_ACTIONS = [
 ]
 # Without s3:ListBucket, S3 answers 403 instead of 404 for a missing key, and the runtime
 # tells "not there yet" from "failed" by that 404 (chalicelib/storage/blobs.py: stored_size).
-BUCKET_ACTIONS = ["s3:ListBucket"]
+# ListBucketMultipartUploads: garbage collection aborts the multipart uploads of expired
+# direct-to-S3 sessions (chalicelib/gc/sweep.py). The presigned URLs of those sessions are
+# signed by the function's role, so S3 lets them PutObject into `uploads/` as the role may.
+BUCKET_ACTIONS = ["s3:ListBucket", "s3:ListBucketMultipartUploads"]
 # Token signing (chalicelib/auth/tokens.py: KmsSigner). IAM authorises KMS calls on the key's
 # ARN, which only exists once the key does, so the key is named by its alias in a condition.
 # Sign: the current key only. GetPublicKey: it and the previous one, whose tokens still verify

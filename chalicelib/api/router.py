@@ -49,6 +49,12 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.SETTINGS, "PUT"): "settings.put",
     (Resource.REPOSITORIES, "GET"): "repositories.get",
     (Resource.GC, "POST"): "gc.post",
+    (Resource.S3_UPLOADS, "GET"): "s3_uploads.describe",
+    (Resource.S3_UPLOADS, "POST"): "s3_uploads.start",
+    (Resource.S3_UPLOAD, "GET"): "s3_uploads.status",
+    (Resource.S3_UPLOAD, "POST"): "s3_uploads.complete",
+    (Resource.S3_UPLOAD, "DELETE"): "s3_uploads.cancel",
+    (Resource.S3_PARTS, "POST"): "s3_uploads.parts",
 }
 
 # The action (token-scope vocabulary: pull, push, `*` = admin) each Berth extension needs on
@@ -61,6 +67,13 @@ REQUIRES: dict[tuple[Resource, str], str] = {
     (Resource.SETTINGS, "GET"): "pull",
     (Resource.SETTINGS, "PUT"): "*",
     (Resource.GC, "POST"): "*",  # registry-wide: deletes unreferenced blobs of every repository
+    # Direct-to-S3 uploads hand out URLs that write into the bucket: push, every one of them.
+    (Resource.S3_UPLOADS, "GET"): "push",
+    (Resource.S3_UPLOADS, "POST"): "push",
+    (Resource.S3_UPLOAD, "GET"): "push",
+    (Resource.S3_UPLOAD, "POST"): "push",
+    (Resource.S3_UPLOAD, "DELETE"): "push",
+    (Resource.S3_PARTS, "POST"): "push",
 }
 
 # The repository action of every other route, by method; upload sessions are all push.

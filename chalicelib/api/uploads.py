@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Response
 
+from chalicelib.api.base import EXTENSIONS_HEADER
 from chalicelib.api.http import HttpRequest, respond
 from chalicelib.oci.content_range import parse_content_range, range_header
 from chalicelib.oci.digest import Digest, compute, parse_algorithm, parse_digest
@@ -58,6 +59,7 @@ def start(request: HttpRequest, name: str, _argument: str) -> Response:
     item = uploads.open_session(name, algorithm)
     headers = _session_headers(name, uploads.upload_id_of(item), 0)
     headers["OCI-Chunk-Min-Length"] = str(CHUNK_MIN_LENGTH)
+    headers.update(EXTENSIONS_HEADER)
     return respond(202, headers)
 
 

@@ -29,6 +29,7 @@ class Report:
     staging: int = 0
     staging_bytes: int = 0
     sessions: int = 0
+    multipart: int = 0  # multipart uploads of dead direct-to-S3 sessions, aborted
     failed: list[str] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=lambda: {"dynamodb": 0, "s3": 0})
     stats: dict[str, int] = field(default_factory=dict)
@@ -42,6 +43,7 @@ class Report:
             "blobs": {"deleted": self.blobs, "bytes": self.blob_bytes, "spared": self.spared},
             "staging": {"deleted": self.staging, "bytes": self.staging_bytes},
             "sessions": {"deleted": self.sessions},
+            "multipartUploads": {"aborted": self.multipart},
             "reclaimedBytes": self.blob_bytes + self.staging_bytes,
             "failed": self.failed[:100],
             "calls": self.calls,
@@ -81,8 +83,12 @@ def collect(
 
 def _collect(report: Report, run: str, moment: datetime, grace: int, deadline: float) -> None:
     cutoff = moment - timedelta(seconds=grace)
-    marks = mark.scan()
     lister = sweep.Lister()
+    # Listed before the scan: a direct-to-S3 session's item is written before its multipart
+    # upload is created, so every upload listed here has its session in the scan if it lives
+    # (S3's `Initiated` cannot help: moto dates every upload 2010).
+    opened = list(sweep.multipart_uploads(lister, sweep.UPLOADS))
+    marks = mark.scan()
     candidates = {
         o.digest: o
         for o in lister.objects(sweep.BLOBS)
@@ -95,6 +101,7 @@ def _collect(report: Report, run: str, moment: datetime, grace: int, deadline: f
     staging = [
         o for o in lister.objects(sweep.UPLOADS) if o.modified < cutoff and o.upload_id not in live
     ]
+    multipart = [m for m in opened if m.upload_id not in live]
     dead = {u: e for u, e in marks.sessions.items() if e < dead_after}
     report.stats = {
         "items": marks.items,
@@ -111,9 +118,14 @@ def _collect(report: Report, run: str, moment: datetime, grace: int, deadline: f
         report.staging = len(staging)
         report.staging_bytes = sum(o.size for o in staging)
         report.sessions = len(dead)
+        report.multipart = len(multipart)
         return
     _sweep_blobs(report, run, candidates, deadline)
-    _sweep_staging(report, staging, dead)
+    _sweep_staging(report, staging, dead, marks.session_kinds)
+    calls, failed = sweep.abort(multipart)
+    report.calls["s3"] += calls
+    report.failed.extend(failed)
+    report.multipart = len(multipart) - len(failed)
 
 
 def _sweep_blobs(
@@ -154,7 +166,9 @@ def _sweep_blobs(
     report.spared += len(spared)
 
 
-def _sweep_staging(report: Report, staging: list[sweep.Stored], dead: dict[str, int]) -> None:
+def _sweep_staging(
+    report: Report, staging: list[sweep.Stored], dead: dict[str, int], kinds: dict[str, str]
+) -> None:
     calls, failed = sweep.delete(o.key for o in staging)
     report.calls["s3"] += calls
     report.failed.extend(failed)
@@ -164,7 +178,8 @@ def _sweep_staging(report: Report, staging: list[sweep.Stored], dead: dict[str, 
     for upload_id, expires in dead.items():
         report.calls["dynamodb"] += 1
         try:  # only if no request extended it since the scan
-            UploadItem(f"U#{upload_id}", "U").delete(condition=UploadItem.expires_at == expires)
+            item = UploadItem(f"U#{upload_id}", kinds.get(upload_id, "U"))
+            item.delete(condition=UploadItem.expires_at == expires)
         except DeleteError:
             continue
         report.sessions += 1

@@ -14,6 +14,8 @@ from chalicelib.storage.transactions import connection
 class Marks:
     referenced: set[str] = field(default_factory=set)  # digests linked or listed by a manifest
     sessions: dict[str, int] = field(default_factory=dict)  # upload id -> expires_at
+    # upload id -> the session item's sort key (`U` through the registry, `S3` direct)
+    session_kinds: dict[str, str] = field(default_factory=dict)
     links: int = 0
     manifests: int = 0
     items: int = 0
@@ -58,4 +60,5 @@ def scan(limit: int | None = None) -> Marks:
                 marks.referenced.update(v["S"] for v in item.get("blobs", {}).get("L", []))
         elif pk.startswith("U#"):
             marks.sessions[pk[2:]] = int(item.get("expires_at", {}).get("N", "0"))
+            marks.session_kinds[pk[2:]] = sk
     return marks

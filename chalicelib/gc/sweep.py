@@ -51,6 +51,54 @@ class Lister:
             token = page["NextContinuationToken"]
 
 
+@dataclass(frozen=True, slots=True)
+class Multipart:
+    """An S3 multipart upload not completed: `uploads/<id>/...` of a direct-to-S3 session."""
+
+    key: str
+    upload: str
+    initiated: datetime
+
+    @property
+    def upload_id(self) -> str:
+        return self.key.split("/", 2)[1]
+
+
+def multipart_uploads(lister: Lister, prefix: str) -> Iterator[Multipart]:
+    """The multipart uploads in progress under `prefix` (ListMultipartUploads pages)."""
+    s3 = aws.s3()
+    marker: dict[str, str] = {}
+    while True:
+        page = s3.list_multipart_uploads(Bucket=settings().bucket, Prefix=prefix, **marker)
+        lister.calls += 1
+        for entry in page.get("Uploads", []):
+            if entry["Key"].count("/") >= 2:
+                yield Multipart(entry["Key"], entry["UploadId"], entry["Initiated"])
+        if not page.get("IsTruncated"):
+            return
+        marker = {
+            "KeyMarker": page["NextKeyMarker"],
+            "UploadIdMarker": page["NextUploadIdMarker"],
+        }
+
+
+def abort(uploads: Iterable[Multipart]) -> tuple[int, list[str]]:
+    """Abort each multipart upload; the calls made and the keys that failed."""
+    s3 = aws.s3()
+    calls, failed = 0, []
+    for upload in uploads:
+        calls += 1
+        try:
+            s3.abort_multipart_upload(
+                Bucket=settings().bucket, Key=upload.key, UploadId=upload.upload
+            )
+        except Exception as error:
+            code = getattr(error, "response", {}).get("Error", {}).get("Code")
+            if code != "NoSuchUpload":
+                failed.append(upload.key)
+    return calls, failed
+
+
 def delete(keys: Iterable[str]) -> tuple[int, list[str]]:
     """Delete `keys` (DeleteObjects, 1000 a call); returns the calls made and the failures."""
     s3 = aws.s3()

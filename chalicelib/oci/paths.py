@@ -25,6 +25,9 @@ class Resource(Enum):
     SETTINGS = "settings"  # /v2/<name>/_berth/settings
     REPOSITORIES = "repositories"  # /v2/_berth/repositories
     GC = "gc"  # /v2/_berth/gc
+    S3_UPLOADS = "s3-uploads"  # /v2/<name>/_berth/s3-uploads
+    S3_UPLOAD = "s3-upload"  # /v2/<name>/_berth/s3-uploads/<id>
+    S3_PARTS = "s3-parts"  # /v2/<name>/_berth/s3-uploads/<id>/parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,12 @@ def _extension(parts: list[str]) -> Endpoint | None:
     n = len(parts)
     if n >= 3 and parts[-2:] == ["_berth", "settings"]:
         return Endpoint(Resource.SETTINGS, "/".join(parts[:-2]))
+    if n >= 3 and parts[-2:] == ["_berth", "s3-uploads"]:
+        return Endpoint(Resource.S3_UPLOADS, "/".join(parts[:-2]))
+    if n >= 4 and parts[-3:-1] == ["_berth", "s3-uploads"]:
+        return Endpoint(Resource.S3_UPLOAD, "/".join(parts[:-3]), parts[-1])
+    if n >= 5 and parts[-4:-2] == ["_berth", "s3-uploads"] and parts[-1] == "parts":
+        return Endpoint(Resource.S3_PARTS, "/".join(parts[:-4]), parts[-2])
     if n >= 4 and parts[-3] == "_berth" and parts[-2] in _EXTENSION_WITH_ARGUMENT:
         return Endpoint(_EXTENSION_WITH_ARGUMENT[parts[-2]], "/".join(parts[:-3]), parts[-1])
     return None

@@ -11,7 +11,8 @@ a repository share the partition `R#<name>`; the sort key's prefix says what an 
     T#<tag>                    tag (digest, plus an inline copy of small manifests)
 
 `T#` sorts last, so a range query above `T#<last>` reads tags only. Repositories are listed
-under the partition `REPOS` (sorted, for `_catalog`); upload sessions are `U#<id>`; garbage
+under the partition `REPOS` (sorted, for `_catalog`); upload sessions are `U#<id>` (sort key
+`U` through the registry, `S3` direct to S3: chalicelib/storage/direct.py); garbage
 collection's per-blob markers are `GC#<digest>` and its lease is `GC`/`lease` (chalicelib/gc/).
 """
 
@@ -150,6 +151,29 @@ class UploadItem(_Item):
     pending = JSONAttribute(null=True)  # [{"key": str, "size": int}]
     lock_id = UnicodeAttribute(null=True)
     lock_until = NumberAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    expires_at = NumberAttribute()  # DynamoDB TTL
+
+
+class DirectUploadItem(_Item):
+    """pk=U#<id>, sk=S3: a direct-to-S3 upload session (chalicelib/storage/direct.py).
+
+    The client PUTs `size` bytes of `digest` to the staging object `key` (`uploads/<id>/blob`)
+    through presigned URLs, in one PUT or in the S3 multipart upload `multipart_id` of parts
+    of `part_size`. Completion verifies, possibly over several requests: `verified` bytes of
+    the object whose ETag is `etag` have been hashed into `hash_state`. Only `repository`'s
+    routes can see or complete it."""
+
+    repository = UnicodeAttribute()
+    digest = UnicodeAttribute()
+    size = NumberAttribute()
+    key = UnicodeAttribute()
+    part_size = NumberAttribute()
+    multipart_id = UnicodeAttribute(null=True)
+    assembled = BooleanAttribute(null=True)
+    etag = UnicodeAttribute(null=True)
+    verified = NumberAttribute(null=True)
+    hash_state = BinaryAttribute(legacy_encoding=False, null=True)
     created_at = UTCDateTimeAttribute()
     expires_at = NumberAttribute()  # DynamoDB TTL
 

@@ -1,0 +1,147 @@
+"""Berth extension `s3-uploads`: a client that knows it PUTs blob bytes straight to S3
+through presigned URLs, then asks the registry to verify and link the blob (docs/push.md).
+
+    GET    /v2/<name>/_berth/s3-uploads                  discovery document (limits)
+    POST   /v2/<name>/_berth/s3-uploads                  {digest, size} -> a session (202)
+    GET    /v2/<name>/_berth/s3-uploads/<id>             the session, a fresh single-PUT URL
+    POST   /v2/<name>/_berth/s3-uploads/<id>/parts       {parts: [{partNumber, checksumSHA256}]}
+    POST   /v2/<name>/_berth/s3-uploads/<id>             complete ({parts: [{partNumber, etag}]}
+                                                         for multipart): 201 linked, or 202
+                                                         "verifying, call again"
+    DELETE /v2/<name>/_berth/s3-uploads/<id>             cancel
+
+Every route needs push on <name> (router.REQUIRES). `GET /v2/` and the upload POST advertise
+the extension with `Berth-Extensions: s3-uploads`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalice.app import Response
+
+from chalicelib.api.http import HttpRequest, json_response
+from chalicelib.config import settings
+from chalicelib.oci.digest import parse_digest
+from chalicelib.oci.errors import OCIError
+from chalicelib.oci.s3_parts import PART_MIN, PARTS_MAX, SINGLE_PUT_MAX
+from chalicelib.storage import direct
+from chalicelib.storage.models import DirectUploadItem
+
+VERSION = 1
+PARTS_PER_REQUEST = 1000
+
+
+def _document(request: HttpRequest) -> dict[str, Any]:
+    if not request.body:
+        return {}
+    try:
+        document = json.loads(request.body)
+    except ValueError:
+        raise OCIError("BLOB_UPLOAD_INVALID", "the body is not JSON") from None
+    if not isinstance(document, dict):
+        raise OCIError("BLOB_UPLOAD_INVALID", "the body is not a JSON object")
+    return document
+
+
+def _session(name: str, item: DirectUploadItem) -> dict[str, Any]:
+    plan = direct.plan_of(item)
+    upload_id = direct.upload_id_of(item)
+    document: dict[str, Any] = {
+        "id": upload_id,
+        "location": direct.location(name, upload_id),
+        "digest": item.digest,
+        "size": plan.size,
+        "multipart": plan.multipart,
+        "partSize": plan.part_size,
+        "partCount": plan.count,
+        "expiresAt": int(item.expires_at),
+        "verified": int(item.verified or 0),
+    }
+    if not plan.multipart:
+        document["upload"] = direct.single_put(item)
+    return document
+
+
+def describe(request: HttpRequest, name: str, _argument: str) -> Response:
+    config = settings()
+    return json_response(
+        200,
+        {
+            "extension": "s3-uploads",
+            "version": VERSION,
+            "start": f"/v2/{name}/_berth/s3-uploads",
+            "digestAlgorithms": ["sha256"],
+            "singlePutMax": min(config.s3_single_put_max, SINGLE_PUT_MAX),
+            "partSize": config.s3_part_size,
+            "partMin": PART_MIN,
+            "partsMax": PARTS_MAX,
+            "partsPerRequest": PARTS_PER_REQUEST,
+            "urlSeconds": config.upload_url_ttl,
+            "sessionSeconds": config.upload_ttl,
+            "verification": "s3-checksum" if config.s3_enforces_checksums else "rehash",
+        },
+    )
+
+
+def start(request: HttpRequest, name: str, _argument: str) -> Response:
+    document = _document(request)
+    digest = parse_digest(
+        document.get("digest") if isinstance(document.get("digest"), str) else None
+    )
+    size = document.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise OCIError("SIZE_INVALID", "size must be the blob's length in bytes")
+    item = direct.open_session(name, digest, size)
+    body = _session(name, item)
+    return json_response(202, body, {"Location": body["location"]})
+
+
+def status(request: HttpRequest, name: str, upload_id: str) -> Response:
+    return json_response(200, _session(name, direct.get_session(name, upload_id)))
+
+
+def parts(request: HttpRequest, name: str, upload_id: str) -> Response:
+    wanted = _document(request).get("parts")
+    if not isinstance(wanted, list) or not 0 < len(wanted) <= PARTS_PER_REQUEST:
+        raise OCIError(
+            "BLOB_UPLOAD_INVALID", f"give 1 to {PARTS_PER_REQUEST} parts: [{{partNumber, ...}}]"
+        )
+    asked: list[tuple[int, str | None]] = []
+    for entry in wanted:
+        number = entry.get("partNumber") if isinstance(entry, dict) else None
+        checksum = entry.get("checksumSHA256") if isinstance(entry, dict) else None
+        if not isinstance(number, int) or isinstance(number, bool):
+            raise OCIError("BLOB_UPLOAD_INVALID", "each part needs an integer partNumber")
+        asked.append((number, checksum if isinstance(checksum, str) else None))
+    item = direct.get_session(name, upload_id)
+    return json_response(200, {"parts": direct.part_puts(item, asked)})
+
+
+def complete(request: HttpRequest, name: str, upload_id: str) -> Response:
+    listed = _document(request).get("parts")
+    if listed is not None and not (
+        isinstance(listed, list) and all(isinstance(p, dict) for p in listed)
+    ):
+        raise OCIError("BLOB_UPLOAD_INVALID", "parts must be a list of {partNumber, etag}")
+    outcome = direct.complete(name, upload_id, listed)
+    if isinstance(outcome, direct.Verifying):
+        where = direct.location(name, upload_id)
+        return json_response(
+            202,
+            {"verified": outcome.verified, "size": outcome.size, "location": where},
+            {"Location": where},
+        )
+    return json_response(
+        201,
+        {"digest": str(outcome.digest), "size": outcome.size},
+        {
+            "Location": f"/v2/{name}/blobs/{outcome.digest}",
+            "Docker-Content-Digest": str(outcome.digest),
+        },
+    )
+
+
+def cancel(request: HttpRequest, name: str, upload_id: str) -> Response:
+    direct.cancel(name, upload_id)
+    return json_response(204, {}, {"Content-Length": "0"})
