@@ -22,6 +22,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 import time
@@ -40,6 +41,9 @@ from chalicelib.oci.errors import OCIError
 PUBLIC_TTL = 30.0
 MAX_CREDENTIAL_LENGTH = 16 * 1024
 CATALOG = ResourceScope("registry", "catalog", ("*",))
+_HOST = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?"
+)
 
 
 class Challenge(OCIError):
@@ -206,7 +210,9 @@ def realm_of(headers: Mapping[str, str], prefix: str = "") -> str:
     proto = (headers.get("x-forwarded-proto") or "https").split(",")[0].strip().lower()
     if proto not in ("http", "https"):
         proto = "https"
-    host = "".join(c for c in host.split(",")[0].strip() if 0x20 < ord(c) < 0x7F)
+    host = host.split(",")[0].strip()
+    if _HOST.fullmatch(host) is None:  # not a host[:port]: no quote, slash or @ in a realm
+        host = "localhost"
     return f"{proto}://{host}{prefix}/token"
 
 

@@ -11,8 +11,10 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 
+from berth.iam_login import login_password
 from chalicelib.auth.permissions import Level
 from tests.auth.gate_support import (
     Caller,
@@ -53,6 +55,39 @@ ENDPOINTS: list[tuple[str, str, Level | None]] = [
 ]
 
 ROLES = ["anonymous", "reader", "writer", "deleter", "admin", "other_robot", "expired_robot"]
+# IAM callers: a presigned sts:GetCallerIdentity as password (moto's STS). One an IAM mapping
+# grants push on the repository, one a mapping matches with grants elsewhere only, one no
+# mapping matches (cannot log in). See `iam_mapping`.
+IAM_ROLES = ["iam_granted", "iam_ungranted", "iam_unmapped"]
+ROLES += IAM_ROLES
+
+
+@pytest.fixture
+def iam_mapping(
+    request: pytest.FixtureRequest,
+    world: tuple[str, dict[str, tuple[Caller, Level, bool]]],
+) -> Iterator[None]:
+    """moto's STS answers every presigned GetCallerIdentity with its one default identity (it
+    reads no credentials from a query string), so the IAM roles share one ARN: each test of
+    an IAM role maps it as the role says, and removes the mapping afterwards."""
+    from chalicelib.auth import principals
+
+    role = request.node.callspec.params.get("role")
+    grants = {
+        "iam_granted": [(world[0], Level.PUSH)],
+        "iam_ungranted": [(f"mx{uuid.uuid4().hex[:8]}/elsewhere", Level.ADMIN)],
+    }.get(role)
+    if grants is None:
+        yield
+        return
+    mapping = f"mx{uuid.uuid4().hex[:10]}"
+    principals.create_iam_mapping(mapping, "arn:aws:*::123456789012:*")
+    for pattern, level in grants:
+        principals.grant("iam", mapping, pattern, level)
+    try:
+        yield
+    finally:
+        principals.delete("iam", mapping)
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +95,7 @@ def world(aws: dict[str, str]) -> Iterator[tuple[str, dict[str, tuple[Caller, Le
     """The repository and each role's caller, level on it, and whether it can log in."""
     repo = f"mx{uuid.uuid4().hex[:8]}/app"
     other = f"mx{uuid.uuid4().hex[:8]}/other"
+    iam_password = login_password(boto3.client("sts", region_name="us-east-1"), "berth")
     callers = {
         "anonymous": (Caller("anonymous"), Level.NONE, False),
         "reader": (user("reader", [(repo, Level.PULL)]), Level.PULL, True),
@@ -72,6 +108,9 @@ def world(aws: dict[str, str]) -> Iterator[tuple[str, dict[str, tuple[Caller, Le
         "admin": (user("admin", [("*", Level.ADMIN)]), Level.ADMIN, True),
         "other_robot": (robot("other_robot", [(other, Level.ADMIN)]), Level.NONE, True),
         "expired_robot": (expired_robot("expired_robot", [(repo, Level.PUSH)]), Level.NONE, False),
+        "iam_granted": (Caller("iam_granted", "aws", iam_password), Level.PUSH, True),
+        "iam_ungranted": (Caller("iam_ungranted", "aws", iam_password), Level.NONE, True),
+        "iam_unmapped": (Caller("iam_unmapped", "aws", iam_password), Level.NONE, False),
     }
     yield repo, callers
 
@@ -89,6 +128,7 @@ def test_matrix(
     client: Any,
     auth_on: None,
     world: tuple[str, dict[str, tuple[Caller, Level, bool]]],
+    iam_mapping: None,
     role: str,
     via: str,
 ) -> None:
