@@ -76,3 +76,81 @@ def accept_swagger_imports() -> None:
     APIGatewayBackend.import_rest_api = import_rest_api  # type: ignore[method-assign]
     APIGatewayBackend.put_rest_api = put_rest_api  # type: ignore[method-assign]
     _swagger_applied = True
+
+
+def cheap_transactions() -> None:
+    """Make moto's TransactWriteItems undo by item, not by copying whole tables.
+
+    moto deep-copies every table a transaction names before applying it, so each manifest
+    push costs time in proportion to everything the registry holds: the local server slowed
+    as it filled. This keeps moto's semantics (all or nothing; conditions as before) but
+    snapshots only the items the transaction names and puts those back on failure. Safe
+    because `serialise_dynamodb` lets one action run at a time.
+    """
+    global _cheap_applied
+    if _cheap_applied:
+        return
+    import copy
+
+    import moto.dynamodb.models as models
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    class _KeepTables:
+        """Stands in for the `copy` module inside moto.dynamodb.models: tables are not copied
+        (their items are snapshotted by the wrapper below), anything else is."""
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        snapshots = [_snapshot(self, entry) for entry in transact_items]
+        try:
+            original(self, transact_items)
+        except Exception:
+            for snapshot in reversed(snapshots):
+                if snapshot is not None:
+                    _restore(*snapshot)
+            raise
+
+    setattr(models, "copy", _KeepTables)  # noqa: B010 (moto does not export it)
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _cheap_applied = True
+
+
+_cheap_applied = False
+
+
+def _snapshot(backend: Any, entry: dict[str, Any]) -> tuple[Any, Any, Any, Any] | None:
+    """(table, hash key, range key, a copy of the item or None) for one transaction entry."""
+    import copy
+
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    if len(entry) != 1:
+        return None
+    operation = next(iter(entry.values()))
+    table = backend.tables.get(operation.get("TableName"))
+    key = operation.get("Item") or operation.get("Key") or {}
+    if table is None or table.hash_key_attr not in key:
+        return None
+    hash_key = DynamoType(key[table.hash_key_attr])
+    range_key = None
+    if table.range_key_attr is not None:
+        if table.range_key_attr not in key:
+            return None
+        range_key = DynamoType(key[table.range_key_attr])
+    current = table.get_item(hash_key, range_key)
+    return table, hash_key, range_key, copy.deepcopy(current)
+
+
+def _restore(table: Any, hash_key: Any, range_key: Any, item: Any) -> None:
+    if item is None:
+        table.delete_item(hash_key, range_key)
+    elif range_key is not None:
+        table.items[hash_key][range_key] = item
+    else:
+        table.items[hash_key] = item
