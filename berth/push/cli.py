@@ -17,9 +17,10 @@ from berth.push.progress import Progress
 from berth.push.pusher import Pusher
 from berth.push.reference import parse_target
 from berth.push.registry import Registry
+from berth.push.s3 import S3Uploader, advertised
 from berth.push.source import open_source
 from berth.push.state import PushState, default_directory
-from berth.push.uploader import DEFAULT_CHUNK_SIZE, StandardUploader
+from berth.push.uploader import DEFAULT_CHUNK_SIZE, StandardUploader, Uploader
 from berth.registry_client import registry_url
 
 EPILOG = """\
@@ -57,8 +58,9 @@ def register(commands: Any) -> None:
             "Push SOURCE (an OCI layout directory, an oci-archive or a `docker save` "
             "tarball, gzipped or not; PATH:NAME picks one image of several) to REFERENCE "
             "([http[s]://]HOST[:PORT]/REPO[:TAG|@DIGEST]; without a host, --registry's). Blobs the "
-            "registry has are skipped, others mounted or uploaded in parallel, in chunks when the "
-            "registry asks; an interrupted push resumes when run again.",
+            "registry has are skipped, others mounted or uploaded in parallel: straight to S3 when "
+            "the registry offers Berth's s3-uploads extension, else in chunks when the registry "
+            "asks; an interrupted push resumes when run again.",
             width=79,
         ),
         epilog=EPILOG,
@@ -90,6 +92,19 @@ def register(commands: Any) -> None:
         default="oci",
         help="manifest format for a docker save tarball (default oci; docker needs gzip layers)",
     )
+    push.add_argument(
+        "--upload",
+        choices=["auto", "s3", "standard"],
+        default="auto",
+        help="how blobs travel: auto (straight to S3 when the registry advertises Berth's "
+        "s3-uploads extension, else the standard API), s3 (the extension or fail), standard",
+    )
+    push.add_argument(
+        "--part-jobs",
+        type=int,
+        default=4,
+        help="parts of one large blob sent to S3 in parallel (default 4)",
+    )
     push.add_argument("--state", type=Path, help=f"resume state (default {default_directory()})")
     push.add_argument("-q", "--quiet", action="store_true", help="no progress, errors only")
     push.set_defaults(func=run)
@@ -112,9 +127,21 @@ def run(args: argparse.Namespace) -> int:
             state = PushState(args.state or default_directory(), target.registry, target.repository)
             with Progress(sys.stderr, plan.total_bytes, quiet=args.quiet) as progress:
                 progress.line(f"pushing {plan.description} to {target}")
-                uploader = StandardUploader(
+                uploader: Uploader = StandardUploader(
                     registry, state, progress, chunk_size=args.chunk_size, cancelled=cancelled
                 )
+                if args.upload == "s3" or (
+                    args.upload == "auto" and advertised(session.base_headers)
+                ):
+                    uploader = S3Uploader(
+                        registry,
+                        state,
+                        progress,
+                        uploader,
+                        part_jobs=args.part_jobs,
+                        required=args.upload == "s3",
+                        cancelled=cancelled,
+                    )
                 pusher = Pusher(
                     registry,
                     uploader,

@@ -83,6 +83,8 @@ class Session:
         self._authorization: str | None = None
         self._scope = ""
         self._budget = _Budget()
+        # The `GET /v2/` answer's headers once logged in (extensions the registry advertises).
+        self.base_headers: dict[str, str] = {}
 
     def url(self, path_or_url: str) -> str:
         return urllib.parse.urljoin(self.base + "/", path_or_url)
@@ -93,6 +95,7 @@ class Session:
         response = self.request("GET", "/v2/")
         if response.status >= 400 and response.status not in (401, 404):
             raise error_of(response, f"GET {self.base}/v2/")
+        self.base_headers = response.headers
 
     def request(
         self,

@@ -2,7 +2,8 @@
 (`--state`, else $XDG_CACHE_HOME/berth/push, else ~/.cache/berth/push):
 
 - `uploads-<key>.json`, per registry and repository: the session URL and confirmed offset of each
-  blob upload under way. A rerun after an interrupted push asks the registry for the session's
+  blob upload under way (or, for a direct-to-S3 upload, its session URL and the ETag of each
+  part S3 has). A rerun after an interrupted push asks the registry for the session's
   status (GET) and sends only the rest; the entry goes when the blob is complete.
 - `blobs-<key>.json`, per registry: which repositories a blob was pushed to, so a push of the same
   blob into another repository of that registry tries a cross-repository mount first.
@@ -77,6 +78,22 @@ class PushState:
     def record_upload(self, digest: str, location: str, offset: int, chunk: int) -> None:
         with self._uploads.lock:
             self._uploads.data[digest] = {"location": location, "offset": offset, "chunk": chunk}
+            self._uploads.save()
+
+    def direct(self, digest: str) -> tuple[str, dict[int, str]] | None:
+        """The recorded direct-to-S3 session of `digest` and its finished parts' ETags."""
+        with self._uploads.lock:
+            entry = self._uploads.data.get(digest)
+        if not isinstance(entry, dict) or not isinstance(entry.get("s3"), str):
+            return None
+        parts = entry.get("parts")
+        etags = {int(n): str(e) for n, e in parts.items()} if isinstance(parts, dict) else {}
+        return entry["s3"], etags
+
+    def record_direct(self, digest: str, location: str, etags: dict[int, str]) -> None:
+        with self._uploads.lock:
+            parts = {str(n): e for n, e in sorted(etags.items())}
+            self._uploads.data[digest] = {"s3": location, "parts": parts}
             self._uploads.save()
 
     def forget_upload(self, digest: str) -> None:

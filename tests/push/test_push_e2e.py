@@ -40,8 +40,9 @@ def test_large_layers_chunked_under_lambda_limits(limited: Registry, tmp_path: P
     image = write_image(tmp_path / "src", "v1", layer_sizes=(60_000, 9 * MiB, 3 * MiB))
     repository = new_repository("push")
     result = berth_push(
-        image.layout, f"{limited.host}/{repository}:v1", "--state", tmp_path / "state"
-    )
+        image.layout, f"{limited.host}/{repository}:v1", "--state", tmp_path / "state",
+        "--upload", "standard",
+    )  # fmt: skip
     assert pushed(result) == image.manifest.digest
     assert "uploading 9.0 MiB" in result.stderr and "4 uploaded" in result.stderr
     assert patches(limited, repository) >= 2  # 9 MiB went in 4 MiB chunks
@@ -70,14 +71,16 @@ def test_interrupted_push_resumes(limited: Registry, tmp_path: Path) -> None:
     image = write_image(tmp_path / "src", "v1", layer_sizes=(10 * MiB,))
     target = f"{limited.host}/{new_repository('push')}:v1"
     state = tmp_path / "state"
+    standard = ("--upload", "standard")
     broken = berth_push(
-        image.layout, target, "--state", state, "-j", "1", env={FAIL_AFTER_ENV: str(6 * MiB)}
-    )
+        image.layout, target, "--state", state, "-j", "1", *standard,
+        env={FAIL_AFTER_ENV: str(6 * MiB)},
+    )  # fmt: skip
     assert broken.returncode == 6, broken.stderr
     assert "run again to resume" in broken.stderr
     recorded = json.loads(next(state.glob("uploads-*.json")).read_text())
     assert recorded[image.layers[0].digest]["offset"] == 4 * MiB
-    resumed = berth_push(image.layout, target, "--state", state)
+    resumed = berth_push(image.layout, target, "--state", state, *standard)
     assert pushed(resumed) == image.manifest.digest
     assert "resuming at 4.0 MiB" in resumed.stderr
     sent = re.search(r"uploaded ([\d.]+) MiB in", resumed.stderr)
@@ -126,7 +129,9 @@ def test_exit_codes(limited: Registry, tmp_path: Path) -> None:
     assert berth_push(tmp_path / "nowhere", f"{limited.host}/{repository}").returncode == 3
     assert berth_push(image.layout, f"{limited.host}/Bad:v1").returncode == 2
     assert berth_push(image.layout, "127.0.0.1:9/app:v1").returncode == 6
-    too_big = berth_push(image.layout, f"{limited.host}/{repository}:v1", "--chunk-size", "0")
+    too_big = berth_push(
+        image.layout, f"{limited.host}/{repository}:v1", "--chunk-size", "0", "--upload", "standard"
+    )
     assert too_big.returncode == 5  # one 5 MiB request: over the Lambda limit
     assert "berth push" in too_big.stderr and "413" in too_big.stderr
 
