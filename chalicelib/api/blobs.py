@@ -33,7 +33,12 @@ def get(request: HttpRequest, name: str, reference: str) -> Response:
 
 
 def delete(request: HttpRequest, name: str, reference: str) -> Response:
+    from chalicelib.audit import record
+
     digest = parse_digest(reference)
-    if not blobs.unlink(name, digest):
+    event = record.event(
+        request, "delete", repository=name, digest=str(digest), detail={"blob": True}
+    )
+    if not blobs.unlink(name, digest, lambda tx: record.stage(tx, event)):
         raise _unknown(name, str(digest))
     return respond(202, {"Content-Length": "0"})

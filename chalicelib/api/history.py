@@ -7,7 +7,7 @@ the distribution API. Rollback needs push rights once access control exists (see
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Response
 
@@ -20,6 +20,9 @@ from chalicelib.rules.rollback import action_of
 from chalicelib.storage import repositories, tags
 from chalicelib.storage import rollback as rollbacks
 from chalicelib.storage.models import TagHistoryItem
+
+if TYPE_CHECKING:
+    from pynamodb.transactions import TransactWrite
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
@@ -55,7 +58,17 @@ def rollback(request: HttpRequest, name: str, tag: str) -> Response:
     check_tag(tag)
     to = request.arg("to")
     target = str(parse_digest(to, what="rollback target")) if to is not None else None
-    rolled = rollbacks.rollback(name, tag, target)
+    from chalicelib.audit import record
+
+    actor = record.actor(request)
+
+    def audit(tx: TransactWrite, before: str | None, after: str) -> None:
+        moved = ((tag, before, after),)
+        record.stage(
+            tx, record.event(request, "rollback", repository=name, digest=after, tags=moved)
+        )
+
+    rolled = rollbacks.rollback(name, tag, target, None if actor == "-" else actor, audit)
     document = {
         "name": name,
         "tag": tag,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, respond
@@ -11,7 +13,11 @@ from chalicelib.oci.manifest import MAX_MANIFEST_BYTES, ParsedManifest, parse_ma
 from chalicelib.oci.reference import check_tag
 from chalicelib.storage import blobs, manifests, tags
 
-# One transaction moves every tag of a push (2 items each, 100 items per transaction).
+if TYPE_CHECKING:
+    from pynamodb.transactions import TransactWrite
+
+# One transaction moves every tag of a push (2 items each, 100 items per transaction; the
+# manifest, referrer, repository, settings check and two audit items take 6 more).
 MAX_TAGS_PER_PUSH = 40
 
 
@@ -96,7 +102,17 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
             detail={"expected": str(wanted), "actual": str(digest)},
         )
     _check_references(name, parsed)
-    manifests.put(name, digest, parsed, body, tag_names)
+    from chalicelib.audit import record
+
+    actor = record.actor(request)
+
+    def audit(tx: TransactWrite, moved: list[tuple[str, str | None]]) -> None:
+        moves = tuple((tag, before, str(digest)) for tag, before in moved)
+        record.stage(
+            tx, record.event(request, "push", repository=name, digest=str(digest), tags=moves)
+        )
+
+    manifests.put(name, digest, parsed, body, tag_names, None if actor == "-" else actor, audit)
     headers = {
         "Location": f"/v2/{name}/manifests/{digest}",
         "Docker-Content-Digest": str(digest),
@@ -110,8 +126,29 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
 
 
 def delete(request: HttpRequest, name: str, reference: str) -> Response:
+    from chalicelib.audit import record
+
     digest, tag = _reference(reference)
-    found = tags.delete(name, tag) if tag is not None else manifests.delete(name, str(digest))
+    actor = record.actor(request)
+    who = None if actor == "-" else actor
+    if tag is not None:
+
+        def tag_audit(tx: TransactWrite, was: str) -> None:
+            deleted = ((tag, was, None),)
+            event = record.event(request, "delete", repository=name, digest=was, tags=deleted)
+            record.stage(tx, event)
+
+        found = tags.delete(name, tag, actor=who, audit=tag_audit)
+    else:
+
+        def manifest_audit(tx: TransactWrite, pointing: list[str]) -> None:
+            deleted = tuple((t, str(digest), None) for t in pointing)
+            event = record.event(
+                request, "delete", repository=name, digest=str(digest), tags=deleted
+            )
+            record.stage(tx, event)
+
+        found = manifests.delete(name, str(digest), who, manifest_audit)
     if not found:
         raise _unknown(name, reference)
     return respond(202, {"Content-Length": "0"})

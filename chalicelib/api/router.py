@@ -55,6 +55,11 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.S3_UPLOAD, "POST"): "s3_uploads.complete",
     (Resource.S3_UPLOAD, "DELETE"): "s3_uploads.cancel",
     (Resource.S3_PARTS, "POST"): "s3_uploads.parts",
+    (Resource.ADMIN, "GET"): "admin.handle",
+    (Resource.ADMIN, "POST"): "admin.handle",
+    (Resource.ADMIN, "PUT"): "admin.handle",
+    (Resource.ADMIN, "DELETE"): "admin.handle",
+    (Resource.AUDIT, "GET"): "audit.get",
 }
 
 # The action (token-scope vocabulary: pull, push, `*` = admin) each Berth extension needs on
@@ -66,7 +71,6 @@ REQUIRES: dict[tuple[Resource, str], str] = {
     (Resource.ROLLBACK, "POST"): "push",
     (Resource.SETTINGS, "GET"): "pull",
     (Resource.SETTINGS, "PUT"): "*",
-    (Resource.GC, "POST"): "*",  # registry-wide: deletes unreferenced blobs of every repository
     # Direct-to-S3 uploads hand out URLs that write into the bucket: push, every one of them.
     (Resource.S3_UPLOADS, "GET"): "push",
     (Resource.S3_UPLOADS, "POST"): "push",
@@ -75,6 +79,12 @@ REQUIRES: dict[tuple[Resource, str], str] = {
     (Resource.S3_UPLOAD, "DELETE"): "push",
     (Resource.S3_PARTS, "POST"): "push",
 }
+
+# Registry-wide routes that need registry administration (`registry:admin:*`, held by admins
+# on `*`; see `permissions.is_admin`), not a scope on some repository: GC deletes unreferenced
+# blobs of every repository, the admin API changes who may do what. The audit log needs it
+# too, except a query by `repository`, which that repository's admins may read.
+_REGISTRY_ADMIN = (Resource.GC, Resource.ADMIN, Resource.AUDIT)
 
 # The repository action of every other route, by method; upload sessions are all push.
 _METHOD_ACTION = {
@@ -89,8 +99,9 @@ _LISTINGS = (Resource.CATALOG, Resource.REPOSITORIES)
 
 
 def required_action(resource: Resource, method: str) -> str | None:
-    """The repository action a route needs (None: `/v2/` and the registry-wide listings)."""
-    if resource is Resource.BASE or resource in _LISTINGS:
+    """The repository action a route needs (None: `/v2/`, the registry-wide listings and the
+    registry-admin routes)."""
+    if resource is Resource.BASE or resource in _LISTINGS or resource in _REGISTRY_ADMIN:
         return None
     if resource in (Resource.UPLOADS, Resource.UPLOAD):
         return "push"
@@ -119,6 +130,9 @@ def route(request: HttpRequest) -> Response:
     if endpoint.name:
         check_name(endpoint.name)
     if auth_settings().enabled:
+        from chalicelib.audit.record import set_origin
+
+        set_origin(request)
         _authorize(request, endpoint)
     return _handler(target)(request, endpoint.name, endpoint.argument)
 
@@ -133,6 +147,8 @@ def _authorize(request: HttpRequest, endpoint: Endpoint) -> None:
         wanted = [ResourceScope("repository", endpoint.name, (action,))]
     elif endpoint.resource in _LISTINGS:
         wanted = [gate.CATALOG]
+    elif endpoint.resource in _REGISTRY_ADMIN:
+        wanted = [_admin_scope(request, endpoint)]
     else:
         wanted = []
     access = gate.authorize(
@@ -151,6 +167,18 @@ def _authorize(request: HttpRequest, endpoint: Endpoint) -> None:
             # not there, so the answer says nothing about another repository's content.
             request.query.pop("mount", None)
             request.query.pop("from", None)
+
+
+def _admin_scope(request: HttpRequest, endpoint: Endpoint) -> Any:
+    """`registry:admin:*`, or `repository:<r>:*` for the audit of one repository."""
+    from chalicelib.auth.permissions import REGISTRY_ADMIN
+    from chalicelib.auth.scope import ResourceScope
+
+    repository = request.arg("repository") if endpoint.resource is Resource.AUDIT else None
+    if repository and request.arg("principal") is None:
+        check_name(repository)
+        return ResourceScope("repository", repository, ("*",))
+    return REGISTRY_ADMIN
 
 
 def _may_mount_from(access: Any, source: str) -> bool:
@@ -172,10 +200,20 @@ def dispatch(chalice_request: Any) -> Response:
         response = route(request)
     except OCIError as error:
         response = error_response(error, head=head)
+        if error.status in (401, 403) and auth_settings().enabled:
+            _audit_denial(request, error)
     except Exception as error:  # storage faults: never leak a traceback, let the client retry
         response = _failure(error, head=head)
     log_request(request, response.status_code, time.perf_counter() - started)
     return response
+
+
+def _audit_denial(request: HttpRequest, error: OCIError) -> None:
+    """Record a refusal in the audit log (bounded; see chalicelib/audit/throttle.py)."""
+    from chalicelib.audit import record
+
+    endpoint = parse_path(request.path)
+    record.denied(request, error, endpoint.name if endpoint is not None else None)
 
 
 def _failure(error: Exception, *, head: bool) -> Response:

@@ -36,8 +36,10 @@ def handle(chalice_request: Any) -> Response:
             except UnicodeDecodeError:
                 raise OCIError("UNSUPPORTED", "form is not UTF-8", status=400) from None
             params = parse_qs(form, keep_blank_values=True)
+        from chalicelib.audit.record import set_origin
         from chalicelib.auth import gate
 
+        set_origin(request)
         answer = gate.issue_token(params, request.headers, request.source_ip, method=request.method)
         response = json_response(200, answer, {"Cache-Control": "no-store"})
     except OCIError as error:

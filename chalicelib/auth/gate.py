@@ -66,8 +66,11 @@ class Challenge(OCIError):
         )
 
 
-def denied(wanted: Sequence[ResourceScope]) -> OCIError:
-    return OCIError("DENIED", detail=[scope.claim() for scope in wanted] or None)
+def denied(wanted: Sequence[ResourceScope], subject: str | None = None) -> OCIError:
+    """403; `subject` (who was refused) is kept on the error for the audit log."""
+    error = OCIError("DENIED", detail=[scope.claim() for scope in wanted] or None)
+    error.subject = subject  # type: ignore[attr-defined]
+    return error
 
 
 @dataclass
@@ -177,6 +180,8 @@ def _allowed(principal: Principal, scope: ResourceScope) -> bool:
     now = time.time()
     if scope.type == "registry" and scope.name == "catalog":
         return principal.kind != "anonymous" and principal.active(now)
+    if scope.type == "registry" and scope.name == "admin":
+        return principal.kind != "anonymous" and permissions.is_admin(principal, now=now)
     if scope.type != "repository":
         return False
     public = public_patterns()
@@ -255,7 +260,7 @@ def authorize(
             raise Challenge(realm, wanted)
         principal = _cached_login(*credentials, source_ip, realm=realm, wanted=wanted)
         if not all(_allowed(principal, scope) for scope in wanted):
-            raise denied(wanted)
+            raise denied(wanted, principal.subject)
         return Access(principal.subject, principal)
     if scheme:  # an unknown scheme or garbage: as good as none
         raise Challenge(realm, wanted)
@@ -281,7 +286,7 @@ def _bearer(token: str, wanted: Sequence[ResourceScope], realm: str) -> Access:
             or all(_allowed(principal, s) for s in missing)
         ):
             raise Challenge(realm, wanted, error="insufficient_scope")
-        raise denied(missing)
+        raise denied(missing, claims.subject)
     return Access(claims.subject, claims=claims.access)
 
 
@@ -318,7 +323,20 @@ def unauthorized() -> OCIError:
 
 
 def login(username: str, password: str, source_ip: str) -> Principal:
-    """The principal these credentials name; raises RateLimited (429) or UNAUTHORIZED."""
+    """The principal these credentials name; raises RateLimited (429) or UNAUTHORIZED.
+    Either way the login is in the audit log (bounded: chalicelib/audit/throttle.py)."""
+    from chalicelib.audit import record
+
+    try:
+        principal = _login(username, password, source_ip)
+    except OCIError as error:
+        record.login(username if isinstance(username, str) else "", None, error.code)
+        raise
+    record.login(username, principal, None)
+    return principal
+
+
+def _login(username: str, password: str, source_ip: str) -> Principal:
     from chalicelib.auth import iam, principals, ratelimit
 
     settings = auth_settings()

@@ -167,6 +167,11 @@ def allowed(
     return level(principal, repository, now=now, public=public, grants=grants) >= needed
 
 
+# Registry administration as a token scope: the admin API (`/v2/_berth/admin/...`), garbage
+# collection and audit queries by principal. Granted only to `is_admin` principals.
+REGISTRY_ADMIN = ResourceScope("registry", "admin", ("*",))
+
+
 def is_admin(principal: Principal, *, now: float) -> bool:
     """Registry administration: `admin` on `*`, the only pattern that covers everything."""
     return principal.active(now) and any(
@@ -185,7 +190,8 @@ def grant_scopes(
 
     `repository:<name>:<actions>` keeps the actions the level allows; `registry:catalog:*`
     goes to every active principal (the catalog lists only what the caller may pull);
-    anything else is dropped. Scopes left with no action are left out."""
+    `registry:admin:*` to registry admins (`is_admin`) only; anything else is dropped.
+    Scopes left with no action are left out."""
     public = tuple(public)
     out: list[ResourceScope] = []
     for scope in requested:
@@ -197,6 +203,9 @@ def grant_scopes(
         elif scope.type == "registry" and scope.name == "catalog":
             active = principal.kind != "anonymous" and principal.active(now)
             actions = ("*",) if active and "*" in scope.actions else ()
+        elif scope.type == "registry" and scope.name == "admin":
+            admin = principal.kind != "anonymous" and is_admin(principal, now=now)
+            actions = ("*",) if admin and "*" in scope.actions else ()
         else:
             actions = ()
         if actions:

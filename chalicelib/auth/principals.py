@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
 
 from chalicelib.auth import passwords
 from chalicelib.auth.models import (
@@ -49,10 +49,26 @@ class PrincipalError(Exception):
     """A bad name, a duplicate, or a principal that does not exist."""
 
 
+class Duplicate(PrincipalError):
+    """It already exists (the admin API answers 409)."""
+
+
+class Missing(PrincipalError):
+    """The principal, grant or public pattern does not exist (the admin API answers 404)."""
+
+
+# A grant to give at creation, in the creating transaction: (pattern, level, expires_at).
+InitialGrant = tuple[str, Level, float | None]
+
+
 def check_name(name: str) -> str:
     if not isinstance(name, str) or _NAME.fullmatch(name) is None:
         raise PrincipalError("a name is [a-z0-9][a-z0-9._-]{0,63}")
     return name
+
+
+def valid_name(name: str) -> bool:
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None
 
 
 def _check_kind(kind: str) -> str:
@@ -74,8 +90,8 @@ def _grant(item: GrantItem) -> Grant:
     return Grant(item.pattern, Level.parse(item.level), item.expires_at)
 
 
-def load(kind: str, name: str) -> Stored | None:
-    """The principal and all its grants, in ONE strongly consistent query of its partition."""
+def _read(kind: str, name: str) -> tuple[PrincipalItem | None, list[Grant]]:
+    """The principal's item and grants, in ONE strongly consistent query of its partition."""
     principal: PrincipalItem | None = None
     grants: list[Grant] = []
     start: Any = None
@@ -96,8 +112,10 @@ def load(kind: str, name: str) -> Stored | None:
         start = page.get("LastEvaluatedKey")
         if not start:
             break
-    if principal is None:
-        return None
+    return principal, grants
+
+
+def _stored(kind: str, name: str, principal: PrincipalItem, grants: list[Grant]) -> Stored:
     return Stored(
         Principal(
             kind=kind,
@@ -119,7 +137,45 @@ def _lost_access(kind: str, name: str) -> None:
     revocations.record(revocations.ALL_IAM if kind == "iam" else f"{kind}:{name}")
 
 
-def _create(kind: str, name: str, **attributes: Any) -> None:
+def load(kind: str, name: str) -> Stored | None:
+    """The principal and all its grants, in ONE strongly consistent query of its partition."""
+    principal, grants = _read(kind, name)
+    return None if principal is None else _stored(kind, name, principal, grants)
+
+
+def details(kind: str, name: str) -> tuple[PrincipalItem, Stored] | None:
+    """For the admin API: the stored item (description, dates, state) beside `load`'s answer."""
+    principal, grants = _read(_check_kind(kind), name)
+    return None if principal is None else (principal, _stored(kind, name, principal, grants))
+
+
+def _grant_item(
+    kind: str,
+    name: str,
+    pattern: str,
+    level: Level,
+    expires_at: float | None,
+    granted_by: str | None,
+) -> GrantItem:
+    return GrantItem(
+        principal_pk(kind, name),
+        GRANT_PREFIX + check_pattern(pattern),
+        pattern=pattern,
+        level=level.label(),
+        expires_at=None if expires_at is None else int(expires_at),
+        granted_by=granted_by,
+        granted_at=utcnow(),
+    )
+
+
+def _create(
+    kind: str,
+    name: str,
+    grants: Sequence[InitialGrant] = (),
+    granted_by: str | None = None,
+    **attributes: Any,
+) -> None:
+    """The principal, its directory entry and its first grants: all, or nothing."""
     item = PrincipalItem(
         principal_pk(kind, name),
         PRINCIPAL_SK,
@@ -135,20 +191,32 @@ def _create(kind: str, name: str, **attributes: Any) -> None:
         name=name,
         arn_pattern=attributes.get("arn_pattern"),
     )
+    staged = [_grant_item(kind, name, p, lv, e, granted_by) for p, lv, e in grants]
     try:
         with transaction() as t:
             t.save(item, condition=PrincipalItem.pk.does_not_exist())
             t.save(entry)
+            for grant_item in staged:
+                t.save(grant_item)
     except TransactWriteError as error:
         if condition_failed(error):
-            raise PrincipalError(f"{kind} {name!r} already exists") from None
+            raise Duplicate(f"{kind} {name!r} already exists") from None
         raise
 
 
-def create_user(name: str, password: str, *, description: str | None = None) -> None:
+def create_user(
+    name: str,
+    password: str,
+    *,
+    description: str | None = None,
+    grants: Sequence[InitialGrant] = (),
+    granted_by: str | None = None,
+) -> None:
     _create(
         "user",
         check_name(name),
+        grants,
+        granted_by,
         secret_hash=passwords.hash_secret(password),
         description=description,
     )
@@ -163,19 +231,26 @@ def set_password(name: str, password: str) -> None:
         )
     except UpdateError as error:
         if condition_failed(error):
-            raise PrincipalError(f"user {name!r} does not exist") from None
+            raise Missing(f"user {name!r} does not exist") from None
         raise
     _lost_access("user", name)
 
 
 def create_robot(
-    name: str, *, valid_until: float | None = None, description: str | None = None
+    name: str,
+    *,
+    valid_until: float | None = None,
+    description: str | None = None,
+    grants: Sequence[InitialGrant] = (),
+    granted_by: str | None = None,
 ) -> str:
     """Create a robot account; returns its secret, which is never stored nor shown again."""
     secret = passwords.new_secret(ROBOT_SECRET_PREFIX)
     _create(
         "robot",
         check_name(name),
+        grants,
+        granted_by,
         secret_hash=passwords.digest(secret),
         valid_until=valid_until,
         description=description,
@@ -183,12 +258,24 @@ def create_robot(
     return secret
 
 
-def create_iam_mapping(name: str, arn_pattern: str, *, description: str | None = None) -> None:
+def create_iam_mapping(
+    name: str,
+    arn_pattern: str,
+    *,
+    description: str | None = None,
+    grants: Sequence[InitialGrant] = (),
+    granted_by: str | None = None,
+) -> None:
     """Callers whose ARN matches `arn_pattern` (`*` wildcards) get this mapping's grants."""
     from chalicelib.auth.iam import check_arn_pattern
 
     _create(
-        "iam", check_name(name), arn_pattern=check_arn_pattern(arn_pattern), description=description
+        "iam",
+        check_name(name),
+        grants,
+        granted_by,
+        arn_pattern=check_arn_pattern(arn_pattern),
+        description=description,
     )
 
 
@@ -201,7 +288,7 @@ def set_disabled(kind: str, name: str, disabled: bool = True) -> None:
         )
     except UpdateError as error:
         if condition_failed(error):
-            raise PrincipalError(f"{kind} {name!r} does not exist") from None
+            raise Missing(f"{kind} {name!r} does not exist") from None
         raise
     if disabled:
         _lost_access(kind, name)
@@ -217,7 +304,7 @@ def revoke_robot(name: str) -> None:
         )
     except UpdateError as error:
         if condition_failed(error):
-            raise PrincipalError(f"robot {name!r} does not exist") from None
+            raise Missing(f"robot {name!r} does not exist") from None
         raise
     _lost_access("robot", name)
 
@@ -226,7 +313,7 @@ def delete(kind: str, name: str) -> None:
     """Remove a principal, its grants and its directory entry."""
     stored = load(_check_kind(kind), name)
     if stored is None:
-        raise PrincipalError(f"{kind} {name!r} does not exist")
+        raise Missing(f"{kind} {name!r} does not exist")
     PrincipalItem(principal_pk(kind, name), PRINCIPAL_SK).delete()
     DirectoryItem(DIRECTORY_PARTITION, f"{kind}#{name}").delete()
     for grant in stored.principal.grants:
@@ -244,16 +331,7 @@ def grant(
     granted_by: str | None = None,
 ) -> None:
     """Give (or replace) `level` on `pattern`; the principal must exist."""
-    check_pattern(pattern)
-    item = GrantItem(
-        principal_pk(_check_kind(kind), name),
-        GRANT_PREFIX + pattern,
-        pattern=pattern,
-        level=level.label(),
-        expires_at=None if expires_at is None else int(expires_at),
-        granted_by=granted_by,
-        granted_at=utcnow(),
-    )
+    item = _grant_item(_check_kind(kind), name, pattern, level, expires_at, granted_by)
     try:
         with transaction() as t:
             t.condition_check(
@@ -265,12 +343,20 @@ def grant(
             t.save(item)
     except TransactWriteError as error:
         if condition_failed(error):
-            raise PrincipalError(f"{kind} {name!r} does not exist") from None
+            raise Missing(f"{kind} {name!r} does not exist") from None
         raise
 
 
 def revoke_grant(kind: str, name: str, pattern: str) -> None:
-    GrantItem(principal_pk(_check_kind(kind), name), GRANT_PREFIX + pattern).delete()
+    """Remove a grant; Missing when the principal holds none on `pattern`."""
+    try:
+        GrantItem(principal_pk(_check_kind(kind), name), GRANT_PREFIX + pattern).delete(
+            condition=GrantItem.pk.exists()
+        )
+    except DeleteError as error:
+        if condition_failed(error):
+            raise Missing(f"{kind} {name!r} has no grant on {pattern[:80]!r}") from None
+        raise
     _lost_access(kind, name)
 
 
@@ -281,7 +367,13 @@ def make_public(pattern: str, *, by: str | None = None) -> None:
 
 
 def make_private(pattern: str) -> None:
-    PublicItem(PUBLIC_PARTITION, pattern).delete()
+    """Remove a public pattern; Missing when it was not public."""
+    try:
+        PublicItem(PUBLIC_PARTITION, pattern).delete(condition=PublicItem.pk.exists())
+    except DeleteError as error:
+        if condition_failed(error):
+            raise Missing(f"{pattern[:80]!r} is not public") from None
+        raise
     from chalicelib.auth import revocations
 
     revocations.record("anonymous:anonymous")  # anonymous tokens may hold pull on it

@@ -28,6 +28,8 @@ class Resource(Enum):
     S3_UPLOADS = "s3-uploads"  # /v2/<name>/_berth/s3-uploads
     S3_UPLOAD = "s3-upload"  # /v2/<name>/_berth/s3-uploads/<id>
     S3_PARTS = "s3-parts"  # /v2/<name>/_berth/s3-uploads/<id>/parts
+    ADMIN = "admin"  # /v2/_berth/admin/<what>[/<name>[/<verb>]]: argument is <what>/...
+    AUDIT = "audit"  # /v2/_berth/audit?repository=…|principal=…
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,10 @@ def _extension(parts: list[str]) -> Endpoint | None:
         return Endpoint(Resource.REPOSITORIES)
     if parts == ["_berth", "gc"]:
         return Endpoint(Resource.GC)
+    if parts == ["_berth", "audit"]:
+        return Endpoint(Resource.AUDIT)
+    if len(parts) >= 3 and parts[:2] == ["_berth", "admin"]:
+        return Endpoint(Resource.ADMIN, "", "/".join(parts[2:]))
     n = len(parts)
     if n >= 3 and parts[-2:] == ["_berth", "settings"]:
         return Endpoint(Resource.SETTINGS, "/".join(parts[:-2]))

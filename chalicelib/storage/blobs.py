@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
@@ -12,6 +13,9 @@ from chalicelib.storage import aws, repositories
 from chalicelib.storage.clock import now
 from chalicelib.storage.models import BlobLinkItem, repo_pk
 from chalicelib.storage.transactions import transaction
+
+if TYPE_CHECKING:
+    from pynamodb.transactions import TransactWrite
 
 
 def blob_key(digest: Digest) -> str:
@@ -65,12 +69,25 @@ def link_stored(
     return guard.confirm(repo, digest, size, s3_key, restore)
 
 
-def unlink(repo: str, digest: Digest) -> bool:
-    """Remove the link; False if there was none. The bytes stay for garbage collection."""
-    from pynamodb.exceptions import DeleteError
+def unlink(repo: str, digest: Digest, audit: Callable[[TransactWrite], None] | None = None) -> bool:
+    """Remove the link; False if there was none. The bytes stay for garbage collection.
+    With `audit(tx)`, the delete and its audit record are one TransactWriteItems."""
+    from pynamodb.exceptions import DeleteError, TransactWriteError
 
     from chalicelib.storage.transactions import condition_failed
 
+    if audit is not None:
+        try:
+            with transaction() as tx:
+                tx.delete(
+                    BlobLinkItem(repo_pk(repo), f"B#{digest}"), condition=BlobLinkItem.pk.exists()
+                )
+                audit(tx)
+        except TransactWriteError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
     try:
         BlobLinkItem(repo_pk(repo), f"B#{digest}").delete(condition=BlobLinkItem.pk.exists())
     except DeleteError as error:

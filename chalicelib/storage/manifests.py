@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
@@ -13,6 +15,9 @@ from chalicelib.storage import aws, repo_settings, repositories, tags
 from chalicelib.storage.clock import now
 from chalicelib.storage.models import ManifestItem, ReferrerItem, repo_pk
 from chalicelib.storage.transactions import condition_failed, transaction
+
+if TYPE_CHECKING:
+    from pynamodb.transactions import TransactWrite
 
 # DynamoDB items hold at most 400 KB; larger manifests go to S3 with only metadata inline.
 INLINE_LIMIT = 300 * 1024
@@ -51,9 +56,13 @@ def put(
     body: bytes,
     tag_names: list[str],
     actor: str | None = None,
+    audit: Callable[[TransactWrite, list[tuple[str, str | None]]], None] | None = None,
 ) -> list[str]:
     """Store the manifest, its referrer entry and every tag move in one transaction (all or
-    nothing, so a failed push leaves nothing visible); returns the tags that moved."""
+    nothing, so a failed push leaves nothing visible); returns the tags that moved.
+
+    `audit(tx, [(tag, previous digest), ...])` adds the push's audit record to the same
+    transaction: no extra call, and no record of a push that did not happen."""
     key = str(digest)
     inline: bytes | None = body
     s3_key = None
@@ -97,6 +106,8 @@ def put(
                     tags.stage_move(
                         tx, repo, name, before[name], key, parsed.media_type, body, actor
                     )
+                if audit is not None:
+                    audit(tx, [(n, getattr(before[n], "digest", None)) for n in moving])
         except TransactWriteError as error:
             if condition_failed(error):
                 continue  # a tag moved meanwhile: read again and move from there
@@ -154,8 +165,14 @@ def by_tag(repo: str, tag: str) -> StoredManifest | None:
     return by_digest(repo, item.digest)
 
 
-def delete(repo: str, digest: str, actor: str | None = None) -> bool:
-    """Delete the manifest, the tags that point at it and its referrer entry."""
+def delete(
+    repo: str,
+    digest: str,
+    actor: str | None = None,
+    audit: Callable[[TransactWrite, list[str]], None] | None = None,
+) -> bool:
+    """Delete the manifest, the tags that point at it and its referrer entry; `audit(tx,
+    tags)` records it in the manifest's deleting transaction."""
     try:
         item = ManifestItem.get(repo_pk(repo), f"M#{digest}", consistent_read=True)
     except ManifestItem.DoesNotExist:
@@ -168,4 +185,6 @@ def delete(repo: str, digest: str, actor: str | None = None) -> bool:
         tx.delete(ManifestItem(repo_pk(repo), f"M#{digest}"))
         if item.subject:
             tx.delete(ReferrerItem(repo_pk(repo), _referrer_sk(item.subject, digest)))
+        if audit is not None:
+            audit(tx, pointing)
     return True

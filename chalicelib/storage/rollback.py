@@ -4,13 +4,18 @@ the history as a rollback; it checks in its transaction that the target manifest
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from chalicelib.oci.errors import OCIError
 from chalicelib.rules.rollback import ROLLBACK, Move, action_of, earlier_targets
 from chalicelib.storage import manifests, repo_settings, tags
 from chalicelib.storage.models import ManifestItem, repo_pk
 from chalicelib.storage.transactions import condition_failed, transaction
+
+if TYPE_CHECKING:
+    from pynamodb.transactions import TransactWrite
 
 # manifests.existing asks for this many candidates per BatchGetItem.
 _CHUNK = 100
@@ -46,8 +51,15 @@ def _one_step_back(repo: str, tag: str, current: str | None) -> tuple[str, list[
     )
 
 
-def rollback(repo: str, tag: str, to: str | None = None, actor: str | None = None) -> Rolled:
-    """Move `tag` back one step, or to the manifest `to`; DENIED if the tag is immutable."""
+def rollback(
+    repo: str,
+    tag: str,
+    to: str | None = None,
+    actor: str | None = None,
+    audit: Callable[[TransactWrite, str | None, str], None] | None = None,
+) -> Rolled:
+    """Move `tag` back one step, or to the manifest `to`; DENIED if the tag is immutable.
+    `audit(tx, from, to)` records the move in the moving transaction."""
     from pynamodb.exceptions import TransactWriteError
 
     for _ in range(tags.MAX_ATTEMPTS):
@@ -80,6 +92,8 @@ def rollback(repo: str, tag: str, to: str | None = None, actor: str | None = Non
                 )
                 if rules is not None:
                     repo_settings.stage_unchanged(tx, repo, rules)
+                if audit is not None:
+                    audit(tx, current, target)
         except TransactWriteError as error:
             if condition_failed(error):
                 continue  # the tag, the target or the rules changed: decide again

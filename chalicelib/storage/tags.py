@@ -4,6 +4,7 @@ made in one transaction with its history entry, so concurrent moves all land in 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -130,8 +131,16 @@ def move(
     raise OCIError("UNAVAILABLE", f"tag {tag!r} is being moved by many clients at once; retry")
 
 
-def delete(repo: str, tag: str, *, only_if: str | None = None, actor: str | None = None) -> bool:
-    """Remove `tag` (if it points at `only_if`, when given); False when there was none."""
+def delete(
+    repo: str,
+    tag: str,
+    *,
+    only_if: str | None = None,
+    actor: str | None = None,
+    audit: Callable[[TransactWrite, str], None] | None = None,
+) -> bool:
+    """Remove `tag` (if it points at `only_if`, when given); False when there was none.
+    `audit(tx, digest)` records the deletion in the same transaction."""
     from pynamodb.exceptions import TransactWriteError
 
     for _ in range(MAX_ATTEMPTS):
@@ -147,6 +156,8 @@ def delete(repo: str, tag: str, *, only_if: str | None = None, actor: str | None
                 )
                 tx.save(_history(repo, tag, current.digest, None, actor, DELETE, _moment(current)))
                 repo_settings.stage_unchanged(tx, repo, rules)
+                if audit is not None:
+                    audit(tx, current.digest)
         except TransactWriteError as error:
             if condition_failed(error):
                 continue

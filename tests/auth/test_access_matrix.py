@@ -28,8 +28,11 @@ from tests.auth.gate_support import (
 D = "sha256:" + "ab" * 32
 U = str(uuid.UUID(int=7))
 
+# Registry administration (`registry:admin:*`): admin on `*`, not on any one repository.
+REGISTRY_ADMIN = "registry-admin"
+
 # (method, path template, level needed; None: any logged-in caller)
-ENDPOINTS: list[tuple[str, str, Level | None]] = [
+ENDPOINTS: list[tuple[str, str, Level | str | None]] = [
     ("GET", "/v2/", None),
     ("HEAD", "/v2/", None),
     ("GET", "/v2/_catalog", None),
@@ -52,6 +55,29 @@ ENDPOINTS: list[tuple[str, str, Level | None]] = [
     ("POST", f"/v2/{{r}}/_berth/rollback/latest?to={D}", Level.PUSH),
     ("GET", "/v2/{r}/_berth/settings", Level.PULL),
     ("PUT", "/v2/{r}/_berth/settings", Level.ADMIN),
+    # The audit of one repository: its admins; of a principal: registry admins.
+    ("GET", "/v2/_berth/audit?repository={r}", Level.ADMIN),
+    ("GET", "/v2/_berth/audit?principal=user:someone", REGISTRY_ADMIN),
+    ("POST", "/v2/_berth/gc?dry-run=1", REGISTRY_ADMIN),
+    ("GET", "/v2/_berth/admin/users", REGISTRY_ADMIN),
+    ("POST", "/v2/_berth/admin/users", REGISTRY_ADMIN),
+    ("GET", "/v2/_berth/admin/users/nobody", REGISTRY_ADMIN),
+    ("PUT", "/v2/_berth/admin/users/nobody/password", REGISTRY_ADMIN),
+    ("PUT", "/v2/_berth/admin/users/nobody/disabled", REGISTRY_ADMIN),
+    ("DELETE", "/v2/_berth/admin/users/nobody", REGISTRY_ADMIN),
+    ("GET", "/v2/_berth/admin/robots", REGISTRY_ADMIN),
+    ("POST", "/v2/_berth/admin/robots", REGISTRY_ADMIN),
+    ("POST", "/v2/_berth/admin/robots/nobody/revoke", REGISTRY_ADMIN),
+    ("DELETE", "/v2/_berth/admin/robots/nobody", REGISTRY_ADMIN),
+    ("GET", "/v2/_berth/admin/iam", REGISTRY_ADMIN),
+    ("POST", "/v2/_berth/admin/iam", REGISTRY_ADMIN),
+    ("DELETE", "/v2/_berth/admin/iam/nobody", REGISTRY_ADMIN),
+    ("GET", "/v2/_berth/admin/grants", REGISTRY_ADMIN),
+    ("POST", "/v2/_berth/admin/grants", REGISTRY_ADMIN),
+    ("DELETE", "/v2/_berth/admin/grants?kind=user&name=nobody&pattern=a", REGISTRY_ADMIN),
+    ("GET", "/v2/_berth/admin/public", REGISTRY_ADMIN),
+    ("POST", "/v2/_berth/admin/public", REGISTRY_ADMIN),
+    ("DELETE", "/v2/_berth/admin/public?pattern=nobody/x", REGISTRY_ADMIN),
 ]
 
 ROLES = ["anonymous", "reader", "writer", "deleter", "admin", "other_robot", "expired_robot"]
@@ -134,7 +160,7 @@ def test_matrix(
 ) -> None:
     repo, callers = world
     caller, level, logs_in = callers[role]
-    scopes = [f"repository:{repo}:pull,push,delete,*", "registry:catalog:*"]
+    scopes = [f"repository:{repo}:pull,push,delete,*", "registry:catalog:*", "registry:admin:*"]
     if via == "basic":
         headers = caller.basic()
     else:
@@ -152,6 +178,8 @@ def test_matrix(
         if needed is None:
             # `/v2/` takes any valid token, an anonymous one too (the public-pull flow).
             may = logs_in or (template == "/v2/" and via == "bearer" and "Authorization" in headers)
+        elif needed == REGISTRY_ADMIN:
+            may = role == "admin"
         else:
             may = level >= needed
         if may:

@@ -1,0 +1,103 @@
+"""Audit items in DynamoDB: staged into a request's own transaction, written, queried."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.audit.events import Event, since_key
+from chalicelib.audit.models import AuditItem
+
+DEFAULT_RETENTION_DAYS = 90
+
+
+def retention_seconds() -> int:
+    """`BERTH_AUDIT_RETENTION_DAYS` (default 90): how long DynamoDB keeps an event."""
+    days = int(os.environ.get("BERTH_AUDIT_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS)))
+    return max(1, days) * 86400
+
+
+def items(event: Event) -> list[AuditItem]:
+    expires_at = int(event.at.timestamp()) + retention_seconds()
+    return [
+        AuditItem(
+            key,
+            event.sort_key(),
+            action=event.action,
+            outcome=event.outcome,
+            who=event.who,
+            repository=event.repository,
+            subject=event.subject,
+            digest=event.digest,
+            tags=[list(t) for t in event.tags] or None,
+            detail=event.detail or None,
+            source_ip=event.source_ip,
+            user_agent=event.user_agent,
+            request_id=event.request_id,
+            events=event.count,
+            expires_at=expires_at,
+        )
+        for key in event.partitions()
+    ]
+
+
+def stage(tx: TransactWrite, event: Event) -> None:
+    """Add the event to a transaction the request makes anyway: written with it, or not at all."""
+    for item in items(event):
+        tx.save(item)
+
+
+def write(event: Event) -> None:
+    """On its own: one BatchWriteItem (an event has at most three items)."""
+    with AuditItem.batch_write() as batch:
+        for item in items(event):
+            batch.save(item)
+
+
+def _event(item: AuditItem) -> Event:
+    return Event(
+        action=item.action,
+        outcome=item.outcome,
+        who=item.who,
+        at=datetime.strptime(item.sk.split("#", 1)[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
+        repository=item.repository,
+        subject=item.subject,
+        digest=item.digest,
+        tags=tuple((t[0], t[1], t[2]) for t in (item.tags or [])),
+        detail=dict(item.detail or {}),
+        source_ip=item.source_ip,
+        user_agent=item.user_agent,
+        request_id=item.request_id,
+        count=int(item.events or 1),
+        nonce=item.sk.split("#", 1)[1],
+    )
+
+
+def query(
+    key: str, *, limit: int, before: str | None = None, since: str | None = None
+) -> tuple[list[Event], str | None]:
+    """Events under `key`, newest first: up to `limit` of them older than the cursor `before`
+    (a sort key) and no older than `since` (ISO 8601). Returns them and the next cursor."""
+    condition: Any = None
+    low = since_key(since) if since else None
+    if before is not None and low is not None:
+        condition = AuditItem.sk.between(low, before)
+    elif before is not None:
+        condition = AuditItem.sk < before
+    elif low is not None:
+        condition = AuditItem.sk >= low
+    found: list[Event] = []
+    cursor: str | None = None
+    for item in AuditItem.query(
+        key, range_key_condition=condition, scan_index_forward=False, limit=limit + 1
+    ):
+        if before is not None and item.sk >= before:
+            continue  # `between` is inclusive of the cursor
+        if len(found) == limit:
+            cursor = found[-1].sort_key()
+            break
+        found.append(_event(item))
+    return found, cursor
