@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from berth.commands import gc, history, repo
+from berth.commands import audit, gc, grants, history, iam, public, repo, robots, users
 
 
 def register(commands: Any) -> None:
-    """Add `history`, `rollback`, `repo` and `gc` to the `berth` subparsers `commands`."""
+    """Add `history`, `rollback`, `repo`, `gc`, and the access commands (`user`, `robot`,
+    `grant`/`ungrant`, `public`, `iam`, `audit`) to the `berth` subparsers `commands`."""
     history.register(commands)
     repo.register(commands)
     gc.register(commands)
+    users.register(commands)
+    robots.register(commands)
+    grants.register(commands)
+    public.register(commands)
+    iam.register(commands)
+    audit.register(commands)

@@ -1,13 +1,28 @@
-"""What the admin subcommands share: the registry option, the client, REPO:TAG, output."""
+"""What the admin subcommands share: the registry and credential options, the client,
+REPO:TAG, output, and exit codes a CI job can act on:
+
+    0  done                      3  refused: bad credentials or no right (401/403)
+    1  any other failure         4  not found (404)
+    2  bad usage (argparse)      5  already exists (409)
+                                 6  registry unreachable
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
+from urllib.parse import urlsplit
 
-from berth.registry_client import DEFAULT_REGISTRY, RegistryClient, registry_url
+from berth.registry_client import DEFAULT_REGISTRY, RegistryClient, RegistryError, registry_url
+
+EXIT_ERROR = 1
+EXIT_REFUSED = 3
+EXIT_NOT_FOUND = 4
+EXIT_CONFLICT = 5
+EXIT_UNREACHABLE = 6
 
 
 def add_registry_option(parser: argparse.ArgumentParser) -> None:
@@ -16,11 +31,60 @@ def add_registry_option(parser: argparse.ArgumentParser) -> None:
         help=f"registry URL (default: $BERTH_REGISTRY or {DEFAULT_REGISTRY})",
     )
     parser.add_argument("--json", action="store_true", help="print the API's JSON answer")
+    parser.add_argument(
+        "--username", help="log in as this user or robot$name (default: $BERTH_USERNAME)"
+    )
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin (default: $BERTH_PASSWORD)",
+    )
+
+
+def credentials(args: argparse.Namespace) -> tuple[str, str] | None:
+    """--username/--password-stdin, else $BERTH_USERNAME/$BERTH_PASSWORD, else the docker
+    config's entry for the registry's host; None: anonymous."""
+    cached = getattr(args, "_credentials", None)
+    if cached is not None:
+        return tuple(cached) if cached else None  # type: ignore[return-value]
+    username = getattr(args, "username", None) or os.environ.get("BERTH_USERNAME")
+    password: str | None
+    if getattr(args, "password_stdin", False):
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = os.environ.get("BERTH_PASSWORD")
+    found: tuple[str, str] | None = None
+    if username and password is not None:
+        found = (username, password)
+    elif not username:
+        from berth.push.auth import find_credentials
+
+        host = urlsplit(registry_url(getattr(args, "registry", None))).netloc
+        stored = find_credentials(host)
+        found = (stored.username, stored.password) if stored is not None else None
+    args._credentials = found or ()
+    return found
 
 
 def client_for(args: argparse.Namespace) -> RegistryClient:
     """The client for `args.registry` (tests replace this to drive the in-process app)."""
-    return RegistryClient.for_url(registry_url(args.registry))
+    return RegistryClient.for_url(registry_url(args.registry), credentials(args))
+
+
+def failed(command: str, error: RegistryError) -> int:
+    """Say what the registry answered, and the exit code for it."""
+    print(f"berth {command}: {error.code}: {error.message}", file=sys.stderr)
+    if error.status in (401, 403):
+        if error.status == 401:
+            print(
+                "  (log in: --username and --password-stdin, or $BERTH_USERNAME and "
+                "$BERTH_PASSWORD)",
+                file=sys.stderr,
+            )
+        return EXIT_REFUSED
+    return {404: EXIT_NOT_FOUND, 409: EXIT_CONFLICT, 0: EXIT_UNREACHABLE}.get(
+        error.status, EXIT_ERROR
+    )
 
 
 def repo_and_tag(value: str) -> tuple[str, str]:
@@ -29,6 +93,12 @@ def repo_and_tag(value: str) -> tuple[str, str]:
     if not colon or not name or not tag or "/" in tag:
         raise argparse.ArgumentTypeError(f"{value!r} is not REPO:TAG")
     return name, tag
+
+
+def query(params: dict[str, str]) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(params)
 
 
 def print_json(document: Any) -> None:

@@ -3,7 +3,8 @@
 Registry administration (`registry:admin:*`, held by principals with `admin` on `*`; the
 router checks it before this module is imported). JSON in, JSON out; bad input is 400
 (NAME_INVALID for names and patterns, UNSUPPORTED for the rest), an unknown principal,
-grant or public pattern 404 NAME_UNKNOWN, a duplicate 409 CONFLICT.
+grant or public pattern 404 NAME_UNKNOWN, a duplicate 409 NAME_INVALID (4xx codes must be
+the spec's).
 
     GET    users | robots | iam               list, with grants
     POST   users   {"name","password","description"?,"grants"?}
@@ -380,7 +381,8 @@ def handle(request: HttpRequest, _name: str, argument: str) -> Response:
     try:
         return route(request, name)
     except principals.Duplicate as error:
-        raise OCIError("CONFLICT", str(error)) from None
+        # 4xx bodies must carry a spec code: the name is not valid because it is taken.
+        raise OCIError("NAME_INVALID", str(error), status=409) from None
     except principals.Missing as error:
         raise OCIError("NAME_UNKNOWN", str(error)) from None
     except principals.PrincipalError as error:

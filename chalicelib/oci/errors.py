@@ -24,8 +24,6 @@ CODES: dict[str, tuple[int, str]] = {
     "DENIED": (403, "requested access to the resource is denied"),
     "UNSUPPORTED": (405, "the operation is unsupported"),
     "TOOMANYREQUESTS": (429, "too many requests"),
-    # Not in the spec: the admin API's answer to creating what already exists.
-    "CONFLICT": (409, "the resource already exists"),
     # Not in the spec's table, used by the CNCF registry for a failing backend; clients retry 503.
     "UNAVAILABLE": (503, "the registry's storage is unavailable, retry the request"),
 }

@@ -58,7 +58,7 @@ def test_users(client: Any, admin: Caller) -> None:
     assert client.http.get(f"/v2/{repo}/tags/list", headers=me.basic()).status_code == 404
 
     status, doc = call(client, admin, "POST", f"{ADMIN}/users", {"name": name, "password": "x" * 9})
-    assert (status, code(doc)) == (409, "CONFLICT")
+    assert (status, code(doc)) == (409, "NAME_INVALID")
     status, doc = call(client, admin, "GET", f"{ADMIN}/users")
     assert status == 200 and name in [u["name"] for u in doc["users"]]
     status, doc = call(client, admin, "GET", f"{ADMIN}/users/{name}")

@@ -1,0 +1,79 @@
+"""`berth iam map|unmap|ls`: AWS IAM principals that log in with no stored secret.
+
+`map NAME ARN_PATTERN --grant PATTERN=LEVEL` gives every caller whose ARN matches
+ARN_PATTERN (`*` wildcards, e.g. `arn:aws:sts::123456789012:assumed-role/ci-*/*`) the
+grants; such a caller logs in as `aws` with `berth iam-login`'s presigned request."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from berth.commands import common
+from berth.commands.common import add_registry_option, print_json, print_table
+from berth.commands.grants import add_grant_option
+from berth.registry_client import RegistryError
+
+
+def register(commands: Any) -> None:
+    iam = commands.add_parser("iam", help="map IAM principals to access", description=__doc__)
+    actions = iam.add_subparsers(dest="iam_command", required=True, metavar="ACTION")
+    mapping = actions.add_parser("map", help="let callers whose ARN matches log in")
+    mapping.add_argument("name", metavar="NAME")
+    mapping.add_argument("arn_pattern", metavar="ARN_PATTERN")
+    mapping.add_argument("--description")
+    add_grant_option(mapping)
+    add_registry_option(mapping)
+    mapping.set_defaults(func=_map)
+    unmap = actions.add_parser("unmap", help="remove a mapping and its grants")
+    unmap.add_argument("name", metavar="NAME")
+    add_registry_option(unmap)
+    unmap.set_defaults(func=_unmap)
+    ls = actions.add_parser("ls", help="the mappings and their grants")
+    add_registry_option(ls)
+    ls.set_defaults(func=_ls)
+
+
+def _map(args: argparse.Namespace) -> int:
+    body: dict[str, Any] = {"name": args.name, "arnPattern": args.arn_pattern}
+    body["grants"] = args.grant
+    if args.description:
+        body["description"] = args.description
+    try:
+        answer = common.client_for(args).admin("POST", "iam", body)
+    except RegistryError as error:
+        return common.failed("iam map", error)
+    if args.json:
+        print_json(answer)
+    else:
+        print(f"iam:{args.name} maps {args.arn_pattern}")
+    return 0
+
+
+def _unmap(args: argparse.Namespace) -> int:
+    try:
+        common.client_for(args).admin("DELETE", f"iam/{args.name}")
+    except RegistryError as error:
+        return common.failed("iam unmap", error)
+    print(f"iam:{args.name} removed")
+    return 0
+
+
+def _ls(args: argparse.Namespace) -> int:
+    try:
+        answer = common.client_for(args).admin("GET", "iam")
+    except RegistryError as error:
+        return common.failed("iam ls", error)
+    if args.json:
+        print_json(answer)
+        return 0
+    rows = [
+        [
+            m["name"],
+            m["arnPattern"] or "-",
+            ", ".join(f"{g['pattern']}={g['level']}" for g in m["grants"]) or "-",
+        ]
+        for m in answer["iam"]
+    ]
+    print_table(["NAME", "ARN PATTERN", "GRANTS"], rows)
+    return 0

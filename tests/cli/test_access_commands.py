@@ -1,0 +1,219 @@
+"""`berth user|robot|grant|ungrant|public|iam|audit` against the in-process app with auth on
+(credentials from $BERTH_USERNAME/$BERTH_PASSWORD, through the registry's token flow), their
+exit codes, and once against a `berth serve --auth` child over real HTTP."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from berth import cli
+from berth.commands import common
+from berth.registry_client import RegistryClient, Reply
+from chalicelib.auth import principals
+from chalicelib.auth.permissions import Level
+from tests.auth.gate_support import unique, user
+
+Run = Any
+
+
+@pytest.fixture
+def berth(client: Any, auth_on: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
+    """`berth ARGS...` against the in-process app as a fresh registry admin."""
+    admin = user("admin", [("*", Level.ADMIN)])
+    monkeypatch.setenv("BERTH_USERNAME", admin.username or "")
+    monkeypatch.setenv("BERTH_PASSWORD", admin.secret or "")
+    calls: list[tuple[str, str]] = []
+
+    def send(method: str, path: str, body: bytes | None, headers: dict[str, str]) -> Reply:
+        calls.append((method, path))
+        response = client.http.request(method, path, headers=headers, body=body or b"")
+        out = {k.lower(): str(v) for k, v in (response.headers or {}).items()}
+        return Reply(response.status_code, out, response.body or b"")
+
+    monkeypatch.setattr(
+        common, "client_for", lambda args: RegistryClient(send, common.credentials(args))
+    )
+
+    def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+        status = cli.main(list(argv))
+        captured = capsys.readouterr()
+        return status, captured.out, captured.err
+
+    run.calls = calls  # type: ignore[attr-defined]
+    yield run
+
+
+def test_users(berth: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    name = unique("u")
+    status, out, _ = berth(capsys, "user", "add", name, "--grant", "team/*=push")
+    assert status == 0, out
+    password = re.search(r"password: (\S+) \(shown once\)", out)
+    assert password is not None
+    assert principals.authenticate(name, password.group(1)) is not None
+    # The admin command went through the token flow: a 401, /token, then the request again.
+    assert any(path.startswith("/token?") for _, path in berth.calls)
+
+    assert berth(capsys, "user", "add", name)[0] == common.EXIT_CONFLICT
+    status, out, _ = berth(capsys, "user", "ls")
+    assert status == 0 and any(
+        line.split()[:3] == [name, "active", "team/*=push"] for line in out.splitlines()
+    )
+    status, out, _ = berth(capsys, "user", "passwd", name)
+    new = re.search(r"password: (\S+) \(shown once\)", out)
+    assert status == 0 and new is not None
+    assert principals.authenticate(name, new.group(1)) is not None
+    assert berth(capsys, "user", "disable", name)[0] == 0
+    assert principals.authenticate(name, new.group(1)) is None
+    assert berth(capsys, "user", "enable", name)[0] == 0
+    assert principals.authenticate(name, new.group(1)) is not None
+    assert berth(capsys, "user", "rm", name)[0] == 0
+    status, _, err = berth(capsys, "user", "rm", name)
+    assert status == common.EXIT_NOT_FOUND and "NAME_UNKNOWN" in err
+    assert berth(capsys, "user", "add", "Not A Name")[0] == common.EXIT_ERROR
+
+
+def test_user_password_from_stdin(
+    berth: Run, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name, password = unique("u"), f"pw-{uuid.uuid4().hex}"
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    status, out, _ = berth(capsys, "user", "add", name, "--user-password-stdin")
+    assert status == 0 and password not in out
+    assert principals.authenticate(name, password) is not None
+
+
+def test_robots(berth: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    name = unique("r")
+    status, out, _ = berth(
+        capsys, "robot", "add", name, "--grant", "ci/app=push", "--expires", "30d", "--json"
+    )
+    assert status == 0
+    answer = json.loads(out)
+    secret = answer["secret"]
+    assert answer["login"] == f"robot${name}" and answer["validUntil"]
+    assert principals.authenticate(f"robot${name}", secret) is not None
+    status, out, _ = berth(capsys, "robot", "ls")
+    assert status == 0 and secret not in out
+    assert any(line.split()[:2] == [f"robot${name}", "active"] for line in out.splitlines())
+    assert berth(capsys, "robot", "revoke", name)[0] == 0
+    assert principals.authenticate(f"robot${name}", secret) is None
+    status, out, _ = berth(capsys, "robot", "ls")
+    assert any(line.split()[:2] == [f"robot${name}", "revoked"] for line in out.splitlines())
+    assert berth(capsys, "robot", "rm", name)[0] == 0
+    with pytest.raises(SystemExit) as exited:  # a robot must be scoped: --grant is required
+        berth(capsys, "robot", "add", unique("r"))
+    assert exited.value.code == 2
+
+
+def test_grants_public_and_iam(berth: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    someone = user("someone", [])
+    ns = unique("g")
+    assert berth(capsys, "grant", "add", f"user:{someone.username}", f"{ns}/*", "pull")[0] == 0
+    stored = principals.load("user", someone.username or "")
+    assert stored is not None and stored.principal.grants[0].level is Level.PULL
+    status, out, _ = berth(capsys, "grant", "ls")
+    assert status == 0 and f"user:{someone.username}" in out
+    assert berth(capsys, "ungrant", str(someone.username), f"{ns}/*")[0] == 0
+    assert berth(capsys, "grant", "rm", str(someone.username), f"{ns}/*")[0] == 4
+
+    assert berth(capsys, "public", "add", f"{ns}/open")[0] == 0
+    status, out, _ = berth(capsys, "public", "ls")
+    assert status == 0 and f"{ns}/open" in out.split()
+    assert berth(capsys, "public", "rm", f"{ns}/open")[0] == 0
+    assert berth(capsys, "public", "rm", f"{ns}/open")[0] == 4
+
+    mapping = unique("m")
+    arn = "arn:aws:iam::123456789012:role/deploy"
+    assert berth(capsys, "iam", "map", mapping, arn, "--grant", f"{ns}/*=push")[0] == 0
+    _, out, _ = berth(capsys, "iam", "ls")
+    assert any(line.split()[:3] == [mapping, arn, f"{ns}/*=push"] for line in out.splitlines())
+    assert berth(capsys, "iam", "unmap", mapping)[0] == 0
+    assert principals.load("iam", mapping) is None
+
+
+def test_refusals_have_their_exit_codes(
+    berth: Run, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = user("writer", [("*", Level.PUSH)])
+    monkeypatch.setenv("BERTH_USERNAME", writer.username or "")
+    monkeypatch.setenv("BERTH_PASSWORD", writer.secret or "")
+    assert berth(capsys, "user", "ls")[0] == common.EXIT_REFUSED
+    monkeypatch.setenv("BERTH_PASSWORD", "wrong")
+    status, _, err = berth(capsys, "user", "ls")
+    assert status == common.EXIT_REFUSED and "UNAUTHORIZED" in err
+    monkeypatch.delenv("BERTH_USERNAME")
+    monkeypatch.delenv("BERTH_PASSWORD")
+    monkeypatch.setenv("DOCKER_CONFIG", "/nonexistent")
+    assert berth(capsys, "gc", "--dry-run")[0] == 1  # gc keeps its own exit codes
+
+
+def test_audit_command(
+    berth: Run, client: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = unique("u")
+    assert berth(capsys, "user", "add", name, "--grant", "x/*=pull")[0] == 0
+    admin = f"user:{os.environ['BERTH_USERNAME']}"
+    status, out, _ = berth(capsys, "audit", "--principal", admin, "--json")
+    assert status == 0
+    events = json.loads(out)["events"]
+    assert events[0]["action"] == "user.create" and events[0]["subject"] == f"user:{name}"
+    status, out, _ = berth(capsys, "audit", "--principal", f"user:{name}")
+    assert status == 0 and "user.create" in out and admin in out
+    assert berth(capsys, "audit", "--principal", admin, "--since", "not-a-time")[0] == 1
+    with pytest.raises(SystemExit):
+        berth(capsys, "audit")  # --repo or --principal is required
+
+
+@pytest.fixture(scope="module")
+def secured() -> Iterator[tuple[str, str]]:
+    from berth.localserver import spawn
+
+    with spawn(auth=True) as server:
+        match = re.search(r"log in as admin with password (\S+) \(shown once\)", server.line)
+        assert match, server.line
+        yield server.url, match.group(1)
+
+
+def test_against_berth_serve_with_auth(
+    secured: tuple[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real token flow over HTTP: admin password on stdin, a robot, its audit trail."""
+    url, password = secured
+    monkeypatch.delenv("BERTH_USERNAME", raising=False)
+    monkeypatch.delenv("BERTH_PASSWORD", raising=False)
+    assert cli.main(["user", "ls", "--registry", url]) == common.EXIT_REFUSED
+    capsys.readouterr()
+
+    def as_admin(*argv: str) -> tuple[int, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+        status = cli.main([*argv, "--registry", url, "--username", "admin", "--password-stdin"])
+        return status, capsys.readouterr().out
+
+    robot = f"ci{uuid.uuid4().hex[:8]}"
+    status, out = as_admin("robot", "add", robot, "--grant", "ci/*=push", "--json")
+    assert status == 0
+    secret = json.loads(out)["secret"]
+    status, out = as_admin("robot", "ls")
+    assert status == 0 and f"robot${robot}" in out and secret not in out
+    status, out = as_admin("audit", "--principal", "user:admin", "--json")
+    assert status == 0
+    event = json.loads(out)["events"][0]
+    assert (event["action"], event["subject"], event["sourceIp"]) == (
+        "robot.create",
+        f"robot:{robot}",
+        "127.0.0.1",
+    )
+    assert "Python-urllib" in event["userAgent"]
+    assert secret not in out and password not in out
+    # The robot logs in with its secret; registry admin it is not.
+    monkeypatch.setenv("BERTH_USERNAME", f"robot${robot}")
+    monkeypatch.setenv("BERTH_PASSWORD", secret)
+    assert cli.main(["public", "ls", "--registry", url]) == common.EXIT_REFUSED
