@@ -2,11 +2,15 @@
 
 `map NAME ARN_PATTERN --grant PATTERN=LEVEL` gives every caller whose ARN matches
 ARN_PATTERN (`*` wildcards, e.g. `arn:aws:sts::123456789012:assumed-role/ci-*/*`) the
-grants; such a caller logs in as `aws` with `berth iam-login`'s presigned request."""
+grants. Such a caller logs in as `aws` with the password `login-password` prints (a
+presigned sts:GetCallerIdentity request, valid for minutes; no secret is stored anywhere):
+
+    berth iam login-password | skopeo login -u aws --password-stdin REGISTRY"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from berth.commands import common
@@ -32,6 +36,32 @@ def register(commands: Any) -> None:
     ls = actions.add_parser("ls", help="the mappings and their grants")
     add_registry_option(ls)
     ls.set_defaults(func=_ls)
+    password = actions.add_parser(
+        "login-password", help="print a password for user `aws` from your AWS credentials"
+    )
+    password.add_argument(
+        "--service",
+        default=None,
+        help="the registry's service name (default: $BERTH_SERVICE or berth)",
+    )
+    password.set_defaults(func=_login_password)
+
+
+def _login_password(args: argparse.Namespace) -> int:
+    import os
+
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from berth.iam_login import login_password
+
+    service = args.service or os.environ.get("BERTH_SERVICE") or "berth"
+    try:
+        print(login_password(boto3.client("sts"), service))
+    except (BotoCoreError, ClientError) as error:
+        print(f"berth iam login-password: {error}", file=sys.stderr)
+        return common.EXIT_ERROR
+    return 0
 
 
 def _map(args: argparse.Namespace) -> int:

@@ -139,6 +139,26 @@ def test_grants_public_and_iam(berth: Run, capsys: pytest.CaptureFixture[str]) -
     assert principals.load("iam", mapping) is None
 
 
+def test_iam_login_password(berth: Run, client: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """The printed password logs in as the mapped IAM caller (moto's STS)."""
+    from tests.auth.gate_support import basic
+
+    mapping = unique("m")
+    arn = "arn:aws:*::123456789012:*"
+    assert berth(capsys, "iam", "map", mapping, arn, "--grant", "iamci/*=push")[0] == 0
+    try:
+        status, out, _ = berth(capsys, "iam", "login-password")
+        assert status == 0
+        password = out.strip()
+        response = client.http.get(
+            "/token?service=berth&scope=repository:iamci/app:push", headers=basic("aws", password)
+        )
+        assert response.status_code == 200
+        assert json.loads(response.body)["scope"] == "repository:iamci/app:push"
+    finally:
+        assert berth(capsys, "iam", "unmap", mapping)[0] == 0
+
+
 def test_refusals_have_their_exit_codes(
     berth: Run, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
