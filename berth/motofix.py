@@ -6,7 +6,8 @@ threads can both pass `attribute_not_exists` or `offset = :start`. Real DynamoDB
 lets that happen, and Berth's upload sessions and tag moves rely on it. The local server
 and the tests serialise moto's DynamoDB actions so that concurrency behaves as in AWS.
 
-`accept_swagger_imports`: moto's API Gateway imports the Swagger 2.0 that Chalice sends.
+`fit_for_chalice`: moto's API Gateway imports the Swagger 2.0 that Chalice sends, and its v2
+API deletes a REST API's custom domain, as AWS's does (Chalice deletes domains through v2).
 """
 
 from __future__ import annotations
@@ -34,10 +35,42 @@ def serialise_dynamodb() -> None:
     _applied = True
 
 
-_swagger_applied = False
+_chalice_applied = False
 
 
-def accept_swagger_imports() -> None:
+def fit_for_chalice() -> None:
+    """What `chalice deploy` and `chalice delete` need of moto's API Gateway (both below)."""
+    global _chalice_applied
+    if _chalice_applied:
+        return
+    _accept_swagger_imports()
+    _share_custom_domains()
+    _chalice_applied = True
+
+
+def _share_custom_domains() -> None:
+    """In AWS, API Gateway's v1 and v2 APIs see one set of custom domain names, and Chalice
+    deletes a REST API's domain (made with v1's CreateDomainName) with v2's DeleteDomainName.
+    moto keeps two sets; a v2 delete of a name only v1 knows deletes it there."""
+    from moto.apigateway.models import apigateway_backends
+    from moto.apigatewayv2.exceptions import DomainNameNotFound
+    from moto.apigatewayv2.models import ApiGatewayV2Backend
+
+    original = ApiGatewayV2Backend.delete_domain_name
+
+    def delete_domain_name(self: Any, domain_name: str) -> None:
+        try:
+            original(self, domain_name)
+        except DomainNameNotFound:
+            rest = apigateway_backends[self.account_id][self.region_name]
+            if domain_name not in rest.domain_names:
+                raise
+            rest.delete_domain_name(domain_name)
+
+    ApiGatewayV2Backend.delete_domain_name = delete_domain_name  # type: ignore[method-assign]
+
+
+def _accept_swagger_imports() -> None:
     """Let moto's API Gateway import a Swagger 2.0 document, as AWS does.
 
     `chalice deploy` creates its REST API with ImportRestApi and updates it with PutRestApi,
@@ -46,9 +79,6 @@ def accept_swagger_imports() -> None:
     `x-amazon-apigateway-integration`) is spelled the same in both versions, so the document
     is relabelled, not translated. moto still ignores the top-level extensions (binary media
     types, policy): tests/deploy/test_real_chalice.py says what it checks."""
-    global _swagger_applied
-    if _swagger_applied:
-        return
     from moto.apigateway.models import APIGatewayBackend
 
     original_import = APIGatewayBackend.import_rest_api
@@ -75,7 +105,6 @@ def accept_swagger_imports() -> None:
 
     APIGatewayBackend.import_rest_api = import_rest_api  # type: ignore[method-assign]
     APIGatewayBackend.put_rest_api = put_rest_api  # type: ignore[method-assign]
-    _swagger_applied = True
 
 
 def cheap_transactions() -> None:

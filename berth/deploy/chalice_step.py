@@ -14,6 +14,7 @@ fake at this boundary where only the sequence around it is under test.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,9 @@ from berth.deploy.target import AwsTarget
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDS = ROOT / ".chalice" / "deployed"
+# Chalice's deployment packages, named by a hash of the requirements and the app's code:
+# reused while neither changes (building one downloads Lambda's wheels, about 25 s here).
+PACKAGES = ROOT / ".chalice" / "deployments"
 BUNDLE = ("app.py", "chalicelib", "requirements.txt")
 
 
@@ -99,18 +103,43 @@ def _copy_app(stage: str, target: Path, records: Path) -> Path:
     return chalice_dir
 
 
+def _link(source: Path, target: Path) -> None:
+    """`target` becomes `source`'s content at once (a hard link where possible); Chalice
+    replaces a package by renaming, so a linked one is never written through."""
+    partial = target.with_name(f"{target.name}.{os.getpid()}.part")
+    try:
+        os.link(source, partial)
+    except OSError:
+        shutil.copy2(source, partial)
+    os.replace(partial, target)
+
+
+def _share_packages(source: Path, target: Path) -> None:
+    """Every finished package of `source` not yet in `target`."""
+    if not source.is_dir():
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    for package in source.glob("*.zip"):
+        if not (target / package.name).exists():
+            _link(package, target / package.name)
+
+
 @contextmanager
-def staged_app(release: AppRelease, records: Path = RECORDS) -> Iterator[Path]:
+def staged_app(
+    release: AppRelease, records: Path = RECORDS, packages: Path = PACKAGES
+) -> Iterator[Path]:
     """A temporary copy of the app whose stage carries the release; yields its directory."""
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     with tempfile.TemporaryDirectory(prefix="berth-deploy-") as tmp:
         chalice_dir = _copy_app(release.stage, Path(tmp), records)
+        _share_packages(packages, chalice_dir / "deployments")
         (chalice_dir / "config.json").write_text(
             json.dumps(stage_config(config, release), indent=2)
         )
         policy_name = f"policy-{release.stage}.json"
         (chalice_dir / policy_name).write_text(json.dumps(release.policy, indent=2))
         yield Path(tmp)
+        _share_packages(chalice_dir / "deployments", packages)
 
 
 def _keep_record(stage: str, chalice_dir: Path, records: Path) -> dict[str, Any]:
@@ -135,9 +164,9 @@ def _chalice(args: list[str], cwd: Path, target: AwsTarget) -> None:
     subprocess.run([chalice_command(), *args], cwd=cwd, check=True, env=target.environment())
 
 
-def chalice_package(release: AppRelease, out: Path) -> None:
+def chalice_package(release: AppRelease, out: Path, packages: Path = PACKAGES) -> None:
     """`chalice package --stage <stage> <out>` of the release: the SAM template it would deploy."""
-    with staged_app(release) as app:
+    with staged_app(release, packages=packages) as app:
         subprocess.run(
             [chalice_command(), "package", "--stage", release.stage, str(out)],
             cwd=app,
@@ -147,9 +176,11 @@ def chalice_package(release: AppRelease, out: Path) -> None:
         )
 
 
-def chalice_deploy(release: AppRelease, records: Path = RECORDS) -> Deployed:
+def chalice_deploy(
+    release: AppRelease, records: Path = RECORDS, packages: Path = PACKAGES
+) -> Deployed:
     """Run `chalice deploy --stage <stage>` on a staging copy of the app."""
-    with staged_app(release, records) as app:
+    with staged_app(release, records, packages) as app:
         _chalice(["deploy", "--stage", release.stage], app, release.target)
         record = _keep_record(release.stage, app / ".chalice", records)
     return deployed_from(record, release.stage)
