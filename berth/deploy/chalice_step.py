@@ -51,6 +51,12 @@ class AppRelease:
     policy: dict[str, Any]
     domain: CustomDomain | None = None
     target: AwsTarget = field(default_factory=AwsTarget)
+    # Chalice deletes a custom domain its stage no longer names: only on purpose.
+    drop_domain: bool = False
+
+
+class DomainWouldBeDropped(RuntimeError):
+    """The stage has a custom domain that this deploy does not name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,10 +186,33 @@ def chalice_deploy(
     release: AppRelease, records: Path = RECORDS, packages: Path = PACKAGES
 ) -> Deployed:
     """Run `chalice deploy --stage <stage>` on a staging copy of the app."""
+    _keep_domain(release, records)
     with staged_app(release, records, packages) as app:
         _chalice(["deploy", "--stage", release.stage], app, release.target)
         record = _keep_record(release.stage, app / ".chalice", records)
     return deployed_from(record, release.stage)
+
+
+def recorded_domain(stage: str, records: Path = RECORDS) -> str | None:
+    """The custom domain of the stage's last deployment, if it had one."""
+    record = records / f"{stage}.json"
+    if not record.exists():
+        return None
+    for resource in json.loads(record.read_text()).get("resources", []):
+        if resource.get("resource_type") == "domain_name":
+            return str(resource.get("domain_name"))
+    return None
+
+
+def _keep_domain(release: AppRelease, records: Path) -> None:
+    had = recorded_domain(release.stage, records)
+    if had is None or release.drop_domain:
+        return
+    if release.domain is None or release.domain.name != had:
+        raise DomainWouldBeDropped(
+            f"stage {release.stage} serves https://{had}: pass --domain {had} "
+            "--certificate-arn ARN again (or --drop-domain to delete it on purpose)"
+        )
 
 
 def deployed_from(record: dict[str, Any], stage: str) -> Deployed:

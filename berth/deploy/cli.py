@@ -30,14 +30,21 @@ def _deploy(args: argparse.Namespace) -> int:
         )
         return 2
     domain = CustomDomain(args.domain, args.certificate_arn) if args.domain else None
-    deploy(
-        args.stage,
-        _session(args),
-        front_door=args.front_door or ("api-gateway" if domain else "function-url"),
-        domain=domain,
-        alarm_topic=args.alarm_topic,
-        show_admin_password=args.show_admin_password,
-    )
+    from berth.deploy.chalice_step import DomainWouldBeDropped
+
+    try:
+        deploy(
+            args.stage,
+            _session(args),
+            front_door=args.front_door or ("api-gateway" if domain else "function-url"),
+            domain=domain,
+            drop_domain=args.drop_domain,
+            alarm_topic=args.alarm_topic,
+            show_admin_password=args.show_admin_password,
+        )
+    except DomainWouldBeDropped as error:
+        print(f"berth deploy: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -85,6 +92,11 @@ def register(commands: Any) -> None:
         default=None,
         metavar="ARN",
         help="ACM certificate for --domain, in the deploy's region",
+    )
+    deploy.add_argument(
+        "--drop-domain",
+        action="store_true",
+        help="delete the stage's custom domain (a deploy without --domain otherwise refuses to)",
     )
     deploy.add_argument(
         "--show-admin-password",

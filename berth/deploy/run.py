@@ -47,6 +47,7 @@ def deploy(
     chalice: ChaliceDeploy = chalice_deploy,
     front_door: str = "function-url",
     domain: CustomDomain | None = None,
+    drop_domain: bool = False,
     alarm_topic: str = "",
     show_admin_password: bool = False,
     say: Callable[[str], None] = print,
@@ -63,7 +64,12 @@ def deploy(
     say(f"  stack berth-{stage}: table {outputs['TableName']}, bucket {outputs['BucketName']}")
     admin = first_admin.ensure(stage, outputs, target)
     release = AppRelease(
-        stage, environment(outputs, stage), policy(stage, account, region), domain, target
+        stage,
+        environment(outputs, stage),
+        policy(stage, account, region),
+        domain,
+        target,
+        drop_domain,
     )
     deployed = chalice(release)
     say(f"  function {deployed.function_name} (policy: berth/deploy/policy.py for {stage})")

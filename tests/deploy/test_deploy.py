@@ -8,11 +8,19 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from berth.deploy.chalice_step import AppRelease, CustomDomain, Deployed, stage_config
+from berth.deploy.chalice_step import (
+    AppRelease,
+    CustomDomain,
+    Deployed,
+    DomainWouldBeDropped,
+    chalice_deploy,
+    stage_config,
+)
 from berth.deploy.destroy import destroy
 from berth.deploy.run import deploy
 from berth.deploy.target import AwsTarget
@@ -221,6 +229,26 @@ def test_stage_config_adds_environment_and_policy_to_the_stage() -> None:
         "certificate_arn": "arn:aws:acm:eu-west-1:1:certificate/c",
         "url_prefix": "/",  # Chalice's root base path mapping: /v2/ at the root of the host
     }
+
+
+def test_a_deploy_without_the_stage_domain_refuses_to_drop_it(tmp_path: Path) -> None:
+    """Chalice deletes a custom domain the stage no longer names: a deploy that forgot
+    --domain would take the registry off its address. It stops before Chalice runs."""
+    record = {
+        "resources": [
+            {
+                "name": "api_gateway_custom_domain",
+                "resource_type": "domain_name",
+                "domain_name": "registry.example.com",
+            }
+        ]
+    }
+    (tmp_path / "prod.json").write_text(json.dumps(record))
+    with pytest.raises(DomainWouldBeDropped, match=r"--domain registry\.example\.com"):
+        chalice_deploy(AppRelease("prod", {}, {}), records=tmp_path, packages=tmp_path / "p")
+    other = CustomDomain("other.example.com", "arn:c")
+    with pytest.raises(DomainWouldBeDropped):
+        chalice_deploy(AppRelease("prod", {}, {}, other), records=tmp_path, packages=tmp_path)
 
 
 def test_cli_has_deploy_and_destroy() -> None:

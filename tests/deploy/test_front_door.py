@@ -17,7 +17,11 @@ import pytest
 
 from chalicelib.api.front_door import route_of, to_url_result
 from chalicelib.api.router import MAX_DEPTH, METHODS
+from chalicelib.auth.permissions import Level
+from tests.auth.gate_support import auth_on, user
 from tests.deploy.doors import DOORS, Answer, url_event
+
+__all__ = ["auth_on"]  # a fixture
 
 Door = Callable[..., Answer]
 OCTET = "application/octet-stream"
@@ -206,3 +210,39 @@ def test_query_repeats_and_cookies_reach_the_request() -> None:
     assert rest["headers"]["cookie"] == "a=1; b=2"
     assert rest["requestContext"]["identity"]["sourceIp"] == "198.51.100.7"
     assert rest["requestContext"]["resourcePath"] == "/v2/{p1}/{p2}/{p3}"
+
+
+def test_behind_a_custom_domain_the_realm_and_locations_are_at_its_root(
+    app: Any, auth_on: None
+) -> None:
+    """`berth deploy --domain registry.example.com`: API Gateway's custom domain, mapped at the
+    root (no stage in the path), sends the client's Host and X-Forwarded-Proto https."""
+    front = (("Host", "registry.example.com"), ("X-Forwarded-Proto", "https"))
+    challenge = DOORS["rest"](app, "GET", "/v2/", headers=front)
+    assert challenge.status == 401
+    assert challenge.header("WWW-Authenticate") == (
+        'Bearer realm="https://registry.example.com/token",service="berth"'
+    )
+    pusher = user("writer", [("domain/*", Level.PUSH)])
+    repo = f"domain/{uuid.uuid4().hex[:8]}"
+    login = (*front, *pusher.basic().items())
+    scope = f"service=berth&scope=repository:{repo}:pull,push"
+    issued = DOORS["rest"](app, "GET", "/token", query=scope, headers=login)
+    assert issued.status == 200, issued.body
+    bearer = (*front, ("Authorization", f"Bearer {json.loads(issued.body)['token']}"))
+    started = DOORS["rest"](
+        app, "POST", f"/v2/{repo}/blobs/uploads/", headers=(*bearer, ("Content-Length", "0"))
+    )
+    assert started.status == 202, started.body
+    upload, _ = _path(started.header("Location"))  # relative: https://registry.example.com/v2/…
+    config = b"{}"
+    done = DOORS["rest"](
+        app,
+        "PUT",
+        upload,
+        query=f"digest={_digest(config)}",
+        headers=(*bearer, ("Content-Type", OCTET)),
+        body=config,
+    )
+    assert done.status == 201, done.body
+    assert done.header("Location") == f"/v2/{repo}/blobs/{_digest(config)}"

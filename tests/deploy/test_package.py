@@ -9,19 +9,28 @@ import os
 import subprocess
 from pathlib import Path
 
-from berth.deploy.chalice_step import ROOT, chalice_command
+from berth.deploy.chalice_step import (
+    ROOT,
+    AppRelease,
+    CustomDomain,
+    chalice_command,
+    chalice_package,
+)
 from berth.deploy.policy import policy
+from berth.deploy.target import AwsTarget
 
 STAGES = ("dev", "prod")
 
 
+OFFLINE = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "offline",
+    "AWS_SECRET_ACCESS_KEY": "offline",
+}
+
+
 def _package(stage: str, out: Path) -> dict[str, object]:
-    env = {
-        **os.environ,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "offline",
-        "AWS_SECRET_ACCESS_KEY": "offline",
-    }
+    env = {**os.environ, **OFFLINE}
     subprocess.run(
         [chalice_command(), "package", "--stage", stage, str(out)],
         cwd=ROOT,
@@ -51,3 +60,35 @@ def test_each_stage_packages_and_lints(tmp_path: Path) -> None:
         role: dict[str, object] = resources["ApiHandlerRole"]["Properties"]  # type: ignore[assignment]
         (inline,) = role["Policies"]  # type: ignore[misc]
         assert inline["PolicyDocument"] == policy(stage)
+
+    # The stage as `berth deploy --domain` stages it (reusing the package built above).
+    _a_custom_domain_packages_and_lints(tmp_path / "domain")
+
+
+def _a_custom_domain_packages_and_lints(out: Path) -> None:
+    from cfnlint.api import lint_file
+
+    certificate = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+    release = AppRelease(
+        "prod",
+        {"BERTH_STAGE": "prod", "BERTH_TABLE": "berth-prod-meta"},
+        policy("prod"),
+        CustomDomain("registry.example.com", certificate),
+        AwsTarget(region="us-east-1"),
+    )
+    chalice_package(release, out)
+    assert [str(m) for m in lint_file(out / "sam.json")] == []
+    template = json.loads((out / "sam.json").read_text())
+    resources = template["Resources"]
+    (domain,) = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::DomainName"]
+    assert domain["Properties"] == {
+        "DomainName": "registry.example.com",
+        "EndpointConfiguration": {"Types": ["REGIONAL"]},  # the certificate in the API's region
+        "RegionalCertificateArn": certificate,
+        "SecurityPolicy": "TLS_1_2",
+    }
+    (mapping,) = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::BasePathMapping"]
+    # "(none)": the API at the root of the domain, so /v2/ is at the root of the host.
+    assert mapping["Properties"]["BasePath"] == "(none)"
+    assert mapping["Properties"]["RestApiId"] == {"Ref": "RestAPI"}
+    assert resources["RestAPI"]["Properties"]["EndpointConfiguration"] == "REGIONAL"

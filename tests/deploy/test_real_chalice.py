@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from berth.deploy.chalice_step import CustomDomain, chalice_delete, chalice_deploy
+from berth.deploy.chalice_step import ROOT, CustomDomain, chalice_delete, chalice_deploy
 from berth.deploy.destroy import destroy
 from berth.deploy.policy import policy, policy_file
 from berth.deploy.run import deploy, environment
@@ -52,9 +52,11 @@ def test_berth_deploy_runs_the_real_chalice_against_moto(session: Any, tmp_path:
     handler = lam.get_function_configuration(FunctionName=done.function_name)
     assert handler["Handler"] == "app.app" and handler["CodeSize"] > 1_000_000
     assert (handler["MemorySize"], handler["Timeout"]) == (1024, 60)
-    expected_env = {
+    committed = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    expected_env = {  # the committed settings, then the stack's outputs
+        **committed["environment_variables"],
+        **committed["stages"][STAGE]["environment_variables"],
         **environment(done.outputs, STAGE),
-        "AWS_DATA_PATH": "/var/task/chalicelib/awsdata",
     }
     assert handler["Environment"]["Variables"] == expected_env
     collector = lam.get_function_configuration(FunctionName=f"berth-{STAGE}-collect_garbage")
