@@ -26,6 +26,7 @@ from berth.deploy.run import deploy
 from berth.deploy.target import AwsTarget
 from tests.deploy.deployed_app import login
 from tests.deploy.motoserver import ACCOUNT, REGION
+from tests.deploy.permissions import allows
 
 
 class FakeChalice:
@@ -119,6 +120,9 @@ def test_deploy_then_destroy(session: Any) -> None:
     assert stored["Type"] == "SecureString" and stored["Version"] == 1
     password = stored["Value"]
     assert not any(password in line for line in said)
+    parameter_arn = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/berth/prod/admin-password"
+    for action in ("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"):
+        assert not allows(release.policy, (action, parameter_arn))  # the function cannot
     read = (
         "aws ssm get-parameter --name /berth/prod/admin-password --with-decryption"
         f" --query Parameter.Value --output text --region {REGION}"
