@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import calls, coldstart, gcbench, memory, push, throughput, transfer
+from bench import authbench, calls, coldstart, gcbench, memory, push, throughput, transfer
 from bench.motoserver import MotoServer
 from bench.report import Section, render, to_json, write_json
 from bench.serverproc import NotReady, local_server
@@ -26,6 +26,7 @@ SECTIONS = {
     memory.NAME: memory.TITLE,
     push.NAME: push.TITLE,
     gcbench.NAME: gcbench.TITLE,
+    authbench.NAME: authbench.TITLE,
 }
 
 
@@ -153,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         sections.append(_guarded(push.NAME, lambda: push.run(plan.push_mib)))
     if gcbench.NAME in wanted:
         sections.append(_guarded(gcbench.NAME, lambda: gcbench.run(plan.gc_manifests)))
+    if authbench.NAME in wanted:
+        sections.append(
+            _guarded(authbench.NAME, lambda: authbench.run(plan.connections, plan.rps_seconds))
+        )
 
     elapsed = time.perf_counter() - started
     document = to_json(sections, quick=args.quick, seconds=elapsed)

@@ -205,9 +205,10 @@ def measure(chalice_client: Any) -> Section:
 
 
 @contextmanager
-def in_process_registry() -> Iterator[Any]:
+def in_process_registry(*, token_key: bool = False) -> Iterator[Any]:
     """moto in-process with the stack from infra/berth.yaml and a chalice.test.Client on the
-    app. Must run before anything in this process imports chalicelib (settings are cached)."""
+    app. Must run before anything in this process imports chalicelib (settings are cached).
+    `token_key`: also the token-signing key, for measurements with auth on."""
     saved = dict(os.environ)
     os.environ.update(
         {
@@ -224,11 +225,18 @@ def in_process_registry() -> Iterator[Any]:
         import boto3
         from moto import mock_aws
 
-        from berth.infra import apply_ignored_settings, create_stack, runtime_environment
+        from berth.infra import (
+            apply_ignored_settings,
+            create_local_token_key,
+            create_stack,
+            runtime_environment,
+        )
 
         with mock_aws():
             outputs = create_stack(boto3.client("cloudformation"), STAGE)
             apply_ignored_settings(boto3.client("dynamodb"), outputs)
+            if token_key:
+                create_local_token_key(boto3.client("kms"), outputs)
             os.environ.update(runtime_environment(outputs))
             os.environ.setdefault("BERTH_AUTH", "off")  # the registry's own calls, no logins
             from chalice.test import Client

@@ -35,8 +35,9 @@ class Server:
 
 
 @contextmanager
-def local_server(stage: str = "bench") -> Iterator[Server]:
-    """Start `berth serve` on a free loopback port; NotReady if it cannot be started."""
+def local_server(stage: str = "bench", *, auth: bool = False) -> Iterator[Server]:
+    """Start `berth serve` (`--auth` if `auth`) on a free loopback port; NotReady if it
+    cannot be started."""
     try:
         from berth.localserver import spawn
     except ImportError as error:
@@ -44,7 +45,7 @@ def local_server(stage: str = "bench") -> Iterator[Server]:
     stderr = log_path(f"berth-serve-{stage}-{int(time.time())}.log").open("wb")
     try:
         try:
-            handle = spawn(port=0, stage=stage, stderr=stderr)
+            handle = spawn(port=0, stage=stage, stderr=stderr, auth=auth)
         except Exception as error:
             raise NotReady(f"berth serve did not start: {error}") from error
         match = _MOTO_URL.search(handle.line)

@@ -370,6 +370,14 @@ class Verifier:
         )
 
     @staticmethod
+    def kid_of(token: str) -> str:
+        """The `kid` of a token `verify` accepted."""
+        kid = _json_object(b64url_decode(token.split(".", 1)[0])).get("kid")
+        if not isinstance(kid, str):
+            raise TokenError("token has no kid")
+        return kid
+
+    @staticmethod
     def _check_signature(key: EllipticCurvePublicKey, message: bytes, signature: bytes) -> None:
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives import hashes

@@ -114,3 +114,13 @@ def form(client: Any, fields: dict[str, str]) -> Any:
         headers={"Content-Type": "application/x-www-form-urlencoded"},
         body=urlencode(fields).encode(),
     )
+
+
+class Clock:
+    """An injectable clock (`KeyRing`, revocation `View`): tests move `now`, nobody sleeps."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -20,19 +20,11 @@ from chalicelib.auth.permissions import Level
 from chalicelib.auth.scope import ResourceScope
 from chalicelib.auth.settings import previous_alias
 from chalicelib.auth.tokens import LocalSigner, TokenError, Verifier, issue
-from tests.auth.gate_support import bearer, token_of, unique, user
+from tests.auth.gate_support import Clock, bearer, token_of, unique, user
 from tests.auth.test_aws_keys import CountingKms
 
 ACCESS = [ResourceScope("repository", "a/b", ("pull",))]
 LATER = datetime.now(UTC) + timedelta(days=1)  # rotations "a day apart": never refused
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -14,17 +14,9 @@ from hypothesis import strategies as st
 
 from chalicelib.auth import revocations
 from chalicelib.auth.permissions import Level
-from tests.auth.gate_support import Caller, bearer, robot, token_of, unique, user
+from tests.auth.gate_support import Caller, Clock, bearer, robot, token_of, unique, user
 
 REFRESH = 15.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
