@@ -192,8 +192,16 @@ def _get(kind: str) -> Callable[[HttpRequest, str], Response]:
     return run
 
 
+def _not_yourself(request: HttpRequest, kind: str, name: str, verb: str) -> None:
+    """An admin cannot delete or disable the account it is using: the last admin would lock
+    everyone out of the registry (another admin can, or the stage's first-admin recovery)."""
+    if _actor(request) == f"{kind}:{name}":
+        raise OCIError("DENIED", f"you cannot {verb} the account you are logged in with")
+
+
 def _delete(kind: str) -> Callable[[HttpRequest, str], Response]:
     def run(request: HttpRequest, name: str) -> Response:
+        _not_yourself(request, kind, _name(name), "delete")
         principals.delete(kind, _name(name))
         _record(request, f"{kind}.delete", subject=f"{kind}:{name}")
         return json_response(200, {"kind": kind, "name": name, "deleted": True})
@@ -268,6 +276,8 @@ def _set_disabled(kind: str) -> Callable[[HttpRequest, str], Response]:
         value = _body(request).get("disabled")
         if not isinstance(value, bool):
             raise _bad("'disabled' must be true or false")
+        if value:
+            _not_yourself(request, kind, _name(name), "disable")
         principals.set_disabled(kind, _name(name), value)
         _record(request, f"{kind}.{'disable' if value else 'enable'}", subject=f"{kind}:{name}")
         return json_response(200, describe(kind, name))

@@ -151,7 +151,9 @@ def denied(request: HttpRequest, error: OCIError, repository: str | None) -> Non
     if error.status == 401 and 'error="invalid_token"' not in challenge:
         return
     set_origin(request)
-    who = getattr(error, "subject", None) or "unknown:token"
+    # The gate names whom it refused; a handler's refusal (an immutable tag, an admin acting
+    # on itself) comes after the gate let the caller in.
+    who = getattr(error, "subject", None) or request.extras.get("principal") or "unknown:token"
     _bounded(
         "denied",
         who,

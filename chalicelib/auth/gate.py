@@ -484,10 +484,15 @@ def issue_token(
 
 
 def _redeem(token: str) -> Principal:
+    """A refresh token's principal; a login in the audit log (the name of a failed one is a
+    digest of the token's id, never the token)."""
+    from chalicelib.audit import record
     from chalicelib.auth import refresh
 
     grant = refresh.redeem(token, auth_settings().service)
     principal = principal_of(grant.subject) if grant is not None else None
     if principal is None or principal.kind == "anonymous" or not principal.active(time.time()):
+        record.login("refresh-token:" + token.partition(".")[0][:64], None, "UNAUTHORIZED")
         raise unauthorized()
+    record.login(principal.subject, principal, None)
     return principal

@@ -255,3 +255,13 @@ def test_only_registry_admins(client: Any, auth_on: None) -> None:
     status, doc = call(client, bearer(found), "GET", f"{ADMIN}/users")
     assert status == 401 and code(doc) == "UNAUTHORIZED"
     assert call(client, basic("nobody", "wrong"), "GET", f"{ADMIN}/users")[0] == 401
+
+
+def test_an_admin_cannot_delete_or_disable_itself(client: Any, admin: Caller) -> None:
+    for method, path, body in [
+        ("DELETE", f"{ADMIN}/users/{admin.username}", None),
+        ("PUT", f"{ADMIN}/users/{admin.username}/disabled", {"disabled": True}),
+    ]:
+        status, doc = call(client, admin, method, path, body)
+        assert (status, code(doc)) == (403, "DENIED")
+    assert principals.authenticate(str(admin.username), str(admin.secret)) is not None

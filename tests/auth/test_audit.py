@@ -18,7 +18,7 @@ from chalicelib.audit.events import principal_key, repository_key
 from chalicelib.audit.models import AuditItem
 from chalicelib.auth.permissions import Level
 from tests.api.helpers import image
-from tests.auth.gate_support import Caller, basic, token, unique, user
+from tests.auth.gate_support import Caller, basic, form, token, unique, user
 from tests.faults import injected
 
 UA = {"User-Agent": "audit-test/1.0"}
@@ -409,3 +409,47 @@ def test_no_secret_in_log_lines_or_audit_items(
         assert secret not in lines
         assert secret not in items
         assert secret.split(":")[-1] not in items
+
+
+def test_refresh_token_logins(client: Any, admin: Caller) -> None:
+    someone = user("someone", [])
+    answer = form(
+        client,
+        {
+            "grant_type": "password",
+            "username": str(someone.username),
+            "password": str(someone.secret),
+            "service": "berth",
+            "access_type": "offline",
+            "client_id": "test",
+        },
+    )
+    assert answer.status_code == 200
+    refresh_token = json.loads(answer.body)["refresh_token"]
+    throttle.reset()  # the password login above already took this window's record
+    again = form(
+        client,
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "service": "berth",
+            "client_id": "test",
+        },
+    )
+    assert again.status_code == 200
+    bogus = form(
+        client,
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": "nope.nope",
+            "service": "berth",
+            "client_id": "test",
+        },
+    )
+    assert bogus.status_code == 401
+    _, document, _ = _audit(client, admin, f"principal=user:{someone.username}")
+    assert [(e["action"], e["outcome"]) for e in document["events"]] == [
+        ("login", "ok"),
+        ("login", "ok"),
+    ]
+    assert refresh_token not in json.dumps(document)
