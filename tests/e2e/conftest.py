@@ -7,6 +7,7 @@ tests are independent and leave nothing behind.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -30,6 +31,21 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
         assert status == 0, f"berth serve exited {status}:\n{log.read_text()[-4000:]}"
         errors = [r for r in Registry(server, log).log_records() if r.get("level") == "error"]
         assert not errors, f"berth serve logged errors: {json.dumps(errors, indent=1)[-6000:]}"
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, str]]:
+    """`berth serve --auth` in a child, one per test module; yields it and the first admin's
+    password."""
+    directory = tmp_path_factory.mktemp("berth-serve-auth")
+    log = directory / "berth-serve.log"
+    try:
+        with log.open("wb") as stderr, spawn(stderr=stderr, auth=True) as server:
+            match = re.search(r"log in as admin with password (\S+) \(shown once\)", server.line)
+            assert match, server.line
+            yield Registry(server, log), match.group(1)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 

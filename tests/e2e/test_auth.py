@@ -1,36 +1,19 @@
 """`berth serve --auth` with real clients: the challenge, `skopeo login` then push and pull,
-`podman login`, and refusals without credentials."""
+`podman login`, and refusals without credentials (the server: `secured` in conftest.py;
+more clients in test_auth_clients.py)."""
 
 from __future__ import annotations
 
 import json
-import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from berth.localserver import spawn
 from chalicelib.auth.scope import parse_challenge
 from tests.e2e.images import write_image
 from tests.e2e.support import Registry, new_repository, run
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, str]]:
-    """`berth serve --auth` in a child; yields it and the first admin's password."""
-    directory = tmp_path_factory.mktemp("berth-serve-auth")
-    log = directory / "berth-serve.log"
-    try:
-        with log.open("wb") as stderr, spawn(stderr=stderr, auth=True) as server:
-            match = re.search(r"log in as admin with password (\S+) \(shown once\)", server.line)
-            assert match, server.line
-            yield Registry(server, log), match.group(1)
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def test_anonymous_requests_are_challenged(secured: tuple[Registry, str]) -> None:
