@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -296,3 +297,63 @@ def test_pull_only_robot_is_denied_push_by_skopeo(
         "GET", f"/v2/{repository}/tags/list", headers=_basic("admin", password)
     ).json()
     assert tags["tags"] == ["v1"]
+
+
+def test_berth_keys_rotate_against_berth_serve(tmp_path: Path) -> None:
+    """The operator path on the local server: `berth keys rotate --endpoint-url <moto>`; the
+    server (resolving its aliases every second here, 300 s by default) signs with the new
+    key while the old key's tokens still pass, and refuses them once a second rotation
+    retires that key."""
+    import time
+
+    from berth.localserver import spawn
+
+    log = tmp_path / "berth-serve.log"
+    with (
+        log.open("wb") as stderr,
+        spawn(stderr=stderr, auth=True, env={"BERTH_TOKEN_KEY_RESOLVE": "1"}) as server,
+    ):
+        registry = Registry(server, log)
+        match = re.search(r"password (\S+) \(shown once\)", server.line)
+        store = _STORE.search(server.line)
+        assert match and store, server.line
+        admin = _basic("admin", match.group(1))
+
+        def token() -> str:
+            answer = registry.request("GET", "/token?service=berth&scope=registry:catalog:*", admin)
+            assert answer.status == 200, answer.body
+            return str(answer.json()["token"])
+
+        def kid(token_text: str) -> str:
+            head = token_text.split(".")[0]
+            return str(json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))["kid"])
+
+        def status(token_text: str) -> int:
+            headers = {"Authorization": f"Bearer {token_text}"}
+            return registry.request("GET", "/v2/_catalog", headers).status
+
+        def rotate(*extra: str) -> None:
+            run([sys.executable, "-m", "berth.cli", "keys", "rotate", "--stage", "local",
+                 "--endpoint-url", store.group(3), *extra])  # fmt: skip
+
+        def eventually(check: Callable[[], bool]) -> None:
+            deadline = time.monotonic() + 20
+            while not check():
+                assert time.monotonic() < deadline, "not within 20 s"
+                time.sleep(0.2)
+
+        first = token()
+        assert status(first) == 200
+        rotate()
+        eventually(lambda: kid(token()) != kid(first))
+        second = token()
+        assert status(first) == 200 and status(second) == 200
+        refused = run(
+            [sys.executable, "-m", "berth.cli", "keys", "rotate", "--stage", "local",
+             "--endpoint-url", store.group(3)],
+            check=False,
+        )  # fmt: skip
+        assert refused.returncode == 1 and "--force" in refused.stderr
+        rotate("--force")
+        eventually(lambda: status(first) == 401)
+        assert status(second) == 200
