@@ -139,8 +139,11 @@ def test_deploy_then_destroy(session: Any) -> None:
     # Deploying again updates in place: same stack, same URL, no duplicate permission, the
     # same admin and password (nothing rotated behind the operator's back).
     said.clear()
-    again = deploy("prod", session, chalice=chalice.deploy, say=said.append)
+    again = deploy(
+        "prod", session, chalice=chalice.deploy, show_admin_password=True, say=said.append
+    )
     assert again.registry_url == done.registry_url and len(chalice.releases) == 2
+    assert f"  admin password: {password}" in said  # printed only when asked
     assert (again.admin.user, again.admin.stored) == ("existing", "existing")
     assert password_in_ssm(session, "prod")["Version"] == 1
     assert any(read in line for line in said)
