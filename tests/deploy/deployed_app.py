@@ -22,10 +22,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def login(
-    session: Any, function_name: str, password: str, host: str, door: str = "url"
+    session: Any,
+    function_name: str,
+    password: str,
+    host: str,
+    door: str = "url",
+    policy: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """GET /token as `admin` (and with a wrong password) through the deployed function, its
-    events shaped as `door` (tests/deploy/doors.py) sends them for `host`."""
+    events shaped as `door` (tests/deploy/doors.py) sends them for `host`. The answer's
+    `calls` are the AWS calls the code made, `refused` those `policy` (by default the
+    function's role policy as moto's IAM holds it) would not allow."""
+    if policy is None:
+        policy = role_policy(session, function_name)
     lam = session.client("lambda")
     variables = lam.get_function_configuration(FunctionName=function_name)["Environment"][
         "Variables"
@@ -41,7 +50,7 @@ def login(
         [sys.executable, "-m", "tests.deploy.deployed_app"],
         cwd=ROOT,
         env=env,
-        input=json.dumps({"password": password, "host": host, "door": door}),
+        input=json.dumps({"password": password, "host": host, "door": door, "policy": policy}),
         capture_output=True,
         text=True,
         timeout=120,
@@ -52,6 +61,27 @@ def login(
     return answer
 
 
+def role_policy(session: Any, function_name: str) -> dict[str, Any]:
+    """The one inline policy of the function's role."""
+    iam = session.client("iam")
+    role = session.client("lambda").get_function_configuration(FunctionName=function_name)
+    name = role["Role"].rsplit("/", 1)[-1]
+    (policy_name,) = iam.list_role_policies(RoleName=name)["PolicyNames"]
+    document: dict[str, Any] = iam.get_role_policy(RoleName=name, PolicyName=policy_name)[
+        "PolicyDocument"
+    ]
+    return document
+
+
+def _refused(calls: list[Any], policy: dict[str, Any]) -> list[str]:
+    from tests.deploy.permissions import allows
+
+    problems = [f"{c.name}: {c.problem}" for c in calls if c.problem]
+    for call in calls:
+        problems += [f"{call.name} needs {p}" for p in sorted(call.needs) if not allows(policy, p)]
+    return sorted(set(problems))
+
+
 def _basic(password: str) -> str:
     return "Basic " + base64.b64encode(f"admin:{password}".encode()).decode()
 
@@ -59,8 +89,11 @@ def _basic(password: str) -> str:
 def main() -> int:
     from app import app
     from tests.deploy.doors import DOORS
+    from tests.deploy.recorder import Recorder, install
 
     asked = json.loads(sys.stdin.read())
+    recorder = Recorder()
+    install(recorder)
     send = DOORS[asked["door"]]
     host: tuple[tuple[str, str], ...] = (("Host", asked["host"]),)
     if asked["door"] == "rest":
@@ -83,6 +116,8 @@ def main() -> int:
                 "token_body": token.body.decode()[:300] if token.status != 200 else "",
                 "wrong": wrong.status,
                 "catalog": catalog_status,
+                "calls": sorted({c.name for c in recorder.calls}),
+                "refused": _refused(recorder.calls, asked["policy"]),
             }
         )
     )

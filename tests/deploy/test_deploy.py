@@ -130,11 +130,13 @@ def test_deploy_then_destroy(session: Any) -> None:
     assert any(read in line for line in said), said
     token_key_for_moto(session, "prod")
     host = done.registry_url.split("://", 1)[1]
-    answer = login(session, "berth-prod", password, host)
+    answer = login(session, "berth-prod", password, host, policy=release.policy)
     assert answer["challenge"] == 401
     assert f'realm="https://{host}/token"' in answer["realm"], answer
     assert answer["token"] == 200, answer["token_body"]
     assert (answer["wrong"], answer["catalog"]) == (401, 200)
+    assert "kms:Sign" in answer["calls"] and "dynamodb:Query" in answer["calls"]
+    assert answer["refused"] == []  # the deployed policy allows what the login took
 
     # Deploying again updates in place: same stack, same URL, no duplicate permission, the
     # same admin and password (nothing rotated behind the operator's back).
@@ -147,7 +149,7 @@ def test_deploy_then_destroy(session: Any) -> None:
     assert (again.admin.user, again.admin.stored) == ("existing", "existing")
     assert password_in_ssm(session, "prod")["Version"] == 1
     assert any(read in line for line in said)
-    assert login(session, "berth-prod", password, host)["token"] == 200
+    assert login(session, "berth-prod", password, host, policy=release.policy)["token"] == 200
 
     said.clear()
     kept = destroy("prod", session, chalice=chalice.delete, say=said.append)
@@ -203,7 +205,8 @@ def test_the_admin_password_is_reused_never_replaced(session: Any) -> None:
     assert password_in_ssm(session, "qa")["Value"] == "kept-pw-1"
     token_key_for_moto(session, "qa")
     host = done.registry_url.split("://", 1)[1]
-    assert login(session, "berth-qa", "kept-pw-1", host)["token"] == 200
+    policy = chalice.releases[-1].policy
+    assert login(session, "berth-qa", "kept-pw-1", host, policy=policy)["token"] == 200
 
     ssm.delete_parameter(Name="/berth/qa/admin-password")
     said: list[str] = []
