@@ -20,6 +20,7 @@ import base64
 import hashlib
 import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -273,6 +274,7 @@ class S3Uploader:
         if job.document["multipart"]:
             parts = [{"partNumber": n, "etag": job.etags[n]} for n in sorted(job.etags)]
             body = json.dumps({"parts": parts}).encode()
+        retries = 0
         for _ in range(COMPLETE_ROUNDS):
             if self.cancelled.is_set():
                 raise Cancelled()
@@ -281,6 +283,11 @@ class S3Uploader:
             )
             if response.status == 201:
                 return
+            if response.status in (502, 503, 504) and retries < CHUNK_RETRIES:
+                # A gateway gave up waiting (or storage was busy): completion can be repeated.
+                retries += 1
+                time.sleep(retries)
+                continue
             if response.status != 202:
                 if response.status == 404:
                     self.state.forget_upload(job.blob.digest)

@@ -37,7 +37,7 @@ from pynamodb.exceptions import UpdateError
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest, new_hasher
 from chalicelib.oci.errors import OCIError
-from chalicelib.oci.s3_parts import PartPlan, checksum_of, hex_of, plan_parts
+from chalicelib.oci.s3_parts import SINGLE_PUT_MAX, PartPlan, checksum_of, hex_of, plan_parts
 from chalicelib.storage import aws, blobs
 from chalicelib.storage.clock import epoch, now
 from chalicelib.storage.models import DirectUploadItem
@@ -193,11 +193,12 @@ def part_puts(item: DirectUploadItem, wanted: list[tuple[int, str | None]]) -> l
 
 def complete(repo: str, upload_id: str, parts: list[dict[str, Any]] | None) -> Linked | Verifying:
     """Verify the uploaded bytes and link the blob into `repo`, or say how far it got."""
+    started = time.monotonic()
     item = get_session(repo, upload_id)
     if item.multipart_id is not None and not item.assembled:
         _assemble(item, parts)
     digest = Digest("sha256", item.digest.partition(":")[2])
-    etag = _verify(item, digest)
+    etag = _verify(item, digest, started + settings().verify_seconds)
     if etag is None:
         return Verifying(int(item.verified or 0), int(item.size))
     size = int(item.size)
@@ -271,7 +272,7 @@ def _refuse(item: DirectUploadItem, code: str, message: str, detail: Any = None)
     return OCIError(code, f"{message}; the upload is discarded", detail=detail)
 
 
-def _verify(item: DirectUploadItem, digest: Digest) -> str | None:
+def _verify(item: DirectUploadItem, digest: Digest, deadline: float) -> str | None:
     """The ETag of the verified staging object; None if the time budget ran out first (the
     hash state is saved); raises (and discards the upload) if the content is not the blob."""
     from botocore.exceptions import ClientError
@@ -299,17 +300,19 @@ def _verify(item: DirectUploadItem, digest: Digest) -> str | None:
             if found != digest.hex:
                 raise _refuse(item, "DIGEST_INVALID", f"S3 holds sha256:{found}, not {digest}")
             return etag
-    return _rehash(item, digest, etag)
+    return _rehash(item, digest, etag, deadline)
 
 
-def _rehash(item: DirectUploadItem, digest: Digest, etag: str) -> str | None:
+def _rehash(item: DirectUploadItem, digest: Digest, etag: str, deadline: float) -> str | None:
+    """Hash the staging object from where the last request stopped until `deadline`. A
+    request that reads the last byte after its deadline saves the finished state and leaves
+    the copy to the next one, so no request runs much past the budget."""
     from botocore.exceptions import ClientError
 
     same = item.etag == etag and item.hash_state is not None
     offset = int(item.verified or 0) if same else 0
     hasher = new_hasher("sha256", item.hash_state if same else None)
     size = int(item.size)
-    deadline = time.monotonic() + settings().verify_seconds
     if offset < size:
         try:
             body = aws.s3().get_object(
@@ -330,7 +333,8 @@ def _rehash(item: DirectUploadItem, digest: Digest, etag: str) -> str | None:
                 offset += len(piece)
                 if time.monotonic() > deadline and offset < size:
                     break
-    if offset < size:
+    late = time.monotonic() > deadline and not (same and item.verified == size)
+    if offset < size or late:
         _save_progress(item, etag, offset, hasher.serialize())
         return None
     actual = hasher.finalize()
@@ -375,6 +379,18 @@ def _copy(item: DirectUploadItem, etag: str, key: str) -> None:
     if size == 0:
         blobs.put_bytes(Digest("sha256", item.digest.partition(":")[2]), b"")
         return
+    if size <= SINGLE_PUT_MAX:
+        # One server-side copy; S3 computes the full object's SHA-256 on the way.
+        s3.copy_object(
+            Bucket=bucket,
+            Key=key,
+            CopySource={"Bucket": bucket, "Key": item.key},
+            CopySourceIfMatch=etag,
+            IfNoneMatch="*",
+            ChecksumAlgorithm="SHA256",
+        )
+        _check_unchanged(item, etag, written=key)
+        return
     part = max(COPY_PART_MIN, -(-size // 10_000))
     ranges = [
         (n, start, min(size, start + part) - 1) for n, start in enumerate(range(0, size, part), 1)
@@ -397,11 +413,7 @@ def _copy(item: DirectUploadItem, etag: str, key: str) -> None:
     try:
         with ThreadPoolExecutor(max_workers=min(COPY_WORKERS, len(ranges))) as pool:
             copied = list(pool.map(copy, ranges))
-        # Not every S3 stand-in honours CopySourceIfMatch: look once more before completing.
-        if str(s3.head_object(Bucket=bucket, Key=item.key)["ETag"]) != etag:
-            raise OCIError(
-                "BLOB_UPLOAD_INVALID", "the upload changed while it was copied; complete again"
-            )
+        _check_unchanged(item, etag)
         s3.complete_multipart_upload(
             Bucket=bucket,
             Key=key,
@@ -413,6 +425,20 @@ def _copy(item: DirectUploadItem, etag: str, key: str) -> None:
         with contextlib.suppress(Exception):
             s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
         raise
+
+
+def _check_unchanged(item: DirectUploadItem, etag: str, written: str | None = None) -> None:
+    """Not every S3 stand-in honours CopySourceIfMatch or a copy's If-None-Match (moto honours
+    neither): look at the staging object once more. If it changed since it was verified, what
+    was copied to `written` (the content address, not linked yet) may be other bytes: delete
+    it and refuse. (Real S3 refuses the copy itself; there, this look never fails.)"""
+    s3 = aws.s3()
+    bucket = settings().bucket
+    if str(s3.head_object(Bucket=bucket, Key=item.key)["ETag"]) == etag:
+        return
+    if written is not None:
+        s3.delete_object(Bucket=bucket, Key=written)
+    raise OCIError("BLOB_UPLOAD_INVALID", "the upload changed while it was copied; complete again")
 
 
 def _abort(key: str, multipart_id: str) -> None:
