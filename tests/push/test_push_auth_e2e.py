@@ -50,3 +50,33 @@ def test_push_with_a_token_and_refusals(
     run(["skopeo", "copy", "--quiet", "--src-tls-verify=false", f"--src-creds={user}:{password}",
          source, f"oci:{tmp_path / 'pulled'}:x"])  # fmt: skip
     assert layout_blobs(tmp_path / "pulled") == layout_blobs(image.layout)
+
+
+def test_a_pull_only_robot_gets_no_upload_url(
+    guarded: tuple[ServerProcess, str, str], tmp_path: Path
+) -> None:
+    """Direct-to-S3 uploads need push: the robot's token lacks it, so the extension's POST is
+    refused (exit 4) before any presigned URL exists, and nothing reaches the repository."""
+    from tests.e2e.support import Registry
+    from tests.e2e.test_auth_clients import make_robot
+
+    server, user, password = guarded
+    image = write_image(tmp_path / "src", "v1", layer_sizes=(5 * MiB,))
+    target = f"127.0.0.1:{server.port}/team/robotted:v1"
+    robot, secret = make_robot(Registry(server, tmp_path / "unused.log"), "team/robotted", "pull")
+    as_robot = {"BERTH_USERNAME": robot, "BERTH_PASSWORD": secret}
+    refused = berth_push(image.layout, target, "--upload", "s3", env=as_robot)
+    assert refused.returncode == 4, refused.stderr
+    assert "s3-uploads" in refused.stderr or "direct upload" in refused.stderr
+    admin = {"BERTH_USERNAME": user, "BERTH_PASSWORD": password}
+    blob = Registry(server, tmp_path / "unused.log").request(
+        "HEAD", f"/v2/team/robotted/blobs/{image.layers[0].digest}", headers=_basic(user, password)
+    )
+    assert blob.status == 404
+    assert pushed(berth_push(image.layout, target, "--upload", "s3", env=admin))
+
+
+def _basic(user: str, password: str) -> dict[str, str]:
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
