@@ -399,3 +399,60 @@ def test_live_multipart_uploads_survive_gc(
     collect()  # now: the session lives
     uploads = aws.s3().list_multipart_uploads(Bucket=settings().bucket, Prefix=session_key(session))
     assert uploads.get("Uploads"), "a live session's multipart upload is kept"
+
+
+# Garbage collection's hard race (chalicelib/gc/__init__.py): the blob's object is old and
+# unreferenced when a direct upload of the same bytes completes.
+
+
+def test_completion_vetoes_a_condemned_blob(client: Any, repo: str, s3: Any) -> None:
+    from chalicelib.gc import guard
+    from chalicelib.oci.digest import Digest
+    from chalicelib.storage import blobs
+
+    data = random_bytes(5000)
+    digest = Digest("sha256", sha256(data).split(":")[1])
+    blobs.put_bytes(digest, data)  # an orphan: written, never linked
+    guard.condemn([str(digest)], "run-direct-1")
+    session = opened(client, repo, data)
+    put(session["upload"], data)
+    assert_ok(complete(client, session), 201)  # links, sees the marker, vetoes it
+    assert guard._read(str(digest)) is None
+    assert not guard.claim(str(digest), "run-direct-1")
+    assert fetch_blob(client, s3, repo, str(digest)) == data
+
+
+def test_completion_restores_a_blob_deleted_under_it(
+    client: Any, repo: str, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collector deletes the object between the completion's look (it is there: no copy)
+    and its link: the marker says `deleted`, so the completion copies it again from the
+    staging object, which it deletes only after the link."""
+    from chalicelib.gc import guard
+    from chalicelib.oci.digest import Digest
+    from chalicelib.storage import blobs, direct
+
+    data = random_bytes(5000)
+    digest = Digest("sha256", sha256(data).split(":")[1])
+    key = blobs.blob_key(digest)
+    blobs.put_bytes(digest, data)
+    session = opened(client, repo, data)
+    put(session["upload"], data)
+    real = blobs.stored_size
+    looks: list[str] = []
+
+    def look_then_collect(looked: str) -> int | None:
+        found = real(looked)
+        if looked == key and not looks:
+            looks.append(looked)
+            guard.condemn([str(digest)], "run-direct-2")
+            assert guard.claim(str(digest), "run-direct-2")
+            s3.delete_object(Bucket=settings().bucket, Key=key)
+            guard.mark_deleted([str(digest)], "run-direct-2")
+        return found
+
+    monkeypatch.setattr(direct.blobs, "stored_size", look_then_collect)
+    assert_ok(complete(client, session), 201)
+    assert looks == [key]
+    assert s3.get_object(Bucket=settings().bucket, Key=key)["Body"].read() == data
+    assert gone(session, s3)
