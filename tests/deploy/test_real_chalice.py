@@ -14,6 +14,7 @@ deployment package built (about 25 s of it, downloading Lambda's wheels) and reu
 from __future__ import annotations
 
 import json
+import zipfile
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,14 @@ def test_berth_deploy_runs_the_real_chalice_against_moto(session: Any, tmp_path:
     paths = {r["path"] for r in apigateway.get_resources(restApiId=api["id"], limit=500)["items"]}
     assert {"/v2", "/token", "/v2/{p1}", "/v2/{p1}/{p2}/{p3}"} <= paths
     assert (records / f"{STAGE}.json").exists()
+    # What was uploaded: the runtime and its dependencies, no client tool, under the 50 MB
+    # Lambda takes in a direct upload (Chalice does not go through S3).
+    (package,) = packages.glob("*.zip")
+    assert package.stat().st_size < 50 * 1024 * 1024
+    with zipfile.ZipFile(package) as bundle:
+        names = bundle.namelist()
+    assert {"app.py", "chalicelib/config.py", "chalicelib/awsdata/endpoints.json"} <= set(names)
+    assert not [n for n in names if n.startswith(("berth/", "tests/", "chalice/cli/"))]
 
     # The first admin logs in through the deployed function's code and configuration.
     password = password_in_ssm(session, STAGE)["Value"]
