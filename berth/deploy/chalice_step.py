@@ -186,7 +186,7 @@ def chalice_deploy(
     release: AppRelease, records: Path = RECORDS, packages: Path = PACKAGES
 ) -> Deployed:
     """Run `chalice deploy --stage <stage>` on a staging copy of the app."""
-    _keep_domain(release, records)
+    keep_domain(release.stage, release.domain, release.drop_domain, records)
     with staged_app(release, records, packages) as app:
         _chalice(["deploy", "--stage", release.stage], app, release.target)
         record = _keep_record(release.stage, app / ".chalice", records)
@@ -204,13 +204,17 @@ def recorded_domain(stage: str, records: Path = RECORDS) -> str | None:
     return None
 
 
-def _keep_domain(release: AppRelease, records: Path) -> None:
-    had = recorded_domain(release.stage, records)
-    if had is None or release.drop_domain:
+def keep_domain(
+    stage: str, domain: CustomDomain | None, drop_domain: bool, records: Path | None = None
+) -> None:
+    """Raise DomainWouldBeDropped if deploying `stage` with `domain` would delete the custom
+    domain its last deployment had (Chalice deletes what the stage no longer names)."""
+    had = recorded_domain(stage, records or RECORDS)
+    if had is None or drop_domain:
         return
-    if release.domain is None or release.domain.name != had:
+    if domain is None or domain.name != had:
         raise DomainWouldBeDropped(
-            f"stage {release.stage} serves https://{had}: pass --domain {had} "
+            f"stage {stage} serves https://{had}: pass --domain {had} "
             "--certificate-arn ARN again (or --drop-domain to delete it on purpose)"
         )
 

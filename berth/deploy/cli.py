@@ -17,7 +17,7 @@ def _session(args: argparse.Namespace) -> Any:
 def _deploy(args: argparse.Namespace) -> int:
     import sys
 
-    from berth.deploy.chalice_step import CustomDomain
+    from berth.deploy.chalice_step import CustomDomain, DomainWouldBeDropped, keep_domain
     from berth.deploy.run import deploy
 
     if bool(args.domain) != bool(args.certificate_arn):
@@ -30,9 +30,8 @@ def _deploy(args: argparse.Namespace) -> int:
         )
         return 2
     domain = CustomDomain(args.domain, args.certificate_arn) if args.domain else None
-    from berth.deploy.chalice_step import DomainWouldBeDropped
-
     try:
+        keep_domain(args.stage, domain, args.drop_domain)  # before anything changes
         deploy(
             args.stage,
             _session(args),

@@ -261,6 +261,20 @@ def test_a_deploy_without_the_stage_domain_refuses_to_drop_it(tmp_path: Path) ->
         chalice_deploy(AppRelease("prod", {}, {}, other), records=tmp_path, packages=tmp_path)
 
 
+def test_the_cli_refuses_to_drop_a_domain_before_touching_aws(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from berth.cli import main
+    from berth.deploy import chalice_step
+
+    record = {"resources": [{"resource_type": "domain_name", "domain_name": "r.example.com"}]}
+    (tmp_path / "prod.json").write_text(json.dumps(record))
+    monkeypatch.setattr(chalice_step, "RECORDS", tmp_path)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # any AWS call would fail
+    assert main(["deploy", "--stage", "prod"]) == 2
+    assert "pass --domain r.example.com" in capsys.readouterr().err
+
+
 def test_cli_has_deploy_and_destroy() -> None:
     from berth.cli import _parser
 

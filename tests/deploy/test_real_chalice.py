@@ -7,8 +7,10 @@ code runs in a child with the configuration moto holds for it (tests/deploy/depl
 and moto's API Gateway only imports Chalice's Swagger 2.0 with berth.motofix's relabelling
 (it ignores the document's binary media types, which test_package.py checks instead).
 
-One test, about a minute: three Chalice runs (deploy, deploy with a custom domain, delete), one
-deployment package built (about 25 s of it, downloading Lambda's wheels) and reused.
+Marked e2e (a real tool against a server; it downloads Lambda's wheels from PyPI), so
+`make unit` skips it and `make test` runs it. One test, about a minute: three Chalice runs
+(deploy, deploy with a custom domain, delete), one deployment package built (about 25 s of
+it, downloading Lambda's wheels) and reused.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import zipfile
 from functools import partial
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from berth.deploy.chalice_step import ROOT, CustomDomain, chalice_delete, chalice_deploy
 from berth.deploy.destroy import destroy
@@ -39,6 +43,7 @@ def _role_policies(iam: Any, role_arn: str) -> list[dict[str, Any]]:
     ]
 
 
+@pytest.mark.e2e
 def test_berth_deploy_runs_the_real_chalice_against_moto(session: Any, tmp_path: Path) -> None:
     # Not the checkout's .chalice/deployed and deployments (test_package.py writes there).
     records, packages = tmp_path / "deployed", tmp_path / "packages"
