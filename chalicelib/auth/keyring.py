@@ -92,12 +92,14 @@ class KeyRing:
         try:
             response = self._kms().get_public_key(KeyId=alias)
         except ClientError as error:
-            if alias != self.current_alias and error.response["Error"]["Code"] in (
-                "NotFoundException",
-                "DisabledException",
-                "KMSInvalidStateException",
-            ):
-                return None  # no previous key (never rotated, or it was retired)
+            if alias != self.current_alias:
+                # No previous key (never rotated: NotFound, or AccessDenied where IAM cannot
+                # match a missing alias), or it was disabled: only its tokens are refused.
+                from chalicelib.log import logger
+
+                code = error.response["Error"]["Code"]
+                logger.info("previous token key unavailable", extra={"fields": {"code": code}})
+                return None
             raise
         public = load_der_public_key(response["PublicKey"])
         if not isinstance(public, ec.EllipticCurvePublicKey) or not isinstance(

@@ -330,7 +330,11 @@ def grant(
     expires_at: float | None = None,
     granted_by: str | None = None,
 ) -> None:
-    """Give (or replace) `level` on `pattern`; the principal must exist."""
+    """Give (or replace) `level` on `pattern`; the principal must exist.
+
+    A grant can take access away (it replaces a higher level, or a more specific pattern with
+    a lower level wins, `none` included), so the principal's tokens and cached logins end
+    too: the next ones carry the grants as they are now."""
     item = _grant_item(_check_kind(kind), name, pattern, level, expires_at, granted_by)
     try:
         with transaction() as t:
@@ -345,6 +349,7 @@ def grant(
         if condition_failed(error):
             raise Missing(f"{kind} {name!r} does not exist") from None
         raise
+    _lost_access(kind, name)
 
 
 def revoke_grant(kind: str, name: str, pattern: str) -> None:

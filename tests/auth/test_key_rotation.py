@@ -218,3 +218,30 @@ def test_rotation_through_the_registry(client: Any, rotating_gate: tuple[str, Cl
     assert refused.status_code == 401
     assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
     assert client.http.get(path, headers=bearer(after)).status_code == 404
+
+
+def test_a_previous_key_kms_will_not_show_only_refuses_its_own_tokens(stage: str) -> None:
+    """Where IAM cannot match a missing alias it may answer AccessDenied, not NotFound: the
+    ring then lists the current key alone (the previous key's tokens are refused), and does
+    not fail every token."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    previous = previous_alias(token_key_alias(stage))
+
+    class Denying(CountingKms):
+        def __getattr__(self, name: str) -> Any:
+            call = super().__getattr__(name)
+
+            def guarded(**kw: Any) -> Any:
+                if kw.get("KeyId") == previous:
+                    raise ClientError({"Error": {"Code": "AccessDeniedException"}}, name)
+                return call(**kw)
+
+            return guarded
+
+    kms = boto3.client("kms")
+    ring = _ring(stage, Denying(kms), Clock())
+    verifier = Verifier([], issuer="berth", audience="berth", lookup=ring.lookup)
+    assert verifier.verify(_token(ring)).subject == "user:a"
+    assert len(ring.listed()) == 1

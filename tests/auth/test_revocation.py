@@ -34,7 +34,7 @@ def _pull(client: Any, repo: str, headers: dict[str, str]) -> int:
 
 @pytest.mark.parametrize(
     "revoke",
-    ["disable", "revoke_robot", "delete", "revoke_grant", "set_password"],
+    ["disable", "revoke_robot", "delete", "revoke_grant", "grant_none", "set_password"],
 )
 def test_revoked_principal_is_refused_after_the_refresh_interval(
     client: Any, clock: Clock, runtime_call_recorder: Any, revoke: str
@@ -64,6 +64,7 @@ def test_revoked_principal_is_refused_after_the_refresh_interval(
         "revoke_robot": lambda: principals.revoke_robot(name),
         "delete": lambda: principals.delete(kind, name),
         "revoke_grant": lambda: principals.revoke_grant(kind, name, repo),
+        "grant_none": lambda: principals.grant(kind, name, repo, Level.NONE),
         "set_password": lambda: principals.set_password(name, "another-password-123"),
     }[revoke]()
 
