@@ -296,7 +296,7 @@ def _bearer(token: str, wanted: Sequence[ResourceScope], realm: str) -> Access:
         claims = _verified_claims(token)
     except TokenError:
         raise Challenge(realm, wanted, error="invalid_token") from None
-    if revocation_view().token_refused(claims.subject, claims.issued_at):
+    if revocation_view().token_refused(claims.subject, claims.issued_at_ms):
         raise Challenge(realm, wanted, error="invalid_token")
     missing = [scope for scope in wanted if not permissions.covers(claims.access, scope)]
     if missing:
@@ -458,8 +458,8 @@ def issue_token(
 
     now = time.time()
     access = permissions.grant_scopes(principal, requested, now=now, public=public_patterns())
-    # Fresh, not the cached view: a token dated in the second of a revocation made a moment
-    # ago would be refused by every function that has seen it.
+    # Fresh, not the cached view: a token dated in the millisecond of a revocation made a
+    # moment ago would be refused by every function that has seen it.
     now = revocations.issued_after(revocations.read_all(now), principal.subject, now)
     token, claims = key_ring().issue(
         issuer=settings.issuer,

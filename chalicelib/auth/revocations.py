@@ -11,9 +11,10 @@ effect everywhere within that many seconds, and a warm request between two reads
 AWS call. Entries are kept (TTL) long after every token they could refuse has expired, and
 read only while they can still matter (`HORIZON`), so the partition stays small.
 
-Granularity: a token's `iat` is whole seconds, so a token issued in the same second as a
-revocation is refused too; the token endpoint dates a new token after the subject's last
-revocation (`issued_after`) so that a login right after a password change still works.
+Granularity: tokens carry their issue time in milliseconds (`iat_ms`; `iat` is whole
+seconds). A token issued in the same millisecond as a revocation is refused too, so the token
+endpoint dates a new token at least a millisecond after its subject's last revocation
+(`issued_after`): a login right after a password change works.
 `iam:*` revokes every IAM caller (an IAM mapping changed: which ARNs it covered is not known).
 """
 
@@ -69,18 +70,23 @@ def latest(entries: Mapping[str, float], subject: str) -> float | None:
     return max(known) if known else None
 
 
-def token_refused(entries: Mapping[str, float], subject: str, issued_at: int) -> bool:
-    """A token's `iat` is whole seconds: one from the revocation's own second is refused."""
+def _ms(seconds: float) -> int:
+    return math.floor(seconds * 1000)
+
+
+def token_refused(entries: Mapping[str, float], subject: str, issued_at_ms: int) -> bool:
+    """Issued (`iat_ms`) at or before its subject's last revocation (to the millisecond)?"""
     revoked = latest(entries, subject)
-    return revoked is not None and issued_at <= math.floor(revoked)
+    return revoked is not None and issued_at_ms <= _ms(revoked)
 
 
 def issued_after(entries: Mapping[str, float], subject: str, now: float) -> float:
-    """The `iat` to give a token issued `now`, so that no revocation already made refuses it."""
+    """The issue time to give a token issued `now`: `now`, or the millisecond after the
+    subject's last revocation when that falls in the same millisecond (clock skew aside)."""
     revoked = latest(entries, subject)
-    if revoked is None or now >= math.floor(revoked) + 1:
+    if revoked is None or _ms(now) > _ms(revoked):
         return now
-    return float(math.floor(revoked) + 1)
+    return (_ms(revoked) + 1.5) / 1000  # inside the next millisecond, float rounding aside
 
 
 class View:
@@ -111,8 +117,8 @@ class View:
                     self._loaded_at = now
         return self._entries
 
-    def token_refused(self, subject: str, issued_at: int) -> bool:
-        return token_refused(self.entries(), subject, issued_at)
+    def token_refused(self, subject: str, issued_at_ms: int) -> bool:
+        return token_refused(self.entries(), subject, issued_at_ms)
 
     def login_refused(self, subject: str, logged_in_at: float) -> bool:
         """A cached login made at (wall clock) `logged_in_at`: still good?"""

@@ -76,6 +76,9 @@ class Claims:
     expires_at: int
     jti: str
     access: tuple[ResourceScope, ...]
+    # `iat_ms`: the issue time in milliseconds (`iat` is whole seconds, as clients expect),
+    # so that a revocation made later in the same second still refuses the token.
+    issued_at_ms: int = 0
 
 
 # --- base64url and strict JSON ---------------------------------------------------------------
@@ -233,7 +236,8 @@ def issue(
     now: float | None = None,
 ) -> tuple[str, Claims]:
     """A signed token and its claims. `ttl` is at least 60 s (older clients need it)."""
-    issued = int(time.time() if now is None else now)
+    issued_ms = int((time.time() if now is None else now) * 1000)
+    issued = issued_ms // 1000
     claims = Claims(
         issuer=issuer,
         subject=subject,
@@ -243,6 +247,7 @@ def issue(
         expires_at=issued + max(60, ttl),
         jti=b64url_encode(secrets.token_bytes(16)),
         access=tuple(ResourceScope(a.type, a.name, a.actions) for a in access),
+        issued_at_ms=issued_ms,
     )
     header = {"alg": ALGORITHM, "typ": "JWT", "kid": key_id(signer.public_key())}
     payload = {
@@ -250,6 +255,7 @@ def issue(
         "sub": claims.subject,
         "aud": claims.audience,
         "iat": claims.issued_at,
+        "iat_ms": claims.issued_at_ms,
         "nbf": claims.not_before,
         "exp": claims.expires_at,
         "jti": claims.jti,
@@ -354,6 +360,9 @@ class Verifier:
         expires = _int_claim(payload, "exp")
         not_before = _int_claim(payload, "nbf")
         issued = _int_claim(payload, "iat")
+        issued_ms = _int_claim(payload, "iat_ms") if "iat_ms" in payload else issued * 1000
+        if not issued * 1000 <= issued_ms < issued * 1000 + 1000:
+            raise TokenError("claims 'iat' and 'iat_ms' disagree")
         if current >= expires + self.leeway:
             raise TokenError("token has expired")
         if current < not_before - self.leeway or current < issued - self.leeway:
@@ -367,6 +376,7 @@ class Verifier:
             expires_at=expires,
             jti=_str_claim(payload, "jti"),
             access=_access(payload),
+            issued_at_ms=issued_ms,
         )
 
     @staticmethod

@@ -135,9 +135,9 @@ def test_the_view_reads_at_most_once_per_interval() -> None:
     view = revocations.View(REFRESH, clock=clock, read=read)
     for step in range(100):
         clock.now = 1000.0 + step * 0.5  # 50 s of requests, two a second
-        view.token_refused("user:a", 10)
+        view.token_refused("user:a", 10_000)
     assert len(reads) == math.ceil(50 / REFRESH)
-    assert view.token_refused("user:a", 50) and not view.token_refused("user:a", 51)
+    assert view.token_refused("user:a", 50_500) and not view.token_refused("user:a", 50_501)
     assert view.login_refused("user:a", 50.4) and not view.login_refused("user:a", 50.6)
     assert not view.token_refused("user:b", 0)
 
@@ -154,9 +154,27 @@ def test_tokens_dated_by_issued_after_are_never_refused(
     entries = {revocations.ALL_IAM if iam else subject: revoked}
     # A token issued before the revocation (or in its second) is refused...
     if issued < revoked:
-        assert revocations.token_refused(entries, subject, int(issued))
+        assert revocations.token_refused(entries, subject, int(issued * 1000))
     # ...and one dated by the token endpoint after it never is, nor is it dated much later.
     dated = revocations.issued_after(entries, subject, max(issued, revoked))
-    assert not revocations.token_refused(entries, subject, int(dated))
+    assert not revocations.token_refused(entries, subject, int(dated * 1000))
     assert dated - max(issued, revoked) <= 1
-    assert not revocations.token_refused({}, subject, int(issued))
+    assert not revocations.token_refused({}, subject, int(issued * 1000))
+
+
+def test_a_revocation_later_in_the_same_second_still_refuses() -> None:
+    """Granted at .2, token at .3, revoked at .4 of one second: whole-second `iat` could not
+    tell; `iat_ms` does (this raced in the suite before it existed)."""
+
+    from chalicelib.auth.tokens import LocalSigner, Verifier, issue
+
+    entries = {"user:a": 100.125}
+    when = revocations.issued_after(entries, "user:a", 100.25)
+    assert when == 100.25
+    signer = LocalSigner()
+    token, _ = issue(signer, issuer="b", subject="user:a", audience="b", access=[], now=when)
+    verified = Verifier([signer.public_key()], issuer="b", audience="b").verify(token, now=101)
+    assert verified.issued_at == 100 and verified.issued_at_ms == 100_250
+    assert not revocations.token_refused(entries, "user:a", verified.issued_at_ms)
+    entries["user:a"] = 100.375
+    assert revocations.token_refused(entries, "user:a", verified.issued_at_ms)

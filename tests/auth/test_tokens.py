@@ -117,6 +117,9 @@ def test_forged_payload_with_valid_signature_passes() -> None:
         (HEADER, payload(sub=""), SIGNER),
         (HEADER, payload(access={"type": "repository"}), SIGNER),
         (HEADER, payload(access=[{"type": "repository", "name": "a", "actions": "pull"}]), SIGNER),
+        (HEADER, payload(iat_ms=(NOW - 1) * 1000), SIGNER),  # iat and iat_ms must agree
+        (HEADER, payload(iat_ms=(NOW + 1) * 1000), SIGNER),
+        (HEADER, payload(iat_ms=str(NOW * 1000)), SIGNER),
     ],
 )
 def test_refused(header: dict[str, Any], body: dict[str, Any], signer: LocalSigner | None) -> None:
