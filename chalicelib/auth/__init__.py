@@ -5,6 +5,8 @@ Modules, one idea each (pure ones import no AWS code):
     scope.py        token scopes and the `WWW-Authenticate: Bearer …` challenge (pure)
     permissions.py  Level, Grant, Principal and grant evaluation (pure)
     tokens.py       ES256 access tokens; KMS signer (why KMS: see its docstring)
+    keyring.py      which KMS key signs, which keys verify (rotation; bounded KMS lookups)
+    revocations.py  revoked principals, re-read at most every 15 s: the revocation bound
     passwords.py    argon2id hashing, dummy verify for unknown names, secret digests
     principals.py   users, robots, IAM mappings, grants, public patterns (DynamoDB)
     models.py       their pynamodb items, and the key layout
@@ -28,10 +30,12 @@ it implements:
   Called by the router before a handler, with the scopes the route needs (blob GET:
   `repository:<name>:pull`; upload/manifest PUT: `push`; DELETE: `delete`; mount: `push` on
   the target and `pull` on the source; `_catalog`: `registry:catalog:*`; `/v2/`: none).
-  - `Authorization: Bearer <jwt>`: `Verifier.verify` (no AWS call: public key cached per
-    process), then `permissions.covers(claims.access, w)` for every wanted scope. Bad or
-    expired token: Challenge 401 `error="invalid_token"`; too little access: Challenge 401
-    `error="insufficient_scope"` with the wanted scopes (clients then fetch a new token).
+  - `Authorization: Bearer <jwt>`: `Verifier.verify` (no AWS call: the key ring's public
+    keys are cached per process, a verified token is remembered), the subject's revocation
+    (`revocations`), then `permissions.covers(claims.access, w)` for every wanted scope. Bad,
+    revoked or expired token: Challenge 401 `error="invalid_token"`; too little access:
+    Challenge 401 `error="insufficient_scope"` with the wanted scopes (clients then fetch a
+    new token).
   - `Authorization: Basic` (ECS `repositoryCredentials`, preemptive clients): `login()`
     below, then `permissions.allowed` per scope; denied: 403 DENIED. Successful Basic logins
     are cached in memory for the token TTL under an HMAC of the credentials so a warm
