@@ -37,6 +37,10 @@ def environment(outputs: dict[str, str], stage: str) -> dict[str, str]:
         "BERTH_TABLE": outputs["TableName"],
         "BERTH_BUCKET": outputs["BucketName"],
         "BERTH_TOKEN_KEY": token_key_alias(stage),
+        # Real S3 refuses a PUT whose body does not match its signed SHA-256: direct uploads
+        # are verified by the checksum S3 stored, not re-read (chalicelib/storage/direct.py).
+        # Not in .chalice/config.json: chalice.test.Client would apply it to tests on moto.
+        "BERTH_S3_ENFORCES_CHECKSUMS": "1",
     }
 
 

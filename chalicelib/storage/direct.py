@@ -151,12 +151,21 @@ def single_put(item: DirectUploadItem) -> dict[str, Any]:
     if item.multipart_id is not None:
         raise OCIError("BLOB_UPLOAD_INVALID", "this upload goes in parts: ask for part URLs")
     checksum = checksum_of(item.digest.partition(":")[2])
+    params = {"Bucket": settings().bucket, "Key": item.key, **_checksum_params(checksum)}
     url = aws.presigner().generate_presigned_url(
-        "put_object",
-        Params={"Bucket": settings().bucket, "Key": item.key, "ChecksumSHA256": checksum},
-        ExpiresIn=_url_ttl(item),
+        "put_object", Params=params, ExpiresIn=_url_ttl(item)
     )
-    return {"method": "PUT", "url": url, "headers": {"x-amz-checksum-sha256": checksum}}
+    return {"method": "PUT", "url": url, "headers": _checksum_headers(checksum)}
+
+
+def _checksum_params(checksum: str) -> dict[str, str]:
+    # The algorithm header too: S3 needs only the checksum, but S3 stand-ins (moto) store a
+    # checksum only when told its algorithm, and HeadObject should show what was signed.
+    return {"ChecksumSHA256": checksum, "ChecksumAlgorithm": "SHA256"}
+
+
+def _checksum_headers(checksum: str) -> dict[str, str]:
+    return {"x-amz-checksum-sha256": checksum, "x-amz-sdk-checksum-algorithm": "SHA256"}
 
 
 def part_puts(item: DirectUploadItem, wanted: list[tuple[int, str | None]]) -> list[dict[str, Any]]:
@@ -185,7 +194,8 @@ def part_puts(item: DirectUploadItem, wanted: list[tuple[int, str | None]]) -> l
                 raise OCIError(
                     "BLOB_UPLOAD_INVALID", f"part {number}: {checksum[:60]!r} is not a SHA-256"
                 )
-            params["ChecksumSHA256"] = headers["x-amz-checksum-sha256"] = checksum
+            params.update(_checksum_params(checksum))
+            headers = _checksum_headers(checksum)
         url = presigner.generate_presigned_url("upload_part", Params=params, ExpiresIn=ttl)
         answer.append({"partNumber": number, "method": "PUT", "url": url, "headers": headers})
     return answer
@@ -307,7 +317,7 @@ def _rehash(item: DirectUploadItem, digest: Digest, etag: str, deadline: float) 
     """Hash the staging object from where the last request stopped until `deadline`. A
     request that reads the last byte after its deadline saves the finished state and leaves
     the copy to the next one, so no request runs much past the budget."""
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError, FlexibleChecksumError
 
     same = item.etag == etag and item.hash_state is not None
     offset = int(item.verified or 0) if same else 0
@@ -327,12 +337,17 @@ def _rehash(item: DirectUploadItem, digest: Digest, etag: str, deadline: float) 
                     "BLOB_UPLOAD_INVALID", "the upload changed while it was read; complete again"
                 ) from None
             raise
-        with contextlib.closing(body):
-            for piece in body.iter_chunks(READ_PIECE):
-                hasher.update(piece)
-                offset += len(piece)
-                if time.monotonic() > deadline and offset < size:
-                    break
+        try:
+            with contextlib.closing(body):
+                for piece in body.iter_chunks(READ_PIECE):
+                    hasher.update(piece)
+                    offset += len(piece)
+                    if time.monotonic() > deadline and offset < size:
+                        break
+        except FlexibleChecksumError:
+            # botocore checks a whole object read against the checksum stored with it (the
+            # signed one, the digest's): the bytes are not those.
+            raise _refuse(item, "DIGEST_INVALID", f"content is not {digest}") from None
     late = time.monotonic() > deadline and not (same and item.verified == size)
     if offset < size or late:
         _save_progress(item, etag, offset, hasher.serialize())

@@ -99,6 +99,7 @@ def test_deploy_then_destroy(session: Any) -> None:
         "BERTH_TABLE": table,
         "BERTH_BUCKET": bucket,
         "BERTH_TOKEN_KEY": "alias/berth-prod-token",
+        "BERTH_S3_ENFORCES_CHECKSUMS": "1",
     }
     resources = {s["Sid"]: s["Resource"] for s in release.policy["Statement"]}
     assert resources["MetadataTable"] == f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"

@@ -115,8 +115,12 @@ def test_single_put_verified_linked_and_cleaned(client: Any, repo: str, s3: Any)
     session = opened(client, repo, data)
     assert not session["multipart"] and session["partCount"] == 1
     upload = session["upload"]
-    assert upload["headers"] == {"x-amz-checksum-sha256": b64(data)}
-    assert "x-amz-checksum-sha256" in upload["url"].split("X-Amz-SignedHeaders=")[1].split("&")[0]
+    assert upload["headers"] == {
+        "x-amz-checksum-sha256": b64(data),
+        "x-amz-sdk-checksum-algorithm": "SHA256",
+    }
+    signed = upload["url"].split("X-Amz-SignedHeaders=")[1].split("&")[0]
+    assert signed == "host%3Bx-amz-checksum-sha256%3Bx-amz-sdk-checksum-algorithm"
     assert session_key(session) in upload["url"] and "/blobs/" not in upload["url"]
     assert blob_head(client, repo, sha256(data)).status_code == 404  # not before completion
     put(upload, data)
@@ -456,3 +460,75 @@ def test_completion_restores_a_blob_deleted_under_it(
     assert looks == [key]
     assert s3.get_object(Bucket=settings().bucket, Key=key)["Body"].read() == data
     assert gone(session, s3)
+
+
+# Where S3 enforces the signed checksum (BERTH_S3_ENFORCES_CHECKSUMS, the deployed stages),
+# completion trusts the checksum S3 stored and reads nothing back. moto stores the checksum
+# header it is sent without checking it, which lets these tests see each branch.
+
+
+@pytest.fixture
+def enforcing(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Checksums trusted; yields the list of staging keys that were re-read."""
+    from chalicelib.storage import direct
+
+    monkeypatch.setenv("BERTH_S3_ENFORCES_CHECKSUMS", "1")
+    settings.cache_clear()
+    reread: list[str] = []
+    real = direct._rehash
+
+    def counting(item: Any, *args: Any) -> Any:
+        reread.append(item.key)
+        return real(item, *args)
+
+    monkeypatch.setattr(direct, "_rehash", counting)
+    yield reread
+    monkeypatch.undo()
+    settings.cache_clear()
+
+
+def test_stored_checksum_is_trusted_where_s3_enforces_it(
+    client: Any, repo: str, s3: Any, enforcing: list[str]
+) -> None:
+    data = random_bytes(2 * MiB)
+    session = opened(client, repo, data)
+    put(session["upload"], data)
+    head = s3.head_object(
+        Bucket=settings().bucket, Key=session_key(session), ChecksumMode="ENABLED"
+    )
+    assert head["ChecksumSHA256"] == b64(data)
+    assert_ok(complete(client, session), 201)
+    assert enforcing == []  # nothing read back
+    assert fetch_blob(client, s3, repo, sha256(data)) == data
+
+
+def test_a_stored_checksum_other_than_the_digest_is_refused(
+    client: Any, repo: str, s3: Any, enforcing: list[str]
+) -> None:
+    claimed, sent = random_bytes(MiB), random_bytes(MiB)
+    session = opened(client, repo, claimed)
+    # The checksum of what was sent, not the signed one (S3 would refuse the signature).
+    headers = {**session["upload"]["headers"], "x-amz-checksum-sha256": b64(sent)}
+    put({"url": session["upload"]["url"], "headers": headers}, sent)
+    assert_error(complete(client, session), 400, "DIGEST_INVALID")
+    assert enforcing == []
+    assert blob_head(client, repo, sha256(claimed)).status_code == 404
+    assert gone(session, s3)
+
+
+def test_without_a_stored_checksum_it_is_rehashed(
+    client: Any, repo: str, s3: Any, enforcing: list[str], small_parts: None
+) -> None:
+    data = random_bytes(13 * MiB)
+    session = opened(client, repo, data)  # multipart: composite checksums are no digest
+    pieces = [data[i : i + 5 * MiB] for i in range(0, len(data), 5 * MiB)]
+    asked = [{"partNumber": n} for n in range(1, len(pieces) + 1)]
+    answer = client.http.post(
+        f"{session['location']}/parts", body=json.dumps({"parts": asked}).encode()
+    )
+    urls = json.loads(answer.body)["parts"]
+    etags = [put(url, piece).headers["ETag"] for url, piece in zip(urls, pieces, strict=True)]
+    listed = [{"partNumber": n, "etag": e} for n, e in enumerate(etags, 1)]
+    assert_ok(complete(client, session, listed), 201)
+    assert enforcing == [session_key(session)]
+    assert fetch_blob(client, s3, repo, sha256(data)) == data
