@@ -108,9 +108,13 @@ class KeyRing:
             raise TokenError("the signing key is not a P-256 key")
         return ListedKey(str(response["KeyId"]), key_id(public), public)
 
-    def resolve(self) -> None:
-        """Ask KMS which keys the aliases name now (one GetPublicKey per alias)."""
+    def resolve(self, *, only_if_due: bool = False) -> None:
+        """Ask KMS which keys the aliases name now (one GetPublicKey per alias).
+        `only_if_due`: unless another thread has just done it (no burst of calls when the
+        interval ends under load)."""
         with self._lock:
+            if only_if_due and not self._due():
+                return
             current = self._fetch(self.current_alias)
             assert current is not None
             listed = {current.kid: current}
@@ -127,7 +131,7 @@ class KeyRing:
 
     def current(self) -> ListedKey:
         if self._due() or self._current is None:
-            self.resolve()
+            self.resolve(only_if_due=True)
         assert self._current is not None
         return self._current
 
@@ -139,7 +143,7 @@ class KeyRing:
     def lookup(self, kid: str) -> EllipticCurvePublicKey | None:
         """The public key of a listed key, or None; bounded KMS calls (module docstring)."""
         if self._due():
-            self.resolve()
+            self.resolve(only_if_due=True)
         found = self._listed.get(kid)
         if found is not None:
             return found.public
