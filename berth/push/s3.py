@@ -10,8 +10,9 @@ function, so there is no request-size limit and the registry's CPU is not in the
 Small blobs (under `DIRECT_MIN`, one Lambda request) and non-sha256 blobs use the standard
 upload API, as does everything when the registry answers the extension's POST with 404/405
 (it does not have it after all). Resuming: the session's location and each finished part's
-ETag are recorded in the push state; a rerun asks the registry for the session and sends only
-the parts not recorded (a single PUT is sent again whole: S3 has no partial PUT).
+ETag and checksum are recorded in the push state; a rerun asks the registry for the session
+and sends only the parts not recorded (a single PUT is sent again whole: S3 has no partial
+PUT).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class _Job:
     blob: Blob
     location: str
     document: dict[str, Any]
-    etags: dict[int, str] = field(default_factory=dict)
+    parts: dict[int, tuple[str, str]] = field(default_factory=dict)  # number: (etag, checksum)
 
 
 class Unavailable(Exception):
@@ -108,7 +109,7 @@ class S3Uploader:
             self.available = False
             self.fallback.upload(blob, None)
             return
-        done = sum(self._part_length(job, n) for n in job.etags)
+        done = sum(self._part_length(job, n) for n in job.parts)
         self.progress.started(blob.digest, blob.size, done)
         if job.document["multipart"]:
             self._parts(job)
@@ -138,7 +139,7 @@ class S3Uploader:
         recorded = self.state.direct(blob.digest)
         if recorded is None:
             return None
-        location, etags = recorded
+        location, parts = recorded
         response = self.registry.session.request("GET", location)
         if response.status != 200:
             if response.status in (401, 403):
@@ -149,7 +150,7 @@ class S3Uploader:
         if document.get("digest") != blob.digest or document.get("size") != blob.size:
             self.state.forget_upload(blob.digest)
             return None
-        return _Job(blob, location, document, dict(etags) if document["multipart"] else {})
+        return _Job(blob, location, document, dict(parts) if document["multipart"] else {})
 
     def _fresh(self, job: _Job) -> None:
         """Ask the registry again for the session (fresh URLs, after a 403 from S3)."""
@@ -183,14 +184,14 @@ class S3Uploader:
 
     def _parts(self, job: _Job) -> None:
         count = int(job.document["partCount"])
-        missing = [n for n in range(1, count + 1) if n not in job.etags]
+        missing = [n for n in range(1, count + 1) if n not in job.parts]
         lock = threading.Lock()
 
         def send(number: int) -> None:
-            etag = self._part(job, number)
+            done = self._part(job, number)
             with lock:
-                job.etags[number] = etag
-                self.state.record_direct(job.blob.digest, job.location, dict(job.etags))
+                job.parts[number] = done
+                self.state.record_direct(job.blob.digest, job.location, dict(job.parts))
 
         with ThreadPoolExecutor(min(self.part_jobs, max(1, len(missing)))) as pool:
             futures = [pool.submit(send, n) for n in missing]
@@ -207,7 +208,8 @@ class S3Uploader:
         part = int(job.document["partSize"])
         return max(0, min(part, job.blob.size - (number - 1) * part))
 
-    def _part(self, job: _Job, number: int) -> str:
+    def _part(self, job: _Job, number: int) -> tuple[str, str]:
+        """Send part `number`; its ETag and checksum (both go into the completion)."""
         blob = job.blob
         part = int(job.document["partSize"])
         start, length = (number - 1) * part, self._part_length(job, number)
@@ -228,7 +230,7 @@ class S3Uploader:
             finally:
                 reader.close()
             if response.status == 200 and response.header("etag"):
-                return str(response.header("etag"))
+                return str(response.header("etag")), checksum
             self.progress.advance(blob.digest, -reader.sent)
             self._storage_refusal(job, response, attempt, f"PUT part {number} of {blob.digest}")
         raise AssertionError("unreachable")
@@ -272,7 +274,10 @@ class S3Uploader:
     def _complete(self, job: _Job) -> None:
         body = b""
         if job.document["multipart"]:
-            parts = [{"partNumber": n, "etag": job.etags[n]} for n in sorted(job.etags)]
+            parts = [
+                {"partNumber": n, "etag": etag, "checksumSHA256": checksum}
+                for n, (etag, checksum) in sorted(job.parts.items())
+            ]
             body = json.dumps({"parts": parts}).encode()
         retries = 0
         for _ in range(COMPLETE_ROUNDS):

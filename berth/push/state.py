@@ -80,20 +80,24 @@ class PushState:
             self._uploads.data[digest] = {"location": location, "offset": offset, "chunk": chunk}
             self._uploads.save()
 
-    def direct(self, digest: str) -> tuple[str, dict[int, str]] | None:
-        """The recorded direct-to-S3 session of `digest` and its finished parts' ETags."""
+    def direct(self, digest: str) -> tuple[str, dict[int, tuple[str, str]]] | None:
+        """The recorded direct-to-S3 session of `digest` and its finished parts (number:
+        (ETag, checksum))."""
         with self._uploads.lock:
             entry = self._uploads.data.get(digest)
         if not isinstance(entry, dict) or not isinstance(entry.get("s3"), str):
             return None
-        parts = entry.get("parts")
-        etags = {int(n): str(e) for n, e in parts.items()} if isinstance(parts, dict) else {}
-        return entry["s3"], etags
+        found = entry.get("parts")
+        parts: dict[int, tuple[str, str]] = {}
+        for number, part in found.items() if isinstance(found, dict) else []:
+            if isinstance(part, dict) and str(number).isdigit():
+                parts[int(number)] = (str(part.get("etag")), str(part.get("checksum")))
+        return entry["s3"], parts
 
-    def record_direct(self, digest: str, location: str, etags: dict[int, str]) -> None:
+    def record_direct(self, digest: str, location: str, parts: dict[int, tuple[str, str]]) -> None:
         with self._uploads.lock:
-            parts = {str(n): e for n, e in sorted(etags.items())}
-            self._uploads.data[digest] = {"s3": location, "parts": parts}
+            recorded = {str(n): {"etag": e, "checksum": c} for n, (e, c) in sorted(parts.items())}
+            self._uploads.data[digest] = {"s3": location, "parts": recorded}
             self._uploads.save()
 
     def forget_upload(self, digest: str) -> None:

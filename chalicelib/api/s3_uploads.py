@@ -5,7 +5,8 @@ through presigned URLs, then asks the registry to verify and link the blob (docs
     POST   /v2/<name>/_berth/s3-uploads                  {digest, size} -> a session (202)
     GET    /v2/<name>/_berth/s3-uploads/<id>             the session, a fresh single-PUT URL
     POST   /v2/<name>/_berth/s3-uploads/<id>/parts       {parts: [{partNumber, checksumSHA256}]}
-    POST   /v2/<name>/_berth/s3-uploads/<id>             complete ({parts: [{partNumber, etag}]}
+    POST   /v2/<name>/_berth/s3-uploads/<id>             complete ({parts: [{partNumber, etag,
+                                                         checksumSHA256}]}
                                                          for multipart): 201 linked, or 202
                                                          "verifying, call again"
     DELETE /v2/<name>/_berth/s3-uploads/<id>             cancel
@@ -107,13 +108,15 @@ def parts(request: HttpRequest, name: str, upload_id: str) -> Response:
         raise OCIError(
             "BLOB_UPLOAD_INVALID", f"give 1 to {PARTS_PER_REQUEST} parts: [{{partNumber, ...}}]"
         )
-    asked: list[tuple[int, str | None]] = []
+    asked: list[tuple[int, str]] = []
     for entry in wanted:
         number = entry.get("partNumber") if isinstance(entry, dict) else None
         checksum = entry.get("checksumSHA256") if isinstance(entry, dict) else None
         if not isinstance(number, int) or isinstance(number, bool):
             raise OCIError("BLOB_UPLOAD_INVALID", "each part needs an integer partNumber")
-        asked.append((number, checksum if isinstance(checksum, str) else None))
+        if not isinstance(checksum, str):
+            raise OCIError("BLOB_UPLOAD_INVALID", f"part {number} needs its checksumSHA256")
+        asked.append((number, checksum))
     item = direct.get_session(name, upload_id)
     return json_response(200, {"parts": direct.part_puts(item, asked)})
 
@@ -123,7 +126,9 @@ def complete(request: HttpRequest, name: str, upload_id: str) -> Response:
     if listed is not None and not (
         isinstance(listed, list) and all(isinstance(p, dict) for p in listed)
     ):
-        raise OCIError("BLOB_UPLOAD_INVALID", "parts must be a list of {partNumber, etag}")
+        raise OCIError(
+            "BLOB_UPLOAD_INVALID", "parts must be a list of {partNumber, etag, checksumSHA256}"
+        )
     outcome = direct.complete(name, upload_id, listed)
     if isinstance(outcome, direct.Verifying):
         where = direct.location(name, upload_id)

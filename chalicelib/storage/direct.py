@@ -101,11 +101,6 @@ def open_session(repo: str, digest: Digest, size: int) -> DirectUploadItem:
         raise OCIError("SIZE_INVALID", str(error)) from None
     upload_id = uuid.uuid4().hex
     key = f"uploads/{upload_id}/blob"
-    multipart_id = None
-    if plan.multipart:
-        multipart_id = aws.s3().create_multipart_upload(
-            Bucket=config.bucket, Key=key, ChecksumAlgorithm="SHA256"
-        )["UploadId"]
     item = DirectUploadItem(
         f"U#{upload_id}",
         SORT_KEY,
@@ -114,16 +109,28 @@ def open_session(repo: str, digest: Digest, size: int) -> DirectUploadItem:
         size=size,
         key=key,
         part_size=plan.part_size,
-        multipart_id=multipart_id,
         created_at=now(),
         expires_at=epoch() + config.upload_ttl,
     )
-    try:
-        item.save(condition=DirectUploadItem.pk.does_not_exist())
-    except BaseException:
-        if multipart_id is not None:
-            _abort(key, multipart_id)
-        raise
+    item.save(condition=DirectUploadItem.pk.does_not_exist())
+    if plan.multipart:
+        # After the session item: a collection that lists this upload sees its session live
+        # (garbage collection lists multipart uploads before it scans the table).
+        multipart_id = None
+        try:
+            multipart_id = aws.s3().create_multipart_upload(
+                Bucket=config.bucket, Key=key, ChecksumAlgorithm="SHA256"
+            )["UploadId"]
+            item.update(
+                actions=[DirectUploadItem.multipart_id.set(multipart_id)],
+                condition=DirectUploadItem.pk.exists(),
+            )
+        except BaseException:
+            if multipart_id is not None:
+                _abort(key, multipart_id)
+            with contextlib.suppress(Exception):
+                item.delete()
+            raise
     return item
 
 
@@ -168,9 +175,10 @@ def _checksum_headers(checksum: str) -> dict[str, str]:
     return {"x-amz-checksum-sha256": checksum, "x-amz-sdk-checksum-algorithm": "SHA256"}
 
 
-def part_puts(item: DirectUploadItem, wanted: list[tuple[int, str | None]]) -> list[dict[str, Any]]:
-    """Presigned UploadPart URLs for parts (number, base64 SHA-256 or None): a part's checksum,
-    when the client gives it, is signed in and S3 refuses other bytes for that part."""
+def part_puts(item: DirectUploadItem, wanted: list[tuple[int, str]]) -> list[dict[str, Any]]:
+    """Presigned UploadPart URLs for parts (number, base64 SHA-256): each part's checksum is
+    signed in, and S3 refuses other bytes for that part (the multipart upload was opened
+    with SHA-256 checksums, so S3 wants one with every part, and in the completion)."""
     if item.multipart_id is None:
         raise OCIError("BLOB_UPLOAD_INVALID", "this upload is one PUT: it has no parts")
     plan = plan_of(item)
@@ -188,14 +196,12 @@ def part_puts(item: DirectUploadItem, wanted: list[tuple[int, str | None]]) -> l
             "UploadId": item.multipart_id,
             "PartNumber": number,
         }
-        headers = {}
-        if checksum is not None:
-            if hex_of(checksum) is None:
-                raise OCIError(
-                    "BLOB_UPLOAD_INVALID", f"part {number}: {checksum[:60]!r} is not a SHA-256"
-                )
-            params.update(_checksum_params(checksum))
-            headers = _checksum_headers(checksum)
+        if hex_of(checksum) is None:
+            raise OCIError(
+                "BLOB_UPLOAD_INVALID", f"part {number}: {checksum[:60]!r} is not a SHA-256"
+            )
+        params.update(_checksum_params(checksum))
+        headers = _checksum_headers(checksum)
         url = presigner.generate_presigned_url("upload_part", Params=params, ExpiresIn=ttl)
         answer.append({"partNumber": number, "method": "PUT", "url": url, "headers": headers})
     return answer
@@ -245,15 +251,13 @@ def _assemble(item: DirectUploadItem, parts: list[dict[str, Any]] | None) -> Non
     listed = []
     for expected, part in enumerate(parts, start=1):
         number, etag = part.get("partNumber"), part.get("etag")
-        if number != expected or not isinstance(etag, str):
-            raise OCIError(
-                "BLOB_UPLOAD_INVALID", f"part {expected}: give partNumber {expected} and its etag"
-            )
-        entry = {"PartNumber": number, "ETag": etag}
         checksum = part.get("checksumSHA256")
-        if isinstance(checksum, str):
-            entry["ChecksumSHA256"] = checksum
-        listed.append(entry)
+        if number != expected or not isinstance(etag, str) or not isinstance(checksum, str):
+            raise OCIError(
+                "BLOB_UPLOAD_INVALID",
+                f"part {expected}: give partNumber {expected}, its etag and its checksumSHA256",
+            )
+        listed.append({"PartNumber": number, "ETag": etag, "ChecksumSHA256": checksum})
     if len(listed) != plan.count:
         raise OCIError("BLOB_UPLOAD_INVALID", f"{len(listed)} parts listed, {plan.count} planned")
     try:
@@ -274,7 +278,15 @@ def _assemble(item: DirectUploadItem, parts: list[dict[str, Any]] | None) -> Non
             raise OCIError(
                 "BLOB_UPLOAD_INVALID", f"S3 refused the parts: {code}; upload them again"
             ) from None
-    item.update(actions=[DirectUploadItem.assembled.set(True)])
+    try:  # never an upsert: a session cancelled meanwhile stays gone
+        item.update(
+            actions=[DirectUploadItem.assembled.set(True)],
+            condition=DirectUploadItem.pk.exists(),
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            raise _unknown(upload_id_of(item)) from None
+        raise
 
 
 def _refuse(item: DirectUploadItem, code: str, message: str, detail: Any = None) -> OCIError:

@@ -151,9 +151,14 @@ def test_multipart_with_part_checksums(client: Any, repo: str, s3: Any, small_pa
     for url, piece in zip(urls, pieces, strict=True):
         etags.append(put(url, piece).headers["ETag"])
     # Not all parts listed: refused, the session stays.
-    partial = [{"partNumber": 1, "etag": etags[0]}]
+    partial = [{"partNumber": 1, "etag": etags[0], "checksumSHA256": b64(pieces[0])}]
     assert_error(complete(client, session, partial), 400, "BLOB_UPLOAD_INVALID")
-    listed = [{"partNumber": n, "etag": e} for n, e in enumerate(etags, 1)]
+    without_checksums = [{"partNumber": n, "etag": e} for n, e in enumerate(etags, 1)]
+    assert_error(complete(client, session, without_checksums), 400, "BLOB_UPLOAD_INVALID")
+    listed = [
+        {"partNumber": n, "etag": e, "checksumSHA256": b64(p)}
+        for n, (e, p) in enumerate(zip(etags, pieces, strict=True), 1)
+    ]
     assert_ok(complete(client, session, listed), 201)
     assert fetch_blob(client, s3, repo, sha256(data)) == data
     assert gone(session, s3)
@@ -253,7 +258,8 @@ def test_a_session_of_one_repository_cannot_link_into_another(
     foreign = session["location"].replace(f"/v2/{repo}/", f"/v2/{other}/")
     assert_error(client.http.post(foreign, body=b""), 404, "BLOB_UPLOAD_UNKNOWN")
     assert_error(client.http.get(foreign), 404, "BLOB_UPLOAD_UNKNOWN")
-    assert_error(client.http.post(f"{foreign}/parts", body=b'{"parts":[{"partNumber":1}]}'), 404)
+    one_part = json.dumps({"parts": [{"partNumber": 1, "checksumSHA256": b64(data)}]}).encode()
+    assert_error(client.http.post(f"{foreign}/parts", body=one_part), 404)
     assert_error(client.http.delete(foreign), 404, "BLOB_UPLOAD_UNKNOWN")
     assert blob_head(client, other, sha256(data)).status_code == 404
     assert exists(s3, session_key(session))  # untouched: its own repository completes it
@@ -316,10 +322,13 @@ def test_bad_requests_get_oci_errors(
 def test_bad_part_requests(client: Any, repo: str, small_parts: None) -> None:
     single = opened(client, repo, random_bytes(100))
     parts = f"{single['location']}/parts"
-    assert_error(client.http.post(parts, body=b'{"parts":[{"partNumber":1}]}'), 400)
+    good = b64(b"x")
+    one_part = json.dumps({"parts": [{"partNumber": 1, "checksumSHA256": good}]}).encode()
+    assert_error(client.http.post(parts, body=one_part), 400, "BLOB_UPLOAD_INVALID")
     multi = opened(client, repo, random_bytes(13 * MiB))
     parts = f"{multi['location']}/parts"
-    for body in (b"{}", b'{"parts": []}', b'{"parts":[{"partNumber":4}]}',
+    part_4 = json.dumps({"parts": [{"partNumber": 4, "checksumSHA256": good}]}).encode()
+    for body in (b"{}", b'{"parts": []}', part_4, b'{"parts":[{"partNumber":1}]}',
                  b'{"parts":[{"partNumber":"1"}]}',
                  b'{"parts":[{"partNumber":1,"checksumSHA256":"bm90IGEgaGFzaA=="}]}'):  # fmt: skip
         assert_error(client.http.post(parts, body=body), 400, "BLOB_UPLOAD_INVALID")
@@ -372,8 +381,12 @@ def test_expired_sessions_are_cleaned_by_gc(
         opened(client, repo, random_bytes(3000)),
     )
     put(single["upload"], single_data)
+    asked = [
+        {"partNumber": n, "checksumSHA256": b64(multi_data[start : start + 5 * MiB])}
+        for n, start in ((1, 0), (2, 5 * MiB))
+    ]
     answer = client.http.post(
-        f"{multi['location']}/parts", body=b'{"parts":[{"partNumber":1},{"partNumber":2}]}'
+        f"{multi['location']}/parts", body=json.dumps({"parts": asked}).encode()
     )
     for url, start_at in zip(json.loads(answer.body)["parts"], (0, 5 * MiB), strict=True):
         put(url, multi_data[start_at : start_at + 5 * MiB])
@@ -522,13 +535,16 @@ def test_without_a_stored_checksum_it_is_rehashed(
     data = random_bytes(13 * MiB)
     session = opened(client, repo, data)  # multipart: composite checksums are no digest
     pieces = [data[i : i + 5 * MiB] for i in range(0, len(data), 5 * MiB)]
-    asked = [{"partNumber": n} for n in range(1, len(pieces) + 1)]
+    asked = [{"partNumber": n, "checksumSHA256": b64(p)} for n, p in enumerate(pieces, 1)]
     answer = client.http.post(
         f"{session['location']}/parts", body=json.dumps({"parts": asked}).encode()
     )
     urls = json.loads(answer.body)["parts"]
     etags = [put(url, piece).headers["ETag"] for url, piece in zip(urls, pieces, strict=True)]
-    listed = [{"partNumber": n, "etag": e} for n, e in enumerate(etags, 1)]
+    listed = [
+        {"partNumber": n, "etag": e, "checksumSHA256": asked[n - 1]["checksumSHA256"]}
+        for n, e in enumerate(etags, 1)
+    ]
     assert_ok(complete(client, session, listed), 201)
     assert enforcing == [session_key(session)]
     assert fetch_blob(client, s3, repo, sha256(data)) == data
