@@ -11,7 +11,17 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import authbench, calls, coldstart, gcbench, memory, push, throughput, transfer
+from bench import (
+    authbench,
+    calls,
+    coldstart,
+    gcbench,
+    lifecyclebench,
+    memory,
+    push,
+    throughput,
+    transfer,
+)
 from bench.motoserver import MotoServer
 from bench.report import Section, render, to_json, write_json
 from bench.serverproc import NotReady, local_server
@@ -27,6 +37,7 @@ SECTIONS = {
     push.NAME: push.TITLE,
     gcbench.NAME: gcbench.TITLE,
     authbench.NAME: authbench.TITLE,
+    lifecyclebench.NAME: lifecyclebench.TITLE,
 }
 
 
@@ -157,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     if authbench.NAME in wanted:
         sections.append(
             _guarded(authbench.NAME, lambda: authbench.run(plan.connections, plan.rps_seconds))
+        )
+    if lifecyclebench.NAME in wanted:
+        sections.append(
+            _guarded(lifecyclebench.NAME, lambda: lifecyclebench.run(plan.gc_manifests))
         )
 
     elapsed = time.perf_counter() - started

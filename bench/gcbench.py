@@ -3,8 +3,8 @@
 `python -m bench.gcbench [--manifests N] [--links-per-manifest K]` seeds a registry straight
 into the table (BatchWriteItem, 25 items a call) and the bucket, then times a dry run and a
 real collection, counting their AWS calls. It runs in its own process (`run()` spawns it):
-chalicelib's settings and clients are per process. The lifecycle dry run is not measured:
-per-repository lifecycle policies are not stored yet (issue 6)."""
+chalicelib's settings and clients are per process. bench/lifecyclebench.py runs a lifecycle
+dry run over the same generated registry (`seed`)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def _digest(n: int) -> str:
     return f"sha256:{n:064x}"
 
 
-def _seed(table: str, bucket: str, manifests: int, per_manifest: int) -> dict[str, Any]:
+def seed(table: str, bucket: str, manifests: int, per_manifest: int) -> dict[str, Any]:
     import boto3
 
     dynamodb: Any = boto3.client("dynamodb")
@@ -116,7 +116,7 @@ def measure(manifests: int, per_manifest: int) -> dict[str, Any]:
     with in_process_registry():
         from chalicelib.config import settings
 
-        seeded = _seed(settings().table, settings().bucket, manifests, per_manifest)
+        seeded = seed(settings().table, settings().bucket, manifests, per_manifest)
         later = datetime.now(UTC) + timedelta(hours=2)
         with recording() as recorder:
             dry = _timed(recorder, dry_run=True, now=later, budget=3600)

@@ -201,6 +201,17 @@ class RegistryClient:
             path = _next_path(headers.get("link"))
         return found if limit is None else found[:limit]
 
+    def lifecycle(self, repo: str) -> Any:
+        return self._call("GET", f"/v2/{repo}/_berth/lifecycle")[0]
+
+    def set_lifecycle(self, repo: str, document: dict[str, Any]) -> Any:
+        return self._call("PUT", f"/v2/{repo}/_berth/lifecycle", document)[0]
+
+    def run_lifecycle(self, repo: str | None, dry_run: bool = False) -> Any:
+        """Apply one repository's policy (every repository's when `repo` is None)."""
+        path = f"/v2/{repo}/_berth/lifecycle" if repo else "/v2/_berth/lifecycle"
+        return self._call("POST", path + ("?dry-run=1" if dry_run else ""))[0]
+
     def repositories(self, page: int | None = None) -> list[dict[str, Any]]:
         """Every repository with its usage, following the Link pages."""
         path: str | None = "/v2/_berth/repositories" + (f"?n={page}" if page else "")

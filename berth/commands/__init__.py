@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from berth.commands import audit, gc, grants, history, iam, public, repo, robots, users
+from berth.commands import audit, gc, grants, history, iam, lifecycle, public, repo, robots, users
 
 
 def register(commands: Any) -> None:
-    """Add `history`, `rollback`, `repo`, `gc`, and the access commands (`user`, `robot`,
-    `grant`/`ungrant`, `public`, `iam`, `audit`) to the `berth` subparsers `commands`."""
+    """Add `history`, `rollback`, `repo`, `gc`, `lifecycle`, and the access commands (`user`,
+    `robot`, `grant`/`ungrant`, `public`, `iam`, `audit`) to the `berth` subparsers."""
     history.register(commands)
     repo.register(commands)
     gc.register(commands)
+    lifecycle.register(commands)
     users.register(commands)
     robots.register(commands)
     grants.register(commands)

@@ -1,4 +1,5 @@
-"""`berth repo ls` and `berth repo set-immutable REPO [--exclude PATTERN ...] [--off]`."""
+"""`berth repo ls`, `berth repo set-immutable REPO [--exclude PATTERN ...] [--off]` and
+`berth repo set-rollback-window REPO N`."""
 
 from __future__ import annotations
 
@@ -44,6 +45,18 @@ def register(commands: Any) -> None:
     add_registry_option(immutable)
     immutable.set_defaults(func=_set_immutable)
 
+    window = actions.add_parser(
+        "set-rollback-window",
+        help="how many moves of each tag lifecycle policies keep",
+        description="Lifecycle policies never expire a manifest that one of the last N moves "
+        "of a tag moved away from, so `berth rollback` can always go back N steps "
+        "(default 10; 0 keeps nothing for rollback).",
+    )
+    window.add_argument("repo", metavar="REPO")
+    window.add_argument("moves", type=int, metavar="N")
+    add_registry_option(window)
+    window.set_defaults(func=_set_rollback_window)
+
 
 def _ls(args: argparse.Namespace) -> int:
     try:
@@ -85,4 +98,20 @@ def _set_immutable(args: argparse.Namespace) -> int:
         print(f"{args.repo}: tags are immutable (excluded: {excluded})")
     else:
         print(f"{args.repo}: tags are mutable")
+    return 0
+
+
+def _set_rollback_window(args: argparse.Namespace) -> int:
+    client = common.client_for(args)
+    try:
+        document = client.settings(args.repo)  # PUT replaces the rules: send them back as read
+        document["rollbackWindow"] = args.moves
+        stored = client.set_settings(args.repo, document)
+    except RegistryError as error:
+        print(f"berth repo set-rollback-window: {error.code}: {error.message}", file=sys.stderr)
+        return 1
+    if args.json:
+        print_json(stored)
+    else:
+        print(f"{args.repo}: rollback window {stored['rollbackWindow']} moves of each tag")
     return 0

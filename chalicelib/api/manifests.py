@@ -11,7 +11,7 @@ from chalicelib.oci.digest import Digest, compute, is_digest, parse_digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.manifest import MAX_MANIFEST_BYTES, ParsedManifest, parse_manifest
 from chalicelib.oci.reference import check_tag
-from chalicelib.storage import blobs, manifests, tags
+from chalicelib.storage import blobs, manifests, pulls, tags
 
 if TYPE_CHECKING:
     from pynamodb.transactions import TransactWrite
@@ -44,6 +44,8 @@ def get(request: HttpRequest, name: str, reference: str) -> Response:
         stored = manifests.by_digest(name, str(digest))
     if stored is None:
         raise _unknown(name, reference)
+    if request.method == "GET":  # at most one write a day per tag and manifest
+        pulls.record(name, stored.digest, stored.pulled_at, stored.via_tag)
     headers = {
         "Content-Type": stored.media_type,
         "Docker-Content-Digest": stored.digest,

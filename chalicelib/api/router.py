@@ -60,6 +60,10 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.ADMIN, "PUT"): "admin.handle",
     (Resource.ADMIN, "DELETE"): "admin.handle",
     (Resource.AUDIT, "GET"): "audit.get",
+    (Resource.LIFECYCLE, "GET"): "lifecycle.get",
+    (Resource.LIFECYCLE, "PUT"): "lifecycle.put",
+    (Resource.LIFECYCLE, "POST"): "lifecycle.run",
+    (Resource.LIFECYCLE_ALL, "POST"): "lifecycle.run_all",
 }
 
 # The action (token-scope vocabulary: pull, push, `*` = admin) each Berth extension needs on
@@ -78,13 +82,17 @@ REQUIRES: dict[tuple[Resource, str], str] = {
     (Resource.S3_UPLOAD, "POST"): "push",
     (Resource.S3_UPLOAD, "DELETE"): "push",
     (Resource.S3_PARTS, "POST"): "push",
+    # A policy deletes images, so setting or running one is admin; reading it is pull.
+    (Resource.LIFECYCLE, "GET"): "pull",
+    (Resource.LIFECYCLE, "PUT"): "*",
+    (Resource.LIFECYCLE, "POST"): "*",
 }
 
 # Registry-wide routes that need registry administration (`registry:admin:*`, held by admins
 # on `*`; see `permissions.is_admin`), not a scope on some repository: GC deletes unreferenced
 # blobs of every repository, the admin API changes who may do what. The audit log needs it
 # too, except a query by `repository`, which that repository's admins may read.
-_REGISTRY_ADMIN = (Resource.GC, Resource.ADMIN, Resource.AUDIT)
+_REGISTRY_ADMIN = (Resource.GC, Resource.ADMIN, Resource.AUDIT, Resource.LIFECYCLE_ALL)
 
 # The repository action of every other route, by method; upload sessions are all push.
 _METHOD_ACTION = {

@@ -4,7 +4,11 @@ What is collected (chalicelib/gc/collect.py):
 - blob objects `blobs/<alg>/<hex>` that no repository links and no manifest lists, older
   (S3 LastModified) than the grace period;
 - staging objects `uploads/<id>/...` of sessions that are gone or dead, older than the grace
-  period, and the session items DynamoDB's TTL has not removed yet.
+  period, and the session items DynamoDB's TTL has not removed yet;
+- large manifests' objects `manifests/<alg>/<hex>` that no manifest item names (released by
+  a manifest DELETE or a lifecycle policy), older than the grace period, through the same
+  markers as blobs (named by key); a push of a large manifest writes its object, commits
+  its item, then reads the marker and writes the object again if it may be gone.
 
 Why a push can never end with a manifest pointing at a deleted blob:
 

@@ -26,6 +26,8 @@ class Report:
     blobs: int = 0  # deleted (or, in a dry run, that would be)
     blob_bytes: int = 0
     spared: int = 0  # candidates a push claimed during the collection
+    manifests: int = 0  # large-manifest objects `manifests/...` no manifest item names
+    manifest_bytes: int = 0
     staging: int = 0
     staging_bytes: int = 0
     sessions: int = 0
@@ -41,10 +43,11 @@ class Report:
             "complete": self.complete,
             "busy": self.busy,
             "blobs": {"deleted": self.blobs, "bytes": self.blob_bytes, "spared": self.spared},
+            "manifests": {"deleted": self.manifests, "bytes": self.manifest_bytes},
             "staging": {"deleted": self.staging, "bytes": self.staging_bytes},
             "sessions": {"deleted": self.sessions},
             "multipartUploads": {"aborted": self.multipart},
-            "reclaimedBytes": self.blob_bytes + self.staging_bytes,
+            "reclaimedBytes": self.blob_bytes + self.manifest_bytes + self.staging_bytes,
             "failed": self.failed[:100],
             "calls": self.calls,
             "stats": self.stats,
@@ -94,6 +97,13 @@ def _collect(report: Report, run: str, moment: datetime, grace: int, deadline: f
         for o in lister.objects(sweep.BLOBS)
         if o.modified < cutoff and o.digest not in marks.referenced
     }
+    # Large manifests' objects go through the same markers, named by their key (which
+    # cannot be mistaken for a digest); the pusher's side is storage/manifests.py.
+    candidates.update(
+        (o.key, o)
+        for o in lister.objects(sweep.MANIFESTS)
+        if o.modified < cutoff and o.key not in marks.manifest_keys
+    )
     # A session is dead once it expired more than `grace` ago: a request that took its lock
     # just before it expired may still commit (and extend it) for LOCK_SECONDS after.
     dead_after = int(cutoff.timestamp())
@@ -113,8 +123,7 @@ def _collect(report: Report, run: str, moment: datetime, grace: int, deadline: f
     report.calls["dynamodb"] += marks.calls
     report.calls["s3"] += lister.calls
     if report.dry_run:
-        report.blobs = len(candidates)
-        report.blob_bytes = sum(o.size for o in candidates.values())
+        _count(report, list(candidates.values()))
         report.staging = len(staging)
         report.staging_bytes = sum(o.size for o in staging)
         report.sessions = len(dead)
@@ -137,10 +146,11 @@ def _sweep_blobs(
     report.calls["dynamodb"] += -(-len(candidates) // 25)
     again = mark.scan()  # after the markers: a link written before it is seen here
     report.calls["dynamodb"] += again.calls
-    spared = [d for d in candidates if d in again.referenced]
+    kept = again.referenced | again.manifest_keys
+    spared = [d for d in candidates if d in kept]
     guard.release(spared)
     report.calls["dynamodb"] += -(-len(spared) // 25)
-    doomed = [d for d in candidates if d not in again.referenced]
+    doomed = [d for d in candidates if d not in kept]
     for start in range(0, len(doomed), CLAIM_CHUNK):
         chunk = doomed[start : start + CLAIM_CHUNK]
         if time.monotonic() > deadline:
@@ -161,9 +171,18 @@ def _sweep_blobs(
         gone = [d for d in claimed if candidates[d].key not in set(failed)]
         guard.mark_deleted(gone, run)
         report.calls["dynamodb"] += -(-len(gone) // 25)
-        report.blobs += len(gone)
-        report.blob_bytes += sum(candidates[d].size for d in gone)
+        _count(report, [candidates[d] for d in gone])
     report.spared += len(spared)
+
+
+def _count(report: Report, deleted: list[sweep.Stored]) -> None:
+    for stored in deleted:
+        if stored.key.startswith(sweep.MANIFESTS):
+            report.manifests += 1
+            report.manifest_bytes += stored.size
+        else:
+            report.blobs += 1
+            report.blob_bytes += stored.size
 
 
 def _sweep_staging(

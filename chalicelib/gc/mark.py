@@ -13,6 +13,7 @@ from chalicelib.storage.transactions import connection
 @dataclass(slots=True)
 class Marks:
     referenced: set[str] = field(default_factory=set)  # digests linked or listed by a manifest
+    manifest_keys: set[str] = field(default_factory=set)  # `manifests/...` objects in use
     sessions: dict[str, int] = field(default_factory=dict)  # upload id -> expires_at
     # upload id -> the session item's sort key (`U` through the registry, `S3` direct)
     session_kinds: dict[str, str] = field(default_factory=dict)
@@ -28,8 +29,14 @@ def _items(marks: Marks, limit: int | None) -> Iterator[dict[str, Any]]:
     args: dict[str, Any] = {
         "TableName": settings().table,
         "ConsistentRead": True,
-        "ProjectionExpression": "#p, #s, #b, #e",
-        "ExpressionAttributeNames": {"#p": "pk", "#s": "sk", "#b": "blobs", "#e": "expires_at"},
+        "ProjectionExpression": "#p, #s, #b, #e, #k",
+        "ExpressionAttributeNames": {
+            "#p": "pk",
+            "#s": "sk",
+            "#b": "blobs",
+            "#e": "expires_at",
+            "#k": "s3_key",
+        },
     }
     if limit:
         args["Limit"] = limit
@@ -44,8 +51,8 @@ def _items(marks: Marks, limit: int | None) -> Iterator[dict[str, Any]]:
 
 
 def scan(limit: int | None = None) -> Marks:
-    """Every blob digest some repository links or some manifest lists, and every session
-    (`limit`: items per page, for tests of the paging)."""
+    """Every blob digest some repository links or some manifest lists, every large
+    manifest's object key, and every session (`limit`: items per page, for tests)."""
     marks = Marks()
     for item in _items(marks, limit):
         marks.items += 1
@@ -58,6 +65,8 @@ def scan(limit: int | None = None) -> Marks:
                 marks.manifests += 1
                 # A manifest's blobs stay even if someone unlinked them from its repository.
                 marks.referenced.update(v["S"] for v in item.get("blobs", {}).get("L", []))
+                if "s3_key" in item:  # a large manifest's body (storage/manifests.py)
+                    marks.manifest_keys.add(item["s3_key"]["S"])
         elif pk.startswith("U#"):
             marks.sessions[pk[2:]] = int(item.get("expires_at", {}).get("N", "0"))
             marks.session_kinds[pk[2:]] = sk

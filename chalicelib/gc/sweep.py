@@ -11,6 +11,7 @@ from chalicelib.storage import aws
 
 BLOBS = "blobs/"
 UPLOADS = "uploads/"
+MANIFESTS = "manifests/"  # bodies of manifests too large for an item
 DELETE_BATCH = 1000  # DeleteObjects' limit
 
 

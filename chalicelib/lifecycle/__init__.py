@@ -1,2 +1,4 @@
-"""Lifecycle policies: which manifests a repository keeps and which expire (pure logic; the
-executor that deletes, and garbage collection, come later)."""
+"""Lifecycle policies: which manifests a repository keeps and which expire.
+
+policy.py is the pure model (rules -> plan), document.py the JSON form users write,
+store.py the per-repository item, executor.py applies a plan with conditional deletes."""

@@ -1,5 +1,8 @@
 """Lifecycle rules in the spirit of ECR's, and their evaluation into a plan.
 
+The stored form is a JSON document (chalicelib/lifecycle/document.py); the executor that
+deletes what a plan expires is chalicelib/lifecycle/executor.py.
+
 Rules are applied in priority order; each image (a manifest with its tags) is decided by the
 first rule that selects it, as in ECR, so a lower rule can never expire what a higher one
 selected. Whatever the rules say, a plan never expires:
@@ -83,11 +86,17 @@ class Plan:
 def rollback_window(
     moves_by_tag: Mapping[str, Iterable[tuple[str | None, str | None]]], n: int
 ) -> set[str]:
-    """Every digest named by the last `n` moves (from, to; oldest first) of each tag."""
+    """Every digest the last `n` moves (from, to; oldest first) of each tag moved away from:
+    the manifests `berth rollback` can return to in `n` steps.
+
+    A tag's current target is not in its window: it is the image the rules judge (a tagged
+    rule may expire it, deleting its tags, as ECR does). Otherwise a tag moved once (`v1`,
+    `v2`, ...) could never expire and "keep the last N releases" would keep them all."""
     window: set[str] = set()
     for moves in moves_by_tag.values():
-        for before, after in list(moves)[-n:] if n > 0 else []:
-            window.update(d for d in (before, after) if d is not None)
+        for before, _after in list(moves)[-n:] if n > 0 else []:
+            if before is not None:
+                window.add(before)
     return window
 
 

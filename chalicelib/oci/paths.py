@@ -30,6 +30,8 @@ class Resource(Enum):
     S3_PARTS = "s3-parts"  # /v2/<name>/_berth/s3-uploads/<id>/parts
     ADMIN = "admin"  # /v2/_berth/admin/<what>[/<name>[/<verb>]]: argument is <what>/...
     AUDIT = "audit"  # /v2/_berth/audit?repository=…|principal=…
+    LIFECYCLE = "lifecycle"  # /v2/<name>/_berth/lifecycle
+    LIFECYCLE_ALL = "lifecycle-all"  # /v2/_berth/lifecycle: every repository's policy run
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,8 @@ def _extension(parts: list[str]) -> Endpoint | None:
         return Endpoint(Resource.AUDIT)
     if len(parts) >= 3 and parts[:2] == ["_berth", "admin"]:
         return Endpoint(Resource.ADMIN, "", "/".join(parts[2:]))
+    if parts == ["_berth", "lifecycle"]:
+        return Endpoint(Resource.LIFECYCLE_ALL)
     n = len(parts)
     if n >= 3 and parts[-2:] == ["_berth", "settings"]:
         return Endpoint(Resource.SETTINGS, "/".join(parts[:-2]))
@@ -91,6 +95,8 @@ def _extension(parts: list[str]) -> Endpoint | None:
         return Endpoint(Resource.S3_UPLOAD, "/".join(parts[:-3]), parts[-1])
     if n >= 5 and parts[-4:-2] == ["_berth", "s3-uploads"] and parts[-1] == "parts":
         return Endpoint(Resource.S3_PARTS, "/".join(parts[:-4]), parts[-2])
+    if n >= 3 and parts[-2:] == ["_berth", "lifecycle"]:
+        return Endpoint(Resource.LIFECYCLE, "/".join(parts[:-2]))
     if n >= 4 and parts[-3] == "_berth" and parts[-2] in _EXTENSION_WITH_ARGUMENT:
         return Endpoint(_EXTENSION_WITH_ARGUMENT[parts[-2]], "/".join(parts[:-3]), parts[-1])
     return None

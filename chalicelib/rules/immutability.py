@@ -16,6 +16,10 @@ MAX_PATTERNS = 50
 # Tag characters plus the glob ones.
 _PATTERN = re.compile(r"[A-Za-z0-9_.\-*?\[\]!]{1,128}")
 RULE_NAME = "immutable-tags"
+# The rollback window: lifecycle keeps every manifest a tag's last N moves came from, so
+# `berth rollback` can go back N steps (chalicelib/lifecycle/policy.py: rollback_window).
+DEFAULT_ROLLBACK_WINDOW = 10
+MAX_ROLLBACK_WINDOW = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +29,7 @@ class TagRules:
     immutable: bool = False
     exclude: tuple[str, ...] = field(default_factory=tuple)
     version: int = 0
+    rollback_window: int = DEFAULT_ROLLBACK_WINDOW
 
     def is_immutable(self, tag: str) -> bool:
         return self.immutable and not any(fnmatchcase(tag, p) for p in self.exclude)
@@ -47,6 +52,7 @@ class TagRules:
         return {
             "immutableTags": self.immutable,
             "immutableTagsExclude": list(self.exclude),
+            "rollbackWindow": self.rollback_window,
             "version": self.version,
         }
 
@@ -56,7 +62,8 @@ def parse_settings(document: Any) -> tuple[bool, tuple[str, ...]]:
     if not isinstance(document, dict):
         raise OCIError("UNSUPPORTED", "settings must be a JSON object", status=400)
     # `name` and `version` are what GET adds: a GET answer can be PUT back.
-    unknown = sorted(set(document) - {"immutableTags", "immutableTagsExclude", "name", "version"})
+    known = {"immutableTags", "immutableTagsExclude", "rollbackWindow", "name", "version"}
+    unknown = sorted(set(document) - known)
     if unknown:
         raise OCIError("UNSUPPORTED", f"unknown settings: {', '.join(unknown)}", status=400)
     immutable = document.get("immutableTags", False)
@@ -75,3 +82,21 @@ def parse_settings(document: Any) -> tuple[bool, tuple[str, ...]]:
                 status=400,
             )
     return immutable, tuple(dict.fromkeys(patterns))
+
+
+def parse_rollback_window(document: dict[str, Any]) -> int | None:
+    """`rollbackWindow` of a settings document (None when absent: the stored value stays)."""
+    value = document.get("rollbackWindow")
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 0 <= value <= MAX_ROLLBACK_WINDOW
+    ):
+        raise OCIError(
+            "UNSUPPORTED",
+            f"rollbackWindow must be a whole number of tag moves from 0 to {MAX_ROLLBACK_WINDOW}",
+            status=400,
+        )
+    return value

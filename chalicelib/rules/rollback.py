@@ -13,6 +13,7 @@ from dataclasses import dataclass
 PUSH = "push"
 DELETE = "delete"
 ROLLBACK = "rollback"
+EXPIRE = "expire"  # a tag deleted with the manifest a lifecycle rule expired
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chalicelib.config import settings
@@ -21,6 +22,10 @@ if TYPE_CHECKING:
 
 # DynamoDB items hold at most 400 KB; larger manifests go to S3 with only metadata inline.
 INLINE_LIMIT = 300 * 1024
+# A push is one transaction: the manifest, its referrer entry, the repository, the rules
+# check, two items per tag and one claim per child of an index (and room for one more).
+MAX_TRANSACTION_ITEMS = 100
+_OTHER_ITEMS = 5
 # Referrer annotations larger than this are read from the manifest itself when listed.
 REFERRER_INLINE_LIMIT = 64 * 1024
 
@@ -30,6 +35,8 @@ class StoredManifest:
     digest: str
     media_type: str
     body: bytes
+    pulled_at: datetime | None = None  # when the item read last recorded a pull
+    via_tag: str | None = None  # the tag item that was read (None: the manifest item)
 
 
 def manifest_key(digest: Digest) -> str:
@@ -90,6 +97,14 @@ def put(
     )
     from pynamodb.exceptions import TransactWriteError
 
+    child_digests = sorted({d.digest for d in parsed.manifests})
+    children = len(child_digests)
+    if children and children + 2 * len(tag_names) + _OTHER_ITEMS > MAX_TRANSACTION_ITEMS:
+        raise OCIError(
+            "MANIFEST_INVALID",
+            f"an index of {children} manifests can be pushed with at most "
+            f"{(MAX_TRANSACTION_ITEMS - _OTHER_ITEMS - children) // 2} tags at once",
+        )
     for _ in range(tags.MAX_ATTEMPTS):
         before = tags.current(repo, tag_names)
         moving = [n for n in tag_names if getattr(before[n], "digest", None) != key]
@@ -102,6 +117,7 @@ def put(
                 if parsed.subject is not None:
                     tx.save(_referrer(repo, parsed, key, len(body)))
                 tx.update(repositories.key(repo), actions=repositories.touch_actions())
+                claim(tx, repo, child_digests)
                 for name in moving:
                     tags.stage_move(
                         tx, repo, name, before[name], key, parsed.media_type, body, actor
@@ -110,10 +126,47 @@ def put(
                     audit(tx, [(n, getattr(before[n], "digest", None)) for n in moving])
         except TransactWriteError as error:
             if condition_failed(error):
+                _children_still_there(repo, child_digests)
                 continue  # a tag moved meanwhile: read again and move from there
             raise
+        if s3_key is not None:
+            _keep_object(s3_key, body, parsed.media_type)
         return moving
     raise OCIError("UNAVAILABLE", "the tags are being moved by many clients at once; retry")
+
+
+def _keep_object(key: str, body: bytes, media_type: str) -> None:
+    """After the item names `key`: if a garbage collection may have deleted the object
+    (an old unreferenced copy it condemned before this push wrote it), write it again."""
+    from chalicelib.gc import guard
+    from chalicelib.storage import blobs
+
+    if guard.settled(key) or blobs.stored_size(key) == len(body):
+        return
+    aws.s3().put_object(Bucket=settings().bucket, Key=key, Body=body, ContentType=media_type)
+
+
+def claim(tx: TransactWrite, repo: str, digests: list[str]) -> None:
+    """Mark manifests as needed (an index's children, a rollback's target) in the caller's
+    transaction, which fails if one is gone: a lifecycle run that read one before cannot
+    delete it after (it deletes only if `claimed_at` is as it read it)."""
+    moment = now()
+    for child in digests:
+        tx.update(
+            ManifestItem(repo_pk(repo), f"M#{child}"),
+            actions=[ManifestItem.claimed_at.set(moment)],
+            condition=ManifestItem.pk.exists(),
+        )
+
+
+def _children_still_there(repo: str, children: list[str]) -> None:
+    missing = sorted(set(children) - existing(repo, set(children)))
+    if missing:
+        raise OCIError(
+            "MANIFEST_BLOB_UNKNOWN",
+            f"manifest {missing[0]} referenced by the index is no longer in repository {repo}",
+            detail={"digests": missing},
+        )
 
 
 def _referrer(repo: str, parsed: ParsedManifest, digest: str, size: int) -> ReferrerItem:
@@ -153,7 +206,7 @@ def by_digest(repo: str, digest: str) -> StoredManifest | None:
         item = ManifestItem.get(repo_pk(repo), f"M#{digest}", consistent_read=True)
     except ManifestItem.DoesNotExist:
         return None
-    return StoredManifest(digest, item.media_type, _body(item))
+    return StoredManifest(digest, item.media_type, _body(item), item.last_pulled)
 
 
 def by_tag(repo: str, tag: str) -> StoredManifest | None:
@@ -161,7 +214,9 @@ def by_tag(repo: str, tag: str) -> StoredManifest | None:
     if item is None:
         return None
     if item.body is not None:
-        return StoredManifest(item.digest, item.media_type, bytes(item.body))
+        return StoredManifest(
+            item.digest, item.media_type, bytes(item.body), item.pulled_at, via_tag=tag
+        )
     return by_digest(repo, item.digest)
 
 

@@ -7,7 +7,8 @@ a repository share the partition `R#<name>`; the sort key's prefix says what an 
     F#<subject>#<digest>       referrer: a manifest whose subject is <subject>
     H#<tag>#<time>#<nonce>     tag history: one move of a tag
     M#<digest>                 manifest (bytes inline, or the S3 key of large ones)
-    S#settings                 repository settings (immutable tags), versioned
+    S#lifecycle                lifecycle policy (chalicelib/lifecycle/), versioned
+    S#settings                 repository settings (immutable tags, rollback window), versioned
     T#<tag>                    tag (digest, plus an inline copy of small manifests)
 
 `T#` sorts last, so a range query above `T#<last>` reads tags only. Repositories are listed
@@ -88,6 +89,11 @@ class ManifestItem(_Item):
     blobs = ListAttribute(of=UnicodeAttribute, null=True)
     children = ListAttribute(of=UnicodeAttribute, null=True)
     pushed_at = UTCDateTimeAttribute()
+    # Set by a GET at most once a day (chalicelib/storage/pulls.py), for lifecycle rules.
+    last_pulled = UTCDateTimeAttribute(null=True)
+    # Set when something starts to depend on this manifest without rewriting it (an index
+    # pushed over it, a rollback to it): lifecycle deletes only if it did not change.
+    claimed_at = UTCDateTimeAttribute(null=True)
 
 
 class TagItem(_Item):
@@ -98,6 +104,8 @@ class TagItem(_Item):
     size = NumberAttribute()
     body = BinaryAttribute(legacy_encoding=False, null=True)
     updated_at = UTCDateTimeAttribute()
+    # When a pull by this tag last recorded itself (at most daily; reset by every move).
+    pulled_at = UTCDateTimeAttribute(null=True)
 
 
 class TagHistoryItem(_Item):
@@ -120,6 +128,16 @@ class SettingsItem(_Item):
     version = NumberAttribute()
     immutable = BooleanAttribute(null=True)
     immutable_exclude = ListAttribute(of=UnicodeAttribute, null=True)
+    rollback_window = NumberAttribute(null=True)  # None: the default (rules/immutability.py)
+    updated_at = UTCDateTimeAttribute()
+
+
+class LifecycleItem(_Item):
+    """pk=R#<name>, sk=S#lifecycle: a repository's lifecycle policy, the JSON document as
+    validated by chalicelib/lifecycle/document.py; `version` goes up with every change."""
+
+    version = NumberAttribute()
+    policy = JSONAttribute()
     updated_at = UTCDateTimeAttribute()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from chalicelib.rules.immutability import TagRules
+from chalicelib.rules.immutability import DEFAULT_ROLLBACK_WINDOW, TagRules
 from chalicelib.storage.clock import now
 from chalicelib.storage.models import SettingsItem, repo_pk
 
@@ -25,14 +25,26 @@ def get(repo: str) -> TagRules:
         immutable=bool(item.immutable),
         exclude=tuple(str(p) for p in item.immutable_exclude or ()),
         version=int(item.version),
+        rollback_window=_window(item.rollback_window),
     )
 
 
-def put(repo: str, immutable: bool, exclude: tuple[str, ...]) -> TagRules:
-    """Replace the rules; the version goes up by one, atomically."""
+def _window(stored: Any) -> int:
+    return DEFAULT_ROLLBACK_WINDOW if stored is None else int(stored)
+
+
+def put(
+    repo: str, immutable: bool, exclude: tuple[str, ...], rollback_window: int | None = None
+) -> TagRules:
+    """Replace the rules (the rollback window only when given); the version goes up by one,
+    atomically."""
     item = SettingsItem(repo_pk(repo), SETTINGS_SK)
+    window = (
+        [SettingsItem.rollback_window.set(rollback_window)] if rollback_window is not None else []
+    )
     item.update(
         actions=[
+            *window,
             SettingsItem.immutable.set(immutable),
             SettingsItem.immutable_exclude.set(cast(Any, list(exclude)))
             if exclude
@@ -41,7 +53,12 @@ def put(repo: str, immutable: bool, exclude: tuple[str, ...]) -> TagRules:
             SettingsItem.updated_at.set(now()),
         ]
     )
-    return TagRules(immutable=immutable, exclude=exclude, version=int(item.version))
+    return TagRules(
+        immutable=immutable,
+        exclude=exclude,
+        version=int(item.version),
+        rollback_window=_window(item.rollback_window),
+    )
 
 
 def stage_unchanged(tx: TransactWrite, repo: str, rules: TagRules) -> None:

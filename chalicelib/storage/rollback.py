@@ -1,6 +1,7 @@
 """Roll a tag back: one step (replaying its history, skipping manifests since deleted), or to
 a given manifest of the repository. The move is conditional like any other and recorded in
-the history as a rollback; it checks in its transaction that the target manifest is there."""
+the history as a rollback; its transaction claims the target manifest (which fails if it
+is gone, and keeps a concurrent lifecycle run from deleting it)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from typing import TYPE_CHECKING
 from chalicelib.oci.errors import OCIError
 from chalicelib.rules.rollback import ROLLBACK, Move, action_of, earlier_targets
 from chalicelib.storage import manifests, repo_settings, tags
-from chalicelib.storage.models import ManifestItem, repo_pk
 from chalicelib.storage.transactions import condition_failed, transaction
 
 if TYPE_CHECKING:
@@ -87,9 +87,9 @@ def rollback(
                 tags.stage_move(
                     tx, repo, tag, before, target, stored.media_type, stored.body, actor, ROLLBACK
                 )
-                tx.condition_check(
-                    ManifestItem, repo_pk(repo), f"M#{target}", condition=ManifestItem.pk.exists()
-                )
+                # The target must be there, and a lifecycle run that read it must not
+                # delete it now (chalicelib/lifecycle/executor.py).
+                manifests.claim(tx, repo, [target])
                 if rules is not None:
                     repo_settings.stage_unchanged(tx, repo, rules)
                 if audit is not None:

@@ -100,6 +100,13 @@ def stage_move(
     tx.save(_history(repo, tag, before.digest if before else None, digest, actor, action, moment))
 
 
+def stage_expire(tx: TransactWrite, repo: str, tag: TagItem, actor: str, action: str) -> None:
+    """Add to `tx` the removal of `tag` (read by the caller; the transaction fails if it
+    moved since) and its history entry."""
+    tx.delete(TagItem(repo_pk(repo), tag.sk), condition=TagItem.digest == tag.digest)
+    tx.save(_history(repo, tag.sk[2:], tag.digest, None, actor, action, _moment(tag)))
+
+
 def move(
     repo: str,
     tag: str,

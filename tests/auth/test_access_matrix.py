@@ -78,6 +78,11 @@ ENDPOINTS: list[tuple[str, str, Level | str | None]] = [
     ("GET", "/v2/_berth/admin/public", REGISTRY_ADMIN),
     ("POST", "/v2/_berth/admin/public", REGISTRY_ADMIN),
     ("DELETE", "/v2/_berth/admin/public?pattern=nobody/x", REGISTRY_ADMIN),
+    ("GET", "/v2/{r}/_berth/lifecycle", Level.PULL),
+    ("PUT", "/v2/{r}/_berth/lifecycle", Level.ADMIN),
+    ("POST", "/v2/{r}/_berth/lifecycle?dry-run=1", Level.ADMIN),
+    ("POST", "/v2/{r}/_berth/lifecycle", Level.ADMIN),
+    ("POST", "/v2/_berth/lifecycle?dry-run=1", REGISTRY_ADMIN),
 ]
 
 ROLES = ["anonymous", "reader", "writer", "deleter", "admin", "other_robot", "expired_robot"]

@@ -41,6 +41,7 @@ def test_settings_round_trip(client: Any, repo: str) -> None:
         "name": repo,
         "immutableTags": False,
         "immutableTagsExclude": [],
+        "rollbackWindow": 10,
         "version": 0,
     }
     assert_ok(set_rules(client, repo, True, ["latest", "dev-*"]), 200)

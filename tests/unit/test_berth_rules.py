@@ -20,6 +20,9 @@ from chalicelib.rules.rollback import DELETE, PUSH, ROLLBACK, Move, earlier_targ
         ("/v2/a/_berth/history/_berth", Endpoint(Resource.HISTORY, "a", "_berth")),
         ("/v2/a/_berth/settings", Endpoint(Resource.SETTINGS, "a")),
         ("/v2/_berth/repositories", Endpoint(Resource.REPOSITORIES)),
+        ("/v2/a/b/_berth/lifecycle", Endpoint(Resource.LIFECYCLE, "a/b")),
+        ("/v2/_berth/lifecycle", Endpoint(Resource.LIFECYCLE_ALL)),
+        ("/v2/a/_berth/lifecycle/x", None),
         # A tag may be called `_berth`: still the manifest endpoint.
         ("/v2/a/manifests/_berth", Endpoint(Resource.MANIFEST, "a", "_berth")),
         # `_berth` as a (never valid) name component falls through to the OCI rules.

@@ -77,9 +77,12 @@ def test_children_of_a_kept_index_and_referrers_of_a_kept_manifest_stay() -> Non
 
 
 def test_rollback_window_and_pins_protect() -> None:
-    window = rollback_window({"v": [(None, "a"), ("a", "b"), ("b", "c")]}, 2)
-    assert window == {"a", "b", "c"}
-    assert rollback_window({"v": [(None, "a"), ("a", "b"), ("b", "c")]}, 1) == {"b", "c"}
+    moves = {"v": [(None, "a"), ("a", "b"), ("b", "c")], "once": [(None, "d")]}
+    # What a rollback returns to; the current targets (c, d) are judged by the rules.
+    assert rollback_window(moves, 2) == {"a", "b"}
+    assert rollback_window(moves, 1) == {"b"}
+    assert rollback_window(moves, 0) == set()
+    assert rollback_window({"gone": [(None, "a"), ("a", None)]}, 1) == {"a"}
     plan = evaluate(
         [m("a", 30), m("b", 30), m("c", 30)], {}, [UNTAGGED_14], NOW, protected={"b"}, pinned={"c"}
     )

@@ -1,0 +1,190 @@
+"""Measurement: a lifecycle dry run over the registry the GC bench generates (moto in-process).
+
+`python -m bench.lifecyclebench [--manifests N] [--links-per-manifest K]` seeds the same
+registry as bench/gcbench.py (100 repositories, N manifests, about 5 blob links each), adds
+to each repository a policy, ten tagged releases with their history, then times
+`berth lifecycle run --all --dry-run` (executor.run_all) and counts its AWS calls. Every
+repository is planned in full; nothing is deleted."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bench.gcbench import REPOS, seed
+from bench.report import Row, Section
+
+NAME = "lifecycle"
+TITLE = "Lifecycle dry run over the generated GC registry (moto in-process)"
+TAGGED_PER_REPO = 10
+POLICY = {
+    "rules": [
+        {
+            "rulePriority": 1,
+            "selection": {
+                "tagStatus": "tagged",
+                "tagPatternList": ["v*"],
+                "countType": "imageCountMoreThan",
+                "countNumber": 5,
+            },
+        },
+        {
+            "rulePriority": 2,
+            "selection": {
+                "tagStatus": "untagged",
+                "countType": "sinceImagePushed",
+                "countUnit": "days",
+                "countNumber": 30,
+            },
+        },
+    ]
+}
+
+
+def _tag_and_policies(table: str, per_repo: int) -> int:
+    """Ten tags per repository (at most half its manifests) on its newest manifests, one
+    history entry each, and the policy; returns the items written."""
+    import boto3
+
+    from chalicelib.lifecycle.document import parse_policy, render_policy
+
+    dynamodb: Any = boto3.client("dynamodb")
+    policy = render_policy(parse_policy(POLICY))
+    items: list[dict[str, Any]] = []
+    stamp = "2026-01-01T00:00:00.000000+0000"
+    for r in range(REPOS):
+        pk = {"S": f"R#bench/r{r}"}
+        for t in range(min(TAGGED_PER_REPO, per_repo // 2)):
+            digest = f"sha256:{10**9 + r * per_repo + per_repo - 1 - t:064x}"
+            items.append(
+                {
+                    "pk": pk,
+                    "sk": {"S": f"T#v{t}"},
+                    "digest": {"S": digest},
+                    "media_type": {"S": "application/vnd.oci.image.manifest.v1+json"},
+                    "size": {"N": "1000"},
+                    "updated_at": {"S": stamp},
+                }
+            )
+            items.append(
+                {
+                    "pk": pk,
+                    "sk": {"S": f"H#v{t}#20260101T000000.000000Z#00000000"},
+                    "tag": {"S": f"v{t}"},
+                    "to_digest": {"S": digest},
+                    "at": {"S": stamp},
+                    "action": {"S": "push"},
+                }
+            )
+        items.append(
+            {
+                "pk": pk,
+                "sk": {"S": "S#lifecycle"},
+                "version": {"N": "1"},
+                "policy": {"S": json.dumps(policy)},
+                "updated_at": {"S": stamp},
+            }
+        )
+        items.append({"pk": {"S": "REPOS"}, "sk": {"S": f"bench/r{r}"}})
+    for start in range(0, len(items), 25):
+        request = {table: [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]}
+        while request:
+            answer = dynamodb.batch_write_item(RequestItems=request)
+            request = answer.get("UnprocessedItems") or {}
+    return len(items)
+
+
+def measure(manifests: int, per_manifest: int) -> dict[str, Any]:
+    from bench.awscalls import recording
+    from bench.calls import in_process_registry
+
+    with in_process_registry():
+        from chalicelib.config import settings
+        from chalicelib.lifecycle.executor import run_all
+
+        seeded = seed(settings().table, settings().bucket, manifests, per_manifest)
+        seeded["lifecycle_items"] = _tag_and_policies(settings().table, manifests // REPOS)
+        later = datetime.now(UTC) + timedelta(days=1)
+        with recording() as recorder, recorder.window() as tally:
+            started = time.perf_counter()
+            report = run_all(dry_run=True, now=later, budget=3600)
+            seconds = time.perf_counter() - started
+        document = report.document()
+    return {
+        "seeded": seeded,
+        "dry_run": {
+            "seconds": round(seconds, 2),
+            "repositories": len(report.repositories),
+            "manifests": sum(r.manifests for r in report.repositories),
+            "expire": document["expire"],
+            "kept": sum(len(r.kept) for r in report.repositories),
+            "deleted": document["deleted"],
+            "complete": report.complete,
+            "dynamodb_calls": len(tally.of("dynamodb")),
+            "dynamodb_operations": dict(tally.operations("dynamodb")),
+            "dynamodb_read_units": tally.dynamodb_read_units,
+            "dynamodb_write_calls": tally.dynamodb_write_calls,
+            "s3_calls": len(tally.of("s3")),
+        },
+    }
+
+
+def _rows(data: dict[str, Any]) -> list[Row]:
+    seeded, run = data["seeded"], data["dry_run"]
+    n = seeded["manifests"]
+    calls = run["dynamodb_calls"] + run["s3_calls"]
+    operations = ", ".join(f"{k} {v}" for k, v in sorted(run["dynamodb_operations"].items()))
+    return [
+        Row(
+            "registry generated",
+            f"{n} manifests, {seeded['links']} links, {REPOS} repositories with a policy "
+            f"and {TAGGED_PER_REPO} tags each",
+        ),
+        Row(
+            "lifecycle --dry-run: wall time",
+            f"{run['seconds']} s ({run['expire']} of {run['manifests']} would expire, "
+            f"{run['deleted']} deleted)",
+        ),
+        Row(
+            "lifecycle --dry-run: AWS calls",
+            f"{run['dynamodb_calls']} DynamoDB ({operations}; {run['dynamodb_read_units']} "
+            f"items read), {run['s3_calls']} S3 = {calls / n:.4f} per manifest",
+        ),
+    ]
+
+
+def run(manifests: int = 10_000, per_manifest: int = 5) -> Section:
+    answer = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.lifecyclebench",
+            "--manifests",
+            str(manifests),
+            "--links-per-manifest",
+            str(per_manifest),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    data = json.loads(answer.stdout.strip().splitlines()[-1])
+    return Section(NAME, TITLE, rows=_rows(data), data=data)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.lifecyclebench", description=__doc__)
+    parser.add_argument("--manifests", type=int, default=10_000)
+    parser.add_argument("--links-per-manifest", type=int, default=5)
+    args = parser.parse_args(argv)
+    print(json.dumps(measure(args.manifests, args.links_per_manifest)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

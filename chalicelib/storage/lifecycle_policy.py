@@ -1,0 +1,63 @@
+"""A repository's lifecycle policy item (`S#lifecycle`), stored as its validated document.
+
+Versioned like the settings item: every change adds one, so a run can say which version
+of the policy it applied."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.lifecycle.document import parse_policy, render_policy
+from chalicelib.lifecycle.policy import Rule
+from chalicelib.storage.clock import now
+from chalicelib.storage.models import LifecycleItem, repo_pk
+
+LIFECYCLE_SK = "S#lifecycle"
+_BATCH = 100  # BatchGetItem's limit
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPolicy:
+    rules: list[Rule]
+    version: int  # 0: never set
+
+    def document(self) -> dict[str, Any]:
+        return {**render_policy(self.rules), "version": self.version}
+
+
+def _of(item: LifecycleItem) -> StoredPolicy:
+    return StoredPolicy(parse_policy(item.policy), int(item.version))
+
+
+def get(repo: str) -> StoredPolicy:
+    try:
+        item = LifecycleItem.get(repo_pk(repo), LIFECYCLE_SK, consistent_read=True)
+    except LifecycleItem.DoesNotExist:
+        return StoredPolicy([], 0)
+    return _of(item)
+
+
+def get_many(repos: Iterable[str]) -> dict[str, StoredPolicy]:
+    """The policies of those of `repos` that have one (one BatchGetItem per 100)."""
+    names = list(dict.fromkeys(repos))
+    found: dict[str, StoredPolicy] = {}
+    for start in range(0, len(names), _BATCH):
+        keys = [(repo_pk(n), LIFECYCLE_SK) for n in names[start : start + _BATCH]]
+        for item in LifecycleItem.batch_get(keys, consistent_read=True):
+            found[item.pk[2:]] = _of(item)
+    return found
+
+
+def put(repo: str, rules: list[Rule]) -> StoredPolicy:
+    """Replace the policy (an empty list keeps the item, with no rules); version + 1."""
+    item = LifecycleItem(repo_pk(repo), LIFECYCLE_SK)
+    item.update(
+        actions=[
+            LifecycleItem.policy.set(render_policy(rules)),
+            LifecycleItem.version.add(1),
+            LifecycleItem.updated_at.set(now()),
+        ]
+    )
+    return StoredPolicy(rules, int(item.version))
