@@ -146,3 +146,50 @@ def test_a_corrupt_source_is_refused_and_nothing_linked(limited: Registry, tmp_p
     assert head.status == 404
     manifest = limited.request("HEAD", f"/v2/{repository}/manifests/v1")
     assert manifest.status == 404
+
+
+@pytest.fixture(scope="module")
+def short_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """`berth serve` whose direct-upload URLs live three seconds."""
+    directory = tmp_path_factory.mktemp("berth-serve-short-urls")
+    log = directory / "berth-serve.log"
+    env = {"BERTH_AUTH": "off", "BERTH_UPLOAD_URL_TTL": "3"}
+    with log.open("wb") as stderr, spawn(stderr=stderr, env=env) as server:
+        yield Registry(server, log)
+
+
+def test_an_expired_url_is_refused_and_the_session_gives_a_fresh_one(
+    short_urls: Registry,
+) -> None:
+    """The local server's S3 front checks a presigned URL's expiry as S3 does (moto does
+    not); the session outlives its URLs, and asking for it again signs new ones."""
+    import http.client
+    import time
+    import urllib.parse
+
+    data = b"direct upload " * 1000
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    repository = new_repository("s3push")
+    body = json.dumps({"digest": digest, "size": len(data)}).encode()
+    started = short_urls.request("POST", f"/v2/{repository}/_berth/s3-uploads", body=body)
+    assert started.status == 202, started.body
+    session = started.json()
+
+    def put(upload: dict[str, object]) -> int:
+        url = urllib.parse.urlsplit(str(upload["url"]))
+        connection = http.client.HTTPConnection(url.netloc, timeout=60)
+        try:
+            headers = dict(upload["headers"])  # type: ignore[call-overload]
+            connection.request("PUT", f"{url.path}?{url.query}", body=data, headers=headers)
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    time.sleep(4.5)
+    assert put(session["upload"]) == 403
+    fresh = short_urls.request("GET", session["location"])
+    assert fresh.status == 200
+    assert put(fresh.json()["upload"]) == 200
+    done = short_urls.request("POST", session["location"])
+    assert done.status == 201, done.body
+    assert short_urls.blob(repository, digest) == data
