@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.api.helpers import (
     assert_error,
     assert_head_error,
@@ -94,6 +96,26 @@ def test_blob_get_carries_docker_content_digest(client: Any, repo: str) -> None:
     response = client.http.get(f"/v2/{repo}/blobs/{digest}")
     assert_ok(response, 307)
     assert header(response, "Docker-Content-Digest") == digest
+
+
+@pytest.mark.parametrize("algorithm", ["sha256", "sha512"])
+def test_blob_get_digest_header_matches_the_served_body(
+    client: Any, repo: str, s3: Any, algorithm: str
+) -> None:
+    """The Docker-Content-Digest of a blob GET is the digest of the bytes the client receives.
+
+    Spec: "If present, the value of this header MUST be a digest matching that of the
+    response body."
+    """
+    data = random_bytes(300)
+    digest = push_blob(client, repo, data, algorithm)
+    response = client.http.get(f"/v2/{repo}/blobs/{digest}")
+    assert_ok(response, 307)
+    named = header(response, "Docker-Content-Digest") or ""
+    served = presigned_object(s3, header(response, "Location") or "")
+    name, _, _ = named.partition(":")
+    assert name == algorithm
+    assert named == digest_of(served, name)
 
 
 def test_blob_head_answers_200_with_length_and_digest(client: Any, repo: str) -> None:

@@ -376,6 +376,34 @@ def test_referrers_survive_deleting_the_subject(client: Any, repo: str) -> None:
     assert [d["digest"] for d in body["manifests"]] == [manifest.digest]
 
 
+def test_referrer_listed_in_a_referrers_tag_index_is_listed(client: Any, repo: str) -> None:
+    """A referrer a fallback client also recorded under the referrers tag is listed, once.
+
+    Spec ("Enabling the Referrers API"): "Registries MUST include preexisting image manifests
+    that are listed in an image index tagged with the referrers tag schema and have a valid
+    `subject` field in the referrers API response." The tag schema for a sha256 digest is
+    `sha256-<hex>` ("Referrers Tag Schema"); the index under it has no subject of its own.
+    """
+    subject = push_image(client, repo, "v1")
+    referrer = artifact(artifact_type=SBOM, subject=subject, annotations={"k": "v"})
+    push(client, repo, referrer)
+    tag_index = canonical(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [referrer.descriptor(artifactType=SBOM, annotations={"k": "v"})],
+        }
+    )
+    tag = subject.digest.replace(":", "-")
+    assert_ok(put_manifest(client, repo, tag, tag_index, OCI_INDEX), 201)
+    _, body = _referrers(client, repo, subject.digest)
+    assert [d["digest"] for d in body["manifests"]] == [referrer.digest]
+    entry = body["manifests"][0]
+    assert entry["artifactType"] == SBOM
+    assert entry["annotations"] == {"k": "v"}
+    assert entry["size"] == referrer.size
+
+
 def test_referrers_of_sha512_subject(client: Any, repo: str) -> None:
     """A subject named by a sha512 digest has its referrers listed under that digest.
 
