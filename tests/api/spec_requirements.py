@@ -1198,13 +1198,19 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
         "The code field MUST be a unique identifier, containing only uppercase alphabetic characters and underscores.",
         (V111, MAIN),
-        tests=("tests/api/test_errors.py::test_error_body_shape_and_json_content_type",),
+        tests=(
+            "tests/api/test_errors.py::test_error_body_shape_and_json_content_type",
+            "tests/unit/test_errors.py::test_codes_are_uppercase_letters_and_underscores",
+        ),
     ),
     # Error Codes
     Requirement(
         "The message field is OPTIONAL, and if present, it SHOULD be a human readable string or MAY be empty.",
         (V111, MAIN),
-        tests=("tests/api/test_errors.py::test_error_body_shape_and_json_content_type",),
+        tests=(
+            "tests/api/test_errors.py::test_error_body_shape_and_json_content_type",
+            "tests/unit/test_errors.py::test_default_body",
+        ),
     ),
     # Error Codes
     Requirement(
@@ -1214,6 +1220,8 @@ REQUIREMENTS: tuple[Requirement, ...] = (
             "tests/api/test_errors.py::test_error_body_shape_and_json_content_type",
             "tests/api/test_errors.py::test_unknown_endpoint_is_404_with_error_body",
             "tests/api/test_errors.py::test_bad_name_is_name_invalid",
+            "tests/unit/test_errors.py::test_every_4xx_code_is_a_spec_code",
+            "tests/unit/test_errors.py::test_spec_error_codes_literal_is_the_spec_table",
         ),
     ),
     # Error Codes
