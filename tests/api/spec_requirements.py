@@ -570,7 +570,10 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
         "If this request fails or is not called, the server SHOULD eventually timeout unfinished uploads.",
         (MAIN,),
-        tests=("tests/gc/test_gc.py::test_upload_expiry_cleans_staging_objects_and_sessions",),
+        tests=(
+            "tests/api/test_uploads.py::test_unfinished_upload_times_out",
+            "tests/gc/test_gc.py::test_upload_expiry_cleans_staging_objects_and_sessions",
+        ),
     ),
     # Mounting a blob from another repository
     Requirement(

@@ -763,6 +763,35 @@ def test_cancelled_upload_links_nothing(client: Any, repo: str) -> None:
     assert blob_head(client, repo, digest_of(data)).status_code == 404
 
 
+def test_unfinished_upload_times_out(
+    client: Any, repo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session left unfinished past the upload TTL is gone: status, PATCH and PUT are 404.
+
+    Spec: "If this request fails or is not called, the server SHOULD eventually timeout
+    unfinished uploads." (The staging bytes are then collected: tests/gc/test_gc.py.)
+    """
+    from datetime import timedelta
+
+    from chalicelib.config import settings
+    from chalicelib.storage import clock
+
+    data = random_bytes(64)
+    location = start_upload(client, repo)
+    assert_ok(patch_upload(client, location, data[:32], "0-31"), 202)
+    started = clock.now()
+    ttl = timedelta(seconds=settings().upload_ttl)
+
+    monkeypatch.setattr(clock, "now", lambda: started + ttl - timedelta(seconds=60))
+    assert_ok(client.http.get(location), 204)
+
+    monkeypatch.setattr(clock, "now", lambda: started + ttl + timedelta(seconds=60))
+    assert_error(client.http.get(location), 404, "BLOB_UPLOAD_UNKNOWN")
+    assert_error(patch_upload(client, location, data[32:], "32-63"), 404, "BLOB_UPLOAD_UNKNOWN")
+    assert_error(put_upload(client, location, data[32:], digest_of(data)), 404)
+    assert blob_head(client, repo, digest_of(data)).status_code == 404
+
+
 # --------------------------------------------------------------------------- mount
 
 
