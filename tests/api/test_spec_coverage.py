@@ -31,8 +31,14 @@ def _empty_table_after_test() -> Iterator[None]:
 
 
 @cache
+def _sections(version: str) -> dict[str, str]:
+    """Each normative sentence of a spec version -> the section it is (first) found in."""
+    found = normative_sentences(spec_text(SPEC_DIR / SPEC_FILES[version]))
+    return {s.text: s.section for s in found}
+
+
 def _extracted(version: str) -> frozenset[str]:
-    return frozenset(s.text for s in normative_sentences(spec_text(SPEC_DIR / SPEC_FILES[version])))
+    return frozenset(_sections(version))
 
 
 @cache
@@ -57,8 +63,11 @@ def _test_functions(path: str) -> frozenset[str]:
 def test_every_normative_sentence_of_the_spec_is_mapped(version: str) -> None:
     """A sentence the spec gained (or reworded) must be added to spec_requirements.py."""
     mapped = {r.text for r in REQUIREMENTS if version in r.versions}
-    missing = sorted(_extracted(version) - mapped)
-    assert not missing, f"{version}: normative sentences not in spec_requirements.py: {missing}"
+    missing = [f"[{_sections(version)[t]}] {t}" for t in sorted(_extracted(version) - mapped)]
+    assert not missing, (
+        f"{version}: normative sentences not in tests/api/spec_requirements.py (add each with "
+        f"the tests that check it, or an exemption): {missing}"
+    )
 
 
 @pytest.mark.parametrize("version", VERSIONS)
