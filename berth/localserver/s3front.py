@@ -5,13 +5,22 @@ neither, so `berth serve` hands out URLs for `<its own URL>/_s3/...` (the runtim
 against `BERTH_PRESIGN_ENDPOINT_URL`) and this front verifies each one (`presigned.verify`)
 before streaming the request to moto and moto's answer back. It also makes blob pulls work
 for clients on other machines, which cannot reach moto on loopback.
+
+Like S3, it refuses an upload whose body does not match the `x-amz-checksum-sha256` the
+client sent (and signed): the body is spooled to a temporary file and hashed first, so moto
+never stores refused bytes.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import http.client
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import IO
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
@@ -22,6 +31,8 @@ from berth.localserver.presigned import PresignError, verify
 
 PREFIX = "/_s3"
 _PIECE = 1 << 20
+# A checksummed upload is held in memory up to this size while it is hashed, then on disk.
+_SPOOL_IN_MEMORY = 8 << 20
 # Headers that describe the hop to the front, not the S3 request.
 _NOT_FORWARDED = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 _NOT_RETURNED = frozenset({"content-length", "transfer-encoding", "connection", "date", "server"})
@@ -77,7 +88,38 @@ class S3Front:
                 extra=fields(path=request.path[:200], code=error.code, reason=error.message),
             )
             return s3_error(403, error.code, error.message)
+        checksum = headers.get("x-amz-checksum-sha256")
+        if checksum is not None and request.method == "PUT":
+            return self._checked_upload(request, body, checksum)
         return self._proxy(request, body)
+
+    def _checked_upload(
+        self, request: GatewayRequest, body: Body, checksum: str
+    ) -> GatewayResponse:
+        """Hash the body before moto sees it; refuse it as S3 does if it does not match."""
+        try:
+            expected = base64.b64decode(checksum, validate=True)
+        except (binascii.Error, ValueError):
+            expected = b""
+        if len(expected) != hashlib.sha256().digest_size:
+            return s3_error(
+                400, "InvalidRequest", "Value for x-amz-checksum-sha256 header is invalid."
+            )
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
+            digest = hashlib.sha256()
+            length = 0
+            while piece := body.read(_PIECE):
+                digest.update(piece)
+                spool.write(piece)
+                length += len(piece)
+            if digest.digest() != expected:
+                return s3_error(
+                    400,
+                    "BadDigest",
+                    "The SHA256 you specified did not match the calculated checksum.",
+                )
+            spool.seek(0)
+            return self._proxy(request, _Spooled(spool, length))
 
     def _proxy(self, request: GatewayRequest, body: Body) -> GatewayResponse:
         connection = http.client.HTTPConnection(self._host, self._port, timeout=300)
@@ -109,6 +151,24 @@ class S3Front:
             connection.close()
             return GatewayResponse(answer.status, returned, data, events=0)
         return GatewayResponse(answer.status, returned, events=0, stream=_relay(connection, answer))
+
+
+class _Spooled:
+    """A body already read into a spool file (a `Body` for `_proxy`)."""
+
+    def __init__(self, spool: IO[bytes], length: int) -> None:
+        self._spool = spool
+        self._length = length
+
+    @property
+    def length(self) -> int | None:
+        return self._length
+
+    def read(self, size: int) -> bytes:
+        return self._spool.read(size)
+
+    def drain(self, limit: int) -> bool:
+        return True
 
 
 def _pieces(body: Body) -> Iterator[bytes]:

@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
+import re
 import socket
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import botocore.session
 import pytest
+from botocore.config import Config
 
 from berth.localserver import ServerProcess, spawn
 
@@ -112,3 +117,62 @@ def test_a_url_used_past_its_ttl_is_refused_by_berth(short_lived: ServerProcess)
     answer = _get(url, host)
     assert answer.status == 403
     assert b"Request has expired" in answer.read()
+
+
+def _presigner(server: ServerProcess) -> Any:
+    from berth.localserver.stack import FAKE_CREDENTIALS, REGION
+
+    session = botocore.session.get_session()
+    return session.create_client(
+        "s3",
+        region_name=REGION,
+        endpoint_url=f"{server.url}/_s3",
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+
+
+def _bucket(server: ServerProcess) -> str:
+    match = re.search(r"S3 bucket (\S+?),", server.line)
+    assert match, server.line
+    return match.group(1)
+
+
+def _put(url: str, data: bytes, checksum: str) -> tuple[int, bytes]:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
+    connection.request(
+        "PUT", f"{parts.path}?{parts.query}", body=data,
+        headers={"x-amz-checksum-sha256": checksum},
+    )  # fmt: skip
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+@pytest.mark.parametrize("size", [1000, 9 * 1024 * 1024 + 7])  # in memory; spooled to disk
+def test_an_upload_that_does_not_match_its_signed_checksum_is_refused_as_s3_does(
+    server: ServerProcess, size: int
+) -> None:
+    """moto stores whatever it is sent; S3 answers 400 BadDigest and stores nothing."""
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    presigner, bucket = _presigner(server), _bucket(server)
+    key = f"uploads/front-test/{uuid.uuid4().hex}"
+
+    def url(method: str) -> str:
+        params = {"Bucket": bucket, "Key": key}
+        if method == "put_object":
+            params["ChecksumSHA256"] = checksum
+        signed: str = presigner.generate_presigned_url(method, Params=params, ExpiresIn=60)
+        return signed
+
+    swapped = data[:-1] + bytes([data[-1] ^ 1])
+    status, answer = _put(url("put_object"), swapped, checksum)
+    assert status == 400 and b"<Code>BadDigest</Code>" in answer
+    assert _get(url("get_object")).status == 404  # nothing stored
+    assert _put(url("put_object"), data, "bm90IGEgc2hhMjU2")[0] == 403  # header is signed
+    assert _put(url("put_object"), data, checksum)[0] == 200
+    stored = _get(url("get_object"))
+    assert (stored.status, stored.read()) == (200, data)
