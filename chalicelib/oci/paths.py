@@ -68,6 +68,9 @@ def parse_path(path: str) -> Endpoint | None:
         return Endpoint(Resource.UPLOAD, "/".join(parts[:-3]), parts[-1])
     if n >= 3 and parts[-2] == "blobs":
         return Endpoint(Resource.BLOB, "/".join(parts[:-2]), parts[-1])
+    if n >= 2 and parts[-1] == "referrers":
+        # The referrers API never answers 404: a missing digest is a bad request (400).
+        return Endpoint(Resource.REFERRERS, "/".join(parts[:-1]))
     return None
 
 

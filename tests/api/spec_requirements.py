@@ -875,7 +875,10 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
         "If the request is invalid, such as a <digest> with an invalid syntax, a 400 Bad Request MUST be returned.",
         (V111, MAIN),
-        tests=("tests/api/test_referrers.py::test_referrers_with_bad_digest_is_400",),
+        tests=(
+            "tests/api/test_referrers.py::test_referrers_with_bad_digest_is_400",
+            "tests/api/test_referrers.py::test_referrers_without_a_digest_is_400_not_404",
+        ),
     ),
     # Listing Referrers
     Requirement(

@@ -296,6 +296,17 @@ def test_referrers_with_bad_digest_is_400(client: Any, repo: str, bad: str) -> N
     assert_error(client.http.get(f"/v2/{repo}/referrers/{bad}"), 400)
 
 
+@pytest.mark.parametrize("path", ["referrers", "referrers/"])
+def test_referrers_without_a_digest_is_400_not_404(client: Any, repo: str, path: str) -> None:
+    """No digest at all is the most invalid digest there is.
+
+    Spec: "Upon success, the response MUST be a JSON body with an image index containing a list
+    of descriptors. ... The registry MUST NOT return a 404" and "If the request is invalid,
+    such as a `<digest>` with an invalid syntax, a `400 Bad Request` MUST be returned."
+    """
+    assert_error(client.http.get(f"/v2/{repo}/{path}"), 400)
+
+
 def test_referrer_pushed_before_subject_is_listed(client: Any, repo: str) -> None:
     """A referrer pushed before its subject is listed once the subject is asked for.
 

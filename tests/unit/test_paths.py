@@ -139,7 +139,6 @@ def test_generated_names_round_trip(name: str, reference: str, upload_id: str, d
         "/v2/a/blobs",
         "/v2/blobs/uploads/x",
         "/v2/a/unknown/x",
-        "/v2/a/referrers",
     ],
 )
 def test_no_endpoint(path: str) -> None:
@@ -184,5 +183,5 @@ def test_fuzz_segments(segments: list[str], trailing_slash: bool) -> None:
         Resource.UPLOAD: f"v2/{endpoint.name}/blobs/uploads/{endpoint.argument}",
         Resource.REFERRERS: f"v2/{endpoint.name}/referrers/{endpoint.argument}",
     }[endpoint.resource]
-    assert rebuilt == path.strip("/")
+    assert rebuilt.rstrip("/") == path.strip("/")
     assert "/" not in endpoint.argument
