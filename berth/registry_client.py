@@ -212,9 +212,10 @@ class RegistryClient:
         path = f"/v2/{repo}/_berth/lifecycle" if repo else "/v2/_berth/lifecycle"
         return self._call("POST", path + ("?dry-run=1" if dry_run else ""))[0]
 
-    def repositories(self, page: int | None = None) -> list[dict[str, Any]]:
-        """Every repository with its usage, following the Link pages."""
-        path: str | None = "/v2/_berth/repositories" + (f"?n={page}" if page else "")
+    def repositories(self, page: int | None = None, exact: bool = False) -> list[dict[str, Any]]:
+        """Every repository with its usage (`exact`: recounted), following the Link pages."""
+        params = {k: v for k, v in (("n", page), ("exact", 1 if exact else None)) if v}
+        path: str | None = "/v2/_berth/repositories" + (f"?{urlencode(params)}" if params else "")
         found: list[dict[str, Any]] = []
         while path is not None:
             document, headers = self._call("GET", path)

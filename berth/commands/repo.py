@@ -25,9 +25,11 @@ def register(commands: Any) -> None:
     ls = actions.add_parser(
         "ls",
         help="repositories with size, tags and last push",
-        description="Every repository with its deduplicated size (distinct blobs and "
-        "manifests), its tag count and its last push.",
+        description="Every repository with its size (its distinct blob links, each counted "
+        "once, plus its manifests), its tag count and its last push, from counters the "
+        "registry keeps (one read per page). --exact recounts every repository instead.",
     )
+    ls.add_argument("--exact", action="store_true", help="recount from the stored items")
     add_registry_option(ls)
     ls.set_defaults(func=_ls)
 
@@ -60,7 +62,7 @@ def register(commands: Any) -> None:
 
 def _ls(args: argparse.Namespace) -> int:
     try:
-        found = common.client_for(args).repositories()
+        found = common.client_for(args).repositories(exact=args.exact)
     except RegistryError as error:
         print(f"berth repo ls: {error.code}: {error.message}", file=sys.stderr)
         return 1

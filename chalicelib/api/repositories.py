@@ -1,7 +1,9 @@
-"""Berth extension: `/v2/_berth/repositories` — repositories with their size (deduplicated
-bytes), blob, manifest and tag counts and last push; paginated like `_catalog`.
+"""Berth extension: `/v2/_berth/repositories[?exact=1]` — repositories with their size
+(bytes of distinct blob links plus manifests), blob, manifest and tag counts and last push;
+paginated like `_catalog`.
 
-Each entry costs a few queries (see storage/accounting.py), so pages are small."""
+A page is one query: the counters live on the repository items (storage/accounting.py).
+`exact=1` recounts each repository from its items instead (a few queries each)."""
 
 from __future__ import annotations
 
@@ -18,10 +20,12 @@ MAX_PAGE = 100
 def get(request: HttpRequest, _name: str, _argument: str) -> Response:
     limit = page_size(request.arg("n"), default=DEFAULT_PAGE, maximum=MAX_PAGE)
     last = request.arg("last") or None
-    found, more = accounting.list_usage(last, limit) if limit else ([], False)
+    exact = (request.arg("exact") or "").lower() in ("1", "true", "yes")
+    found, more = accounting.list_usage(last, limit, exact=exact) if limit else ([], False)
     headers = {}
     if more and found:
-        headers = next_link("/v2/_berth/repositories", n=limit, last=found[-1].name)
+        query = {"exact": "1"} if exact else {}
+        headers = next_link("/v2/_berth/repositories", n=limit, last=found[-1].name, **query)
     if request.access is not None:  # auth on: only what the caller may pull (pages may be short)
         found = [usage for usage in found if request.access.may_pull(usage.name)]
     return json_response(200, {"repositories": [u.document() for u in found]}, headers)

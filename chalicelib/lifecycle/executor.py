@@ -10,7 +10,9 @@ concurrent change wins over the run:
   rewrites the item (new `pushed_at`); an index pushed over it and a rollback to it set
   `claimed_at` in their own transactions (storage/manifests.py, storage/rollback.py);
 - each tag that pointed at it is deleted only if it still does, with a history entry
-  (action `expire`), and only if the repository's rules did not change meanwhile.
+  (action `expire`), and only if the repository's rules did not change meanwhile;
+- the same transaction takes it off the repository's counters and writes its audit record
+  (who `system:lifecycle`, the rule in `detail`).
 A manifest is deleted only after every expiring index that lists it and its expiring
 subject are gone: if one of those stayed (changed during the run), it stays too. The
 manifest's blobs and large-manifest object are reclaimed by garbage collection later
@@ -27,7 +29,7 @@ from chalicelib.lifecycle import policy
 from chalicelib.lifecycle.policy import Manifest, Plan, Rule
 from chalicelib.rules.immutability import TagRules
 from chalicelib.rules.rollback import EXPIRE
-from chalicelib.storage import lifecycle_policy, repo_settings, tags
+from chalicelib.storage import lifecycle_policy, repo_settings, repositories, tags
 from chalicelib.storage.clock import now as clock_now
 from chalicelib.storage.models import (
     REPOS_PARTITION,
@@ -41,8 +43,10 @@ from chalicelib.storage.models import (
 from chalicelib.storage.transactions import condition_failed, transaction
 
 ACTOR = "lifecycle"
-# Items of one transaction: the manifest, its referrer entry, the settings check and two
-# per tag; a manifest with more tags than fit is left for a person to untag.
+AUDIT_WHO = "system:lifecycle"  # `berth audit --principal system:lifecycle`
+# Items of one transaction: the manifest, its referrer entry, the settings check, the
+# repository's counters, two audit items and two per tag; a manifest with more tags than
+# fit is left for a person to untag.
 MAX_TAGS_PER_DELETE = 45
 CHANGED = "changed during the run (pushed again, tagged, or claimed by an index or a rollback)"
 
@@ -52,6 +56,7 @@ class Observed:
     """What the run read of one manifest; its delete is conditioned on it."""
 
     digest: str
+    size: int
     pushed_at: datetime
     claimed_at: datetime | None
     last_pulled: datetime | None
@@ -97,6 +102,7 @@ def read(repo: str, window: int) -> Snapshot:
     manifests = {
         item.sk[2:]: Observed(
             item.sk[2:],
+            int(item.size),
             item.pushed_at,
             item.claimed_at,
             item.last_pulled,
@@ -110,6 +116,7 @@ def read(repo: str, window: int) -> Snapshot:
             attributes_to_get=[
                 "pk",
                 "sk",
+                "size",
                 "pushed_at",
                 "claimed_at",
                 "last_pulled",
@@ -221,7 +228,9 @@ def _delete_in_order(
         for digest in ready:
             del waiting[digest]
             pointing = tags_of.get(digest, [])
-            why = _delete(repo, snapshot.manifests[digest], pointing, settings)
+            why = _delete(
+                repo, snapshot.manifests[digest], pointing, settings, decided.expire[digest]
+            )
             if why is None:
                 run.deleted.append(digest)
             else:
@@ -230,11 +239,14 @@ def _delete_in_order(
 
 
 def _delete(
-    repo: str, observed: Observed, pointing: list[TagItem], settings: TagRules
+    repo: str, observed: Observed, pointing: list[TagItem], settings: TagRules, rule: str
 ) -> str | None:
-    """Delete one expired manifest, its tags and its referrer entry, or nothing; None when
-    deleted, else why not."""
+    """Delete one expired manifest, its tags and its referrer entry, with its audit record,
+    or nothing; None when deleted, else why not."""
     from pynamodb.exceptions import TransactWriteError
+
+    from chalicelib.audit import record
+    from chalicelib.audit.events import Event
 
     if len(pointing) > MAX_TAGS_PER_DELETE:
         return f"more than {MAX_TAGS_PER_DELETE} tags point at it; untag it by hand"
@@ -252,8 +264,25 @@ def _delete(
                 tx.delete(ReferrerItem(pk, f"F#{observed.subject}#{observed.digest}"))
             for tag in pointing:
                 tags.stage_expire(tx, repo, tag, ACTOR, EXPIRE)
+            tx.update(
+                repositories.key(repo),
+                actions=repositories.count_actions(
+                    manifests=-1, manifest_bytes=-observed.size, tags=-len(pointing)
+                ),
+            )
             if pointing:
                 repo_settings.stage_unchanged(tx, repo, settings)
+            event = Event(
+                action="delete",
+                outcome="ok",
+                who=AUDIT_WHO,
+                at=clock_now(),
+                repository=repo,
+                digest=observed.digest,
+                tags=tuple((t.sk[2:], observed.digest, None) for t in pointing),
+                detail={"lifecycle": rule},
+            )
+            record.stage(tx, event)
     except TransactWriteError as error:
         if condition_failed(error):
             return CHANGED

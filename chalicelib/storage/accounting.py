@@ -1,9 +1,20 @@
-"""Storage accounting: what a repository holds, in deduplicated bytes.
+"""Storage accounting: what each repository holds.
 
-Computed on demand, a few queries per repository: every blob link and manifest item of the
-partition is read (DynamoDB charges the whole item, inline manifest bodies included, even
-though only the key and size are projected) and the tags are counted with Select=COUNT.
-Good for an admin listing; counters kept on the repository item would make it one read.
+From counters, by default: the repository item carries them (storage/repositories.py:
+`count_actions`), so a listing page of `_berth/repositories` is the one query of the
+`REPOS` partition it already was, whatever the repositories hold.
+
+What "size" means: the bytes of the repository's distinct blob links plus its manifests.
+A blob counts once per repository that links it, from its first link there until it is
+unlinked (blob DELETE); pushing a layer twice, or into several images of one repository,
+counts it once. Shared across repositories it counts in each: it is what each would hold
+alone, not a share of the bucket. A link stays when the manifests using it go (by DELETE or
+lifecycle) until it is unlinked, so size is "readable here", not "referenced here".
+
+`recount` computes the same numbers from the items themselves (a few queries per
+repository: every link and manifest item is read, and DynamoDB charges the whole item,
+inline manifest bodies included); `berth repo ls --exact` uses it. Repositories created
+before the counters existed have none until recounted that way (`exact` answers then).
 """
 
 from __future__ import annotations
@@ -24,54 +35,97 @@ from chalicelib.storage.models import (
 @dataclass(frozen=True, slots=True)
 class Usage:
     name: str
-    size: int  # bytes of the distinct blobs and manifests the repository holds
+    blob_bytes: int
     blobs: int
+    manifest_bytes: int
     manifests: int
     tags: int
     created_at: datetime | None
     last_push_at: datetime | None
+    exact: bool  # recounted from the items, not read from the counters
+
+    @property
+    def size(self) -> int:
+        return self.blob_bytes + self.manifest_bytes
+
+    def counts(self) -> tuple[int, int, int, int, int]:
+        return (self.blob_bytes, self.blobs, self.manifest_bytes, self.manifests, self.tags)
 
     def document(self) -> dict[str, object]:
         return {
             "name": self.name,
             "size": self.size,
+            "blobBytes": self.blob_bytes,
             "blobs": self.blobs,
+            "manifestBytes": self.manifest_bytes,
             "manifests": self.manifests,
             "tags": self.tags,
             "created": self.created_at.isoformat() if self.created_at else None,
             "lastPush": self.last_push_at.isoformat() if self.last_push_at else None,
+            "exact": self.exact,
         }
 
 
+def _counted(repo: RepositoryItem) -> bool:
+    return repo.last_push_at is None or repo.blob_count is not None
+
+
 def usage(repo: RepositoryItem) -> Usage:
-    pk = repo_pk(repo.sk)
-    sizes: dict[str, int] = {}
-    blob_count = 0
-    for link in BlobLinkItem.query(
-        pk, BlobLinkItem.sk.startswith("B#"), attributes_to_get=["sk", "size"]
-    ):
-        sizes[link.sk[2:]] = int(link.size)
-        blob_count += 1
-    manifest_count = 0
-    for item in ManifestItem.query(
-        pk, ManifestItem.sk.startswith("M#"), attributes_to_get=["sk", "size"]
-    ):
-        sizes[item.sk[2:]] = int(item.size)  # a manifest pushed as a blob too counts once
-        manifest_count += 1
-    tag_count = TagItem.count(pk, TagItem.sk.startswith("T#"))
+    """From the counters on the item (no AWS call); a recount if it has none."""
+    if not _counted(repo):
+        return recount(repo)
     return Usage(
         name=repo.sk,
-        size=sum(sizes.values()),
-        blobs=blob_count,
-        manifests=manifest_count,
-        tags=tag_count,
+        blob_bytes=int(repo.blob_bytes or 0),
+        blobs=int(repo.blob_count or 0),
+        manifest_bytes=int(repo.manifest_bytes or 0),
+        manifests=int(repo.manifest_count or 0),
+        tags=int(repo.tag_count or 0),
         created_at=repo.created_at,
         last_push_at=repo.last_push_at,
+        exact=False,
     )
 
 
-def list_usage(after: str | None, limit: int) -> tuple[list[Usage], bool]:
-    """Up to `limit` repositories after `after` with their usage, and whether more follow."""
+def recount(repo: RepositoryItem) -> Usage:
+    """The same numbers from the repository's items (consistent queries)."""
+    pk = repo_pk(repo.sk)
+    blob_bytes = blobs = 0
+    for link in BlobLinkItem.query(
+        pk,
+        BlobLinkItem.sk.startswith("B#"),
+        consistent_read=True,
+        attributes_to_get=["pk", "sk", "size"],
+    ):
+        blob_bytes += int(link.size)
+        blobs += 1
+    manifest_bytes = manifests = 0
+    for item in ManifestItem.query(
+        pk,
+        ManifestItem.sk.startswith("M#"),
+        consistent_read=True,
+        attributes_to_get=["pk", "sk", "size"],
+    ):
+        manifest_bytes += int(item.size)
+        manifests += 1
+    tags = TagItem.count(pk, TagItem.sk.startswith("T#"), consistent_read=True)
+    return Usage(
+        name=repo.sk,
+        blob_bytes=blob_bytes,
+        blobs=blobs,
+        manifest_bytes=manifest_bytes,
+        manifests=manifests,
+        tags=tags,
+        created_at=repo.created_at,
+        last_push_at=repo.last_push_at,
+        exact=True,
+    )
+
+
+def list_usage(after: str | None, limit: int, *, exact: bool = False) -> tuple[list[Usage], bool]:
+    """Up to `limit` repositories after `after` with their usage (one query; `exact`: a
+    recount each), and whether more follow."""
     condition = RepositoryItem.sk > after if after else None
     items = list(RepositoryItem.query(REPOS_PARTITION, condition, limit=limit + 1))
-    return [usage(item) for item in items[:limit]], len(items) > limit
+    measure = recount if exact else usage
+    return [measure(item) for item in items[:limit]], len(items) > limit

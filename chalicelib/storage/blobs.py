@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
+from chalicelib.oci.errors import OCIError
 from chalicelib.storage import aws, repositories
 from chalicelib.storage.clock import now
 from chalicelib.storage.models import BlobLinkItem, repo_pk
@@ -38,11 +39,31 @@ def linked(repo: str, digests: Iterable[str]) -> set[str]:
 
 
 def link(repo: str, digest: Digest, size: int, s3_key: str) -> None:
-    """Make the blob readable in `repo`, creating the repository if needed (one transaction)."""
+    """Make the blob readable in `repo`, creating the repository if needed (one transaction).
+
+    A new link adds to the repository's counters; its condition proves it is new. A link
+    that exists already (a re-push, a mount of what the repository has) is refreshed in a
+    second transaction that counts nothing."""
+    from pynamodb.exceptions import TransactWriteError
+
+    from chalicelib.storage.transactions import condition_failed
+
     item = BlobLinkItem(repo_pk(repo), f"B#{digest}", size=size, s3_key=s3_key, linked_at=now())
-    with transaction() as tx:
-        tx.save(item)
-        tx.update(repositories.key(repo), actions=repositories.touch_actions())
+    new = True
+    for _ in range(4):
+        counts = {"blobs": 1, "blob_bytes": size} if new else {}
+        condition = BlobLinkItem.pk.does_not_exist() if new else BlobLinkItem.pk.exists()
+        try:
+            with transaction() as tx:
+                tx.save(item, condition=condition)
+                tx.update(repositories.key(repo), actions=repositories.touch_actions(**counts))
+        except TransactWriteError as error:
+            if condition_failed(error):
+                new = not new  # linked (or unlinked) meanwhile: the other case
+                continue
+            raise
+        return
+    raise OCIError("UNAVAILABLE", f"blob {digest} is being linked and unlinked at once; retry")
 
 
 def link_stored(
@@ -72,25 +93,25 @@ def link_stored(
 def unlink(repo: str, digest: Digest, audit: Callable[[TransactWrite], None] | None = None) -> bool:
     """Remove the link; False if there was none. The bytes stay for garbage collection.
     With `audit(tx)`, the delete and its audit record are one TransactWriteItems."""
-    from pynamodb.exceptions import DeleteError, TransactWriteError
+    from pynamodb.exceptions import TransactWriteError
 
     from chalicelib.storage.transactions import condition_failed
 
-    if audit is not None:
-        try:
-            with transaction() as tx:
-                tx.delete(
-                    BlobLinkItem(repo_pk(repo), f"B#{digest}"), condition=BlobLinkItem.pk.exists()
-                )
-                audit(tx)
-        except TransactWriteError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
+    found = get_link(repo, digest)  # its size, to take off the repository's counters
+    if found is None:
+        return False
     try:
-        BlobLinkItem(repo_pk(repo), f"B#{digest}").delete(condition=BlobLinkItem.pk.exists())
-    except DeleteError as error:
+        with transaction() as tx:
+            tx.delete(
+                BlobLinkItem(repo_pk(repo), f"B#{digest}"), condition=BlobLinkItem.pk.exists()
+            )
+            tx.update(
+                repositories.key(repo),
+                actions=repositories.count_actions(blobs=-1, blob_bytes=-int(found.size)),
+            )
+            if audit is not None:
+                audit(tx)
+    except TransactWriteError as error:
         if condition_failed(error):
             return False
         raise

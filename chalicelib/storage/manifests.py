@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 # DynamoDB items hold at most 400 KB; larger manifests go to S3 with only metadata inline.
 INLINE_LIMIT = 300 * 1024
 # A push is one transaction: the manifest, its referrer entry, the repository, the rules
-# check, two items per tag and one claim per child of an index (and room for one more).
+# check, two audit items, two items per tag and one claim per child of an index.
 MAX_TRANSACTION_ITEMS = 100
-_OTHER_ITEMS = 5
+_OTHER_ITEMS = 6
 # Referrer annotations larger than this are read from the manifest itself when listed.
 REFERRER_INLINE_LIMIT = 64 * 1024
 
@@ -105,18 +105,27 @@ def put(
             f"an index of {children} manifests can be pushed with at most "
             f"{(MAX_TRANSACTION_ITEMS - _OTHER_ITEMS - children) // 2} tags at once",
         )
+    new = True  # a first push of this manifest here, counted; its condition proves it
     for _ in range(tags.MAX_ATTEMPTS):
         before = tags.current(repo, tag_names)
         moving = [n for n in tag_names if getattr(before[n], "digest", None) != key]
         rules = tags.guard(repo, [n for n in moving if before[n] is not None], "move")
+        counts = {
+            "manifests": 1 if new else 0,
+            "manifest_bytes": len(body) if new else 0,
+            "tags": sum(1 for n in moving if before[n] is None),
+        }
         try:
             with transaction() as tx:
                 if rules is not None:
                     repo_settings.stage_unchanged(tx, repo, rules)
-                tx.save(item)
+                tx.save(
+                    item,
+                    condition=ManifestItem.pk.does_not_exist() if new else ManifestItem.pk.exists(),
+                )
                 if parsed.subject is not None:
                     tx.save(_referrer(repo, parsed, key, len(body)))
-                tx.update(repositories.key(repo), actions=repositories.touch_actions())
+                tx.update(repositories.key(repo), actions=repositories.touch_actions(**counts))
                 claim(tx, repo, child_digests)
                 for name in moving:
                     tags.stage_move(
@@ -127,7 +136,8 @@ def put(
         except TransactWriteError as error:
             if condition_failed(error):
                 _children_still_there(repo, child_digests)
-                continue  # a tag moved meanwhile: read again and move from there
+                new = key not in existing(repo, {key})  # a re-push, or deleted meanwhile
+                continue  # or a tag moved meanwhile: read again and move from there
             raise
         if s3_key is not None:
             _keep_object(s3_key, body, parsed.media_type)
@@ -236,10 +246,23 @@ def delete(
     tags.guard(repo, pointing, "delete")  # refuse before anything is deleted
     for name in pointing:
         tags.delete(repo, name, only_if=digest, actor=actor)
-    with transaction() as tx:
-        tx.delete(ManifestItem(repo_pk(repo), f"M#{digest}"))
-        if item.subject:
-            tx.delete(ReferrerItem(repo_pk(repo), _referrer_sk(item.subject, digest)))
-        if audit is not None:
-            audit(tx, pointing)
+    from pynamodb.exceptions import TransactWriteError
+
+    try:
+        with transaction() as tx:
+            tx.delete(
+                ManifestItem(repo_pk(repo), f"M#{digest}"), condition=ManifestItem.pk.exists()
+            )
+            if item.subject:
+                tx.delete(ReferrerItem(repo_pk(repo), _referrer_sk(item.subject, digest)))
+            tx.update(
+                repositories.key(repo),
+                actions=repositories.count_actions(manifests=-1, manifest_bytes=-int(item.size)),
+            )
+            if audit is not None:
+                audit(tx, pointing)
+    except TransactWriteError as error:
+        if condition_failed(error):
+            return True  # deleted meanwhile by someone else (who counted it)
+        raise
     return True

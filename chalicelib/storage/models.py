@@ -63,10 +63,16 @@ class _Item(Model):
 
 
 class RepositoryItem(_Item):
-    """pk=REPOS, sk=<name>."""
+    """pk=REPOS, sk=<name>, with its storage counters (chalicelib/storage/repositories.py),
+    changed in the transactions that link, unlink, push and delete, so `repo ls` reads them."""
 
     created_at = UTCDateTimeAttribute(null=True)
     last_push_at = UTCDateTimeAttribute(null=True)
+    blob_count = NumberAttribute(null=True)  # blob links
+    blob_bytes = NumberAttribute(null=True)  # their sizes: each blob once per repository
+    manifest_count = NumberAttribute(null=True)
+    manifest_bytes = NumberAttribute(null=True)
+    tag_count = NumberAttribute(null=True)
 
 
 class BlobLinkItem(_Item):

@@ -8,12 +8,38 @@ from chalicelib.storage.clock import now
 from chalicelib.storage.models import REPOS_PARTITION, RepositoryItem
 
 
-def touch_actions() -> list[Any]:
-    """Update actions recording a push: creates the repository on its first one."""
+def count_actions(
+    *,
+    blobs: int = 0,
+    blob_bytes: int = 0,
+    manifests: int = 0,
+    manifest_bytes: int = 0,
+    tags: int = 0,
+) -> list[Any]:
+    """ADD actions moving the repository's storage counters (the nonzero ones).
+
+    The counters change in the same transaction as what they count, each only when the
+    transaction's conditions prove the change happened: a link counts when it did not exist
+    (condition on the link), a manifest when its item did not, a tag when it was created or
+    deleted; so they match a recount (`accounting.recount`) whatever runs concurrently."""
+    pairs = [
+        (RepositoryItem.blob_count, blobs),
+        (RepositoryItem.blob_bytes, blob_bytes),
+        (RepositoryItem.manifest_count, manifests),
+        (RepositoryItem.manifest_bytes, manifest_bytes),
+        (RepositoryItem.tag_count, tags),
+    ]
+    return [attribute.add(value) for attribute, value in pairs if value]
+
+
+def touch_actions(**counts: int) -> list[Any]:
+    """Update actions recording a push (and its `count_actions`): creates the repository on
+    its first one."""
     moment = now()
     return [
         RepositoryItem.created_at.set(RepositoryItem.created_at | moment),
         RepositoryItem.last_push_at.set(moment),
+        *count_actions(**counts),
     ]
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib.oci.errors import OCIError
 from chalicelib.rules.rollback import ROLLBACK, Move, action_of, earlier_targets
-from chalicelib.storage import manifests, repo_settings, tags
+from chalicelib.storage import manifests, repo_settings, repositories, tags
 from chalicelib.storage.transactions import condition_failed, transaction
 
 if TYPE_CHECKING:
@@ -90,6 +90,8 @@ def rollback(
                 # The target must be there, and a lifecycle run that read it must not
                 # delete it now (chalicelib/lifecycle/executor.py).
                 manifests.claim(tx, repo, [target])
+                if before is None:  # a rollback --to of a tag that was gone creates it
+                    tx.update(repositories.key(repo), actions=repositories.count_actions(tags=1))
                 if rules is not None:
                     repo_settings.stage_unchanged(tx, repo, rules)
                 if audit is not None:

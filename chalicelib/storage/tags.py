@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.oci.errors import OCIError
 from chalicelib.rules.immutability import TagRules
 from chalicelib.rules.rollback import DELETE, PUSH
-from chalicelib.storage import repo_settings
+from chalicelib.storage import repo_settings, repositories
 from chalicelib.storage.clock import now
 from chalicelib.storage.models import TagHistoryItem, TagItem, repo_pk
 from chalicelib.storage.transactions import condition_failed, transaction
@@ -128,6 +128,8 @@ def move(
         try:
             with transaction() as tx:
                 stage_move(tx, repo, tag, before, digest, media_type, body, actor, action)
+                if before is None:
+                    tx.update(repositories.key(repo), actions=repositories.count_actions(tags=1))
                 if rules is not None:
                     repo_settings.stage_unchanged(tx, repo, rules)
         except TransactWriteError as error:
@@ -162,6 +164,7 @@ def delete(
                     TagItem(repo_pk(repo), f"T#{tag}"), condition=TagItem.digest == current.digest
                 )
                 tx.save(_history(repo, tag, current.digest, None, actor, DELETE, _moment(current)))
+                tx.update(repositories.key(repo), actions=repositories.count_actions(tags=-1))
                 repo_settings.stage_unchanged(tx, repo, rules)
                 if audit is not None:
                     audit(tx, current.digest)

@@ -68,6 +68,10 @@ def test_untagged_expire_after_n_days_and_dry_run_deletes_nothing(client: Any, r
     assert real.deleted == [untagged.digest]
     assert not present(client, repo, untagged.digest)
     assert present(client, repo, tagged.digest) and present(client, repo, "v1")
+    events = json_of(client.http.get(f"/v2/_berth/audit?repository={repo}"))["events"]
+    (expired,) = [e for e in events if e["who"] == executor.AUDIT_WHO]
+    assert (expired["action"], expired["digest"]) == ("delete", untagged.digest)
+    assert expired["detail"] == {"lifecycle": "rule 1 (untagged: pushed more than 7 days ago)"}
 
 
 def test_keep_last_n_matching_a_pattern_deletes_their_tags(client: Any, repo: str) -> None:
