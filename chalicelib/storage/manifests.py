@@ -14,7 +14,7 @@ from chalicelib.oci.errors import OCIError
 from chalicelib.oci.manifest import ParsedManifest
 from chalicelib.storage import aws, repo_settings, repositories, tags
 from chalicelib.storage.clock import now
-from chalicelib.storage.models import ManifestItem, ReferrerItem, repo_pk
+from chalicelib.storage.models import ManifestItem, ReferrerItem, TagItem, repo_pk
 from chalicelib.storage.transactions import condition_failed, transaction
 
 if TYPE_CHECKING:
@@ -107,7 +107,10 @@ def put(
         )
     new = True  # a first push of this manifest here, counted; its condition proves it
     for _ in range(tags.MAX_ATTEMPTS):
-        before = tags.current(repo, tag_names)
+        before: dict[str, TagItem | None] = {}
+        if tag_names:
+            before, stored = tags.current_and_stored(repo, tag_names, key)
+            new = not stored
         moving = [n for n in tag_names if getattr(before[n], "digest", None) != key]
         rules = tags.guard(repo, [n for n in moving if before[n] is not None], "move")
         counts = {

@@ -70,6 +70,22 @@ def current(repo: str, names: list[str]) -> dict[str, TagItem | None]:
     return {name: found.get(name) for name in names}
 
 
+def current_and_stored(
+    repo: str, names: list[str], digest: str
+) -> tuple[dict[str, TagItem | None], bool]:
+    """`current(repo, names)`, and whether the manifest `digest` is stored, in the same
+    BatchGetItem (a push reads its tags anyway; the manifest's key rides along)."""
+    keys = [(repo_pk(repo), f"T#{name}") for name in names] + [(repo_pk(repo), f"M#{digest}")]
+    found: dict[str, TagItem] = {}
+    stored = False
+    for item in TagItem.batch_get(keys, consistent_read=True):
+        if item.sk.startswith("M#"):
+            stored = True  # read through the tag model: only its key is looked at
+        else:
+            found[item.sk[2:]] = item
+    return {name: found.get(name) for name in names}, stored
+
+
 def stage_move(
     tx: TransactWrite,
     repo: str,
