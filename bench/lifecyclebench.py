@@ -177,7 +177,7 @@ def run(manifests: int = 10_000, per_manifest: int = 5) -> Section:
     section = Section(NAME, TITLE, rows=_rows(data), data=data)
     section.notes.append(
         "wall time is moto's: its Query sorts every item of the table (moto/dynamodb/models/"
-        "table.py all_items), so each of the 3 queries per repository costs as much as a scan "
+        "table.py all_items), so the one query per repository costs as much as a scan "
         "here; DynamoDB reads only the repository's partition. Calls per manifest is the figure."
     )
     return section

@@ -1,8 +1,10 @@
 """Apply lifecycle policies: read a repository, plan with the pure model, delete what the
 plan expires — or, in a dry run, only say what it would delete and by which rule.
 
-Reads per repository: the policy and settings items, then three queries (manifests, tags,
-and the tag history when the rollback window is not 0), keys and a few attributes only.
+Reads per repository: its policy item (one BatchGetItem per 100 repositories in a
+registry-wide run), then one query over its partition from `H#` on — tag history,
+manifests, the settings item and tags (blob links and referrers sort before and are not
+read) — keys and a few attributes only.
 
 Each expired manifest goes in its own transaction, conditioned on what the run read, so a
 concurrent change wins over the run:
@@ -21,13 +23,14 @@ manifest's blobs and large-manifest object are reclaimed by garbage collection l
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from chalicelib.lifecycle import policy
 from chalicelib.lifecycle.policy import Manifest, Plan, Rule
-from chalicelib.rules.immutability import TagRules
+from chalicelib.rules.immutability import DEFAULT_ROLLBACK_WINDOW, TagRules
 from chalicelib.rules.rollback import EXPIRE
 from chalicelib.storage import lifecycle_policy, repo_settings, repositories, tags
 from chalicelib.storage.clock import now as clock_now
@@ -36,7 +39,6 @@ from chalicelib.storage.models import (
     ManifestItem,
     ReferrerItem,
     RepositoryItem,
-    TagHistoryItem,
     TagItem,
     repo_pk,
 )
@@ -48,6 +50,7 @@ AUDIT_WHO = "system:lifecycle"  # `berth audit --principal system:lifecycle`
 # repository's counters, two audit items and two per tag; a manifest with more tags than
 # fit is left for a person to untag.
 MAX_TAGS_PER_DELETE = 45
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"  # pynamodb's UTCDateTimeAttribute
 CHANGED = "changed during the run (pushed again, tagged, or claimed by an index or a rollback)"
 
 
@@ -69,6 +72,7 @@ class Snapshot:
     manifests: dict[str, Observed]
     tags: dict[str, TagItem]  # tag -> its item (sk, digest, updated_at)
     moves: dict[str, list[tuple[str | None, str | None]]]  # tag -> (from, to), oldest first
+    settings: TagRules  # immutable tags and the rollback window, with their version
 
 
 @dataclass(slots=True)
@@ -97,53 +101,105 @@ class RepoRun:
         }
 
 
-def read(repo: str, window: int) -> Snapshot:
-    pk = repo_pk(repo)
-    manifests = {
-        item.sk[2:]: Observed(
-            item.sk[2:],
-            int(item.size),
-            item.pushed_at,
-            item.claimed_at,
-            item.last_pulled,
-            item.subject,
-            tuple(str(c) for c in item.children or ()),
-        )
-        for item in ManifestItem.query(
-            pk,
-            ManifestItem.sk.startswith("M#"),
-            consistent_read=True,
-            attributes_to_get=[
-                "pk",
-                "sk",
-                "size",
-                "pushed_at",
-                "claimed_at",
-                "last_pulled",
-                "subject",
-                "children",
-            ],
-        )
+# What the one query projects: keys, and the few attributes of manifests, tags, history
+# entries and the settings item that a plan and its conditional deletes need.
+_PROJECTED = [
+    "pk",
+    "sk",
+    "size",
+    "pushed_at",
+    "claimed_at",
+    "last_pulled",
+    "subject",
+    "children",
+    "digest",
+    "updated_at",
+    "tag",
+    "from_digest",
+    "to_digest",
+    "version",
+    "immutable",
+    "immutable_exclude",
+    "rollback_window",
+]
+
+
+def _items(repo: str) -> Iterator[dict[str, Any]]:
+    """The partition from `H#` on, in one consistent query (paged): history `H#`, manifests
+    `M#`, the settings item `S#settings` and tags `T#`; blob links `B#` and referrers `F#`
+    sort before `H#` and are not read."""
+    from chalicelib.config import settings as config
+    from chalicelib.storage.transactions import connection
+
+    client: Any = connection().client
+    names = {f"#a{i}": name for i, name in enumerate(_PROJECTED)}
+    args: dict[str, Any] = {
+        "TableName": config().table,
+        "ConsistentRead": True,
+        "KeyConditionExpression": "#a0 = :pk AND #a1 >= :from",
+        "ExpressionAttributeValues": {":pk": {"S": repo_pk(repo)}, ":from": {"S": "H#"}},
+        "ProjectionExpression": ", ".join(names),
+        "ExpressionAttributeNames": names,
     }
-    tag_items = {
-        item.sk[2:]: item
-        for item in TagItem.query(
-            pk,
-            TagItem.sk.startswith("T#"),
-            consistent_read=True,
-            attributes_to_get=["pk", "sk", "digest", "updated_at"],
-        )
-    }
+    while True:
+        page = client.query(**args)
+        yield from page.get("Items", [])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return
+        args["ExclusiveStartKey"] = start
+
+
+def _text(item: dict[str, Any], name: str) -> str | None:
+    value = item.get(name, {}).get("S")
+    return str(value) if value is not None else None
+
+
+def _time(item: dict[str, Any], name: str) -> datetime | None:
+    value = _text(item, name)
+    return datetime.strptime(value, _TIME_FORMAT) if value is not None else None
+
+
+def read(repo: str) -> Snapshot:
+    """One query over the repository's partition: its manifests, tags, tag history and
+    settings, consistent with each other as far as one paged query is (the deletes'
+    conditions catch what changed after)."""
+    manifests: dict[str, Observed] = {}
+    tag_items: dict[str, TagItem] = {}
     moves: dict[str, list[tuple[str | None, str | None]]] = {}
-    if window > 0:
-        for entry in TagHistoryItem.query(
-            pk,
-            TagHistoryItem.sk.startswith("H#"),
-            consistent_read=True,
-            attributes_to_get=["pk", "sk", "tag", "from_digest", "to_digest"],
-        ):
-            moves.setdefault(entry.tag, []).append((entry.from_digest, entry.to_digest))
-    return Snapshot(manifests, tag_items, moves)
+    rules = TagRules()
+    for item in _items(repo):
+        sk = item["sk"]["S"]
+        if sk.startswith("M#"):
+            pushed = _time(item, "pushed_at")
+            assert pushed is not None
+            manifests[sk[2:]] = Observed(
+                sk[2:],
+                int(item.get("size", {}).get("N", "0")),
+                pushed,
+                _time(item, "claimed_at"),
+                _time(item, "last_pulled"),
+                _text(item, "subject"),
+                tuple(v["S"] for v in item.get("children", {}).get("L", [])),
+            )
+        elif sk.startswith("T#"):
+            updated = _time(item, "updated_at")
+            assert updated is not None
+            tag_items[sk[2:]] = TagItem(
+                item["pk"]["S"], sk, digest=_text(item, "digest"), updated_at=updated
+            )
+        elif sk.startswith("H#"):
+            tag = _text(item, "tag") or ""
+            moves.setdefault(tag, []).append((_text(item, "from_digest"), _text(item, "to_digest")))
+        elif sk == repo_settings.SETTINGS_SK:
+            window = item.get("rollback_window", {}).get("N")
+            rules = TagRules(
+                immutable=bool(item.get("immutable", {}).get("BOOL", False)),
+                exclude=tuple(v["S"] for v in item.get("immutable_exclude", {}).get("L", [])),
+                version=int(item["version"]["N"]),
+                rollback_window=DEFAULT_ROLLBACK_WINDOW if window is None else int(window),
+            )
+    return Snapshot(manifests, tag_items, moves, rules)
 
 
 def plan(snapshot: Snapshot, rules: list[Rule], settings: TagRules, moment: datetime) -> Plan:
@@ -172,11 +228,12 @@ def run_repository(
     """Apply `repo`'s policy (`stored`, when the caller read it already)."""
     moment = now or clock_now()
     current = stored if stored is not None else lifecycle_policy.get(repo)
-    settings = repo_settings.get(repo)
-    run = RepoRun(repo, dry_run, current.version, settings.rollback_window)
     if not current.rules:
-        return run
-    snapshot = read(repo, settings.rollback_window)
+        window = repo_settings.get(repo).rollback_window
+        return RepoRun(repo, dry_run, current.version, window)
+    snapshot = read(repo)
+    settings = snapshot.settings
+    run = RepoRun(repo, dry_run, current.version, settings.rollback_window)
     decided = plan(snapshot, current.rules, settings, moment)
     tags_of: dict[str, list[TagItem]] = {}
     for item in snapshot.tags.values():

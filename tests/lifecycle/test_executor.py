@@ -221,8 +221,8 @@ def test_a_push_during_the_run_keeps_its_manifest(
     set_policy(repo, UNTAGGED_7)
     real_read = executor.read
 
-    def read_then_push(name: str, window: int) -> executor.Snapshot:
-        snapshot = real_read(name, window)
+    def read_then_push(name: str) -> executor.Snapshot:
+        snapshot = real_read(name)
         push(client, repo, retagged, "fresh")
         client.http.post(f"/v2/{repo}/_berth/rollback/back?to={rolled_to.digest}", body=b"")
         from tests.api.helpers import index
