@@ -231,7 +231,13 @@ def in_process_registry(*, token_key: bool = False) -> Iterator[Any]:
             create_stack,
             runtime_environment,
         )
+        from berth.motofix import cheap_transactions, indexed_queries, serialise_dynamodb
 
+        # As the local server runs moto: atomic actions, and costs that grow with what a
+        # call touches rather than with the table (wall times measure Berth, not moto).
+        serialise_dynamodb()
+        cheap_transactions()
+        indexed_queries()
         with mock_aws():
             outputs = create_stack(boto3.client("cloudformation"), STAGE)
             apply_ignored_settings(boto3.client("dynamodb"), outputs)

@@ -43,10 +43,11 @@ def aws() -> Iterator[dict[str, str]]:
     from moto import mock_aws
 
     from berth.infra import apply_ignored_settings, create_local_token_key, create_stack
-    from berth.motofix import cheap_transactions, serialise_dynamodb
+    from berth.motofix import cheap_transactions, indexed_queries, serialise_dynamodb
 
     serialise_dynamodb()
     cheap_transactions()
+    indexed_queries()
     with mock_aws():
         outputs = create_stack(boto3.client("cloudformation"), STAGE)
         apply_ignored_settings(boto3.client("dynamodb"), outputs)

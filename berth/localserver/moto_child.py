@@ -15,10 +15,16 @@ import sys
 def main() -> None:
     from moto.server import ThreadedMotoServer
 
-    from berth.motofix import cheap_transactions, fit_for_chalice, serialise_dynamodb
+    from berth.motofix import (
+        cheap_transactions,
+        fit_for_chalice,
+        indexed_queries,
+        serialise_dynamodb,
+    )
 
     serialise_dynamodb()  # conditional writes atomic, as in DynamoDB
     cheap_transactions()  # a transaction costs what it touches, not the table size
+    indexed_queries()  # a Query reads its partition, not the whole table
     fit_for_chalice()  # `chalice deploy` rehearsed against this server (tests/deploy)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -94,3 +94,49 @@ def test_a_committed_transaction_writes_without_copying_tables(
     )
     assert _item(ddb, pk, "a") is not None
     assert _item(ddb, pk, "b") is not None
+
+
+def test_a_query_reads_only_its_partition_and_answers_as_before(ddb: Any, pk: str) -> None:
+    """`indexed_queries`: the same pages, order and conditions, without touching the rest."""
+    from moto.dynamodb.models.table import Table
+
+    table = os.environ["BERTH_TABLE"]
+    for sk in ("M#b", "T#a", "M#a", "B#c", "M#c"):
+        ddb.put_item(TableName=table, Item={"pk": {"S": pk}, "sk": {"S": sk}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": pk + "-other"}, "sk": {"S": "M#z"}})
+
+    def every_item(self: Any) -> Any:
+        raise AssertionError("the whole table was read for a Query")
+
+    original = Table.all_items
+    Table.all_items = every_item  # type: ignore[method-assign]
+    try:
+        first = ddb.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :m)",
+            ExpressionAttributeValues={":pk": {"S": pk}, ":m": {"S": "M#"}},
+            Limit=2,
+        )
+        rest = ddb.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :m)",
+            ExpressionAttributeValues={":pk": {"S": pk}, ":m": {"S": "M#"}},
+            ExclusiveStartKey=first["LastEvaluatedKey"],
+        )
+        backwards = ddb.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            ScanIndexForward=False,
+        )
+        nothing = ddb.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk + "-absent"}},
+        )
+    finally:
+        Table.all_items = original  # type: ignore[method-assign]
+    assert [i["sk"]["S"] for i in first["Items"]] == ["M#a", "M#b"]
+    assert [i["sk"]["S"] for i in rest["Items"]] == ["M#c"]
+    assert [i["sk"]["S"] for i in backwards["Items"]] == ["T#a", "M#c", "M#b", "M#a", "B#c"]
+    assert nothing["Items"] == []
