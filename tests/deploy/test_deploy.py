@@ -168,6 +168,39 @@ def test_deploy_then_destroy(session: Any) -> None:
     assert set(remaining) <= {"DELETE_COMPLETE"}
 
 
+def test_destroy_schedules_the_stages_rotated_keys_for_deletion(session: Any) -> None:
+    """Keys `berth keys rotate` made outlive the stack; destroy retires them (and only them)."""
+    from berth.deploy.destroy import retire_rotated_keys
+    from berth.deploy.keys import STAGE_TAG
+
+    kms = session.client("kms")
+
+    def signing_key(stage: str) -> str:
+        key: str = kms.create_key(
+            KeySpec="ECC_NIST_P256",
+            KeyUsage="SIGN_VERIFY",
+            Tags=[{"TagKey": STAGE_TAG, "TagValue": stage}],
+        )["KeyMetadata"]["KeyId"]
+        return key
+
+    rotated, older, other_stage = signing_key("gone"), signing_key("gone"), signing_key("kept")
+    untagged = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    kms.create_alias(AliasName="alias/berth-gone-token-previous", TargetKeyId=older)
+    said: list[str] = []
+    assert sorted(retire_rotated_keys(kms, "gone", said.append)) == sorted([rotated, older])
+
+    def state(key: str) -> str:
+        found: str = kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"]
+        return found
+
+    assert state(rotated) == state(older) == "PendingDeletion"
+    assert state(other_stage) == state(untagged["KeyId"]) == "Enabled"
+    aliases = [a["AliasName"] for a in kms.list_aliases()["Aliases"]]
+    assert "alias/berth-gone-token-previous" not in aliases
+    assert any("2 rotated signing key(s) scheduled for deletion" in line for line in said)
+    assert retire_rotated_keys(kms, "gone", said.append) == []  # twice: nothing left to do
+
+
 def test_api_gateway_front_door_says_to_map_a_custom_domain(session: Any) -> None:
     said: list[str] = []
     done = deploy(
