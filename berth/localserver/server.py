@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import socket
 import sys
 import threading
 from collections.abc import Mapping
@@ -50,6 +51,8 @@ class LocalServer:
     # With auth: the first admin's password, generated at start and shown once (never stored
     # but as its argon2id hash in moto's memory).
     admin_password: str | None = field(default=None, repr=False)
+    # Where presigned URLs send clients (--public-url, or a default from the bound address).
+    public_url: str = ""
 
     def describe(self) -> str:
         """The one startup line: where it listens and what it stores where."""
@@ -63,7 +66,8 @@ class LocalServer:
         return (
             f"berth serve: listening on {self.url} (stage {self.stage}{limits}); "
             f"metadata in DynamoDB table {self.table}, blobs in S3 bucket {self.bucket}, "
-            f"both in memory in moto at {self.moto_url}; {access}"
+            f"both in memory in moto at {self.moto_url}; {access}; "
+            f"blob downloads redirect to {self.public_url}{PREFIX}"
         )
 
     def stop(self) -> None:
@@ -144,10 +148,11 @@ def run(
         raise StartError(str(error)) from error
     bound_host, bound_port = httpd.server_address[:2]
     url = f"http://{_url_host(str(bound_host))}:{bound_port}"
+    public = (public_url or _public_default(str(bound_host), int(bound_port), url)).rstrip("/")
     try:
         environment = provision(backend.url, stage)
         environment["BERTH_AUTH"] = "on" if auth else "off"
-        environment["BERTH_PRESIGN_ENDPOINT_URL"] = (public_url or url).rstrip("/") + PREFIX
+        environment["BERTH_PRESIGN_ENDPOINT_URL"] = public + PREFIX
         apply(environment)
         app = _load_app()
         admin_password = _first_admin() if auth else None
@@ -189,9 +194,18 @@ def run(
         _backend=backend,
         auth=auth,
         admin_password=admin_password,
+        public_url=public,
     )
     logger.debug("serving", extra=fields(url=server.url, moto=backend.url))
     return server
+
+
+def _public_default(host: str, port: int, url: str) -> str:
+    """Bound to every address (0.0.0.0, ::), the server's own URL names no reachable host:
+    presigned URLs then use this machine's name, which clients elsewhere can resolve."""
+    if host in ("0.0.0.0", "::"):
+        return f"http://{_url_host(socket.gethostname())}:{port}"
+    return url
 
 
 def _url_host(host: str) -> str:

@@ -176,3 +176,19 @@ def test_an_upload_that_does_not_match_its_signed_checksum_is_refused_as_s3_does
     assert _put(url("put_object"), data, checksum)[0] == 200
     stored = _get(url("get_object"))
     assert (stored.status, stored.read()) == (200, data)
+
+
+def test_bound_to_every_address_urls_name_this_machine(tmp_path: Path) -> None:
+    """`--host 0.0.0.0` without `--public-url`: a URL naming 0.0.0.0 reaches nobody else, so
+    presigned URLs use the machine's name (and the startup line says so)."""
+    name = socket.gethostname()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as stderr, spawn(host="0.0.0.0", stderr=stderr) as server:
+        public = f"http://{name}:{server.port}"
+        assert f"blob downloads redirect to {public}/_s3" in server.line
+        local = ServerProcess(f"http://127.0.0.1:{server.port}", server.line, server.process)
+        repo, digest = _push_blob(local, b"for a remote puller")
+        location = _location(local, repo, digest)
+        assert location.startswith(f"{public}/_s3/"), location
+        answer = _get(location)  # the name resolves here too
+        assert (answer.status, answer.read()) == (200, b"for a remote puller")
