@@ -181,6 +181,13 @@ def summary(document: dict[str, Any]) -> list[str]:
     rows += [[s["digest"], "-", f"not deleted: {s['why']}"] for s in document["skipped"]]
     if rows:
         lines += _table(["DIGEST", "TAGS", "WHY"], rows)
+    links = document.get("unlink", [])  # absent from servers before unlinking existed
+    if links or not document.get("unlinkComplete", True):
+        unverb = "would unlink" if document["dryRun"] else "unlinked"
+        line = f"{name}: {unverb} {len(links)} blob links ({document.get('unlinkBytes', 0)} bytes)"
+        if not document.get("unlinkComplete", True):
+            line += "; more are left for the next run"
+        lines.append(line)
     return lines
 
 

@@ -103,7 +103,6 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
             f"manifest has digest {digest}, not {wanted}",
             detail={"expected": str(wanted), "actual": str(digest)},
         )
-    _check_references(name, parsed)
     from chalicelib.audit import record
 
     actor = record.actor(request)
@@ -114,7 +113,16 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
             tx, record.event(request, "push", repository=name, digest=str(digest), tags=moves)
         )
 
-    manifests.put(name, digest, parsed, body, tag_names, None if actor == "-" else actor, audit)
+    manifests.put(
+        name,
+        digest,
+        parsed,
+        body,
+        tag_names,
+        None if actor == "-" else actor,
+        audit,
+        references=lambda: _check_references(name, parsed),
+    )
     headers = {
         "Location": f"/v2/{name}/manifests/{digest}",
         "Docker-Content-Digest": str(digest),

@@ -16,9 +16,13 @@ concurrent change wins over the run:
 - the same transaction takes it off the repository's counters and writes its audit record
   (who `system:lifecycle`, the rule in `detail`).
 A manifest is deleted only after every expiring index that lists it and its expiring
-subject are gone: if one of those stayed (changed during the run), it stays too. The
-manifest's blobs and large-manifest object are reclaimed by garbage collection later
-(chalicelib/gc/) once nothing references them."""
+subject are gone: if one of those stayed (changed during the run), it stays too.
+
+When a run deleted manifests in a repository, it then unlinks the blob links no remaining
+manifest there references (older than an hour), under the repository's unlink lease,
+safely against concurrent pushes (chalicelib/storage/unlinking.py); a dry run lists them.
+Garbage collection (chalicelib/gc/) then reclaims the blobs no repository links and the
+large-manifest objects no manifest names."""
 
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ from chalicelib.lifecycle import policy
 from chalicelib.lifecycle.policy import Manifest, Plan, Rule
 from chalicelib.rules.immutability import DEFAULT_ROLLBACK_WINDOW, TagRules
 from chalicelib.rules.rollback import EXPIRE
-from chalicelib.storage import lifecycle_policy, repo_settings, repositories, tags
+from chalicelib.storage import lifecycle_policy, repo_settings, repositories, tags, unlinking
 from chalicelib.storage.clock import now as clock_now
 from chalicelib.storage.models import (
     REPOS_PARTITION,
@@ -86,6 +90,9 @@ class RepoRun:
     kept: list[dict[str, str]] = field(default_factory=list)  # selected, but kept: why
     deleted: list[str] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)  # digest, why not deleted
+    # Blob links no remaining manifest references (dry run: that would be) unlinked.
+    unlink: list[dict[str, Any]] = field(default_factory=list)  # digest, size
+    unlink_complete: bool = True  # False: the unlink lease was held or ran short
 
     def document(self) -> dict[str, Any]:
         return {
@@ -98,6 +105,9 @@ class RepoRun:
             "kept": self.kept,
             "deleted": self.deleted,
             "skipped": self.skipped,
+            "unlink": self.unlink,
+            "unlinkBytes": sum(int(link["size"]) for link in self.unlink),
+            "unlinkComplete": self.unlink_complete,
         }
 
 
@@ -246,6 +256,12 @@ def run_repository(
     run.kept = [{"digest": d, "why": why} for d, why in sorted(decided.rescued.items())]
     if not dry_run:
         _delete_in_order(run, repo, snapshot, decided, tags_of, settings)
+        if run.deleted:
+            unlinked = unlinking.unlink_unreferenced(repo)
+            run.unlink = [link.document() for link in unlinked.links]
+            run.unlink_complete = unlinked.complete
+    elif decided.expire:
+        run.unlink = [link.document() for link in unlinking.unreferenced(repo, decided.expire)]
     return run
 
 
@@ -361,6 +377,7 @@ class Report:
             "expire": sum(len(r.expire) for r in self.repositories),
             "deleted": sum(len(r.deleted) for r in self.repositories),
             "skipped": sum(len(r.skipped) for r in self.repositories),
+            "unlink": sum(len(r.unlink) for r in self.repositories),
             "repositories": [r.document() for r in self.repositories],
             "seconds": round(self.seconds, 3),
         }
@@ -405,11 +422,12 @@ def scheduled(budget: float = 45.0) -> Report:
 
     report = run_all(dry_run=False, budget=budget)
     document = report.document()
-    summary = {k: document[k] for k in ("complete", "expire", "deleted", "skipped", "seconds")}
+    keys = ("complete", "expire", "deleted", "skipped", "unlink", "seconds")
+    summary = {k: document[k] for k in keys}
     summary["repositories"] = [
-        {"name": r.name, "deleted": r.deleted, "skipped": r.skipped}
+        {"name": r.name, "deleted": r.deleted, "skipped": r.skipped, "unlink": r.unlink}
         for r in report.repositories
-        if r.deleted or r.skipped
+        if r.deleted or r.skipped or r.unlink
     ]
     logger.info("lifecycle", extra={"fields": {"lifecycle": summary}})
     return report

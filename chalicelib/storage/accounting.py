@@ -6,10 +6,12 @@ From counters, by default: the repository item carries them (storage/repositorie
 
 What "size" means: the bytes of the repository's distinct blob links plus its manifests.
 A blob counts once per repository that links it, from its first link there until it is
-unlinked (blob DELETE); pushing a layer twice, or into several images of one repository,
-counts it once. Shared across repositories it counts in each: it is what each would hold
-alone, not a share of the bucket. A link stays when the manifests using it go (by DELETE or
-lifecycle) until it is unlinked, so size is "readable here", not "referenced here".
+unlinked (blob DELETE, or lifecycle: storage/unlinking.py); pushing a layer twice, or into
+several images of one repository, counts it once. Shared across repositories it counts in
+each: it is what each would hold alone, not a share of the bucket. A link stays when the
+manifests using it go by DELETE until it is unlinked, so size is "readable here", not
+"referenced here"; a lifecycle run that expires manifests unlinks what no remaining
+manifest references.
 
 `recount` computes the same numbers from the items themselves (a few queries per
 repository: every link and manifest item is read, and DynamoDB charges the whole item,

@@ -16,6 +16,7 @@ from chalicelib.storage.models import BlobLinkItem, repo_pk
 from chalicelib.storage.transactions import transaction
 
 if TYPE_CHECKING:
+    from pynamodb.expressions.condition import Condition
     from pynamodb.transactions import TransactWrite
 
 
@@ -102,13 +103,7 @@ def unlink(repo: str, digest: Digest, audit: Callable[[TransactWrite], None] | N
         return False
     try:
         with transaction() as tx:
-            tx.delete(
-                BlobLinkItem(repo_pk(repo), f"B#{digest}"), condition=BlobLinkItem.pk.exists()
-            )
-            tx.update(
-                repositories.key(repo),
-                actions=repositories.count_actions(blobs=-1, blob_bytes=-int(found.size)),
-            )
+            stage_unlink(tx, repo, str(digest), int(found.size), BlobLinkItem.pk.exists())
             if audit is not None:
                 audit(tx)
     except TransactWriteError as error:
@@ -116,6 +111,24 @@ def unlink(repo: str, digest: Digest, audit: Callable[[TransactWrite], None] | N
             return False
         raise
     return True
+
+
+def stage_unlink(
+    tx: TransactWrite,
+    repo: str,
+    digest: str,
+    size: int,
+    condition: Condition,
+    repo_condition: Condition | None = None,
+) -> None:
+    """Delete a link (if `condition` holds) and take it off the repository's counters, in
+    the caller's transaction: the counters change only when the delete happens."""
+    tx.delete(BlobLinkItem(repo_pk(repo), f"B#{digest}"), condition=condition)
+    tx.update(
+        repositories.key(repo),
+        actions=repositories.count_actions(blobs=-1, blob_bytes=-size),
+        condition=repo_condition,
+    )
 
 
 def presign_get(s3_key: str) -> str:

@@ -12,7 +12,7 @@ from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.manifest import ParsedManifest
-from chalicelib.storage import aws, repo_settings, repositories, tags
+from chalicelib.storage import aws, repo_settings, repositories, tags, unlinking
 from chalicelib.storage.clock import now
 from chalicelib.storage.models import ManifestItem, ReferrerItem, TagItem, repo_pk
 from chalicelib.storage.transactions import condition_failed, transaction
@@ -64,13 +64,23 @@ def put(
     tag_names: list[str],
     actor: str | None = None,
     audit: Callable[[TransactWrite, list[tuple[str, str | None]]], None] | None = None,
+    references: Callable[[], None] | None = None,
 ) -> list[str]:
     """Store the manifest, its referrer entry and every tag move in one transaction (all or
     nothing, so a failed push leaves nothing visible); returns the tags that moved.
 
     `audit(tx, [(tag, previous digest), ...])` adds the push's audit record to the same
-    transaction: no extra call, and no record of a push that did not happen."""
+    transaction: no extra call, and no record of a push that did not happen.
+
+    `references()` checks that the blobs (and children) are in the repository, raising if
+    not. The transaction commits only if no lifecycle run unlinked blobs here since that
+    check began (`unlinking.fence`, a condition on the repository update it makes anyway);
+    otherwise it checks again and retries (storage/unlinking.py)."""
     key = str(digest)
+    fenced = references is not None and bool(parsed.blobs)
+    checked = unlinking.stamp()
+    if references is not None:
+        references()
     inline: bytes | None = body
     s3_key = None
     if len(body) > INLINE_LIMIT:
@@ -106,6 +116,7 @@ def put(
             f"{(MAX_TRANSACTION_ITEMS - _OTHER_ITEMS - children) // 2} tags at once",
         )
     new = True  # a first push of this manifest here, counted; its condition proves it
+    waits = 0
     for _ in range(tags.MAX_ATTEMPTS):
         before: dict[str, TagItem | None] = {}
         if tag_names:
@@ -128,7 +139,12 @@ def put(
                 )
                 if parsed.subject is not None:
                     tx.save(_referrer(repo, parsed, key, len(body)))
-                tx.update(repositories.key(repo), actions=repositories.touch_actions(**counts))
+                tx.update(
+                    repositories.key(repo),
+                    actions=repositories.touch_actions(**counts),
+                    condition=unlinking.fence(checked) if fenced else None,
+                    return_values="ALL_OLD" if fenced else None,
+                )
                 claim(tx, repo, child_digests)
                 for name in moving:
                     tags.stage_move(
@@ -138,6 +154,12 @@ def put(
                     audit(tx, [(n, getattr(before[n], "digest", None)) for n in moving])
         except TransactWriteError as error:
             if condition_failed(error):
+                until = unlinking.fenced_until(error) if fenced else None
+                if until is not None and references is not None:  # blobs were unlinked
+                    unlinking.wait(until, waits)
+                    waits += 1
+                    checked = unlinking.stamp()
+                    references()
                 _children_still_there(repo, child_digests)
                 new = key not in existing(repo, {key})  # a re-push, or deleted meanwhile
                 continue  # or a tag moved meanwhile: read again and move from there

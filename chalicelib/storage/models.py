@@ -73,6 +73,10 @@ class RepositoryItem(_Item):
     manifest_count = NumberAttribute(null=True)
     manifest_bytes = NumberAttribute(null=True)
     tag_count = NumberAttribute(null=True)
+    # The unlink lease (chalicelib/storage/unlinking.py): epoch seconds until which a
+    # lifecycle run may unlink blobs here (after it: when it ended), and whose run it is.
+    unlinking_until = NumberAttribute(null=True)
+    unlinking_run = UnicodeAttribute(null=True)
 
 
 class BlobLinkItem(_Item):
