@@ -291,3 +291,18 @@ def test_a_run_stops_before_its_lease_runs_short(
     slept.append(unlinking.SKEW)
     assert len(unlinking.unlink_unreferenced(repo).links) == 2, "the next run goes on"
     counters_match(repo)
+
+
+def test_what_unlinking_costs(client: Any, repo: str, aged: Any) -> None:
+    """A lease UpdateItem, a query of manifests and one of links, one transaction per link,
+    the release UpdateItem; a push that meets no lease pays nothing more (tests/bench)."""
+    from bench.awscalls import recording
+
+    with aged():
+        for size in range(4):
+            push_blob(client, repo, random_bytes(30 + size))  # no manifest uses them
+    with recording() as recorder, recorder.window() as tally:
+        assert len(unlinking.unlink_unreferenced(repo).links) == 4
+    assert sorted(c.operation for c in tally.calls) == sorted(
+        ["UpdateItem", "Query", "Query", *["TransactWriteItems"] * 4, "UpdateItem"]
+    )
