@@ -58,8 +58,12 @@ def test_collection_concurrent_with_pushes_sharing_layers(
     rng = random.Random(seed)
     pool = [random_bytes(rng.randrange(100, 3000)) for _ in range(POOL)]
     by_digest = {str(compute(d, "sha256")): d for d in pool}
-    for data in rng.sample(pool, POOL // 2):  # old garbage the pushes will meet again
+    garbage = rng.sample(pool, POOL // 2)
+    for data in garbage:  # old garbage the pushes will meet again
         blobs.put_bytes(compute(data, "sha256"), data)
+    # The first half of each pusher's rounds leaves the garbage alone, so the collector is
+    # busy deleting it when the second half starts pushing the same layers again.
+    fresh = [data for data in pool if data not in garbage]
     time.sleep(GRACE + 1.1)  # S3 times have one-second resolution
     base = f"gcrace/{rng.randrange(1 << 40):x}"
     repos = [f"{base}/p{i}" for i in range(PUSHERS)]
@@ -74,8 +78,9 @@ def test_collection_concurrent_with_pushes_sharing_layers(
         mine = repos[index]
         local = random.Random(seed + index)
         try:
-            for _ in range(ROUNDS):
-                for data in local.sample(pool, local.randrange(1, 5)):
+            for round_ in range(ROUNDS):
+                choices = fresh if round_ < ROUNDS // 2 else pool
+                for data in local.sample(choices, local.randrange(1, 5)):
                     digest = compute(data, "sha256")
                     source = local.choice(repos)
                     if source != mine and local.random() < 0.4:
