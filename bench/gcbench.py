@@ -151,12 +151,14 @@ def _rows(data: dict[str, Any]) -> list[Row]:
     return rows
 
 
-def run(manifests: int = 10_000, per_manifest: int = 5) -> Section:
+def child_result(module: str, manifests: int, per_manifest: int) -> dict[str, Any]:
+    """Run `python -m module` over a generated registry in a fresh process (its own moto, so
+    nothing of this process's is measured) and return the JSON its last line prints."""
     answer = subprocess.run(
         [
             sys.executable,
             "-m",
-            "bench.gcbench",
+            module,
             "--manifests",
             str(manifests),
             "--links-per-manifest",
@@ -166,9 +168,13 @@ def run(manifests: int = 10_000, per_manifest: int = 5) -> Section:
         text=True,
         check=True,
     )
-    data = json.loads(answer.stdout.strip().splitlines()[-1])
-    section = Section(NAME, TITLE, rows=_rows(data), data=data)
-    return section
+    data: dict[str, Any] = json.loads(answer.stdout.strip().splitlines()[-1])
+    return data
+
+
+def run(manifests: int = 10_000, per_manifest: int = 5) -> Section:
+    data = child_result("bench.gcbench", manifests, per_manifest)
+    return Section(NAME, TITLE, rows=_rows(data), data=data)
 
 
 def main(argv: list[str] | None = None) -> int:

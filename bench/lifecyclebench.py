@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.gcbench import REPOS, seed
+from bench.gcbench import REPOS, child_result, seed
 from bench.report import Row, Section
 
 NAME = "lifecycle"
@@ -159,21 +157,7 @@ def _rows(data: dict[str, Any]) -> list[Row]:
 
 
 def run(manifests: int = 10_000, per_manifest: int = 5) -> Section:
-    answer = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.lifecyclebench",
-            "--manifests",
-            str(manifests),
-            "--links-per-manifest",
-            str(per_manifest),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    data = json.loads(answer.stdout.strip().splitlines()[-1])
+    data = child_result("bench.lifecyclebench", manifests, per_manifest)
     section = Section(NAME, TITLE, rows=_rows(data), data=data)
     section.notes.append(
         "moto runs with berth.motofix (a Query reads its partition, as DynamoDB does; without "
