@@ -40,6 +40,14 @@ def _moment(before: TagItem | None) -> datetime:
     return moment
 
 
+def _unchanged(before: TagItem) -> Any:
+    """The condition that the tag has not moved since `before` was read. The digest alone is
+    not enough: a tag moved away and back (a rollback does that) has its old digest again,
+    and a move staged from the first read would then write history out of order. Every move
+    sets a later `updated_at` (`_moment`), so the pair names one state of the tag."""
+    return (TagItem.digest == before.digest) & (TagItem.updated_at == before.updated_at)
+
+
 def _history(
     repo: str,
     tag: str,
@@ -109,9 +117,7 @@ def stage_move(
         body=body if len(body) <= TAG_INLINE_LIMIT else None,
         updated_at=moment,
     )
-    condition: Any = (
-        TagItem.pk.does_not_exist() if before is None else TagItem.digest == before.digest
-    )
+    condition: Any = TagItem.pk.does_not_exist() if before is None else _unchanged(before)
     tx.save(item, condition=condition)
     tx.save(_history(repo, tag, before.digest if before else None, digest, actor, action, moment))
 
@@ -119,7 +125,7 @@ def stage_move(
 def stage_expire(tx: TransactWrite, repo: str, tag: TagItem, actor: str, action: str) -> None:
     """Add to `tx` the removal of `tag` (read by the caller; the transaction fails if it
     moved since) and its history entry."""
-    tx.delete(TagItem(repo_pk(repo), tag.sk), condition=TagItem.digest == tag.digest)
+    tx.delete(TagItem(repo_pk(repo), tag.sk), condition=_unchanged(tag))
     tx.save(_history(repo, tag.sk[2:], tag.digest, None, actor, action, _moment(tag)))
 
 
@@ -176,9 +182,7 @@ def delete(
         assert rules is not None
         try:
             with transaction() as tx:
-                tx.delete(
-                    TagItem(repo_pk(repo), f"T#{tag}"), condition=TagItem.digest == current.digest
-                )
+                tx.delete(TagItem(repo_pk(repo), f"T#{tag}"), condition=_unchanged(current))
                 tx.save(_history(repo, tag, current.digest, None, actor, DELETE, _moment(current)))
                 tx.update(repositories.key(repo), actions=repositories.count_actions(tags=-1))
                 repo_settings.stage_unchanged(tx, repo, rules)

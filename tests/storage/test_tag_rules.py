@@ -107,6 +107,27 @@ def test_rollback_racing_pushes_keeps_one_chain(aws: Any, repo: str) -> None:
     assert current is not None and current.digest == chain[-1][1]
 
 
+def test_a_move_from_a_stale_read_fails_even_if_the_tag_came_back(aws: Any, repo: str) -> None:
+    """ABA: the tag moved away and back to the digest the stale read saw. A move staged from
+    that read must still fail, or its history entry would sort before the moves it missed."""
+    from pynamodb.exceptions import TransactWriteError
+
+    from chalicelib.storage.transactions import transaction
+
+    first, second = _manifest(repo, 1), _manifest(repo, 2)
+    third = _manifest(repo, 3, tag=None)
+    stale = tags.get(repo, "v")
+    assert stale is not None and stale.digest == second
+    assert tags.move(repo, "v", first, MT, b"{}")
+    assert tags.move(repo, "v", second, MT, b"{}")  # back where the stale read saw it
+    with pytest.raises(TransactWriteError), transaction() as tx:
+        tags.stage_move(tx, repo, "v", stale, third, MT, b"{}", None)
+    current = tags.get(repo, "v")
+    assert current is not None and current.digest == second
+    chain = [(h.from_digest, h.to_digest) for h in tags.history(repo, "v")]
+    assert chain == [(None, first), (first, second), (second, first), (first, second)]
+
+
 def test_history_times_never_go_backwards(aws: Any, repo: str, monkeypatch: Any) -> None:
     from datetime import timedelta
 
