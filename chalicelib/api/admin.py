@@ -29,19 +29,17 @@ Every change is recorded in the audit log (`chalicelib.audit`), never with a sec
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Response
 
-from chalicelib.api.http import HttpRequest, json_response
+from chalicelib.api.http import HttpRequest, json_body, json_response
 from chalicelib.auth import principals
 from chalicelib.auth.permissions import Level, check_pattern
 from chalicelib.oci.errors import OCIError
 
-MAX_BODY = 64 * 1024
 MAX_GRANTS = 100
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
@@ -54,12 +52,7 @@ def _bad(message: str, code: str = "UNSUPPORTED") -> OCIError:
 
 
 def _body(request: HttpRequest) -> dict[str, Any]:
-    if len(request.body) > MAX_BODY:
-        raise OCIError("SIZE_INVALID", f"the body is limited to {MAX_BODY} bytes", status=413)
-    try:
-        document = json.loads(request.body or b"{}")
-    except ValueError:
-        raise _bad("the body is not JSON") from None
+    document = json_body(request, "the body")
     if not isinstance(document, dict):
         raise _bad("the body is not a JSON object")
     return document

@@ -67,6 +67,21 @@ def from_chalice(request: Any) -> HttpRequest:
     )
 
 
+# A JSON document sent to an extension endpoint (settings, a policy, an admin change).
+MAX_JSON_BODY = 64 * 1024
+
+
+def json_body(request: HttpRequest, what: str) -> Any:
+    """The request's JSON document (`{}` when empty); 413 past MAX_JSON_BODY, 400 when not
+    JSON. `what` names the document in the message ("the policy")."""
+    if len(request.body) > MAX_JSON_BODY:
+        raise OCIError("SIZE_INVALID", f"{what} is limited to {MAX_JSON_BODY} bytes", status=413)
+    try:
+        return json.loads(request.body or b"{}")
+    except ValueError as error:
+        raise OCIError("UNSUPPORTED", f"{what} is not JSON: {error}", status=400) from None
+
+
 def respond(
     status: int,
     headers: dict[str, str] | None = None,

@@ -9,16 +9,12 @@ time budget: `complete: false` means the next run goes on."""
 
 from __future__ import annotations
 
-import json
-
 from chalice.app import Response
 
-from chalicelib.api.http import HttpRequest, json_response
+from chalicelib.api.http import HttpRequest, json_body, json_response
 from chalicelib.lifecycle.document import parse_policy
-from chalicelib.oci.errors import OCIError
 from chalicelib.storage import lifecycle_policy
 
-MAX_BODY = 64 * 1024
 REQUEST_BUDGET = 20.0
 
 
@@ -32,12 +28,7 @@ def get(request: HttpRequest, name: str, _argument: str) -> Response:
 
 
 def put(request: HttpRequest, name: str, _argument: str) -> Response:
-    if len(request.body) > MAX_BODY:
-        raise OCIError("SIZE_INVALID", f"a policy is limited to {MAX_BODY} bytes", status=413)
-    try:
-        document = json.loads(request.body or b"{}")
-    except ValueError as error:
-        raise OCIError("UNSUPPORTED", f"the policy is not JSON: {error}", status=400) from None
+    document = json_body(request, "the policy")
     stored = lifecycle_policy.put(name, parse_policy(document))
     return json_response(200, {"name": name, **stored.document()})
 
