@@ -3,7 +3,6 @@ the first admin's password, and exit 4 without credentials or with wrong ones.""
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,12 +14,7 @@ from tests.e2e.images import layout_blobs, write_image
 from tests.e2e.support import run
 from tests.push.conftest import berth_push, pushed
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        "auth" not in inspect.signature(spawn).parameters, reason="berth serve has no --auth yet"
-    ),
-]
+pytestmark = pytest.mark.e2e
 MiB = 1024 * 1024
 
 
