@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from chalicelib.oci.digest import parse_digest
+from chalicelib.storage import blobs
 from tests.api.helpers import (
     OCTET,
     UUID_RE,
@@ -498,6 +500,8 @@ def test_final_chunk_in_put_out_of_order_is_416(client: Any, repo: str) -> None:
         client, location, data[100:], digest_of(data), headers={"content-range": "120-219"}
     )
     assert response.status_code == 416, response.body[:300]
+    assert blob_head(client, repo, digest_of(data)).status_code == 404, "nothing is linked"
+    assert blobs.get_link(repo, parse_digest(digest_of(data))) is None
     assert blob_head(client, repo, digest_of(data)).status_code == 404
 
 
