@@ -34,11 +34,12 @@ typecheck: install
 
 # Everything: lint, types, unit, storage, API conformance and end-to-end with real clients.
 test: install system-deps lint typecheck
-	$(BIN)/pytest -n auto $(PYTEST_ARGS)
+	BERTH_REQUIRE_SPECS=1 $(BIN)/pytest -n auto $(PYTEST_ARGS)
 
-# The fast inner loop: no real clients.
+# The fast inner loop: no real clients. Both fail, rather than skip, the tests that read the
+# published specs (../shared/specs, or BERTH_SPECS) when they are missing.
 unit: install
-	$(BIN)/pytest -n auto -m "not e2e" $(PYTEST_ARGS)
+	BERTH_REQUIRE_SPECS=1 $(BIN)/pytest -n auto -m "not e2e" $(PYTEST_ARGS)
 
 bench: install system-deps
 	$(BIN)/python -m bench
