@@ -684,7 +684,7 @@ def test_status_of_fresh_session_is_204_with_location_and_range(client: Any, rep
     location = start_upload(client, repo)
     response = client.http.get(location)
     assert_ok(response, 204)
-    assert header(response, "Location")
+    assert path_of(header(response, "Location") or "") == location, "the same session"
     assert re.fullmatch(r"0-[0-9]+", _range(response) or "")
     assert response.body == b""
 
@@ -703,6 +703,7 @@ def test_status_after_chunks_reports_last_byte(client: Any, repo: str) -> None:
     assert _range(status) == "0-122"
     status_location = header(status, "Location")
     assert status_location and UUID_RE.search(status_location)
+    assert path_of(status_location) == location, "the status names the same session"
 
 
 def test_status_of_unknown_session_is_404(client: Any, repo: str) -> None:
