@@ -671,7 +671,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "The Docker-Content-Digest header returns the digest of the uploaded blob, and MUST be equal to the client provided digest.",
         (MAIN,),
         tests=(
-            "tests/api/test_manifests.py::test_put_by_tag_answers_201_location_and_digest",
+            "tests/api/test_manifests.py::test_put_by_digest_answers_201",
             "tests/api/test_manifests.py::test_put_by_wrong_digest_is_digest_invalid",
             "tests/api/test_manifests.py::test_put_by_sha512_digest_round_trips",
         ),
