@@ -1,0 +1,126 @@
+"""What a pull costs in AWS calls, enforced: the bench (bench/calls.py) measures the same
+operations and judges them against its targets, but a benchmark's verdict gates nothing.
+
+Each read of the pull path is exactly one DynamoDB call and no S3 call: a manifest GET or HEAD
+(by tag or by digest), a blob HEAD, a blob GET (whose redirect is presigned locally, with no
+request to S3) and a tags-list page (one Query). Calls are counted with botocore's event hooks
+(bench/awscalls.py), in the warm state the bench judges: the pull times of the day are
+already recorded (tests/lifecycle/test_pulls.py covers the once-a-day write)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bench import calls
+from bench.awscalls import AwsCall, Recorder, Tally, recording
+from chalicelib.storage import pulls
+from tests.api.helpers import (
+    assert_ok,
+    digest_of,
+    get_manifest,
+    head_manifest,
+    header,
+    json_of,
+    next_link,
+    push,
+    push_image,
+)
+
+T0 = datetime(2030, 1, 1, tzinfo=UTC)
+ONE_READ = ["dynamodb:GetItem"]
+ONE_QUERY = ["dynamodb:Query"]
+
+
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
+    monkeypatch.setattr(pulls, "now", lambda: T0)  # one day: pulls record once, then read
+    with recording() as active:
+        yield active
+
+
+def counted(recorder: Recorder, status: int, send: Callable[..., Any], *args: Any) -> Tally:
+    with recorder.window() as tally:
+        response = send(*args)
+    assert_ok(response, status)
+    assert tally.http_sends == len(tally.calls), "one HTTP request per call, no retries"
+    return tally
+
+
+def described(tally: Tally) -> list[str]:
+    return [c.describe() for c in tally.calls]
+
+
+def test_manifest_reads_are_one_getitem(client: Any, repo: str, recorder: Recorder) -> None:
+    pushed = push_image(client, repo, "v1")
+    for reference in ("v1", pushed.digest):
+        assert_ok(get_manifest(client, repo, reference), 200)  # records the day's pull
+        for send in (get_manifest, head_manifest):
+            tally = counted(recorder, 200, send, client, repo, reference)
+            assert described(tally) == ONE_READ, (send.__name__, reference)
+            assert not tally.presigns
+
+
+def test_unknown_manifest_is_one_getitem(client: Any, repo: str, recorder: Recorder) -> None:
+    push_image(client, repo, "v1")
+    tally = counted(recorder, 404, get_manifest, client, repo, "absent")
+    assert described(tally) == ONE_READ
+
+
+def test_blob_reads_are_one_getitem_and_a_local_presign(
+    client: Any, repo: str, recorder: Recorder
+) -> None:
+    pushed = push_image(client, repo, "v1")
+    for blob in pushed.blobs:
+        path = f"/v2/{repo}/blobs/{digest_of(blob)}"
+        tally = counted(recorder, 200, client.http.head, path)
+        assert described(tally) == ONE_READ
+        assert not tally.presigns
+        tally = counted(recorder, 307, client.http.get, path)
+        assert described(tally) == ONE_READ
+        assert tally.presigns == ["s3:GetObject"], "the redirect is signed without a request"
+        assert tally.http_sends == 1
+
+
+def test_tags_list_pages_are_one_query_each(client: Any, repo: str, recorder: Recorder) -> None:
+    pushed = push_image(client, repo, "t0")
+    for tag in ("t1", "t2", "t3", "t4"):
+        assert_ok(push(client, repo, pushed, tag), 201)
+    tally = counted(recorder, 200, client.http.get, f"/v2/{repo}/tags/list")
+    assert described(tally) == ONE_QUERY
+
+    path: str | None = f"/v2/{repo}/tags/list?n=2"
+    seen: list[str] = []
+    while path is not None:
+        page_path = path
+        with recorder.window() as tally:
+            response = client.http.get(page_path)
+        assert_ok(response, 200)
+        assert described(tally) == ONE_QUERY, page_path
+        seen += json_of(response)["tags"]
+        path = next_link(response)
+    assert seen == ["t0", "t1", "t2", "t3", "t4"]
+    assert header(response, "Link") is None
+
+
+def test_the_bench_targets_refuse_one_call_more() -> None:
+    """The bench judges by the same counts: its targets pass what the tests above see and fail
+    an extra read, any S3 call or a second query."""
+
+    def tally(*described: str) -> Tally:
+        found = Tally()
+        for text in described:
+            service, operation = text.split(":")
+            found.calls.append(AwsCall(service, operation, 1))
+        return found
+
+    assert calls.READ_ONE.met(tally(*ONE_READ))
+    assert not calls.READ_ONE.met(tally("dynamodb:GetItem", "dynamodb:GetItem"))
+    assert not calls.READ_ONE.met(tally("dynamodb:GetItem", "s3:HeadObject"))
+    assert not calls.READ_ONE.met(tally("dynamodb:GetItem", "dynamodb:UpdateItem"))
+    assert calls.ONE_QUERY.met(tally(*ONE_QUERY))
+    assert not calls.ONE_QUERY.met(tally("dynamodb:Query", "dynamodb:Query"))
+    assert not calls.ONE_QUERY.met(tally("dynamodb:Query", "dynamodb:GetItem"))
