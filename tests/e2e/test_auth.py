@@ -41,6 +41,8 @@ def test_skopeo_login_push_and_pull(secured: tuple[Registry, str], scratch: Path
         check=False,
     )
     assert refused.returncode != 0
+    assert "requested access to the resource is denied" in refused.stderr, refused.stderr[-2000:]
+    assert "HTTP 401" in refused.stderr, refused.stderr[-2000:]
     run(
         [
             "skopeo", "login", "--tls-verify=false", "--authfile", authfile,
@@ -72,6 +74,7 @@ def test_skopeo_login_push_and_pull(secured: tuple[Registry, str], scratch: Path
         check=False,
     )  # fmt: skip
     assert wrong.returncode != 0
+    assert "invalid username/password" in wrong.stderr, wrong.stderr[-2000:]
 
 
 def test_podman_login(secured: tuple[Registry, str], scratch: Path) -> None:

@@ -116,13 +116,17 @@ def test_podman_login_push_and_pull(
     assert "Loaded image" in podman(storage, "load", "--quiet", "--input", archive)
     reference = f"{registry.host}/{repository}:v1"
     authfile = scratch / "podman-auth.json"
+    no_credentials = scratch / "none.json"
+    no_credentials.write_text('{"auths": {}}')  # a missing file would be refused before any request
     refused = run(
         ["podman", *storage.flags, "push", "--quiet", "--tls-verify=false", "--authfile",
-         scratch / "none.json", image_id, f"docker://{reference}"],
+         no_credentials, image_id, f"docker://{reference}"],
         env=storage.env,
         check=False,
     )  # fmt: skip
     assert refused.returncode != 0
+    assert "requested access to the resource is denied" in refused.stderr, refused.stderr[-2000:]
+    assert "HTTP 401" in refused.stderr, refused.stderr[-2000:]
     podman(
         storage, "login", "--tls-verify=false", "--authfile", authfile,
         "-u", "admin", "-p", password, registry.host,
@@ -163,10 +167,12 @@ def test_ctr_with_user_pulls_and_pushes(
 
     anonymous = containerd.ctr("images", "pull", "--plain-http", reference, check=False)
     assert anonymous.returncode != 0
+    assert "insufficient_scope: authorization failed" in anonymous.stderr, anonymous.stderr[-2000:]
     wrong = containerd.ctr(
         "images", "pull", "--plain-http", "--user", "admin:wrong", reference, check=False
     )
     assert wrong.returncode != 0
+    assert "401 Unauthorized" in wrong.stderr, wrong.stderr[-2000:]
     containerd.ctr(
         "images", "pull", "--plain-http", "--user", user, "--snapshotter", "native", reference
     )
@@ -183,6 +189,7 @@ def test_ctr_with_user_pulls_and_pushes(
     containerd.ctr("images", "tag", reference, target)
     refused = containerd.ctr("images", "push", "--plain-http", target, check=False)
     assert refused.returncode != 0
+    assert "insufficient_scope: authorization failed" in refused.stderr, refused.stderr[-2000:]
     containerd.ctr("images", "push", "--plain-http", "--user", user, target)
     head = registry.request("HEAD", f"/v2/{copy}/manifests/v1", headers=_basic("admin", password))
     assert head.status == 200

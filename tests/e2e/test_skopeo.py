@@ -226,6 +226,7 @@ def test_list_tags(registry: Registry, repository: str, scratch: Path) -> None:
         check=False,
     )
     assert empty.returncode != 0, "a repository never pushed to has no tags to list"
+    assert "registry 404 (Not Found)" in empty.stderr, empty.stderr
 
 
 def test_large_layers_split_into_several_patch_events(

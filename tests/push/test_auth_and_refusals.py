@@ -81,7 +81,8 @@ def test_credentials_and_token_flow(fake: str, tmp_path: Path) -> None:
     assert anonymous.returncode == 4, anonymous.stderr
     assert "no credentials found" in anonymous.stderr
     wrong = {"BERTH_USERNAME": "alice", "BERTH_PASSWORD": "nope"}
-    assert berth_push(image.layout, target, *state, env=wrong).returncode == 4
+    refused = berth_push(image.layout, target, *state, env=wrong)
+    assert refused.returncode == 4 and "token request: 401" in refused.stderr, refused.stderr
     docker_config = {"auths": {fake: {"auth": base64.b64encode(b"alice:secret").decode()}}}
     (tmp_path / "config.json").write_text(json.dumps(docker_config))
     good = berth_push(image.layout, target, *state, env={"DOCKER_CONFIG": str(tmp_path)})

@@ -37,7 +37,8 @@ def test_push_with_a_token_and_refusals(
     anonymous = berth_push(image.layout, target, *state, env={"DOCKER_CONFIG": str(tmp_path)})
     assert anonymous.returncode == 4 and "no credentials found" in anonymous.stderr
     wrong = {"BERTH_USERNAME": user, "BERTH_PASSWORD": "wrong"}
-    assert berth_push(image.layout, target, *state, env=wrong).returncode == 4
+    refused = berth_push(image.layout, target, *state, env=wrong)
+    assert refused.returncode == 4 and "401 UNAUTHORIZED" in refused.stderr, refused.stderr
     admin = {"BERTH_USERNAME": user, "BERTH_PASSWORD": password}
     assert pushed(berth_push(image.layout, target, *state, env=admin)) == image.manifest.digest
     source = f"docker://{target}"

@@ -126,9 +126,12 @@ def test_second_repository_mounts(limited: Registry, tmp_path: Path) -> None:
 def test_exit_codes(limited: Registry, tmp_path: Path) -> None:
     image = write_image(tmp_path / "src", "v1", layer_sizes=(5 * MiB,))
     repository = new_repository("push")
-    assert berth_push(tmp_path / "nowhere", f"{limited.host}/{repository}").returncode == 3
-    assert berth_push(image.layout, f"{limited.host}/Bad:v1").returncode == 2
-    assert berth_push(image.layout, "127.0.0.1:9/app:v1").returncode == 6
+    no_source = berth_push(tmp_path / "nowhere", f"{limited.host}/{repository}")
+    assert no_source.returncode == 3 and "nowhere" in no_source.stderr, no_source.stderr
+    bad_name = berth_push(image.layout, f"{limited.host}/Bad:v1")
+    assert bad_name.returncode == 2 and "Bad" in bad_name.stderr, bad_name.stderr
+    unreachable = berth_push(image.layout, "127.0.0.1:9/app:v1")
+    assert unreachable.returncode == 6 and "127.0.0.1:9" in unreachable.stderr, unreachable.stderr
     too_big = berth_push(
         image.layout, f"{limited.host}/{repository}:v1", "--chunk-size", "0", "--upload", "standard"
     )
