@@ -3,13 +3,16 @@
 On a terminal one status line is redrawn in place and each blob gets a line when it is done; in a
 log (not a terminal) a line per blob as it starts and ends, plus a line for each upload under
 way and the overall figures every `interval` seconds. Quiet mode prints nothing but errors.
+Rates and times are read from `clock` (time.monotonic unless a test gives its own), and each
+report is one `tick()`, which the background thread calls every `interval`.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TextIO
 
 
@@ -32,7 +35,7 @@ def duration(seconds: float) -> str:
 class _Upload:
     size: int
     done: int
-    started: float = field(default_factory=time.monotonic)
+    started: float
     sent: int = 0  # in this run (a resumed upload starts with done > 0)
 
     def figures(self, now: float) -> str:
@@ -51,6 +54,7 @@ class Progress:
         quiet: bool = False,
         tty: bool | None = None,
         interval: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.stream = stream
         self.total = total
@@ -61,7 +65,8 @@ class Progress:
         self._uploads: dict[str, _Upload] = {}
         self._done = 0  # bytes of blobs finished, skipped or mounted, plus bytes sent
         self._sent = 0
-        self._started = time.monotonic()
+        self._clock = clock
+        self._started = clock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -92,7 +97,7 @@ class Progress:
 
     def started(self, digest: str, size: int, offset: int) -> None:
         with self._lock:
-            self._uploads[digest] = _Upload(size, offset)
+            self._uploads[digest] = _Upload(size, offset, self._clock())
             self._done += offset
         resumed = f", resuming at {human(offset)}" if offset else ""
         self.line(f"{_short(digest)}: uploading {human(size)}{resumed}")
@@ -119,14 +124,14 @@ class Progress:
     def finished(self, digest: str) -> None:
         with self._lock:
             upload = self._uploads.pop(digest)
-            elapsed = max(time.monotonic() - upload.started, 1e-6)
+            elapsed = max(self._clock() - upload.started, 1e-6)
         rate = human(upload.sent / elapsed)
         self.line(
             f"{_short(digest)}: pushed {human(upload.size)} in {duration(elapsed)} ({rate}/s)"
         )
 
     def summary(self) -> str:
-        elapsed = time.monotonic() - self._started
+        elapsed = self._clock() - self._started
         rate = self._sent / max(elapsed, 1e-6)
         return f"uploaded {human(self._sent)} in {duration(elapsed)} ({human(rate)}/s)"
 
@@ -139,20 +144,24 @@ class Progress:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            now = time.monotonic()
-            with self._lock:
-                if self.tty:
-                    parts = [self._overall(now)]
-                    parts += [
-                        f"{_short(d)[7:15]} {u.done * 100 // max(u.size, 1)}%"
-                        for d, u in list(self._uploads.items())[:4]
-                    ]
-                    self.stream.write("\r\x1b[K" + " | ".join(parts))
-                else:
-                    for digest, upload in self._uploads.items():
-                        self.stream.write(f"{_short(digest)}: {upload.figures(now)}\n")
-                    self.stream.write(self._overall(now) + "\n")
-                self.stream.flush()
+            self.tick()
+
+    def tick(self) -> None:
+        """Report once: redraw the status line, or log each upload and the overall figures."""
+        now = self._clock()
+        with self._lock:
+            if self.tty:
+                parts = [self._overall(now)]
+                parts += [
+                    f"{_short(d)[7:15]} {u.done * 100 // max(u.size, 1)}%"
+                    for d, u in list(self._uploads.items())[:4]
+                ]
+                self.stream.write("\r\x1b[K" + " | ".join(parts))
+            else:
+                for digest, upload in self._uploads.items():
+                    self.stream.write(f"{_short(digest)}: {upload.figures(now)}\n")
+                self.stream.write(self._overall(now) + "\n")
+            self.stream.flush()
 
     def _clear(self) -> None:
         with self._lock:
