@@ -7,10 +7,14 @@ resumed, and a corrupt source refused with nothing linked."""
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import re
+import urllib.parse
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -149,25 +153,59 @@ def test_a_corrupt_source_is_refused_and_nothing_linked(limited: Registry, tmp_p
     assert manifest.status == 404
 
 
+URL_TTL = 3  # not the default: the URLs must carry the TTL the server was given
+
+
 @pytest.fixture(scope="module")
 def short_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     """`berth serve` whose direct-upload URLs live three seconds."""
     directory = tmp_path_factory.mktemp("berth-serve-short-urls")
     log = directory / "berth-serve.log"
-    env = {"BERTH_AUTH": "off", "BERTH_UPLOAD_URL_TTL": "3"}
+    env = {"BERTH_AUTH": "off", "BERTH_UPLOAD_URL_TTL": str(URL_TTL)}
     with log.open("wb") as stderr, spawn(stderr=stderr, env=env) as server:
         yield Registry(server, log)
+
+
+def signed_as_of(upload: dict[str, Any], moment: datetime) -> str:
+    """The same PUT as `upload` (its bucket, key and signed checksum), signed by botocore with
+    the server's credentials as of `moment` instead of now."""
+    import botocore.auth
+    import botocore.session
+    from botocore.config import Config
+
+    from berth.localserver.stack import FAKE_CREDENTIALS, REGION
+
+    url = urllib.parse.urlsplit(str(upload["url"]))
+    prefix, bucket, key = url.path.split("/", 3)[1:]
+    assert prefix == "_s3", url
+    client: Any = botocore.session.get_session().create_client(
+        "s3",
+        region_name=REGION,
+        endpoint_url=f"{url.scheme}://{url.netloc}/_s3",
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+    params = {
+        "Bucket": bucket,
+        "Key": urllib.parse.unquote(key),
+        "ChecksumSHA256": upload["headers"]["x-amz-checksum-sha256"],
+        "ChecksumAlgorithm": "SHA256",
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.auth, "get_current_datetime", lambda: moment)
+        signed: str = client.generate_presigned_url("put_object", Params=params, ExpiresIn=URL_TTL)
+    return signed
 
 
 def test_an_expired_url_is_refused_and_the_session_gives_a_fresh_one(
     short_urls: Registry,
 ) -> None:
     """The local server's S3 front checks a presigned URL's expiry as S3 does (moto does
-    not); the session outlives its URLs, and asking for it again signs new ones."""
-    import http.client
-    import time
-    import urllib.parse
-
+    not); the session outlives its URLs, and asking for it again signs new ones. No waiting:
+    the expired URL is the session's own PUT signed as of two hours ago (where exactly a TTL
+    ends is tests/localserver/test_presigned.py's, on an injected clock)."""
     data = b"direct upload " * 1000
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
     repository = new_repository("s3push")
@@ -176,21 +214,33 @@ def test_an_expired_url_is_refused_and_the_session_gives_a_fresh_one(
     assert started.status == 202, started.body
     session = started.json()
 
-    def put(upload: dict[str, object]) -> int:
-        url = urllib.parse.urlsplit(str(upload["url"]))
+    def put(where: str, upload: dict[str, Any]) -> tuple[int, bytes]:
+        url = urllib.parse.urlsplit(where)
         connection = http.client.HTTPConnection(url.netloc, timeout=60)
         try:
-            headers = dict(upload["headers"])  # type: ignore[call-overload]
+            headers = dict(upload["headers"])
             connection.request("PUT", f"{url.path}?{url.query}", body=data, headers=headers)
-            return connection.getresponse().status
+            response = connection.getresponse()
+            return response.status, response.read()
         finally:
             connection.close()
 
-    time.sleep(4.5)
-    assert put(session["upload"]) == 403
+    def signed_at(url: str) -> str:
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+        assert query["X-Amz-Expires"] == [str(URL_TTL)], url
+        return query["X-Amz-Date"][0]
+
+    first = session["upload"]
+    expired = signed_as_of(first, datetime.now(UTC) - timedelta(hours=2))
+    assert urllib.parse.urlsplit(expired).path == urllib.parse.urlsplit(first["url"]).path
+    status, answer = put(expired, first)
+    assert status == 403 and b"Request has expired" in answer, (status, answer)
+    assert short_urls.request("HEAD", f"/v2/{repository}/blobs/{digest}").status == 404
     fresh = short_urls.request("GET", session["location"])
     assert fresh.status == 200
-    assert put(fresh.json()["upload"]) == 200
+    again = fresh.json()["upload"]
+    assert signed_at(again["url"]) >= signed_at(first["url"]), "signed when asked, not before"
+    assert put(again["url"], again)[0] == 200
     done = short_urls.request("POST", session["location"])
     assert done.status == 201, done.body
     assert short_urls.blob(repository, digest) == data
