@@ -6,11 +6,11 @@ import hashlib
 import http.client
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -211,12 +211,11 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in path.read_text().split()]
 
 
-def _gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state == "Z"
+def _exited(pidfd: int, timeout: float) -> bool:
+    """Whether the process behind `pidfd` ends within `timeout`: the kernel makes a pidfd
+    readable when its process exits, so this waits on that event rather than polling /proc."""
+    readable, _, _ = select.select([pidfd], [], [], timeout)
+    return bool(readable)
 
 
 @pytest.mark.parametrize("how", ["sigterm", "sigint", "sigkill", "stdin"])
@@ -225,6 +224,8 @@ def test_stopping_the_server_ends_moto_too(tmp_path: Path, how: str) -> None:
         server = spawn(stderr=log)
     try:
         [moto] = _children(server.pid)
+        # Opened while moto is alive and the server's child: its pid cannot be reused yet.
+        pidfd = os.pidfd_open(moto)
         if how == "stdin":
             assert server.process.stdin is not None
             server.process.stdin.close()
@@ -233,10 +234,10 @@ def test_stopping_the_server_ends_moto_too(tmp_path: Path, how: str) -> None:
             os.kill(server.pid, sign[how])
         code = server.process.wait(timeout=30)
         assert code == (-signal.SIGKILL if how == "sigkill" else 0)
-        deadline = time.monotonic() + 30
-        while not _gone(moto) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert _gone(moto), f"moto child {moto} outlived the server ({how})"
+        try:
+            assert _exited(pidfd, 30), f"moto child {moto} outlived the server ({how})"
+        finally:
+            os.close(pidfd)
     finally:
         server.stop()
 
