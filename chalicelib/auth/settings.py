@@ -53,7 +53,8 @@ def auth_settings() -> AuthSettings:
         signing_key=env.get("BERTH_TOKEN_KEY", "alias/berth-token"),
         previous_signing_key=env.get("BERTH_TOKEN_PREVIOUS_KEY")
         or previous_alias(env.get("BERTH_TOKEN_KEY", "alias/berth-token")),
-        key_resolve_every=max(1.0, float(env.get("BERTH_TOKEN_KEY_RESOLVE", "300"))),
+        # 0: on every use (two GetPublicKey calls a request): for tests of a running server only
+        key_resolve_every=max(0.0, float(env.get("BERTH_TOKEN_KEY_RESOLVE", "300"))),
         token_ttl=max(60, int(env.get("BERTH_TOKEN_TTL", "300"))),
         refresh_ttl=int(env.get("BERTH_REFRESH_TTL", str(90 * 24 * 3600))),
         max_failures_per_name=int(env.get("BERTH_LOGIN_FAILURES_PER_NAME", "10")),

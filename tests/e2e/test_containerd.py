@@ -3,8 +3,10 @@ on its own socket, root and state (native snapshotter), and always stops."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket as pysocket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,29 +90,29 @@ def containerd(short_tmp: Path) -> Iterator[Containerd]:
     socket = short_tmp / "containerd.sock"
     config = _config(short_tmp, socket)
     log = short_tmp / "containerd.log"
-    with log.open("wb") as output:
+    # containerd says READY=1 on $NOTIFY_SOCKET (sd_notify) once it serves: wait for that.
+    notify_path = short_tmp / "notify.sock"
+    with contextlib.ExitStack() as stack:
+        notify = stack.enter_context(pysocket.socket(pysocket.AF_UNIX, pysocket.SOCK_DGRAM))
+        notify.bind(str(notify_path))
+        output = stack.enter_context(log.open("wb"))
         process = subprocess.Popen(
             ["containerd", "--config", str(config)],
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,
+            env={**os.environ, "NOTIFY_SOCKET": str(notify_path)},
         )
-    daemon = Containerd(socket, log)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"containerd exited {process.returncode}:\n{log.read_text()[-4000:]}")
-            if socket.exists() and daemon.ctr("version", check=False).returncode == 0:
-                break
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"containerd not ready in {START_TIMEOUT_SECONDS} s:\n{log.read_text()}"
-                )
-            time.sleep(0.1)
+        stack.callback(_stop, process)
+        notify.settimeout(START_TIMEOUT_SECONDS)
+        try:
+            message = notify.recv(4096)
+        except TimeoutError:
+            pytest.fail(f"containerd not ready in {START_TIMEOUT_SECONDS} s:\n{log.read_text()}")
+        assert b"READY=1" in message.split(b"\n"), message
+        daemon = Containerd(socket, log)
+        daemon.ctr("version")
         yield daemon
-    finally:
-        _stop(process)
 
 
 def _images(daemon: Containerd) -> dict[str, list[str]]:
