@@ -11,8 +11,9 @@ from urllib.parse import urlencode
 
 import pytest
 
+from berth.client.challenge import parse_challenge
 from chalicelib.auth.permissions import Level
-from chalicelib.auth.scope import parse_challenge, parse_scopes
+from chalicelib.auth.scope import parse_scopes
 
 # Pushes here: leave no repository behind for another module's `_catalog`.
 from tests.api.conftest import _empty_table_after_test  # noqa: F401

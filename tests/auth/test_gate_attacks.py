@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from berth.client.challenge import parse_challenge
 from chalicelib.auth.permissions import Level
-from chalicelib.auth.scope import ResourceScope, parse_challenge
+from chalicelib.auth.scope import ResourceScope
 from chalicelib.auth.tokens import LocalSigner, b64url_encode, issue
 
 # Some tests here push: leave no repository behind for another module's `_catalog`.
