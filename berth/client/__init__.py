@@ -1,4 +1,6 @@
 """The client core every Berth client shares: talking to a registry as docker does.
 
     challenge.py     `WWW-Authenticate` values: the challenges of a 401 (pure)
+    credentials.py   who the client is: $BERTH_USERNAME/$BERTH_PASSWORD or the docker config
+    token.py         the token flow: a challenge answered with Basic or a Bearer token
 """

@@ -16,6 +16,7 @@ import sys
 from typing import Any
 from urllib.parse import urlsplit
 
+from berth.client.credentials import Credentials, find_credentials
 from berth.registry_client import DEFAULT_REGISTRY, RegistryClient, RegistryError, registry_url
 
 EXIT_ERROR = 1
@@ -41,28 +42,24 @@ def add_registry_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def credentials(args: argparse.Namespace) -> tuple[str, str] | None:
+def credentials(args: argparse.Namespace) -> Credentials | None:
     """--username/--password-stdin, else $BERTH_USERNAME/$BERTH_PASSWORD, else the docker
-    config's entry for the registry's host; None: anonymous."""
-    cached = getattr(args, "_credentials", None)
-    if cached is not None:
-        return tuple(cached) if cached else None  # type: ignore[return-value]
+    config's entry for the registry's host; None: anonymous. Read once per command (stdin)."""
+    if hasattr(args, "_credentials"):
+        cached: Credentials | None = args._credentials
+        return cached
     username = getattr(args, "username", None) or os.environ.get("BERTH_USERNAME")
     password: str | None
     if getattr(args, "password_stdin", False):
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = os.environ.get("BERTH_PASSWORD")
-    found: tuple[str, str] | None = None
+    found: Credentials | None = None
     if username and password is not None:
-        found = (username, password)
+        found = Credentials(username, password)
     elif not username:
-        from berth.push.auth import find_credentials
-
-        host = urlsplit(registry_url(getattr(args, "registry", None))).netloc
-        stored = find_credentials(host)
-        found = (stored.username, stored.password) if stored is not None else None
-    args._credentials = found or ()
+        found = find_credentials(urlsplit(registry_url(getattr(args, "registry", None))).netloc)
+    args._credentials = found
     return found
 
 

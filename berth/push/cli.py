@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from berth.push.auth import find_credentials
+from berth.client.credentials import find_credentials
 from berth.push.errors import ExitCode, PushError
 from berth.push.http import Session
 from berth.push.progress import Progress

@@ -16,7 +16,8 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import IO
 
-from berth.push.auth import Credentials, parse_challenge
+from berth.client import token
+from berth.client.credentials import Credentials
 from berth.push.errors import ExitCode, PushError
 
 TIMEOUT_SECONDS = 120.0
@@ -182,34 +183,23 @@ class Session:
 
     def _authenticate(self, response: Response) -> bool:
         """Set the Authorization for later requests from a 401's challenge; False if none."""
-        challenge = parse_challenge(response.header("www-authenticate"))
+        challenge = token.answerable(response.header("www-authenticate"), self.credentials)
         if challenge is None:
             return False
         with self._auth_lock:
-            if challenge.scheme == "basic":
-                if self.credentials is None:
-                    return False
-                self._authorization = self.credentials.basic()
-                return True
-            if challenge.scheme != "bearer" or "realm" not in challenge.params:
+            try:
+                answer = token.authorization(
+                    challenge, self.credentials, self._fetch_token, self._scope.split(" ")
+                )
+            except token.NoTokenError as error:
+                raise PushError(ExitCode.AUTH, f"token request: {error}") from None
+            if answer is None:
                 return False
-            self._authorization = "Bearer " + self._token(challenge.params)
+            self._authorization = answer
             return True
 
-    def _token(self, params: dict[str, str]) -> str:
-        query = [("service", params["service"])] if "service" in params else []
-        scopes = {params.get("scope", ""), *self._scope.split(" ")} - {""}
-        query += [("scope", scope) for scope in sorted(scopes)]
-        realm = params["realm"]
-        url = realm + ("&" if "?" in realm else "?") + urllib.parse.urlencode(query)
-        headers = {"Accept": "application/json"}
-        if self.credentials is not None:
-            headers["Authorization"] = self.credentials.basic()
+    def _fetch_token(self, url: str, headers: dict[str, str]) -> bytes:
         reply = self._with_retries("GET", url, None, headers, None)
         if reply.status >= 400:
             raise error_of(reply, "token request")
-        try:
-            document = json.loads(reply.body)
-            return str(document.get("token") or document["access_token"])
-        except (ValueError, KeyError, AttributeError):
-            raise PushError(ExitCode.AUTH, f"token request: no token in {realm}'s answer") from None
+        return reply.body
