@@ -122,11 +122,13 @@ class Session:
         body: Body,
         headers: dict[str, str] | None,
         length: int | None,
+        *,
+        authorize: bool = True,
     ) -> Response:
         attempts = RETRIES if not hasattr(body, "read") else 1
         for attempt in range(attempts):
             try:
-                return self._send(method, target, body, headers, length)
+                return self._send(method, target, body, headers, length, authorize=authorize)
             except (OSError, http.client.HTTPException) as error:
                 self._drop(target)
                 if attempt + 1 == attempts:
@@ -142,10 +144,18 @@ class Session:
         body: Body,
         headers: dict[str, str] | None,
         length: int | None,
+        *,
+        authorize: bool = True,
     ) -> Response:
+        """`authorize`: add the session's Authorization (never to a token request: the token
+        it holds may be the expired one being replaced)."""
         url = urllib.parse.urlsplit(self.url(target))
         all_headers = dict(headers or {})
-        if self._authorization and url.netloc == urllib.parse.urlsplit(self.base).netloc:
+        if (
+            authorize
+            and self._authorization
+            and url.netloc == urllib.parse.urlsplit(self.base).netloc
+        ):
             all_headers["Authorization"] = self._authorization
         if isinstance(body, bytes):
             all_headers["Content-Length"] = str(len(body))
@@ -199,7 +209,7 @@ class Session:
             return True
 
     def _fetch_token(self, url: str, headers: dict[str, str]) -> bytes:
-        reply = self._with_retries("GET", url, None, headers, None)
+        reply = self._with_retries("GET", url, None, headers, None, authorize=False)
         if reply.status >= 400:
             raise error_of(reply, "token request")
         return reply.body
