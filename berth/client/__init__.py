@@ -7,4 +7,5 @@ Modules, one idea each:
     credentials.py   who the client is: $BERTH_USERNAME/$BERTH_PASSWORD or the docker config
     token.py         the token flow: a challenge answered with Basic or a Bearer token
     media_types.py   the manifest, config and layer media types clients read and write
+    berth_api.py     RegistryClient: the `_berth` extension API the admin commands call
 """

@@ -16,8 +16,8 @@ import sys
 from typing import Any
 from urllib.parse import urlsplit
 
+from berth.client.berth_api import DEFAULT_REGISTRY, RegistryClient, RegistryError, registry_url
 from berth.client.credentials import Credentials, find_credentials
-from berth.registry_client import DEFAULT_REGISTRY, RegistryClient, RegistryError, registry_url
 
 EXIT_ERROR = 1
 EXIT_REFUSED = 3

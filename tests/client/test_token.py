@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from berth.client import token
+from berth.client.berth_api import RegistryClient, RegistryError, Reply
 from berth.client.challenge import Challenge
 from berth.client.credentials import Credentials
-from berth.registry_client import RegistryClient, RegistryError, Reply
 
 ALICE = Credentials("alice", "s3cret:with colon")
 BEARER = 'Bearer realm="https://r.example/token?tenant=1",service="berth",scope="{}"'
