@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from berth.deploy.iam_policy import token_key_alias
 from berth.deploy.keys import MIN_KEY_AGE, RotateError, rotate
-from berth.deploy.policy import token_key_alias
 from chalicelib.auth.keyring import KeyRing
 from chalicelib.auth.permissions import Level
 from chalicelib.auth.scope import ResourceScope
