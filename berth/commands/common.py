@@ -14,7 +14,7 @@ import json
 import os
 import sys
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from berth.client.berth_api import DEFAULT_REGISTRY, RegistryClient, RegistryError, registry_url
 from berth.client.credentials import Credentials, find_credentials
@@ -93,8 +93,6 @@ def repo_and_tag(value: str) -> tuple[str, str]:
 
 
 def query(params: dict[str, str]) -> str:
-    from urllib.parse import urlencode
-
     return urlencode(params)
 
 
@@ -103,10 +101,18 @@ def print_json(document: Any) -> None:
     sys.stdout.write("\n")
 
 
-def print_table(header: list[str], rows: list[list[str]]) -> None:
+def table_lines(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Columns padded to their widest cell, two spaces apart."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+
+
+def print_table(header: list[str], rows: list[list[str]]) -> None:
+    for line in table_lines(header, rows):
+        print(line)
 
 
 def human_size(size: int) -> str:

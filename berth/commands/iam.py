@@ -10,6 +10,7 @@ presigned sts:GetCallerIdentity request, valid for minutes; no secret is stored 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -48,8 +49,6 @@ def register(commands: Any) -> None:
 
 
 def _login_password(args: argparse.Namespace) -> int:
-    import os
-
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
