@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Protocol
 
 from berth.client.challenge import Challenge, ChallengeError, parse_challenges
@@ -38,7 +38,7 @@ def answerable(header: str | None, credentials: Credentials | None) -> Challenge
     realm, or Basic when it has credentials. None for a missing or malformed header: the 401
     then stands."""
     try:
-        challenges: Sequence[Challenge] = parse_challenges(header or "")
+        challenges = parse_challenges(header or "")
     except ChallengeError:
         return None
     for challenge in challenges:
