@@ -21,7 +21,7 @@ from berth.deploy.iam_policy import token_key_alias
 from berth.deploy.keys import STAGE_TAG
 from berth.deploy.target import AwsTarget
 from berth.infra import stack_name
-from chalicelib.auth.settings import previous_alias
+from chalicelib.auth.auth_settings import previous_alias
 
 
 def destroy(

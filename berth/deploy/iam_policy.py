@@ -59,7 +59,7 @@ def token_key_alias(stage: str) -> str:
 
 
 def previous_token_key_alias(stage: str) -> str:
-    """The alias of the key before it (`berth keys rotate`; chalicelib/auth/settings.py)."""
+    """The alias of the key before it (`berth keys rotate`; chalicelib/auth/auth_settings.py)."""
     return f"{token_key_alias(stage)}-previous"
 
 

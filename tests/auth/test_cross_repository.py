@@ -31,7 +31,7 @@ from tests.auth.gate_support import bearer, form, token, token_of, unique, user
 
 def _auth(monkeypatch: pytest.MonkeyPatch, on: bool) -> None:
     from chalicelib.auth import gate
-    from chalicelib.auth.settings import auth_settings
+    from chalicelib.auth.auth_settings import auth_settings
 
     monkeypatch.setenv("BERTH_AUTH", "on" if on else "off")
     auth_settings.cache_clear()
