@@ -172,7 +172,7 @@ def measure_rps(off: Server, on: Server, connections: int, seconds: float) -> Se
 def _set_auth(on: bool) -> None:
     """Turn the in-process app's access control on or off (its caches start afresh)."""
     from chalicelib.auth import aws, gate
-    from chalicelib.auth.settings import auth_settings
+    from chalicelib.auth.auth_settings import auth_settings
 
     os.environ["BERTH_AUTH"] = "on" if on else "off"
     auth_settings.cache_clear()

@@ -2,7 +2,7 @@
 
 One definition for both places a registry starts with auth on: `berth serve --auth` (the
 password is printed once and lives only in moto's memory) and `berth deploy` (the password
-is kept in SSM Parameter Store, berth/deploy/first_admin.py). Both run where chalicelib's
+is kept in SSM Parameter Store, berth/deploy/admin_password.py). Both run where chalicelib's
 settings point at the registry's table.
 """
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from berth.client.berth_api import RegistryError
 from berth.commands import common
 from berth.commands.common import add_registry_option, print_json, print_table
-from berth.registry_client import RegistryError
 
 
 def register(commands: Any) -> None:

@@ -14,9 +14,10 @@ import json
 import os
 import sys
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from berth.registry_client import DEFAULT_REGISTRY, RegistryClient, RegistryError, registry_url
+from berth.client.berth_api import DEFAULT_REGISTRY, RegistryClient, RegistryError, registry_url
+from berth.client.credentials import Credentials, find_credentials
 
 EXIT_ERROR = 1
 EXIT_REFUSED = 3
@@ -41,28 +42,24 @@ def add_registry_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def credentials(args: argparse.Namespace) -> tuple[str, str] | None:
+def credentials(args: argparse.Namespace) -> Credentials | None:
     """--username/--password-stdin, else $BERTH_USERNAME/$BERTH_PASSWORD, else the docker
-    config's entry for the registry's host; None: anonymous."""
-    cached = getattr(args, "_credentials", None)
-    if cached is not None:
-        return tuple(cached) if cached else None  # type: ignore[return-value]
+    config's entry for the registry's host; None: anonymous. Read once per command (stdin)."""
+    if hasattr(args, "_credentials"):
+        cached: Credentials | None = args._credentials
+        return cached
     username = getattr(args, "username", None) or os.environ.get("BERTH_USERNAME")
     password: str | None
     if getattr(args, "password_stdin", False):
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = os.environ.get("BERTH_PASSWORD")
-    found: tuple[str, str] | None = None
+    found: Credentials | None = None
     if username and password is not None:
-        found = (username, password)
+        found = Credentials(username, password)
     elif not username:
-        from berth.push.auth import find_credentials
-
-        host = urlsplit(registry_url(getattr(args, "registry", None))).netloc
-        stored = find_credentials(host)
-        found = (stored.username, stored.password) if stored is not None else None
-    args._credentials = found or ()
+        found = find_credentials(urlsplit(registry_url(getattr(args, "registry", None))).netloc)
+    args._credentials = found
     return found
 
 
@@ -96,8 +93,6 @@ def repo_and_tag(value: str) -> tuple[str, str]:
 
 
 def query(params: dict[str, str]) -> str:
-    from urllib.parse import urlencode
-
     return urlencode(params)
 
 
@@ -106,10 +101,18 @@ def print_json(document: Any) -> None:
     sys.stdout.write("\n")
 
 
-def print_table(header: list[str], rows: list[list[str]]) -> None:
+def table_lines(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Columns padded to their widest cell, two spaces apart."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+
+
+def print_table(header: list[str], rows: list[list[str]]) -> None:
+    for line in table_lines(header, rows):
+        print(line)
 
 
 def human_size(size: int) -> str:

@@ -7,9 +7,9 @@ import argparse
 import sys
 from typing import Any
 
+from berth.client.berth_api import RegistryError
 from berth.commands import common
 from berth.commands.common import add_registry_option, human_size, print_json
-from berth.registry_client import RegistryError
 
 
 def register(commands: Any) -> None:

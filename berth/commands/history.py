@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from berth.client.berth_api import RegistryError
 from berth.commands import common
 from berth.commands.common import (
     add_registry_option,
@@ -13,7 +14,6 @@ from berth.commands.common import (
     print_table,
     repo_and_tag,
 )
-from berth.registry_client import RegistryError
 
 
 def register(commands: Any) -> None:

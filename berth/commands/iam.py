@@ -10,13 +10,14 @@ presigned sts:GetCallerIdentity request, valid for minutes; no secret is stored 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
+from berth.client.berth_api import RegistryError
 from berth.commands import common
 from berth.commands.common import add_registry_option, print_json, print_table
 from berth.commands.grants import add_grant_option
-from berth.registry_client import RegistryError
 
 
 def register(commands: Any) -> None:
@@ -48,8 +49,6 @@ def register(commands: Any) -> None:
 
 
 def _login_password(args: argparse.Namespace) -> int:
-    import os
-
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 

@@ -8,9 +8,9 @@ import json
 import sys
 from typing import Any
 
+from berth.client.berth_api import RegistryError
 from berth.commands import common
-from berth.commands.common import add_registry_option, print_json, print_table
-from berth.registry_client import RegistryError
+from berth.commands.common import add_registry_option, print_json, table_lines
 
 
 def register(commands: Any) -> None:
@@ -180,7 +180,7 @@ def summary(document: dict[str, Any]) -> list[str]:
     rows += [[k["digest"], "-", f"kept: {k['why']}"] for k in document["kept"]]
     rows += [[s["digest"], "-", f"not deleted: {s['why']}"] for s in document["skipped"]]
     if rows:
-        lines += _table(["DIGEST", "TAGS", "WHY"], rows)
+        lines += table_lines(["DIGEST", "TAGS", "WHY"], rows)
     links = document.get("unlink", [])  # absent from servers before unlinking existed
     if links or not document.get("unlinkComplete", True):
         unverb = "would unlink" if document["dryRun"] else "unlinked"
@@ -189,16 +189,6 @@ def summary(document: dict[str, Any]) -> list[str]:
             line += "; more are left for the next run"
         lines.append(line)
     return lines
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    import contextlib
-    import io
-
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        print_table(header, rows)
-    return out.getvalue().splitlines()
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import argparse
 import sys
 from typing import Any
 
+from berth.client.berth_api import RegistryError
 from berth.commands import common
 from berth.commands.common import (
     add_registry_option,
@@ -14,7 +15,6 @@ from berth.commands.common import (
     print_json,
     print_table,
 )
-from berth.registry_client import RegistryError
 
 
 def register(commands: Any) -> None:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from berth.client.berth_api import RegistryError
 from berth.commands import common
 from berth.commands.common import add_registry_option, print_json, print_table
 from berth.commands.grants import add_grant_option, duration
-from berth.registry_client import RegistryError
 
 
 def register(commands: Any) -> None:

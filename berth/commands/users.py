@@ -10,10 +10,10 @@ import secrets
 import sys
 from typing import Any
 
+from berth.client.berth_api import RegistryError
 from berth.commands import common
 from berth.commands.common import add_registry_option, print_json, print_table
 from berth.commands.grants import add_grant_option
-from berth.registry_client import RegistryError
 
 
 def register(commands: Any) -> None:

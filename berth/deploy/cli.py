@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 STAGE_HELP = "stage to deploy: names the stack, table, bucket and function (e.g. dev, prod)"
@@ -15,8 +16,6 @@ def _session(args: argparse.Namespace) -> Any:
 
 
 def _deploy(args: argparse.Namespace) -> int:
-    import sys
-
     from berth.deploy.chalice_step import CustomDomain, DomainWouldBeDropped, keep_domain
     from berth.deploy.run import deploy
 

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 from berth.deploy import stack
+from berth.deploy.admin_password import parameter_name
 from berth.deploy.chalice_step import ChaliceDelete, chalice_delete
-from berth.deploy.first_admin import parameter_name
+from berth.deploy.iam_policy import token_key_alias
 from berth.deploy.keys import STAGE_TAG
-from berth.deploy.policy import token_key_alias
 from berth.deploy.target import AwsTarget
 from berth.infra import stack_name
-from chalicelib.auth.settings import previous_alias
+from chalicelib.auth.auth_settings import previous_alias
 
 
 def destroy(

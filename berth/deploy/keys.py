@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from berth.deploy.policy import token_key_alias
-from chalicelib.auth.settings import previous_alias
+from berth.deploy.iam_policy import token_key_alias
+from chalicelib.auth.auth_settings import previous_alias
 
 # A token lives 300 s, plus 60 s of clock leeway, plus up to 300 s before every function
 # has resolved the aliases again: the previous key must stay listed that long at least.

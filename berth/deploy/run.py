@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from berth.deploy import first_admin, function_url, stack
+from berth.deploy import admin_password, function_url, stack
 from berth.deploy.chalice_step import AppRelease, ChaliceDeploy, CustomDomain, chalice_deploy
-from berth.deploy.policy import policy, token_key_alias
+from berth.deploy.iam_policy import policy, token_key_alias
 from berth.deploy.target import AwsTarget
 from berth.first_admin import ADMIN_USER
 
@@ -27,7 +27,7 @@ class Deployment:
     function_name: str
     registry_url: str
     rest_api_url: str | None
-    admin: first_admin.AdminSecret
+    admin: admin_password.AdminSecret
 
 
 def environment(outputs: dict[str, str], stage: str) -> dict[str, str]:
@@ -66,7 +66,7 @@ def deploy(
     say(f"berth deploy: stage {stage} in account {account}, {region}")
     outputs = stack.apply(session.client("cloudformation"), stage, alarm_topic)
     say(f"  stack berth-{stage}: table {outputs['TableName']}, bucket {outputs['BucketName']}")
-    admin = first_admin.ensure(stage, outputs, target)
+    admin = admin_password.ensure(stage, outputs, target)
     release = AppRelease(
         stage,
         environment(outputs, stage),
@@ -76,7 +76,7 @@ def deploy(
         drop_domain,
     )
     deployed = chalice(release)
-    say(f"  function {deployed.function_name} (policy: berth/deploy/policy.py for {stage})")
+    say(f"  function {deployed.function_name} (policy: berth/deploy/iam_policy.py for {stage})")
     if front_door == "function-url":
         url = function_url.ensure(session.client("lambda"), deployed.function_name)
         registry = url.rstrip("/")
@@ -109,7 +109,7 @@ def deploy(
 
 
 def _say_admin(
-    admin: first_admin.AdminSecret, target: AwsTarget, say: Callable[[str], None]
+    admin: admin_password.AdminSecret, target: AwsTarget, say: Callable[[str], None]
 ) -> None:
     user = ADMIN_USER
     if admin.user == "created":
@@ -121,4 +121,4 @@ def _say_admin(
         say(f"  first admin: user {user} exists, but SSM {admin.parameter} does not:")
         say("  its password was set some other way; an admin can reset it (berth user passwd)")
         return
-    say(f"  read it with: {first_admin.read_command(admin.parameter, target)}")
+    say(f"  read it with: {admin_password.read_command(admin.parameter, target)}")

@@ -10,7 +10,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from berth.push.auth import find_credentials
+from berth.client.berth_api import registry_url
+from berth.client.credentials import find_credentials
 from berth.push.errors import ExitCode, PushError
 from berth.push.http import Session
 from berth.push.progress import Progress
@@ -21,7 +22,6 @@ from berth.push.s3 import S3Uploader, advertised
 from berth.push.source import open_source
 from berth.push.state import PushState, default_directory
 from berth.push.uploader import DEFAULT_CHUNK_SIZE, StandardUploader, Uploader
-from berth.registry_client import registry_url
 
 EPILOG = """\
 exit codes:

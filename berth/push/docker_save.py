@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from berth.push.content import Blob, Manifest, PushPlan, sha256_bytes
-from berth.push.errors import source_invalid
-from berth.push.mediatypes import (
+from berth.client.media_types import (
     DOCKER_CONFIG,
     DOCKER_LAYER_GZIP,
     DOCKER_MANIFEST,
@@ -23,6 +21,8 @@ from berth.push.mediatypes import (
     OCI_LAYER_ZSTD,
     OCI_MANIFEST,
 )
+from berth.push.content import Blob, Manifest, PushPlan, sha256_bytes
+from berth.push.errors import source_invalid
 from berth.push.tree import Tree, read_small
 
 _OCI_LAYERS = {None: OCI_LAYER_TAR, "gzip": OCI_LAYER_GZIP, "zstd": OCI_LAYER_ZSTD}

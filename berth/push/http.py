@@ -16,7 +16,8 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import IO
 
-from berth.push.auth import Credentials, parse_challenge
+from berth.client import token
+from berth.client.credentials import Credentials
 from berth.push.errors import ExitCode, PushError
 
 TIMEOUT_SECONDS = 120.0
@@ -121,11 +122,13 @@ class Session:
         body: Body,
         headers: dict[str, str] | None,
         length: int | None,
+        *,
+        authorize: bool = True,
     ) -> Response:
         attempts = RETRIES if not hasattr(body, "read") else 1
         for attempt in range(attempts):
             try:
-                return self._send(method, target, body, headers, length)
+                return self._send(method, target, body, headers, length, authorize=authorize)
             except (OSError, http.client.HTTPException) as error:
                 self._drop(target)
                 if attempt + 1 == attempts:
@@ -141,10 +144,18 @@ class Session:
         body: Body,
         headers: dict[str, str] | None,
         length: int | None,
+        *,
+        authorize: bool = True,
     ) -> Response:
+        """`authorize`: add the session's Authorization (never to a token request: the token
+        it holds may be the expired one being replaced)."""
         url = urllib.parse.urlsplit(self.url(target))
         all_headers = dict(headers or {})
-        if self._authorization and url.netloc == urllib.parse.urlsplit(self.base).netloc:
+        if (
+            authorize
+            and self._authorization
+            and url.netloc == urllib.parse.urlsplit(self.base).netloc
+        ):
             all_headers["Authorization"] = self._authorization
         if isinstance(body, bytes):
             all_headers["Content-Length"] = str(len(body))
@@ -182,34 +193,23 @@ class Session:
 
     def _authenticate(self, response: Response) -> bool:
         """Set the Authorization for later requests from a 401's challenge; False if none."""
-        challenge = parse_challenge(response.header("www-authenticate"))
+        challenge = token.answerable(response.header("www-authenticate"), self.credentials)
         if challenge is None:
             return False
         with self._auth_lock:
-            if challenge.scheme == "basic":
-                if self.credentials is None:
-                    return False
-                self._authorization = self.credentials.basic()
-                return True
-            if challenge.scheme != "bearer" or "realm" not in challenge.params:
+            try:
+                answer = token.authorization(
+                    challenge, self.credentials, self._fetch_token, self._scope.split(" ")
+                )
+            except token.NoTokenError as error:
+                raise PushError(ExitCode.AUTH, f"token request: {error}") from None
+            if answer is None:
                 return False
-            self._authorization = "Bearer " + self._token(challenge.params)
+            self._authorization = answer
             return True
 
-    def _token(self, params: dict[str, str]) -> str:
-        query = [("service", params["service"])] if "service" in params else []
-        scopes = {params.get("scope", ""), *self._scope.split(" ")} - {""}
-        query += [("scope", scope) for scope in sorted(scopes)]
-        realm = params["realm"]
-        url = realm + ("&" if "?" in realm else "?") + urllib.parse.urlencode(query)
-        headers = {"Accept": "application/json"}
-        if self.credentials is not None:
-            headers["Authorization"] = self.credentials.basic()
-        reply = self._with_retries("GET", url, None, headers, None)
+    def _fetch_token(self, url: str, headers: dict[str, str]) -> bytes:
+        reply = self._with_retries("GET", url, None, headers, None, authorize=False)
         if reply.status >= 400:
             raise error_of(reply, "token request")
-        try:
-            document = json.loads(reply.body)
-            return str(document.get("token") or document["access_token"])
-        except (ValueError, KeyError, AttributeError):
-            raise PushError(ExitCode.AUTH, f"token request: no token in {realm}'s answer") from None
+        return reply.body

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from berth.client.media_types import IMAGE_MANIFESTS, INDEXES, REF_NAME
 from berth.push.content import Blob, Manifest, PushPlan, sha256_bytes
 from berth.push.errors import source_invalid
-from berth.push.mediatypes import INDEXES, MANIFESTS, REF_NAME
 from berth.push.tree import Tree, read_small
 
 MAX_DEPTH = 8
@@ -104,7 +104,7 @@ class _Walker:
         if media_type in INDEXES:
             for child in _entries(document, f"index {digest}"):
                 self.visit(child, depth + 1)
-        elif media_type in MANIFESTS:
+        elif media_type in IMAGE_MANIFESTS:
             self._image_blobs(document, digest)
         else:
             raise source_invalid(f"{digest} has media type {media_type!r}: not an image")

@@ -18,7 +18,7 @@ from chalicelib.oci.errors import OCIError
 from chalicelib.oci.reference import check_tag
 from chalicelib.rules.rollback import action_of
 from chalicelib.storage import repositories, tags
-from chalicelib.storage import rollback as rollbacks
+from chalicelib.storage import tag_rollback as rollbacks
 from chalicelib.storage.models import TagHistoryItem
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, error_response, from_chalice, json_response
-from chalicelib.auth.settings import auth_settings
+from chalicelib.auth.auth_settings import auth_settings
 from chalicelib.log import log_request, logger
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.paths import Endpoint, Resource, parse_path
@@ -45,8 +45,8 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.REFERRERS, "GET"): "referrers.get",
     (Resource.HISTORY, "GET"): "history.get",
     (Resource.ROLLBACK, "POST"): "history.rollback",
-    (Resource.SETTINGS, "GET"): "settings.get",
-    (Resource.SETTINGS, "PUT"): "settings.put",
+    (Resource.SETTINGS, "GET"): "repo_settings.get",
+    (Resource.SETTINGS, "PUT"): "repo_settings.put",
     (Resource.REPOSITORIES, "GET"): "repositories.get",
     (Resource.GC, "POST"): "gc.post",
     (Resource.S3_UPLOADS, "GET"): "s3_uploads.describe",

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 from chalice.app import Response
 
 from chalicelib.api.http import error_response, from_chalice, json_response
-from chalicelib.auth.settings import auth_settings
+from chalicelib.auth.auth_settings import auth_settings
 from chalicelib.log import log_request
 from chalicelib.oci.errors import OCIError
 

@@ -13,7 +13,7 @@ Modules, one idea each (pure ones import no AWS code):
     refresh.py      refresh tokens for `offline_token=true` (DynamoDB)
     iam.py          IAM login: check and replay a presigned sts:GetCallerIdentity
     ratelimit.py    failed-login counters, 429 TOOMANYREQUESTS with Retry-After
-    settings.py     BERTH_AUTH, BERTH_SERVICE, BERTH_TOKEN_KEY, TTLs, limits
+    auth_settings.py  BERTH_AUTH, BERTH_SERVICE, BERTH_TOKEN_KEY, TTLs, limits
     aws.py          lazy botocore clients (kms, sts)
     gate.py         the entry points below, from these pieces (imported only with auth on)
 

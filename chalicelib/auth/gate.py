@@ -30,11 +30,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from chalicelib.auth import permissions
+from chalicelib.auth.auth_settings import auth_settings
 from chalicelib.auth.keyring import KeyRing
 from chalicelib.auth.permissions import ANONYMOUS, Principal
 from chalicelib.auth.revocations import View
 from chalicelib.auth.scope import ResourceScope, ScopeError, bearer_challenge, parse_scopes
-from chalicelib.auth.settings import auth_settings
 from chalicelib.auth.tokens import Claims, KmsSigner, TokenError, Verifier
 from chalicelib.oci.errors import OCIError
 

@@ -10,7 +10,7 @@ Each expired manifest goes in its own transaction, conditioned on what the run r
 concurrent change wins over the run:
 - the manifest item is deleted only if `pushed_at` and `claimed_at` are as read: a re-push
   rewrites the item (new `pushed_at`); an index pushed over it and a rollback to it set
-  `claimed_at` in their own transactions (storage/manifests.py, storage/rollback.py);
+  `claimed_at` in their own transactions (storage/manifests.py, storage/tag_rollback.py);
 - each tag that pointed at it is deleted only if it still does, with a history entry
   (action `expire`), and only if the repository's rules did not change meanwhile;
 - the same transaction takes it off the repository's counters and writes its audit record

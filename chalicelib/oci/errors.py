@@ -64,8 +64,3 @@ class RangeNotSatisfiable(OCIError):
     def __init__(self, message: str, *, location: str, offset: int) -> None:
         headers = {"Location": location, "Range": f"0-{offset - 1}" if offset else "0-0"}
         super().__init__("BLOB_UPLOAD_INVALID", message, status=416, headers=headers)
-
-
-class PayloadTooLarge(OCIError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(code, message, status=413)

@@ -21,7 +21,7 @@ from chalicelib.auth.permissions import Level
 
 def _reset() -> None:
     from chalicelib.auth import gate
-    from chalicelib.auth.settings import auth_settings
+    from chalicelib.auth.auth_settings import auth_settings
 
     auth_settings.cache_clear()
     gate.reset()

@@ -11,8 +11,9 @@ from urllib.parse import urlencode
 
 import pytest
 
+from berth.client.challenge import parse_challenge
 from chalicelib.auth.permissions import Level
-from chalicelib.auth.scope import parse_challenge, parse_scopes
+from chalicelib.auth.scope import parse_scopes
 
 # Pushes here: leave no repository behind for another module's `_catalog`.
 from tests.api.conftest import _empty_table_after_test  # noqa: F401
@@ -30,7 +31,7 @@ from tests.auth.gate_support import bearer, form, token, token_of, unique, user
 
 def _auth(monkeypatch: pytest.MonkeyPatch, on: bool) -> None:
     from chalicelib.auth import gate
-    from chalicelib.auth.settings import auth_settings
+    from chalicelib.auth.auth_settings import auth_settings
 
     monkeypatch.setenv("BERTH_AUTH", "on" if on else "off")
     auth_settings.cache_clear()

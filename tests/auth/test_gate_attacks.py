@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from berth.client.challenge import parse_challenge
 from chalicelib.auth.permissions import Level
-from chalicelib.auth.scope import ResourceScope, parse_challenge
+from chalicelib.auth.scope import ResourceScope
 from chalicelib.auth.tokens import LocalSigner, b64url_encode, issue
 
 # Some tests here push: leave no repository behind for another module's `_catalog`.
@@ -269,7 +270,7 @@ def test_mount_without_pull_on_the_source_opens_a_session(
     admin = user("admin", [("*", Level.ADMIN)])
     # Push the blob with auth off (simplest), then try to mount it as a stranger.
     monkeypatch.setenv("BERTH_AUTH", "off")
-    from chalicelib.auth.settings import auth_settings
+    from chalicelib.auth.auth_settings import auth_settings
 
     auth_settings.cache_clear()
     digest = push_blob(client, source, random_bytes(100))
@@ -290,7 +291,7 @@ def test_mount_without_pull_on_the_source_opens_a_session(
 def test_catalog_lists_only_what_the_caller_may_pull(
     client: Any, auth_on: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.auth.settings import auth_settings
+    from chalicelib.auth.auth_settings import auth_settings
 
     space = unique("cat")
     names = [f"{space}/a", f"{space}/b", f"{space}/c"]
@@ -356,7 +357,7 @@ def test_warm_bearer_checks_make_no_aws_call(
 def test_failed_logins_are_rate_limited(
     client: Any, auth_on: None, repo: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.auth.settings import auth_settings
+    from chalicelib.auth.auth_settings import auth_settings
 
     monkeypatch.setenv("BERTH_LOGIN_FAILURES_PER_NAME", "3")
     auth_settings.cache_clear()

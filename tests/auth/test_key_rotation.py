@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
+from berth.deploy.iam_policy import token_key_alias
 from berth.deploy.keys import MIN_KEY_AGE, RotateError, rotate
-from berth.deploy.policy import token_key_alias
+from chalicelib.auth.auth_settings import previous_alias
 from chalicelib.auth.keyring import KeyRing
 from chalicelib.auth.permissions import Level
 from chalicelib.auth.scope import ResourceScope
-from chalicelib.auth.settings import previous_alias
 from chalicelib.auth.tokens import LocalSigner, TokenError, Verifier, issue
 from tests.auth.gate_support import Clock, bearer, token_of, unique, user
 from tests.auth.test_aws_keys import CountingKms
@@ -185,7 +185,7 @@ def rotating_gate(
     import boto3
 
     from chalicelib.auth import gate
-    from chalicelib.auth.settings import auth_settings
+    from chalicelib.auth.auth_settings import auth_settings
 
     monkeypatch.setenv("BERTH_TOKEN_KEY", token_key_alias(stage))
     auth_settings.cache_clear()

@@ -98,7 +98,7 @@ def test_no_secret_in_any_log_line_of_the_registry(
 
     import boto3
 
-    from chalicelib.auth.settings import auth_settings
+    from chalicelib.auth.auth_settings import auth_settings
     from tests.auth.gate_support import basic, bearer, form, token, user
 
     caplog.set_level(logging.INFO)

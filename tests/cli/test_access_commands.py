@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from berth import cli
+from berth.client.berth_api import RegistryClient, Reply
 from berth.commands import common
-from berth.registry_client import RegistryClient, Reply
 from chalicelib.auth import principals
 from chalicelib.auth.permissions import Level
 from tests.auth.gate_support import unique, user

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from berth import cli
+from berth.client.berth_api import RegistryClient, Reply
 from berth.commands import common
-from berth.registry_client import RegistryClient, Reply
 from tests.api.helpers import (
     digest_of,
     get_manifest,
@@ -142,7 +142,7 @@ def test_against_berth_serve(served: str, capsys: pytest.CaptureFixture[str]) ->
     """The same commands over real HTTP to `berth serve`, with the standard OCI push."""
     import uuid
 
-    from berth.registry_client import http_transport
+    from berth.client.berth_api import http_transport
 
     send = http_transport(served)
     repo = f"cli/{uuid.uuid4().hex[:8]}"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from berth.deploy.policy import policy
+from berth.deploy.iam_policy import policy
 from tests.deploy.permissions import allows
 from tests.deploy.recorder import Call, Recorder, recording
 
@@ -42,7 +42,7 @@ def runtime_call_recorder() -> Iterator[Recorder]:
 
 @pytest.fixture(autouse=True)
 def runtime_calls_allowed(runtime_call_recorder: Recorder) -> Iterator[None]:
-    """Fail a test whose runtime AWS calls the deployed policy (berth/deploy/policy.py)
+    """Fail a test whose runtime AWS calls the deployed policy (berth/deploy/iam_policy.py)
     would refuse."""
     start = len(runtime_call_recorder.calls)
     yield

@@ -3,7 +3,8 @@ and whether a policy document allows them (Allow statements with `*`/`?` wildcar
 runtime's policy has no Deny and no NotAction, and a test keeps it so).
 
 Conditions are not evaluated: the only one, the token key's alias (kms:ResourceAliases),
-names a key moto cannot tell apart; the test of berth/deploy/policy.py pins its value instead."""
+names a key moto cannot tell apart; the test of berth/deploy/iam_policy.py pins its value
+instead."""
 
 from __future__ import annotations
 

@@ -107,7 +107,7 @@ def test_outputs_feed_the_runtime(output: str) -> None:
 def test_token_key_output_feeds_the_runtime(aws: dict[str, str]) -> None:
     import boto3
 
-    from berth.deploy.policy import token_key_alias
+    from berth.deploy.iam_policy import token_key_alias
     from berth.infra import runtime_environment
 
     assert aws["TokenKey"] == token_key_alias("test")

@@ -17,7 +17,7 @@ import botocore.client
 import pytest
 from botocore.exceptions import ClientError
 
-from berth.deploy.policy import LOG_ACTIONS, policy, policy_file, render
+from berth.deploy.iam_policy import LOG_ACTIONS, policy, policy_file, render
 from tests.api.helpers import (
     OCTET,
     assert_ok,
@@ -42,7 +42,7 @@ MiB = 1024 * 1024
 @pytest.mark.parametrize("stage", STAGES)
 def test_policy_files_are_current(stage: str) -> None:
     assert policy_file(stage).read_text() == render(policy(stage)), (
-        f"run: .venv/bin/python -m berth.deploy.policy {stage}"
+        f"run: .venv/bin/python -m berth.deploy.iam_policy {stage}"
     )
 
 
@@ -187,4 +187,4 @@ def test_every_granted_action_is_needed(
             single = {"Statement": [{"Effect": "Allow", "Action": action, "Resource": resources}]}
             if not any(p[0] == action and allows(single, p) for p in needed):
                 unused.append(f"{action} on {resources}")
-    assert unused == [], "granted but never needed (remove from berth/deploy/policy.py)"
+    assert unused == [], "granted but never needed (remove from berth/deploy/iam_policy.py)"

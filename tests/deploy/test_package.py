@@ -16,7 +16,7 @@ from berth.deploy.chalice_step import (
     chalice_command,
     chalice_package,
 )
-from berth.deploy.policy import policy
+from berth.deploy.iam_policy import policy
 from berth.deploy.target import AwsTarget
 
 STAGES = ("dev", "prod")

@@ -25,7 +25,7 @@ import pytest
 
 from berth.deploy.chalice_step import ROOT, CustomDomain, chalice_delete, chalice_deploy
 from berth.deploy.destroy import destroy
-from berth.deploy.policy import policy, policy_file
+from berth.deploy.iam_policy import policy, policy_file
 from berth.deploy.run import deploy, environment
 from tests.deploy.deployed_app import login
 from tests.deploy.motoserver import ACCOUNT, REGION

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from berth.deploy.first_admin import read_command
+from berth.deploy.admin_password import read_command
 from berth.deploy.target import AwsTarget
 
 

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from berth.push.content import PushPlan
-from berth.push.errors import ExitCode, PushError
-from berth.push.mediatypes import (
+from berth.client.media_types import (
     DOCKER_LAYER_GZIP,
     DOCKER_MANIFEST,
     OCI_CONFIG,
@@ -18,6 +16,8 @@ from berth.push.mediatypes import (
     OCI_LAYER_TAR,
     OCI_MANIFEST,
 )
+from berth.push.content import PushPlan
+from berth.push.errors import ExitCode, PushError
 from berth.push.source import open_source
 from tests.e2e.images import read_blob, write_archive, write_image, write_index
 from tests.push.dockersave import write_docker_save

@@ -12,7 +12,8 @@ from chalicelib.oci.digest import compute
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.manifest import parse_manifest
 from chalicelib.rules.immutability import TagRules
-from chalicelib.storage import manifests, repo_settings, rollback, tags
+from chalicelib.storage import manifests, repo_settings, tags
+from chalicelib.storage import tag_rollback as rollback
 from tests.storage.test_concurrency import _together
 
 MT = "application/vnd.oci.image.manifest.v1+json"

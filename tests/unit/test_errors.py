@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.oci.errors import CODES, OCIError, PayloadTooLarge, RangeNotSatisfiable
+from chalicelib.oci.errors import CODES, OCIError, RangeNotSatisfiable
 from tests.unit.spec import DISTRIBUTION_SPEC, SPEC_ERROR_CODES, spec_text
 
 # The status each spec code goes with: the spec names 401, 403, 405 (end-9, end-10) and 429;
@@ -136,11 +136,3 @@ def test_range_not_satisfiable(offset: int, header: str) -> None:
     assert error.code == "BLOB_UPLOAD_INVALID"
     assert error.headers == {"Location": location, "Range": header}
     assert error.body()["errors"][0]["message"] == "chunk out of order"
-
-
-def test_payload_too_large() -> None:
-    error = PayloadTooLarge("SIZE_INVALID", "manifest too large")
-    assert isinstance(error, OCIError)
-    assert error.status == 413
-    assert error.code == "SIZE_INVALID"
-    assert error.body() == {"errors": [{"code": "SIZE_INVALID", "message": "manifest too large"}]}

@@ -3,24 +3,23 @@
 Standard library only. The transport is a small protocol so tests can drive the in-process
 app (chalice.test.Client) as well as a `berth serve` or a deployed registry over HTTP.
 
-With credentials, a 401's challenge is answered as docker does: `Bearer` -> a token from the
-challenge's realm (the registry's `/token`) for the challenge's scope, with the credentials
-as Basic, then the request again with the token; `Basic` -> the credentials themselves.
-Tokens are kept per scope for the life of the client."""
+With credentials, a 401's challenge is answered by the token flow (`berth.client.token`), then
+the request sent again. Tokens are kept per challenge scope for the life of the client; one
+that stops working (expired, revoked) is dropped and the new challenge answered afresh."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import re
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn, Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
-_PARAM = re.compile(r'(\w+)="([^"]*)"')
+from berth.client import token
+from berth.client.credentials import Credentials
 
 DEFAULT_REGISTRY = "http://127.0.0.1:5000"
 TIMEOUT_SECONDS = 60.0
@@ -74,16 +73,11 @@ def registry_url(value: str | None) -> str:
     return value or os.environ.get("BERTH_REGISTRY") or DEFAULT_REGISTRY
 
 
-def _challenge(value: str | None) -> tuple[str, dict[str, str]]:
-    scheme, _, rest = (value or "").strip().partition(" ")
-    return scheme.lower(), dict(_PARAM.findall(rest))
-
-
 class RegistryClient:
     def __init__(
         self,
         transport: Transport,
-        credentials: tuple[str, str] | None = None,
+        credentials: Credentials | None = None,
         *,
         over_http: bool = False,
     ) -> None:
@@ -95,53 +89,57 @@ class RegistryClient:
         self._authorization: dict[str, str] = {}  # challenge scope -> Authorization
 
     @classmethod
-    def for_url(cls, url: str, credentials: tuple[str, str] | None = None) -> RegistryClient:
+    def for_url(cls, url: str, credentials: Credentials | None = None) -> RegistryClient:
         return cls(http_transport(url), credentials, over_http=True)
 
-    def _basic(self) -> str:
-        assert self._credentials is not None
-        raw = "{}:{}".format(*self._credentials).encode()
-        return "Basic " + base64.b64encode(raw).decode()
-
-    def _answer(self, challenge: str | None) -> str | None:
-        """The Authorization that answers a 401's challenge, or None (no credentials, or
-        nothing to answer with)."""
-        if self._credentials is None:
-            return None
-        scheme, params = _challenge(challenge)
-        if scheme == "basic":
-            return self._basic()
-        if scheme != "bearer" or "realm" not in params:
-            return None
-        query: dict[str, str] = {k: params[k] for k in ("service", "scope") if k in params}
-        realm = urlsplit(params["realm"])
-        path = realm.path + "?" + urlencode(query)
+    def _fetch_token(self, url: str, headers: dict[str, str]) -> bytes:
+        realm = urlsplit(url)
         send = self._send
         if self._over_http:
             send = http_transport(f"{realm.scheme}://{realm.netloc}")
-        reply = send("GET", path, b"", {"Authorization": self._basic()})
+        reply = send("GET", realm.path + (f"?{realm.query}" if realm.query else ""), b"", headers)
         if reply.status != 200:
             _raise(reply, None)
+        return reply.body
+
+    def _answer(self, reply: Reply, again: Callable[[str], Reply]) -> Reply:
+        """A 401 answered: `again` sends the request with an Authorization. The token kept for
+        the challenge's scope first; if that one is refused, a new one."""
+        challenge = token.answerable(reply.headers.get("www-authenticate"), self._credentials)
+        if challenge is None:
+            return reply
+        scope = challenge.params.get("scope", "")
+        kept = self._authorization.pop(scope, None)
+        if kept is not None:
+            reply = again(kept)
+            if reply.status != 401:
+                self._authorization[scope] = kept
+                return reply
+            challenge = token.answerable(reply.headers.get("www-authenticate"), self._credentials)
+            if challenge is None:
+                return reply
         try:
-            document = json.loads(reply.body)
-            return "Bearer " + str(document.get("token") or document["access_token"])
-        except (ValueError, KeyError, AttributeError):
-            raise RegistryError(reply.status, "UNAUTHORIZED", "no token in the answer") from None
+            authorization = token.authorization(challenge, self._credentials, self._fetch_token)
+        except token.NoTokenError as error:
+            raise RegistryError(200, "UNAUTHORIZED", str(error)) from None
+        if authorization is None:
+            return reply
+        self._authorization[scope] = authorization
+        return again(authorization)
 
     def _call(self, method: str, path: str, body: Any = None) -> tuple[Any, dict[str, str]]:
-        data = None if body is None else json.dumps(body).encode()
+        data = b"" if body is None else json.dumps(body).encode()
         headers = {"Accept": "application/json"}
-        if data is not None:
+        if body is not None:
             headers["Content-Type"] = "application/json"
-        reply = self._send(method, path, data if data is not None else b"", headers)
-        if reply.status == 401:
-            challenge = reply.headers.get("www-authenticate")
-            scope = _challenge(challenge)[1].get("scope", "")
-            authorization = self._authorization.get(scope) or self._answer(challenge)
-            if authorization is not None:
-                self._authorization[scope] = authorization
-                headers["Authorization"] = authorization
-                reply = self._send(method, path, data if data is not None else b"", headers)
+        reply = self._send(method, path, data, headers)
+        if reply.status == 401 and self._credentials is not None:
+            reply = self._answer(
+                reply,
+                lambda authorization: self._send(
+                    method, path, data, {**headers, "Authorization": authorization}
+                ),
+            )
         document: Any = None
         if reply.body:
             try:

@@ -11,10 +11,10 @@ Why SSM Parameter Store and not Secrets Manager: a standard SecureString costs n
 Manager charges per secret and per 10,000 calls), it is encrypted with the account's
 `aws/ssm` KMS key without a key to manage, and only principals allowed `ssm:GetParameter` on
 it (and to decrypt with that key) can read it: the operator, not the function, whose policy
-(berth/deploy/policy.py) grants no SSM action at all. Rotation is `berth user passwd admin`,
+(berth/deploy/iam_policy.py) grants no SSM action at all. Rotation is `berth user passwd admin`,
 not a Secrets Manager rotation function.
 
-The work runs in a child process (`python -m berth.deploy.first_admin PARAMETER`) because
+The work runs in a child process (`python -m berth.deploy.admin_password PARAMETER`) because
 chalicelib reads its settings (the table) once per process; the child gets the stage's table
 and the deploy's profile and region, and prints what it did as one JSON line.
 """
@@ -69,7 +69,7 @@ def ensure(stage: str, outputs: dict[str, str], target: AwsTarget) -> AdminSecre
     }
     parameter = parameter_name(stage)
     child = subprocess.run(
-        [sys.executable, "-m", "berth.deploy.first_admin", parameter, stage],
+        [sys.executable, "-m", "berth.deploy.admin_password", parameter, stage],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -11,6 +11,7 @@ stage it deploys, with the account and region it deploys to. The least-privilege
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,7 @@ def token_key_alias(stage: str) -> str:
 
 
 def previous_token_key_alias(stage: str) -> str:
-    """The alias of the key before it (`berth keys rotate`; chalicelib/auth/settings.py)."""
+    """The alias of the key before it (`berth keys rotate`; chalicelib/auth/auth_settings.py)."""
     return f"{token_key_alias(stage)}-previous"
 
 
@@ -141,8 +142,6 @@ def policy_file(stage: str) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Write `.chalice/policy-<stage>.json` for each stage named (dev and prod by default)."""
-    import sys
-
     for stage in (argv if argv is not None else sys.argv[1:]) or ["dev", "prod"]:
         policy_file(stage).write_text(render(policy(stage)))
     return 0

@@ -1,9 +1,9 @@
-"""Credentials and the distribution token flow (a 401's `WWW-Authenticate` challenge).
+"""Who a client logs in as, found where docker users already keep it.
 
-Credentials come from $BERTH_USERNAME / $BERTH_PASSWORD, else from the docker config
-(`~/.docker/config.json` or $DOCKER_CONFIG, `auths.<host>.auth`; credential helpers are not
-run). A `Bearer` challenge is answered with a token from its realm for the push scope; a `Basic`
-challenge with the credentials themselves.
+$BERTH_USERNAME / $BERTH_PASSWORD first (CI sets them), else the docker config
+(`~/.docker/config.json` or $DOCKER_CONFIG, `auths.<host>.auth`), so a `docker login` serves
+Berth's tools too. Credential helpers are not run: they would make a push depend on a
+desktop keychain.
 """
 
 from __future__ import annotations
@@ -11,11 +11,8 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
-
-_PARAM = re.compile(r'(\w+)="([^"]*)"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,24 +21,13 @@ class Credentials:
     password: str
 
     def basic(self) -> str:
+        """The `Authorization` value for HTTP Basic (a Basic challenge, a token request)."""
         token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
         return f"Basic {token}"
 
 
-@dataclass(frozen=True, slots=True)
-class Challenge:
-    scheme: str  # "bearer" or "basic"
-    params: dict[str, str]
-
-
-def parse_challenge(value: str | None) -> Challenge | None:
-    if not value:
-        return None
-    scheme, _, rest = value.strip().partition(" ")
-    return Challenge(scheme.lower(), dict(_PARAM.findall(rest)))
-
-
 def find_credentials(host: str) -> Credentials | None:
+    """The credentials for the registry at `host` (`name:port`), or None: anonymous."""
     username, password = os.environ.get("BERTH_USERNAME"), os.environ.get("BERTH_PASSWORD")
     if username and password is not None:
         return Credentials(username, password)
