@@ -41,6 +41,17 @@ def environment(outputs: dict[str, str], stage: str) -> dict[str, str]:
         # are verified by the checksum S3 stored, not re-read (chalicelib/storage/direct.py).
         # Not in .chalice/config.json: chalice.test.Client would apply it to tests on moto.
         "BERTH_S3_ENFORCES_CHECKSUMS": "1",
+        # Events (chalicelib/events/): what app.py attaches its handlers to, and the queues.
+        **{
+            name: outputs[key]
+            for name, key in (
+                ("BERTH_TABLE_STREAM_ARN", "TableStreamArn"),
+                ("BERTH_DELIVERY_QUEUE_ARN", "DeliveryQueueArn"),
+                ("BERTH_DELIVERY_QUEUE_URL", "DeliveryQueueUrl"),
+                ("BERTH_DEAD_LETTER_QUEUE_URL", "DeadLetterQueueUrl"),
+            )
+            if key in outputs
+        },
     }
 
 

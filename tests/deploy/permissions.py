@@ -98,9 +98,42 @@ def kms_permissions(operation: str, params: dict[str, Any], region: str) -> set[
     return {(f"kms:{operation}", key)}
 
 
+_SQS = {
+    "SendMessage": "sqs:SendMessage",
+    "SendMessageBatch": "sqs:SendMessage",
+    "ReceiveMessage": "sqs:ReceiveMessage",
+    "DeleteMessage": "sqs:DeleteMessage",
+    "DeleteMessageBatch": "sqs:DeleteMessage",
+    "GetQueueAttributes": "sqs:GetQueueAttributes",
+}
+
+
+def sqs_permissions(operation: str, params: dict[str, Any], region: str) -> set[Permission]:
+    """A queue URL `https://sqs.<region>.amazonaws.com/<account>/<name>` is the queue's ARN."""
+    account, name = str(params["QueueUrl"]).rstrip("/").split("/")[-2:]
+    return {(_SQS[operation], f"arn:aws:sqs:{region}:{account}:{name}")}
+
+
+def events_permissions(operation: str, params: dict[str, Any], region: str) -> set[Permission]:
+    if operation != "PutEvents":
+        raise LookupError(f"events:{operation}: add its IAM resources to permissions.py")
+    needed = set()
+    for entry in params["Entries"]:
+        bus = entry.get("EventBusName") or "default"
+        arn = (
+            bus if bus.startswith("arn:") else f"arn:aws:events:{region}:{ACCOUNT}:event-bus/{bus}"
+        )
+        needed.add(("events:PutEvents", arn))
+    return needed
+
+
 def permissions(
     service: str, operation: str, params: dict[str, Any], region: str
 ) -> set[Permission]:
+    if service == "sqs":
+        return sqs_permissions(operation, params, region)
+    if service == "events":
+        return events_permissions(operation, params, region)
     if service == "s3":
         return s3_permissions(operation, params)
     if service == "dynamodb":
