@@ -22,6 +22,9 @@ class EventSettings:
     allow_http: bool
     # Seconds a receiver has to answer.
     timeout: float
+    # Networks every webhook may reach although they are not public (the operator's choice;
+    # `berth serve` allows loopback so a laptop's receiver works).
+    allow_networks: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -36,6 +39,9 @@ def event_settings() -> EventSettings:
         dead_letter_queue_url=env.get("BERTH_DEAD_LETTER_QUEUE_URL") or None,
         allow_http=env.get("BERTH_WEBHOOK_ALLOW_HTTP", "") in ("1", "on", "true"),
         timeout=float(env.get("BERTH_WEBHOOK_TIMEOUT", "5")),
+        allow_networks=tuple(
+            v for v in env.get("BERTH_WEBHOOK_ALLOW_NETWORKS", "").split(",") if v
+        ),
     )
 
 

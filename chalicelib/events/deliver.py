@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from chalicelib.events import backoff, http_post, signing, targets, webhooks
+from chalicelib.events import backoff, http_post, signing, webhooks
 from chalicelib.events.config import event_settings
 from chalicelib.events.models import (
     DELIVERY_PREFIX,
@@ -27,16 +27,6 @@ from chalicelib.events.publish import send
 from chalicelib.log import logger
 
 USER_AGENT = "Berth-Webhooks/1"
-
-
-def allowed_networks(webhook: WebhookItem) -> list[targets.Network]:
-    """The webhook's own allowed networks and the operator's (`BERTH_WEBHOOK_ALLOW_NETWORKS`,
-    which `berth serve` sets to loopback so a laptop's receiver works)."""
-    import os
-
-    values = [str(n) for n in webhook.allow_networks or []]
-    values += [v for v in os.environ.get("BERTH_WEBHOOK_ALLOW_NETWORKS", "").split(",") if v]
-    return targets.networks(values)
 
 
 def attempt(
@@ -66,7 +56,7 @@ def attempt(
         body,
         headers,
         allow_http=settings.allow_http,
-        allowed=allowed_networks(webhook),
+        allowed=webhooks.allowed_networks(webhook),
         timeout=settings.timeout,
         resolver=resolver,
     )

@@ -53,10 +53,12 @@ def create(
     created_by: str | None = None,
 ) -> Created:
     try:
-        targets.parse(url, allow_http=event_settings().allow_http)
+        target = targets.parse(url, allow_http=event_settings().allow_http)
         for pattern in patterns:
             check_pattern(pattern)
-        targets.networks(allow_networks or [])
+        allowed = targets.networks([*(allow_networks or []), *event_settings().allow_networks])
+        if _is_address(target.host):  # a name is checked when delivering, as it resolves then
+            targets.check([target.host], allowed)
     except ValueError as error:
         raise WebhookError(str(error)) from None
     if not patterns or len(patterns) > MAX_PATTERNS:
@@ -93,6 +95,22 @@ def create(
     item.save(condition=WebhookItem.sk.does_not_exist())
     forget()
     return Created(item, secret)
+
+
+def _is_address(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def allowed_networks(webhook: WebhookItem) -> list[targets.Network]:
+    """The webhook's own allowed networks and the operator's (`BERTH_WEBHOOK_ALLOW_NETWORKS`)."""
+    values = [str(n) for n in webhook.allow_networks or []]
+    return targets.networks([*values, *event_settings().allow_networks])
 
 
 def id_of(item: WebhookItem) -> str:

@@ -158,6 +158,34 @@ def _every_storage_path(client: Any, repo: str) -> None:
     collect(grace=-3600)
 
 
+def _events(client: Any, repo: str, aws: dict[str, str]) -> None:
+    """A push through the event handlers (chalicelib/events/): EventBridge, the delivery
+    queue, a failed attempt re-queued, one dead-lettered, and the dead letters redriven."""
+    import boto3
+
+    from berth.localserver.pipeline import StreamReader, as_lambda_records, streams_client
+    from chalicelib.events import backoff, webhooks
+    from chalicelib.events.deliver import handle_messages, redrive_dead_letters
+    from chalicelib.events.publish import handle_records
+
+    reader = StreamReader(streams_client(), aws["TableStreamArn"])
+    hook = webhooks.create(url="https://hooks.example.com/in", patterns=["*"], events=["PUSH"])
+    try:
+        push(client, repo, image(), "events")
+        assert handle_records(as_lambda_records(reader.poll())).deliveries >= 1
+        sqs = boto3.client("sqs")
+        queued = sqs.receive_message(QueueUrl=aws["DeliveryQueueUrl"], MaxNumberOfMessages=10)
+        message = json.loads(queued["Messages"][0]["Body"])
+        refuse = lambda host, port: ["10.0.0.1"]  # noqa: E731
+        handle_messages([json.dumps(message)], resolver=refuse)  # refused: queued again
+        last = {**message, "attempt": backoff.MAX_ATTEMPTS}
+        handle_messages([json.dumps(last)], resolver=refuse)  # into the dead-letter queue
+        assert redrive_dead_letters() >= 1
+    finally:
+        hook.item.delete()
+        webhooks.forget()
+
+
 def _token_signing() -> None:
     """Sign a token with a KMS key, as the token endpoint does (chalicelib.auth.tokens)."""
     import boto3
@@ -171,10 +199,11 @@ def _token_signing() -> None:
 
 
 def test_every_granted_action_is_needed(
-    client: Any, repo: str, runtime_call_recorder: Recorder
+    client: Any, repo: str, runtime_call_recorder: Recorder, aws: dict[str, str]
 ) -> None:
     start = len(runtime_call_recorder.calls)
     _every_storage_path(client, repo)
+    _events(client, repo, aws)
     _token_signing()
     calls = runtime_call_recorder.since(start)
     assert refused(calls, "test") == []
