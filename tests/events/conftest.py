@@ -32,10 +32,18 @@ class Receiver:
     answers: list[int] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
 
     def next_status(self) -> int:
         with self.lock:
             return self.answers.pop(0) if self.answers else 200
+
+    def wait_for(self, count: int, timeout: float = 60) -> list[Received]:
+        """Block until `count` requests were answered 2xx (for a pipeline on another thread
+        or process); the timeout only bounds a failure, it is never the expected path."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.delivered()) >= count, timeout)
+        return self.delivered()
 
     def delivered(self) -> list[Received]:
         """The requests answered 2xx."""
@@ -50,7 +58,9 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             status = box[0].next_status()
-            box[0].received.append(Received(dict(self.headers.items()), body, status))
+            with box[0].arrived:  # kept before the answer: the sender may look right after
+                box[0].received.append(Received(dict(self.headers.items()), body, status))
+                box[0].arrived.notify_all()
             self.send_response(status)
             self.send_header("Content-Length", "2")
             self.end_headers()
