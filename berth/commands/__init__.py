@@ -14,6 +14,7 @@ from berth.commands import (
     public,
     repo,
     robots,
+    triggers,
     users,
     webhooks,
 )
@@ -21,7 +22,7 @@ from berth.commands import (
 
 def register(commands: Any) -> None:
     """Add `history`, `rollback`, `repo`, `gc`, `lifecycle`, and the access commands (`user`,
-    `robot`, `grant`/`ungrant`, `public`, `iam`, `audit`) and `webhook` to the `berth`
+    `robot`, `grant`/`ungrant`, `public`, `iam`, `audit`) `webhook` and `trigger` to the `berth`
     subparsers."""
     history.register(commands)
     repo.register(commands)
@@ -34,3 +35,4 @@ def register(commands: Any) -> None:
     iam.register(commands)
     audit.register(commands)
     webhooks.register(commands)
+    triggers.register(commands)

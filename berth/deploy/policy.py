@@ -70,6 +70,13 @@ QUEUE_POLL_ACTIONS = [
     "sqs:ReceiveMessage",
 ]
 POLL_ACTIONS = STREAM_POLL_ACTIONS + QUEUE_POLL_ACTIONS
+# Deploy on push (chalicelib/events/triggers.py): only services, functions and ECR
+# repositories the operator tagged `berth-deploy=<stage>` can be redeployed by the stage.
+DEPLOY_TAG = "berth-deploy"
+ECS_DEPLOY_ACTIONS = ["ecs:UpdateService"]
+LAMBDA_DEPLOY_ACTIONS = ["lambda:UpdateFunctionCode"]
+# Lambda checks that the caller of UpdateFunctionCode may read the image it names.
+ECR_READ_ACTIONS = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
 
 
 def token_key_alias(stage: str) -> str:
@@ -162,6 +169,27 @@ def policy(
                 "Effect": "Allow",
                 "Action": QUEUE_POLL_ACTIONS,
                 "Resource": delivery,
+            },
+            {
+                "Sid": "DeployEcsServices",
+                "Effect": "Allow",
+                "Action": ECS_DEPLOY_ACTIONS,
+                "Resource": f"arn:aws:ecs:{reg}:{acct}:service/*",
+                "Condition": {"StringEquals": {f"aws:ResourceTag/{DEPLOY_TAG}": stage}},
+            },
+            {
+                "Sid": "DeployLambdaFunctions",
+                "Effect": "Allow",
+                "Action": LAMBDA_DEPLOY_ACTIONS,
+                "Resource": f"arn:aws:lambda:{reg}:{acct}:function:*",
+                "Condition": {"StringEquals": {f"aws:ResourceTag/{DEPLOY_TAG}": stage}},
+            },
+            {
+                "Sid": "DeployLambdaImages",
+                "Effect": "Allow",
+                "Action": ECR_READ_ACTIONS,
+                "Resource": f"arn:aws:ecr:{reg}:{acct}:repository/*",
+                "Condition": {"StringEquals": {f"aws:ResourceTag/{DEPLOY_TAG}": stage}},
             },
             {
                 "Sid": "TokenSigningKey",

@@ -67,6 +67,9 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.WEBHOOKS, "GET"): "webhooks.handle",
     (Resource.WEBHOOKS, "POST"): "webhooks.handle",
     (Resource.WEBHOOKS, "DELETE"): "webhooks.handle",
+    (Resource.TRIGGERS, "GET"): "triggers.handle",
+    (Resource.TRIGGERS, "POST"): "triggers.handle",
+    (Resource.TRIGGERS, "DELETE"): "triggers.handle",
 }
 
 # The action (token-scope vocabulary: pull, push, `*` = admin) each Berth extension needs on
@@ -101,6 +104,7 @@ _REGISTRY_ADMIN = (
     Resource.AUDIT,
     Resource.LIFECYCLE_ALL,
     Resource.WEBHOOKS,
+    Resource.TRIGGERS,
 )
 
 # The repository action of every other route, by method; upload sessions are all push.

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from chalicelib.events import backoff, http_post, signing, webhooks
+from chalicelib.events import backoff, http_post, signing, triggers, webhooks
 from chalicelib.events.config import event_settings
 from chalicelib.events.models import (
     DELIVERY_PREFIX,
@@ -60,19 +60,33 @@ def attempt(
         timeout=settings.timeout,
         resolver=resolver,
     )
-    _log(webhook, message, outcome, stamp)
+    _log(deliveries_pk(webhooks.id_of(webhook)), message, outcome, stamp)
     return outcome
 
 
-def _log(
-    webhook: WebhookItem, message: dict[str, Any], outcome: http_post.Outcome, stamp: int
-) -> None:
+def run_trigger(
+    trigger: triggers.TriggerItem, message: dict[str, Any], *, clock: Callable[[], float]
+) -> http_post.Outcome:
+    """Redeploy once and log it (in the trigger's own delivery log)."""
+    stamp = int(clock())
+    started = time.perf_counter()
+    try:
+        done = triggers.run(trigger, str(message["digest"]))
+        outcome = http_post.Outcome(200, int((time.perf_counter() - started) * 1000), None, done)
+    except Exception as error:  # an AWS refusal or fault: retried like a failed webhook
+        text = f"{type(error).__name__}: {error}"[:300]
+        outcome = http_post.Outcome(None, int((time.perf_counter() - started) * 1000), text)
+    _log(triggers.TRIGGER_LOG_PREFIX + triggers.id_of(trigger), message, outcome, stamp)
+    return outcome
+
+
+def _log(partition: str, message: dict[str, Any], outcome: http_post.Outcome, stamp: int) -> None:
     from datetime import UTC, datetime
 
     at = datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
         DeliveryItem(
-            deliveries_pk(webhooks.id_of(webhook)),
+            partition,
             f"{DELIVERY_PREFIX}{at}#{message['id']}#{int(message['attempt']):02d}",
             event_id=str(message["id"]),
             event_type=str(message["type"]),
@@ -82,7 +96,7 @@ def _log(
             latency_ms=outcome.latency_ms,
             error=outcome.error,
             response=outcome.response,
-            payload=json.dumps({k: message[k] for k in ("id", "type", "body")}),
+            payload=json.dumps({k: message[k] for k in ("id", "type", "body") if k in message}),
             expires_at=stamp + DELIVERY_TTL,
         ).save()
     except Exception as error:  # the log is for people; the delivery itself went on
@@ -105,17 +119,8 @@ def handle_messages(
         if wait > 0:
             send([message], delay=min(backoff.SQS_MAX_DELAY, wait))
             continue
-        try:
-            webhook = webhooks.get(str(message["webhook"]))
-        except webhooks.NoSuchWebhook:
-            logger.info(
-                "delivery dropped: webhook removed", extra={"fields": {"id": message["id"]}}
-            )
-            continue
-        if not webhook.enabled:
-            continue
-        outcome = attempt(webhook, message, clock=clock, resolver=resolver)
-        if outcome.ok:
+        outcome = _attempt(message, clock, resolver)
+        if outcome is None or outcome.ok:
             continue
         number = int(message["attempt"])
         if backoff.exhausted(number):
@@ -128,11 +133,35 @@ def handle_messages(
         send([retry], delay=min(backoff.SQS_MAX_DELAY, delay))
 
 
+def _attempt(
+    message: dict[str, Any], clock: Callable[[], float], resolver: http_post.Resolver
+) -> http_post.Outcome | None:
+    """A webhook's POST or a trigger's redeploy; None if its subscription is gone or off."""
+    try:
+        if "trigger" in message:
+            trigger = triggers.get(str(message["trigger"]))
+            return run_trigger(trigger, message, clock=clock) if trigger.enabled else None
+        webhook = webhooks.get(str(message["webhook"]))
+    except (webhooks.NoSuchWebhook, triggers.NoSuchTrigger):
+        logger.info(
+            "delivery dropped: subscription removed", extra={"fields": {"id": message["id"]}}
+        )
+        return None
+    if not webhook.enabled:
+        return None
+    return attempt(webhook, message, clock=clock, resolver=resolver)
+
+
 def deliveries(webhook_id: str, limit: int = 50) -> list[DeliveryItem]:
     """The last attempts, newest first."""
+    return log_of(deliveries_pk(webhook_id), limit)
+
+
+def log_of(partition: str, limit: int) -> list[DeliveryItem]:
+    """The last attempts logged under `partition` (a webhook's or a trigger's), newest first."""
     return list(
         DeliveryItem.query(
-            deliveries_pk(webhook_id),
+            partition,
             DeliveryItem.sk.startswith(DELIVERY_PREFIX),
             scan_index_forward=False,
             limit=limit,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.auth.aws import client
-from chalicelib.events import formats, webhooks
+from chalicelib.events import formats, triggers, webhooks
 from chalicelib.events.change import Change, from_stream_image
 from chalicelib.events.config import event_settings
 from chalicelib.log import logger
@@ -82,8 +82,22 @@ def delivery_message(webhook: Any, change: Change, attempt: int = 1) -> dict[str
     }
 
 
+def trigger_message(firing: triggers.Firing) -> dict[str, Any]:
+    return {
+        "trigger": triggers.id_of(firing.trigger),
+        "id": firing.change.id,
+        "type": "deploy",
+        "repository": firing.change.repository,
+        "tag": firing.tag,
+        "digest": firing.digest,
+        "attempt": 1,
+        "not_before": 0,
+    }
+
+
 def _enqueue(found: list[Change]) -> int:
     messages = [delivery_message(w, c) for c in found for w in webhooks.subscribed(c)]
+    messages += [trigger_message(f) for c in found for f in triggers.firings(c)]
     if messages:
         send(messages)
     return len(messages)

@@ -49,3 +49,23 @@ def test_webhook_add_refuses_a_metadata_target(
     status, _, err = berth(capsys, "webhook", "add", "https://169.254.169.254/latest")
     assert status != 0
     assert "link-local" in err
+
+
+def test_trigger_commands(
+    berth: Run,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, err = berth(capsys, "trigger", "add", "team/web:prod", "--ecs-service", "prod/web")
+    assert status == 0, err
+    found = re.search(
+        r"trigger (\w+): when team/web:prod moves, redeploy ECS service prod/web", out
+    )
+    assert found is not None, out
+    status, out, _ = berth(capsys, "trigger", "ls")
+    assert found.group(1) in out and "ECS service prod/web" in out
+    status, out, _ = berth(capsys, "trigger", "runs", found.group(1))
+    assert status == 0 and "OUTCOME" in out
+    status, _, err = berth(capsys, "trigger", "add", "team/web:prod", "--lambda-function", "f")
+    assert status != 0 and "ECR repository" in err
+    status, out, _ = berth(capsys, "trigger", "rm", found.group(1))
+    assert status == 0 and "removed" in out

@@ -127,9 +127,35 @@ def events_permissions(operation: str, params: dict[str, Any], region: str) -> s
     return needed
 
 
+def ecs_permissions(operation: str, params: dict[str, Any], region: str) -> set[Permission]:
+    if operation != "UpdateService":
+        raise LookupError(f"ecs:{operation}: add its IAM resources to permissions.py")
+    cluster = str(params.get("cluster", "default")).rsplit("/", 1)[-1]
+    service = str(params["service"]).rsplit("/", 1)[-1]
+    return {("ecs:UpdateService", f"arn:aws:ecs:{region}:{ACCOUNT}:service/{cluster}/{service}")}
+
+
+def lambda_permissions(operation: str, params: dict[str, Any], region: str) -> set[Permission]:
+    if operation != "UpdateFunctionCode":
+        raise LookupError(f"lambda:{operation}: add its IAM resources to permissions.py")
+    name = str(params["FunctionName"]).rsplit(":", 1)[-1]
+    needed = {("lambda:UpdateFunctionCode", f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}")}
+    if "ImageUri" in params:  # Lambda reads the image with the caller's rights
+        host, _, path = str(params["ImageUri"]).partition("/")
+        repository = path.split("@")[0].split(":")[0]
+        account, ecr_region = host.split(".")[0], host.split(".")[3]
+        arn = f"arn:aws:ecr:{ecr_region}:{account}:repository/{repository}"
+        needed |= {("ecr:BatchGetImage", arn), ("ecr:GetDownloadUrlForLayer", arn)}
+    return needed
+
+
 def permissions(
     service: str, operation: str, params: dict[str, Any], region: str
 ) -> set[Permission]:
+    if service == "ecs":
+        return ecs_permissions(operation, params, region)
+    if service == "lambda":
+        return lambda_permissions(operation, params, region)
     if service == "sqs":
         return sqs_permissions(operation, params, region)
     if service == "events":

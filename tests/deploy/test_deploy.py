@@ -94,12 +94,20 @@ def test_deploy_then_destroy(session: Any) -> None:
     assert parameters["Environment"] == "aws" and parameters["Stage"] == "prod"
 
     (release,) = chalice.releases
-    assert release.environment == {
+    events = {k: v for k, v in release.environment.items() if "QUEUE" in k or "STREAM" in k}
+    assert {k: v for k, v in release.environment.items() if k not in events} == {
         "BERTH_STAGE": "prod",
         "BERTH_TABLE": table,
         "BERTH_BUCKET": bucket,
         "BERTH_TOKEN_KEY": "alias/berth-prod-token",
         "BERTH_S3_ENFORCES_CHECKSUMS": "1",
+    }
+    # What app.py attaches the event handlers to, and the queues they use (the stack's).
+    assert events == {
+        "BERTH_TABLE_STREAM_ARN": done.outputs["TableStreamArn"],
+        "BERTH_DELIVERY_QUEUE_ARN": done.outputs["DeliveryQueueArn"],
+        "BERTH_DELIVERY_QUEUE_URL": done.outputs["DeliveryQueueUrl"],
+        "BERTH_DEAD_LETTER_QUEUE_URL": done.outputs["DeadLetterQueueUrl"],
     }
     resources = {s["Sid"]: s["Resource"] for s in release.policy["Statement"]}
     assert resources["MetadataTable"] == f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"

@@ -170,12 +170,15 @@ def _events(client: Any, repo: str, aws: dict[str, str]) -> None:
 
     reader = StreamReader(streams_client(), aws["TableStreamArn"])
     hook = webhooks.create(url="https://hooks.example.com/in", patterns=["*"], events=["PUSH"])
+    deploys = _deploy_targets(repo)
     try:
         push(client, repo, image(), "events")
-        assert handle_records(as_lambda_records(reader.poll())).deliveries >= 1
+        assert handle_records(as_lambda_records(reader.poll())).deliveries >= 3
         sqs = boto3.client("sqs")
         queued = sqs.receive_message(QueueUrl=aws["DeliveryQueueUrl"], MaxNumberOfMessages=10)
-        message = json.loads(queued["Messages"][0]["Body"])
+        bodies = [m["Body"] for m in queued["Messages"]]
+        handle_messages([b for b in bodies if '"trigger"' in b])  # ECS and Lambda updates
+        message = json.loads(next(b for b in bodies if '"webhook"' in b))
         refuse = lambda host, port: ["10.0.0.1"]  # noqa: E731
         handle_messages([json.dumps(message)], resolver=refuse)  # refused: queued again
         last = {**message, "attempt": backoff.MAX_ATTEMPTS}
@@ -184,6 +187,38 @@ def _events(client: Any, repo: str, aws: dict[str, str]) -> None:
     finally:
         hook.item.delete()
         webhooks.forget()
+        for trigger in deploys:
+            trigger.delete()
+
+
+def _deploy_targets(repo: str) -> list[Any]:
+    """An ECS service and a Lambda function that a move of `repo:events` redeploys."""
+    import boto3
+
+    from chalicelib.events import triggers
+
+    name = repo.replace("/", "-")
+    ecs = boto3.client("ecs")
+    ecs.create_cluster(clusterName=name)
+    ecs.register_task_definition(
+        family=name, containerDefinitions=[{"name": "c", "image": "x", "memory": 128}]
+    )
+    ecs.create_service(cluster=name, serviceName="web", taskDefinition=name, desiredCount=1)
+    uri = boto3.client("ecr").create_repository(repositoryName=name)["repository"]["repositoryUri"]
+    role = boto3.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument="{}")
+    boto3.client("lambda").create_function(
+        FunctionName=name,
+        Role=role["Role"]["Arn"],
+        PackageType="Image",
+        Code={"ImageUri": f"{uri}:old"},
+    )
+    triggers.forget()
+    return [
+        triggers.create(repository=repo, tag="events", kind="ecs", cluster=name, service="web"),
+        triggers.create(
+            repository=repo, tag="events", kind="lambda", function=name, image_repository=uri
+        ),
+    ]
 
 
 def _token_signing() -> None:
