@@ -114,10 +114,13 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
     if parsed.subject is not None:
         what["subject"] = parsed.subject.digest
 
-    def audit(tx: TransactWrite, moved: list[tuple[str, str | None]]) -> None:
+    def audit(tx: TransactWrite, moved: list[tuple[str, str | None]], new: bool) -> None:
+        # `new` is proven by the transaction's condition: a manifest the repository had
+        # already, pushed again to move tags, is a tag event rather than a push.
         moves = tuple((tag, before, str(digest)) for tag, before in moved)
+        detail = what if new else {**what, "existing": True}
         event = record.event(
-            request, "push", repository=name, digest=str(digest), tags=moves, detail=what
+            request, "push", repository=name, digest=str(digest), tags=moves, detail=detail
         )
         record.stage(tx, event)
 

@@ -66,6 +66,8 @@ def _kind(action: str, who: str, detail: dict[str, Any], tags: tuple[TagMove, ..
     if action == "push":
         if detail.get("subject"):
             return REFERRER
+        if detail.get("existing") and tags:
+            return TAG  # a manifest the repository had, pushed again to move tags
         return PUSH
     if action == "delete":
         if detail.get("blob"):

@@ -40,8 +40,14 @@ def detail(change: Change) -> dict[str, Any]:
         "image-digest": change.digest,
         "image-tag": moved[0].tag if len(moved) == 1 else None,
         "image-tags": [m.tag for m in moved],
+        # A new tag has no previous digest, a deleted one no digest: those keys are left out.
         "tag-moves": [
-            {"tag": m.tag, "previous-digest": m.before, "digest": m.after} for m in moved
+            {
+                k: v
+                for k, v in (("tag", m.tag), ("previous-digest", m.before), ("digest", m.after))
+                if v is not None
+            }
+            for m in moved
         ],
         "media-type": change.media_type,
         "artifact-type": change.artifact_type,

@@ -272,3 +272,17 @@ def test_the_test_ping_and_the_secret_shown_once(
     Webhook(hook["secret"]).verify(got.body, got.headers, json_parse=False)
     assert client.http.delete(f"/v2/_berth/webhooks/{hook['id']}").status_code == 200
     assert client.http.get(f"/v2/_berth/webhooks/{hook['id']}").status_code == 404
+
+
+def test_moving_a_tag_to_a_manifest_the_repository_has_is_a_tag_event(
+    client: Any, repo: str, receiver: Receiver, pump: Pump
+) -> None:
+    add_webhook(client, receiver.url, events=["TAG"])
+    pushed = push_image(client, repo, "v1")
+    assert_ok(put_manifest(client, repo, "stable", pushed.body, pushed.media_type), 201)
+    assert pump.publish().deliveries == 1  # the push itself is not a TAG
+    pump.deliver()
+    (got,) = receiver.delivered()
+    body = json.loads(got.body)
+    assert body["type"] == "tag.moved"
+    assert body["data"]["tag-moves"] == [{"tag": "stable", "digest": pushed.digest}]

@@ -21,6 +21,7 @@ from chalicelib.events.change import (
     PUSH,
     REFERRER,
     ROLLBACK,
+    TAG,
     from_stream_image,
 )
 from tests.unit.spec import SPEC_DIR
@@ -86,6 +87,8 @@ def test_a_push_with_tags_is_a_push_event_with_its_moves() -> None:
         ({"action": "delete", "tags": [["v1", DIGEST, None]]}, DELETE),
         ({"action": "delete", "who": "system:lifecycle"}, EXPIRE),
         ({"action": "rollback", "tags": [["prod", DIGEST, OLD]]}, ROLLBACK),
+        ({"detail": {"existing": True}, "tags": [["prod", OLD, DIGEST]]}, TAG),
+        ({"detail": {"existing": True}}, PUSH),  # a re-push that moved nothing
     ],
 )
 def test_each_kind_of_change(fields: dict[str, object], kind: str) -> None:
