@@ -9,7 +9,7 @@ HOST    ?= 127.0.0.1
 PORT    ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: install system-deps serve test lint typecheck unit bench clean
+.PHONY: install system-deps serve test lint typecheck unit bench mutate clean
 
 $(BIN)/berth: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,11 +34,17 @@ typecheck: install
 
 # Everything: lint, types, unit, storage, API conformance and end-to-end with real clients.
 test: install system-deps lint typecheck
-	$(BIN)/pytest -n auto $(PYTEST_ARGS)
+	BERTH_REQUIRE_SPECS=1 $(BIN)/pytest -n auto $(PYTEST_ARGS)
 
-# The fast inner loop: no real clients.
+# The fast inner loop: no real clients. Both fail, rather than skip, the tests that read the
+# published specs (../shared/specs, or BERTH_SPECS) when they are missing.
 unit: install
-	$(BIN)/pytest -n auto -m "not e2e" $(PYTEST_ARGS)
+	BERTH_REQUIRE_SPECS=1 $(BIN)/pytest -n auto -m "not e2e" $(PYTEST_ARGS)
+
+# Not part of CI: apply each one-line mutation of scripts/mutate.py to the safety-critical code
+# (GC, uploads, tags, permissions, presign), run its tests, report the survivors.
+mutate: install
+	$(BIN)/python scripts/mutate.py $(MUTATIONS)
 
 bench: install system-deps
 	$(BIN)/python -m bench

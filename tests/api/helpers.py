@@ -136,9 +136,43 @@ def with_query(url: str, params: dict[str, str | list[str]] | list[tuple[str, st
 
 
 def presigned_object(s3: Any, url: str) -> bytes:
-    """The bytes of the S3 object a presigned URL points at (path- or virtual-hosted style)."""
-    bucket, key = presigned_target(url)
-    return bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    """Follow a presigned URL as a client would: the bytes it serves.
+
+    moto (in-process here) serves presigned GETs without checking them, so the URL is first
+    checked as S3 would, by the local S3 front's verifier (berth/localserver/presigned.py):
+    signed with the runtime's credentials for GET of exactly this host and path, valid when
+    the client follows it, for the configured TTL and not a second more. Then it is fetched
+    (moto answers the request itself). `s3` reads nothing: the URL alone decides."""
+    import requests
+
+    from berth.localserver.presigned import PresignError, parse, verify
+    from chalicelib.config import settings
+
+    parts = urlsplit(url)
+    signed_at = parse(parts.query).signed_at
+
+    def check(at: Any) -> Any:
+        return verify(
+            "GET",
+            parts.path,
+            parts.query,
+            {"host": parts.netloc},
+            access_key=os.environ["AWS_ACCESS_KEY_ID"],
+            secret_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+            now=at,
+        )
+
+    presigned = check(signed_at)
+    assert presigned.expires_in == settings().presign_ttl
+    try:
+        check(presigned.expires_at)
+    except PresignError as error:
+        assert error.code == "AccessDenied", error
+    else:
+        raise AssertionError(f"{url} is still valid past its TTL")
+    response = requests.get(url, timeout=60)
+    assert response.status_code == 200, (response.status_code, response.text[:300])
+    return bytes(response.content)
 
 
 def presigned_target(url: str) -> tuple[str, str]:

@@ -671,7 +671,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "The Docker-Content-Digest header returns the digest of the uploaded blob, and MUST be equal to the client provided digest.",
         (MAIN,),
         tests=(
-            "tests/api/test_manifests.py::test_put_by_tag_answers_201_location_and_digest",
+            "tests/api/test_manifests.py::test_put_by_digest_answers_201",
             "tests/api/test_manifests.py::test_put_by_wrong_digest_is_digest_invalid",
             "tests/api/test_manifests.py::test_put_by_sha512_digest_round_trips",
         ),
@@ -1013,7 +1013,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         (V111, MAIN),
         exempt=(
             NOT_APPLICABLE,
-            "for registries with tag deletion disabled; Berth always allows it: test_delete_by_tag_answers_202_and_tag_is_gone",
+            "for registries with tag deletion disabled, and Berth never disables it (test_delete_by_tag_answers_202_and_tag_is_gone); the immutable-tags rule is a refusal of one tag by a repository policy, like a missing delete grant, so it answers 403 DENIED naming the rule (test_immutable_tag_cannot_be_deleted_nor_its_manifest), not the 400/405 of a registry without the operation",
         ),
     ),
     # Deleting Manifests
@@ -1028,7 +1028,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         (V111, MAIN),
         exempt=(
             NOT_APPLICABLE,
-            "for registries with manifest deletion disabled; Berth always allows it: test_delete_by_digest_answers_202_and_tags_are_gone",
+            "for registries with manifest deletion disabled, and Berth never disables it (test_delete_by_digest_answers_202_and_tags_are_gone); a manifest an immutable tag names is refused 403 DENIED by that repository policy (test_delete_by_digest_with_one_immutable_tag_deletes_nothing)",
         ),
     ),
     # Deleting Manifests
@@ -1407,7 +1407,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "The Docker-Content-Digest header returns the canonical digest of the uploaded blob, and MUST be equal to the client provided digest.",
         (V111,),
         tests=(
-            "tests/api/test_manifests.py::test_put_by_tag_answers_201_location_and_digest",
+            "tests/api/test_manifests.py::test_put_by_digest_answers_201",
             "tests/api/test_manifests.py::test_put_by_wrong_digest_is_digest_invalid",
             "tests/api/test_manifests.py::test_put_by_sha512_digest_round_trips",
         ),

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from chalicelib.oci.digest import parse_digest
+from chalicelib.storage import blobs
 from tests.api.helpers import (
     OCTET,
     UUID_RE,
@@ -498,6 +500,8 @@ def test_final_chunk_in_put_out_of_order_is_416(client: Any, repo: str) -> None:
         client, location, data[100:], digest_of(data), headers={"content-range": "120-219"}
     )
     assert response.status_code == 416, response.body[:300]
+    assert blob_head(client, repo, digest_of(data)).status_code == 404, "nothing is linked"
+    assert blobs.get_link(repo, parse_digest(digest_of(data))) is None
     assert blob_head(client, repo, digest_of(data)).status_code == 404
 
 
@@ -680,7 +684,7 @@ def test_status_of_fresh_session_is_204_with_location_and_range(client: Any, rep
     location = start_upload(client, repo)
     response = client.http.get(location)
     assert_ok(response, 204)
-    assert header(response, "Location")
+    assert path_of(header(response, "Location") or "") == location, "the same session"
     assert re.fullmatch(r"0-[0-9]+", _range(response) or "")
     assert response.body == b""
 
@@ -699,6 +703,7 @@ def test_status_after_chunks_reports_last_byte(client: Any, repo: str) -> None:
     assert _range(status) == "0-122"
     status_location = header(status, "Location")
     assert status_location and UUID_RE.search(status_location)
+    assert path_of(status_location) == location, "the status names the same session"
 
 
 def test_status_of_unknown_session_is_404(client: Any, repo: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -249,8 +248,11 @@ def test_logins_and_denials(client: Any, admin: Caller) -> None:
 def test_denials_and_failed_logins_are_bounded(
     client: Any, admin: Caller, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A burst writes one record; the next window's record carries the burst's count."""
-    monkeypatch.setenv("BERTH_AUDIT_BOUND_SECONDS", "1")
+    """A burst writes one record; the next window's record carries the burst's count. The
+    window is measured on an injected clock: the burst fits in it however slow the run."""
+    moment = [1000.0]
+    monkeypatch.setattr(throttle, "clock", lambda: moment[0])
+    monkeypatch.setenv("BERTH_AUDIT_BOUND_SECONDS", "60")
     repo = f"{unique('au')}/burst"
     reader = user("reader", [(repo, Level.PULL)])
     key = principal_key(f"user:{reader.username}")
@@ -258,12 +260,13 @@ def test_denials_and_failed_logins_are_bounded(
         for _ in range(30):
             response = client.http.delete(f"/v2/{repo}/manifests/v", headers=reader.basic())
             assert response.status_code == 403
+            moment[0] += 1.9  # 29 steps: 55.1 s, still inside the window
     writes = [c for c in calls.calls if c in ("BatchWriteItem", "PutItem", "UpdateItem")]
     # One login (the first Basic request), one denial record: 30 refusals, two writes.
     assert len(writes) == 2, calls.calls
     denials = [i for i in _items(key) if i.action == "denied"]
     assert [int(i.events) for i in denials] == [1]
-    time.sleep(1.1)
+    moment[0] = 1000.0 + 60  # the window's end
     assert client.http.delete(f"/v2/{repo}/manifests/v", headers=reader.basic()).status_code == 403
     denials = [i for i in _items(key) if i.action == "denied"]
     assert sorted(int(i.events) for i in denials) == [1, 30]  # 29 counted + this one
@@ -329,15 +332,20 @@ def test_a_failed_push_leaves_no_record(client: Any, monkeypatch: pytest.MonkeyP
 
 
 def test_retention(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An event expires its retention after the moment it was recorded (an injected clock)."""
+    from chalicelib.audit import record
+
+    moment = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    monkeypatch.setattr(record, "utcnow", lambda: moment)
     repo = f"{unique('au')}/ttl"
     _push(client, None, repo, "v")
     (item,) = _items(repository_key(repo))
-    assert abs(int(item.expires_at) - (time.time() + 90 * 86400)) < 120
+    assert int(item.expires_at) == int(moment.timestamp()) + 90 * 86400
     monkeypatch.setenv("BERTH_AUDIT_RETENTION_DAYS", "7")
     repo = f"{unique('au')}/ttl"
     _push(client, None, repo, "v")
     (item,) = _items(repository_key(repo))
-    assert abs(int(item.expires_at) - (time.time() + 7 * 86400)) < 120
+    assert int(item.expires_at) == int(moment.timestamp()) + 7 * 86400
 
 
 def test_no_secret_in_log_lines_or_audit_items(

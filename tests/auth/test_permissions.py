@@ -126,7 +126,7 @@ def test_levels_are_cumulative_and_public_only_adds_pull(
         st.builds(
             ResourceScope,
             st.sampled_from(["repository", "registry", "other"]),
-            st.one_of(repos, st.just("catalog")),
+            st.one_of(repos, st.sampled_from(["catalog", "admin"])),
             st.lists(
                 st.sampled_from(["pull", "push", "delete", "*", "zap"]), max_size=4, unique=True
             ).map(tuple),
@@ -147,9 +147,17 @@ def test_token_grants_never_exceed_request_or_rights(
         if scope.type == "repository":
             for action in scope.actions:
                 assert allowed(p, None, scope.name, action, now=NOW)
+        elif scope.name == "admin":
+            assert (scope.type, scope.actions) == ("registry", ("*",))
+            assert is_admin(p, now=NOW), "registry:admin:* only to registry admins"
         else:
             assert (scope.type, scope.name, scope.actions) == ("registry", "catalog", ("*",))
-    assert grant_scopes(ANONYMOUS, [ResourceScope("registry", "catalog", ("*",))], now=NOW) == []
+    if is_admin(p, now=NOW):
+        admin = grant_scopes(p, [ResourceScope("registry", "admin", ("*",))], now=NOW)
+        assert admin == [ResourceScope("registry", "admin", ("*",))]
+    for scope in ("catalog", "admin"):
+        asked = [ResourceScope("registry", scope, ("*",))]
+        assert grant_scopes(ANONYMOUS, asked, now=NOW) == []
 
 
 def test_covers() -> None:

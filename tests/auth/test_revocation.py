@@ -22,9 +22,13 @@ REFRESH = 15.0
 @pytest.fixture
 def clock(auth_on: None, monkeypatch: pytest.MonkeyPatch) -> Clock:
     from chalicelib.auth import gate
+    from chalicelib.auth.settings import auth_settings
 
     fake = Clock()
-    monkeypatch.setattr(gate, "_revocations", revocations.View(REFRESH, clock=fake))
+    # The refresh the gate would use, pinned to the documented default; only the clock is ours.
+    refresh = auth_settings().revocation_refresh
+    assert refresh == REFRESH == revocations.DEFAULT_REFRESH
+    monkeypatch.setattr(gate, "_revocations", revocations.View(refresh, clock=fake))
     return fake
 
 

@@ -10,6 +10,8 @@ import pytest
 from tests.api.helpers import (
     assert_error,
     assert_ok,
+    head_manifest,
+    header,
     image,
     json_of,
     push,
@@ -109,10 +111,75 @@ def test_immutable_tag_cannot_be_deleted_nor_its_manifest(client: Any, repo: str
 
 
 def test_immutable_tag_cannot_be_rolled_back(client: Any, repo: str) -> None:
-    push_image(client, repo, "v1")
+    first = push_image(client, repo, "v1")
     push_image(client, repo, "v1")
     assert_ok(set_rules(client, repo, True), 200)
     denied(client.http.post(f"/v2/{repo}/_berth/rollback/v1", body=b""), "v1")
     # Turning the rule off lets it move again.
     assert_ok(set_rules(client, repo, False), 200)
     assert_ok(client.http.post(f"/v2/{repo}/_berth/rollback/v1", body=b""), 200)
+    assert tag_state(client, repo) == {"v1": first.digest}, "the rollback moved the tag"
+
+
+# A refusal changes nothing (issue 19, M3): with one tag immutable among several, no tag may
+# be deleted or moved before the immutable one is reached, in whatever order they come.
+
+
+def tag_state(client: Any, repo: str) -> dict[str, str | None]:
+    """Every tag of `repo` and the digest it names."""
+    names = json_of(client.http.get(f"/v2/{repo}/tags/list"))["tags"] or []
+    return {n: header(head_manifest(client, repo, n), "Docker-Content-Digest") for n in names}
+
+
+@pytest.mark.parametrize(
+    ("names", "exclude"),
+    [
+        (["latest", "v1"], ["latest"]),  # the immutable tag sorts last
+        (["v1", "zz-dev"], ["zz-*"]),  # ... first
+        (["latest", "v1", "zz-dev"], ["latest", "zz-*"]),  # ... between
+    ],
+)
+def test_delete_by_digest_with_one_immutable_tag_deletes_nothing(
+    client: Any, repo: str, names: list[str], exclude: list[str]
+) -> None:
+    release = push_image(client, repo, names[0])
+    for name in names[1:]:
+        assert_ok(push(client, repo, release, name), 201)
+    assert_ok(set_rules(client, repo, True, exclude), 200)
+    before = tag_state(client, repo)
+    assert before == dict.fromkeys(names, release.digest)
+    denied(client.http.delete(f"/v2/{repo}/manifests/{release.digest}"), "v1")
+    assert tag_state(client, repo) == before, "a refused delete removed a tag"
+    assert_ok(client.http.get(f"/v2/{repo}/manifests/{release.digest}"), 200)
+
+
+@pytest.mark.parametrize("order", [["v1", "latest"], ["latest", "v1"]])
+def test_push_with_tags_moving_an_immutable_one_moves_none(
+    client: Any, repo: str, order: list[str]
+) -> None:
+    old = push_image(client, repo, "v1")
+    assert_ok(push(client, repo, old, "latest"), 201)
+    assert_ok(set_rules(client, repo, True, ["latest"]), 200)
+    before = tag_state(client, repo)
+    other = image()
+    push(client, repo, other)  # its blobs, and the manifest by digest
+    response = put_manifest(
+        client, repo, other.digest, other.body, other.media_type, {"tag": order}
+    )
+    denied(response, "v1")
+    assert tag_state(client, repo) == before == {"latest": old.digest, "v1": old.digest}
+
+
+def test_rollback_to_a_digest_of_an_immutable_tag_moves_nothing(client: Any, repo: str) -> None:
+    first = push_image(client, repo, "v1")
+    second = push_image(client, repo, "v1")
+    assert_ok(push(client, repo, first, "latest"), 201)
+    assert_ok(set_rules(client, repo, True, ["latest"]), 200)
+    before = tag_state(client, repo)
+    assert before == {"latest": first.digest, "v1": second.digest}
+    denied(client.http.post(f"/v2/{repo}/_berth/rollback/v1?to={first.digest}", body=b""), "v1")
+    assert tag_state(client, repo) == before
+    # The excluded tag still rolls: the refusal was about `v1` only.
+    rolled = client.http.post(f"/v2/{repo}/_berth/rollback/latest?to={second.digest}", body=b"")
+    assert_ok(rolled, 200)
+    assert tag_state(client, repo) == {"latest": second.digest, "v1": second.digest}

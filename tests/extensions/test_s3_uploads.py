@@ -86,6 +86,20 @@ def gone(session: dict[str, Any], s3: Any) -> bool:
     return False
 
 
+def left_nothing(session: dict[str, Any], s3: Any, claimed: str) -> bool:
+    """A refused session left no object at the claimed content address nor under
+    `uploads/<id>/`, and no multipart upload open (issue 19, M2)."""
+    bucket = settings().bucket
+    address = "blobs/" + claimed.replace(":", "/", 1)
+    staged = s3.list_multipart_uploads(Bucket=bucket, Prefix=f"uploads/{session['id']}/")
+    return (
+        not exists(s3, address)
+        and not exists(s3, f"uploads/{session['id']}/")
+        and not staged.get("Uploads")
+        and gone(session, s3)
+    )
+
+
 @pytest.fixture
 def small_parts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Multipart above 12 MiB, in 5 MiB parts: S3's rules, without gigabytes of test data."""
@@ -176,6 +190,32 @@ def test_a_lying_digest_is_refused_and_nothing_linked(client: Any, repo: str, s3
     for digest in (sha256(claimed), sha256(sent)):
         assert blob_head(client, repo, digest).status_code == 404
     assert gone(session, s3)
+    assert left_nothing(session, s3, sha256(claimed))
+
+
+def test_a_lying_multipart_upload_is_refused_and_leaves_nothing(
+    client: Any, repo: str, s3: Any, small_parts: None
+) -> None:
+    claimed = random_bytes(13 * MiB + 5)
+    sent = random_bytes(len(claimed))
+    session = opened(client, repo, sent, digest=sha256(claimed))
+    assert session["multipart"]
+    pieces = [sent[i : i + 5 * MiB] for i in range(0, len(sent), 5 * MiB)]
+    asked = [{"partNumber": n, "checksumSHA256": b64(p)} for n, p in enumerate(pieces, 1)]
+    answer = client.http.post(
+        f"{session['location']}/parts", body=json.dumps({"parts": asked}).encode()
+    )
+    assert_ok(answer, 200)
+    urls = json.loads(answer.body)["parts"]
+    etags = [put(url, piece).headers["ETag"] for url, piece in zip(urls, pieces, strict=True)]
+    listed = [
+        {"partNumber": n, "etag": e, "checksumSHA256": b64(p)}
+        for n, (e, p) in enumerate(zip(etags, pieces, strict=True), 1)
+    ]
+    assert_error(complete(client, session, listed), 400, "DIGEST_INVALID")
+    for digest in (sha256(claimed), sha256(sent)):
+        assert blob_head(client, repo, digest).status_code == 404
+    assert left_nothing(session, s3, sha256(claimed))
 
 
 def test_content_swapped_after_the_url_is_refused(client: Any, repo: str, s3: Any) -> None:
@@ -186,6 +226,7 @@ def test_content_swapped_after_the_url_is_refused(client: Any, repo: str, s3: An
     assert_error(complete(client, session), 400, "DIGEST_INVALID")
     assert blob_head(client, repo, sha256(good)).status_code == 404
     assert gone(session, s3)
+    assert left_nothing(session, s3, sha256(good))
 
 
 def test_a_wrong_size_is_refused(client: Any, repo: str, s3: Any) -> None:

@@ -8,13 +8,14 @@ import hashlib
 import http.client
 import re
 import socket
-import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import botocore.auth
 import botocore.session
 import pytest
 from botocore.config import Config
@@ -54,28 +55,25 @@ def _location(server: ServerProcess, repo: str, digest: str) -> str:
     return response.headers["Location"]
 
 
+TTL = 123  # not the default (300): the URLs must carry the TTL the server was given
+PUBLIC = "http://localhost:8443"  # as behind a proxy or a port mapping: not the bound port
+
+
 @pytest.fixture(scope="module")
-def short_lived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A server whose presigned URLs live one second, and which says it is reached by name."""
+def named(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server on a port of its own choosing, which says it is reached as PUBLIC."""
     log = Path(tmp_path_factory.mktemp("front")) / "serve.log"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     with (
         log.open("wb") as stderr,
-        spawn(
-            port=port,
-            stderr=stderr,
-            env={"BERTH_PRESIGN_TTL": "1"},
-            public_url=f"http://localhost:{port}",
-        ) as server,
+        spawn(stderr=stderr, env={"BERTH_PRESIGN_TTL": str(TTL)}, public_url=PUBLIC) as server,
     ):
         yield server
 
 
-def _via_loopback(location: str) -> tuple[str, dict[str, str]]:
-    """Reach a `localhost` URL on 127.0.0.1, sending the Host it was signed for."""
-    return location.replace("//localhost:", "//127.0.0.1:"), {"Host": urlsplit(location).netloc}
+def _via_loopback(location: str, server: ServerProcess) -> tuple[str, dict[str, str]]:
+    """Reach a PUBLIC URL at the server itself, sending the Host it was signed for."""
+    parts = urlsplit(location)
+    return parts._replace(netloc=f"127.0.0.1:{server.port}").geturl(), {"Host": parts.netloc}
 
 
 def test_redirects_point_at_the_servers_own_s3_front(server: ServerProcess) -> None:
@@ -104,29 +102,41 @@ def test_front_refuses_urls_that_are_not_presigned_or_are_tampered(server: Serve
     assert b"SignatureDoesNotMatch" in answer.read()
 
 
-def test_a_url_used_past_its_ttl_is_refused_by_berth(short_lived: ServerProcess) -> None:
-    """moto would serve it forever; the S3 front refuses it as S3 does."""
-    repo, digest = _push_blob(short_lived, b"short-lived")
-    location = _location(short_lived, repo, digest)
-    assert location.startswith(f"http://localhost:{short_lived.port}/_s3/"), location
-    assert "X-Amz-Expires=1&" in location
-    url, host = _via_loopback(location)
+def test_a_url_used_past_its_ttl_is_refused_by_berth(
+    named: ServerProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto would serve it forever; the S3 front refuses it as S3 does. No waiting: the
+    expired (and the not yet valid) URL is signed as of two hours ago (from now) by botocore
+    with the server's credentials; where exactly a TTL ends is tests/localserver/
+    test_presigned.py's, on an injected clock."""
+    repo, digest = _push_blob(named, b"short-lived")
+    location = _location(named, repo, digest)
+    assert location.startswith(f"{PUBLIC}/_s3/"), location
+    assert f"X-Amz-Expires={TTL}&" in location
+    url, host = _via_loopback(location, named)
     fresh = _get(url, host)
     assert (fresh.status, fresh.read()) == (200, b"short-lived")
-    time.sleep(1.2)
-    answer = _get(url, host)
-    assert answer.status == 403
-    assert b"Request has expired" in answer.read()
+    key = urlsplit(location).path.split("/", 3)[3]
+    for shift, reason in ((-2, b"Request has expired"), (2, b"Request is not valid yet")):
+        moment = datetime.now(UTC) + timedelta(hours=shift)
+        monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda m=moment: m)
+        signed = _presigner(named, PUBLIC).generate_presigned_url(
+            "get_object", Params={"Bucket": _bucket(named), "Key": key}, ExpiresIn=TTL
+        )
+        monkeypatch.undo()
+        answer = _get(*_via_loopback(signed, named))
+        assert answer.status == 403, (shift, answer.status)
+        assert reason in answer.read()
 
 
-def _presigner(server: ServerProcess) -> Any:
+def _presigner(server: ServerProcess, public: str | None = None) -> Any:
     from berth.localserver.stack import FAKE_CREDENTIALS, REGION
 
     session = botocore.session.get_session()
     return session.create_client(
         "s3",
         region_name=REGION,
-        endpoint_url=f"{server.url}/_s3",
+        endpoint_url=f"{public or server.url}/_s3",
         aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],

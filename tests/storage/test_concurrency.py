@@ -106,3 +106,25 @@ def test_a_second_finish_after_success_finds_no_session(aws: Any, repo: str) -> 
     with pytest.raises(OCIError) as raised:
         uploads.finish(repo, upload_id, b"abc", None, digest)
     assert raised.value.code == "BLOB_UPLOAD_UNKNOWN"
+
+
+def test_a_tag_moved_away_while_its_old_manifest_is_deleted_stays(
+    client: Any, repo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DELETE of manifest A lists the tags pointing at A, then deletes each only if it still
+    points at A: a push that moved the tag to B in between keeps it (wrapped, no timing)."""
+    from chalicelib.storage import manifests
+    from tests.api.helpers import assert_ok, head_manifest, header, push, push_image
+
+    old = push_image(client, repo, "v1")
+    new = push_image(client, repo)  # by digest; the push below only moves the tag
+    listed = tags.pointing_at
+
+    def pointing_then_moved(repo_: str, digest: str) -> list[str]:
+        names = listed(repo_, digest)
+        push(client, repo, new, "v1")
+        return names
+
+    monkeypatch.setattr(manifests.tags, "pointing_at", pointing_then_moved)
+    assert_ok(client.http.delete(f"/v2/{repo}/manifests/{old.digest}"), 202)
+    assert header(head_manifest(client, repo, "v1"), "Docker-Content-Digest") == new.digest
