@@ -286,3 +286,22 @@ def test_moving_a_tag_to_a_manifest_the_repository_has_is_a_tag_event(
     body = json.loads(got.body)
     assert body["type"] == "tag.moved"
     assert body["data"]["tag-moves"] == [{"tag": "stable", "digest": pushed.digest}]
+
+
+def test_a_lifecycle_expiry_is_an_expire_event(
+    client: Any, repo: str, receiver: Receiver, pump: Pump
+) -> None:
+    from tests.lifecycle.test_lifecycle_api import POLICY, put_policy
+
+    add_webhook(client, receiver.url, events=["EXPIRE", "DELETE"])
+    first = push_image(client, repo)
+    push_image(client, repo)
+    assert_ok(put_policy(client, repo, POLICY), 200)
+    assert_ok(client.http.post(f"/v2/{repo}/_berth/lifecycle", body=b""), 200)
+    assert pump.publish().deliveries == 1
+    pump.deliver()
+    (got,) = receiver.delivered()
+    body = json.loads(got.body)
+    assert body["type"] == "image.expired"
+    assert body["data"]["image-digest"] == first.digest
+    assert body["data"]["actor"] == "system:lifecycle"
