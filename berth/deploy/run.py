@@ -65,6 +65,7 @@ def deploy(
     drop_domain: bool = False,
     alarm_topic: str = "",
     show_admin_password: bool = False,
+    event_bus: str = "default",
     say: Callable[[str], None] = print,
 ) -> Deployment:
     """Deploy (or upgrade) `stage`. A custom domain maps the REST API, so `domain` implies
@@ -78,10 +79,13 @@ def deploy(
     outputs = stack.apply(session.client("cloudformation"), stage, alarm_topic)
     say(f"  stack berth-{stage}: table {outputs['TableName']}, bucket {outputs['BucketName']}")
     admin = first_admin.ensure(stage, outputs, target)
+    settings = environment(outputs, stage)
+    if event_bus != "default":
+        settings["BERTH_EVENT_BUS"] = event_bus
     release = AppRelease(
         stage,
-        environment(outputs, stage),
-        policy(stage, account, region),
+        settings,
+        policy(stage, account, region, bus=event_bus),
         domain,
         target,
         drop_domain,

@@ -340,3 +340,13 @@ def test_cli_refuses_a_domain_without_its_certificate_or_on_the_function_url(
     both = ["--domain", "r.example.com", "--certificate-arn", "arn:c"]
     assert main(["deploy", "--stage", "p", "--front-door", "function-url", *both]) == 2
     assert "REST API" in capsys.readouterr().err
+
+
+def test_deploy_to_a_named_event_bus(session: Any) -> None:
+    """`berth deploy --event-bus ci-bus`: the function puts events there, and may only there."""
+    chalice = FakeChalice(session)
+    deploy("bus", session, chalice=chalice.deploy, event_bus="ci-bus", say=lambda _: None)
+    (release,) = chalice.releases
+    assert release.environment["BERTH_EVENT_BUS"] == "ci-bus"
+    (events,) = [s for s in release.policy["Statement"] if s["Sid"] == "Events"]
+    assert events["Resource"] == f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/ci-bus"
