@@ -9,6 +9,7 @@ from chalice.app import Response
 
 from chalicelib.api.application import BerthChalice
 from chalicelib.api.router import MAX_DEPTH, METHODS, dispatch
+from chalicelib.events.config import delivery_queue_arn, stream_arn
 
 # Chalice would take over the "berth" logger (level ERROR, a plain-text handler): keep ours.
 app = BerthChalice(app_name="berth", configure_logs=False)
@@ -58,3 +59,20 @@ def apply_lifecycle(_event: object) -> None:
     from chalicelib.lifecycle.executor import scheduled
 
     scheduled()
+
+
+@app.on_dynamodb_record(stream_arn=stream_arn(), batch_size=100)
+def publish_events(event: object) -> None:
+    """Committed changes become events: EventBridge and queued webhook deliveries
+    (chalicelib/events/). Raising makes the stream hand the batch again: nothing is lost."""
+    from chalicelib.events.publish import handle_records
+
+    handle_records(event.to_dict()["Records"])  # type: ignore[attr-defined]
+
+
+@app.on_sqs_message(queue_arn=delivery_queue_arn(), batch_size=1)
+def deliver_webhooks(event: object) -> None:
+    """One webhook attempt per message; a failure is queued again with backoff."""
+    from chalicelib.events.deliver import handle_messages
+
+    handle_messages(record.body for record in event)  # type: ignore[attr-defined]

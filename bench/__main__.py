@@ -15,6 +15,7 @@ from bench import (
     authbench,
     calls,
     coldstart,
+    eventsbench,
     gcbench,
     lifecyclebench,
     memory,
@@ -38,6 +39,7 @@ SECTIONS = {
     gcbench.NAME: gcbench.TITLE,
     authbench.NAME: authbench.TITLE,
     lifecyclebench.NAME: lifecyclebench.TITLE,
+    eventsbench.NAME: eventsbench.TITLE,
 }
 
 
@@ -51,6 +53,7 @@ class Plan:
     rss_bytes: int = 1024 * MiB
     push_mib: int = 1024
     gc_manifests: int = 10_000
+    event_pushes: int = 200
 
 
 QUICK = Plan(
@@ -61,6 +64,7 @@ QUICK = Plan(
     rss_bytes=64 * MiB,
     push_mib=64,
     gc_manifests=1_000,
+    event_pushes=30,
 )
 
 
@@ -173,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         sections.append(
             _guarded(lifecyclebench.NAME, lambda: lifecyclebench.run(plan.gc_manifests))
         )
+
+    if eventsbench.NAME in wanted:
+        sections.append(_guarded(eventsbench.NAME, lambda: eventsbench.run(plan.event_pushes)))
 
     elapsed = time.perf_counter() - started
     document = to_json(sections, quick=args.quick, seconds=elapsed)

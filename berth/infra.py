@@ -73,4 +73,12 @@ def runtime_environment(outputs: dict[str, str]) -> dict[str, str]:
         environment["BERTH_STAGE"] = outputs["Stage"]
     if "TokenKey" in outputs:
         environment["BERTH_TOKEN_KEY"] = outputs["TokenKey"]
+    if "TableStreamArn" in outputs:
+        environment["BERTH_TABLE_STREAM_ARN"] = outputs["TableStreamArn"]
+    if "DeliveryQueueArn" in outputs:
+        environment["BERTH_DELIVERY_QUEUE_ARN"] = outputs["DeliveryQueueArn"]
+    if "DeliveryQueueUrl" in outputs:
+        environment["BERTH_DELIVERY_QUEUE_URL"] = outputs["DeliveryQueueUrl"]
+    if "DeadLetterQueueUrl" in outputs:
+        environment["BERTH_DEAD_LETTER_QUEUE_URL"] = outputs["DeadLetterQueueUrl"]
     return environment

@@ -106,7 +106,7 @@ MUTATIONS = [
         [*TAGS, "tests/storage/test_concurrency.py"], "deleting a manifest drops a moved tag",
     ),
     Mutation(
-        "rollback-guard", "chalicelib/storage/rollback.py",
+        "rollback-guard", "chalicelib/storage/tag_rollback.py",
         'rules = tags.guard(repo, [tag] if before is not None else [], "roll back")',
         "rules = None",
         TAGS, "rollback moves an immutable tag",

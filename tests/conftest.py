@@ -55,6 +55,9 @@ def aws() -> Iterator[dict[str, str]]:
         assert outputs["TableName"] == os.environ["BERTH_TABLE"]
         assert outputs["BucketName"] == os.environ["BERTH_BUCKET"]
         assert outputs["TokenKey"] == os.environ["BERTH_TOKEN_KEY"]
+        # Queue URLs are only known once the stack exists; chalicelib/events reads them lazily.
+        os.environ["BERTH_DELIVERY_QUEUE_URL"] = outputs["DeliveryQueueUrl"]
+        os.environ["BERTH_DEAD_LETTER_QUEUE_URL"] = outputs["DeadLetterQueueUrl"]
         yield outputs
 
 

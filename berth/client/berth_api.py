@@ -172,6 +172,14 @@ class RegistryClient:
         """The admin API: `path` under `/v2/_berth/admin/` (registry admin only)."""
         return self._call(method, "/v2/_berth/admin/" + path, body)[0]
 
+    def webhooks(self, method: str, path: str = "", body: Any = None) -> Any:
+        """The webhooks API: `path` under `/v2/_berth/webhooks` (registry admin only)."""
+        return self._call(method, "/v2/_berth/webhooks" + (f"/{path}" if path else ""), body)[0]
+
+    def triggers(self, method: str, path: str = "", body: Any = None) -> Any:
+        """The deploy-on-push API: `path` under `/v2/_berth/triggers` (registry admin only)."""
+        return self._call(method, "/v2/_berth/triggers" + (f"/{path}" if path else ""), body)[0]
+
     def audit(
         self,
         *,

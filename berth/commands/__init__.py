@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from berth.commands import audit, gc, grants, history, iam, lifecycle, public, repo, robots, users
+from berth.commands import (
+    audit,
+    gc,
+    grants,
+    history,
+    iam,
+    lifecycle,
+    public,
+    repo,
+    robots,
+    triggers,
+    users,
+    webhooks,
+)
 
 
 def register(commands: Any) -> None:
     """Add `history`, `rollback`, `repo`, `gc`, `lifecycle`, and the access commands (`user`,
-    `robot`, `grant`/`ungrant`, `public`, `iam`, `audit`) to the `berth` subparsers."""
+    `robot`, `grant`/`ungrant`, `public`, `iam`, `audit`) `webhook` and `trigger` to the `berth`
+    subparsers."""
     history.register(commands)
     repo.register(commands)
     gc.register(commands)
@@ -20,3 +34,5 @@ def register(commands: Any) -> None:
     public.register(commands)
     iam.register(commands)
     audit.register(commands)
+    webhooks.register(commands)
+    triggers.register(commands)

@@ -57,6 +57,9 @@ class Workload:
     log_bytes_per_request: int = 1200  # Berth's JSON+EMF line ~900 B, START/END/REPORT ~300 B
     dynamodb_gb: float = 1.0  # metadata: tags, manifests inline, links, history
     custom_metrics: int = 4 * 13  # 4 EMF metrics x (12 operations + the Stage rollup)
+    # Events: webhooks and deploy triggers each push notifies (chalicelib/events/).
+    webhooks: int = 1
+    delivery_ms: float = 150  # one delivery invocation: sign, POST, log
 
     def pull_mix(self) -> dict[str, int]:
         """The requests of one full pull (containerd/docker: HEAD by tag, GET by digest)."""
@@ -247,6 +250,7 @@ def estimate(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -
             usage.log_gb * p.logs_ingest_per_gb,
             f"{usage.log_gb:,.1f} GB",
         ),
+        _events(workload, p),
         _same(
             "CloudWatch metrics (EMF)",
             workload.custom_metrics * p.custom_metric_per_month,
@@ -262,6 +266,27 @@ def estimate(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -
         f"{usage.transfer_gb:,.0f} GB",
     )
     return Estimate(items, transfer, usage)
+
+
+def _events(workload: Workload, p: Prices) -> LineItem:
+    """Per push: one PutEvents entry and one `publish_events` invocation (the stream's reads
+    are free to Lambda); per webhook or trigger: an SQS send, receive and delete, one
+    `deliver_webhooks` invocation, and a delivery-log write. ECR's own events are free."""
+    deliveries = workload.pushes * workload.webhooks
+    invocations = workload.pushes + deliveries
+    gb_seconds = deliveries * workload.delivery_ms / 1000 * workload.memory_mb / MB_PER_GB
+    usd = (
+        workload.pushes / MILLION * p.eventbridge_per_million_events
+        + 3 * deliveries / MILLION * p.sqs_per_million_requests
+        + invocations / MILLION * p.lambda_per_million_requests
+        + gb_seconds * p.lambda_per_gb_second
+        + deliveries / MILLION * p.dynamodb_per_million_wru
+    )
+    return _same(
+        "Events (EventBridge, webhooks)",
+        usd,
+        f"{workload.pushes:,} events, {deliveries:,} deliveries",
+    )
 
 
 def _usd(value: float) -> str:
@@ -363,6 +388,7 @@ def _run(args: argparse.Namespace) -> int:
         layers=args.layers,
         image_mb=args.image_mb,
         memory_mb=args.memory_mb,
+        webhooks=args.webhooks,
     )
     print(render(workload, load(args.results)), end="")
     return 0
@@ -385,6 +411,12 @@ def register(commands: Any) -> None:
         "--image-mb", type=float, default=reference.image_mb, help="compressed image size"
     )
     parser.add_argument("--memory-mb", type=int, default=reference.memory_mb)
+    parser.add_argument(
+        "--webhooks",
+        type=int,
+        default=reference.webhooks,
+        help="webhooks and deploy triggers each push notifies",
+    )
     parser.add_argument(
         "--results",
         type=Path,

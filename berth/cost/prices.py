@@ -57,6 +57,9 @@ class Prices:
     custom_metric_per_month: float  # first 10,000 metrics
     # ECR, for the comparison
     ecr_storage_per_gb_month: float
+    # Events (chalicelib/events/): custom events on a bus, and standard SQS requests
+    eventbridge_per_million_events: float = 1.00
+    sqs_per_million_requests: float = 0.40
 
 
 US_EAST_1 = Prices(

@@ -39,6 +39,7 @@ def _deploy(args: argparse.Namespace) -> int:
             drop_domain=args.drop_domain,
             alarm_topic=args.alarm_topic,
             show_admin_password=args.show_admin_password,
+            event_bus=args.event_bus,
         )
     except DomainWouldBeDropped as error:
         print(f"berth deploy: {error}", file=sys.stderr)
@@ -102,6 +103,11 @@ def register(commands: Any) -> None:
         help="also print the first admin's password (otherwise only where it is kept)",
     )
     deploy.add_argument("--alarm-topic", default="", help="SNS topic ARN the alarms notify")
+    deploy.add_argument(
+        "--event-bus",
+        default="default",
+        help="the EventBridge bus events go to (docs/automation.md; default: the account's)",
+    )
     deploy.set_defaults(func=_deploy)
     destroy = commands.add_parser(
         "destroy",

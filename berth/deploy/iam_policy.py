@@ -51,6 +51,33 @@ SIGN_ACTIONS = ["kms:Sign"]
 VERIFY_ACTIONS = ["kms:GetPublicKey"]
 # What Lambda itself does with the role (the function's own log lines, EMF metrics included).
 LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+# Events (chalicelib/events/): the stream's consumer publishes to EventBridge and queues
+# webhook deliveries; `berth webhook redeliver --dead-letters` drains the dead-letter queue.
+EVENT_ACTIONS = ["events:PutEvents"]
+QUEUE_SEND_ACTIONS = ["sqs:SendMessage"]
+DEAD_LETTER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage"]
+# What Lambda's event source mappings do with the role to feed the two event handlers: read
+# the table's stream, and take messages off the delivery queue. Not calls of the code.
+STREAM_POLL_ACTIONS = [
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+]
+QUEUE_POLL_ACTIONS = [
+    "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ReceiveMessage",
+]
+POLL_ACTIONS = STREAM_POLL_ACTIONS + QUEUE_POLL_ACTIONS
+# Deploy on push (chalicelib/events/triggers.py): only services, functions and ECR
+# repositories the operator tagged `berth-deploy=<stage>` can be redeployed by the stage.
+DEPLOY_TAG = "berth-deploy"
+ECS_DEPLOY_ACTIONS = ["ecs:UpdateService"]
+LAMBDA_DEPLOY_ACTIONS = ["lambda:UpdateFunctionCode"]
+# Lambda checks that the caller of UpdateFunctionCode may read the image it names.
+ECR_READ_ACTIONS = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
 
 
 def token_key_alias(stage: str) -> str:
@@ -77,10 +104,19 @@ def bucket_arn(stage: str, account: str = ANY_ACCOUNT, region: str = "*") -> str
     return f"arn:aws:s3:::berth-{stage}-{account}-{region}"
 
 
-def policy(stage: str, account: str | None = None, region: str | None = None) -> dict[str, Any]:
+def queue_arn(stage: str, suffix: str, account: str = "*", region: str = "*") -> str:
+    """The webhook queues are `berth-<stage>-webhooks` and `-webhooks-dead` (infra/berth.yaml)."""
+    return f"arn:aws:sqs:{region}:{account}:berth-{stage}-webhooks{suffix}"
+
+
+def policy(
+    stage: str, account: str | None = None, region: str | None = None, bus: str = "default"
+) -> dict[str, Any]:
     """The policy document for `stage`; wildcards where account or region are not given."""
     acct = account or "*"
     reg = region or "*"
+    delivery = queue_arn(stage, "", acct, reg)
+    dead = queue_arn(stage, "-dead", acct, reg)
     bucket = bucket_arn(stage, account or ANY_ACCOUNT, reg)
     logs = f"arn:aws:logs:{reg}:{acct}:log-group:/aws/lambda/{function_name(stage)}"
     return {
@@ -105,6 +141,57 @@ def policy(stage: str, account: str | None = None, region: str | None = None) ->
                 "Resource": f"{bucket}/*",
             },
             {"Sid": "BlobBucket", "Effect": "Allow", "Action": BUCKET_ACTIONS, "Resource": bucket},
+            {
+                "Sid": "Events",
+                "Effect": "Allow",
+                "Action": EVENT_ACTIONS,
+                "Resource": f"arn:aws:events:{reg}:{acct}:event-bus/{bus}",
+            },
+            {
+                "Sid": "WebhookQueues",
+                "Effect": "Allow",
+                "Action": QUEUE_SEND_ACTIONS,
+                "Resource": [delivery, dead],
+            },
+            {
+                "Sid": "DeadLetters",
+                "Effect": "Allow",
+                "Action": DEAD_LETTER_ACTIONS,
+                "Resource": dead,
+            },
+            {
+                "Sid": "TableStream",
+                "Effect": "Allow",
+                "Action": STREAM_POLL_ACTIONS,
+                "Resource": f"{table_arn(stage, acct, reg)}/stream/*",
+            },
+            {
+                "Sid": "DeliveryQueue",
+                "Effect": "Allow",
+                "Action": QUEUE_POLL_ACTIONS,
+                "Resource": delivery,
+            },
+            {
+                "Sid": "DeployEcsServices",
+                "Effect": "Allow",
+                "Action": ECS_DEPLOY_ACTIONS,
+                "Resource": f"arn:aws:ecs:{reg}:{acct}:service/*",
+                "Condition": {"StringEquals": {f"aws:ResourceTag/{DEPLOY_TAG}": stage}},
+            },
+            {
+                "Sid": "DeployLambdaFunctions",
+                "Effect": "Allow",
+                "Action": LAMBDA_DEPLOY_ACTIONS,
+                "Resource": f"arn:aws:lambda:{reg}:{acct}:function:*",
+                "Condition": {"StringEquals": {f"aws:ResourceTag/{DEPLOY_TAG}": stage}},
+            },
+            {
+                "Sid": "DeployLambdaImages",
+                "Effect": "Allow",
+                "Action": ECR_READ_ACTIONS,
+                "Resource": f"arn:aws:ecr:{reg}:{acct}:repository/*",
+                "Condition": {"StringEquals": {f"aws:ResourceTag/{DEPLOY_TAG}": stage}},
+            },
             {
                 "Sid": "TokenSigningKey",
                 "Effect": "Allow",

@@ -41,6 +41,17 @@ def environment(outputs: dict[str, str], stage: str) -> dict[str, str]:
         # are verified by the checksum S3 stored, not re-read (chalicelib/storage/direct.py).
         # Not in .chalice/config.json: chalice.test.Client would apply it to tests on moto.
         "BERTH_S3_ENFORCES_CHECKSUMS": "1",
+        # Events (chalicelib/events/): what app.py attaches its handlers to, and the queues.
+        **{
+            name: outputs[key]
+            for name, key in (
+                ("BERTH_TABLE_STREAM_ARN", "TableStreamArn"),
+                ("BERTH_DELIVERY_QUEUE_ARN", "DeliveryQueueArn"),
+                ("BERTH_DELIVERY_QUEUE_URL", "DeliveryQueueUrl"),
+                ("BERTH_DEAD_LETTER_QUEUE_URL", "DeadLetterQueueUrl"),
+            )
+            if key in outputs
+        },
     }
 
 
@@ -54,6 +65,7 @@ def deploy(
     drop_domain: bool = False,
     alarm_topic: str = "",
     show_admin_password: bool = False,
+    event_bus: str = "default",
     say: Callable[[str], None] = print,
 ) -> Deployment:
     """Deploy (or upgrade) `stage`. A custom domain maps the REST API, so `domain` implies
@@ -67,10 +79,13 @@ def deploy(
     outputs = stack.apply(session.client("cloudformation"), stage, alarm_topic)
     say(f"  stack berth-{stage}: table {outputs['TableName']}, bucket {outputs['BucketName']}")
     admin = admin_password.ensure(stage, outputs, target)
+    settings = environment(outputs, stage)
+    if event_bus != "default":
+        settings["BERTH_EVENT_BUS"] = event_bus
     release = AppRelease(
         stage,
-        environment(outputs, stage),
-        policy(stage, account, region),
+        settings,
+        policy(stage, account, region, bus=event_bus),
         domain,
         target,
         drop_domain,

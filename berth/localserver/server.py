@@ -12,6 +12,7 @@ from typing import Any
 
 from berth import first_admin
 from berth.first_admin import ADMIN_USER
+from berth.localserver import pipeline
 from berth.localserver.backend import MotoBackend
 from berth.localserver.bodies import Body
 from berth.localserver.forward import forward
@@ -20,6 +21,7 @@ from berth.localserver.http import BerthHTTPServer
 from berth.localserver.log import fields, logger
 from berth.localserver.memory import return_large_buffers_to_the_os
 from berth.localserver.messages import GatewayRequest, GatewayResponse
+from berth.localserver.pipeline import Pipeline
 from berth.localserver.s3front import PREFIX, S3Front, is_s3_path
 from berth.localserver.stack import FAKE_CREDENTIALS, apply, provision
 
@@ -47,6 +49,7 @@ class LocalServer:
     _httpd: BerthHTTPServer = field(repr=False)
     _thread: threading.Thread = field(repr=False)
     _backend: MotoBackend = field(repr=False)
+    _pipeline: Pipeline | None = field(default=None, repr=False)
     auth: bool = False
     # With auth: the first admin's password, generated at start and shown once (never stored
     # but as its argon2id hash in moto's memory).
@@ -72,6 +75,8 @@ class LocalServer:
 
     def stop(self) -> None:
         """Stop serving and end the moto child. Safe to call twice."""
+        if self._pipeline is not None:
+            self._pipeline.stop()
         if self._thread.is_alive():
             self._httpd.shutdown()
             self._thread.join()
@@ -153,9 +158,13 @@ def run(
         environment = provision(backend.url, stage)
         environment["BERTH_AUTH"] = "on" if auth else "off"
         environment["BERTH_PRESIGN_ENDPOINT_URL"] = public + PREFIX
+        # Webhooks to receivers on this machine: plain http and loopback (never in AWS).
+        environment["BERTH_WEBHOOK_ALLOW_HTTP"] = "1"
+        environment["BERTH_WEBHOOK_ALLOW_NETWORKS"] = "127.0.0.0/8,::1/128"
         apply(environment)
         app = _load_app()
         admin_password = _first_admin() if auth else None
+        events = pipeline.start(environment)
         gateway = Gateway(
             _handler(app), _routes(app), GatewayOptions(stage=stage, lambda_limits=lambda_limits)
         )
@@ -192,6 +201,7 @@ def run(
         _httpd=httpd,
         _thread=thread,
         _backend=backend,
+        _pipeline=events,
         auth=auth,
         admin_password=admin_password,
         public_url=public,

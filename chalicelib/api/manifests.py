@@ -107,11 +107,22 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
 
     actor = record.actor(request)
 
-    def audit(tx: TransactWrite, moved: list[tuple[str, str | None]]) -> None:
+    # What the event of this push says of it (chalicelib/events/ reads it from the audit item).
+    what: dict[str, object] = {"mediaType": parsed.media_type, "size": len(body)}
+    if parsed.artifact_type:
+        what["artifactType"] = parsed.artifact_type
+    if parsed.subject is not None:
+        what["subject"] = parsed.subject.digest
+
+    def audit(tx: TransactWrite, moved: list[tuple[str, str | None]], new: bool) -> None:
+        # `new` is proven by the transaction's condition: a manifest the repository had
+        # already, pushed again to move tags, is a tag event rather than a push.
         moves = tuple((tag, before, str(digest)) for tag, before in moved)
-        record.stage(
-            tx, record.event(request, "push", repository=name, digest=str(digest), tags=moves)
+        detail = what if new else {**what, "existing": True}
+        event = record.event(
+            request, "push", repository=name, digest=str(digest), tags=moves, detail=detail
         )
+        record.stage(tx, event)
 
     manifests.put(
         name,

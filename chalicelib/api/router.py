@@ -64,6 +64,12 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.LIFECYCLE, "PUT"): "lifecycle.put",
     (Resource.LIFECYCLE, "POST"): "lifecycle.run",
     (Resource.LIFECYCLE_ALL, "POST"): "lifecycle.run_all",
+    (Resource.WEBHOOKS, "GET"): "webhooks.handle",
+    (Resource.WEBHOOKS, "POST"): "webhooks.handle",
+    (Resource.WEBHOOKS, "DELETE"): "webhooks.handle",
+    (Resource.TRIGGERS, "GET"): "triggers.handle",
+    (Resource.TRIGGERS, "POST"): "triggers.handle",
+    (Resource.TRIGGERS, "DELETE"): "triggers.handle",
 }
 
 # The action (token-scope vocabulary: pull, push, `*` = admin) each Berth extension needs on
@@ -92,7 +98,14 @@ REQUIRES: dict[tuple[Resource, str], str] = {
 # on `*`; see `permissions.is_admin`), not a scope on some repository: GC deletes unreferenced
 # blobs of every repository, the admin API changes who may do what. The audit log needs it
 # too, except a query by `repository`, which that repository's admins may read.
-_REGISTRY_ADMIN = (Resource.GC, Resource.ADMIN, Resource.AUDIT, Resource.LIFECYCLE_ALL)
+_REGISTRY_ADMIN = (
+    Resource.GC,
+    Resource.ADMIN,
+    Resource.AUDIT,
+    Resource.LIFECYCLE_ALL,
+    Resource.WEBHOOKS,
+    Resource.TRIGGERS,
+)
 
 # The repository action of every other route, by method; upload sessions are all push.
 _METHOD_ACTION = {

@@ -32,6 +32,8 @@ class Resource(Enum):
     AUDIT = "audit"  # /v2/_berth/audit?repository=…|principal=…
     LIFECYCLE = "lifecycle"  # /v2/<name>/_berth/lifecycle
     LIFECYCLE_ALL = "lifecycle-all"  # /v2/_berth/lifecycle: every repository's policy run
+    WEBHOOKS = "webhooks"  # /v2/_berth/webhooks[/<id>[/<verb>]]: argument is <id>/<verb>
+    TRIGGERS = "triggers"  # /v2/_berth/triggers[/<id>[/runs]]: deploy on push
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,10 @@ def _extension(parts: list[str]) -> Endpoint | None:
         return Endpoint(Resource.ADMIN, "", "/".join(parts[2:]))
     if parts == ["_berth", "lifecycle"]:
         return Endpoint(Resource.LIFECYCLE_ALL)
+    if parts[:2] == ["_berth", "webhooks"]:
+        return Endpoint(Resource.WEBHOOKS, "", "/".join(parts[2:]))
+    if parts[:2] == ["_berth", "triggers"]:
+        return Endpoint(Resource.TRIGGERS, "", "/".join(parts[2:]))
     n = len(parts)
     if n >= 3 and parts[-2:] == ["_berth", "settings"]:
         return Endpoint(Resource.SETTINGS, "/".join(parts[:-2]))

@@ -63,14 +63,15 @@ def put(
     body: bytes,
     tag_names: list[str],
     actor: str | None = None,
-    audit: Callable[[TransactWrite, list[tuple[str, str | None]]], None] | None = None,
+    audit: Callable[[TransactWrite, list[tuple[str, str | None]], bool], None] | None = None,
     references: Callable[[], None] | None = None,
 ) -> list[str]:
     """Store the manifest, its referrer entry and every tag move in one transaction (all or
     nothing, so a failed push leaves nothing visible); returns the tags that moved.
 
-    `audit(tx, [(tag, previous digest), ...])` adds the push's audit record to the same
-    transaction: no extra call, and no record of a push that did not happen.
+    `audit(tx, [(tag, previous digest), ...], new)` adds the push's audit record to the same
+    transaction: no extra call, and no record of a push that did not happen. `new`: the
+    manifest was not in the repository before (the transaction's condition proves it).
 
     `references()` checks that the blobs (and children) are in the repository, raising if
     not. The transaction commits only if no lifecycle run unlinked blobs here since that
@@ -151,7 +152,7 @@ def put(
                         tx, repo, name, before[name], key, parsed.media_type, body, actor
                     )
                 if audit is not None:
-                    audit(tx, [(n, getattr(before[n], "digest", None)) for n in moving])
+                    audit(tx, [(n, getattr(before[n], "digest", None)) for n in moving], new)
         except TransactWriteError as error:
             if condition_failed(error):
                 until = unlinking.fenced_until(error) if fenced else None

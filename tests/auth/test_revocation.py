@@ -22,7 +22,7 @@ REFRESH = 15.0
 @pytest.fixture
 def clock(auth_on: None, monkeypatch: pytest.MonkeyPatch) -> Clock:
     from chalicelib.auth import gate
-    from chalicelib.auth.settings import auth_settings
+    from chalicelib.auth.auth_settings import auth_settings
 
     fake = Clock()
     # The refresh the gate would use, pinned to the documented default; only the clock is ours.

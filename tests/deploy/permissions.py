@@ -99,9 +99,68 @@ def kms_permissions(operation: str, params: dict[str, Any], region: str) -> set[
     return {(f"kms:{operation}", key)}
 
 
+_SQS = {
+    "SendMessage": "sqs:SendMessage",
+    "SendMessageBatch": "sqs:SendMessage",
+    "ReceiveMessage": "sqs:ReceiveMessage",
+    "DeleteMessage": "sqs:DeleteMessage",
+    "DeleteMessageBatch": "sqs:DeleteMessage",
+    "GetQueueAttributes": "sqs:GetQueueAttributes",
+}
+
+
+def sqs_permissions(operation: str, params: dict[str, Any], region: str) -> set[Permission]:
+    """A queue URL `https://sqs.<region>.amazonaws.com/<account>/<name>` is the queue's ARN."""
+    account, name = str(params["QueueUrl"]).rstrip("/").split("/")[-2:]
+    return {(_SQS[operation], f"arn:aws:sqs:{region}:{account}:{name}")}
+
+
+def events_permissions(operation: str, params: dict[str, Any], region: str) -> set[Permission]:
+    if operation != "PutEvents":
+        raise LookupError(f"events:{operation}: add its IAM resources to permissions.py")
+    needed = set()
+    for entry in params["Entries"]:
+        bus = entry.get("EventBusName") or "default"
+        arn = (
+            bus if bus.startswith("arn:") else f"arn:aws:events:{region}:{ACCOUNT}:event-bus/{bus}"
+        )
+        needed.add(("events:PutEvents", arn))
+    return needed
+
+
+def ecs_permissions(operation: str, params: dict[str, Any], region: str) -> set[Permission]:
+    if operation != "UpdateService":
+        raise LookupError(f"ecs:{operation}: add its IAM resources to permissions.py")
+    cluster = str(params.get("cluster", "default")).rsplit("/", 1)[-1]
+    service = str(params["service"]).rsplit("/", 1)[-1]
+    return {("ecs:UpdateService", f"arn:aws:ecs:{region}:{ACCOUNT}:service/{cluster}/{service}")}
+
+
+def lambda_permissions(operation: str, params: dict[str, Any], region: str) -> set[Permission]:
+    if operation != "UpdateFunctionCode":
+        raise LookupError(f"lambda:{operation}: add its IAM resources to permissions.py")
+    name = str(params["FunctionName"]).rsplit(":", 1)[-1]
+    needed = {("lambda:UpdateFunctionCode", f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}")}
+    if "ImageUri" in params:  # Lambda reads the image with the caller's rights
+        host, _, path = str(params["ImageUri"]).partition("/")
+        repository = path.split("@")[0].split(":")[0]
+        account, ecr_region = host.split(".")[0], host.split(".")[3]
+        arn = f"arn:aws:ecr:{ecr_region}:{account}:repository/{repository}"
+        needed |= {("ecr:BatchGetImage", arn), ("ecr:GetDownloadUrlForLayer", arn)}
+    return needed
+
+
 def permissions(
     service: str, operation: str, params: dict[str, Any], region: str
 ) -> set[Permission]:
+    if service == "ecs":
+        return ecs_permissions(operation, params, region)
+    if service == "lambda":
+        return lambda_permissions(operation, params, region)
+    if service == "sqs":
+        return sqs_permissions(operation, params, region)
+    if service == "events":
+        return events_permissions(operation, params, region)
     if service == "s3":
         return s3_permissions(operation, params)
     if service == "dynamodb":

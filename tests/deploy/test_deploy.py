@@ -94,12 +94,20 @@ def test_deploy_then_destroy(session: Any) -> None:
     assert parameters["Environment"] == "aws" and parameters["Stage"] == "prod"
 
     (release,) = chalice.releases
-    assert release.environment == {
+    events = {k: v for k, v in release.environment.items() if "QUEUE" in k or "STREAM" in k}
+    assert {k: v for k, v in release.environment.items() if k not in events} == {
         "BERTH_STAGE": "prod",
         "BERTH_TABLE": table,
         "BERTH_BUCKET": bucket,
         "BERTH_TOKEN_KEY": "alias/berth-prod-token",
         "BERTH_S3_ENFORCES_CHECKSUMS": "1",
+    }
+    # What app.py attaches the event handlers to, and the queues they use (the stack's).
+    assert events == {
+        "BERTH_TABLE_STREAM_ARN": done.outputs["TableStreamArn"],
+        "BERTH_DELIVERY_QUEUE_ARN": done.outputs["DeliveryQueueArn"],
+        "BERTH_DELIVERY_QUEUE_URL": done.outputs["DeliveryQueueUrl"],
+        "BERTH_DEAD_LETTER_QUEUE_URL": done.outputs["DeadLetterQueueUrl"],
     }
     resources = {s["Sid"]: s["Resource"] for s in release.policy["Statement"]}
     assert resources["MetadataTable"] == f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"
@@ -332,3 +340,13 @@ def test_cli_refuses_a_domain_without_its_certificate_or_on_the_function_url(
     both = ["--domain", "r.example.com", "--certificate-arn", "arn:c"]
     assert main(["deploy", "--stage", "p", "--front-door", "function-url", *both]) == 2
     assert "REST API" in capsys.readouterr().err
+
+
+def test_deploy_to_a_named_event_bus(session: Any) -> None:
+    """`berth deploy --event-bus ci-bus`: the function puts events there, and may only there."""
+    chalice = FakeChalice(session)
+    deploy("bus", session, chalice=chalice.deploy, event_bus="ci-bus", say=lambda _: None)
+    (release,) = chalice.releases
+    assert release.environment["BERTH_EVENT_BUS"] == "ci-bus"
+    (events,) = [s for s in release.policy["Statement"] if s["Sid"] == "Events"]
+    assert events["Resource"] == f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/ci-bus"

@@ -22,7 +22,11 @@ def test_cfn_lint_passes() -> None:
 
 def test_the_local_variant_holds_only_what_moto_builds() -> None:
     local = resources("local")
-    assert {r["Type"] for r in local.values()} == {"AWS::DynamoDB::Table", "AWS::S3::Bucket"}
+    assert {r["Type"] for r in local.values()} == {
+        "AWS::DynamoDB::Table",
+        "AWS::S3::Bucket",
+        "AWS::SQS::Queue",
+    }
     assert not {r["Type"] for r in local.values()} & MOTO_UNSUPPORTED
 
 
@@ -119,3 +123,27 @@ def test_token_key_output_feeds_the_runtime(aws: dict[str, str]) -> None:
 def test_the_stack_deployed_into_moto(aws: dict[str, str]) -> None:
     assert aws["TableName"].startswith("berth-test-")
     assert aws["Stage"] == "test"
+
+
+def test_events_resources() -> None:
+    """The stream events are derived from, and the webhook queues (chalicelib/events/)."""
+    (table,) = of_type("local", "AWS::DynamoDB::Table").values()
+    assert table["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    queues = of_type("local", "AWS::SQS::Queue")
+    assert set(queues) == {"DeliveryQueue", "DeadLetterQueue"}
+    assert all(q["Properties"]["SqsManagedSseEnabled"] for q in queues.values())
+    redrive = queues["DeliveryQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
+    # The dead letters outlive the retries (more than a day) by days.
+    assert queues["DeadLetterQueue"]["Properties"]["MessageRetentionPeriod"] >= 7 * 86400
+
+
+def test_the_stack_builds_the_stream_and_queues_in_moto(aws: dict[str, str]) -> None:
+    import boto3
+
+    assert ":table/berth-test-meta/stream/" in aws["TableStreamArn"]
+    sqs = boto3.client("sqs")
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=aws["DeliveryQueueUrl"], AttributeNames=["RedrivePolicy"]
+    )["Attributes"]
+    assert aws["DeadLetterQueueArn"] in attributes["RedrivePolicy"]

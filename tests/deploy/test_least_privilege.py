@@ -17,7 +17,7 @@ import botocore.client
 import pytest
 from botocore.exceptions import ClientError
 
-from berth.deploy.iam_policy import LOG_ACTIONS, policy, policy_file, render
+from berth.deploy.iam_policy import LOG_ACTIONS, POLL_ACTIONS, policy, policy_file, render
 from tests.api.helpers import (
     OCTET,
     assert_ok,
@@ -158,6 +158,69 @@ def _every_storage_path(client: Any, repo: str) -> None:
     collect(grace=-3600)
 
 
+def _events(client: Any, repo: str, aws: dict[str, str]) -> None:
+    """A push through the event handlers (chalicelib/events/): EventBridge, the delivery
+    queue, a failed attempt re-queued, one dead-lettered, and the dead letters redriven."""
+    import boto3
+
+    from berth.localserver.pipeline import StreamReader, as_lambda_records, streams_client
+    from chalicelib.events import backoff, webhooks
+    from chalicelib.events.deliver import handle_messages, redrive_dead_letters
+    from chalicelib.events.publish import handle_records
+
+    reader = StreamReader(streams_client(), aws["TableStreamArn"])
+    hook = webhooks.create(url="https://hooks.example.com/in", patterns=["*"], events=["PUSH"])
+    deploys = _deploy_targets(repo)
+    try:
+        push(client, repo, image(), "events")
+        assert handle_records(as_lambda_records(reader.poll())).deliveries >= 3
+        sqs = boto3.client("sqs")
+        queued = sqs.receive_message(QueueUrl=aws["DeliveryQueueUrl"], MaxNumberOfMessages=10)
+        bodies = [m["Body"] for m in queued["Messages"]]
+        handle_messages([b for b in bodies if '"trigger"' in b])  # ECS and Lambda updates
+        message = json.loads(next(b for b in bodies if '"webhook"' in b))
+        refuse = lambda host, port: ["10.0.0.1"]  # noqa: E731
+        handle_messages([json.dumps(message)], resolver=refuse)  # refused: queued again
+        last = {**message, "attempt": backoff.MAX_ATTEMPTS}
+        handle_messages([json.dumps(last)], resolver=refuse)  # into the dead-letter queue
+        assert redrive_dead_letters() >= 1
+    finally:
+        hook.item.delete()
+        webhooks.forget()
+        for trigger in deploys:
+            trigger.delete()
+
+
+def _deploy_targets(repo: str) -> list[Any]:
+    """An ECS service and a Lambda function that a move of `repo:events` redeploys."""
+    import boto3
+
+    from chalicelib.events import triggers
+
+    name = repo.replace("/", "-")
+    ecs = boto3.client("ecs")
+    ecs.create_cluster(clusterName=name)
+    ecs.register_task_definition(
+        family=name, containerDefinitions=[{"name": "c", "image": "x", "memory": 128}]
+    )
+    ecs.create_service(cluster=name, serviceName="web", taskDefinition=name, desiredCount=1)
+    uri = boto3.client("ecr").create_repository(repositoryName=name)["repository"]["repositoryUri"]
+    role = boto3.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument="{}")
+    boto3.client("lambda").create_function(
+        FunctionName=name,
+        Role=role["Role"]["Arn"],
+        PackageType="Image",
+        Code={"ImageUri": f"{uri}:old"},
+    )
+    triggers.forget()
+    return [
+        triggers.create(repository=repo, tag="events", kind="ecs", cluster=name, service="web"),
+        triggers.create(
+            repository=repo, tag="events", kind="lambda", function=name, image_repository=uri
+        ),
+    ]
+
+
 def _token_signing() -> None:
     """Sign a token with a KMS key, as the token endpoint does (chalicelib.auth.tokens)."""
     import boto3
@@ -171,16 +234,22 @@ def _token_signing() -> None:
 
 
 def test_every_granted_action_is_needed(
-    client: Any, repo: str, runtime_call_recorder: Recorder
+    client: Any, repo: str, runtime_call_recorder: Recorder, aws: dict[str, str]
 ) -> None:
     start = len(runtime_call_recorder.calls)
     _every_storage_path(client, repo)
+    _events(client, repo, aws)
     _token_signing()
     calls = runtime_call_recorder.since(start)
     assert refused(calls, "test") == []
     needed: set[Permission] = set().union(*(call.needs for call in calls))
     unused = []
-    for actions, resources in statements(policy("test")):
+    pollers = {"TableStream", "DeliveryQueue"}  # Lambda's event source mappings use them
+    for statement in policy("test")["Statement"]:
+        if statement["Sid"] in pollers:
+            assert set(statement["Action"]) <= set(POLL_ACTIONS)
+            continue
+        (actions, resources), *_ = statements({"Statement": [statement]})
         for action in actions:
             if action in LOG_ACTIONS:  # Lambda's own log delivery: not a call of the code
                 continue

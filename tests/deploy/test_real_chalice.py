@@ -75,6 +75,13 @@ def test_berth_deploy_runs_the_real_chalice_against_moto(session: Any, tmp_path:
     assert not any("ssm" in json.dumps(s["Action"]) for s in rendered["Statement"])
     rules = session.client("events").list_rules()["Rules"]
     assert [r["ScheduleExpression"] for r in rules if "collect_garbage" in r["Name"]]
+    # The event handlers (chalicelib/events/) read the stack's stream and delivery queue.
+    sources = {
+        m["FunctionArn"].rsplit(":", 1)[-1]: m["EventSourceArn"]
+        for m in lam.list_event_source_mappings()["EventSourceMappings"]
+    }
+    assert sources[f"berth-{STAGE}-publish_events"] == done.outputs["TableStreamArn"]
+    assert sources[f"berth-{STAGE}-deliver_webhooks"] == done.outputs["DeliveryQueueArn"]
 
     # The front doors: the Function URL berth deploy adds, and Chalice's REST API.
     url = lam.get_function_url_config(FunctionName=done.function_name)

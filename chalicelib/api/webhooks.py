@@ -1,0 +1,219 @@
+"""Berth extension: webhooks, `/v2/_berth/webhooks[/<id>[/<verb>]]` (registry admins).
+
+    GET    webhooks                       list (never the secrets)
+    POST   webhooks  {"url","repositories","events","format"?,"authorization"?,
+                      "allowNetworks"?,"description"?}  -> the signing secret, this once
+    GET    webhooks/<id>
+    DELETE webhooks/<id>
+    GET    webhooks/<id>/deliveries?n=    the last attempts, newest first
+    POST   webhooks/<id>/test             a signed `webhook.ping`, sent now; its outcome
+    POST   webhooks/<id>/redeliver {"event": id} | {"deadLetters": true}
+
+Events and their shapes: chalicelib/events/ and docs/automation.md."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from chalice.app import Response
+
+from chalicelib.api.http import HttpRequest, json_body, json_response
+from chalicelib.events import webhooks
+from chalicelib.events.change import KINDS
+from chalicelib.events.models import WebhookItem
+from chalicelib.oci.errors import OCIError
+
+MAX_DELIVERIES = 100
+
+
+def _bad(message: str) -> OCIError:
+    return OCIError("UNSUPPORTED", message, status=400)
+
+
+def _document(item: WebhookItem) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": webhooks.id_of(item),
+        "url": item.url,
+        "repositories": [str(p) for p in item.patterns],
+        "events": [str(e) for e in item.events],
+        "format": item.body_format,
+        "enabled": bool(item.enabled),
+        "hasAuthorization": item.authorization is not None,
+        "allowNetworks": [str(n) for n in item.allow_networks or []],
+        "createdAt": item.created_at.isoformat(),
+        "createdBy": item.created_by,
+        "description": item.description,
+    }
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _strings(document: dict[str, Any], key: str, *, required: bool) -> list[str]:
+    value = document.get(key)
+    if value is None and not required:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _bad(f"{key!r} must be a list of strings")
+    return list(value)
+
+
+def _optional_text(document: dict[str, Any], key: str, limit: int) -> str | None:
+    value = document.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise _bad(f"{key!r} must be a string of at most {limit} characters")
+    return value
+
+
+def _create(request: HttpRequest) -> Response:
+    document = json_body(request, "the webhook")
+    if not isinstance(document, dict):
+        raise _bad("the webhook is a JSON object")
+    url = document.get("url")
+    if not isinstance(url, str):
+        raise _bad("'url' must be a string")
+    events = _strings(document, "events", required=False) or list(KINDS)
+    body_format = document.get("format", "berth")
+    if not isinstance(body_format, str):
+        raise _bad("'format' must be a string")
+    try:
+        created = webhooks.create(
+            url=url,
+            patterns=_strings(document, "repositories", required=True),
+            events=[e.upper() for e in events],
+            body_format=body_format,
+            authorization=_optional_text(document, "authorization", 1024),
+            allow_networks=_strings(document, "allowNetworks", required=False),
+            description=_optional_text(document, "description", 256),
+            created_by=_actor(request),
+        )
+    except webhooks.WebhookError as error:
+        raise _bad(str(error)) from None
+    _audit(request, "webhook.add", created.item)
+    return json_response(201, {**_document(created.item), "secret": created.secret})
+
+
+def _actor(request: HttpRequest) -> str | None:
+    from chalicelib.audit import record
+
+    actor = record.actor(request)
+    return None if actor == "-" else actor
+
+
+def _audit(request: HttpRequest, action: str, item: WebhookItem) -> None:
+    from chalicelib.audit import record, store
+
+    store.write(
+        record.event(request, action, detail={"webhook": webhooks.id_of(item), "url": item.url})
+    )
+
+
+def _get(webhook_id: str) -> WebhookItem:
+    try:
+        return webhooks.get(webhook_id)
+    except webhooks.NoSuchWebhook as error:
+        raise OCIError("NAME_UNKNOWN", str(error)) from None
+
+
+def _deliveries(request: HttpRequest, webhook_id: str) -> Response:
+    from chalicelib.events.deliver import deliveries
+
+    _get(webhook_id)
+    raw = request.arg("n") or "50"
+    if not raw.isdigit() or not 0 < int(raw) <= MAX_DELIVERIES:
+        raise _bad(f"n is 1 to {MAX_DELIVERIES}")
+    out = [
+        {
+            "at": item.sk.split("#")[1],
+            "event": item.event_id,
+            "type": item.event_type,
+            "attempt": int(item.attempt),
+            "status": None if item.status is None else int(item.status),
+            "ok": bool(item.ok),
+            "latencyMs": int(item.latency_ms),
+            "error": item.error,
+            "response": item.response,
+        }
+        for item in deliveries(webhook_id, int(raw))
+    ]
+    return json_response(200, {"deliveries": out})
+
+
+def _test(request: HttpRequest, webhook_id: str) -> Response:
+    from chalicelib.events import formats
+    from chalicelib.events.deliver import attempt
+
+    item = _get(webhook_id)
+    now = time.time()
+    body = {
+        "type": "webhook.ping",
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+        "data": {"webhook": webhook_id},
+    }
+    message = {
+        "webhook": webhook_id,
+        "id": "ping_" + secrets.token_hex(12),
+        "type": "webhook.ping",
+        "body": formats.encode(body).decode(),
+        "attempt": 1,
+    }
+    outcome = attempt(item, message)
+    return json_response(
+        200,
+        {
+            "ok": outcome.ok,
+            "status": outcome.status,
+            "latencyMs": outcome.latency_ms,
+            "error": outcome.error,
+        },
+    )
+
+
+def _redeliver(request: HttpRequest, webhook_id: str) -> Response:
+    from chalicelib.events.deliver import redeliver, redrive_dead_letters
+
+    _get(webhook_id)
+    document = json_body(request, "the redelivery")
+    if not isinstance(document, dict):
+        raise _bad("the redelivery is a JSON object")
+    if document.get("deadLetters") is True:
+        return json_response(202, {"moved": redrive_dead_letters()})
+    event = document.get("event")
+    if not isinstance(event, str) or not event:
+        raise _bad("give 'event' (an event id) or 'deadLetters': true")
+    if not redeliver(webhook_id, event):
+        raise OCIError("NAME_UNKNOWN", f"no delivery of event {event[:80]!r} is logged")
+    return json_response(202, {"queued": event})
+
+
+def handle(request: HttpRequest, _name: str, argument: str) -> Response:
+    parts = argument.split("/") if argument else []
+    if len(parts) > 2 or any(not p for p in parts):
+        raise OCIError("UNSUPPORTED", "no webhook endpoint here", status=404)
+    method = request.method
+    if not parts:
+        if method == "GET":
+            return json_response(
+                200, {"webhooks": [_document(item) for item in webhooks.list_all()]}
+            )
+        if method == "POST":
+            return _create(request)
+    elif len(parts) == 1:
+        if method == "GET":
+            return json_response(200, _document(_get(parts[0])))
+        if method == "DELETE":
+            item = _get(parts[0])
+            webhooks.delete(parts[0])
+            _audit(request, "webhook.remove", item)
+            return json_response(200, {"deleted": parts[0]})
+    else:
+        verb = parts[1]
+        if (verb, method) == ("deliveries", "GET"):
+            return _deliveries(request, parts[0])
+        if (verb, method) == ("test", "POST"):
+            return _test(request, parts[0])
+        if (verb, method) == ("redeliver", "POST"):
+            return _redeliver(request, parts[0])
+    raise OCIError("UNSUPPORTED", f"{method} is not allowed here", status=405)

@@ -1,0 +1,108 @@
+"""One change, three shapes: an EventBridge entry in ECR's style, a Berth webhook body
+(Standard Webhooks' recommended `type`/`timestamp`/`data`), and a CloudEvents 1.0 structured
+body. Pure: the caller supplies the source name."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalicelib.events.change import DELETE, EXPIRE, REFERRER, ROLLBACK, TAG, Change
+
+IMAGE_ACTION = "Berth Image Action"
+REFERRER_ACTION = "Berth Referrer Action"
+
+# Webhook event kinds, as a subscriber names them (`berth webhook add --events ...`).
+WEBHOOK_TYPES = {
+    "PUSH": "image.pushed",
+    DELETE: "image.deleted",
+    TAG: "tag.moved",
+    ROLLBACK: "tag.rolled_back",
+    EXPIRE: "image.expired",
+    REFERRER: "referrer.attached",
+}
+CLOUDEVENT_TYPE_PREFIX = "dev.berth."
+
+
+def detail_type(change: Change) -> str:
+    return REFERRER_ACTION if change.kind == REFERRER else IMAGE_ACTION
+
+
+def detail(change: Change) -> dict[str, Any]:
+    """EventBridge `detail`: ECR's field names where ECR has them (`action-type`, `result`,
+    `repository-name`, `image-digest`, `image-tag`), so rules written for ECR carry over."""
+    moved = [m for m in change.tags if m.tag]
+    out: dict[str, Any] = {
+        "event-id": change.id,
+        "action-type": change.kind,
+        "result": "SUCCESS",
+        "repository-name": change.repository,
+        "image-digest": change.digest,
+        "image-tag": moved[0].tag if len(moved) == 1 else None,
+        "image-tags": [m.tag for m in moved],
+        # A new tag has no previous digest, a deleted one no digest: those keys are left out.
+        "tag-moves": [
+            {
+                k: v
+                for k, v in (("tag", m.tag), ("previous-digest", m.before), ("digest", m.after))
+                if v is not None
+            }
+            for m in moved
+        ],
+        "media-type": change.media_type,
+        "artifact-type": change.artifact_type,
+        "size": change.size,
+        "subject-digest": change.subject,
+        "actor": change.who,
+        "source-ip": change.source_ip,
+        "user-agent": change.user_agent,
+        "time": change.time,
+    }
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def eventbridge_entry(change: Change, source: str, bus: str | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "Source": source,
+        "DetailType": detail_type(change),
+        "Detail": json.dumps(detail(change), separators=(",", ":")),
+        "Resources": [],
+        "Time": change.at,
+    }
+    if bus:
+        entry["EventBusName"] = bus
+    return entry
+
+
+def webhook_type(change: Change) -> str:
+    return WEBHOOK_TYPES[change.kind]
+
+
+def _data(change: Change) -> dict[str, Any]:
+    data = detail(change)
+    data.pop("event-id", None)
+    data.pop("time", None)
+    return data
+
+
+def berth_body(change: Change) -> dict[str, Any]:
+    return {"type": webhook_type(change), "timestamp": change.time, "data": _data(change)}
+
+
+def cloudevent_body(change: Change, source: str) -> dict[str, Any]:
+    """CloudEvents 1.0, structured JSON mode (`application/cloudevents+json`)."""
+    return {
+        "specversion": "1.0",
+        "id": change.id,
+        "source": source,
+        "type": CLOUDEVENT_TYPE_PREFIX + webhook_type(change),
+        "subject": change.repository,
+        "time": change.time,
+        "datacontenttype": "application/json",
+        "data": _data(change),
+    }
+
+
+def encode(body: dict[str, Any]) -> bytes:
+    """Minified, as sent and as signed."""
+    return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
