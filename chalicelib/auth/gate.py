@@ -478,20 +478,32 @@ def issue_token(
     }
     if offline and principal.kind != "anonymous":
         answer["refresh_token"] = refresh.create(
-            principal.subject, settings.service, ttl=settings.refresh_ttl
+            principal.subject,
+            settings.service,
+            ttl=settings.refresh_ttl,
+            generation=principal.generation,
         )
     return answer
 
 
 def _redeem(token: str) -> Principal:
-    """A refresh token's principal; a login in the audit log (the name of a failed one is a
+    """A refresh token's principal, if it is still the generation the token was issued to
+    (`chalicelib.auth.refresh`); a login in the audit log (the name of a failed one is a
     digest of the token's id, never the token)."""
     from chalicelib.audit import record
     from chalicelib.auth import refresh
 
     grant = refresh.redeem(token, auth_settings().service)
     principal = principal_of(grant.subject) if grant is not None else None
-    if principal is None or principal.kind == "anonymous" or not principal.active(time.time()):
+    if (
+        grant is None
+        or principal is None
+        or principal.kind == "anonymous"
+        or principal.generation != grant.generation
+        or not principal.active(time.time())
+    ):
+        if grant is not None and principal is not None and principal.generation != grant.generation:
+            refresh.revoke(token)  # worthless for good: a generation never comes back
         record.login("refresh-token:" + token.partition(".")[0][:64], None, "UNAUTHORIZED")
         raise unauthorized()
     record.login(principal.subject, principal, None)
