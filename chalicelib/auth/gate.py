@@ -29,7 +29,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from chalicelib.auth import permissions
+from chalicelib.auth import permissions, revocations
 from chalicelib.auth.keyring import KeyRing
 from chalicelib.auth.permissions import ANONYMOUS, Principal
 from chalicelib.auth.revocations import View
@@ -101,7 +101,8 @@ class Access:
 _lock = threading.Lock()
 _ring: KeyRing | None = None
 _verifier: Verifier | None = None
-_public: tuple[float, tuple[str, ...]] | None = None
+# (monotonic time, wall time) of the read, and the public patterns read
+_public: tuple[float, float, tuple[str, ...]] | None = None
 _revocations: View | None = None
 # HMAC of the credentials -> (monotonic expiry, principal, wall time of the login)
 _logins: dict[bytes, tuple[float, Principal, float]] = {}
@@ -158,15 +159,29 @@ def revocation_view() -> View:
     return _revocations
 
 
-def public_patterns() -> tuple[str, ...]:
+def public_patterns(entries: Mapping[str, float] | None = None) -> tuple[str, ...]:
+    """The public patterns, cached for `PUBLIC_TTL` (a pattern made public shows within it),
+    but read again as soon as the revocations (`entries`, else the process's view, itself at
+    most `revocation_refresh` old) record a pattern made private after the cached read: a
+    repository made private stops being public within the revocation bound, not 30 s."""
+    from chalicelib.auth import revocations
+
     global _public
     now = time.monotonic()
     cached = _public
-    if cached is None or now - cached[0] > PUBLIC_TTL:
+    made_private = (entries if entries is not None else revocation_view().entries()).get(
+        revocations.PUBLIC
+    )
+    if (
+        cached is None
+        or now - cached[0] > PUBLIC_TTL
+        or (made_private is not None and made_private >= cached[1])
+    ):
         from chalicelib.auth import principals
 
-        cached = _public = (now, tuple(principals.public_patterns()))
-    return cached[1]
+        read_at = time.time()
+        cached = _public = (now, read_at, tuple(principals.public_patterns()))
+    return cached[2]
 
 
 def reset() -> None:
@@ -296,7 +311,10 @@ def _bearer(token: str, wanted: Sequence[ResourceScope], realm: str) -> Access:
         claims = _verified_claims(token)
     except TokenError:
         raise Challenge(realm, wanted, error="invalid_token") from None
-    if revocation_view().token_refused(claims.subject, claims.issued_at_ms):
+    view = revocation_view()
+    if view.token_refused(claims.subject, claims.issued_at_ms) or (
+        claims.public and view.token_refused(revocations.PUBLIC, claims.issued_at_ms)
+    ):
         raise Challenge(realm, wanted, error="invalid_token")
     missing = [scope for scope in wanted if not permissions.covers(claims.access, scope)]
     if missing:
@@ -419,7 +437,7 @@ def issue_token(
     method: str = "GET",
 ) -> dict[str, object]:
     """The token endpoint: GET (Basic credentials, repeated `scope`) or the OAuth2 POST form."""
-    from chalicelib.auth import refresh, revocations
+    from chalicelib.auth import refresh
 
     settings = auth_settings()
     service = _one(params, "service")
@@ -457,10 +475,19 @@ def issue_token(
             principal = ANONYMOUS
 
     now = time.time()
-    access = permissions.grant_scopes(principal, requested, now=now, public=public_patterns())
     # Fresh, not the cached view: a token dated in the millisecond of a revocation made a
-    # moment ago would be refused by every function that has seen it.
-    now = revocations.issued_after(revocations.read_all(now), principal.subject, now)
+    # moment ago would be refused by every function that has seen it; and a pattern made
+    # private a moment ago must not reach the token through a stale cache.
+    entries = revocations.read_all(now)
+    public = public_patterns(entries)
+    access = permissions.grant_scopes(principal, requested, now=now, public=public)
+    # Access through a public pattern ends when a pattern is made private (`pub`).
+    through_public = bool(public) and access != permissions.grant_scopes(
+        principal, requested, now=now
+    )
+    now = revocations.issued_after(entries, principal.subject, now)
+    if through_public:
+        now = revocations.issued_after(entries, revocations.PUBLIC, now)
     token, claims = key_ring().issue(
         issuer=settings.issuer,
         subject=principal.subject,
@@ -468,6 +495,7 @@ def issue_token(
         access=access,
         ttl=settings.token_ttl,
         now=now,
+        public=through_public,
     )
     answer: dict[str, object] = {
         "token": token,

@@ -407,10 +407,11 @@ def make_private(pattern: str) -> None:
     from chalicelib.auth import revocations
 
     revocations.record("anonymous:anonymous")  # anonymous tokens may hold pull on it
+    revocations.record(revocations.PUBLIC)  # so may others' (`pub`), and cached pattern lists
 
 
 def public_patterns() -> list[str]:
-    return [item.sk for item in PublicItem.query(PUBLIC_PARTITION)]
+    return [item.sk for item in PublicItem.query(PUBLIC_PARTITION, consistent_read=True)]
 
 
 def directory(kind: str | None = None) -> Iterator[DirectoryItem]:

@@ -79,6 +79,9 @@ class Claims:
     # `iat_ms`: the issue time in milliseconds (`iat` is whole seconds, as clients expect),
     # so that a revocation made later in the same second still refuses the token.
     issued_at_ms: int = 0
+    # `pub`: some of `access` came from a public pattern, not the subject's own grants, so
+    # making a repository private must end the token too (`revocations.PUBLIC`).
+    public: bool = False
 
 
 # --- base64url and strict JSON ---------------------------------------------------------------
@@ -234,6 +237,7 @@ def issue(
     access: Iterable[ResourceScope],
     ttl: int = DEFAULT_TTL,
     now: float | None = None,
+    public: bool = False,
 ) -> tuple[str, Claims]:
     """A signed token and its claims. `ttl` is at least 60 s (older clients need it)."""
     issued_ms = int((time.time() if now is None else now) * 1000)
@@ -248,6 +252,7 @@ def issue(
         jti=b64url_encode(secrets.token_bytes(16)),
         access=tuple(ResourceScope(a.type, a.name, a.actions) for a in access),
         issued_at_ms=issued_ms,
+        public=public,
     )
     header = {"alg": ALGORITHM, "typ": "JWT", "kid": key_id(signer.public_key())}
     payload = {
@@ -261,6 +266,8 @@ def issue(
         "jti": claims.jti,
         "access": [scope.claim() for scope in claims.access],
     }
+    if public:
+        payload["pub"] = True
     signing_input = f"{b64url_encode(_compact(header))}.{b64url_encode(_compact(payload))}"
     signature = signer.sign(signing_input.encode("ascii"))
     return f"{signing_input}.{b64url_encode(signature)}", claims
@@ -377,6 +384,7 @@ class Verifier:
             jti=_str_claim(payload, "jti"),
             access=_access(payload),
             issued_at_ms=issued_ms,
+            public=payload.get("pub") is True,
         )
 
     @staticmethod
