@@ -387,11 +387,15 @@ def _login(username: str, password: str, source_ip: str) -> Principal:
         or len(password) > iam.MAX_PASSWORD_LENGTH
     ):
         raise unauthorized()
+    # Robots' secrets and IAM passwords cannot be guessed: no per-name backstop for them.
+    random_secret = username.startswith(principals.ROBOT_PREFIX) or iam.is_iam_password(password)
     ratelimit.check(
         username,
         source_ip,
         max_per_name=settings.max_failures_per_name,
         max_per_ip=settings.max_failures_per_ip,
+        max_per_name_global=settings.max_failures_per_name_global,
+        random_secret=random_secret,
         window=settings.failure_window,
     )
     principal: Principal | None
@@ -406,7 +410,9 @@ def _login(username: str, password: str, source_ip: str) -> Principal:
     else:
         principal = principals.authenticate(username, password)
     if principal is None:
-        ratelimit.record_failure(username, source_ip, window=settings.failure_window)
+        ratelimit.record_failure(
+            username, source_ip, window=settings.failure_window, random_secret=random_secret
+        )
         raise unauthorized()
     return principal
 

@@ -33,9 +33,11 @@ class AuthSettings:
     token_ttl: int
     # Refresh tokens (`offline_token=true`) live this long unless revoked.
     refresh_ttl: int
-    # Failed logins allowed per name, and per source address, in one window.
+    # Failed logins allowed per (name, source address), per source address, and per name
+    # from all addresses together (the backstop; not for robots and IAM), in one window.
     max_failures_per_name: int
     max_failures_per_ip: int
+    max_failures_per_name_global: int
     failure_window: int
     # A warm function re-reads the revocations at most this often (seconds): the bound on how
     # long a revoked principal's tokens and cached logins keep working.
@@ -58,6 +60,7 @@ def auth_settings() -> AuthSettings:
         refresh_ttl=int(env.get("BERTH_REFRESH_TTL", str(90 * 24 * 3600))),
         max_failures_per_name=int(env.get("BERTH_LOGIN_FAILURES_PER_NAME", "10")),
         max_failures_per_ip=int(env.get("BERTH_LOGIN_FAILURES_PER_IP", "30")),
+        max_failures_per_name_global=int(env.get("BERTH_LOGIN_FAILURES_PER_NAME_GLOBAL", "1000")),
         failure_window=int(env.get("BERTH_LOGIN_FAILURE_WINDOW", "300")),
         revocation_refresh=max(1.0, float(env.get("BERTH_REVOCATION_REFRESH", "15"))),
     )
