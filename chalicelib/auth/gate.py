@@ -144,7 +144,11 @@ def verifier() -> Verifier:
         with _lock:
             if _verifier is None:
                 _verifier = Verifier(
-                    [], issuer=settings.issuer, audience=settings.service, lookup=ring.lookup
+                    [],
+                    issuer=settings.issuer,
+                    audience=settings.service,
+                    lookup=ring.lookup,
+                    max_lifetime=settings.token_max_lifetime,
                 )
     return _verifier
 

@@ -31,6 +31,8 @@ class AuthSettings:
     key_resolve_every: float
     # Access tokens live this long (seconds, at least 60).
     token_ttl: int
+    # Tokens that claim a longer life (`exp - iat`) are refused (at least `token_ttl`).
+    token_max_lifetime: int
     # Refresh tokens (`offline_token=true`) live this long unless revoked.
     refresh_ttl: int
     # Failed logins allowed per (name, source address), per source address, and per name
@@ -48,6 +50,7 @@ class AuthSettings:
 def auth_settings() -> AuthSettings:
     env = os.environ
     service = env.get("BERTH_SERVICE", "berth")
+    token_ttl = max(60, int(env.get("BERTH_TOKEN_TTL", "300")))
     return AuthSettings(
         enabled=env.get("BERTH_AUTH", "on").lower() not in {"off", "0", "false", "no"},
         service=service,
@@ -56,7 +59,8 @@ def auth_settings() -> AuthSettings:
         previous_signing_key=env.get("BERTH_TOKEN_PREVIOUS_KEY")
         or previous_alias(env.get("BERTH_TOKEN_KEY", "alias/berth-token")),
         key_resolve_every=max(1.0, float(env.get("BERTH_TOKEN_KEY_RESOLVE", "300"))),
-        token_ttl=max(60, int(env.get("BERTH_TOKEN_TTL", "300"))),
+        token_ttl=token_ttl,
+        token_max_lifetime=max(token_ttl, int(env.get("BERTH_TOKEN_MAX_LIFETIME", "0"))),
         refresh_ttl=int(env.get("BERTH_REFRESH_TTL", str(90 * 24 * 3600))),
         max_failures_per_name=int(env.get("BERTH_LOGIN_FAILURES_PER_NAME", "10")),
         max_failures_per_ip=int(env.get("BERTH_LOGIN_FAILURES_PER_IP", "30")),
