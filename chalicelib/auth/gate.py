@@ -234,8 +234,13 @@ def principal_of(subject: str) -> Principal | None:
 
 
 def realm_of(headers: Mapping[str, str], prefix: str = "") -> str:
-    """`<proto>://<host><prefix>/token`: the token endpoint of the app that was asked."""
-    host = headers.get("x-forwarded-host") or headers.get("host") or "localhost"
+    """`<proto>://<host><prefix>/token`: the token endpoint of the app that was asked.
+
+    `X-Forwarded-Host` counts only when it names a host the operator listed
+    (`BERTH_TRUSTED_FORWARDED_HOSTS`, the proxy's public names); otherwise `Host`."""
+    forwarded = (headers.get("x-forwarded-host") or "").split(",")[0].strip().lower()
+    trusted = forwarded in auth_settings().trusted_forwarded_hosts
+    host = (forwarded if trusted else None) or headers.get("host") or "localhost"
     proto = (headers.get("x-forwarded-proto") or "https").split(",")[0].strip().lower()
     if proto not in ("http", "https"):
         proto = "https"

@@ -44,6 +44,10 @@ class AuthSettings:
     # A warm function re-reads the revocations at most this often (seconds): the bound on how
     # long a revoked principal's tokens and cached logins keep working.
     revocation_refresh: float
+    # `X-Forwarded-Host` values the Bearer challenge's realm may name (lower case host[:port]):
+    # those a proxy in front of the registry sets. Anything else is the client's say-so and
+    # is ignored, so a client cannot point the realm (where credentials go) elsewhere.
+    trusted_forwarded_hosts: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -67,4 +71,9 @@ def auth_settings() -> AuthSettings:
         max_failures_per_name_global=int(env.get("BERTH_LOGIN_FAILURES_PER_NAME_GLOBAL", "1000")),
         failure_window=int(env.get("BERTH_LOGIN_FAILURE_WINDOW", "300")),
         revocation_refresh=max(1.0, float(env.get("BERTH_REVOCATION_REFRESH", "15"))),
+        trusted_forwarded_hosts=frozenset(
+            host.strip().lower()
+            for host in env.get("BERTH_TRUSTED_FORWARDED_HOSTS", "").split(",")
+            if host.strip()
+        ),
     )
