@@ -42,16 +42,15 @@ def signature_matches(url: str, headers: dict[str, str]) -> bool:
         f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(query.items())
     )
     canonical_headers = "".join(f"{name}:{values[name].strip()}\n" for name in signed)
+    empty_body = hashlib.sha256(b"").hexdigest()  # a GET's
+    path = parts.path or "/"
     canonical = "\n".join(
-        ["GET", parts.path or "/", canonical_query, canonical_headers, ";".join(signed)]
-        + [hashlib.sha256(b"").hexdigest()]  # the empty body of a GET
+        ["GET", path, canonical_query, canonical_headers, ";".join(signed), empty_body]
     )
     _, day, region, service, _ = query["X-Amz-Credential"].split("/")
     scope = f"{day}/{region}/{service}/aws4_request"
-    to_sign = "\n".join(
-        ["AWS4-HMAC-SHA256", query["X-Amz-Date"], scope]
-        + [hashlib.sha256(canonical.encode()).hexdigest()]
-    )
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", query["X-Amz-Date"], scope, digest])
     key = ("AWS4" + os.environ["AWS_SECRET_ACCESS_KEY"]).encode()
     for part in (day, region, service, "aws4_request"):
         key = _hmac(key, part)
