@@ -10,7 +10,8 @@ AWS calls, once warm:
   from 403 (the principal really may not);
 - Basic credentials: none while the login is cached (in memory for the token TTL, under an
   HMAC of the credentials with a per-process key, so the cache holds no password); public
-  patterns are cached for `PUBLIC_TTL` seconds.
+  patterns are cached for `PUBLIC_TTL` seconds, and read again within the revocation bound
+  when a pattern is made private (`public_patterns`).
 - both: the revocations (`chalicelib.auth.revocations`), one Query at most once per
   `BERTH_REVOCATION_REFRESH` seconds (15): a token issued, or a login cached, before its
   principal was revoked is refused within that bound.

@@ -70,7 +70,8 @@ def test_a_robot_cannot_be_locked_out_even_by_many_addresses(limits: None) -> No
     ci = robot("ci", [(f"{unique('lk')}/app", Level.PULL)])
     for _ in range(GLOBAL // PER_SOURCE + 1):  # past the backstop a user would hit
         _fail(ci, _address(), PER_SOURCE)
-    assert _login(ci, _address()) == f"robot:{ci.username.removeprefix('robot$')}"  # type: ignore[union-attr]
+    assert ci.username is not None
+    assert _login(ci, _address()) == "robot:" + ci.username.removeprefix("robot$")
 
 
 def test_the_backstop_bounds_a_distributed_guesser_of_a_user(limits: None) -> None:

@@ -108,3 +108,23 @@ def test_a_revoked_robot_loses_its_refresh_tokens(client: Any, auth_on: None, re
     assert _redeem(client, refresh_token, repo).status_code == 200
     principals.revoke_robot(_name(ci))
     assert _redeem(client, refresh_token, repo).status_code == 401
+
+
+def test_an_iam_callers_refresh_token_ends_with_a_change_to_its_mapping(
+    client: Any, auth_on: None, repo: str
+) -> None:
+    import boto3
+
+    from berth.iam_login import login_password
+
+    mapping = unique("m")
+    principals.create_iam_mapping(mapping, "arn:aws:*::123456789012:*")
+    principals.grant("iam", mapping, repo, Level.PULL)
+    try:
+        password = login_password(boto3.client("sts", region_name="us-east-1"), "berth")
+        refresh_token = _offline(client, Caller("iam", "aws", password), repo)
+        assert _redeem(client, refresh_token, repo).status_code == 200
+        principals.grant("iam", mapping, repo, Level.NONE)
+        assert _redeem(client, refresh_token, repo).status_code == 401
+    finally:
+        principals.delete("iam", mapping)
