@@ -128,6 +128,13 @@ class RegistryClient:
         except (ValueError, KeyError, AttributeError):
             raise RegistryError(reply.status, "UNAUTHORIZED", "no token in the answer") from None
 
+    def service(self) -> str | None:
+        """The `service` the registry's challenge names (each deployed registry has its own;
+        an IAM login password must sign it), or None when it challenges with none."""
+        reply = self._send("GET", "/v2/", b"", {})
+        found = _challenge(reply.headers.get("www-authenticate"))[1].get("service")
+        return found or None
+
     def _call(self, method: str, path: str, body: Any = None) -> tuple[Any, dict[str, str]]:
         data = None if body is None else json.dumps(body).encode()
         headers = {"Accept": "application/json"}
