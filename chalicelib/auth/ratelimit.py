@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 
 from chalicelib.auth.models import CounterItem
 from chalicelib.oci.errors import OCIError
 
 GLOBAL_FACTOR = 100
+# Wall clock of the windows; tests inject a fixed one so that no window ends mid-test.
+clock: Callable[[], float] = time.time
 
 
 class RateLimited(OCIError):
@@ -73,7 +76,7 @@ def check(
 ) -> None:
     """Raise RateLimited when this name from this source, this source, or (unless the secret
     is random) this name from everywhere has failed too often this window."""
-    current = time.time() if now is None else now
+    current = clock() if now is None else now
     start = _window(current, window)
     limits = {
         "name": max_per_name,
@@ -96,7 +99,7 @@ def record_failure(
     random_secret: bool = False,
     now: float | None = None,
 ) -> None:
-    current = time.time() if now is None else now
+    current = clock() if now is None else now
     start = _window(current, window)
     for key in _keys(name, source_ip, random_secret=random_secret):
         CounterItem(key, str(start)).update(

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib.auth import gate
+from chalicelib.auth import gate, ratelimit
 from chalicelib.auth.permissions import Level
 from chalicelib.auth.ratelimit import RateLimited
 from chalicelib.oci.errors import OCIError
-from tests.auth.gate_support import Caller, robot, unique, user
+from tests.auth.gate_support import Caller, Clock, robot, unique, user
 
 PER_SOURCE, PER_IP, GLOBAL = 10, 30, 40
 
@@ -25,6 +25,7 @@ def limits(auth_on: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("BERTH_LOGIN_FAILURES_PER_NAME", str(PER_SOURCE))
     monkeypatch.setenv("BERTH_LOGIN_FAILURES_PER_IP", str(PER_IP))
     monkeypatch.setenv("BERTH_LOGIN_FAILURES_PER_NAME_GLOBAL", str(GLOBAL))
+    monkeypatch.setattr(ratelimit, "clock", Clock(1_800_000_010.0))  # no window ends mid-test
     auth_settings.cache_clear()
     yield
     auth_settings.cache_clear()
