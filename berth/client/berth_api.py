@@ -127,6 +127,14 @@ class RegistryClient:
         self._authorization[scope] = authorization
         return again(authorization)
 
+    def service(self) -> str | None:
+        """The `service` the registry's challenge names (each deployed registry has its own;
+        an IAM login password must sign it), or None when it challenges with none."""
+        reply = self._send("GET", "/v2/", b"", {})
+        challenge = token.answerable(reply.headers.get("www-authenticate"), None)
+        found = challenge.params.get("service") if challenge is not None else None
+        return found or None
+
     def _call(self, method: str, path: str, body: Any = None) -> tuple[Any, dict[str, str]]:
         data = b"" if body is None else json.dumps(body).encode()
         headers = {"Accept": "application/json"}

@@ -43,7 +43,11 @@ def register(commands: Any) -> None:
     password.add_argument(
         "--service",
         default=None,
-        help="the registry's service name (default: $BERTH_SERVICE or berth)",
+        help="the registry's service name (default: $BERTH_SERVICE, else the one the"
+        " registry's challenge names)",
+    )
+    password.add_argument(
+        "--registry", help="registry URL to ask for its service name (default: $BERTH_REGISTRY)"
     )
     password.set_defaults(func=_login_password)
 
@@ -54,7 +58,15 @@ def _login_password(args: argparse.Namespace) -> int:
 
     from berth.iam_login import login_password
 
-    service = args.service or os.environ.get("BERTH_SERVICE") or "berth"
+    service = args.service or os.environ.get("BERTH_SERVICE")
+    if not service:  # the registry says (a password signed for another name is refused)
+        try:
+            service = common.client_for(args).service()
+        except RegistryError as error:
+            return common.failed("iam login-password", error)
+        if not service:
+            print("berth iam login-password: the registry names no service", file=sys.stderr)
+            return common.EXIT_ERROR
     try:
         print(login_password(boto3.client("sts"), service))
     except (BotoCoreError, ClientError) as error:

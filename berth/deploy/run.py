@@ -16,6 +16,7 @@ from typing import Any
 from berth.deploy import admin_password, function_url, stack
 from berth.deploy.chalice_step import AppRelease, ChaliceDeploy, CustomDomain, chalice_deploy
 from berth.deploy.iam_policy import policy, token_key_alias
+from berth.deploy.service_name import service_name
 from berth.deploy.target import AwsTarget
 from berth.first_admin import ADMIN_USER
 
@@ -30,10 +31,14 @@ class Deployment:
     admin: admin_password.AdminSecret
 
 
-def environment(outputs: dict[str, str], stage: str) -> dict[str, str]:
+def environment(
+    outputs: dict[str, str], stage: str, *, account: str, region: str
+) -> dict[str, str]:
     """The function's settings (chalicelib/config.py) from the stack's outputs."""
     return {
         "BERTH_STAGE": outputs.get("Stage", stage),
+        # This registry's own name: what it signs and checks is refused by any other.
+        "BERTH_SERVICE": service_name(stage, account, region),
         "BERTH_TABLE": outputs["TableName"],
         "BERTH_BUCKET": outputs["BucketName"],
         "BERTH_TOKEN_KEY": token_key_alias(stage),
@@ -79,7 +84,7 @@ def deploy(
     outputs = stack.apply(session.client("cloudformation"), stage, alarm_topic)
     say(f"  stack berth-{stage}: table {outputs['TableName']}, bucket {outputs['BucketName']}")
     admin = admin_password.ensure(stage, outputs, target)
-    settings = environment(outputs, stage)
+    settings = environment(outputs, stage, account=account, region=region)
     if event_bus != "default":
         settings["BERTH_EVENT_BUS"] = event_bus
     release = AppRelease(
@@ -118,6 +123,9 @@ def deploy(
         value = session.client("ssm").get_parameter(Name=admin.parameter, WithDecryption=True)
         say(f"  admin password: {value['Parameter']['Value']}")
     say(f"  log in with: docker login {host} --username {ADMIN_USER}")
+    service = service_name(stage, account, region)
+    say(f"  IAM callers: berth iam login-password --service {service} | docker login {host}")
+    say("  --username aws --password-stdin")
     return Deployment(
         stage, outputs, deployed.function_name, registry, deployed.rest_api_url, admin
     )

@@ -62,8 +62,9 @@ it implements:
   `iam.is_iam_password` -> `iam.caller_identity` -> `principals.iam_principal(arn)`, else
   `principals.authenticate` (users, `robot$<name>`); a failure calls
   `ratelimit.record_failure` and answers 401 UNAUTHORIZED. A refresh token is redeemed with
-  `refresh.redeem`, then the subject is loaded again (`principals.load`) so a disabled or
-  revoked principal's refresh tokens die with it, and its CURRENT grants apply.
+  `refresh.redeem`, then the subject is loaded again (`principals.load`): the token counts
+  only while the principal's generation is the one it was issued under (any password,
+  state or grant change, a delete or a re-created name ends it), and its CURRENT grants apply.
 
 Audit records (login, denied request, permission change) go through the audit module of a
 later step; nothing here logs a credential, and `TokenError.reason` / `IamError.reason` are

@@ -10,7 +10,8 @@ AWS calls, once warm:
   from 403 (the principal really may not);
 - Basic credentials: none while the login is cached (in memory for the token TTL, under an
   HMAC of the credentials with a per-process key, so the cache holds no password); public
-  patterns are cached for `PUBLIC_TTL` seconds.
+  patterns are cached for `PUBLIC_TTL` seconds, and read again within the revocation bound
+  when a pattern is made private (`public_patterns`).
 - both: the revocations (`chalicelib.auth.revocations`), one Query at most once per
   `BERTH_REVOCATION_REFRESH` seconds (15): a token issued, or a login cached, before its
   principal was revoked is refused within that bound.
@@ -29,7 +30,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from chalicelib.auth import permissions
+from chalicelib.auth import permissions, revocations
 from chalicelib.auth.auth_settings import auth_settings
 from chalicelib.auth.keyring import KeyRing
 from chalicelib.auth.permissions import ANONYMOUS, Principal
@@ -101,7 +102,8 @@ class Access:
 _lock = threading.Lock()
 _ring: KeyRing | None = None
 _verifier: Verifier | None = None
-_public: tuple[float, tuple[str, ...]] | None = None
+# (monotonic time, wall time) of the read, and the public patterns read
+_public: tuple[float, float, tuple[str, ...]] | None = None
 _revocations: View | None = None
 # HMAC of the credentials -> (monotonic expiry, principal, wall time of the login)
 _logins: dict[bytes, tuple[float, Principal, float]] = {}
@@ -143,7 +145,11 @@ def verifier() -> Verifier:
         with _lock:
             if _verifier is None:
                 _verifier = Verifier(
-                    [], issuer=settings.issuer, audience=settings.service, lookup=ring.lookup
+                    [],
+                    issuer=settings.issuer,
+                    audience=settings.service,
+                    lookup=ring.lookup,
+                    max_lifetime=settings.token_max_lifetime,
                 )
     return _verifier
 
@@ -158,15 +164,29 @@ def revocation_view() -> View:
     return _revocations
 
 
-def public_patterns() -> tuple[str, ...]:
+def public_patterns(entries: Mapping[str, float] | None = None) -> tuple[str, ...]:
+    """The public patterns, cached for `PUBLIC_TTL` (a pattern made public shows within it),
+    but read again as soon as the revocations (`entries`, else the process's view, itself at
+    most `revocation_refresh` old) record a pattern made private after the cached read: a
+    repository made private stops being public within the revocation bound, not 30 s."""
+    from chalicelib.auth import revocations
+
     global _public
     now = time.monotonic()
     cached = _public
-    if cached is None or now - cached[0] > PUBLIC_TTL:
+    made_private = (entries if entries is not None else revocation_view().entries()).get(
+        revocations.PUBLIC
+    )
+    if (
+        cached is None
+        or now - cached[0] > PUBLIC_TTL
+        or (made_private is not None and made_private >= cached[1])
+    ):
         from chalicelib.auth import principals
 
-        cached = _public = (now, tuple(principals.public_patterns()))
-    return cached[1]
+        read_at = time.time()
+        cached = _public = (now, read_at, tuple(principals.public_patterns()))
+    return cached[2]
 
 
 def reset() -> None:
@@ -215,8 +235,13 @@ def principal_of(subject: str) -> Principal | None:
 
 
 def realm_of(headers: Mapping[str, str], prefix: str = "") -> str:
-    """`<proto>://<host><prefix>/token`: the token endpoint of the app that was asked."""
-    host = headers.get("x-forwarded-host") or headers.get("host") or "localhost"
+    """`<proto>://<host><prefix>/token`: the token endpoint of the app that was asked.
+
+    `X-Forwarded-Host` counts only when it names a host the operator listed
+    (`BERTH_TRUSTED_FORWARDED_HOSTS`, the proxy's public names); otherwise `Host`."""
+    forwarded = (headers.get("x-forwarded-host") or "").split(",")[0].strip().lower()
+    trusted = forwarded in auth_settings().trusted_forwarded_hosts
+    host = (forwarded if trusted else None) or headers.get("host") or "localhost"
     proto = (headers.get("x-forwarded-proto") or "https").split(",")[0].strip().lower()
     if proto not in ("http", "https"):
         proto = "https"
@@ -296,7 +321,10 @@ def _bearer(token: str, wanted: Sequence[ResourceScope], realm: str) -> Access:
         claims = _verified_claims(token)
     except TokenError:
         raise Challenge(realm, wanted, error="invalid_token") from None
-    if revocation_view().token_refused(claims.subject, claims.issued_at_ms):
+    view = revocation_view()
+    if view.token_refused(claims.subject, claims.issued_at_ms) or (
+        claims.public and view.token_refused(revocations.PUBLIC, claims.issued_at_ms)
+    ):
         raise Challenge(realm, wanted, error="invalid_token")
     missing = [scope for scope in wanted if not permissions.covers(claims.access, scope)]
     if missing:
@@ -369,11 +397,15 @@ def _login(username: str, password: str, source_ip: str) -> Principal:
         or len(password) > iam.MAX_PASSWORD_LENGTH
     ):
         raise unauthorized()
+    # Robots' secrets and IAM passwords cannot be guessed: no per-name backstop for them.
+    random_secret = username.startswith(principals.ROBOT_PREFIX) or iam.is_iam_password(password)
     ratelimit.check(
         username,
         source_ip,
         max_per_name=settings.max_failures_per_name,
         max_per_ip=settings.max_failures_per_ip,
+        max_per_name_global=settings.max_failures_per_name_global,
+        random_secret=random_secret,
         window=settings.failure_window,
     )
     principal: Principal | None
@@ -388,7 +420,9 @@ def _login(username: str, password: str, source_ip: str) -> Principal:
     else:
         principal = principals.authenticate(username, password)
     if principal is None:
-        ratelimit.record_failure(username, source_ip, window=settings.failure_window)
+        ratelimit.record_failure(
+            username, source_ip, window=settings.failure_window, random_secret=random_secret
+        )
         raise unauthorized()
     return principal
 
@@ -419,7 +453,7 @@ def issue_token(
     method: str = "GET",
 ) -> dict[str, object]:
     """The token endpoint: GET (Basic credentials, repeated `scope`) or the OAuth2 POST form."""
-    from chalicelib.auth import refresh, revocations
+    from chalicelib.auth import refresh
 
     settings = auth_settings()
     service = _one(params, "service")
@@ -457,10 +491,19 @@ def issue_token(
             principal = ANONYMOUS
 
     now = time.time()
-    access = permissions.grant_scopes(principal, requested, now=now, public=public_patterns())
     # Fresh, not the cached view: a token dated in the millisecond of a revocation made a
-    # moment ago would be refused by every function that has seen it.
-    now = revocations.issued_after(revocations.read_all(now), principal.subject, now)
+    # moment ago would be refused by every function that has seen it; and a pattern made
+    # private a moment ago must not reach the token through a stale cache.
+    entries = revocations.read_all(now)
+    public = public_patterns(entries)
+    access = permissions.grant_scopes(principal, requested, now=now, public=public)
+    # Access through a public pattern ends when a pattern is made private (`pub`).
+    through_public = bool(public) and access != permissions.grant_scopes(
+        principal, requested, now=now
+    )
+    now = revocations.issued_after(entries, principal.subject, now)
+    if through_public:
+        now = revocations.issued_after(entries, revocations.PUBLIC, now)
     token, claims = key_ring().issue(
         issuer=settings.issuer,
         subject=principal.subject,
@@ -468,6 +511,7 @@ def issue_token(
         access=access,
         ttl=settings.token_ttl,
         now=now,
+        public=through_public,
     )
     answer: dict[str, object] = {
         "token": token,
@@ -478,20 +522,32 @@ def issue_token(
     }
     if offline and principal.kind != "anonymous":
         answer["refresh_token"] = refresh.create(
-            principal.subject, settings.service, ttl=settings.refresh_ttl
+            principal.subject,
+            settings.service,
+            ttl=settings.refresh_ttl,
+            generation=principal.generation,
         )
     return answer
 
 
 def _redeem(token: str) -> Principal:
-    """A refresh token's principal; a login in the audit log (the name of a failed one is a
+    """A refresh token's principal, if it is still the generation the token was issued to
+    (`chalicelib.auth.refresh`); a login in the audit log (the name of a failed one is a
     digest of the token's id, never the token)."""
     from chalicelib.audit import record
     from chalicelib.auth import refresh
 
     grant = refresh.redeem(token, auth_settings().service)
     principal = principal_of(grant.subject) if grant is not None else None
-    if principal is None or principal.kind == "anonymous" or not principal.active(time.time()):
+    if (
+        grant is None
+        or principal is None
+        or principal.kind == "anonymous"
+        or principal.generation != grant.generation
+        or not principal.active(time.time())
+    ):
+        if grant is not None and principal is not None and principal.generation != grant.generation:
+            refresh.revoke(token)  # worthless for good: a generation never comes back
         record.login("refresh-token:" + token.partition(".")[0][:64], None, "UNAUTHORIZED")
         raise unauthorized()
     record.login(principal.subject, principal, None)

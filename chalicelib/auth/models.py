@@ -60,6 +60,9 @@ class PrincipalItem(_Item):
     valid_until = NumberAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     revoked_at = UTCDateTimeAttribute(null=True)
+    # Random, new at creation and at every change of secret, state or grants: refresh tokens
+    # carry the one they were issued under (None: an item from before generations).
+    generation = UnicodeAttribute(null=True)
 
 
 class GrantItem(_Item):
@@ -93,6 +96,9 @@ class RefreshTokenItem(_Item):
     subject = UnicodeAttribute()
     audience = UnicodeAttribute()
     secret_digest = UnicodeAttribute()
+    # The principal's generation at issue (`PrincipalItem.generation`): any change since
+    # (password, grants, disable, revoke, delete and re-create) makes the token worthless.
+    generation = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     expires_at = NumberAttribute()  # TTL
 

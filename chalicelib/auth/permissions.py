@@ -111,6 +111,9 @@ class Principal:
     grants: tuple[Grant, ...] = ()
     disabled: bool = False
     valid_until: float | None = None  # robots: epoch seconds after which they cannot log in
+    # Changes whenever the principal's secret, state or grants do, and differs between two
+    # principals of one name (delete, create): what a refresh token is bound to.
+    generation: str | None = None
 
     @property
     def subject(self) -> str:

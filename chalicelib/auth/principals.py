@@ -13,7 +13,9 @@ exist. See `chalicelib.auth.models` for the key layout.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -71,6 +73,17 @@ def valid_name(name: str) -> bool:
     return isinstance(name, str) and _NAME.fullmatch(name) is not None
 
 
+def new_generation() -> str:
+    """A principal's generation (`PrincipalItem.generation`): random, so a principal
+    deleted and created again under the same name never has the old one."""
+    return secrets.token_urlsafe(12)
+
+
+def _bumped() -> Any:
+    """The update action that gives a principal a new generation (ends its refresh tokens)."""
+    return PrincipalItem.generation.set(new_generation())
+
+
 def _check_kind(kind: str) -> str:
     if kind not in KINDS:
         raise PrincipalError(f"kind must be one of {', '.join(KINDS)}")
@@ -123,6 +136,7 @@ def _stored(kind: str, name: str, principal: PrincipalItem, grants: list[Grant])
             grants=tuple(grants),
             disabled=bool(principal.disabled) or principal.revoked_at is not None,
             valid_until=principal.valid_until,
+            generation=principal.generation,
         ),
         principal.secret_hash,
         principal.arn_pattern,
@@ -182,6 +196,7 @@ def _create(
         kind=kind,
         name=name,
         created_at=utcnow(),
+        generation=new_generation(),
         **attributes,
     )
     entry = DirectoryItem(
@@ -226,7 +241,7 @@ def set_password(name: str, password: str) -> None:
     item = PrincipalItem(principal_pk("user", check_name(name)), PRINCIPAL_SK)
     try:
         item.update(
-            actions=[PrincipalItem.secret_hash.set(passwords.hash_secret(password))],
+            actions=[PrincipalItem.secret_hash.set(passwords.hash_secret(password)), _bumped()],
             condition=PrincipalItem.pk.exists(),
         )
     except UpdateError as error:
@@ -284,7 +299,8 @@ def set_disabled(kind: str, name: str, disabled: bool = True) -> None:
     item = PrincipalItem(principal_pk(_check_kind(kind), name), PRINCIPAL_SK)
     try:
         item.update(
-            actions=[PrincipalItem.disabled.set(disabled)], condition=PrincipalItem.pk.exists()
+            actions=[PrincipalItem.disabled.set(disabled), _bumped()],
+            condition=PrincipalItem.pk.exists(),
         )
     except UpdateError as error:
         if condition_failed(error):
@@ -300,7 +316,8 @@ def revoke_robot(name: str) -> None:
     item = PrincipalItem(principal_pk("robot", check_name(name)), PRINCIPAL_SK)
     try:
         item.update(
-            actions=[PrincipalItem.revoked_at.set(utcnow())], condition=PrincipalItem.pk.exists()
+            actions=[PrincipalItem.revoked_at.set(utcnow()), _bumped()],
+            condition=PrincipalItem.pk.exists(),
         )
     except UpdateError as error:
         if condition_failed(error):
@@ -334,14 +351,14 @@ def grant(
 
     A grant can take access away (it replaces a higher level, or a more specific pattern with
     a lower level wins, `none` included), so the principal's tokens and cached logins end
-    too: the next ones carry the grants as they are now."""
+    too, and so do its refresh tokens (a new generation, in the same transaction): the next
+    tokens carry the grants as they are now."""
     item = _grant_item(_check_kind(kind), name, pattern, level, expires_at, granted_by)
     try:
         with transaction() as t:
-            t.condition_check(
-                PrincipalItem,
-                principal_pk(kind, name),
-                PRINCIPAL_SK,
+            t.update(
+                PrincipalItem(principal_pk(kind, name), PRINCIPAL_SK),
+                actions=[_bumped()],
                 condition=PrincipalItem.pk.exists(),
             )
             t.save(item)
@@ -353,12 +370,20 @@ def grant(
 
 
 def revoke_grant(kind: str, name: str, pattern: str) -> None:
-    """Remove a grant; Missing when the principal holds none on `pattern`."""
+    """Remove a grant (and, in the same transaction, give the principal a new generation:
+    its refresh tokens end); Missing when the principal holds none on `pattern`."""
     try:
-        GrantItem(principal_pk(_check_kind(kind), name), GRANT_PREFIX + pattern).delete(
-            condition=GrantItem.pk.exists()
-        )
-    except DeleteError as error:
+        with transaction() as t:
+            t.delete(
+                GrantItem(principal_pk(_check_kind(kind), name), GRANT_PREFIX + pattern),
+                condition=GrantItem.pk.exists(),
+            )
+            t.update(
+                PrincipalItem(principal_pk(kind, name), PRINCIPAL_SK),
+                actions=[_bumped()],
+                condition=PrincipalItem.pk.exists(),
+            )
+    except TransactWriteError as error:
         if condition_failed(error):
             raise Missing(f"{kind} {name!r} has no grant on {pattern[:80]!r}") from None
         raise
@@ -382,10 +407,11 @@ def make_private(pattern: str) -> None:
     from chalicelib.auth import revocations
 
     revocations.record("anonymous:anonymous")  # anonymous tokens may hold pull on it
+    revocations.record(revocations.PUBLIC)  # so may others' (`pub`), and cached pattern lists
 
 
 def public_patterns() -> list[str]:
-    return [item.sk for item in PublicItem.query(PUBLIC_PARTITION)]
+    return [item.sk for item in PublicItem.query(PUBLIC_PARTITION, consistent_read=True)]
 
 
 def directory(kind: str | None = None) -> Iterator[DirectoryItem]:
@@ -424,13 +450,16 @@ def iam_principal(arn: str, *, now: float | None = None) -> Principal | None:
     current = time.time() if now is None else now
     mappings = {entry.name: entry.arn_pattern for entry in directory("iam") if entry.arn_pattern}
     grants: list[Grant] = []
-    matched = False
+    generations: list[str] = []
     for name in matching_mappings(arn, mappings):
         stored = load("iam", name)
         if stored is None or not stored.principal.active(current):
             continue
-        matched = True
+        generations.append(f"{name}={stored.principal.generation}")
         grants.extend(stored.principal.grants)
-    if not matched:
+    if not generations:
         return None
-    return Principal("iam", arn, tuple(grants))
+    # The caller's generation is that of the mappings it matched: a change to any of them (or
+    # a mapping more or less) ends its refresh tokens.
+    generation = hashlib.sha256("\n".join(sorted(generations)).encode()).hexdigest()[:24]
+    return Principal("iam", arn, tuple(grants), generation=generation)

@@ -3,8 +3,11 @@
 A refresh token is `<id>.<secret>` (`brt1.` prefixed): the id names the item `RT#<id>`, the
 secret is 256 random bits of which only the SHA-256 is stored (compared in constant time).
 It is bound to one subject and one audience (the spec), expires after `refresh_ttl` (TTL), and
-is worth nothing once its principal is disabled, revoked or deleted: every exchange loads the
-principal again and takes its CURRENT grants.
+is bound to its principal's *generation* (`PrincipalItem.generation`), not just its name: a
+password change, a disable, a robot revoke, any grant change and a delete each give the
+principal a new generation, so its refresh tokens stop working at once, and a principal
+created again under an old name never inherits the old one's tokens. Every exchange loads
+the principal again (the same one query) and takes its CURRENT grants.
 """
 
 from __future__ import annotations
@@ -28,9 +31,17 @@ _TOKEN = re.compile(r"brt1\.([A-Za-z0-9_-]{16,64})\.([A-Za-z0-9_-]{32,128})")
 class RefreshGrant:
     subject: str
     audience: str
+    generation: str | None  # the principal's generation at issue
 
 
-def create(subject: str, audience: str, *, ttl: int, now: float | None = None) -> str:
+def create(
+    subject: str,
+    audience: str,
+    *,
+    ttl: int,
+    generation: str | None = None,
+    now: float | None = None,
+) -> str:
     token_id = secrets.token_urlsafe(16)
     secret = secrets.token_urlsafe(32)
     current = time.time() if now is None else now
@@ -40,6 +51,7 @@ def create(subject: str, audience: str, *, ttl: int, now: float | None = None) -
         subject=subject,
         audience=audience,
         secret_digest=passwords.digest(secret),
+        generation=generation,
         created_at=utcnow(),
         expires_at=int(current + ttl),
     ).save(condition=RefreshTokenItem.pk.does_not_exist())
@@ -47,8 +59,9 @@ def create(subject: str, audience: str, *, ttl: int, now: float | None = None) -
 
 
 def redeem(token: str, audience: str, *, now: float | None = None) -> RefreshGrant | None:
-    """The subject this refresh token was issued to, or None (unknown, wrong, expired,
-    another audience)."""
+    """The subject (and its generation) this refresh token was issued to, or None (unknown,
+    wrong, expired, another audience). The caller compares the generation with the
+    principal's current one."""
     match = _TOKEN.fullmatch(token) if isinstance(token, str) else None
     if match is None:
         return None
@@ -63,7 +76,7 @@ def redeem(token: str, audience: str, *, now: float | None = None) -> RefreshGra
         return None
     if item.audience != audience or current >= item.expires_at:
         return None
-    return RefreshGrant(item.subject, item.audience)
+    return RefreshGrant(item.subject, item.audience, item.generation)
 
 
 def revoke(token: str) -> None:

@@ -28,6 +28,9 @@ from collections.abc import Callable, Mapping
 from chalicelib.auth.models import REVOKED_PARTITION, RevocationItem
 
 ALL_IAM = "iam:*"
+# A public pattern was removed: every token that holds access through a public pattern
+# (`Claims.public`) and every cached list of public patterns older than this is stale.
+PUBLIC = "public:*"
 # Older revocations cannot refuse anything: every token and cached login is younger.
 HORIZON = 6 * 3600.0
 KEEP = 24 * 3600

@@ -4,8 +4,12 @@ Claims: `iss`, `sub` (`<kind>:<name>`), `aud` (the service), `exp`, `nbf`, `iat`
 `access` (`[{"type", "name", "actions"}]`). Verification accepts ES256 and nothing else: no
 `alg: none`, no HMAC (so a public key can never be used as an HMAC secret), no `crit`, no
 key URLs (`jku`, `x5u`, `jwk` are never fetched), a known `kid`, the right issuer and audience,
-`nbf`/`exp`/`iat` within a clock-skew allowance, and JSON with no duplicate keys (so no two
-parsers can read one token two ways). Every failure raises `TokenError`.
+`nbf`/`exp`/`iat` within a clock-skew allowance, a lifetime (`exp - iat`) no longer than the
+configured maximum (a token that somehow got a long life is refused, not honoured), a
+low-S signature (`s <= n/2`: ECDSA signatures are malleable, `(r, n - s)` verifies too, so
+one token would have two spellings; Berth normalises what it signs, KMS's answers included,
+which may be high-S), and JSON with no duplicate keys (so no two parsers can read one token
+two ways). Every failure raises `TokenError`.
 
 Key storage: AWS KMS, an asymmetric `ECC_NIST_P256` / `SIGN_VERIFY` key.
 - The private key never leaves KMS: not in Lambda memory, not in a parameter a broad
@@ -55,6 +59,9 @@ ALGORITHM = "ES256"
 DEFAULT_TTL = 300
 DEFAULT_LEEWAY = 60
 MAX_TOKEN_LENGTH = 64 * 1024
+# The order of P-256: a signature's s must be at most half of it (low-S).
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+HALF_ORDER = P256_ORDER // 2
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
@@ -79,6 +86,9 @@ class Claims:
     # `iat_ms`: the issue time in milliseconds (`iat` is whole seconds, as clients expect),
     # so that a revocation made later in the same second still refuses the token.
     issued_at_ms: int = 0
+    # `pub`: some of `access` came from a public pattern, not the subject's own grants, so
+    # making a repository private must end the token too (`revocations.PUBLIC`).
+    public: bool = False
 
 
 # --- base64url and strict JSON ---------------------------------------------------------------
@@ -143,11 +153,20 @@ def key_id(public_key: EllipticCurvePublicKey) -> str:
 
 
 def der_to_raw(signature: bytes) -> bytes:
-    """An ASN.1 DER ECDSA signature (what KMS returns) to JOSE's 64-byte r||s."""
+    """An ASN.1 DER ECDSA signature (what KMS returns) to JOSE's 64-byte r||s, low-S."""
     from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
     r, s = decode_dss_signature(signature)
-    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return low_s(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+
+
+def low_s(signature: bytes) -> bytes:
+    """The same 64-byte r||s signature with s replaced by n - s when s > n/2 (both verify):
+    the one spelling the verifier accepts."""
+    s = int.from_bytes(signature[32:], "big")
+    if s <= HALF_ORDER:
+        return signature
+    return signature[:32] + (P256_ORDER - s).to_bytes(32, "big")
 
 
 class Signer(Protocol):
@@ -234,6 +253,7 @@ def issue(
     access: Iterable[ResourceScope],
     ttl: int = DEFAULT_TTL,
     now: float | None = None,
+    public: bool = False,
 ) -> tuple[str, Claims]:
     """A signed token and its claims. `ttl` is at least 60 s (older clients need it)."""
     issued_ms = int((time.time() if now is None else now) * 1000)
@@ -248,6 +268,7 @@ def issue(
         jti=b64url_encode(secrets.token_bytes(16)),
         access=tuple(ResourceScope(a.type, a.name, a.actions) for a in access),
         issued_at_ms=issued_ms,
+        public=public,
     )
     header = {"alg": ALGORITHM, "typ": "JWT", "kid": key_id(signer.public_key())}
     payload = {
@@ -261,8 +282,10 @@ def issue(
         "jti": claims.jti,
         "access": [scope.claim() for scope in claims.access],
     }
+    if public:
+        payload["pub"] = True
     signing_input = f"{b64url_encode(_compact(header))}.{b64url_encode(_compact(payload))}"
-    signature = signer.sign(signing_input.encode("ascii"))
+    signature = low_s(signer.sign(signing_input.encode("ascii")))
     return f"{signing_input}.{b64url_encode(signature)}", claims
 
 
@@ -314,13 +337,16 @@ class Verifier:
         audience: str,
         leeway: int = DEFAULT_LEEWAY,
         lookup: Callable[[str], EllipticCurvePublicKey | None] | None = None,
+        max_lifetime: int = DEFAULT_TTL,
     ) -> None:
-        """`lookup`: asked for a kid none of `public_keys` has (a key ring: rotation)."""
+        """`lookup`: asked for a kid none of `public_keys` has (a key ring: rotation);
+        `max_lifetime`: the longest `exp - iat` accepted (seconds)."""
         self._keys = {key_id(key): key for key in public_keys}
         self._lookup = lookup
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
+        self.max_lifetime = max_lifetime
 
     def verify(self, token: str, *, now: float | None = None) -> Claims:
         if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
@@ -363,6 +389,8 @@ class Verifier:
         issued_ms = _int_claim(payload, "iat_ms") if "iat_ms" in payload else issued * 1000
         if not issued * 1000 <= issued_ms < issued * 1000 + 1000:
             raise TokenError("claims 'iat' and 'iat_ms' disagree")
+        if expires - issued > self.max_lifetime:
+            raise TokenError("token lives longer than this registry issues tokens for")
         if current >= expires + self.leeway:
             raise TokenError("token has expired")
         if current < not_before - self.leeway or current < issued - self.leeway:
@@ -377,6 +405,7 @@ class Verifier:
             jti=_str_claim(payload, "jti"),
             access=_access(payload),
             issued_at_ms=issued_ms,
+            public=payload.get("pub") is True,
         )
 
     @staticmethod
@@ -396,6 +425,8 @@ class Verifier:
 
         r = int.from_bytes(signature[:32], "big")
         s = int.from_bytes(signature[32:], "big")
+        if not 0 < s <= HALF_ORDER:  # high-S: the other spelling of a signature, refused
+            raise TokenError("bad signature")
         try:
             key.verify(encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
         except InvalidSignature:

@@ -21,6 +21,7 @@ before the counters existed have none until recounted that way (`exact` answers 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -124,10 +125,29 @@ def recount(repo: RepositoryItem) -> Usage:
     )
 
 
-def list_usage(after: str | None, limit: int, *, exact: bool = False) -> tuple[list[Usage], bool]:
-    """Up to `limit` repositories after `after` with their usage (one query; `exact`: a
-    recount each), and whether more follow."""
-    condition = RepositoryItem.sk > after if after else None
-    items = list(RepositoryItem.query(REPOS_PARTITION, condition, limit=limit + 1))
+def list_usage(
+    after: str | None,
+    limit: int,
+    *,
+    exact: bool = False,
+    visible: Callable[[str], bool] | None = None,
+) -> tuple[list[Usage], bool]:
+    """Up to `limit` repositories after `after` that `visible` lets through, with their usage
+    (one query a page; `exact`: a recount each, of the visible ones only), and whether more
+    follow. Filtering here, not in the caller, keeps a page's last name (the `Link`) one the
+    caller may see: a name it may not see never leaves this function."""
     measure = recount if exact else usage
-    return [measure(item) for item in items[:limit]], len(items) > limit
+    out: list[Usage] = []
+    start = after
+    while True:
+        condition = RepositoryItem.sk > start if start else None
+        items = list(RepositoryItem.query(REPOS_PARTITION, condition, limit=limit + 1))
+        page, more = items[:limit], len(items) > limit
+        for i, item in enumerate(page):
+            if visible is None or visible(item.sk):
+                out.append(measure(item))
+                if len(out) == limit:
+                    return out, more or i < len(page) - 1
+        if not more or not page:
+            return out, False
+        start = page[-1].sk

@@ -33,6 +33,7 @@ def auth_on(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     # Every test request comes from 127.0.0.1: only tests of the limit itself may reach it.
     monkeypatch.setenv("BERTH_LOGIN_FAILURES_PER_IP", "1000000")
     monkeypatch.setenv("BERTH_LOGIN_FAILURES_PER_NAME", "1000000")
+    monkeypatch.setenv("BERTH_LOGIN_FAILURES_PER_NAME_GLOBAL", "1000000")
     _reset()
     yield
     monkeypatch.setenv("BERTH_AUTH", "off")

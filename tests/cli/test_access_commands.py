@@ -159,6 +159,31 @@ def test_iam_login_password(berth: Run, client: Any, capsys: pytest.CaptureFixtu
         assert berth(capsys, "iam", "unmap", mapping)[0] == 0
 
 
+def test_iam_login_password_signs_the_service_the_registry_names(
+    berth: Run, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No --service and no $BERTH_SERVICE: the password signs the service the registry's
+    challenge names (a deployed stage's own, issue 11 D6), not a shared default."""
+    from chalicelib.auth.auth_settings import auth_settings
+    from chalicelib.auth.iam import SERVICE_HEADER, decode_password
+    from tests.auth.test_iam_service_binding import signature_matches
+
+    monkeypatch.setenv("BERTH_SERVICE", "berth-qa-0123456789ab")
+    auth_settings.cache_clear()
+    auth_settings()  # the registry's settings, read once
+    monkeypatch.delenv("BERTH_SERVICE")
+    try:
+        status, out, _ = berth(capsys, "iam", "login-password")
+        assert status == 0
+        url = decode_password(out.strip())
+        assert signature_matches(url, {SERVICE_HEADER: "berth-qa-0123456789ab"})
+        assert not signature_matches(url, {SERVICE_HEADER: "berth"})
+        status, out, _ = berth(capsys, "iam", "login-password", "--service", "other")
+        assert signature_matches(decode_password(out.strip()), {SERVICE_HEADER: "other"})
+    finally:
+        auth_settings.cache_clear()
+
+
 def test_refusals_have_their_exit_codes(
     berth: Run, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

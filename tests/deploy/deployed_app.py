@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,7 +100,10 @@ def main() -> int:
     if asked["door"] == "rest":
         host += (("X-Forwarded-Proto", "https"),)  # API Gateway's, in front of every request
     challenge = send(app, "GET", "/v2/", headers=host)
-    scope = "service=berth&scope=registry:catalog:*"
+    # The service the challenge names, as clients do (each deployed stage has its own).
+    challenged = challenge.header("WWW-Authenticate") or ""
+    service = challenged.split('service="', 1)[-1].split('"', 1)[0]
+    scope = f"service={quote(service)}&scope=registry:catalog:*"
     admin = ("Authorization", _basic(asked["password"]))
     token = send(app, "GET", "/token", query=scope, headers=(*host, admin))
     wrong = send(app, "GET", "/token", query=scope, headers=(*host, ("Authorization", _basic("x"))))

@@ -23,6 +23,7 @@ from berth.deploy.chalice_step import (
 )
 from berth.deploy.destroy import destroy
 from berth.deploy.run import deploy
+from berth.deploy.service_name import service_name
 from berth.deploy.target import AwsTarget
 from tests.deploy.deployed_app import login
 from tests.deploy.motoserver import ACCOUNT, REGION
@@ -101,6 +102,7 @@ def test_deploy_then_destroy(session: Any) -> None:
         "BERTH_BUCKET": bucket,
         "BERTH_TOKEN_KEY": "alias/berth-prod-token",
         "BERTH_S3_ENFORCES_CHECKSUMS": "1",
+        "BERTH_SERVICE": service_name("prod", ACCOUNT, REGION),
     }
     # What app.py attaches the event handlers to, and the queues they use (the stack's).
     assert events == {
@@ -109,6 +111,10 @@ def test_deploy_then_destroy(session: Any) -> None:
         "BERTH_DELIVERY_QUEUE_URL": done.outputs["DeliveryQueueUrl"],
         "BERTH_DEAD_LETTER_QUEUE_URL": done.outputs["DeadLetterQueueUrl"],
     }
+    # Unique per registry (issue 11, D6): another stage, account or region has another name.
+    others = {service_name("qa", ACCOUNT, REGION), service_name("prod", "210987654321", REGION)}
+    others.add(service_name("prod", ACCOUNT, "eu-central-1"))
+    assert release.environment["BERTH_SERVICE"] not in others and len(others) == 3
     resources = {s["Sid"]: s["Resource"] for s in release.policy["Statement"]}
     assert resources["MetadataTable"] == f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"
     assert resources["BlobBucket"] == f"arn:aws:s3:::{bucket}"
@@ -142,6 +148,7 @@ def test_deploy_then_destroy(session: Any) -> None:
     answer = login(session, "berth-prod", password, host, policy=release.policy)
     assert answer["challenge"] == 401
     assert f'realm="https://{host}/token"' in answer["realm"], answer
+    assert f'service="{service_name("prod", ACCOUNT, REGION)}"' in answer["realm"], answer
     assert answer["token"] == 200, answer["token_body"]
     assert (answer["wrong"], answer["catalog"]) == (401, 200)
     assert "kms:Sign" in answer["calls"] and "dynamodb:Query" in answer["calls"]

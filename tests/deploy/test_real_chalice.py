@@ -62,7 +62,7 @@ def test_berth_deploy_runs_the_real_chalice_against_moto(session: Any, tmp_path:
     expected_env = {  # the committed settings, then the stack's outputs
         **committed["environment_variables"],
         **committed["stages"][STAGE]["environment_variables"],
-        **environment(done.outputs, STAGE),
+        **environment(done.outputs, STAGE, account=ACCOUNT, region=REGION),
     }
     assert handler["Environment"]["Variables"] == expected_env
     collector = lam.get_function_configuration(FunctionName=f"berth-{STAGE}-collect_garbage")
