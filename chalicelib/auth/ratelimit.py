@@ -15,6 +15,7 @@ import time
 
 from chalicelib.auth.models import CounterItem
 from chalicelib.oci.errors import OCIError
+from chalicelib.storage.keys import is_login_name, login_ip_pk, login_name_pk
 
 
 class RateLimited(OCIError):
@@ -29,9 +30,9 @@ class RateLimited(OCIError):
 
 def _keys(name: str, source_ip: str | None) -> list[str]:
     digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    keys = [f"L#name#{digest}"]
+    keys = [login_name_pk(digest)]
     if source_ip:
-        keys.append(f"L#ip#{source_ip[:64]}")
+        keys.append(login_ip_pk(source_ip[:64]))
     return keys
 
 
@@ -54,7 +55,7 @@ def check(
     limits = [max_per_name, max_per_ip]
     keys = [(key, str(start)) for key in _keys(name, source_ip)]
     for item in CounterItem.batch_get(keys):
-        limit = limits[0] if item.pk.startswith("L#name#") else limits[1]
+        limit = limits[0] if is_login_name(item.pk) else limits[1]
         if int(item.failures or 0) >= limit:
             raise RateLimited(max(1, int(start + window - current) + 1))
 

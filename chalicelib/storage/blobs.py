@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
 from chalicelib.oci.errors import OCIError
-from chalicelib.storage import aws, repositories
+from chalicelib.storage import aws, gc_fence, repositories
 from chalicelib.storage.clock import now
-from chalicelib.storage.models import BlobLinkItem, repo_pk
+from chalicelib.storage.keys import link_digest, link_sk, repo_pk
+from chalicelib.storage.models import BlobLinkItem
 from chalicelib.storage.transactions import transaction
 
 if TYPE_CHECKING:
@@ -26,17 +27,17 @@ def blob_key(digest: Digest) -> str:
 
 def get_link(repo: str, digest: Digest) -> BlobLinkItem | None:
     try:
-        return BlobLinkItem.get(repo_pk(repo), f"B#{digest}", consistent_read=True)
+        return BlobLinkItem.get(repo_pk(repo), link_sk(str(digest)), consistent_read=True)
     except BlobLinkItem.DoesNotExist:
         return None
 
 
 def linked(repo: str, digests: Iterable[str]) -> set[str]:
     """Which of `digests` are linked in `repo` (one BatchGetItem per 100)."""
-    keys = [(repo_pk(repo), f"B#{d}") for d in set(digests)]
+    keys = [(repo_pk(repo), link_sk(d)) for d in set(digests)]
     if not keys:
         return set()
-    return {item.sk[2:] for item in BlobLinkItem.batch_get(keys, consistent_read=True)}
+    return {link_digest(item.sk) for item in BlobLinkItem.batch_get(keys, consistent_read=True)}
 
 
 def link(repo: str, digest: Digest, size: int, s3_key: str) -> None:
@@ -49,7 +50,9 @@ def link(repo: str, digest: Digest, size: int, s3_key: str) -> None:
 
     from chalicelib.storage.transactions import condition_failed
 
-    item = BlobLinkItem(repo_pk(repo), f"B#{digest}", size=size, s3_key=s3_key, linked_at=now())
+    item = BlobLinkItem(
+        repo_pk(repo), link_sk(str(digest)), size=size, s3_key=s3_key, linked_at=now()
+    )
     new = True
     for _ in range(4):
         counts = {"blobs": 1, "blob_bytes": size} if new else {}
@@ -84,11 +87,13 @@ def link_stored(
     the collection's marker is checked, and a lost object is written again by `restore`, or,
     without one, the link is withdrawn and False returned."""
     link(repo, digest, size, s3_key)
-    if fresh:
+    if fresh or gc_fence.settled(str(digest)) or stored_size(s3_key) == size:
         return True
-    from chalicelib.gc import guard
-
-    return guard.confirm(repo, digest, size, s3_key, restore)
+    if restore is not None:
+        restore()
+        return True
+    unlink(repo, digest)
+    return False
 
 
 def unlink(repo: str, digest: Digest, audit: Callable[[TransactWrite], None] | None = None) -> bool:
@@ -123,7 +128,7 @@ def stage_unlink(
 ) -> None:
     """Delete a link (if `condition` holds) and take it off the repository's counters, in
     the caller's transaction: the counters change only when the delete happens."""
-    tx.delete(BlobLinkItem(repo_pk(repo), f"B#{digest}"), condition=condition)
+    tx.delete(BlobLinkItem(repo_pk(repo), link_sk(digest)), condition=condition)
     tx.update(
         repositories.key(repo),
         actions=repositories.count_actions(blobs=-1, blob_bytes=-size),

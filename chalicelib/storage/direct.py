@@ -38,12 +38,11 @@ from chalicelib.config import settings
 from chalicelib.oci.digest import Digest, new_hasher
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.s3_parts import SINGLE_PUT_MAX, PartPlan, checksum_of, hex_of, plan_parts
-from chalicelib.storage import aws, blobs
+from chalicelib.storage import aws, blobs, keys
 from chalicelib.storage.clock import epoch, now
 from chalicelib.storage.models import DirectUploadItem
 from chalicelib.storage.transactions import condition_failed
 
-SORT_KEY = "S3"
 MiB = 1024 * 1024
 READ_PIECE = 8 * MiB
 COPY_PART_MIN = 256 * MiB  # server-side copies: few, large parts, several at a time
@@ -70,7 +69,7 @@ def location(repo: str, upload_id: str) -> str:
 
 
 def upload_id_of(item: DirectUploadItem) -> str:
-    return item.pk[2:]
+    return keys.upload_id_of(item.pk)
 
 
 def plan_of(item: DirectUploadItem) -> PartPlan:
@@ -102,8 +101,8 @@ def open_session(repo: str, digest: Digest, size: int) -> DirectUploadItem:
     upload_id = uuid.uuid4().hex
     key = f"uploads/{upload_id}/blob"
     item = DirectUploadItem(
-        f"U#{upload_id}",
-        SORT_KEY,
+        keys.upload_pk(upload_id),
+        keys.DIRECT_UPLOAD_SK,
         repository=repo,
         digest=str(digest),
         size=size,
@@ -140,7 +139,9 @@ def get_session(repo: str, upload_id: str) -> DirectUploadItem:
     if not _ID.match(upload_id):
         raise _unknown(upload_id)
     try:
-        item = DirectUploadItem.get(f"U#{upload_id}", SORT_KEY, consistent_read=True)
+        item = DirectUploadItem.get(
+            keys.upload_pk(upload_id), keys.DIRECT_UPLOAD_SK, consistent_read=True
+        )
     except DirectUploadItem.DoesNotExist:
         raise _unknown(upload_id) from None
     if item.repository != repo or item.expires_at < epoch():

@@ -12,9 +12,10 @@ from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.manifest import ParsedManifest
-from chalicelib.storage import aws, repo_settings, repositories, tags, unlinking
+from chalicelib.storage import aws, gc_fence, repo_settings, repositories, tags, unlinking
 from chalicelib.storage.clock import now
-from chalicelib.storage.models import ManifestItem, ReferrerItem, TagItem, repo_pk
+from chalicelib.storage.keys import manifest_digest, manifest_sk, referrer_sk, repo_pk
+from chalicelib.storage.models import ManifestItem, ReferrerItem, TagItem
 from chalicelib.storage.transactions import condition_failed, transaction
 
 if TYPE_CHECKING:
@@ -43,17 +44,13 @@ def manifest_key(digest: Digest) -> str:
     return f"manifests/{digest.algorithm}/{digest.hex}"
 
 
-def _referrer_sk(subject: str, digest: str) -> str:
-    return f"F#{subject}#{digest}"
-
-
 def existing(repo: str, digests: set[str]) -> set[str]:
     """Which of `digests` are manifests in `repo`."""
     if not digests:
         return set()
-    keys = [(repo_pk(repo), f"M#{d}") for d in digests]
+    keys = [(repo_pk(repo), manifest_sk(d)) for d in digests]
     found = ManifestItem.batch_get(keys, consistent_read=True, attributes_to_get=["pk", "sk"])
-    return {item.sk[2:] for item in found}
+    return {manifest_digest(item.sk) for item in found}
 
 
 def put(
@@ -94,7 +91,7 @@ def put(
         inline = None
     item = ManifestItem(
         repo_pk(repo),
-        f"M#{key}",
+        manifest_sk(key),
         media_type=parsed.media_type,
         size=len(body),
         body=inline,
@@ -173,10 +170,9 @@ def put(
 def _keep_object(key: str, body: bytes, media_type: str) -> None:
     """After the item names `key`: if a garbage collection may have deleted the object
     (an old unreferenced copy it condemned before this push wrote it), write it again."""
-    from chalicelib.gc import guard
     from chalicelib.storage import blobs
 
-    if guard.settled(key) or blobs.stored_size(key) == len(body):
+    if gc_fence.settled(key) or blobs.stored_size(key) == len(body):
         return
     aws.s3().put_object(Bucket=settings().bucket, Key=key, Body=body, ContentType=media_type)
 
@@ -188,7 +184,7 @@ def claim(tx: TransactWrite, repo: str, digests: list[str]) -> None:
     moment = now()
     for child in digests:
         tx.update(
-            ManifestItem(repo_pk(repo), f"M#{child}"),
+            ManifestItem(repo_pk(repo), manifest_sk(child)),
             actions=[ManifestItem.claimed_at.set(moment)],
             condition=ManifestItem.pk.exists(),
         )
@@ -210,7 +206,7 @@ def _referrer(repo: str, parsed: ParsedManifest, digest: str, size: int) -> Refe
     too_large = annotations is not None and len(json.dumps(annotations)) > REFERRER_INLINE_LIMIT
     return ReferrerItem(
         repo_pk(repo),
-        _referrer_sk(parsed.subject.digest, digest),
+        referrer_sk(parsed.subject.digest, digest),
         media_type=parsed.media_type,
         size=size,
         artifact_type=parsed.artifact_type,
@@ -238,7 +234,7 @@ def _body(item: ManifestItem) -> bytes:
 
 def by_digest(repo: str, digest: str) -> StoredManifest | None:
     try:
-        item = ManifestItem.get(repo_pk(repo), f"M#{digest}", consistent_read=True)
+        item = ManifestItem.get(repo_pk(repo), manifest_sk(digest), consistent_read=True)
     except ManifestItem.DoesNotExist:
         return None
     return StoredManifest(digest, item.media_type, _body(item), item.last_pulled)
@@ -264,7 +260,7 @@ def delete(
     """Delete the manifest, the tags that point at it and its referrer entry; `audit(tx,
     tags)` records it in the manifest's deleting transaction."""
     try:
-        item = ManifestItem.get(repo_pk(repo), f"M#{digest}", consistent_read=True)
+        item = ManifestItem.get(repo_pk(repo), manifest_sk(digest), consistent_read=True)
     except ManifestItem.DoesNotExist:
         return False
     pointing = tags.pointing_at(repo, digest)
@@ -276,10 +272,10 @@ def delete(
     try:
         with transaction() as tx:
             tx.delete(
-                ManifestItem(repo_pk(repo), f"M#{digest}"), condition=ManifestItem.pk.exists()
+                ManifestItem(repo_pk(repo), manifest_sk(digest)), condition=ManifestItem.pk.exists()
             )
             if item.subject:
-                tx.delete(ReferrerItem(repo_pk(repo), _referrer_sk(item.subject, digest)))
+                tx.delete(ReferrerItem(repo_pk(repo), referrer_sk(item.subject, digest)))
             tx.update(
                 repositories.key(repo),
                 actions=repositories.count_actions(manifests=-1, manifest_bytes=-int(item.size)),

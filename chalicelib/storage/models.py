@@ -1,7 +1,8 @@
 """The metadata table's items, one pynamodb model each, all in one table.
 
 One table keeps related writes in one transaction and one CloudFormation resource. Items of
-a repository share the partition `R#<name>`; the sort key's prefix says what an item is:
+a repository share the partition `R#<name>`; the sort key's prefix says what an item is
+(every key is built and parsed by chalicelib/storage/keys.py):
 
     B#<digest>                 blob link: the blob is readable in this repository
     F#<subject>#<digest>       referrer: a manifest whose subject is <subject>
@@ -33,12 +34,8 @@ from pynamodb.attributes import (
 from pynamodb.models import Model
 
 from chalicelib.config import settings
-
-REPOS_PARTITION = "REPOS"
-
-
-def repo_pk(name: str) -> str:
-    return f"R#{name}"
+from chalicelib.storage.keys import REPOS_PARTITION as REPOS_PARTITION
+from chalicelib.storage.keys import repo_pk as repo_pk
 
 
 def _meta() -> type:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.storage.models import ReferrerItem, repo_pk
+from chalicelib.storage.keys import referrer_parts, referrers_of, repo_pk
+from chalicelib.storage.models import ReferrerItem
 
 # A Lambda response carries at most 6 MB; descriptors carry annotations of any size, so a
 # page ends when its JSON would pass this many bytes (always holding at least one entry).
@@ -17,7 +18,7 @@ def descriptors(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Up to `limit` descriptors after referrer digest `after` (of `artifact_type` only, when
     given); and the cursor for more."""
-    prefix = f"F#{subject}#"
+    prefix = referrers_of(subject)
     condition = ReferrerItem.sk > prefix + after if after else ReferrerItem.sk.startswith(prefix)
     found: list[dict[str, Any]] = []
     budget = PAGE_BYTES
@@ -33,7 +34,7 @@ def descriptors(
             break
         descriptor: dict[str, Any] = {
             "mediaType": item.media_type,
-            "digest": item.sk[len(prefix) :],
+            "digest": referrer_parts(item.sk)[1],
             "size": int(item.size),
         }
         if item.artifact_type:

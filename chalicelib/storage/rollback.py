@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from chalicelib.oci.errors import OCIError
-from chalicelib.rules.rollback import ROLLBACK, Move, action_of, earlier_targets
+from chalicelib.rules.history import ROLLBACK, action_of
+from chalicelib.rules.rollback import Move, earlier_targets
 from chalicelib.storage import manifests, repo_settings, repositories, tags
 from chalicelib.storage.transactions import condition_failed, transaction
 

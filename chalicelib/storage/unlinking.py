@@ -35,14 +35,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.oci.errors import OCIError
-from chalicelib.storage import clock, repositories
-from chalicelib.storage.models import (
-    REPOS_PARTITION,
-    BlobLinkItem,
-    ManifestItem,
-    RepositoryItem,
-    repo_pk,
-)
+from chalicelib.storage import clock, keys, repositories
+from chalicelib.storage.keys import REPOS_PARTITION, repo_pk
+from chalicelib.storage.models import BlobLinkItem, ManifestItem, RepositoryItem
 
 if TYPE_CHECKING:
     from pynamodb.expressions.condition import Condition
@@ -131,22 +126,22 @@ def unreferenced(repo: str, ignoring: Collection[str] = ()) -> list[Link]:
     referenced: set[str] = set()
     for item in ManifestItem.query(
         pk,
-        ManifestItem.sk.startswith("M#"),
+        ManifestItem.sk.startswith(keys.MANIFEST_PREFIX),
         consistent_read=True,
         attributes_to_get=["pk", "sk", "blobs"],
     ):
-        if item.sk[2:] not in ignoring:
+        if keys.manifest_digest(item.sk) not in ignoring:
             referenced.update(str(blob) for blob in item.blobs or ())
     old = clock.now() - PROTECT
     return [
-        Link(link.sk[2:], int(link.size), link.linked_at)
+        Link(keys.link_digest(link.sk), int(link.size), link.linked_at)
         for link in BlobLinkItem.query(
             pk,
-            BlobLinkItem.sk.startswith("B#"),
+            BlobLinkItem.sk.startswith(keys.LINK_PREFIX),
             consistent_read=True,
             attributes_to_get=["pk", "sk", "size", "linked_at"],
         )
-        if link.sk[2:] not in referenced and link.linked_at < old
+        if keys.link_digest(link.sk) not in referenced and link.linked_at < old
     ]
 
 
