@@ -11,6 +11,7 @@ from typing import Any
 from pynamodb.exceptions import DeleteError
 
 from chalicelib.gc import guard, mark, sweep
+from chalicelib.log import logger
 from chalicelib.storage import keys
 from chalicelib.storage.clock import now as clock_now
 from chalicelib.storage.models import UploadItem
@@ -207,8 +208,6 @@ def _sweep_staging(
 
 def scheduled() -> Report:
     """The hourly run: a Lambda of the default timeout gets a budget well inside it."""
-    from chalicelib.log import logger
-
     report = collect(budget=40.0)
     logger.info("garbage collection", extra={"fields": {"gc": report.document()}})
     return report

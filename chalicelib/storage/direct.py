@@ -29,9 +29,11 @@ import contextlib
 import re
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError, FlexibleChecksumError
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.config import settings
@@ -244,8 +246,6 @@ def _client_error(error: Exception) -> str:
 
 def _assemble(item: DirectUploadItem, parts: list[dict[str, Any]] | None) -> None:
     """Complete the staging multipart upload from the client's (number, ETag) list."""
-    from botocore.exceptions import ClientError
-
     plan = plan_of(item)
     if not parts:
         raise OCIError("BLOB_UPLOAD_INVALID", f"completion needs the {plan.count} parts' ETags")
@@ -298,8 +298,6 @@ def _refuse(item: DirectUploadItem, code: str, message: str, detail: Any = None)
 def _verify(item: DirectUploadItem, digest: Digest, deadline: float) -> str | None:
     """The ETag of the verified staging object; None if the time budget ran out first (the
     hash state is saved); raises (and discards the upload) if the content is not the blob."""
-    from botocore.exceptions import ClientError
-
     s3 = aws.s3()
     bucket = settings().bucket
     try:
@@ -330,8 +328,6 @@ def _rehash(item: DirectUploadItem, digest: Digest, etag: str, deadline: float) 
     """Hash the staging object from where the last request stopped until `deadline`. A
     request that reads the last byte after its deadline saves the finished state and leaves
     the copy to the next one, so no request runs much past the budget."""
-    from botocore.exceptions import ClientError, FlexibleChecksumError
-
     same = item.etag == etag and item.hash_state is not None
     offset = int(item.verified or 0) if same else 0
     hasher = new_hasher("sha256", item.hash_state if same else None)
@@ -399,8 +395,6 @@ def _save_progress(item: DirectUploadItem, etag: str, offset: int, state: bytes)
 def _copy(item: DirectUploadItem, etag: str, key: str) -> None:
     """Copy the verified staging object to `key` server-side, written once (If-None-Match),
     each part conditioned on the ETag that was verified."""
-    from concurrent.futures import ThreadPoolExecutor
-
     s3 = aws.s3()
     bucket = settings().bucket
     size = int(item.size)

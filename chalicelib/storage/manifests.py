@@ -8,27 +8,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from pynamodb.exceptions import TransactWriteError
+
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.manifest import ParsedManifest
-from chalicelib.storage import aws, gc_fence, repo_settings, repositories, tags, unlinking
+from chalicelib.storage import aws, blobs, gc_fence, repo_settings, repositories, tags, unlinking
 from chalicelib.storage.clock import now
 from chalicelib.storage.keys import manifest_digest, manifest_sk, referrer_sk, repo_pk
-from chalicelib.storage.models import ManifestItem, ReferrerItem, TagItem
+from chalicelib.storage.models import (
+    COPY_LIMIT,
+    INLINE_LIMIT,
+    ManifestItem,
+    ReferrerItem,
+    TagItem,
+)
+from chalicelib.storage.retry import until_committed
 from chalicelib.storage.transactions import condition_failed, transaction
 
 if TYPE_CHECKING:
     from pynamodb.transactions import TransactWrite
 
-# DynamoDB items hold at most 400 KB; larger manifests go to S3 with only metadata inline.
-INLINE_LIMIT = 300 * 1024
 # A push is one transaction: the manifest, its referrer entry, the repository, the rules
 # check, two audit items, two items per tag and one claim per child of an index.
 MAX_TRANSACTION_ITEMS = 100
 _OTHER_ITEMS = 6
-# Referrer annotations larger than this are read from the manifest itself when listed.
-REFERRER_INLINE_LIMIT = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +107,6 @@ def put(
         children=sorted({d.digest for d in parsed.manifests}) or None,
         pushed_at=now(),
     )
-    from pynamodb.exceptions import TransactWriteError
-
     child_digests = sorted({d.digest for d in parsed.manifests})
     children = len(child_digests)
     if children and children + 2 * len(tag_names) + _OTHER_ITEMS > MAX_TRANSACTION_ITEMS:
@@ -114,7 +117,9 @@ def put(
         )
     new = True  # a first push of this manifest here, counted; its condition proves it
     waits = 0
-    for _ in range(tags.MAX_ATTEMPTS):
+
+    def attempt() -> list[str]:
+        nonlocal new
         before: dict[str, TagItem | None] = {}
         if tag_names:
             before, stored = tags.current_and_stored(repo, tag_names, key)
@@ -126,52 +131,51 @@ def put(
             "manifest_bytes": len(body) if new else 0,
             "tags": sum(1 for n in moving if before[n] is None),
         }
-        try:
-            with transaction() as tx:
-                if rules is not None:
-                    repo_settings.stage_unchanged(tx, repo, rules)
-                tx.save(
-                    item,
-                    condition=ManifestItem.pk.does_not_exist() if new else ManifestItem.pk.exists(),
-                )
-                if parsed.subject is not None:
-                    tx.save(_referrer(repo, parsed, key, len(body)))
-                tx.update(
-                    repositories.key(repo),
-                    actions=repositories.touch_actions(**counts),
-                    condition=unlinking.fence(checked) if fenced else None,
-                    return_values="ALL_OLD" if fenced else None,
-                )
-                claim(tx, repo, child_digests)
-                for name in moving:
-                    tags.stage_move(
-                        tx, repo, name, before[name], key, parsed.media_type, body, actor
-                    )
-                if audit is not None:
-                    audit(tx, [(n, getattr(before[n], "digest", None)) for n in moving])
-        except TransactWriteError as error:
-            if condition_failed(error):
-                until = unlinking.fenced_until(error) if fenced else None
-                if until is not None and references is not None:  # blobs were unlinked
-                    unlinking.wait(until, waits)
-                    waits += 1
-                    checked = unlinking.stamp()
-                    references()
-                _children_still_there(repo, child_digests)
-                new = key not in existing(repo, {key})  # a re-push, or deleted meanwhile
-                continue  # or a tag moved meanwhile: read again and move from there
-            raise
-        if s3_key is not None:
-            _keep_object(s3_key, body, parsed.media_type)
+        with transaction() as tx:
+            if rules is not None:
+                repo_settings.stage_unchanged(tx, repo, rules)
+            tx.save(
+                item,
+                condition=ManifestItem.pk.does_not_exist() if new else ManifestItem.pk.exists(),
+            )
+            if parsed.subject is not None:
+                tx.save(_referrer(repo, parsed, key, len(body)))
+            tx.update(
+                repositories.key(repo),
+                actions=repositories.touch_actions(**counts),
+                condition=unlinking.fence(checked) if fenced else None,
+                return_values="ALL_OLD" if fenced else None,
+            )
+            claim(tx, repo, child_digests)
+            for name in moving:
+                tags.stage_move(tx, repo, name, before[name], key, parsed.media_type, body, actor)
+            if audit is not None:
+                audit(tx, [(n, getattr(before[n], "digest", None)) for n in moving])
         return moving
-    raise OCIError("UNAVAILABLE", "the tags are being moved by many clients at once; retry")
+
+    def learn(error: TransactWriteError) -> None:
+        """Blobs unlinked meanwhile (the fence), children gone, a re-push, or a tag moved:
+        check again what may have changed, then read again and move from there."""
+        nonlocal new, waits, checked
+        until = unlinking.fenced_until(error) if fenced else None
+        if until is not None and references is not None:  # blobs were unlinked
+            unlinking.wait(until, waits)
+            waits += 1
+            checked = unlinking.stamp()
+            references()
+        _children_still_there(repo, child_digests)
+        new = key not in existing(repo, {key})  # a re-push, or deleted meanwhile
+
+    busy = "the tags are being moved by many clients at once; retry"
+    moving = until_committed(attempt, busy=busy, policy=tags.CONTENDED, conflicted=learn)
+    if s3_key is not None:
+        _keep_object(s3_key, body, parsed.media_type)
+    return moving
 
 
 def _keep_object(key: str, body: bytes, media_type: str) -> None:
     """After the item names `key`: if a garbage collection may have deleted the object
     (an old unreferenced copy it condemned before this push wrote it), write it again."""
-    from chalicelib.storage import blobs
-
     if gc_fence.settled(key) or blobs.stored_size(key) == len(body):
         return
     aws.s3().put_object(Bucket=settings().bucket, Key=key, Body=body, ContentType=media_type)
@@ -203,7 +207,7 @@ def _children_still_there(repo: str, children: list[str]) -> None:
 def _referrer(repo: str, parsed: ParsedManifest, digest: str, size: int) -> ReferrerItem:
     assert parsed.subject is not None
     annotations = parsed.annotations or None
-    too_large = annotations is not None and len(json.dumps(annotations)) > REFERRER_INLINE_LIMIT
+    too_large = annotations is not None and len(json.dumps(annotations)) > COPY_LIMIT
     return ReferrerItem(
         repo_pk(repo),
         referrer_sk(parsed.subject.digest, digest),
@@ -267,8 +271,6 @@ def delete(
     tags.guard(repo, pointing, "delete")  # refuse before anything is deleted
     for name in pointing:
         tags.delete(repo, name, only_if=digest, actor=actor)
-    from pynamodb.exceptions import TransactWriteError
-
     try:
         with transaction() as tx:
             tx.delete(

@@ -37,6 +37,14 @@ from chalicelib.config import settings
 from chalicelib.storage.keys import REPOS_PARTITION as REPOS_PARTITION
 from chalicelib.storage.keys import repo_pk as repo_pk
 
+# DynamoDB refuses an item over 400 KB (attribute names and values together). A manifest's
+# body is kept in its own item up to INLINE_LIMIT, leaving room for the other attributes;
+# a copy kept in another item (a tag's copy of a small manifest, a referrer's annotations)
+# up to COPY_LIMIT, so the items that carry copies stay cheap to list and to transact.
+ITEM_LIMIT = 400 * 1024
+INLINE_LIMIT = ITEM_LIMIT - 100 * 1024
+COPY_LIMIT = 64 * 1024
+
 
 def _meta() -> type:
     config = settings()

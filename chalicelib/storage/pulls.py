@@ -17,6 +17,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from pynamodb.exceptions import PynamoDBException
+
+from chalicelib.log import logger
 from chalicelib.storage.clock import now
 from chalicelib.storage.keys import manifest_sk, repo_pk, tag_sk
 from chalicelib.storage.models import ManifestItem, TagItem
@@ -35,8 +38,6 @@ def record(repo: str, digest: str, recorded: datetime | None, tag: str | None) -
     moment = now()
     if not stale(recorded, moment):
         return False
-    from pynamodb.exceptions import PynamoDBException
-
     cutoff = moment - GRANULARITY
     pk = repo_pk(repo)
     try:
@@ -61,8 +62,6 @@ def record(repo: str, digest: str, recorded: datetime | None, tag: str | None) -
                 )
     except PynamoDBException as error:
         if not condition_failed(error):
-            from chalicelib.log import logger
-
             logger.warning("could not record a pull", exc_info=error)
         return False
     return True

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from chalicelib.storage.keys import referrer_parts, referrers_of, repo_pk
+from chalicelib.storage.manifests import annotations_of
 from chalicelib.storage.models import ReferrerItem
 
 # A Lambda response carries at most 6 MB; descriptors carry annotations of any size, so a
@@ -42,8 +43,6 @@ def descriptors(
         if item.annotations:
             descriptor["annotations"] = item.annotations
         elif item.annotations_in_manifest:
-            from chalicelib.storage.manifests import annotations_of
-
             descriptor["annotations"] = annotations_of(repo, descriptor["digest"])
         budget -= len(json.dumps(descriptor)) + 1
         if found and budget < 0:

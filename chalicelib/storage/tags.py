@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.oci.errors import OCIError
 from chalicelib.rules.history import DELETE, PUSH
 from chalicelib.rules.immutability import TagRules
 from chalicelib.storage import repo_settings, repositories
@@ -23,15 +22,16 @@ from chalicelib.storage.keys import (
     tag_name,
     tag_sk,
 )
-from chalicelib.storage.models import TagHistoryItem, TagItem
-from chalicelib.storage.transactions import condition_failed, transaction
+from chalicelib.storage.models import COPY_LIMIT, TagHistoryItem, TagItem
+from chalicelib.storage.retry import MAX_ATTEMPTS, Attempts, RetryPolicy, until_committed
+from chalicelib.storage.transactions import transaction
 
 if TYPE_CHECKING:
     from pynamodb.transactions import TransactWrite
 
-# A manifest this small is copied into its tag item, so a pull by tag is one read.
-TAG_INLINE_LIMIT = 64 * 1024
-MAX_ATTEMPTS = 10
+# How a request that finds a tag moved under it tries again: every tag move (a push, a
+# delete, a rollback) retries with this policy.
+CONTENDED: RetryPolicy = Attempts(MAX_ATTEMPTS)
 
 
 def get(repo: str, tag: str) -> TagItem | None:
@@ -125,7 +125,7 @@ def stage_move(
         digest=digest,
         media_type=media_type,
         size=len(body),
-        body=body if len(body) <= TAG_INLINE_LIMIT else None,
+        body=body if len(body) <= COPY_LIMIT else None,  # a pull by tag is then one read
         updated_at=moment,
     )
     condition: Any = TagItem.pk.does_not_exist() if before is None else _unchanged(before)
@@ -150,27 +150,24 @@ def move(
     action: str = PUSH,
 ) -> bool:
     """Point `tag` at `digest`; False when it already pointed there. An immutable tag that
-    exists is refused (DENIED), checked against the rules in the same transaction."""
-    from pynamodb.exceptions import TransactWriteError
+    exists is refused (DENIED), checked against the rules in the same transaction. When
+    someone else moved it first, read again and move from there."""
 
-    for _ in range(MAX_ATTEMPTS):
+    def attempt() -> bool:
         before = get(repo, tag)
         if before is not None and before.digest == digest:
             return False
         rules = guard(repo, [tag] if before is not None else [], "move")
-        try:
-            with transaction() as tx:
-                stage_move(tx, repo, tag, before, digest, media_type, body, actor, action)
-                if before is None:
-                    tx.update(repositories.key(repo), actions=repositories.count_actions(tags=1))
-                if rules is not None:
-                    repo_settings.stage_unchanged(tx, repo, rules)
-        except TransactWriteError as error:
-            if condition_failed(error):
-                continue  # someone else moved it first: read again and move from there
-            raise
+        with transaction() as tx:
+            stage_move(tx, repo, tag, before, digest, media_type, body, actor, action)
+            if before is None:
+                tx.update(repositories.key(repo), actions=repositories.count_actions(tags=1))
+            if rules is not None:
+                repo_settings.stage_unchanged(tx, repo, rules)
         return True
-    raise OCIError("UNAVAILABLE", f"tag {tag!r} is being moved by many clients at once; retry")
+
+    busy = f"tag {tag!r} is being moved by many clients at once; retry"
+    return until_committed(attempt, busy=busy, policy=CONTENDED)
 
 
 def delete(
@@ -183,28 +180,24 @@ def delete(
 ) -> bool:
     """Remove `tag` (if it points at `only_if`, when given); False when there was none.
     `audit(tx, digest)` records the deletion in the same transaction."""
-    from pynamodb.exceptions import TransactWriteError
 
-    for _ in range(MAX_ATTEMPTS):
+    def attempt() -> bool:
         current = get(repo, tag)
         if current is None or (only_if is not None and current.digest != only_if):
             return False
         rules = guard(repo, [tag], "delete")
         assert rules is not None
-        try:
-            with transaction() as tx:
-                tx.delete(TagItem(repo_pk(repo), tag_sk(tag)), condition=_unchanged(current))
-                tx.save(_history(repo, tag, current.digest, None, actor, DELETE, _moment(current)))
-                tx.update(repositories.key(repo), actions=repositories.count_actions(tags=-1))
-                repo_settings.stage_unchanged(tx, repo, rules)
-                if audit is not None:
-                    audit(tx, current.digest)
-        except TransactWriteError as error:
-            if condition_failed(error):
-                continue
-            raise
+        with transaction() as tx:
+            tx.delete(TagItem(repo_pk(repo), tag_sk(tag)), condition=_unchanged(current))
+            tx.save(_history(repo, tag, current.digest, None, actor, DELETE, _moment(current)))
+            tx.update(repositories.key(repo), actions=repositories.count_actions(tags=-1))
+            repo_settings.stage_unchanged(tx, repo, rules)
+            if audit is not None:
+                audit(tx, current.digest)
         return True
-    raise OCIError("UNAVAILABLE", f"tag {tag!r} is being changed by many clients at once; retry")
+
+    busy = f"tag {tag!r} is being changed by many clients at once; retry"
+    return until_committed(attempt, busy=busy, policy=CONTENDED)
 
 
 def guard(repo: str, existing: list[str], verb: str) -> TagRules | None:

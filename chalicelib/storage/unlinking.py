@@ -34,10 +34,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
 from chalicelib.oci.errors import OCIError
-from chalicelib.storage import clock, keys, repositories
+from chalicelib.storage import blobs, clock, keys, repositories
 from chalicelib.storage.keys import REPOS_PARTITION, repo_pk
 from chalicelib.storage.models import BlobLinkItem, ManifestItem, RepositoryItem
+from chalicelib.storage.transactions import condition_failed, transaction
 
 if TYPE_CHECKING:
     from pynamodb.expressions.condition import Condition
@@ -166,10 +169,6 @@ def unlink_unreferenced(repo: str) -> Unlinked:
 
 
 def _acquire(repo: str, token: str, moment: float, until: float) -> bool:
-    from pynamodb.exceptions import UpdateError
-
-    from chalicelib.storage.transactions import condition_failed
-
     held = RepositoryItem.unlinking_until
     try:
         repositories.key(repo).update(
@@ -184,11 +183,6 @@ def _acquire(repo: str, token: str, moment: float, until: float) -> bool:
 
 
 def _unlink(repo: str, link: Link, token: str) -> bool:
-    from pynamodb.exceptions import TransactWriteError
-
-    from chalicelib.storage import blobs
-    from chalicelib.storage.transactions import condition_failed, transaction
-
     try:
         with transaction() as tx:
             blobs.stage_unlink(
@@ -208,10 +202,6 @@ def _unlink(repo: str, link: Link, token: str) -> bool:
 
 def _release(repo: str, token: str) -> None:
     """End the lease: `unlinking_until` becomes now, the fence for PUTs checked before."""
-    from pynamodb.exceptions import UpdateError
-
-    from chalicelib.storage.transactions import condition_failed
-
     try:
         repositories.key(repo).update(
             actions=[RepositoryItem.unlinking_until.set(stamp())],

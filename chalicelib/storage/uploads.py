@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -322,8 +323,6 @@ def _assemble(progress: _Progress, data: bytes, key: str) -> None:
 
 def _copy_parts(staged: list[dict[str, Any]], key: str, upload_id: str) -> list[dict[str, Any]]:
     """UploadPartCopy each staging part into the multipart upload, several at a time."""
-    from concurrent.futures import ThreadPoolExecutor
-
     s3 = aws.s3()
     bucket = settings().bucket
 
