@@ -212,7 +212,8 @@ class DirectUploadItem(_Item):
 
 
 class GcMarkerItem(_Item):
-    """pk=GC#<digest>, sk=GC: garbage collection's claim on one blob (chalicelib/gc/guard.py);
+    """pk=GC#<digest>, sk=GC: garbage collection's claim on one blob (chalicelib/gc/guard.py,
+    chalicelib/storage/gc_fence.py);
     pk=GC, sk=lease: the one collection running (`run`, `until`)."""
 
     state = UnicodeAttribute(null=True)  # condemned, deleting, deleted
