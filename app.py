@@ -54,9 +54,9 @@ def collect_garbage(_event: object) -> None:
 
 @app.schedule("rate(1 day)")
 def apply_lifecycle(_event: object) -> None:
-    """Daily lifecycle run (chalicelib/lifecycle/executor.py): rules count in days; what it
+    """Daily lifecycle run (chalicelib/lifecycle/schedule.py): rules count in days; what it
     releases, the hourly collection reclaims. `berth lifecycle run` runs it by hand."""
-    from chalicelib.lifecycle.executor import scheduled
+    from chalicelib.lifecycle.schedule import scheduled
 
     scheduled()
 

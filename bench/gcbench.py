@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.report import Row, Section
+from chalicelib.storage import keys
 
 NAME = "gc"
 TITLE = "Garbage collection over a generated registry (moto in-process)"
@@ -39,14 +40,14 @@ def seed(table: str, bucket: str, manifests: int, per_manifest: int) -> dict[str
     items: list[dict[str, Any]] = []
     links = 0
     for r in range(REPOS):
-        pk = {"S": f"R#bench/r{r}"}
+        pk = {"S": keys.repo_pk(f"bench/r{r}")}
         seen: set[int] = set()
         for m in range(per_repo):
             layers = [(r * 997 + m * per_manifest + k) % distinct for k in range(per_manifest)]
             items.append(
                 {
                     "pk": pk,
-                    "sk": {"S": f"M#{_digest(10**9 + r * per_repo + m)}"},
+                    "sk": {"S": keys.manifest_sk(_digest(10**9 + r * per_repo + m))},
                     "media_type": {"S": "application/vnd.oci.image.manifest.v1+json"},
                     "size": {"N": "1000"},
                     "blobs": {"L": [{"S": _digest(x)} for x in layers]},
@@ -61,7 +62,7 @@ def seed(table: str, bucket: str, manifests: int, per_manifest: int) -> dict[str
                 items.append(
                     {
                         "pk": pk,
-                        "sk": {"S": f"B#{_digest(x)}"},
+                        "sk": {"S": keys.link_sk(_digest(x))},
                         "size": {"N": "100"},
                         "s3_key": {"S": f"blobs/sha256/{x:064x}"},
                         "linked_at": {"S": "2026-01-01T00:00:00.000000+0000"},

@@ -16,10 +16,12 @@ from typing import Any
 
 from bench.gcbench import REPOS, child_result, seed
 from bench.report import Row, Section
+from chalicelib.storage import keys
 
 NAME = "lifecycle"
 TITLE = "Lifecycle dry run over the generated GC registry (moto in-process)"
 TAGGED_PER_REPO = 10
+SEEDED = datetime(2026, 1, 1, tzinfo=UTC)  # every seeded history entry's time
 POLICY = {
     "rules": [
         {
@@ -56,13 +58,13 @@ def _tag_and_policies(table: str, per_repo: int) -> int:
     items: list[dict[str, Any]] = []
     stamp = "2026-01-01T00:00:00.000000+0000"
     for r in range(REPOS):
-        pk = {"S": f"R#bench/r{r}"}
+        pk = {"S": keys.repo_pk(f"bench/r{r}")}
         for t in range(min(TAGGED_PER_REPO, per_repo // 2)):
             digest = f"sha256:{10**9 + r * per_repo + per_repo - 1 - t:064x}"
             items.append(
                 {
                     "pk": pk,
-                    "sk": {"S": f"T#v{t}"},
+                    "sk": {"S": keys.tag_sk(f"v{t}")},
                     "digest": {"S": digest},
                     "media_type": {"S": "application/vnd.oci.image.manifest.v1+json"},
                     "size": {"N": "1000"},
@@ -72,7 +74,7 @@ def _tag_and_policies(table: str, per_repo: int) -> int:
             items.append(
                 {
                     "pk": pk,
-                    "sk": {"S": f"H#v{t}#20260101T000000.000000Z#00000000"},
+                    "sk": {"S": keys.history_sk(f"v{t}", SEEDED, "00000000")},
                     "tag": {"S": f"v{t}"},
                     "to_digest": {"S": digest},
                     "at": {"S": stamp},
@@ -82,7 +84,7 @@ def _tag_and_policies(table: str, per_repo: int) -> int:
         items.append(
             {
                 "pk": pk,
-                "sk": {"S": "S#lifecycle"},
+                "sk": {"S": keys.LIFECYCLE_SK},
                 "version": {"N": "1"},
                 "policy": {"S": json.dumps(policy)},
                 "updated_at": {"S": stamp},

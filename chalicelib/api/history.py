@@ -16,7 +16,7 @@ from chalicelib.api.pagination import page_size
 from chalicelib.oci.digest import parse_digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.reference import check_tag
-from chalicelib.rules.rollback import action_of
+from chalicelib.rules.history import action_of
 from chalicelib.storage import repositories, tags
 from chalicelib.storage import tag_rollback as rollbacks
 from chalicelib.storage.models import TagHistoryItem

@@ -12,8 +12,8 @@ from __future__ import annotations
 from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, json_body, json_response
+from chalicelib.lifecycle import store
 from chalicelib.lifecycle.document import parse_policy
-from chalicelib.storage import lifecycle_policy
 
 REQUEST_BUDGET = 20.0
 
@@ -23,13 +23,13 @@ def _dry_run(request: HttpRequest) -> bool:
 
 
 def get(request: HttpRequest, name: str, _argument: str) -> Response:
-    stored = lifecycle_policy.get(name)
+    stored = store.get(name)
     return json_response(200, {"name": name, **stored.document()}, head=request.method == "HEAD")
 
 
 def put(request: HttpRequest, name: str, _argument: str) -> Response:
     document = json_body(request, "the policy")
-    stored = lifecycle_policy.put(name, parse_policy(document))
+    stored = store.put(name, parse_policy(document))
     return json_response(200, {"name": name, **stored.document()})
 
 

@@ -19,6 +19,7 @@ from chalicelib.api.http import HttpRequest, json_body, json_response
 from chalicelib.events import triggers
 from chalicelib.events.triggers import TriggerItem
 from chalicelib.oci.errors import OCIError
+from chalicelib.storage.keys import trigger_log_pk
 
 MAX_RUNS = 100
 
@@ -101,7 +102,7 @@ def _runs(request: HttpRequest, trigger_id: str) -> Response:
             "result": item.response,
             "error": item.error,
         }
-        for item in log_of(triggers.TRIGGER_LOG_PREFIX + trigger_id, int(raw))
+        for item in log_of(trigger_log_pk(trigger_id), int(raw))
     ]
     return json_response(200, {"runs": runs})
 

@@ -8,24 +8,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-REPOSITORY_PREFIX = "AUDIT#R#"
-PRINCIPAL_PREFIX = "AUDIT#P#"
+from chalicelib.storage import keys
+
 MAX_USER_AGENT = 256
 MAX_PATH = 512
 
 
 def repository_key(repository: str) -> str:
-    return REPOSITORY_PREFIX + repository
+    return keys.audit_repository_pk(repository)
 
 
 def principal_key(principal: str) -> str:
-    return PRINCIPAL_PREFIX + principal
+    return keys.audit_principal_pk(principal)
 
 
 def sort_key(at: datetime, nonce: str) -> str:
-    """Time-ordered: `2026-11-28T10:00:00.123456Z#<nonce>` (the nonce keeps two events of
-    the same microsecond apart)."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") + "#" + nonce
+    """Time-ordered: `2026-11-28T10:00:00.123456Z#<nonce>`."""
+    return keys.audit_sk(at, nonce)
 
 
 def since_key(value: str) -> str:

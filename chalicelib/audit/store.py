@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.audit.events import Event, since_key
 from chalicelib.audit.models import AuditItem
+from chalicelib.storage import keys
 
 DEFAULT_RETENTION_DAYS = 90
 
@@ -62,7 +62,7 @@ def _event(item: AuditItem) -> Event:
         action=item.action,
         outcome=item.outcome,
         who=item.who,
-        at=datetime.strptime(item.sk.split("#", 1)[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
+        at=keys.audit_parts(item.sk)[0],
         repository=item.repository,
         subject=item.subject,
         digest=item.digest,
@@ -72,7 +72,7 @@ def _event(item: AuditItem) -> Event:
         user_agent=item.user_agent,
         request_id=item.request_id,
         count=int(item.events or 1),
-        nonce=item.sk.split("#", 1)[1],
+        nonce=keys.audit_parts(item.sk)[1],
     )
 
 

@@ -29,22 +29,16 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 
+# The keys are built where every key of the table is (chalicelib/storage/keys.py).
+from chalicelib.storage.keys import DIRECTORY_PARTITION as DIRECTORY_PARTITION
+from chalicelib.storage.keys import GRANT_PREFIX as GRANT_PREFIX
+from chalicelib.storage.keys import PRINCIPAL_SK as PRINCIPAL_SK
+from chalicelib.storage.keys import PUBLIC_PARTITION as PUBLIC_PARTITION
+from chalicelib.storage.keys import REFRESH_SK as REFRESH_SK
+from chalicelib.storage.keys import REVOKED_PARTITION as REVOKED_PARTITION
+from chalicelib.storage.keys import principal_pk as principal_pk
+from chalicelib.storage.keys import refresh_pk as refresh_pk
 from chalicelib.storage.models import _Item
-
-PRINCIPAL_SK = "P"
-GRANT_PREFIX = "G#"
-DIRECTORY_PARTITION = "PRINCIPALS"
-PUBLIC_PARTITION = "PUBLIC"
-REFRESH_SK = "RT"
-REVOKED_PARTITION = "REVOKED"
-
-
-def principal_pk(kind: str, name: str) -> str:
-    return f"P#{kind}#{name}"
-
-
-def refresh_pk(token_id: str) -> str:
-    return f"RT#{token_id}"
 
 
 class PrincipalItem(_Item):

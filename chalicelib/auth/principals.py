@@ -37,6 +37,7 @@ from chalicelib.auth.models import (
 )
 from chalicelib.auth.permissions import Grant, Level, Principal, check_pattern
 from chalicelib.storage.clock import now as utcnow
+from chalicelib.storage.keys import directory_sk, grant_sk
 from chalicelib.storage.transactions import condition_failed, transaction
 
 KINDS = ("user", "robot", "iam")
@@ -173,7 +174,7 @@ def _grant_item(
 ) -> GrantItem:
     return GrantItem(
         principal_pk(kind, name),
-        GRANT_PREFIX + check_pattern(pattern),
+        grant_sk(check_pattern(pattern)),
         pattern=pattern,
         level=level.label(),
         expires_at=None if expires_at is None else int(expires_at),
@@ -201,7 +202,7 @@ def _create(
     )
     entry = DirectoryItem(
         DIRECTORY_PARTITION,
-        f"{kind}#{name}",
+        directory_sk(kind, name),
         kind=kind,
         name=name,
         arn_pattern=attributes.get("arn_pattern"),
@@ -332,9 +333,9 @@ def delete(kind: str, name: str) -> None:
     if stored is None:
         raise Missing(f"{kind} {name!r} does not exist")
     PrincipalItem(principal_pk(kind, name), PRINCIPAL_SK).delete()
-    DirectoryItem(DIRECTORY_PARTITION, f"{kind}#{name}").delete()
+    DirectoryItem(DIRECTORY_PARTITION, directory_sk(kind, name)).delete()
     for grant in stored.principal.grants:
-        GrantItem(principal_pk(kind, name), GRANT_PREFIX + grant.pattern).delete()
+        GrantItem(principal_pk(kind, name), grant_sk(grant.pattern)).delete()
     _lost_access(kind, name)
 
 
@@ -375,7 +376,7 @@ def revoke_grant(kind: str, name: str, pattern: str) -> None:
     try:
         with transaction() as t:
             t.delete(
-                GrantItem(principal_pk(_check_kind(kind), name), GRANT_PREFIX + pattern),
+                GrantItem(principal_pk(_check_kind(kind), name), grant_sk(pattern)),
                 condition=GrantItem.pk.exists(),
             )
             t.update(

@@ -27,6 +27,7 @@ from collections.abc import Callable
 
 from chalicelib.auth.models import CounterItem
 from chalicelib.oci.errors import OCIError
+from chalicelib.storage.keys import login_ip_pk, login_name_pk, login_name_source_pk
 
 GLOBAL_FACTOR = 100
 # Wall clock of the windows; tests inject a fixed one so that no window ends mid-test.
@@ -51,11 +52,11 @@ def _digest(*parts: str) -> str:
 def _keys(name: str, source_ip: str | None, *, random_secret: bool) -> dict[str, str]:
     """Counter key -> which limit applies to it."""
     source = (source_ip or "")[:64]
-    keys = {f"L#namesrc#{_digest(name, source)}": "name"}
+    keys = {login_name_source_pk(_digest(name, source)): "name"}
     if source:
-        keys[f"L#ip#{source}"] = "ip"
+        keys[login_ip_pk(source)] = "ip"
     if not random_secret:
-        keys[f"L#name#{_digest(name)}"] = "global"
+        keys[login_name_pk(_digest(name))] = "global"
     return keys
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.audit.events import REPOSITORY_PREFIX
+from chalicelib.storage.keys import AUDIT_REPOSITORY_PREFIX as REPOSITORY_PREFIX
 
 # Who a lifecycle run acts as (chalicelib/lifecycle/): its deletions are expiries.
 LIFECYCLE_ACTOR = "system:lifecycle"

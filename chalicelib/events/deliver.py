@@ -16,15 +16,10 @@ from typing import Any
 
 from chalicelib.events import backoff, http_post, signing, triggers, webhooks
 from chalicelib.events.config import event_settings
-from chalicelib.events.models import (
-    DELIVERY_PREFIX,
-    DELIVERY_TTL,
-    DeliveryItem,
-    WebhookItem,
-    deliveries_pk,
-)
+from chalicelib.events.models import DELIVERY_TTL, DeliveryItem, WebhookItem
 from chalicelib.events.publish import send
 from chalicelib.log import logger
+from chalicelib.storage.keys import DELIVERY_PREFIX, delivery_sk, trigger_log_pk, webhook_log_pk
 
 USER_AGENT = "Berth-Webhooks/1"
 
@@ -60,7 +55,7 @@ def attempt(
         timeout=settings.timeout,
         resolver=resolver,
     )
-    _log(deliveries_pk(webhooks.id_of(webhook)), message, outcome, stamp)
+    _log(webhook_log_pk(webhooks.id_of(webhook)), message, outcome, stamp)
     return outcome
 
 
@@ -76,7 +71,7 @@ def run_trigger(
     except Exception as error:  # an AWS refusal or fault: retried like a failed webhook
         text = f"{type(error).__name__}: {error}"[:300]
         outcome = http_post.Outcome(None, int((time.perf_counter() - started) * 1000), text)
-    _log(triggers.TRIGGER_LOG_PREFIX + triggers.id_of(trigger), message, outcome, stamp)
+    _log(trigger_log_pk(triggers.id_of(trigger)), message, outcome, stamp)
     return outcome
 
 
@@ -87,7 +82,7 @@ def _log(partition: str, message: dict[str, Any], outcome: http_post.Outcome, st
     try:
         DeliveryItem(
             partition,
-            f"{DELIVERY_PREFIX}{at}#{message['id']}#{int(message['attempt']):02d}",
+            delivery_sk(at, str(message["id"]), int(message["attempt"])),
             event_id=str(message["id"]),
             event_type=str(message["type"]),
             attempt=int(message["attempt"]),
@@ -154,7 +149,7 @@ def _attempt(
 
 def deliveries(webhook_id: str, limit: int = 50) -> list[DeliveryItem]:
     """The last attempts, newest first."""
-    return log_of(deliveries_pk(webhook_id), limit)
+    return log_of(webhook_log_pk(webhook_id), limit)
 
 
 def log_of(partition: str, limit: int) -> list[DeliveryItem]:
@@ -172,7 +167,7 @@ def log_of(partition: str, limit: int) -> list[DeliveryItem]:
 def redeliver(webhook_id: str, event_id: str) -> bool:
     """Queue a logged event again as a first attempt; False if the log does not have it."""
     for item in DeliveryItem.query(
-        deliveries_pk(webhook_id),
+        webhook_log_pk(webhook_id),
         DeliveryItem.sk.startswith(DELIVERY_PREFIX),
         filter_condition=DeliveryItem.event_id == event_id,
         scan_index_forward=False,

@@ -16,19 +16,8 @@ from pynamodb.attributes import (
 
 from chalicelib.storage.models import _Item
 
-WEBHOOKS_PARTITION = "WEBHOOKS"
-WEBHOOK_PREFIX = "W#"
-DELIVERY_PARTITION_PREFIX = "WEBHOOK#"
-DELIVERY_PREFIX = "D#"
+# The keys live with every other key of the table (chalicelib/storage/keys.py).
 DELIVERY_TTL = 14 * 86400
-
-
-def webhook_sk(webhook_id: str) -> str:
-    return WEBHOOK_PREFIX + webhook_id
-
-
-def deliveries_pk(webhook_id: str) -> str:
-    return DELIVERY_PARTITION_PREFIX + webhook_id
 
 
 class WebhookItem(_Item):

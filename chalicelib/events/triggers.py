@@ -24,11 +24,9 @@ from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeA
 from chalicelib.events.change import PUSH, ROLLBACK, TAG, Change
 from chalicelib.oci.reference import check_name
 from chalicelib.storage.clock import now
+from chalicelib.storage.keys import TRIGGER_PREFIX, TRIGGERS_PARTITION, subscription_id, trigger_sk
 from chalicelib.storage.models import _Item
 
-TRIGGERS_PARTITION = "TRIGGERS"
-TRIGGER_PREFIX = "X#"
-TRIGGER_LOG_PREFIX = "TRIGGER#"  # pk of a trigger's runs (DeliveryItem, as webhooks have)
 KINDS = ("ecs", "lambda")
 CACHE_SECONDS = 15
 MAX_TRIGGERS = 100
@@ -73,7 +71,7 @@ class Firing:
 
 
 def id_of(item: TriggerItem) -> str:
-    return item.sk[len(TRIGGER_PREFIX) :]
+    return subscription_id(item.sk)
 
 
 def _required(value: str | None, what: str) -> str:
@@ -118,7 +116,7 @@ def create(
         raise TriggerError(f"a registry has at most {MAX_TRIGGERS} triggers")
     item = TriggerItem(
         TRIGGERS_PARTITION,
-        TRIGGER_PREFIX + secrets.token_hex(8),
+        trigger_sk(secrets.token_hex(8)),
         repository=repository,
         tag=tag,
         kind=kind,
@@ -134,9 +132,7 @@ def create(
 
 def get(trigger_id: str) -> TriggerItem:
     try:
-        return TriggerItem.get(
-            TRIGGERS_PARTITION, TRIGGER_PREFIX + trigger_id, consistent_read=True
-        )
+        return TriggerItem.get(TRIGGERS_PARTITION, trigger_sk(trigger_id), consistent_read=True)
     except TriggerItem.DoesNotExist:
         raise NoSuchTrigger(f"no trigger {trigger_id[:40]!r}") from None
 

@@ -14,8 +14,14 @@ from chalicelib.auth.permissions import check_pattern, matches
 from chalicelib.events import signing, targets
 from chalicelib.events.change import KINDS, Change
 from chalicelib.events.config import event_settings
-from chalicelib.events.models import WEBHOOKS_PARTITION, WebhookItem, webhook_sk
+from chalicelib.events.models import WebhookItem
 from chalicelib.storage.clock import now
+from chalicelib.storage.keys import (
+    WEBHOOK_PREFIX,
+    WEBHOOKS_PARTITION,
+    subscription_id,
+    webhook_sk,
+)
 
 CACHE_SECONDS = 15
 MAX_WEBHOOKS = 100
@@ -114,7 +120,7 @@ def allowed_networks(webhook: WebhookItem) -> list[targets.Network]:
 
 
 def id_of(item: WebhookItem) -> str:
-    return item.sk[len(webhook_sk("")) :]
+    return subscription_id(item.sk)
 
 
 def get(webhook_id: str) -> WebhookItem:
@@ -134,7 +140,7 @@ def list_all() -> list[WebhookItem]:
     return list(
         WebhookItem.query(
             WEBHOOKS_PARTITION,
-            WebhookItem.sk.startswith(webhook_sk("")),
+            WebhookItem.sk.startswith(WEBHOOK_PREFIX),
             consistent_read=True,
         )
     )

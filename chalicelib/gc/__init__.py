@@ -19,7 +19,8 @@ Why a push can never end with a manifest pointing at a deleted blob:
 2. The hard case is an old, unreferenced object that a push finds already there (a re-push
    of a layer whose links were all deleted, or a mount) and links while a collection is
    deleting it. The age test cannot help: the object is old. It is closed Dekker-style with
-   one marker item per candidate, `GC#<digest>` (chalicelib/gc/guard.py):
+   one marker item per candidate, `GC#<digest>` (the collector's side chalicelib/gc/guard.py,
+   the pusher's chalicelib/storage/gc_fence.py):
      collector: write marker `condemned` -> read every link again (consistent scan)
                 -> claim `condemned`->`deleting` (conditional) -> delete -> `deleted`
      pusher:    write the link -> read the marker (consistent)

@@ -11,6 +11,8 @@ from typing import Any
 from pynamodb.exceptions import DeleteError
 
 from chalicelib.gc import guard, mark, sweep
+from chalicelib.log import logger
+from chalicelib.storage import keys
 from chalicelib.storage.clock import now as clock_now
 from chalicelib.storage.models import UploadItem
 
@@ -197,7 +199,7 @@ def _sweep_staging(
     for upload_id, expires in dead.items():
         report.calls["dynamodb"] += 1
         try:  # only if no request extended it since the scan
-            item = UploadItem(f"U#{upload_id}", kinds.get(upload_id, "U"))
+            item = UploadItem(keys.upload_pk(upload_id), kinds.get(upload_id, keys.UPLOAD_SK))
             item.delete(condition=UploadItem.expires_at == expires)
         except DeleteError:
             continue
@@ -206,8 +208,6 @@ def _sweep_staging(
 
 def scheduled() -> Report:
     """The hourly run: a Lambda of the default timeout gets a budget well inside it."""
-    from chalicelib.log import logger
-
     report = collect(budget=40.0)
     logger.info("garbage collection", extra={"fields": {"gc": report.document()}})
     return report

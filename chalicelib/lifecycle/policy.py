@@ -1,7 +1,7 @@
 """Lifecycle rules in the spirit of ECR's, and their evaluation into a plan.
 
 The stored form is a JSON document (chalicelib/lifecycle/document.py); the executor that
-deletes what a plan expires is chalicelib/lifecycle/executor.py.
+deletes what a plan expires is chalicelib/lifecycle/deleter.py, run by executor.py.
 
 Rules are applied in priority order; each image (a manifest with its tags) is decided by the
 first rule that selects it, as in ECR, so a lower rule can never expire what a higher one

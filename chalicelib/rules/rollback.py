@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-PUSH = "push"
-DELETE = "delete"
-ROLLBACK = "rollback"
-EXPIRE = "expire"  # a tag deleted with the manifest a lifecycle rule expired
+# The history vocabulary (rules/history.py), here too for readers of rollbacks.
+from chalicelib.rules.history import DELETE as DELETE
+from chalicelib.rules.history import PUSH as PUSH
+from chalicelib.rules.history import ROLLBACK as ROLLBACK
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,13 +21,6 @@ class Move:
     from_digest: str | None
     to_digest: str | None
     action: str
-
-
-def action_of(stored: str | None, to_digest: str | None) -> str:
-    """The action of a history entry (entries older than the field are pushes or deletes)."""
-    if stored:
-        return stored
-    return DELETE if to_digest is None else PUSH
 
 
 def earlier_targets(moves: Iterable[Move]) -> list[str]:

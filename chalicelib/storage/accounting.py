@@ -25,14 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.storage.models import (
-    REPOS_PARTITION,
-    BlobLinkItem,
-    ManifestItem,
-    RepositoryItem,
-    TagItem,
-    repo_pk,
-)
+from chalicelib.storage import keys
+from chalicelib.storage.keys import REPOS_PARTITION, repo_pk
+from chalicelib.storage.models import BlobLinkItem, ManifestItem, RepositoryItem, TagItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +91,7 @@ def recount(repo: RepositoryItem) -> Usage:
     blob_bytes = blobs = 0
     for link in BlobLinkItem.query(
         pk,
-        BlobLinkItem.sk.startswith("B#"),
+        BlobLinkItem.sk.startswith(keys.LINK_PREFIX),
         consistent_read=True,
         attributes_to_get=["pk", "sk", "size"],
     ):
@@ -105,13 +100,13 @@ def recount(repo: RepositoryItem) -> Usage:
     manifest_bytes = manifests = 0
     for item in ManifestItem.query(
         pk,
-        ManifestItem.sk.startswith("M#"),
+        ManifestItem.sk.startswith(keys.MANIFEST_PREFIX),
         consistent_read=True,
         attributes_to_get=["pk", "sk", "size"],
     ):
         manifest_bytes += int(item.size)
         manifests += 1
-    tags = TagItem.count(pk, TagItem.sk.startswith("T#"), consistent_read=True)
+    tags = TagItem.count(pk, TagItem.sk.startswith(keys.TAG_PREFIX), consistent_read=True)
     return Usage(
         name=repo.sk,
         blob_bytes=blob_bytes,

@@ -7,13 +7,17 @@ import base64
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import TransactWriteError
+
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
-from chalicelib.oci.errors import OCIError
-from chalicelib.storage import aws, repositories
+from chalicelib.storage import aws, gc_fence, repositories
 from chalicelib.storage.clock import now
-from chalicelib.storage.models import BlobLinkItem, repo_pk
-from chalicelib.storage.transactions import transaction
+from chalicelib.storage.keys import link_digest, link_sk, repo_pk
+from chalicelib.storage.models import BlobLinkItem
+from chalicelib.storage.retry import Attempts, until_committed
+from chalicelib.storage.transactions import condition_failed, transaction
 
 if TYPE_CHECKING:
     from pynamodb.expressions.condition import Condition
@@ -26,17 +30,17 @@ def blob_key(digest: Digest) -> str:
 
 def get_link(repo: str, digest: Digest) -> BlobLinkItem | None:
     try:
-        return BlobLinkItem.get(repo_pk(repo), f"B#{digest}", consistent_read=True)
+        return BlobLinkItem.get(repo_pk(repo), link_sk(str(digest)), consistent_read=True)
     except BlobLinkItem.DoesNotExist:
         return None
 
 
 def linked(repo: str, digests: Iterable[str]) -> set[str]:
     """Which of `digests` are linked in `repo` (one BatchGetItem per 100)."""
-    keys = [(repo_pk(repo), f"B#{d}") for d in set(digests)]
+    keys = [(repo_pk(repo), link_sk(d)) for d in set(digests)]
     if not keys:
         return set()
-    return {item.sk[2:] for item in BlobLinkItem.batch_get(keys, consistent_read=True)}
+    return {link_digest(item.sk) for item in BlobLinkItem.batch_get(keys, consistent_read=True)}
 
 
 def link(repo: str, digest: Digest, size: int, s3_key: str) -> None:
@@ -45,26 +49,28 @@ def link(repo: str, digest: Digest, size: int, s3_key: str) -> None:
     A new link adds to the repository's counters; its condition proves it is new. A link
     that exists already (a re-push, a mount of what the repository has) is refreshed in a
     second transaction that counts nothing."""
-    from pynamodb.exceptions import TransactWriteError
-
-    from chalicelib.storage.transactions import condition_failed
-
-    item = BlobLinkItem(repo_pk(repo), f"B#{digest}", size=size, s3_key=s3_key, linked_at=now())
+    item = BlobLinkItem(
+        repo_pk(repo), link_sk(str(digest)), size=size, s3_key=s3_key, linked_at=now()
+    )
     new = True
-    for _ in range(4):
+
+    def attempt() -> None:
         counts = {"blobs": 1, "blob_bytes": size} if new else {}
         condition = BlobLinkItem.pk.does_not_exist() if new else BlobLinkItem.pk.exists()
-        try:
-            with transaction() as tx:
-                tx.save(item, condition=condition)
-                tx.update(repositories.key(repo), actions=repositories.touch_actions(**counts))
-        except TransactWriteError as error:
-            if condition_failed(error):
-                new = not new  # linked (or unlinked) meanwhile: the other case
-                continue
-            raise
-        return
-    raise OCIError("UNAVAILABLE", f"blob {digest} is being linked and unlinked at once; retry")
+        with transaction() as tx:
+            tx.save(item, condition=condition)
+            tx.update(repositories.key(repo), actions=repositories.touch_actions(**counts))
+
+    def other_case(_error: TransactWriteError) -> None:
+        nonlocal new
+        new = not new  # linked (or unlinked) meanwhile
+
+    until_committed(
+        attempt,
+        busy=f"blob {digest} is being linked and unlinked at once; retry",
+        policy=Attempts(4),
+        conflicted=other_case,
+    )
 
 
 def link_stored(
@@ -84,20 +90,18 @@ def link_stored(
     the collection's marker is checked, and a lost object is written again by `restore`, or,
     without one, the link is withdrawn and False returned."""
     link(repo, digest, size, s3_key)
-    if fresh:
+    if fresh or gc_fence.settled(str(digest)) or stored_size(s3_key) == size:
         return True
-    from chalicelib.gc import guard
-
-    return guard.confirm(repo, digest, size, s3_key, restore)
+    if restore is not None:
+        restore()
+        return True
+    unlink(repo, digest)
+    return False
 
 
 def unlink(repo: str, digest: Digest, audit: Callable[[TransactWrite], None] | None = None) -> bool:
     """Remove the link; False if there was none. The bytes stay for garbage collection.
     With `audit(tx)`, the delete and its audit record are one TransactWriteItems."""
-    from pynamodb.exceptions import TransactWriteError
-
-    from chalicelib.storage.transactions import condition_failed
-
     found = get_link(repo, digest)  # its size, to take off the repository's counters
     if found is None:
         return False
@@ -123,7 +127,7 @@ def stage_unlink(
 ) -> None:
     """Delete a link (if `condition` holds) and take it off the repository's counters, in
     the caller's transaction: the counters change only when the delete happens."""
-    tx.delete(BlobLinkItem(repo_pk(repo), f"B#{digest}"), condition=condition)
+    tx.delete(BlobLinkItem(repo_pk(repo), link_sk(digest)), condition=condition)
     tx.update(
         repositories.key(repo),
         actions=repositories.count_actions(blobs=-1, blob_bytes=-size),
@@ -143,8 +147,6 @@ def presign_get(s3_key: str) -> str:
 
 def stored_size(key: str) -> int | None:
     """The size of the object at `key`, or None if there is none."""
-    from botocore.exceptions import ClientError
-
     try:
         head = aws.s3().head_object(Bucket=settings().bucket, Key=key)
     except ClientError as error:

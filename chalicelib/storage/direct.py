@@ -29,21 +29,22 @@ import contextlib
 import re
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError, FlexibleChecksumError
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest, new_hasher
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.s3_parts import SINGLE_PUT_MAX, PartPlan, checksum_of, hex_of, plan_parts
-from chalicelib.storage import aws, blobs
+from chalicelib.storage import aws, blobs, keys
 from chalicelib.storage.clock import epoch, now
 from chalicelib.storage.models import DirectUploadItem
 from chalicelib.storage.transactions import condition_failed
 
-SORT_KEY = "S3"
 MiB = 1024 * 1024
 READ_PIECE = 8 * MiB
 COPY_PART_MIN = 256 * MiB  # server-side copies: few, large parts, several at a time
@@ -70,7 +71,7 @@ def location(repo: str, upload_id: str) -> str:
 
 
 def upload_id_of(item: DirectUploadItem) -> str:
-    return item.pk[2:]
+    return keys.upload_id_of(item.pk)
 
 
 def plan_of(item: DirectUploadItem) -> PartPlan:
@@ -102,8 +103,8 @@ def open_session(repo: str, digest: Digest, size: int) -> DirectUploadItem:
     upload_id = uuid.uuid4().hex
     key = f"uploads/{upload_id}/blob"
     item = DirectUploadItem(
-        f"U#{upload_id}",
-        SORT_KEY,
+        keys.upload_pk(upload_id),
+        keys.DIRECT_UPLOAD_SK,
         repository=repo,
         digest=str(digest),
         size=size,
@@ -140,7 +141,9 @@ def get_session(repo: str, upload_id: str) -> DirectUploadItem:
     if not _ID.match(upload_id):
         raise _unknown(upload_id)
     try:
-        item = DirectUploadItem.get(f"U#{upload_id}", SORT_KEY, consistent_read=True)
+        item = DirectUploadItem.get(
+            keys.upload_pk(upload_id), keys.DIRECT_UPLOAD_SK, consistent_read=True
+        )
     except DirectUploadItem.DoesNotExist:
         raise _unknown(upload_id) from None
     if item.repository != repo or item.expires_at < epoch():
@@ -243,8 +246,6 @@ def _client_error(error: Exception) -> str:
 
 def _assemble(item: DirectUploadItem, parts: list[dict[str, Any]] | None) -> None:
     """Complete the staging multipart upload from the client's (number, ETag) list."""
-    from botocore.exceptions import ClientError
-
     plan = plan_of(item)
     if not parts:
         raise OCIError("BLOB_UPLOAD_INVALID", f"completion needs the {plan.count} parts' ETags")
@@ -297,8 +298,6 @@ def _refuse(item: DirectUploadItem, code: str, message: str, detail: Any = None)
 def _verify(item: DirectUploadItem, digest: Digest, deadline: float) -> str | None:
     """The ETag of the verified staging object; None if the time budget ran out first (the
     hash state is saved); raises (and discards the upload) if the content is not the blob."""
-    from botocore.exceptions import ClientError
-
     s3 = aws.s3()
     bucket = settings().bucket
     try:
@@ -329,8 +328,6 @@ def _rehash(item: DirectUploadItem, digest: Digest, etag: str, deadline: float) 
     """Hash the staging object from where the last request stopped until `deadline`. A
     request that reads the last byte after its deadline saves the finished state and leaves
     the copy to the next one, so no request runs much past the budget."""
-    from botocore.exceptions import ClientError, FlexibleChecksumError
-
     same = item.etag == etag and item.hash_state is not None
     offset = int(item.verified or 0) if same else 0
     hasher = new_hasher("sha256", item.hash_state if same else None)
@@ -398,8 +395,6 @@ def _save_progress(item: DirectUploadItem, etag: str, offset: int, state: bytes)
 def _copy(item: DirectUploadItem, etag: str, key: str) -> None:
     """Copy the verified staging object to `key` server-side, written once (If-None-Match),
     each part conditioned on the ETag that was verified."""
-    from concurrent.futures import ThreadPoolExecutor
-
     s3 = aws.s3()
     bucket = settings().bucket
     size = int(item.size)

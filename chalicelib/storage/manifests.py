@@ -8,26 +8,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from pynamodb.exceptions import TransactWriteError
+
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.manifest import ParsedManifest
-from chalicelib.storage import aws, repo_settings, repositories, tags, unlinking
+from chalicelib.storage import aws, blobs, gc_fence, repo_settings, repositories, tags, unlinking
 from chalicelib.storage.clock import now
-from chalicelib.storage.models import ManifestItem, ReferrerItem, TagItem, repo_pk
+from chalicelib.storage.keys import manifest_digest, manifest_sk, referrer_sk, repo_pk
+from chalicelib.storage.models import (
+    COPY_LIMIT,
+    INLINE_LIMIT,
+    ManifestItem,
+    ReferrerItem,
+    TagItem,
+)
+from chalicelib.storage.retry import until_committed
 from chalicelib.storage.transactions import condition_failed, transaction
 
 if TYPE_CHECKING:
     from pynamodb.transactions import TransactWrite
 
-# DynamoDB items hold at most 400 KB; larger manifests go to S3 with only metadata inline.
-INLINE_LIMIT = 300 * 1024
 # A push is one transaction: the manifest, its referrer entry, the repository, the rules
 # check, two audit items, two items per tag and one claim per child of an index.
 MAX_TRANSACTION_ITEMS = 100
 _OTHER_ITEMS = 6
-# Referrer annotations larger than this are read from the manifest itself when listed.
-REFERRER_INLINE_LIMIT = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,17 +49,13 @@ def manifest_key(digest: Digest) -> str:
     return f"manifests/{digest.algorithm}/{digest.hex}"
 
 
-def _referrer_sk(subject: str, digest: str) -> str:
-    return f"F#{subject}#{digest}"
-
-
 def existing(repo: str, digests: set[str]) -> set[str]:
     """Which of `digests` are manifests in `repo`."""
     if not digests:
         return set()
-    keys = [(repo_pk(repo), f"M#{d}") for d in digests]
+    keys = [(repo_pk(repo), manifest_sk(d)) for d in digests]
     found = ManifestItem.batch_get(keys, consistent_read=True, attributes_to_get=["pk", "sk"])
-    return {item.sk[2:] for item in found}
+    return {manifest_digest(item.sk) for item in found}
 
 
 def put(
@@ -95,7 +97,7 @@ def put(
         inline = None
     item = ManifestItem(
         repo_pk(repo),
-        f"M#{key}",
+        manifest_sk(key),
         media_type=parsed.media_type,
         size=len(body),
         body=inline,
@@ -106,8 +108,6 @@ def put(
         children=sorted({d.digest for d in parsed.manifests}) or None,
         pushed_at=now(),
     )
-    from pynamodb.exceptions import TransactWriteError
-
     child_digests = sorted({d.digest for d in parsed.manifests})
     children = len(child_digests)
     if children and children + 2 * len(tag_names) + _OTHER_ITEMS > MAX_TRANSACTION_ITEMS:
@@ -118,7 +118,9 @@ def put(
         )
     new = True  # a first push of this manifest here, counted; its condition proves it
     waits = 0
-    for _ in range(tags.MAX_ATTEMPTS):
+
+    def attempt() -> list[str]:
+        nonlocal new
         before: dict[str, TagItem | None] = {}
         if tag_names:
             before, stored = tags.current_and_stored(repo, tag_names, key)
@@ -130,54 +132,52 @@ def put(
             "manifest_bytes": len(body) if new else 0,
             "tags": sum(1 for n in moving if before[n] is None),
         }
-        try:
-            with transaction() as tx:
-                if rules is not None:
-                    repo_settings.stage_unchanged(tx, repo, rules)
-                tx.save(
-                    item,
-                    condition=ManifestItem.pk.does_not_exist() if new else ManifestItem.pk.exists(),
-                )
-                if parsed.subject is not None:
-                    tx.save(_referrer(repo, parsed, key, len(body)))
-                tx.update(
-                    repositories.key(repo),
-                    actions=repositories.touch_actions(**counts),
-                    condition=unlinking.fence(checked) if fenced else None,
-                    return_values="ALL_OLD" if fenced else None,
-                )
-                claim(tx, repo, child_digests)
-                for name in moving:
-                    tags.stage_move(
-                        tx, repo, name, before[name], key, parsed.media_type, body, actor
-                    )
-                if audit is not None:
-                    audit(tx, [(n, getattr(before[n], "digest", None)) for n in moving], new)
-        except TransactWriteError as error:
-            if condition_failed(error):
-                until = unlinking.fenced_until(error) if fenced else None
-                if until is not None and references is not None:  # blobs were unlinked
-                    unlinking.wait(until, waits)
-                    waits += 1
-                    checked = unlinking.stamp()
-                    references()
-                _children_still_there(repo, child_digests)
-                new = key not in existing(repo, {key})  # a re-push, or deleted meanwhile
-                continue  # or a tag moved meanwhile: read again and move from there
-            raise
-        if s3_key is not None:
-            _keep_object(s3_key, body, parsed.media_type)
+        with transaction() as tx:
+            if rules is not None:
+                repo_settings.stage_unchanged(tx, repo, rules)
+            tx.save(
+                item,
+                condition=ManifestItem.pk.does_not_exist() if new else ManifestItem.pk.exists(),
+            )
+            if parsed.subject is not None:
+                tx.save(_referrer(repo, parsed, key, len(body)))
+            tx.update(
+                repositories.key(repo),
+                actions=repositories.touch_actions(**counts),
+                condition=unlinking.fence(checked) if fenced else None,
+                return_values="ALL_OLD" if fenced else None,
+            )
+            claim(tx, repo, child_digests)
+            for name in moving:
+                tags.stage_move(tx, repo, name, before[name], key, parsed.media_type, body, actor)
+            if audit is not None:
+                audit(tx, [(n, getattr(before[n], "digest", None)) for n in moving], new)
         return moving
-    raise OCIError("UNAVAILABLE", "the tags are being moved by many clients at once; retry")
+
+    def learn(error: TransactWriteError) -> None:
+        """Blobs unlinked meanwhile (the fence), children gone, a re-push, or a tag moved:
+        check again what may have changed, then read again and move from there."""
+        nonlocal new, waits, checked
+        until = unlinking.fenced_until(error) if fenced else None
+        if until is not None and references is not None:  # blobs were unlinked
+            unlinking.wait(until, waits)
+            waits += 1
+            checked = unlinking.stamp()
+            references()
+        _children_still_there(repo, child_digests)
+        new = key not in existing(repo, {key})  # a re-push, or deleted meanwhile
+
+    busy = "the tags are being moved by many clients at once; retry"
+    moving = until_committed(attempt, busy=busy, policy=tags.CONTENDED, conflicted=learn)
+    if s3_key is not None:
+        _keep_object(s3_key, body, parsed.media_type)
+    return moving
 
 
 def _keep_object(key: str, body: bytes, media_type: str) -> None:
     """After the item names `key`: if a garbage collection may have deleted the object
     (an old unreferenced copy it condemned before this push wrote it), write it again."""
-    from chalicelib.gc import guard
-    from chalicelib.storage import blobs
-
-    if guard.settled(key) or blobs.stored_size(key) == len(body):
+    if gc_fence.settled(key) or blobs.stored_size(key) == len(body):
         return
     aws.s3().put_object(Bucket=settings().bucket, Key=key, Body=body, ContentType=media_type)
 
@@ -189,7 +189,7 @@ def claim(tx: TransactWrite, repo: str, digests: list[str]) -> None:
     moment = now()
     for child in digests:
         tx.update(
-            ManifestItem(repo_pk(repo), f"M#{child}"),
+            ManifestItem(repo_pk(repo), manifest_sk(child)),
             actions=[ManifestItem.claimed_at.set(moment)],
             condition=ManifestItem.pk.exists(),
         )
@@ -208,10 +208,10 @@ def _children_still_there(repo: str, children: list[str]) -> None:
 def _referrer(repo: str, parsed: ParsedManifest, digest: str, size: int) -> ReferrerItem:
     assert parsed.subject is not None
     annotations = parsed.annotations or None
-    too_large = annotations is not None and len(json.dumps(annotations)) > REFERRER_INLINE_LIMIT
+    too_large = annotations is not None and len(json.dumps(annotations)) > COPY_LIMIT
     return ReferrerItem(
         repo_pk(repo),
-        _referrer_sk(parsed.subject.digest, digest),
+        referrer_sk(parsed.subject.digest, digest),
         media_type=parsed.media_type,
         size=size,
         artifact_type=parsed.artifact_type,
@@ -239,7 +239,7 @@ def _body(item: ManifestItem) -> bytes:
 
 def by_digest(repo: str, digest: str) -> StoredManifest | None:
     try:
-        item = ManifestItem.get(repo_pk(repo), f"M#{digest}", consistent_read=True)
+        item = ManifestItem.get(repo_pk(repo), manifest_sk(digest), consistent_read=True)
     except ManifestItem.DoesNotExist:
         return None
     return StoredManifest(digest, item.media_type, _body(item), item.last_pulled)
@@ -265,22 +265,20 @@ def delete(
     """Delete the manifest, the tags that point at it and its referrer entry; `audit(tx,
     tags)` records it in the manifest's deleting transaction."""
     try:
-        item = ManifestItem.get(repo_pk(repo), f"M#{digest}", consistent_read=True)
+        item = ManifestItem.get(repo_pk(repo), manifest_sk(digest), consistent_read=True)
     except ManifestItem.DoesNotExist:
         return False
     pointing = tags.pointing_at(repo, digest)
     tags.guard(repo, pointing, "delete")  # refuse before anything is deleted
     for name in pointing:
         tags.delete(repo, name, only_if=digest, actor=actor)
-    from pynamodb.exceptions import TransactWriteError
-
     try:
         with transaction() as tx:
             tx.delete(
-                ManifestItem(repo_pk(repo), f"M#{digest}"), condition=ManifestItem.pk.exists()
+                ManifestItem(repo_pk(repo), manifest_sk(digest)), condition=ManifestItem.pk.exists()
             )
             if item.subject:
-                tx.delete(ReferrerItem(repo_pk(repo), _referrer_sk(item.subject, digest)))
+                tx.delete(ReferrerItem(repo_pk(repo), referrer_sk(item.subject, digest)))
             tx.update(
                 repositories.key(repo),
                 actions=repositories.count_actions(manifests=-1, manifest_bytes=-int(item.size)),

@@ -1,7 +1,8 @@
 """The metadata table's items, one pynamodb model each, all in one table.
 
 One table keeps related writes in one transaction and one CloudFormation resource. Items of
-a repository share the partition `R#<name>`; the sort key's prefix says what an item is:
+a repository share the partition `R#<name>`; the sort key's prefix says what an item is
+(every key is built and parsed by chalicelib/storage/keys.py):
 
     B#<digest>                 blob link: the blob is readable in this repository
     F#<subject>#<digest>       referrer: a manifest whose subject is <subject>
@@ -33,12 +34,16 @@ from pynamodb.attributes import (
 from pynamodb.models import Model
 
 from chalicelib.config import settings
+from chalicelib.storage.keys import REPOS_PARTITION as REPOS_PARTITION
+from chalicelib.storage.keys import repo_pk as repo_pk
 
-REPOS_PARTITION = "REPOS"
-
-
-def repo_pk(name: str) -> str:
-    return f"R#{name}"
+# DynamoDB refuses an item over 400 KB (attribute names and values together). A manifest's
+# body is kept in its own item up to INLINE_LIMIT, leaving room for the other attributes;
+# a copy kept in another item (a tag's copy of a small manifest, a referrer's annotations)
+# up to COPY_LIMIT, so the items that carry copies stay cheap to list and to transact.
+ITEM_LIMIT = 400 * 1024
+INLINE_LIMIT = ITEM_LIMIT - 100 * 1024
+COPY_LIMIT = 64 * 1024
 
 
 def _meta() -> type:
@@ -207,7 +212,8 @@ class DirectUploadItem(_Item):
 
 
 class GcMarkerItem(_Item):
-    """pk=GC#<digest>, sk=GC: garbage collection's claim on one blob (chalicelib/gc/guard.py);
+    """pk=GC#<digest>, sk=GC: garbage collection's claim on one blob (chalicelib/gc/guard.py,
+    chalicelib/storage/gc_fence.py);
     pk=GC, sk=lease: the one collection running (`run`, `until`)."""
 
     state = UnicodeAttribute(null=True)  # condemned, deleting, deleted

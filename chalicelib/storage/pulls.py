@@ -17,8 +17,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from pynamodb.exceptions import PynamoDBException
+
+from chalicelib.log import logger
 from chalicelib.storage.clock import now
-from chalicelib.storage.models import ManifestItem, TagItem, repo_pk
+from chalicelib.storage.keys import manifest_sk, repo_pk, tag_sk
+from chalicelib.storage.models import ManifestItem, TagItem
 from chalicelib.storage.transactions import condition_failed, transaction
 
 GRANULARITY = timedelta(days=1)
@@ -34,13 +38,11 @@ def record(repo: str, digest: str, recorded: datetime | None, tag: str | None) -
     moment = now()
     if not stale(recorded, moment):
         return False
-    from pynamodb.exceptions import PynamoDBException
-
     cutoff = moment - GRANULARITY
     pk = repo_pk(repo)
     try:
         if tag is None:
-            ManifestItem(pk, f"M#{digest}").update(
+            ManifestItem(pk, manifest_sk(digest)).update(
                 actions=[ManifestItem.last_pulled.set(moment)],
                 condition=ManifestItem.pk.exists()
                 & (ManifestItem.last_pulled.does_not_exist() | (ManifestItem.last_pulled < cutoff)),
@@ -49,19 +51,17 @@ def record(repo: str, digest: str, recorded: datetime | None, tag: str | None) -
             fresh: Any = TagItem.pulled_at.does_not_exist() | (TagItem.pulled_at < cutoff)
             with transaction() as tx:
                 tx.update(
-                    TagItem(pk, f"T#{tag}"),
+                    TagItem(pk, tag_sk(tag)),
                     actions=[TagItem.pulled_at.set(moment)],
                     condition=(TagItem.digest == digest) & fresh,
                 )
                 tx.update(
-                    ManifestItem(pk, f"M#{digest}"),
+                    ManifestItem(pk, manifest_sk(digest)),
                     actions=[ManifestItem.last_pulled.set(moment)],
                     condition=ManifestItem.pk.exists(),
                 )
     except PynamoDBException as error:
         if not condition_failed(error):
-            from chalicelib.log import logger
-
             logger.warning("could not record a pull", exc_info=error)
         return False
     return True

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.storage.models import ReferrerItem, repo_pk
+from chalicelib.storage.keys import referrer_parts, referrers_of, repo_pk
+from chalicelib.storage.manifests import annotations_of
+from chalicelib.storage.models import ReferrerItem
 
 # A Lambda response carries at most 6 MB; descriptors carry annotations of any size, so a
 # page ends when its JSON would pass this many bytes (always holding at least one entry).
@@ -17,7 +19,7 @@ def descriptors(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Up to `limit` descriptors after referrer digest `after` (of `artifact_type` only, when
     given); and the cursor for more."""
-    prefix = f"F#{subject}#"
+    prefix = referrers_of(subject)
     condition = ReferrerItem.sk > prefix + after if after else ReferrerItem.sk.startswith(prefix)
     found: list[dict[str, Any]] = []
     budget = PAGE_BYTES
@@ -33,7 +35,7 @@ def descriptors(
             break
         descriptor: dict[str, Any] = {
             "mediaType": item.media_type,
-            "digest": item.sk[len(prefix) :],
+            "digest": referrer_parts(item.sk)[1],
             "size": int(item.size),
         }
         if item.artifact_type:
@@ -41,8 +43,6 @@ def descriptors(
         if item.annotations:
             descriptor["annotations"] = item.annotations
         elif item.annotations_in_manifest:
-            from chalicelib.storage.manifests import annotations_of
-
             descriptor["annotations"] = annotations_of(repo, descriptor["digest"])
         budget -= len(json.dumps(descriptor)) + 1
         if found and budget < 0:

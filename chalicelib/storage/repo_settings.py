@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 from chalicelib.rules.immutability import DEFAULT_ROLLBACK_WINDOW, TagRules
 from chalicelib.storage.clock import now
-from chalicelib.storage.models import SettingsItem, repo_pk
+from chalicelib.storage.keys import SETTINGS_SK, repo_pk
+from chalicelib.storage.models import SettingsItem
 
 if TYPE_CHECKING:
     from pynamodb.transactions import TransactWrite
-
-SETTINGS_SK = "S#settings"
 
 
 def get(repo: str) -> TagRules:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.storage.clock import now
-from chalicelib.storage.models import REPOS_PARTITION, RepositoryItem
+from chalicelib.storage.keys import REPOS_PARTITION
+from chalicelib.storage.models import RepositoryItem
 
 
 def count_actions(

@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from chalicelib.oci.errors import OCIError
-from chalicelib.rules.rollback import ROLLBACK, Move, action_of, earlier_targets
+from chalicelib.rules.history import ROLLBACK, action_of
+from chalicelib.rules.rollback import Move, earlier_targets
 from chalicelib.storage import manifests, repo_settings, repositories, tags
-from chalicelib.storage.transactions import condition_failed, transaction
+from chalicelib.storage.retry import Again, until_committed
+from chalicelib.storage.transactions import transaction
 
 if TYPE_CHECKING:
     from pynamodb.transactions import TransactWrite
@@ -60,9 +62,8 @@ def rollback(
 ) -> Rolled:
     """Move `tag` back one step, or to the manifest `to`; DENIED if the tag is immutable.
     `audit(tx, from, to)` records the move in the moving transaction."""
-    from pynamodb.exceptions import TransactWriteError
 
-    for _ in range(tags.MAX_ATTEMPTS):
+    def attempt() -> Rolled:
         before = tags.get(repo, tag)
         current = before.digest if before is not None else None
         skipped: list[str] = []
@@ -80,25 +81,23 @@ def rollback(
                     f"manifest {to} is not in repository {repo}",
                     detail={"digest": to},
                 )
-            continue  # deleted since we looked: look again
+            raise Again  # deleted since we looked: look again
         rules = tags.guard(repo, [tag] if before is not None else [], "roll back")
-        try:
-            with transaction() as tx:
-                tags.stage_move(
-                    tx, repo, tag, before, target, stored.media_type, stored.body, actor, ROLLBACK
-                )
-                # The target must be there, and a lifecycle run that read it must not
-                # delete it now (chalicelib/lifecycle/executor.py).
-                manifests.claim(tx, repo, [target])
-                if before is None:  # a rollback --to of a tag that was gone creates it
-                    tx.update(repositories.key(repo), actions=repositories.count_actions(tags=1))
-                if rules is not None:
-                    repo_settings.stage_unchanged(tx, repo, rules)
-                if audit is not None:
-                    audit(tx, current, target)
-        except TransactWriteError as error:
-            if condition_failed(error):
-                continue  # the tag, the target or the rules changed: decide again
-            raise
+        with transaction() as tx:
+            tags.stage_move(
+                tx, repo, tag, before, target, stored.media_type, stored.body, actor, ROLLBACK
+            )
+            # The target must be there, and a lifecycle run that read it must not
+            # delete it now (chalicelib/lifecycle/deleter.py).
+            manifests.claim(tx, repo, [target])
+            if before is None:  # a rollback --to of a tag that was gone creates it
+                tx.update(repositories.key(repo), actions=repositories.count_actions(tags=1))
+            if rules is not None:
+                repo_settings.stage_unchanged(tx, repo, rules)
+            if audit is not None:
+                audit(tx, current, target)
         return Rolled(tag, current, target, moved=True, skipped=skipped)
-    raise OCIError("UNAVAILABLE", f"tag {tag!r} is being moved by many clients at once; retry")
+
+    # A conflict: the tag, the target or the rules changed; decide again.
+    busy = f"tag {tag!r} is being moved by many clients at once; retry"
+    return until_committed(attempt, busy=busy, policy=tags.CONTENDED)

@@ -8,25 +8,35 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.oci.errors import OCIError
+from chalicelib.rules.history import DELETE, PUSH
 from chalicelib.rules.immutability import TagRules
-from chalicelib.rules.rollback import DELETE, PUSH
 from chalicelib.storage import repo_settings, repositories
 from chalicelib.storage.clock import now
-from chalicelib.storage.models import TagHistoryItem, TagItem, repo_pk
-from chalicelib.storage.transactions import condition_failed, transaction
+from chalicelib.storage.keys import (
+    MANIFEST_PREFIX,
+    TAG_PREFIX,
+    history_of,
+    history_sk,
+    manifest_sk,
+    repo_pk,
+    tag_name,
+    tag_sk,
+)
+from chalicelib.storage.models import COPY_LIMIT, TagHistoryItem, TagItem
+from chalicelib.storage.retry import MAX_ATTEMPTS, Attempts, RetryPolicy, until_committed
+from chalicelib.storage.transactions import transaction
 
 if TYPE_CHECKING:
     from pynamodb.transactions import TransactWrite
 
-# A manifest this small is copied into its tag item, so a pull by tag is one read.
-TAG_INLINE_LIMIT = 64 * 1024
-MAX_ATTEMPTS = 10
+# How a request that finds a tag moved under it tries again: every tag move (a push, a
+# delete, a rollback) retries with this policy.
+CONTENDED: RetryPolicy = Attempts(MAX_ATTEMPTS)
 
 
 def get(repo: str, tag: str) -> TagItem | None:
     try:
-        return TagItem.get(repo_pk(repo), f"T#{tag}", consistent_read=True)
+        return TagItem.get(repo_pk(repo), tag_sk(tag), consistent_read=True)
     except TagItem.DoesNotExist:
         return None
 
@@ -59,7 +69,7 @@ def _history(
 ) -> TagHistoryItem:
     return TagHistoryItem(
         repo_pk(repo),
-        f"H#{tag}#{moment.strftime('%Y%m%dT%H%M%S.%fZ')}#{uuid.uuid4().hex[:8]}",
+        history_sk(tag, moment, uuid.uuid4().hex[:8]),
         tag=tag,
         from_digest=before,
         to_digest=after,
@@ -73,8 +83,8 @@ def current(repo: str, names: list[str]) -> dict[str, TagItem | None]:
     """The tag items of `names` (None where a tag does not exist), in one BatchGetItem."""
     if not names:
         return {}
-    keys = [(repo_pk(repo), f"T#{name}") for name in names]
-    found = {item.sk[2:]: item for item in TagItem.batch_get(keys, consistent_read=True)}
+    keys = [(repo_pk(repo), tag_sk(name)) for name in names]
+    found = {tag_name(item.sk): item for item in TagItem.batch_get(keys, consistent_read=True)}
     return {name: found.get(name) for name in names}
 
 
@@ -83,14 +93,15 @@ def current_and_stored(
 ) -> tuple[dict[str, TagItem | None], bool]:
     """`current(repo, names)`, and whether the manifest `digest` is stored, in the same
     BatchGetItem (a push reads its tags anyway; the manifest's key rides along)."""
-    keys = [(repo_pk(repo), f"T#{name}") for name in names] + [(repo_pk(repo), f"M#{digest}")]
+    pk = repo_pk(repo)
+    keys = [(pk, tag_sk(name)) for name in names] + [(pk, manifest_sk(digest))]
     found: dict[str, TagItem] = {}
     stored = False
     for item in TagItem.batch_get(keys, consistent_read=True):
-        if item.sk.startswith("M#"):
+        if item.sk.startswith(MANIFEST_PREFIX):
             stored = True  # read through the tag model: only its key is looked at
         else:
-            found[item.sk[2:]] = item
+            found[tag_name(item.sk)] = item
     return {name: found.get(name) for name in names}, stored
 
 
@@ -110,11 +121,11 @@ def stage_move(
     moment = _moment(before)
     item = TagItem(
         repo_pk(repo),
-        f"T#{tag}",
+        tag_sk(tag),
         digest=digest,
         media_type=media_type,
         size=len(body),
-        body=body if len(body) <= TAG_INLINE_LIMIT else None,
+        body=body if len(body) <= COPY_LIMIT else None,  # a pull by tag is then one read
         updated_at=moment,
     )
     condition: Any = TagItem.pk.does_not_exist() if before is None else _unchanged(before)
@@ -126,7 +137,7 @@ def stage_expire(tx: TransactWrite, repo: str, tag: TagItem, actor: str, action:
     """Add to `tx` the removal of `tag` (read by the caller; the transaction fails if it
     moved since) and its history entry."""
     tx.delete(TagItem(repo_pk(repo), tag.sk), condition=_unchanged(tag))
-    tx.save(_history(repo, tag.sk[2:], tag.digest, None, actor, action, _moment(tag)))
+    tx.save(_history(repo, tag_name(tag.sk), tag.digest, None, actor, action, _moment(tag)))
 
 
 def move(
@@ -139,27 +150,24 @@ def move(
     action: str = PUSH,
 ) -> bool:
     """Point `tag` at `digest`; False when it already pointed there. An immutable tag that
-    exists is refused (DENIED), checked against the rules in the same transaction."""
-    from pynamodb.exceptions import TransactWriteError
+    exists is refused (DENIED), checked against the rules in the same transaction. When
+    someone else moved it first, read again and move from there."""
 
-    for _ in range(MAX_ATTEMPTS):
+    def attempt() -> bool:
         before = get(repo, tag)
         if before is not None and before.digest == digest:
             return False
         rules = guard(repo, [tag] if before is not None else [], "move")
-        try:
-            with transaction() as tx:
-                stage_move(tx, repo, tag, before, digest, media_type, body, actor, action)
-                if before is None:
-                    tx.update(repositories.key(repo), actions=repositories.count_actions(tags=1))
-                if rules is not None:
-                    repo_settings.stage_unchanged(tx, repo, rules)
-        except TransactWriteError as error:
-            if condition_failed(error):
-                continue  # someone else moved it first: read again and move from there
-            raise
+        with transaction() as tx:
+            stage_move(tx, repo, tag, before, digest, media_type, body, actor, action)
+            if before is None:
+                tx.update(repositories.key(repo), actions=repositories.count_actions(tags=1))
+            if rules is not None:
+                repo_settings.stage_unchanged(tx, repo, rules)
         return True
-    raise OCIError("UNAVAILABLE", f"tag {tag!r} is being moved by many clients at once; retry")
+
+    busy = f"tag {tag!r} is being moved by many clients at once; retry"
+    return until_committed(attempt, busy=busy, policy=CONTENDED)
 
 
 def delete(
@@ -172,28 +180,24 @@ def delete(
 ) -> bool:
     """Remove `tag` (if it points at `only_if`, when given); False when there was none.
     `audit(tx, digest)` records the deletion in the same transaction."""
-    from pynamodb.exceptions import TransactWriteError
 
-    for _ in range(MAX_ATTEMPTS):
+    def attempt() -> bool:
         current = get(repo, tag)
         if current is None or (only_if is not None and current.digest != only_if):
             return False
         rules = guard(repo, [tag], "delete")
         assert rules is not None
-        try:
-            with transaction() as tx:
-                tx.delete(TagItem(repo_pk(repo), f"T#{tag}"), condition=_unchanged(current))
-                tx.save(_history(repo, tag, current.digest, None, actor, DELETE, _moment(current)))
-                tx.update(repositories.key(repo), actions=repositories.count_actions(tags=-1))
-                repo_settings.stage_unchanged(tx, repo, rules)
-                if audit is not None:
-                    audit(tx, current.digest)
-        except TransactWriteError as error:
-            if condition_failed(error):
-                continue
-            raise
+        with transaction() as tx:
+            tx.delete(TagItem(repo_pk(repo), tag_sk(tag)), condition=_unchanged(current))
+            tx.save(_history(repo, tag, current.digest, None, actor, DELETE, _moment(current)))
+            tx.update(repositories.key(repo), actions=repositories.count_actions(tags=-1))
+            repo_settings.stage_unchanged(tx, repo, rules)
+            if audit is not None:
+                audit(tx, current.digest)
         return True
-    raise OCIError("UNAVAILABLE", f"tag {tag!r} is being changed by many clients at once; retry")
+
+    busy = f"tag {tag!r} is being changed by many clients at once; retry"
+    return until_committed(attempt, busy=busy, policy=CONTENDED)
 
 
 def guard(repo: str, existing: list[str], verb: str) -> TagRules | None:
@@ -213,10 +217,11 @@ def list_names(repo: str, after: str | None, limit: int) -> tuple[list[str], boo
 
     `T#` is the last sort-key prefix of a repository's partition, so a range query from
     `T#` (or from `T#<after>`) reads only tags."""
-    lower = f"T#{after}" if after is not None else "T#"
-    condition = TagItem.sk > lower if after is not None else TagItem.sk.startswith("T#")
+    condition = (
+        TagItem.sk > tag_sk(after) if after is not None else TagItem.sk.startswith(TAG_PREFIX)
+    )
     names = [
-        item.sk[2:]
+        tag_name(item.sk)
         for item in TagItem.query(
             repo_pk(repo),
             condition,
@@ -231,10 +236,10 @@ def list_names(repo: str, after: str | None, limit: int) -> tuple[list[str], boo
 def pointing_at(repo: str, digest: str) -> list[str]:
     """Tags of `repo` whose target is `digest`."""
     return [
-        item.sk[2:]
+        tag_name(item.sk)
         for item in TagItem.query(
             repo_pk(repo),
-            TagItem.sk.startswith("T#"),
+            TagItem.sk.startswith(TAG_PREFIX),
             filter_condition=TagItem.digest == digest,
             consistent_read=True,
             attributes_to_get=["pk", "sk", "digest"],
@@ -249,7 +254,7 @@ def history(
     return list(
         TagHistoryItem.query(
             repo_pk(repo),
-            TagHistoryItem.sk.startswith(f"H#{tag}#"),
+            TagHistoryItem.sk.startswith(history_of(tag)),
             consistent_read=True,
             scan_index_forward=not newest_first,
             limit=limit,

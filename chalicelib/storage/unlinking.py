@@ -34,15 +34,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
 from chalicelib.oci.errors import OCIError
-from chalicelib.storage import clock, repositories
-from chalicelib.storage.models import (
-    REPOS_PARTITION,
-    BlobLinkItem,
-    ManifestItem,
-    RepositoryItem,
-    repo_pk,
-)
+from chalicelib.storage import blobs, clock, keys, repositories
+from chalicelib.storage.keys import REPOS_PARTITION, repo_pk
+from chalicelib.storage.models import BlobLinkItem, ManifestItem, RepositoryItem
+from chalicelib.storage.transactions import condition_failed, transaction
 
 if TYPE_CHECKING:
     from pynamodb.expressions.condition import Condition
@@ -131,22 +129,22 @@ def unreferenced(repo: str, ignoring: Collection[str] = ()) -> list[Link]:
     referenced: set[str] = set()
     for item in ManifestItem.query(
         pk,
-        ManifestItem.sk.startswith("M#"),
+        ManifestItem.sk.startswith(keys.MANIFEST_PREFIX),
         consistent_read=True,
         attributes_to_get=["pk", "sk", "blobs"],
     ):
-        if item.sk[2:] not in ignoring:
+        if keys.manifest_digest(item.sk) not in ignoring:
             referenced.update(str(blob) for blob in item.blobs or ())
     old = clock.now() - PROTECT
     return [
-        Link(link.sk[2:], int(link.size), link.linked_at)
+        Link(keys.link_digest(link.sk), int(link.size), link.linked_at)
         for link in BlobLinkItem.query(
             pk,
-            BlobLinkItem.sk.startswith("B#"),
+            BlobLinkItem.sk.startswith(keys.LINK_PREFIX),
             consistent_read=True,
             attributes_to_get=["pk", "sk", "size", "linked_at"],
         )
-        if link.sk[2:] not in referenced and link.linked_at < old
+        if keys.link_digest(link.sk) not in referenced and link.linked_at < old
     ]
 
 
@@ -171,10 +169,6 @@ def unlink_unreferenced(repo: str) -> Unlinked:
 
 
 def _acquire(repo: str, token: str, moment: float, until: float) -> bool:
-    from pynamodb.exceptions import UpdateError
-
-    from chalicelib.storage.transactions import condition_failed
-
     held = RepositoryItem.unlinking_until
     try:
         repositories.key(repo).update(
@@ -189,11 +183,6 @@ def _acquire(repo: str, token: str, moment: float, until: float) -> bool:
 
 
 def _unlink(repo: str, link: Link, token: str) -> bool:
-    from pynamodb.exceptions import TransactWriteError
-
-    from chalicelib.storage import blobs
-    from chalicelib.storage.transactions import condition_failed, transaction
-
     try:
         with transaction() as tx:
             blobs.stage_unlink(
@@ -213,10 +202,6 @@ def _unlink(repo: str, link: Link, token: str) -> bool:
 
 def _release(repo: str, token: str) -> None:
     """End the lease: `unlinking_until` becomes now, the fence for PUTs checked before."""
-    from pynamodb.exceptions import UpdateError
-
-    from chalicelib.storage.transactions import condition_failed
-
     try:
         repositories.key(repo).update(
             actions=[RepositoryItem.unlinking_until.set(stamp())],

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ from pynamodb.exceptions import UpdateError
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest, new_hasher
 from chalicelib.oci.errors import OCIError, RangeNotSatisfiable
-from chalicelib.storage import aws, blobs
+from chalicelib.storage import aws, blobs, keys
 from chalicelib.storage.clock import epoch, now
 from chalicelib.storage.models import UploadItem
 from chalicelib.storage.transactions import condition_failed
@@ -49,7 +50,7 @@ def location(repo: str, upload_id: str) -> str:
 
 
 def _pk(upload_id: str) -> str:
-    return f"U#{upload_id}"
+    return keys.upload_pk(upload_id)
 
 
 def _unknown(upload_id: str) -> OCIError:
@@ -60,7 +61,7 @@ def open_session(repo: str, algorithm: str) -> UploadItem:
     upload_id = uuid.uuid4().hex
     item = UploadItem(
         _pk(upload_id),
-        "U",
+        keys.UPLOAD_SK,
         repository=repo,
         algorithm=algorithm,
         offset=0,
@@ -72,14 +73,14 @@ def open_session(repo: str, algorithm: str) -> UploadItem:
 
 
 def upload_id_of(item: UploadItem) -> str:
-    return item.pk[2:]
+    return keys.upload_id_of(item.pk)
 
 
 def get_session(repo: str, upload_id: str) -> UploadItem:
     if not _ID.match(upload_id):
         raise _unknown(upload_id)
     try:
-        item = UploadItem.get(_pk(upload_id), "U", consistent_read=True)
+        item = UploadItem.get(_pk(upload_id), keys.UPLOAD_SK, consistent_read=True)
     except UploadItem.DoesNotExist:
         raise _unknown(upload_id) from None
     if item.repository != repo or item.expires_at < epoch():
@@ -93,7 +94,7 @@ def _acquire(repo: str, upload_id: str, start: int | None) -> tuple[UploadItem, 
         raise _unknown(upload_id)
     holder = uuid.uuid4().hex
     moment = epoch()
-    item = UploadItem(_pk(upload_id), "U")
+    item = UploadItem(_pk(upload_id), keys.UPLOAD_SK)
     condition = (UploadItem.repository == repo) & (UploadItem.expires_at >= moment)
     condition &= UploadItem.lock_id.does_not_exist() | (UploadItem.lock_until < moment)
     if start is not None:
@@ -322,8 +323,6 @@ def _assemble(progress: _Progress, data: bytes, key: str) -> None:
 
 def _copy_parts(staged: list[dict[str, Any]], key: str, upload_id: str) -> list[dict[str, Any]]:
     """UploadPartCopy each staging part into the multipart upload, several at a time."""
-    from concurrent.futures import ThreadPoolExecutor
-
     s3 = aws.s3()
     bucket = settings().bucket
 

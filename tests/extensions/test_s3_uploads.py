@@ -466,7 +466,7 @@ def test_live_multipart_uploads_survive_gc(
 def test_completion_vetoes_a_condemned_blob(client: Any, repo: str, s3: Any) -> None:
     from chalicelib.gc import guard
     from chalicelib.oci.digest import Digest
-    from chalicelib.storage import blobs
+    from chalicelib.storage import blobs, gc_fence
 
     data = random_bytes(5000)
     digest = Digest("sha256", sha256(data).split(":")[1])
@@ -475,7 +475,7 @@ def test_completion_vetoes_a_condemned_blob(client: Any, repo: str, s3: Any) -> 
     session = opened(client, repo, data)
     put(session["upload"], data)
     assert_ok(complete(client, session), 201)  # links, sees the marker, vetoes it
-    assert guard._read(str(digest)) is None
+    assert gc_fence.read(str(digest)) is None
     assert not guard.claim(str(digest), "run-direct-1")
     assert fetch_blob(client, s3, repo, str(digest)) == data
 

@@ -13,7 +13,7 @@ from chalicelib.config import settings
 from chalicelib.gc import guard
 from chalicelib.gc.collect import collect
 from chalicelib.oci.digest import Digest, compute
-from chalicelib.storage import blobs
+from chalicelib.storage import blobs, gc_fence
 from chalicelib.storage.models import UploadItem
 from tests.api.helpers import (
     assert_ok,
@@ -85,7 +85,7 @@ def test_dry_run_deletes_nothing(aws: Any, s3: Any) -> None:
     report = collect(dry_run=True, now=later())
     assert report.dry_run and report.blobs >= 1 and report.blob_bytes >= 777
     assert exists(s3, blobs.blob_key(digest))
-    assert guard._read(str(digest)) is None, "a dry run writes no marker"
+    assert gc_fence.read(str(digest)) is None, "a dry run writes no marker"
 
 
 def test_unlinked_blob_is_collected(client: Any, repo: str, s3: Any) -> None:
@@ -94,7 +94,7 @@ def test_unlinked_blob_is_collected(client: Any, repo: str, s3: Any) -> None:
     report = collect(now=later())
     assert not exists(s3, blobs.blob_key(digest))
     assert report.blobs >= 1
-    marker = guard._read(str(digest))
+    marker = gc_fence.read(str(digest))
     assert marker is not None and marker.state == guard.DELETED
 
 
@@ -134,7 +134,7 @@ def test_push_vetoes_a_condemned_blob(repo: str, s3: Any) -> None:
     digest = orphan(data)
     guard.condemn([str(digest)], "run-1")
     store(repo, data)  # finds the object there: links, sees the marker, vetoes it
-    assert guard._read(str(digest)) is None
+    assert gc_fence.read(str(digest)) is None
     assert not guard.claim(str(digest), "run-1"), "the collector's claim now fails"
     assert exists(s3, blobs.blob_key(digest))
 

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from chalicelib.lifecycle import executor
+from chalicelib.lifecycle import store as lifecycle_policy
 from chalicelib.lifecycle.document import parse_policy
-from chalicelib.storage import lifecycle_policy, repo_settings
+from chalicelib.storage import repo_settings
 from tests.api.helpers import (
     artifact,
     get_manifest,

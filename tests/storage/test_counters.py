@@ -12,8 +12,9 @@ import pytest
 
 from bench.awscalls import recording
 from chalicelib.lifecycle import executor
+from chalicelib.lifecycle import store as lifecycle_policy
 from chalicelib.lifecycle.document import parse_policy
-from chalicelib.storage import accounting, lifecycle_policy
+from chalicelib.storage import accounting
 from chalicelib.storage.models import REPOS_PARTITION, RepositoryItem
 from tests.api.helpers import (
     Pushed,

@@ -12,9 +12,9 @@ from typing import Any
 from chalicelib.lifecycle.document import parse_policy, render_policy
 from chalicelib.lifecycle.policy import Rule
 from chalicelib.storage.clock import now
-from chalicelib.storage.models import LifecycleItem, repo_pk
+from chalicelib.storage.keys import LIFECYCLE_SK, repo_of, repo_pk
+from chalicelib.storage.models import LifecycleItem
 
-LIFECYCLE_SK = "S#lifecycle"
 _BATCH = 100  # BatchGetItem's limit
 
 
@@ -46,7 +46,7 @@ def get_many(repos: Iterable[str]) -> dict[str, StoredPolicy]:
     for start in range(0, len(names), _BATCH):
         keys = [(repo_pk(n), LIFECYCLE_SK) for n in names[start : start + _BATCH]]
         for item in LifecycleItem.batch_get(keys, consistent_read=True):
-            found[item.pk[2:]] = _of(item)
+            found[repo_of(item.pk)] = _of(item)
     return found
 
 

@@ -1,0 +1,23 @@
+"""The daily lifecycle run (app.py's schedule): every repository within a budget, one log
+line that says what changed."""
+
+from __future__ import annotations
+
+from chalicelib.lifecycle.executor import run_all
+from chalicelib.lifecycle.reports import Report
+from chalicelib.log import logger
+
+
+def scheduled(budget: float = 45.0) -> Report:
+    """A budget inside the function's timeout; the next day's run goes on where it stopped."""
+    report = run_all(dry_run=False, budget=budget)
+    document = report.document()
+    keys = ("complete", "expire", "deleted", "skipped", "unlink", "seconds")
+    summary = {k: document[k] for k in keys}
+    summary["repositories"] = [
+        {"name": r.name, "deleted": r.deleted, "skipped": r.skipped, "unlink": r.unlink}
+        for r in report.repositories
+        if r.deleted or r.skipped or r.unlink
+    ]
+    logger.info("lifecycle", extra={"fields": {"lifecycle": summary}})
+    return report

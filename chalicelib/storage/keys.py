@@ -1,0 +1,259 @@
+"""Every partition and sort key of the one metadata table, built and parsed in one place.
+
+With one table, the key prefix is the only thing that says what an item is: a mistyped
+prefix is a silent data bug, and a prefix that begins another would let a `begins_with`
+query or a scan's classification read the wrong items. So no other module spells a prefix
+or slices one off; tests/unit/test_keys.py checks that every key round-trips and that the
+prefixes stay apart. Pure (no pynamodb, no clock): cheap to import anywhere.
+
+A repository's partition `R#<name>`, by sort key (in this byte order, which range queries
+rely on):
+
+    B#<digest>                 blob link
+    F#<subject>#<digest>       referrer
+    H#<tag>#<time>#<nonce>     tag history entry
+    M#<digest>                 manifest
+    S#lifecycle, S#settings    lifecycle policy, repository settings
+    T#<tag>                    tag (last: a range query above `T#<tag>` reads tags only)
+
+Other partitions: `REPOS`/<name> (the repository list), `U#<id>`/`U` or `S3` (upload
+sessions), `GC#<digest>`/`GC` (a collection's marker) and `GC`/`lease`, auth's `P#<kind>#<name>`,
+`PRINCIPALS`, `PUBLIC`, `RT#<id>`, `L#name#…`/`L#ip#…`, `REVOKED` (chalicelib/auth/models.py),
+and audit's `AUDIT#R#<repository>` / `AUDIT#P#<principal>` with `<time>#<nonce>` sort keys.
+Digests never contain `#`, nor do tags or repository names, so `#` ends every component."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+# Partitions.
+REPO_PREFIX = "R#"
+REPOS_PARTITION = "REPOS"
+UPLOAD_PREFIX = "U#"
+GC_MARKER_PREFIX = "GC#"
+GC_LEASE_PK = "GC"
+PRINCIPAL_PREFIX = "P#"
+DIRECTORY_PARTITION = "PRINCIPALS"
+PUBLIC_PARTITION = "PUBLIC"
+REFRESH_PREFIX = "RT#"
+LOGIN_NAME_PREFIX = "L#name#"
+LOGIN_NAME_SOURCE_PREFIX = "L#namesrc#"
+LOGIN_IP_PREFIX = "L#ip#"
+REVOKED_PARTITION = "REVOKED"
+# Events (chalicelib/events/): subscriptions in one partition each, and their delivery logs.
+WEBHOOKS_PARTITION = "WEBHOOKS"
+WEBHOOK_PREFIX = "W#"
+TRIGGERS_PARTITION = "TRIGGERS"
+TRIGGER_PREFIX = "X#"
+WEBHOOK_LOG_PREFIX = "WEBHOOK#"
+TRIGGER_LOG_PREFIX = "TRIGGER#"
+DELIVERY_PREFIX = "D#"
+AUDIT_REPOSITORY_PREFIX = "AUDIT#R#"
+AUDIT_PRINCIPAL_PREFIX = "AUDIT#P#"
+
+# Sort keys in a repository's partition.
+LINK_PREFIX = "B#"
+REFERRER_PREFIX = "F#"
+HISTORY_PREFIX = "H#"
+MANIFEST_PREFIX = "M#"
+LIFECYCLE_SK = "S#lifecycle"
+SETTINGS_SK = "S#settings"
+TAG_PREFIX = "T#"
+
+# Sort keys of the other partitions.
+UPLOAD_SK = "U"  # a session through the registry (storage/uploads.py)
+DIRECT_UPLOAD_SK = "S3"  # a direct-to-S3 session (storage/direct.py)
+GC_MARKER_SK = "GC"
+GC_LEASE_SK = "lease"
+PRINCIPAL_SK = "P"
+GRANT_PREFIX = "G#"
+REFRESH_SK = "RT"
+
+_HISTORY_TIME = "%Y%m%dT%H%M%S.%fZ"
+_AUDIT_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def _after(prefix: str, key: str) -> str:
+    """`key` without `prefix`; ValueError if it is not such a key (never a silent slice)."""
+    if not key.startswith(prefix):
+        raise ValueError(f"{key[:80]!r} is not a {prefix!r} key")
+    return key[len(prefix) :]
+
+
+def repo_pk(name: str) -> str:
+    return REPO_PREFIX + name
+
+
+def repo_of(pk: str) -> str:
+    return _after(REPO_PREFIX, pk)
+
+
+def link_sk(digest: str) -> str:
+    return LINK_PREFIX + digest
+
+
+def link_digest(sk: str) -> str:
+    return _after(LINK_PREFIX, sk)
+
+
+def manifest_sk(digest: str) -> str:
+    return MANIFEST_PREFIX + digest
+
+
+def manifest_digest(sk: str) -> str:
+    return _after(MANIFEST_PREFIX, sk)
+
+
+def tag_sk(tag: str) -> str:
+    return TAG_PREFIX + tag
+
+
+def tag_name(sk: str) -> str:
+    return _after(TAG_PREFIX, sk)
+
+
+def referrers_of(subject: str) -> str:
+    """The sort-key prefix of `subject`'s referrers (a `begins_with` query)."""
+    return f"{REFERRER_PREFIX}{subject}#"
+
+
+def referrer_sk(subject: str, digest: str) -> str:
+    return referrers_of(subject) + digest
+
+
+def referrer_parts(sk: str) -> tuple[str, str]:
+    """(subject, digest) of a referrer's sort key."""
+    subject, sep, digest = _after(REFERRER_PREFIX, sk).partition("#")
+    if not sep:
+        raise ValueError(f"{sk[:80]!r} is not a referrer key")
+    return subject, digest
+
+
+def history_of(tag: str) -> str:
+    """The sort-key prefix of `tag`'s history entries (a `begins_with` query)."""
+    return f"{HISTORY_PREFIX}{tag}#"
+
+
+def history_sk(tag: str, moment: datetime, nonce: str) -> str:
+    """Entries of one tag sort by time; the nonce keeps two moves of one moment apart."""
+    return f"{history_of(tag)}{moment.strftime(_HISTORY_TIME)}#{nonce}"
+
+
+def history_parts(sk: str) -> tuple[str, datetime, str]:
+    """(tag, time, nonce) of a history entry's sort key."""
+    tag, moment, nonce = _after(HISTORY_PREFIX, sk).split("#")
+    return tag, datetime.strptime(moment, _HISTORY_TIME).replace(tzinfo=UTC), nonce
+
+
+def upload_pk(upload_id: str) -> str:
+    return UPLOAD_PREFIX + upload_id
+
+
+def upload_id_of(pk: str) -> str:
+    return _after(UPLOAD_PREFIX, pk)
+
+
+def gc_marker_pk(name: str) -> str:
+    """A collection's marker on one blob (by digest) or large-manifest object (by key)."""
+    return GC_MARKER_PREFIX + name
+
+
+def gc_marker_name(pk: str) -> str:
+    return _after(GC_MARKER_PREFIX, pk)
+
+
+def principal_pk(kind: str, name: str) -> str:
+    return f"{PRINCIPAL_PREFIX}{kind}#{name}"
+
+
+def principal_of(pk: str) -> tuple[str, str]:
+    """(kind, name) of a principal's partition."""
+    kind, sep, name = _after(PRINCIPAL_PREFIX, pk).partition("#")
+    if not sep:
+        raise ValueError(f"{pk[:80]!r} is not a principal key")
+    return kind, name
+
+
+def grant_sk(pattern: str) -> str:
+    return GRANT_PREFIX + pattern
+
+
+def grant_pattern(sk: str) -> str:
+    return _after(GRANT_PREFIX, sk)
+
+
+def directory_sk(kind: str, name: str) -> str:
+    return f"{kind}#{name}"
+
+
+def refresh_pk(token_id: str) -> str:
+    return REFRESH_PREFIX + token_id
+
+
+def refresh_id(pk: str) -> str:
+    return _after(REFRESH_PREFIX, pk)
+
+
+def login_name_pk(name_hash: str) -> str:
+    return LOGIN_NAME_PREFIX + name_hash
+
+
+def login_name_source_pk(name_source_hash: str) -> str:
+    """Failed logins of one name from one source (chalicelib/auth/ratelimit.py)."""
+    return LOGIN_NAME_SOURCE_PREFIX + name_source_hash
+
+
+def login_ip_pk(source_ip: str) -> str:
+    return LOGIN_IP_PREFIX + source_ip
+
+
+def is_login_name(pk: str) -> bool:
+    return pk.startswith(LOGIN_NAME_PREFIX)
+
+
+def audit_repository_pk(repository: str) -> str:
+    return AUDIT_REPOSITORY_PREFIX + repository
+
+
+def audit_principal_pk(principal: str) -> str:
+    return AUDIT_PRINCIPAL_PREFIX + principal
+
+
+def audit_sk(at: datetime, nonce: str) -> str:
+    """Time-ordered: `2026-11-28T10:00:00.123456Z#<nonce>` (the nonce keeps two events of
+    the same microsecond apart)."""
+    return at.astimezone(UTC).strftime(_AUDIT_TIME) + "#" + nonce
+
+
+def audit_parts(sk: str) -> tuple[datetime, str]:
+    """(time, nonce) of an audit record's sort key."""
+    moment, _, nonce = sk.partition("#")
+    return datetime.strptime(moment, _AUDIT_TIME).replace(tzinfo=UTC), nonce
+
+
+def webhook_sk(webhook_id: str) -> str:
+    return WEBHOOK_PREFIX + webhook_id
+
+
+def trigger_sk(trigger_id: str) -> str:
+    return TRIGGER_PREFIX + trigger_id
+
+
+def subscription_id(sk: str) -> str:
+    """The id in a webhook's (`W#<id>`) or a trigger's (`X#<id>`) sort key."""
+    if not sk.startswith((WEBHOOK_PREFIX, TRIGGER_PREFIX)):
+        raise ValueError(f"not a subscription key: {sk[:40]!r}")
+    return sk[2:]
+
+
+def webhook_log_pk(webhook_id: str) -> str:
+    return WEBHOOK_LOG_PREFIX + webhook_id
+
+
+def trigger_log_pk(trigger_id: str) -> str:
+    return TRIGGER_LOG_PREFIX + trigger_id
+
+
+def delivery_sk(at: str, event_id: str, attempt: int) -> str:
+    """One attempt, newest last: `D#<time>#<event id>#<attempt>`."""
+    return f"{DELIVERY_PREFIX}{at}#{event_id}#{attempt:02d}"

@@ -1,0 +1,96 @@
+"""Arrows point down: every import in the runtime, read with `ast` (function-local and
+TYPE_CHECKING ones too), checked against the layers the README's Layout describes.
+
+- chalicelib/oci/ is pure: no AWS (boto3, botocore, pynamodb) and no HTTP (chalice, the API
+  layer, urllib.request, http);
+- chalicelib/storage/ knows no HTTP layer, no garbage collector and no lifecycle: those call
+  storage, never the reverse (the pusher's half of GC is storage/gc_fence.py);
+- nothing that ships to Lambda (chalicelib/, app.py) imports the client-side `berth`."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNTIME = [*sorted((ROOT / "chalicelib").rglob("*.py")), ROOT / "app.py"]
+
+AWS = ("boto3", "botocore", "pynamodb")
+HTTP = ("chalice", "chalicelib.api", "urllib.request", "http")
+FORBIDDEN = {
+    "chalicelib/oci/": AWS + HTTP,
+    "chalicelib/storage/": ("chalicelib.api", "chalicelib.gc", "chalicelib.lifecycle"),
+    "": ("berth",),
+}
+
+
+def imports_of(where: str, source: str) -> set[str]:
+    """Every module the file at `where` (relative to the root) imports, anywhere in it, as
+    an absolute dotted name."""
+    found: set[str] = set()
+    package = where.removesuffix(".py").split("/")[:-1]
+    for node in ast.walk(ast.parse(source, where)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            found.add(module)
+            # `from chalicelib import api` imports chalicelib.api.
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _is_under(module: str, banned: str) -> bool:
+    return module == banned or module.startswith(banned + ".")
+
+
+def violations(where: str, source: str) -> list[str]:
+    imported = imports_of(where, source)
+    return sorted(
+        f"{where} imports {module}"
+        for prefix, banned in FORBIDDEN.items()
+        if where.startswith(prefix)
+        for module in imported
+        if any(_is_under(module, b) for b in banned)
+    )
+
+
+def _relative(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def test_the_runtime_is_all_read() -> None:
+    assert len(RUNTIME) > 50
+    blobs = ROOT / "chalicelib/storage/blobs.py"
+    assert "chalicelib.storage.models" in imports_of(_relative(blobs), blobs.read_text())
+
+
+@pytest.mark.parametrize("path", RUNTIME, ids=_relative)
+def test_imports_point_down(path: Path) -> None:
+    assert violations(_relative(path), path.read_text()) == []
+
+
+@pytest.mark.parametrize(
+    ("where", "source", "found"),
+    [
+        (
+            "chalicelib/storage/x.py",
+            "def f() -> None:\n    from chalicelib.gc import guard\n",
+            ["chalicelib.gc", "chalicelib.gc.guard"],
+        ),
+        (
+            "chalicelib/storage/x.py",
+            "from ..lifecycle import store\n",
+            ["chalicelib.lifecycle", "chalicelib.lifecycle.store"],
+        ),
+        ("chalicelib/oci/x.py", "import http.client\n", ["http.client"]),
+        ("chalicelib/oci/x.py", "from chalicelib import api\n", ["chalicelib.api"]),
+        ("app.py", "import berth.push\n", ["berth.push"]),
+        ("chalicelib/oci/x.py", "import httpx\n", []),
+    ],
+)
+def test_what_counts_as_crossing(where: str, source: str, found: list[str]) -> None:
+    assert violations(where, source) == [f"{where} imports {m}" for m in found]
