@@ -221,7 +221,7 @@ def test_a_push_between_mark_and_condemn_keeps_its_bytes(
     body = s3.get_object(Bucket=settings().bucket, Key=blobs.blob_key(digest))["Body"].read()
     assert body == data, "a blob linked before the markers must survive the sweep"
     assert report.spared >= 1
-    assert guard._read(str(digest)) is None, "the spared candidate's marker is released"
+    assert gc_fence.read(str(digest)) is None, "the spared candidate's marker is released"
 
 
 def test_a_mount_between_mark_and_condemn_keeps_its_bytes(
