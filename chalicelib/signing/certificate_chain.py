@@ -24,12 +24,20 @@ def load_certificates(pem: bytes) -> list[Certificate]:
 
 
 def load_der_certificate(der: bytes) -> Certificate | None:
+    """A DER certificate whose key, subject and extensions all parse (`cryptography` parses
+    them lazily, so a malformed one would otherwise raise later, mid-verification)."""
     from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
 
     try:
-        return x509.load_der_x509_certificate(der)
-    except ValueError:
+        certificate = x509.load_der_x509_certificate(der)
+        certificate.public_key()
+        certificate.subject.rfc4514_string()
+        list(certificate.extensions)
+        certificate.not_valid_before_utc, certificate.not_valid_after_utc  # noqa: B018
+    except (ValueError, UnsupportedAlgorithm):
         return None
+    return certificate
 
 
 def chain_error(
