@@ -51,7 +51,7 @@ def verify_notation_jws(
     protected = json_object(protected_raw)
     if protected is None:
         return failed(FORMAT, "protected header is not a JSON object")
-    reason = _protected_error(protected, now) or _payload_error(payload, subject_digest)
+    reason = _protected_error(protected, now) or target_error(payload, subject_digest)
     if reason:
         return failed(FORMAT, reason)
     chain = _x5c(document.get("header"))
@@ -65,7 +65,7 @@ def verify_notation_jws(
     signing_time = _rfc3339(protected.get(SIGNING_TIME))
     if signing_time is None:
         return failed(FORMAT, f"{SIGNING_TIME} is missing or not an RFC 3339 time")
-    reason = leaf_error(leaf) or _validity_error(chain, signing_time, "signing time")
+    reason = leaf_error(leaf) or validity_error(chain, signing_time, "signing time")
     if reason:
         return failed(FORMAT, reason)
     reason = chain_error(leaf, chain[1:], trusted_roots, now) or ""
@@ -101,7 +101,7 @@ def _protected_error(protected: dict[str, Any], now: dt.datetime) -> str:
     return ""
 
 
-def _payload_error(payload: bytes, subject_digest: str) -> str:
+def target_error(payload: bytes, subject_digest: str) -> str:
     document = json_object(payload)
     target = document.get("targetArtifact") if document else None
     digest = target.get("digest") if isinstance(target, dict) else None
@@ -134,7 +134,7 @@ def _rfc3339(value: object) -> dt.datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
-def _validity_error(chain: Sequence[Certificate], at: dt.datetime, what: str) -> str:
+def validity_error(chain: Sequence[Certificate], at: dt.datetime, what: str) -> str:
     for certificate in chain:
         if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
             return f"certificate {subject_of(certificate)} is not valid at the {what}"
