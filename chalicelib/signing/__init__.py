@@ -11,7 +11,7 @@ Formats:
   root (certificate_chain.py, `cryptography.x509.verification`). Rekor entries are reported,
   not verified; keyless identity (issuer + subject) matching is not here.
 - notation_jws: Notation's JWS JSON envelope, `notary.x509` scheme, x5c chain to trust-store
-  roots, leaf requirements in notation_certificate.py, algorithms in notation_jws_algorithms.py.
+  roots, leaf requirements in notation_certificate.py, algorithms in notation_algorithms.py.
 - notation_cose: Notation's COSE_Sign1 envelope, read by the small CBOR decoder in cbor.py.
 
 Not in this package (next steps of issue 13): trust policy storage per repository pattern,

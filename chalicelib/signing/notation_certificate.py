@@ -6,6 +6,8 @@ not a CA; RSA keys of 2048 bits or more, EC keys of 256 or more."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -57,4 +59,15 @@ def leaf_error(leaf: Certificate) -> str:
         return "signing certificate RSA key is shorter than 2048 bits"
     if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < 256:
         return "signing certificate EC key is shorter than 256 bits"
+    return ""
+
+
+def chain_shape_error(chain: Sequence[Certificate]) -> str:
+    """Empty when the envelope's chain is ordered leaf first, each certificate issued by the
+    next, and ends with a self-issued root, as the signature specification requires."""
+    for child, parent in itertools.pairwise(chain):
+        if child.issuer != parent.subject:
+            return f"certificate {child.subject.rfc4514_string()} is not issued by the next one"
+    if chain[-1].issuer != chain[-1].subject:
+        return "certificate chain does not end with its root certificate"
     return ""

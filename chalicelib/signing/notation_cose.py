@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from chalicelib.signing import cbor
 from chalicelib.signing.certificate_chain import chain_error, load_der_certificate, subject_of
-from chalicelib.signing.notation_certificate import leaf_error
+from chalicelib.signing.notation_algorithms import signature_error
+from chalicelib.signing.notation_certificate import chain_shape_error, leaf_error
 from chalicelib.signing.notation_jws import (
     EXPIRY,
     PAYLOAD_CONTENT_TYPE,
@@ -22,7 +23,6 @@ from chalicelib.signing.notation_jws import (
     target_error,
     validity_error,
 )
-from chalicelib.signing.notation_jws_algorithms import jws_signature_verifies
 from chalicelib.signing.verdict import Verdict, failed, verified
 
 if TYPE_CHECKING:
@@ -68,9 +68,12 @@ def verify_notation_cose(
     if not chain:
         return failed(FORMAT, "unprotected header has no readable x5chain")
     leaf = chain[0]
+    reason = chain_shape_error(chain)
+    if reason:
+        return failed(FORMAT, reason)
     to_be_signed = cbor.encode(["Signature1", protected_raw, b"", payload])
     alg = ALGORITHMS.get(_int(protected.get(1)) or 0)
-    reason = jws_signature_verifies(alg, leaf, signature, to_be_signed)
+    reason = signature_error(alg, leaf, signature, to_be_signed)
     if reason:
         return failed(FORMAT, reason)
     signing_time = _epoch(protected.get(SIGNING_TIME))

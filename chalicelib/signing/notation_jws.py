@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.signing.certificate_chain import chain_error, load_der_certificate, subject_of
 from chalicelib.signing.encoding import b64decode, b64url_decode, json_object
-from chalicelib.signing.notation_certificate import leaf_error
-from chalicelib.signing.notation_jws_algorithms import jws_signature_verifies
+from chalicelib.signing.notation_algorithms import signature_error
+from chalicelib.signing.notation_certificate import chain_shape_error, leaf_error
 from chalicelib.signing.verdict import Verdict, failed, verified
 
 if TYPE_CHECKING:
@@ -58,8 +58,11 @@ def verify_notation_jws(
     if not chain:
         return failed(FORMAT, "unprotected header has no readable x5c certificate chain")
     leaf = chain[0]
+    reason = chain_shape_error(chain)
+    if reason:
+        return failed(FORMAT, reason)
     signing_input = f"{protected_text}.{payload_text}".encode("ascii")
-    reason = jws_signature_verifies(protected.get("alg"), leaf, signature, signing_input)
+    reason = signature_error(protected.get("alg"), leaf, signature, signing_input)
     if reason:
         return failed(FORMAT, reason)
     signing_time = _rfc3339(protected.get(SIGNING_TIME))

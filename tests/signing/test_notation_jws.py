@@ -57,10 +57,11 @@ def test_each_algorithm_verifies_and_names_the_leaf(root: Any, alg: str) -> None
     assert verdict.signer == "CN=release signer"
 
 
-def test_chain_without_the_root_in_x5c_still_reaches_the_trust_store(
-    root: Any, signer: Any
-) -> None:
-    assert _verify(notation_envelope(signer, []), root).verified
+def test_chain_without_its_root_or_out_of_order_is_refused(root: Any, signer: Any) -> None:
+    verdict = _verify(notation_envelope(signer, []), root)
+    assert not verdict.verified and "does not end with its root" in verdict.reason
+    verdict = _verify(notation_envelope(signer, [ca("Unrelated").certificate]), root)
+    assert not verdict.verified and "not issued by the next one" in verdict.reason
 
 
 def test_alg_not_matching_the_key_is_refused(root: Any, signer: Any) -> None:
