@@ -3,6 +3,7 @@ payload, another image's digest, an untrusted key and broken signatures are refu
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -13,13 +14,18 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from chalicelib.signing.cosign_simple_signing import verify_simple_signing
 from chalicelib.signing.public_keys import key_id, load_public_key
 from tests.signing.pki import (
+    NOW,
     OTHER,
     SUBJECT,
+    b64,
     blobs_for,
+    ca,
+    leaf,
     pem,
     sign_der,
     simple_signing_manifest,
@@ -151,3 +157,58 @@ def test_missing_blob_is_refused() -> None:
     manifest = simple_signing_manifest(payload, sign_der(key, payload))
     verdict = verify_simple_signing(manifest, {}, SUBJECT, [pem(key)])
     assert not verdict.verified and "was not provided" in verdict.reason
+
+
+def _certificate_manifest(signer: Any, chain: list[Any], payload: bytes) -> bytes:
+    """A keyless-style layer: the signer's certificate and chain in the sigstore annotations."""
+    manifest = json.loads(simple_signing_manifest(payload, sign_der(signer.key, payload)))
+    annotations = manifest["layers"][0]["annotations"]
+    annotations["dev.sigstore.cosign/certificate"] = signer.certificate.public_bytes(
+        Encoding.PEM
+    ).decode()
+    annotations["dev.sigstore.cosign/chain"] = "".join(
+        c.public_bytes(Encoding.PEM).decode() for c in chain
+    )
+    return json.dumps(manifest).encode()
+
+
+def test_certificate_chaining_to_a_trusted_root_verifies_and_names_the_subject() -> None:
+    root = ca()
+    signer = leaf(root)
+    payload = simple_signing_payload()
+    manifest = _certificate_manifest(signer, [root.certificate], payload)
+    verdict = verify_simple_signing(
+        manifest, blobs_for(payload), SUBJECT, [], [root.certificate], NOW
+    )
+    assert verdict.verified, verdict.reason
+    assert verdict.signer == "CN=release signer"
+
+
+def test_certificate_from_an_untrusted_root_or_expired_is_refused() -> None:
+    root = ca()
+    payload = simple_signing_payload()
+    stranger = _certificate_manifest(leaf(ca("Other")), [], payload)
+    verdict = verify_simple_signing(
+        stranger, blobs_for(payload), SUBJECT, [], [root.certificate], NOW
+    )
+    assert not verdict.verified and "trusted root" in verdict.reason
+    old = leaf(root, not_before=NOW - dt.timedelta(days=5), not_after=NOW - dt.timedelta(days=1))
+    expired = _certificate_manifest(old, [], payload)
+    verdict = verify_simple_signing(
+        expired, blobs_for(payload), SUBJECT, [], [root.certificate], NOW
+    )
+    assert not verdict.verified and "trusted root" in verdict.reason
+
+
+def test_certificate_whose_key_did_not_sign_is_refused() -> None:
+    root = ca()
+    payload = simple_signing_payload()
+    manifest = json.loads(_certificate_manifest(leaf(root), [], payload))
+    other = leaf(root)
+    manifest["layers"][0]["annotations"]["dev.cosignproject.cosign/signature"] = b64(
+        sign_der(other.key, payload)
+    )
+    verdict = verify_simple_signing(
+        json.dumps(manifest).encode(), blobs_for(payload), SUBJECT, [], [root.certificate], NOW
+    )
+    assert not verdict.verified and "certificate's key" in verdict.reason

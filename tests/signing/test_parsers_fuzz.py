@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,6 +46,10 @@ BUNDLE = json.loads(
     )
 )
 NOTATION = json.loads(notation_envelope(SIGNER, [ROOT.certificate]))
+COSIGN_CERTIFICATE = json.loads(simple_signing_manifest(PAYLOAD, sign_der(SIGNER.key, PAYLOAD)))
+COSIGN_CERTIFICATE["layers"][0]["annotations"]["dev.sigstore.cosign/certificate"] = (
+    SIGNER.certificate.public_bytes(Encoding.PEM).decode()
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -56,7 +61,7 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 
 def _all(data: bytes) -> list[Verdict]:
     return [
-        verify_simple_signing(data, BLOBS, SUBJECT, [pem(KEY)]),
+        verify_simple_signing(data, BLOBS, SUBJECT, [pem(KEY)], [ROOT.certificate], NOW),
         verify_sigstore_bundle(data, SUBJECT, [pem(KEY)], [ROOT.certificate], NOW),
         verify_notation_jws(data, SUBJECT, [ROOT.certificate], NOW),
     ]
@@ -69,6 +74,9 @@ def test_the_unmodified_documents_verify() -> None:
 def _all_valid() -> list[Verdict]:
     return [
         verify_simple_signing(json.dumps(COSIGN).encode(), BLOBS, SUBJECT, [pem(KEY)]),
+        verify_simple_signing(
+            json.dumps(COSIGN_CERTIFICATE).encode(), BLOBS, SUBJECT, [], [ROOT.certificate], NOW
+        ),
         verify_sigstore_bundle(json.dumps(BUNDLE).encode(), SUBJECT, [], [ROOT.certificate], NOW),
         verify_notation_jws(json.dumps(NOTATION).encode(), SUBJECT, [ROOT.certificate], NOW),
     ]
@@ -101,10 +109,12 @@ def _replace(document: Any, path: list[int], value: Any) -> Any:
 @given(st.lists(st.integers(0, 50), min_size=1, max_size=4), json_values)
 def test_valid_documents_with_one_node_replaced_never_raise(path: list[int], value: Any) -> None:
     cosign = json.dumps(_replace(COSIGN, path, value)).encode()
+    certified = json.dumps(_replace(COSIGN_CERTIFICATE, path, value)).encode()
     sigstore = json.dumps(_replace(BUNDLE, path, value)).encode()
     notation = json.dumps(_replace(NOTATION, path, value)).encode()
     results = [
         verify_simple_signing(cosign, BLOBS, SUBJECT, [pem(KEY)]),
+        verify_simple_signing(certified, BLOBS, SUBJECT, [], [ROOT.certificate], NOW),
         verify_sigstore_bundle(sigstore, SUBJECT, [], [ROOT.certificate], NOW),
         verify_notation_jws(notation, SUBJECT, [ROOT.certificate], NOW),
     ]
