@@ -1,0 +1,1 @@
+"""Signature verification (chalicelib.signing): formats built in the test with real keys."""
