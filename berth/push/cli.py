@@ -35,7 +35,8 @@ exit codes:
   6  network: the registry could not be reached or the connection broke; rerun to resume
 130  interrupted; rerun to resume
 
-credentials: $BERTH_USERNAME and $BERTH_PASSWORD, else ~/.docker/config.json (auths).
+credentials: $BERTH_USERNAME and $BERTH_PASSWORD, else `berth login`/`podman login`'s
+auth.json, else ~/.docker/config.json (auths, credHelpers, credsStore).
 """
 
 _SIZE = re.compile(r"^(\d+)\s*([KMG]i?B?)?$", re.IGNORECASE)
@@ -164,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
         if error.code is ExitCode.NETWORK:
             hint = " (run again to resume)"
         elif error.code is ExitCode.AUTH and anonymous:
-            hint = " (no credentials found: set $BERTH_USERNAME and $BERTH_PASSWORD, or log in)"
+            hint = " (no credentials found: berth login, or $BERTH_USERNAME and $BERTH_PASSWORD)"
         print(f"berth push: {error.message}{hint}", file=sys.stderr)
         return error.code
     except KeyboardInterrupt:
