@@ -11,9 +11,15 @@ STAGE_HELP = "stage to deploy: names the stack, table, bucket and function (e.g.
 
 
 def _session(args: argparse.Namespace) -> Any:
+    """The AWS session; no region is refused here, before anything is asked of AWS (STS answers
+    without one, so the deploy would fail halfway)."""
     import boto3
+    from botocore.exceptions import NoRegionError
 
-    return boto3.session.Session(profile_name=args.profile, region_name=args.region)
+    session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
+    if not session.region_name:
+        raise NoRegionError()
+    return session
 
 
 EXIT_USAGE = 2
