@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from berth.client.berth_api import registry_url
+from berth.client.credential_helpers import CredentialHelperError
 from berth.client.credentials import find_credentials
 from berth.push.errors import ExitCode, PushError
 from berth.push.http import Session
@@ -160,6 +161,9 @@ def run(args: argparse.Namespace) -> int:
                 )
         print(digest, flush=True)
         return ExitCode.OK
+    except CredentialHelperError as error:
+        print(f"berth push: {error}", file=sys.stderr)
+        return ExitCode.AUTH
     except PushError as error:
         hint = ""
         if error.code is ExitCode.NETWORK:

@@ -5,6 +5,7 @@ head`), and `berth deploy` without an AWS region or credentials."""
 from __future__ import annotations
 
 import io
+import json
 import socket
 from pathlib import Path
 
@@ -40,6 +41,25 @@ def test_push_to_a_scheme_less_registry(
     assert status == ExitCode.NETWORK, err
     assert f"127.0.0.1:{port}" in err and "run again to resume" in err
     assert "Traceback" not in err
+
+
+def test_push_with_a_credential_helper_that_is_not_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = _closed_port()
+    for name in ("BERTH_USERNAME", "BERTH_PASSWORD", "REGISTRY_AUTH_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "config.json").write_text(
+        json.dumps({"credHelpers": {f"localhost:{port}": "not-installed"}})
+    )
+    saved = write_docker_save(tmp_path / "mid.tar")
+    status = cli.main(["push", "-q", str(saved.path), f"localhost:{port}/team/mid:2"])
+    err = capsys.readouterr().err
+    assert status == ExitCode.AUTH and "docker-credential-not-installed" in err, err
 
 
 class _ClosedPipe(io.StringIO):
