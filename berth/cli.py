@@ -4,6 +4,7 @@ can be added beside `serve` without touching it."""
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import signal
 import sys
@@ -100,10 +101,35 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what `set -o pipefail` sees of any tool cut short
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one subcommand. A reader that stops early (`berth audit --json | head`) ends the
+    command quietly, as for any Unix tool; a credential helper that cannot run is said once."""
     args = _parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
-    return func(args)
+    from berth.client.credential_helpers import CredentialHelperError
+
+    try:
+        status = func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except CredentialHelperError as error:
+        print(f"berth {args.command}: {error}", file=sys.stderr)
+        return 1
+    return status
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ that stops working (expired, revoked) is dropped and the new challenge answered 
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -20,8 +19,8 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from berth.client import token
 from berth.client.credentials import Credentials
+from berth.client.registry_address import DEFAULT_REGISTRY, registry_url
 
-DEFAULT_REGISTRY = "http://127.0.0.1:5000"
 TIMEOUT_SECONDS = 60.0
 
 
@@ -69,8 +68,7 @@ def http_transport(base_url: str) -> Transport:
     return send
 
 
-def registry_url(value: str | None) -> str:
-    return value or os.environ.get("BERTH_REGISTRY") or DEFAULT_REGISTRY
+__all__ = ["DEFAULT_REGISTRY", "RegistryClient", "RegistryError", "registry_url"]
 
 
 class RegistryClient:
@@ -157,6 +155,11 @@ class RegistryClient:
         if reply.status >= 400:
             _raise(reply, document)
         return document, reply.headers
+
+    def check_login(self) -> None:
+        """Ask `/v2/` with the credentials (through the token flow when challenged): raises the
+        registry's refusal when they are wrong."""
+        self._call("GET", "/v2/")
 
     def history(self, repo: str, tag: str, limit: int | None = None) -> Any:
         query = f"?n={limit}" if limit is not None else ""

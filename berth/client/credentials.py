@@ -1,18 +1,20 @@
-"""Who a client logs in as, found where docker users already keep it.
+"""Who a client logs in as, found where people already keep it, in the order container tools
+read it (the one resolver of every `berth` command, push included):
 
-$BERTH_USERNAME / $BERTH_PASSWORD first (CI sets them), else the docker config
-(`~/.docker/config.json` or $DOCKER_CONFIG, `auths.<host>.auth`), so a `docker login` serves
-Berth's tools too. Credential helpers are not run: they would make a push depend on a
-desktop keychain.
+1. given explicitly: `--username`/`--password-stdin`, else $BERTH_USERNAME/$BERTH_PASSWORD;
+2. containers auth.json, as `podman login` / `skopeo login` write it: $REGISTRY_AUTH_FILE (else
+   $XDG_RUNTIME_DIR/containers/auth.json), then $XDG_CONFIG_HOME/containers/auth.json;
+3. docker's config ($DOCKER_CONFIG/config.json, else ~/.docker/config.json).
+
+In each file: `credHelpers[host]`, then `credsStore` (a `docker-credential-<name>` helper),
+then `auths[host].auth`. Nothing found: anonymous.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,23 +28,20 @@ class Credentials:
         return f"Basic {token}"
 
 
-def find_credentials(host: str) -> Credentials | None:
-    """The credentials for the registry at `host` (`name:port`), or None: anonymous."""
-    username, password = os.environ.get("BERTH_USERNAME"), os.environ.get("BERTH_PASSWORD")
+def find_credentials(
+    host: str, username: str | None = None, password: str | None = None
+) -> Credentials | None:
+    """The credentials for the registry at `host` (`name:port`), or None: anonymous.
+    `username`/`password`: the explicit ones (flags), taking precedence over everything."""
+    from berth.client.auth_files import credentials_in, search_order
+
+    username = username or os.environ.get("BERTH_USERNAME")
+    if password is None:
+        password = os.environ.get("BERTH_PASSWORD")
     if username and password is not None:
         return Credentials(username, password)
-    directory = os.environ.get("DOCKER_CONFIG") or str(Path.home() / ".docker")
-    try:
-        config = json.loads((Path(directory) / "config.json").read_text())
-    except (OSError, ValueError):
-        return None
-    auths = config.get("auths") if isinstance(config, dict) else None
-    if not isinstance(auths, dict):
-        return None
-    for key in (host, f"https://{host}", f"http://{host}"):
-        entry = auths.get(key)
-        encoded = entry.get("auth") if isinstance(entry, dict) else None
-        if isinstance(encoded, str) and encoded:
-            user, _, secret = base64.b64decode(encoded).decode().partition(":")
-            return Credentials(user, secret)
+    for path in search_order():
+        found = credentials_in(path, host)
+        if found is not None and (not username or found.username == username):
+            return found
     return None

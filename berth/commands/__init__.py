@@ -11,6 +11,7 @@ from berth.commands import (
     history,
     iam,
     lifecycle,
+    login,
     public,
     repo,
     robots,
@@ -22,8 +23,9 @@ from berth.commands import (
 
 def register(commands: Any) -> None:
     """Add `history`, `rollback`, `repo`, `gc`, `lifecycle`, and the access commands (`user`,
-    `robot`, `grant`/`ungrant`, `public`, `iam`, `audit`) `webhook` and `trigger` to the `berth`
-    subparsers."""
+    `robot`, `grant`/`ungrant`, `public`, `iam`, `audit`), `webhook`, `trigger`, and
+    `login`/`logout` to the `berth` subparsers."""
+    login.register(commands)
     history.register(commands)
     repo.register(commands)
     gc.register(commands)

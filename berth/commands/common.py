@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from berth.client.berth_api import DEFAULT_REGISTRY, RegistryClient, RegistryError, registry_url
 from berth.client.credentials import Credentials, find_credentials
+from berth.client.registry_address import host_of
 
 EXIT_ERROR = 1
 EXIT_REFUSED = 3
@@ -29,7 +29,8 @@ EXIT_UNREACHABLE = 6
 def add_registry_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--registry",
-        help=f"registry URL (default: $BERTH_REGISTRY or {DEFAULT_REGISTRY})",
+        help=f"registry URL or HOST[:PORT] (default: $BERTH_REGISTRY or {DEFAULT_REGISTRY}; "
+        "no scheme: https, http for loopback)",
     )
     parser.add_argument("--json", action="store_true", help="print the API's JSON answer")
     parser.add_argument(
@@ -43,24 +44,24 @@ def add_registry_option(parser: argparse.ArgumentParser) -> None:
 
 
 def credentials(args: argparse.Namespace) -> Credentials | None:
-    """--username/--password-stdin, else $BERTH_USERNAME/$BERTH_PASSWORD, else the docker
-    config's entry for the registry's host; None: anonymous. Read once per command (stdin)."""
+    """--username/--password-stdin, else what berth.client.credentials finds for the registry's
+    host ($BERTH_USERNAME/$BERTH_PASSWORD, podman's auth.json, docker's config and helpers);
+    None: anonymous. Read once per command (stdin)."""
     if hasattr(args, "_credentials"):
         cached: Credentials | None = args._credentials
         return cached
-    username = getattr(args, "username", None) or os.environ.get("BERTH_USERNAME")
-    password: str | None
+    password = None
     if getattr(args, "password_stdin", False):
         password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = os.environ.get("BERTH_PASSWORD")
-    found: Credentials | None = None
-    if username and password is not None:
-        found = Credentials(username, password)
-    elif not username:
-        found = find_credentials(urlsplit(registry_url(getattr(args, "registry", None))).netloc)
-    args._credentials = found
+    host = host_of(registry_url(getattr(args, "registry", None)))
+    found = find_credentials(host, getattr(args, "username", None), password)
+    use_credentials(args, found)
     return found
+
+
+def use_credentials(args: argparse.Namespace, found: Credentials | None) -> None:
+    """Make `found` the command's credentials (`berth login` tries the ones it was given)."""
+    args._credentials = found
 
 
 def client_for(args: argparse.Namespace) -> RegistryClient:
@@ -74,8 +75,8 @@ def failed(command: str, error: RegistryError) -> int:
     if error.status in (401, 403):
         if error.status == 401:
             print(
-                "  (log in: --username and --password-stdin, or $BERTH_USERNAME and "
-                "$BERTH_PASSWORD)",
+                "  (log in: berth login REGISTRY, podman login or docker login; or "
+                "--username and --password-stdin, or $BERTH_USERNAME and $BERTH_PASSWORD)",
                 file=sys.stderr,
             )
         return EXIT_REFUSED

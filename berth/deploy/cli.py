@@ -4,15 +4,65 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 STAGE_HELP = "stage to deploy: names the stack, table, bucket and function (e.g. dev, prod)"
 
 
 def _session(args: argparse.Namespace) -> Any:
+    """The AWS session; no region is refused here, before anything is asked of AWS (STS answers
+    without one, so the deploy would fail halfway)."""
     import boto3
+    from botocore.exceptions import NoRegionError
 
-    return boto3.session.Session(profile_name=args.profile, region_name=args.region)
+    session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
+    if not session.region_name:
+        raise NoRegionError()
+    return session
+
+
+EXIT_USAGE = 2
+EXIT_NO_CREDENTIALS = 3
+
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _aws_set_up(command: Command) -> Command:
+    """`command`, with a missing region, profile or AWS credentials said as the fix (boto
+    finds out only on the first call, deep inside the deploy)."""
+
+    def run(args: argparse.Namespace) -> int:
+        from botocore.exceptions import (
+            NoCredentialsError,
+            NoRegionError,
+            PartialCredentialsError,
+            ProfileNotFound,
+        )
+
+        name = f"berth {args.command}"
+        try:
+            return command(args)
+        except NoRegionError:
+            print(
+                f"{name}: no AWS region: pass --region, set $AWS_REGION, or give the profile "
+                "a region (aws configure)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        except ProfileNotFound as error:
+            print(f"{name}: {error} (see aws configure list-profiles)", file=sys.stderr)
+            return EXIT_USAGE
+        except (NoCredentialsError, PartialCredentialsError) as error:
+            print(
+                f"{name}: {error}: run `aws configure` or `aws sso login`, pass --profile, or "
+                "set $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY",
+                file=sys.stderr,
+            )
+            return EXIT_NO_CREDENTIALS
+
+    return run
 
 
 def _deploy(args: argparse.Namespace) -> int:
@@ -108,7 +158,7 @@ def register(commands: Any) -> None:
         default="default",
         help="the EventBridge bus events go to (docs/automation.md; default: the account's)",
     )
-    deploy.set_defaults(func=_deploy)
+    deploy.set_defaults(func=_aws_set_up(_deploy))
     destroy = commands.add_parser(
         "destroy",
         help="delete the stage's function and stack (keeps the table, bucket, admin secret)",
@@ -118,4 +168,4 @@ def register(commands: Any) -> None:
     )
     _common(destroy)
     destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    destroy.set_defaults(func=_destroy)
+    destroy.set_defaults(func=_aws_set_up(_destroy))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from berth.client.berth_api import registry_url
+from berth.client.credential_helpers import CredentialHelperError
 from berth.client.credentials import find_credentials
 from berth.push.errors import ExitCode, PushError
 from berth.push.http import Session
@@ -35,7 +36,8 @@ exit codes:
   6  network: the registry could not be reached or the connection broke; rerun to resume
 130  interrupted; rerun to resume
 
-credentials: $BERTH_USERNAME and $BERTH_PASSWORD, else ~/.docker/config.json (auths).
+credentials: $BERTH_USERNAME and $BERTH_PASSWORD, else `berth login`/`podman login`'s
+auth.json, else ~/.docker/config.json (auths, credHelpers, credsStore).
 """
 
 _SIZE = re.compile(r"^(\d+)\s*([KMG]i?B?)?$", re.IGNORECASE)
@@ -159,12 +161,15 @@ def run(args: argparse.Namespace) -> int:
                 )
         print(digest, flush=True)
         return ExitCode.OK
+    except CredentialHelperError as error:
+        print(f"berth push: {error}", file=sys.stderr)
+        return ExitCode.AUTH
     except PushError as error:
         hint = ""
         if error.code is ExitCode.NETWORK:
             hint = " (run again to resume)"
         elif error.code is ExitCode.AUTH and anonymous:
-            hint = " (no credentials found: set $BERTH_USERNAME and $BERTH_PASSWORD, or log in)"
+            hint = " (no credentials found: berth login, or $BERTH_USERNAME and $BERTH_PASSWORD)"
         print(f"berth push: {error.message}{hint}", file=sys.stderr)
         return error.code
     except KeyboardInterrupt:

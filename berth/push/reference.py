@@ -2,7 +2,8 @@
 
 Without a host (the first component has no '.' or ':' and is not `localhost`), the registry is
 `--registry`, $BERTH_REGISTRY or the local default, as for the other `berth` commands. Plain HTTP
-is used for loopback hosts, for `http://` and with `--plain-http`; HTTPS otherwise.
+is used for loopback hosts, for `http://` and with `--plain-http`; HTTPS otherwise
+(berth.client.registry_address).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from berth.client.registry_address import hostname_of, is_loopback
 from berth.push.errors import ExitCode, PushError
 
 _REPOSITORY = re.compile(
@@ -17,7 +19,6 @@ _REPOSITORY = re.compile(
 )
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
-_LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +47,8 @@ def parse_target(value: str, default_registry: str, plain_http: bool = False) ->
     first, slash, remainder = rest.partition("/")
     if slash and ("." in first or ":" in first or first == "localhost" or scheme):
         host, path = first, remainder
-        hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
         if scheme is None:
-            scheme = "http" if plain_http or hostname in _LOOPBACK else "https"
+            scheme = "http" if plain_http or is_loopback(hostname_of(host)) else "https"
         registry = f"{scheme}://{host}"
     else:
         registry, path = default_registry.rstrip("/"), rest

@@ -197,6 +197,8 @@ def test_refusals_have_their_exit_codes(
     monkeypatch.delenv("BERTH_USERNAME")
     monkeypatch.delenv("BERTH_PASSWORD")
     monkeypatch.setenv("DOCKER_CONFIG", "/nonexistent")
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", "/nonexistent/auth.json")
+    monkeypatch.setenv("XDG_CONFIG_HOME", "/nonexistent")
     assert berth(capsys, "gc", "--dry-run")[0] == 1  # gc keeps its own exit codes
 
 

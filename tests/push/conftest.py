@@ -54,3 +54,12 @@ def pushed(result: subprocess.CompletedProcess[str]) -> str:
     """The digest a successful push printed, or the test fails with its output."""
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stderr[-4000:]}"
     return result.stdout.strip()
+
+
+def no_stored_logins(directory: Path) -> dict[str, str]:
+    """No login stored anywhere `berth push` looks (docker's config, containers auth.json)."""
+    return {
+        "DOCKER_CONFIG": str(directory),
+        "REGISTRY_AUTH_FILE": str(directory / "auth.json"),
+        "XDG_CONFIG_HOME": str(directory),
+    }

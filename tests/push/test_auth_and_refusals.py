@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.images import write_image
-from tests.push.conftest import berth_push, pushed
+from tests.push.conftest import berth_push, no_stored_logins, pushed
 
 
 class FakeRegistry(BaseHTTPRequestHandler):
@@ -77,7 +77,7 @@ def test_credentials_and_token_flow(fake: str, tmp_path: Path) -> None:
     image = write_image(tmp_path / "src", "v1")
     target = f"{fake}/team/app:v1"
     state = ("--state", str(tmp_path / "state"))
-    anonymous = berth_push(image.layout, target, *state, env={"DOCKER_CONFIG": str(tmp_path)})
+    anonymous = berth_push(image.layout, target, *state, env=no_stored_logins(tmp_path))
     assert anonymous.returncode == 4, anonymous.stderr
     assert "no credentials found" in anonymous.stderr
     wrong = {"BERTH_USERNAME": "alice", "BERTH_PASSWORD": "nope"}
@@ -85,7 +85,7 @@ def test_credentials_and_token_flow(fake: str, tmp_path: Path) -> None:
     assert refused.returncode == 4 and "token request: 401" in refused.stderr, refused.stderr
     docker_config = {"auths": {fake: {"auth": base64.b64encode(b"alice:secret").decode()}}}
     (tmp_path / "config.json").write_text(json.dumps(docker_config))
-    good = berth_push(image.layout, target, *state, env={"DOCKER_CONFIG": str(tmp_path)})
+    good = berth_push(image.layout, target, *state, env=no_stored_logins(tmp_path))
     assert pushed(good) == image.manifest.digest
     assert "PUT /v2/team/app/manifests/v1" in FakeRegistry.seen
     assert any("scope=repository%3Ateam%2Fapp%3Apull%2Cpush" in s for s in FakeRegistry.seen)

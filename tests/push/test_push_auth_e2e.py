@@ -12,7 +12,7 @@ import pytest
 from berth.localserver import ServerProcess, spawn
 from tests.e2e.images import layout_blobs, write_image
 from tests.e2e.support import run
-from tests.push.conftest import berth_push, pushed
+from tests.push.conftest import berth_push, no_stored_logins, pushed
 
 pytestmark = pytest.mark.e2e
 MiB = 1024 * 1024
@@ -34,7 +34,7 @@ def test_push_with_a_token_and_refusals(
     image = write_image(tmp_path / "src", "v1", layer_sizes=(20_000, 5 * MiB))
     target = f"127.0.0.1:{server.port}/team/app:v1"
     state = ("--state", str(tmp_path / "state"))
-    anonymous = berth_push(image.layout, target, *state, env={"DOCKER_CONFIG": str(tmp_path)})
+    anonymous = berth_push(image.layout, target, *state, env=no_stored_logins(tmp_path))
     assert anonymous.returncode == 4 and "no credentials found" in anonymous.stderr
     wrong = {"BERTH_USERNAME": user, "BERTH_PASSWORD": "wrong"}
     refused = berth_push(image.layout, target, *state, env=wrong)
