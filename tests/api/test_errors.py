@@ -20,8 +20,10 @@ from tests.api.helpers import (
     assert_ok,
     canonical,
     descriptor,
+    error_codes,
     header,
     header_values,
+    image,
     patch_upload,
     push_blob,
     put_manifest,
@@ -122,21 +124,45 @@ def test_bad_name_on_push_is_name_invalid(client: Any, name: str) -> None:
 # --------------------------------------------------------------------------- references
 
 
-@pytest.mark.parametrize(
-    "reference",
-    [".dot", "-dash", "x" * 129, "sha256:short", "sha256:" + "G" * 64, "md5:" + "0" * 32, "a:b"],
-)
+BAD_REFERENCES = [
+    ".dot",
+    "-dash",
+    "x" * 129,
+    "sha256:short",
+    "sha256:" + "G" * 64,
+    "md5:" + "0" * 32,
+    "a:b",
+    ".INVALID_MANIFEST_NAME",
+]
+
+
+@pytest.mark.parametrize("reference", BAD_REFERENCES)
 def test_bad_reference_on_get_is_a_client_error(client: Any, repo: str, reference: str) -> None:
-    """A reference that is neither a tag nor a digest: a 4xx OCI error, never 500.
+    """A reference that is neither a tag nor a digest names a manifest that cannot exist:
+    GET and HEAD answer 404 MANIFEST_UNKNOWN like for any unknown manifest (the conformance
+    suite pulls `.INVALID_MANIFEST_NAME` and expects 404); DELETE stays a 4xx, never 500.
 
     Spec: "`<tag-or-digest>` MUST be either (a) the digest of the manifest or (b) a tag. The
-    `<tag-or-digest>` MUST NOT be in any other format."
+    `<tag-or-digest>` MUST NOT be in any other format." and "If the manifest is not found in
+    the repository, the response code MUST be `404 Not Found`."
     """
     push_blob(client, repo, random_bytes(8))
     response = client.http.get(f"/v2/{repo}/manifests/{reference}")
-    assert_error(response, (400, 404))
-    assert_head_error(client.http.head(f"/v2/{repo}/manifests/{reference}"), (400, 404))
+    assert_error(response, 404, "MANIFEST_UNKNOWN")
+    assert len(error_codes(response)) == 1
+    assert_head_error(client.http.head(f"/v2/{repo}/manifests/{reference}"), 404)
     assert_error(client.http.delete(f"/v2/{repo}/manifests/{reference}"), (400, 404))
+
+
+@pytest.mark.parametrize("reference", BAD_REFERENCES)
+def test_bad_reference_on_put_stays_400(client: Any, repo: str, reference: str) -> None:
+    """Pushing to a reference that is neither a tag nor a digest is the client's mistake:
+    400 (MANIFEST_INVALID / TAG_INVALID / DIGEST_INVALID), not the 404 a pull gets."""
+    manifest = image()
+    for blob in manifest.blobs:
+        push_blob(client, repo, blob)
+    response = put_manifest(client, repo, reference, manifest.body, OCI_MANIFEST)
+    assert_error(response, 400, "MANIFEST_INVALID", "TAG_INVALID", "DIGEST_INVALID")
 
 
 # --------------------------------------------------------------------------- digests
