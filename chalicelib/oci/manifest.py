@@ -6,11 +6,11 @@ module only reads them to learn what must exist before the manifest may be accep
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.oci import media_types as mt
+from chalicelib.oci import shallow_json
 from chalicelib.oci.digest import parse_digest
 from chalicelib.oci.errors import OCIError
 
@@ -93,8 +93,8 @@ def _load_json(body: bytes) -> dict[str, Any]:
     """Strict JSON (RFC 8259): UTF-8 only, no NaN or Infinity; deep nesting is refused."""
     try:
         text = body.decode("utf-8")
-        document = json.loads(text, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        document = shallow_json.loads(text, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError) as error:
         raise _invalid(f"manifest is not valid UTF-8 JSON: {str(error)[:200]}") from None
     if not isinstance(document, dict):
         raise _invalid("manifest must be a JSON object")
