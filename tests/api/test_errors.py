@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -414,3 +415,26 @@ def test_warning_headers_if_any_are_well_formed(client: Any, repo: str) -> None:
         assert sum(len(w) for w in warnings) <= 4096
         for warning in warnings:
             assert re.fullmatch(r'299 - "[^"]*"', warning), warning
+
+
+# --------------------------------------------------------------------------- query strings
+
+
+@pytest.mark.parametrize("n", ["²", "¹⁰", "\u0661", "-1", "1.5"])
+@pytest.mark.parametrize(
+    "path", ["/v2/_catalog", "/v2/_berth/repositories", "/v2/{repo}/tags/list"]
+)
+def test_page_size_that_is_not_ascii_digits_is_400(
+    client: Any, repo: str, path: str, n: str
+) -> None:
+    """`n` must be a non-negative integer: str.isdigit() admitted superscripts (then a 500
+    from int()) and other scripts' digits; found by tests/api/test_fuzz.py."""
+    push_blob(client, repo, random_bytes(4))
+    response = client.http.get(f"{path.format(repo=repo)}?n={quote(n)}")
+    assert_error(response, 400, "UNSUPPORTED")
+
+
+def test_audit_of_a_malformed_repository_name_is_name_invalid(client: Any) -> None:
+    """Auth off, the router does not check `repository=`; the audit endpoint must."""
+    response = client.http.get("/v2/_berth/audit?repository=a%2F-%2Fb")
+    assert_error(response, 400, "NAME_INVALID")
