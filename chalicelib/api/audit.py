@@ -14,6 +14,7 @@ from chalicelib.api.http import HttpRequest, json_response
 from chalicelib.api.pagination import next_link, page_size
 from chalicelib.audit.events import principal_key, repository_key, since_key
 from chalicelib.oci.errors import OCIError
+from chalicelib.oci.reference import check_name
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
@@ -30,6 +31,8 @@ def get(request: HttpRequest, _name: str, _argument: str) -> Response:
     repository, principal = request.arg("repository"), request.arg("principal")
     if (repository is None) == (principal is None):
         raise _bad("ask for exactly one of repository=<name> or principal=<kind:name>")
+    if repository is not None:
+        check_name(repository)  # the router checks it only when auth is on
     if principal is not None and (
         not principal or len(principal) > MAX_PRINCIPAL or not principal.isprintable()
     ):

@@ -71,15 +71,24 @@ def from_chalice(request: Any) -> HttpRequest:
 MAX_JSON_BODY = 64 * 1024
 
 
-def json_body(request: HttpRequest, what: str) -> Any:
-    """The request's JSON document (`{}` when empty); 413 past MAX_JSON_BODY, 400 when not
-    JSON. `what` names the document in the message ("the policy")."""
-    if len(request.body) > MAX_JSON_BODY:
-        raise OCIError("SIZE_INVALID", f"{what} is limited to {MAX_JSON_BODY} bytes", status=413)
+def json_body(
+    request: HttpRequest,
+    what: str,
+    *,
+    limit: int = MAX_JSON_BODY,
+    code: str = "UNSUPPORTED",
+) -> Any:
+    """The request's JSON document (`{}` when empty); 413 past `limit` bytes, 400 `code`
+    when not JSON or nested too deep to parse safely. `what` names the document in the
+    message ("the policy"). The size is checked first, so the depth scan stays cheap."""
+    from chalicelib.oci import shallow_json
+
+    if len(request.body) > limit:
+        raise OCIError("SIZE_INVALID", f"{what} is limited to {limit} bytes", status=413)
     try:
-        return json.loads(request.body or b"{}")
+        return shallow_json.loads(request.body or b"{}")
     except ValueError as error:
-        raise OCIError("UNSUPPORTED", f"{what} is not JSON: {error}", status=400) from None
+        raise OCIError(code, f"{what} is not JSON: {str(error)[:200]}", status=400) from None
 
 
 def respond(

@@ -36,8 +36,18 @@ def _unknown(name: str, reference: str) -> OCIError:
     )
 
 
+def _lookup_reference(name: str, reference: str) -> tuple[Digest | None, str | None]:
+    """A pull of a reference that is neither a tag nor a digest asks for a manifest that
+    cannot exist: 404 MANIFEST_UNKNOWN, as for any other unknown manifest (strict
+    conformance clients pull `.INVALID_MANIFEST_NAME` and expect exactly that)."""
+    try:
+        return _reference(reference)
+    except OCIError:
+        raise _unknown(name, reference) from None
+
+
 def get(request: HttpRequest, name: str, reference: str) -> Response:
-    digest, tag = _reference(reference)
+    digest, tag = _lookup_reference(name, reference)
     if tag is not None:
         stored = manifests.by_tag(name, tag)
     else:

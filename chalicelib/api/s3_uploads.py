@@ -16,12 +16,11 @@ the extension with `Berth-Extensions: s3-uploads`."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from chalice.app import Response
 
-from chalicelib.api.http import HttpRequest, json_response
+from chalicelib.api.http import HttpRequest, json_body, json_response
 from chalicelib.config import settings
 from chalicelib.oci.digest import parse_digest
 from chalicelib.oci.errors import OCIError
@@ -31,15 +30,12 @@ from chalicelib.storage.models import DirectUploadItem
 
 VERSION = 1
 PARTS_PER_REQUEST = 1000
+# A completion lists up to PARTS_MAX parts of about 130 bytes each; room for that, no more.
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 
 
 def _document(request: HttpRequest) -> dict[str, Any]:
-    if not request.body:
-        return {}
-    try:
-        document = json.loads(request.body)
-    except ValueError:
-        raise OCIError("BLOB_UPLOAD_INVALID", "the body is not JSON") from None
+    document = json_body(request, "the body", limit=MAX_DOCUMENT_BYTES, code="BLOB_UPLOAD_INVALID")
     if not isinstance(document, dict):
         raise OCIError("BLOB_UPLOAD_INVALID", "the body is not a JSON object")
     return document

@@ -6,11 +6,12 @@ module only reads them to learn what must exist before the manifest may be accep
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.oci import media_types as mt
+from chalicelib.oci import shallow_json
+from chalicelib.oci.descriptor_fields import check_optional, is_text, is_text_map, urls_of
 from chalicelib.oci.digest import parse_digest
 from chalicelib.oci.errors import OCIError
 
@@ -23,6 +24,7 @@ class Descriptor:
     media_type: str
     digest: str
     size: int
+    urls: tuple[str, ...] = ()  # where a non-distributable layer is fetched from
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +51,7 @@ def _descriptor(value: Any, where: str) -> Descriptor:
     media_type = value.get("mediaType")
     digest = value.get("digest")
     size = value.get("size")
-    if not _is_text(media_type) or not media_type:
+    if not is_text(media_type) or not media_type:
         raise _invalid(f"{where}.mediaType must be a non-empty string")
     if not isinstance(digest, str):
         raise _invalid(f"{where}.digest must be a string")
@@ -59,7 +61,8 @@ def _descriptor(value: Any, where: str) -> Descriptor:
         raise _invalid(error.message) from None
     if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= _INT64_MAX:
         raise _invalid(f"{where}.size must be a non-negative 64-bit integer")
-    return Descriptor(media_type, digest, size)
+    check_optional(value, where)
+    return Descriptor(media_type, digest, size, urls_of(value, where))
 
 
 def _descriptors(document: dict[str, Any], key: str, *, required: bool) -> tuple[Descriptor, ...]:
@@ -73,18 +76,6 @@ def _descriptors(document: dict[str, Any], key: str, *, required: bool) -> tuple
     return tuple(_descriptor(item, f"{key}[{i}]") for i, item in enumerate(value))
 
 
-def _is_text(value: Any) -> bool:
-    """A string that can be stored: JSON escapes can smuggle in lone surrogates, which are
-    not valid UTF-8 and which DynamoDB would refuse."""
-    if not isinstance(value, str):
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
@@ -93,8 +84,8 @@ def _load_json(body: bytes) -> dict[str, Any]:
     """Strict JSON (RFC 8259): UTF-8 only, no NaN or Infinity; deep nesting is refused."""
     try:
         text = body.decode("utf-8")
-        document = json.loads(text, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        document = shallow_json.loads(text, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError) as error:
         raise _invalid(f"manifest is not valid UTF-8 JSON: {str(error)[:200]}") from None
     if not isinstance(document, dict):
         raise _invalid("manifest must be a JSON object")
@@ -105,9 +96,7 @@ def _annotations(document: dict[str, Any]) -> dict[str, str]:
     value = document.get("annotations")
     if value is None:
         return {}
-    if not isinstance(value, dict) or not all(
-        _is_text(k) and _is_text(v) for k, v in value.items()
-    ):
+    if not is_text_map(value):
         raise _invalid("annotations must be a map of strings to strings")
     return dict(value)
 
@@ -134,7 +123,7 @@ def parse_manifest(body: bytes, content_type: str | None) -> ParsedManifest:
         raise _invalid("schemaVersion must be the integer 2")
 
     field_type = document.get("mediaType")
-    if field_type is not None and not _is_text(field_type):
+    if field_type is not None and not is_text(field_type):
         raise _invalid("mediaType must be a string")
     if field_type and declared and field_type != declared:
         raise _invalid(
@@ -149,7 +138,7 @@ def parse_manifest(body: bytes, content_type: str | None) -> ParsedManifest:
 
     # An empty artifactType counts as absent (the referrers API then falls back).
     artifact_type = document.get("artifactType") or None
-    if artifact_type is not None and not _is_text(artifact_type):
+    if artifact_type is not None and not is_text(artifact_type):
         raise _invalid("artifactType must be a string")
     subject = None
     if "subject" in document:
@@ -173,11 +162,8 @@ def parse_manifest(body: bytes, content_type: str | None) -> ParsedManifest:
     layers = _descriptors(document, "layers", required=media_type == mt.DOCKER_MANIFEST)
     # Non-distributable (foreign) layers are fetched from their `urls`, never pushed: they
     # need not exist in the registry (Windows base images rely on this).
-    raw_layers = document.get("layers") or []
     layers = tuple(
-        layer
-        for layer, raw in zip(layers, raw_layers, strict=True)
-        if not (layer.media_type in mt.FOREIGN_LAYERS and raw.get("urls"))
+        layer for layer in layers if not (layer.media_type in mt.FOREIGN_LAYERS and layer.urls)
     )
     if artifact_type is None and media_type == mt.OCI_MANIFEST:
         # The referrers API reports the config media type when artifactType is absent.

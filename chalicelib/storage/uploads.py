@@ -2,7 +2,8 @@
 
 A session's bytes wait in S3 as staging objects under `uploads/<id>/`: `parts` of at least
 5 MiB (S3's minimum multipart part), and after them the `pending` chunks too small to be a
-part yet. The SHA-256/512 state travels in the session item between requests. Only when
+part yet. The SHA-256/512 state travels in the session item between requests; a final PUT naming
+the other algorithm rehashes the staged bytes once (staged_digest.py). Only when
 the final PUT has verified the digest is a multipart upload opened, on the blob's content
 address, with each staging part copied in server-side (UploadPartCopy): the blob lands
 where it will live, with no whole-object copy afterwards.
@@ -256,20 +257,16 @@ def finish(repo: str, upload_id: str, data: bytes, start: int | None, digest: Di
 
 def _complete(repo: str, item: UploadItem, data: bytes, digest: Digest) -> Finished:
     progress = _Progress.of(item)
-    algorithm = item.algorithm
-    state: bytes | None = item.hash_state
-    if digest.algorithm != algorithm:
-        if progress.offset:
-            raise OCIError(
-                "DIGEST_INVALID",
-                f"the upload was opened for {algorithm}; open it with "
-                f"?digest-algorithm={digest.algorithm} to push a {digest.algorithm} digest",
-            )
-        algorithm, state = digest.algorithm, None
-    hasher = new_hasher(algorithm, state)
-    hasher.update(data)
+    algorithm = digest.algorithm
     size = progress.offset + len(data)
-    actual = hasher.finalize()
+    if algorithm == item.algorithm:
+        hasher = new_hasher(algorithm, item.hash_state)
+        hasher.update(data)
+        actual = hasher.finalize()
+    else:  # the session ran another hash: read what is staged back under this one
+        from chalicelib.storage.staged_digest import staged_digest
+
+        actual = staged_digest(progress.staging_keys(), data, algorithm)
     if actual != digest.hex:
         _discard(item)
         raise OCIError(

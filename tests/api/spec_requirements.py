@@ -122,6 +122,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         (MAIN,),
         tests=(
             "tests/api/test_errors.py::test_bad_reference_on_get_is_a_client_error",
+            "tests/api/test_errors.py::test_bad_reference_on_put_stays_400",
             "tests/api/test_manifests.py::test_invalid_tags_are_refused",
         ),
     ),
@@ -220,6 +221,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
             "tests/api/test_manifests.py::test_get_unknown_tag_is_404_manifest_unknown",
             "tests/api/test_manifests.py::test_get_unknown_digest_is_404_manifest_unknown",
             "tests/api/test_isolation.py::test_manifest_of_a_is_unknown_through_b",
+            "tests/api/test_errors.py::test_bad_reference_on_get_is_a_client_error",
         ),
     ),
     # Pulling blobs
@@ -1291,6 +1293,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         (V111,),
         tests=(
             "tests/api/test_errors.py::test_bad_reference_on_get_is_a_client_error",
+            "tests/api/test_errors.py::test_bad_reference_on_put_stays_400",
             "tests/api/test_manifests.py::test_invalid_tags_are_refused",
         ),
     ),

@@ -94,7 +94,9 @@ def parse(document: Any, content_type: str | None = None) -> ParsedManifest:
 
 
 def descriptor(value: dict[str, Any]) -> Descriptor:
-    return Descriptor(value["mediaType"], value["digest"], value["size"])
+    return Descriptor(
+        value["mediaType"], value["digest"], value["size"], tuple(value.get("urls") or ())
+    )
 
 
 def assert_invalid(body: bytes, content_type: str | None = None) -> OCIError:
