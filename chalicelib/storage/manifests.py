@@ -12,7 +12,7 @@ from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.manifest import ParsedManifest
-from chalicelib.storage import aws, repo_settings, repositories, tags, unlinking
+from chalicelib.storage import aws, contention, repo_settings, repositories, tags, unlinking
 from chalicelib.storage.clock import now
 from chalicelib.storage.models import ManifestItem, ReferrerItem, TagItem, repo_pk
 from chalicelib.storage.transactions import condition_failed, transaction
@@ -117,7 +117,7 @@ def put(
         )
     new = True  # a first push of this manifest here, counted; its condition proves it
     waits = 0
-    for _ in range(tags.MAX_ATTEMPTS):
+    for _ in contention.attempts():
         before: dict[str, TagItem | None] = {}
         if tag_names:
             before, stored = tags.current_and_stored(repo, tag_names, key)

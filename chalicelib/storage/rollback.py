@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib.oci.errors import OCIError
 from chalicelib.rules.rollback import ROLLBACK, Move, action_of, earlier_targets
-from chalicelib.storage import manifests, repo_settings, repositories, tags
+from chalicelib.storage import contention, manifests, repo_settings, repositories, tags
 from chalicelib.storage.transactions import condition_failed, transaction
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def rollback(
     `audit(tx, from, to)` records the move in the moving transaction."""
     from pynamodb.exceptions import TransactWriteError
 
-    for _ in range(tags.MAX_ATTEMPTS):
+    for _ in contention.attempts():
         before = tags.get(repo, tag)
         current = before.digest if before is not None else None
         skipped: list[str] = []

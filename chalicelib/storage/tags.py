@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.oci.errors import OCIError
 from chalicelib.rules.immutability import TagRules
 from chalicelib.rules.rollback import DELETE, PUSH
-from chalicelib.storage import repo_settings, repositories
+from chalicelib.storage import contention, repo_settings, repositories
 from chalicelib.storage.clock import now
 from chalicelib.storage.models import TagHistoryItem, TagItem, repo_pk
 from chalicelib.storage.transactions import condition_failed, transaction
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 # A manifest this small is copied into its tag item, so a pull by tag is one read.
 TAG_INLINE_LIMIT = 64 * 1024
-MAX_ATTEMPTS = 10
 
 
 def get(repo: str, tag: str) -> TagItem | None:
@@ -142,7 +141,7 @@ def move(
     exists is refused (DENIED), checked against the rules in the same transaction."""
     from pynamodb.exceptions import TransactWriteError
 
-    for _ in range(MAX_ATTEMPTS):
+    for _ in contention.attempts():
         before = get(repo, tag)
         if before is not None and before.digest == digest:
             return False
@@ -174,7 +173,7 @@ def delete(
     `audit(tx, digest)` records the deletion in the same transaction."""
     from pynamodb.exceptions import TransactWriteError
 
-    for _ in range(MAX_ATTEMPTS):
+    for _ in contention.attempts():
         current = get(repo, tag)
         if current is None or (only_if is not None and current.digest != only_if):
             return False

@@ -1,0 +1,58 @@
+"""Retrying a conditional write that lost a race (a tag moved by another client first).
+
+A lost condition means another writer's write landed, so retrying always makes progress: the
+writers of one tag are served one after another, and the last of N needs up to N attempts. A
+fixed attempt count therefore fails clients (503) exactly when many push one tag at once
+(issue 11, D8); this retries until the request's time budget is spent instead, and spreads the
+writers with full-jitter exponential backoff so fewer of them collide on each round.
+
+`sleep`, `monotonic` and `jitter` are module functions so tests can replace them (no test
+sleeps or reads the wall clock).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+
+# Well inside API Gateway's 29 s: the request did work before its first attempt.
+BUDGET_SECONDS = 20.0
+FIRST_WAIT = 0.005
+# Short: a lost round costs one DynamoDB transaction (~10-30 ms), so long waits only idle.
+MAX_WAIT = 0.25
+
+_random = random.Random()
+
+
+def sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def monotonic() -> float:
+    return time.monotonic()
+
+
+def jitter(ceiling: float) -> float:
+    """A wait drawn uniformly from [0, ceiling] ("full jitter")."""
+    return _random.uniform(0.0, ceiling)
+
+
+def backoff(attempt: int) -> float:
+    """The ceiling of the wait before attempt number `attempt` (1 for the first retry)."""
+    return min(MAX_WAIT, FIRST_WAIT * 2.0 ** min(attempt, 30))
+
+
+def attempts(budget: float = BUDGET_SECONDS) -> Iterator[int]:
+    """Attempt numbers 0, 1, 2, ... for a retry loop, waiting (jittered) between two; ends
+    when the next wait would end past `budget` seconds from the first attempt. The caller
+    returns from inside the loop on success and raises its own error after it."""
+    deadline = monotonic() + budget
+    attempt = 0
+    while True:
+        yield attempt
+        attempt += 1
+        wait = jitter(backoff(attempt))
+        if monotonic() + wait >= deadline:
+            return
+        sleep(wait)
