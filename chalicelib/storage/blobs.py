@@ -120,15 +120,19 @@ def stage_unlink(
     size: int,
     condition: Condition,
     repo_condition: Condition | None = None,
+    *,
+    fence_until: float | None = None,
 ) -> None:
     """Delete a link (if `condition` holds) and take it off the repository's counters, in
-    the caller's transaction: the counters change only when the delete happens."""
+    the caller's transaction: the counters change only when the delete happens. With
+    `fence_until`, the repository's `unlinking_until` is set to it (storage/unlinking.py)."""
+    from chalicelib.storage.models import RepositoryItem
+
+    actions = repositories.count_actions(blobs=-1, blob_bytes=-size)
+    if fence_until is not None:
+        actions = [*actions, RepositoryItem.unlinking_until.set(fence_until)]
     tx.delete(BlobLinkItem(repo_pk(repo), f"B#{digest}"), condition=condition)
-    tx.update(
-        repositories.key(repo),
-        actions=repositories.count_actions(blobs=-1, blob_bytes=-size),
-        condition=repo_condition,
-    )
+    tx.update(repositories.key(repo), actions=actions, condition=repo_condition)
 
 
 def presign_get(s3_key: str) -> str:
