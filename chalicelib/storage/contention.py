@@ -19,8 +19,10 @@ from collections.abc import Iterator
 # Well inside API Gateway's 29 s: the request did work before its first attempt.
 BUDGET_SECONDS = 20.0
 FIRST_WAIT = 0.005
-# Short: a lost round costs one DynamoDB transaction (~10-30 ms), so long waits only idle.
-MAX_WAIT = 0.25
+# N writers collide until they are spread over about N attempt-lengths, so the waits grow
+# from the length of the attempt that lost (the collision window: ~30 ms on DynamoDB, far
+# more on a loaded laptop's moto), doubling each time, up to this.
+MAX_WAIT = 3.0
 
 _random = random.Random()
 
@@ -38,9 +40,10 @@ def jitter(ceiling: float) -> float:
     return _random.uniform(0.0, ceiling)
 
 
-def backoff(attempt: int) -> float:
-    """The ceiling of the wait before attempt number `attempt` (1 for the first retry)."""
-    return min(MAX_WAIT, FIRST_WAIT * 2.0 ** min(attempt, 30))
+def backoff(attempt: int, took: float = 0.0) -> float:
+    """The ceiling of the wait before attempt number `attempt` (1 for the first retry),
+    after an attempt that took `took` seconds."""
+    return min(MAX_WAIT, max(FIRST_WAIT, took) * 2.0 ** min(attempt, 30))
 
 
 def attempts(budget: float = BUDGET_SECONDS) -> Iterator[int]:
@@ -50,9 +53,11 @@ def attempts(budget: float = BUDGET_SECONDS) -> Iterator[int]:
     deadline = monotonic() + budget
     attempt = 0
     while True:
+        began = monotonic()
         yield attempt
+        took = monotonic() - began
         attempt += 1
-        wait = jitter(backoff(attempt))
+        wait = jitter(backoff(attempt, took))
         if monotonic() + wait >= deadline:
             return
         sleep(wait)
