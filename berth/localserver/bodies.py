@@ -25,7 +25,20 @@ class Stream(Protocol):
 
 
 class BodyError(Exception):
-    """The body is malformed or ended before its declared end: answer 400 and close."""
+    """The body is malformed or ended before its declared end (400), or is larger than any
+    request may be (413): answer `status` and close."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# No request body is larger than S3's largest object (5 TiB): a longer declared length or
+# chunk is answered 413 at once instead of waiting for bytes that will never come.
+MAX_BODY = 5 * 1024**4
+# More significant hex digits than this is no chunk size we accept (MAX_BODY has 11).
+_MAX_SIZE_DIGITS = 16
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
 
 
 class Body(Protocol):
@@ -74,14 +87,18 @@ class FixedBody:
         return data
 
     def drain(self, limit: int) -> bool:
-        return _discard(self, limit)
+        # More than `limit` left: say so at once, so the answer is not held while waiting
+        # for bytes a client may never send (the connection is closed instead).
+        return self._remaining <= limit and _discard(self, limit)
 
 
 class ChunkedBody:
     """A `Transfer-Encoding: chunked` body, decoded; trailers are read and dropped."""
 
-    def __init__(self, stream: Stream) -> None:
+    def __init__(self, stream: Stream, limit: int = MAX_BODY) -> None:
         self._stream = stream
+        self._limit = limit
+        self._total = 0  # declared by the chunks so far
         self._left = 0  # bytes left in the current chunk
         self._started = False
         self._done = False
@@ -107,7 +124,7 @@ class ChunkedBody:
         return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     def drain(self, limit: int) -> bool:
-        return _discard(self, limit)
+        return self._left <= limit and _discard(self, limit)
 
     def _line(self) -> bytes:
         line = self._stream.readline(_MAX_LINE + 1)
@@ -115,7 +132,10 @@ class ChunkedBody:
             raise BodyError("chunk line too long")
         if not line.endswith(b"\n"):
             raise BodyError("chunked body ended early")
-        return line.rstrip(b"\r\n")
+        if not line.endswith(b"\r\n"):
+            # A bare LF: parsers disagree on it, which is how requests get smuggled.
+            raise BodyError("chunk line not ended by CRLF")
+        return line[:-2]
 
     def _next_chunk(self) -> None:
         # The CRLF that ends the previous chunk's data comes first.
@@ -123,12 +143,15 @@ class ChunkedBody:
             raise BodyError("chunk data longer than its size")
         self._started = True
         size_text = self._line().split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise BodyError(f"bad chunk size {size_text[:40]!r}") from None
-        if size < 0 or size_text.startswith((b"-", b"+", b"0x", b"0X")):
+        if not size_text or size_text.strip(_HEX_DIGITS):
+            # Only hex digits: int() would also take "0x1", "+1" and "1_0".
             raise BodyError(f"bad chunk size {size_text[:40]!r}")
+        if len(size_text.lstrip(b"0")) > _MAX_SIZE_DIGITS:
+            raise BodyError(f"chunk size {size_text[:40]!r} is too large", status=413)
+        size = int(size_text, 16)
+        self._total += size
+        if self._total > self._limit:
+            raise BodyError(f"a body is at most {self._limit} bytes", status=413)
         if size == 0:
             self._read_trailers()
             self._done = True

@@ -127,6 +127,11 @@ def signature(secret_key: str, presigned: Presigned, canonical: str) -> str:
     return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
 
 
+def unsigned_amz_headers(headers: dict[str, str], signed: tuple[str, ...]) -> list[str]:
+    """The `x-amz-*` headers (keyed in lower case) that `signed` leaves out, sorted."""
+    return sorted(n for n in headers if n.startswith("x-amz-") and n not in signed)
+
+
 def verify(
     method: str,
     path: str,
@@ -141,12 +146,21 @@ def verify(
 
     Checked in S3's order: well-formed, known key, signature, then time, so an expired URL
     with a valid signature says "expired" and a tampered one never learns whether it was.
+    An `x-amz-*` header the URL does not sign is refused (as S3 does): such headers change
+    what S3 does (`x-amz-copy-source` turns an upload into a server-side copy of any object).
     """
     presigned = parse(query)
     if presigned.service != "s3":
         raise PresignError("AuthorizationQueryParametersError", "credential is not for s3")
     if presigned.access_key != access_key:
         raise PresignError("InvalidAccessKeyId", "the access key is not known")
+    unsigned = unsigned_amz_headers(headers, presigned.signed_headers)
+    if unsigned:
+        raise PresignError(
+            "AccessDenied",
+            "There were headers present in the request which were not signed: "
+            + ", ".join(name[:60] for name in unsigned[:8]),
+        )
     canonical = canonical_request(method, path, query, headers, presigned.signed_headers)
     expected = signature(secret_key, presigned, canonical)
     if not hmac.compare_digest(expected, presigned.signature):

@@ -6,7 +6,9 @@ against `BERTH_PRESIGN_ENDPOINT_URL`) and this front verifies each one (`presign
 before streaming the request to moto and moto's answer back. It also makes blob pulls work
 for clients on other machines, which cannot reach moto on loopback.
 
-Like S3, it refuses an upload whose body does not match the `x-amz-checksum-sha256` the
+Like S3, it refuses `x-amz-*` headers the URL does not sign (`presigned.verify`): moto would
+act on them (`x-amz-copy-source` makes an upload a copy of any object in the bucket). And it
+refuses an upload whose body does not match the `x-amz-checksum-sha256` the
 client sent (and signed): the body is spooled to a temporary file and hashed first, so moto
 never stores refused bytes.
 """

@@ -39,6 +39,8 @@ def delete(request: HttpRequest, name: str, reference: str) -> Response:
     event = record.event(
         request, "delete", repository=name, digest=str(digest), detail={"blob": True}
     )
-    if not blobs.unlink(name, digest, lambda tx: record.stage(tx, event)):
+    from chalicelib.storage import blob_deletion
+
+    if not blob_deletion.delete(name, digest, lambda tx: record.stage(tx, event)):
         raise _unknown(name, str(digest))
     return respond(202, {"Content-Length": "0"})

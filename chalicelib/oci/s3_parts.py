@@ -69,6 +69,23 @@ def checksum_of(hex_digest: str) -> str:
     return base64.b64encode(bytes.fromhex(hex_digest)).decode()
 
 
+def composite_of(part_checksums: list[str]) -> str:
+    """The checksum S3 gives a multipart object assembled from parts with these SHA-256
+    checksums (base64): the SHA-256 of the parts' raw checksums, then `-<count>`."""
+    from hashlib import sha256
+
+    raw = b"".join(base64.b64decode(checksum, validate=True) for checksum in part_checksums)
+    return f"{base64.b64encode(sha256(raw).digest()).decode()}-{len(part_checksums)}"
+
+
+def matches_composite(stored: str, part_checksums: list[str]) -> bool:
+    """Whether `stored`, a multipart object's checksum as S3 reports it, is the one these
+    part checksums give: it ties the checksums a client lists to the bytes S3 received.
+    (S3 appends `-<count>`; some stand-ins, such as moto, leave it off.)"""
+    expected = composite_of(part_checksums)
+    return stored in (expected, expected.rpartition("-")[0])
+
+
 def hex_of(checksum: str) -> str | None:
     """The hex SHA-256 of an `x-amz-checksum-sha256` value; None if it is not one (a
     multipart object's composite checksum, `<base64>-<parts>`, is not)."""

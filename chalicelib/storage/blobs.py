@@ -15,7 +15,7 @@ from chalicelib.oci.digest import Digest
 from chalicelib.storage import aws, gc_fence, repositories
 from chalicelib.storage.clock import now
 from chalicelib.storage.keys import link_digest, link_sk, repo_pk
-from chalicelib.storage.models import BlobLinkItem
+from chalicelib.storage.models import BlobLinkItem, RepositoryItem
 from chalicelib.storage.retry import Attempts, until_committed
 from chalicelib.storage.transactions import condition_failed, transaction
 
@@ -124,15 +124,17 @@ def stage_unlink(
     size: int,
     condition: Condition,
     repo_condition: Condition | None = None,
+    *,
+    fence_until: float | None = None,
 ) -> None:
     """Delete a link (if `condition` holds) and take it off the repository's counters, in
-    the caller's transaction: the counters change only when the delete happens."""
+    the caller's transaction: the counters change only when the delete happens. With
+    `fence_until`, the repository's `unlinking_until` is set to it (storage/unlinking.py)."""
+    actions = repositories.count_actions(blobs=-1, blob_bytes=-size)
+    if fence_until is not None:
+        actions = [*actions, RepositoryItem.unlinking_until.set(fence_until)]
     tx.delete(BlobLinkItem(repo_pk(repo), link_sk(digest)), condition=condition)
-    tx.update(
-        repositories.key(repo),
-        actions=repositories.count_actions(blobs=-1, blob_bytes=-size),
-        condition=repo_condition,
-    )
+    tx.update(repositories.key(repo), actions=actions, condition=repo_condition)
 
 
 def presign_get(s3_key: str) -> str:

@@ -39,7 +39,14 @@ from pynamodb.exceptions import UpdateError
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest, new_hasher
 from chalicelib.oci.errors import OCIError
-from chalicelib.oci.s3_parts import SINGLE_PUT_MAX, PartPlan, checksum_of, hex_of, plan_parts
+from chalicelib.oci.s3_parts import (
+    SINGLE_PUT_MAX,
+    PartPlan,
+    checksum_of,
+    hex_of,
+    matches_composite,
+    plan_parts,
+)
 from chalicelib.storage import aws, blobs, keys
 from chalicelib.storage.clock import epoch, now
 from chalicelib.storage.models import DirectUploadItem
@@ -258,6 +265,10 @@ def _assemble(item: DirectUploadItem, parts: list[dict[str, Any]] | None) -> Non
                 "BLOB_UPLOAD_INVALID",
                 f"part {expected}: give partNumber {expected}, its etag and its checksumSHA256",
             )
+        if hex_of(checksum) is None:
+            raise OCIError(
+                "BLOB_UPLOAD_INVALID", f"part {expected}: {checksum[:60]!r} is not a SHA-256"
+            )
         listed.append({"PartNumber": number, "ETag": etag, "ChecksumSHA256": checksum})
     if len(listed) != plan.count:
         raise OCIError("BLOB_UPLOAD_INVALID", f"{len(listed)} parts listed, {plan.count} planned")
@@ -279,6 +290,7 @@ def _assemble(item: DirectUploadItem, parts: list[dict[str, Any]] | None) -> Non
             raise OCIError(
                 "BLOB_UPLOAD_INVALID", f"S3 refused the parts: {code}; upload them again"
             ) from None
+    _check_parts(item, [part["ChecksumSHA256"] for part in listed])
     try:  # never an upsert: a session cancelled meanwhile stays gone
         item.update(
             actions=[DirectUploadItem.assembled.set(True)],
@@ -288,6 +300,22 @@ def _assemble(item: DirectUploadItem, parts: list[dict[str, Any]] | None) -> Non
         if condition_failed(error):
             raise _unknown(upload_id_of(item)) from None
         raise
+
+
+def _check_parts(item: DirectUploadItem, listed: list[str]) -> None:
+    """The assembled object's composite checksum, as S3 computed it from the bytes each part
+    received, must be the one the listed part checksums give. Re-hashing the whole object is
+    not enough: parts that S3 filled by a server-side copy of another repository's blob hold
+    that blob's bytes, so the object verifies, though the client never had them and signed
+    other checksums (issue 11, D3). A client that uploaded its parts knows their checksums;
+    one that did not cannot list them."""
+    head = aws.s3().head_object(Bucket=settings().bucket, Key=item.key, ChecksumMode="ENABLED")
+    stored = head.get("ChecksumSHA256")
+    if stored is None or not matches_composite(str(stored), listed):
+        raise _refuse(
+            item, "DIGEST_INVALID",
+            "the parts S3 holds are not the bytes of the listed part checksums",
+        )  # fmt: skip
 
 
 def _refuse(item: DirectUploadItem, code: str, message: str, detail: Any = None) -> OCIError:

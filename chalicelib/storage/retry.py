@@ -26,9 +26,15 @@ class Again(Exception):
     """Raised by an attempt that found, before it wrote, that what it read is gone."""
 
 
-class RetryPolicy(Protocol):
+class RetryRun(Protocol):
     def again(self, conflicts: int) -> bool:
         """After the `conflicts`-th conflict: wait as the policy says, and whether to retry."""
+        ...
+
+
+class RetryPolicy(Protocol):
+    def start(self) -> RetryRun:
+        """The state of one request's retries (a deadline, the last attempt's length)."""
         ...
 
 
@@ -44,6 +50,9 @@ class Attempts:
     count: int = MAX_ATTEMPTS
     pause: Callable[[int], float] = _no_pause
     sleep: Callable[[float], None] = time.sleep
+
+    def start(self) -> Attempts:
+        return self  # no state: the count of conflicts is all it needs
 
     def again(self, conflicts: int) -> bool:
         if conflicts >= self.count:
@@ -67,6 +76,7 @@ def until_committed(
     or an `Again` raised by the attempt, is a conflict: `conflicted(error)` sees the former
     (to learn from it before the next read), then the policy decides; when it gives up, 503
     UNAVAILABLE with `busy` as the message. Any other error goes to the caller."""
+    run = policy.start()
     conflicts = 0
     while True:
         try:
@@ -79,5 +89,5 @@ def until_committed(
             if conflicted is not None:
                 conflicted(error)
         conflicts += 1
-        if not policy.again(conflicts):
+        if not run.again(conflicts):
             raise OCIError("UNAVAILABLE", busy)

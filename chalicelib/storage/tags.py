@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.rules.history import DELETE, PUSH
 from chalicelib.rules.immutability import TagRules
-from chalicelib.storage import repo_settings, repositories
+from chalicelib.storage import contention, repo_settings, repositories
 from chalicelib.storage.clock import now
 from chalicelib.storage.keys import (
     MANIFEST_PREFIX,
@@ -23,15 +23,16 @@ from chalicelib.storage.keys import (
     tag_sk,
 )
 from chalicelib.storage.models import COPY_LIMIT, TagHistoryItem, TagItem
-from chalicelib.storage.retry import MAX_ATTEMPTS, Attempts, RetryPolicy, until_committed
+from chalicelib.storage.retry import RetryPolicy, until_committed
 from chalicelib.storage.transactions import transaction
 
 if TYPE_CHECKING:
     from pynamodb.transactions import TransactWrite
 
 # How a request that finds a tag moved under it tries again: every tag move (a push, a
-# delete, a rollback) retries with this policy.
-CONTENDED: RetryPolicy = Attempts(MAX_ATTEMPTS)
+# delete, a rollback) retries with full-jitter backoff until its time budget is spent, so
+# many clients moving one tag at once are served in turn, not failed (issue 11, D8).
+CONTENDED: RetryPolicy = contention.Budgeted()
 
 
 def get(repo: str, tag: str) -> TagItem | None:

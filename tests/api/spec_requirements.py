@@ -1059,9 +1059,9 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
         "If blob deletion is disabled, the registry MUST respond with either a 400 Bad Request or a 405 Method Not Allowed.",
         (V111, MAIN),
-        exempt=(
-            NOT_APPLICABLE,
-            "for registries with blob deletion disabled; Berth always allows it: test_blob_delete_answers_202_and_blob_is_gone",
+        tests=(
+            # Disabled for a blob an image under an immutable tag needs: 405 UNSUPPORTED.
+            "tests/extensions/test_immutability.py::test_a_blob_an_immutable_image_needs_cannot_be_deleted",
         ),
     ),
     # Registry Proxying

@@ -10,11 +10,14 @@ import pytest
 from tests.api.helpers import (
     assert_error,
     assert_ok,
+    digest_of,
     head_manifest,
     header,
     image,
+    index,
     json_of,
     push,
+    push_blob,
     push_image,
     put_manifest,
 )
@@ -183,3 +186,64 @@ def test_rollback_to_a_digest_of_an_immutable_tag_moves_nothing(client: Any, rep
     rolled = client.http.post(f"/v2/{repo}/_berth/rollback/latest?to={second.digest}", body=b"")
     assert_ok(rolled, 200)
     assert tag_state(client, repo) == {"latest": second.digest, "v1": second.digest}
+
+
+def test_a_blob_an_immutable_image_needs_cannot_be_deleted(client: Any, repo: str) -> None:
+    """Issue 11, D9: deleting a layer of an image under an immutable tag broke the image (202,
+    then the layer was 404). The spec allows 405 for a blob that cannot be deleted."""
+    release = push_image(client, repo, "v1", layers=2)
+    moving = push_image(client, repo, "latest")
+    loose = push_image(client, repo)  # untagged
+    child = image()
+    push(client, repo, child)
+    multi = index([child])
+    push(client, repo, multi, "multi")
+    assert_ok(set_rules(client, repo, True, ["latest"]), 200)
+
+    for blob, tag in [*((b, "v1") for b in release.blobs), (child.blobs[-1], "multi")]:
+        response = client.http.delete(f"/v2/{repo}/blobs/{digest_of(blob)}")
+        assert_error(response, 405, "UNSUPPORTED")
+        error = json_of(response)["errors"][0]
+        assert repr(tag) in error["message"] and "immutable" in error["message"]
+        assert error["detail"]["tag"] == tag and error["detail"]["digest"] == digest_of(blob)
+        assert_ok(client.http.head(f"/v2/{repo}/blobs/{digest_of(blob)}"), 200)
+    # What no immutable tag needs goes as before: an excluded tag's, an untagged image's.
+    for blob in (moving.blobs[-1], loose.blobs[-1]):
+        assert_ok(client.http.delete(f"/v2/{repo}/blobs/{digest_of(blob)}"), 202)
+        assert client.http.head(f"/v2/{repo}/blobs/{digest_of(blob)}").status_code == 404
+    assert_error(client.http.delete(f"/v2/{repo}/blobs/{digest_of(b'gone')}"), 404, "BLOB_UNKNOWN")
+    # With the rule off, the client may delete anything again (the spec's default).
+    assert_ok(set_rules(client, repo, False), 200)
+    assert_ok(client.http.delete(f"/v2/{repo}/blobs/{digest_of(release.blobs[-1])}"), 202)
+
+
+def test_a_blob_deleted_while_a_manifest_checks_it_is_not_tagged_immutable(
+    client: Any, repo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race: a manifest PUT checks its blobs, the blob is deleted (nothing immutable needs
+    it yet), then the PUT commits a new immutable tag. The delete raises the repository's
+    unlinking fence in its transaction, so the PUT checks again and is refused."""
+    from chalicelib.api import manifests as manifest_api
+    from chalicelib.oci.digest import parse_digest
+    from chalicelib.storage import blob_deletion, unlinking
+
+    assert_ok(set_rules(client, repo, True), 200)
+    pushed = image()
+    for blob in pushed.blobs:
+        push_blob(client, repo, blob)
+    layer = parse_digest(digest_of(pushed.blobs[-1]))
+    check = manifest_api._check_references
+    calls: list[int] = []
+
+    def check_then_delete(name: str, parsed: Any) -> None:
+        check(name, parsed)  # the first check sees every blob
+        if not calls:
+            assert blob_deletion.delete(repo, layer)
+        calls.append(1)
+
+    monkeypatch.setattr(manifest_api, "_check_references", check_then_delete)
+    monkeypatch.setattr(unlinking, "sleep", lambda seconds: None)
+    response = put_manifest(client, repo, "v1", pushed.body, pushed.media_type)
+    assert_error(response, 400, "MANIFEST_BLOB_UNKNOWN")
+    assert len(calls) == 1  # checked again after the fence, and refused
+    assert_error(client.http.get(f"/v2/{repo}/manifests/v1"), 404, "MANIFEST_UNKNOWN")

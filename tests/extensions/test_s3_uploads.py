@@ -22,7 +22,15 @@ from chalicelib.config import settings
 from chalicelib.gc.collect import collect
 from chalicelib.storage import aws
 from chalicelib.storage.models import DirectUploadItem
-from tests.api.helpers import assert_error, assert_ok, blob_head, fetch_blob, header, random_bytes
+from tests.api.helpers import (
+    assert_error,
+    assert_ok,
+    blob_head,
+    fetch_blob,
+    header,
+    push_blob,
+    random_bytes,
+)
 from tests.auth.gate_support import auth_on, bearer, robot, token_of, user  # noqa: F401
 from tests.gc.test_gc import exists, later
 
@@ -328,6 +336,40 @@ def test_an_existing_blob_is_still_verified_before_it_is_linked(
     put(session["upload"], data)
     assert_ok(complete(client, session), 201)
     assert fetch_blob(client, s3, thief, sha256(data)) == data
+
+
+def test_parts_copied_from_another_repositorys_blob_are_refused(
+    client: Any, repo: str, s3: Any, small_parts: None
+) -> None:
+    """Issue 11, D3, the protocol's layer: parts signed with the checksum of an empty body but
+    filled by S3 with a server-side copy of a private blob (moto here honours the unsigned
+    `x-amz-copy-source` that the local S3 front now refuses). The assembled object *is* the
+    blob, so re-hashing it passes; what fails is that the parts' checksums the client listed
+    are not those of the bytes S3 holds: nothing is linked, and the session is discarded."""
+    secret = random_bytes(13 * MiB + 3)
+    victim = repo + "-victim"
+    digest = push_blob(client, victim, secret)
+    session = opened(client, repo, secret)
+    empty = b64(b"")
+    asked = [{"partNumber": n, "checksumSHA256": empty} for n in (1, 2, 3)]
+    answer = client.http.post(
+        f"{session['location']}/parts", body=json.dumps({"parts": asked}).encode()
+    )
+    assert_ok(answer, 200)
+    source = f"/{settings().bucket}/blobs/sha256/{digest.partition(':')[2]}"
+    listed = []
+    for n, url in enumerate(json.loads(answer.body)["parts"], 1):
+        first, last = (n - 1) * 5 * MiB, min(n * 5 * MiB, len(secret)) - 1
+        headers = {**url["headers"], "x-amz-copy-source": source,
+                   "x-amz-copy-source-range": f"bytes={first}-{last}"}  # fmt: skip
+        copied = requests.put(url["url"], data=b"", headers=headers, timeout=60)
+        assert copied.status_code == 200, copied.text  # moto copies; S3 would refuse
+        etag = copied.text.split("<ETag>")[1].split("</ETag>")[0]
+        listed.append({"partNumber": n, "etag": etag, "checksumSHA256": empty})
+    assert_error(complete(client, session, listed), 400, "DIGEST_INVALID")
+    assert blob_head(client, repo, digest).status_code == 404
+    assert gone(session, s3)
+    assert blob_head(client, victim, digest).status_code == 200
 
 
 def test_cancel(client: Any, repo: str, s3: Any, small_parts: None) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from berth.localserver.bodies import BodyError, ChunkedBody, FixedBody, Prepended
 
@@ -39,6 +41,11 @@ def test_chunk_extensions_and_trailers_are_skipped() -> None:
         b"5\r\nabc",  # ends inside a chunk
         b"3\r\nabcXY0\r\n\r\n",  # data longer than its size
         b"3\r\nabc\r\n",  # no last chunk
+        b"3\nabc\r\n0\r\n\r\n",  # bare LF (issue 11, D10): parsers disagree on it
+        b"3\r\nabc\n0\r\n\r\n",
+        b"3\r\nabc\r\n0\r\n\n",
+        b"0x3\r\nabc\r\n0\r\n\r\n",  # int() takes these; HTTP does not
+        b"1_0\r\n" + b"a" * 16 + b"\r\n0\r\n\r\n",
     ],
 )
 def test_malformed_chunked_bodies_raise(wire: bytes) -> None:
@@ -46,6 +53,26 @@ def test_malformed_chunked_bodies_raise(wire: bytes) -> None:
     with pytest.raises(BodyError):
         body.read(100)
         body.read(100)
+
+
+@given(size=st.integers(min_value=1, max_value=2**80))
+def test_a_chunk_past_the_limit_is_413_before_a_byte_is_read(size: int) -> None:
+    limit = 1 << 20
+    wire = f"{size:x}\r\n".encode() + b"x" * 16
+    body = ChunkedBody(io.BufferedReader(io.BytesIO(wire)), limit)
+    if size <= limit:
+        assert body.read(min(size, 16)) == b"x" * min(size, 16)
+        return
+    with pytest.raises(BodyError) as caught:
+        body.read(1)
+    assert caught.value.status == 413
+
+
+def test_drain_of_a_body_longer_than_its_limit_reads_nothing() -> None:
+    """It answers at once (and the connection closes) instead of waiting for the bytes."""
+    stream = io.BufferedReader(io.BytesIO(b"x" * 10))
+    assert FixedBody(stream, 1 << 40).drain(1 << 20) is False
+    assert stream.read() == b"x" * 10
 
 
 def test_fixed_body_stops_at_its_length_and_complains_when_short() -> None:

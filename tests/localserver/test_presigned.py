@@ -134,6 +134,49 @@ def test_signed_headers_such_as_a_checksum_must_match() -> None:
         check("AAAAgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=")
 
 
+amz_names = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz-0123456789"), min_size=1).map(
+    lambda rest: f"x-amz-{rest}"
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=amz_names, value=st.text(max_size=30))
+def test_an_unsigned_amz_header_is_refused_whatever_it_is(name: str, value: str) -> None:
+    """S3 refuses x-amz-* headers the URL does not sign (issue 11, D3): such a header can
+    change what the request does (x-amz-copy-source copies any object into the upload)."""
+    url = _presign(method="put_object")
+    parts = urlsplit(url)
+    headers = {"host": parts.netloc, name: value}
+    with pytest.raises(PresignError, match="not signed") as caught:
+        verify(
+            "PUT", parts.path, parts.query, headers,
+            access_key=KEY, secret_key=SECRET, now=datetime.now(UTC),
+        )  # fmt: skip
+    assert caught.value.code == "AccessDenied"
+    assert name in caught.value.message
+
+
+def test_a_copy_source_on_a_signed_part_url_is_refused() -> None:
+    url: str = CLIENT.generate_presigned_url(
+        "upload_part",
+        Params={"Bucket": "b", "Key": "uploads/x/blob", "UploadId": "u", "PartNumber": 1,
+                "ChecksumSHA256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="},
+        ExpiresIn=60,
+    )  # fmt: skip
+    parts = urlsplit(url)
+    signed = {
+        "host": parts.netloc,
+        "x-amz-checksum-sha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+    }
+    now = datetime.now(UTC)
+    assert verify(
+        "PUT", parts.path, parts.query, signed, access_key=KEY, secret_key=SECRET, now=now
+    )
+    copying = {**signed, "x-amz-copy-source": "/b/blobs/sha256/ab"}
+    with pytest.raises(PresignError, match="x-amz-copy-source"):
+        verify("PUT", parts.path, parts.query, copying, access_key=KEY, secret_key=SECRET, now=now)
+
+
 def test_a_url_dated_in_the_future_is_not_valid_yet() -> None:
     url = _presign()
     assert _code(url, now=datetime.now(UTC) - timedelta(hours=1)) == "AccessDenied"

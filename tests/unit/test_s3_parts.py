@@ -18,7 +18,9 @@ from chalicelib.oci.s3_parts import (
     SINGLE_PUT_MAX,
     PlanError,
     checksum_of,
+    composite_of,
     hex_of,
+    matches_composite,
     plan_parts,
 )
 
@@ -87,3 +89,21 @@ def test_composite_checksums_are_not_digests() -> None:
     checksum = checksum_of("ab" * 32)
     assert hex_of(f"{checksum}-3") is None
     assert hex_of(base64.b64encode(b"short").decode()) is None
+
+
+@given(st.lists(st.binary(max_size=64), min_size=1, max_size=12), st.binary(max_size=64))
+def test_the_composite_checksum_ties_part_checksums_to_part_bytes(
+    parts: list[bytes], other: bytes
+) -> None:
+    """S3's composite checksum of a multipart object is the SHA-256 of its parts' SHA-256s;
+    listing the checksum of any other bytes for one part does not give it (issue 11, D3)."""
+    checksums = [base64.b64encode(hashlib.sha256(p).digest()).decode() for p in parts]
+    whole = hashlib.sha256(b"".join(hashlib.sha256(p).digest() for p in parts)).digest()
+    stored = base64.b64encode(whole).decode()
+    assert composite_of(checksums) == f"{stored}-{len(parts)}"
+    assert matches_composite(f"{stored}-{len(parts)}", checksums)
+    assert matches_composite(stored, checksums)  # moto leaves the count off
+    assert not matches_composite(f"{stored}-{len(parts) + 1}", checksums)
+    if other != parts[0]:
+        lying = [base64.b64encode(hashlib.sha256(other).digest()).decode(), *checksums[1:]]
+        assert not matches_composite(stored, lying)
