@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import re
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
+from chalicelib.events.cached import Cached
 from chalicelib.events.change import PUSH, ROLLBACK, TAG, Change
 from chalicelib.oci.reference import check_name
 from chalicelib.storage.clock import now
@@ -150,25 +149,11 @@ def list_all() -> list[TriggerItem]:
     )
 
 
-_lock = threading.Lock()
-_cache: tuple[float, list[TriggerItem]] | None = None
+_subscriptions: Cached[TriggerItem] = Cached(list_all, CACHE_SECONDS)
 
 
 def forget() -> None:
-    global _cache
-    with _lock:
-        _cache = None
-
-
-def _current(clock: float) -> list[TriggerItem]:
-    global _cache
-    with _lock:
-        if _cache is not None and clock - _cache[0] < CACHE_SECONDS:
-            return _cache[1]
-    found = list_all()
-    with _lock:
-        _cache = (clock, found)
-    return found
+    _subscriptions.forget()
 
 
 def firings(change: Change, clock: float | None = None) -> list[Firing]:
@@ -180,7 +165,7 @@ def firings(change: Change, clock: float | None = None) -> list[Firing]:
         return []
     return [
         Firing(item, change, item.tag, moved[item.tag])
-        for item in _current(time.monotonic() if clock is None else clock)
+        for item in _subscriptions.current(clock)
         if item.enabled and item.repository == change.repository and item.tag in moved
     ]
 

@@ -6,12 +6,11 @@ most once per CACHE_SECONDS per function instance (one Query), not once per chan
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 
 from chalicelib.auth.permissions import check_pattern, matches
 from chalicelib.events import signing, targets
+from chalicelib.events.cached import Cached
 from chalicelib.events.change import KINDS, Change
 from chalicelib.events.config import event_settings
 from chalicelib.events.models import WebhookItem
@@ -146,32 +145,18 @@ def list_all() -> list[WebhookItem]:
     )
 
 
-_lock = threading.Lock()
-_cache: tuple[float, list[WebhookItem]] | None = None
+_subscriptions: Cached[WebhookItem] = Cached(list_all, CACHE_SECONDS)
 
 
 def forget() -> None:
-    global _cache
-    with _lock:
-        _cache = None
-
-
-def _current(clock: float) -> list[WebhookItem]:
-    global _cache
-    with _lock:
-        if _cache is not None and clock - _cache[0] < CACHE_SECONDS:
-            return _cache[1]
-    found = list_all()
-    with _lock:
-        _cache = (clock, found)
-    return found
+    _subscriptions.forget()
 
 
 def subscribed(change: Change, clock: float | None = None) -> list[WebhookItem]:
     """The enabled webhooks that want this change."""
     return [
         item
-        for item in _current(time.monotonic() if clock is None else clock)
+        for item in _subscriptions.current(clock)
         if item.enabled
         and change.kind in item.events
         and any(matches(str(p), change.repository) for p in item.patterns)
