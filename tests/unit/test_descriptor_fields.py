@@ -42,7 +42,7 @@ WELL_TYPED: dict[str, st.SearchStrategy[Any]] = {
 }
 # Values of every JSON type, for drawing one that the field's type excludes.
 any_json = st.recursive(
-    st.booleans() | st.integers() | st.floats(allow_nan=False) | text,
+    st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | text,
     lambda inner: st.lists(inner, max_size=2) | st.dictionaries(text, inner, max_size=2),
     max_leaves=4,
 )
