@@ -54,7 +54,7 @@ MUTATIONS = [
     Mutation(
         "M2", "chalicelib/storage/uploads.py",
         "if actual != digest.hex:",
-        "if actual != digest.hex and (store() or True):",
+        "if actual != digest.hex and (write(blobs.blob_key(digest)) or True):",
         UPLOADS, "a chunked upload writes its content address before checking the digest",
     ),
     Mutation(

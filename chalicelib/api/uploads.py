@@ -86,10 +86,7 @@ def _monolithic(request: HttpRequest, name: str, digest: Digest) -> Response:
             f"content has digest {actual}, not {digest}",
             detail={"expected": str(digest), "actual": str(actual)},
         )
-    body = request.body
-    key, fresh = blobs.put_bytes(digest, body)
-    restore = lambda: blobs.put_bytes(digest, body)  # noqa: E731
-    blobs.link_stored(name, digest, len(body), key, fresh=fresh, restore=restore)
+    blobs.commit_bytes(name, digest, request.body)
     return _blob_created(name, digest)
 
 

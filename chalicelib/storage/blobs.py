@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -192,14 +193,56 @@ def put_bytes(digest: Digest, data: bytes) -> tuple[str, bool]:
     """Store a whole blob under its content address; S3 checks the SHA-256 it is given.
     Returns the key and whether this call wrote the object (False: it was there already)."""
     key = blob_key(digest)
+    fresh = write_once(key, len(data), lambda: write_bytes(key, digest, data))
+    return key, fresh
+
+
+def write_bytes(key: str, digest: Digest, data: bytes) -> None:
+    """One conditional PUT of a whole blob at `key` (If-None-Match: refused if an object is
+    there); for a sha256 digest, S3 checks the bytes against it."""
     extra = {}
     if digest.algorithm == "sha256":
         extra["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(digest.hex)).decode()
-    fresh = write_once(
-        key,
-        len(data),
-        lambda: aws.s3().put_object(
-            Bucket=settings().bucket, Key=key, Body=data, IfNoneMatch="*", **extra
-        ),
-    )
-    return key, fresh
+    aws.s3().put_object(Bucket=settings().bucket, Key=key, Body=data, IfNoneMatch="*", **extra)
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    key: str
+    fresh: bool  # this call wrote the object (False: it was found there already)
+
+
+def commit(
+    repo: str,
+    digest: Digest,
+    size: int,
+    write: Callable[[str], object],
+    *,
+    look_first: bool = False,
+) -> Committed:
+    """The one way a push stores blob bytes and makes them readable in `repo`.
+
+    The caller has verified that the bytes `write(key)` puts at `key` have `digest` and
+    `size`; `write` must be a conditional write (If-None-Match) that can run again. The
+    object is written once (write_once), then linked with the garbage collector's fence
+    (link_stored): if this call did not write the object itself, a collection may be
+    deleting it, and then `write` runs again to restore it. Staging the bytes came from must
+    outlive this call, since `write` may be needed until the link is settled.
+
+    `look_first`: read the object's size before writing (one HEAD) and skip the write if it
+    is there; worth it when the write is a costly server-side copy or assembly."""
+    key = blob_key(digest)
+
+    def store() -> bool:
+        return write_once(key, size, lambda: write(key))
+
+    # Content-addressed: an object already at the blob's key was verified when it was
+    # written (by a retry of this request, or another push of the same blob).
+    fresh = False if look_first and stored_size(key) == size else store()
+    link_stored(repo, digest, size, key, fresh=fresh, restore=store)
+    return Committed(key, fresh)
+
+
+def commit_bytes(repo: str, digest: Digest, data: bytes) -> Committed:
+    """commit() of a whole blob held in memory (a monolithic push)."""
+    return commit(repo, digest, len(data), lambda key: write_bytes(key, digest, data))

@@ -228,14 +228,8 @@ def complete(repo: str, upload_id: str, parts: list[dict[str, Any]] | None) -> L
     if etag is None:
         return Verifying(int(item.verified or 0), int(item.size))
     size = int(item.size)
-    key = blobs.blob_key(digest)
-
-    def store() -> bool:
-        return blobs.write_once(key, size, lambda: _copy(item, etag, key))
-
-    fresh = False if blobs.stored_size(key) == size else store()
-    # The staging object goes only after the link: `store` may have to run again.
-    blobs.link_stored(repo, digest, size, key, fresh=fresh, restore=store)
+    # The staging object goes only after the commit: the copy may have to run again.
+    blobs.commit(repo, digest, size, lambda key: _copy(item, etag, key), look_first=True)
     _forget(item)
     return Linked(digest, size)
 

@@ -274,19 +274,17 @@ def _complete(repo: str, item: UploadItem, data: bytes, digest: Digest) -> Finis
             f"content has digest {algorithm}:{actual}, not {digest}; the upload is discarded",
             detail={"expected": str(digest), "actual": f"{algorithm}:{actual}", "size": size},
         )
-    key = blobs.blob_key(digest)
 
-    def store() -> bool:
+    def write(key: str) -> None:
         if not progress.parts:
             body = _read_pending(progress.pending) + data if progress.pending else data
-            return blobs.put_bytes(digest, body)[1]
-        return blobs.write_once(key, size, lambda: _assemble(progress, data, key))
+            blobs.write_bytes(key, digest, body)
+        else:
+            _assemble(progress, data, key)
 
-    # Content-addressed: an object already at the blob's key was verified when it was
-    # written (by a retry of this request, or another push of the same blob).
-    fresh = False if progress.parts and blobs.stored_size(key) == size else store()
-    # The staging objects are deleted only after the link: `store` can still run again.
-    blobs.link_stored(repo, digest, size, key, fresh=fresh, restore=store)
+    # An assembly is costly: look for the object first. The staging objects are deleted
+    # only after the commit: `write` can still run again.
+    blobs.commit(repo, digest, size, write, look_first=bool(progress.parts))
     _delete_keys(progress.staging_keys() + progress.consumed)
     return Finished(digest, size)
 

@@ -39,10 +39,7 @@ OLD = timedelta(hours=2)  # the garbage's age: past collect()'s default grace of
 
 def _push(repo: str, data: bytes) -> Digest:
     digest = compute(data, "sha256")
-    key, fresh = blobs.put_bytes(digest, data)
-    assert blobs.link_stored(
-        repo, digest, len(data), key, fresh=fresh, restore=lambda: blobs.put_bytes(digest, data)
-    )
+    blobs.commit_bytes(repo, digest, data)
     return digest
 
 
