@@ -143,18 +143,18 @@ def _deliveries(request: HttpRequest, webhook_id: str) -> Response:
 
 def _test(request: HttpRequest, webhook_id: str) -> Response:
     from chalicelib.events import formats
+    from chalicelib.events.config import event_settings
     from chalicelib.events.deliver import attempt
 
     item = _get(webhook_id)
-    now = time.time()
-    body = {
-        "type": "webhook.ping",
-        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
-        "data": {"webhook": webhook_id},
-    }
+    at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time()))
+    ping_id = "ping_" + secrets.token_hex(12)
+    body = formats.ping_body(
+        ping_id, webhook_id, at, str(item.body_format), event_settings().source
+    )
     message = {
         "webhook": webhook_id,
-        "id": "ping_" + secrets.token_hex(12),
+        "id": ping_id,
         "type": "webhook.ping",
         "body": formats.encode(body).decode(),
         "attempt": 1,

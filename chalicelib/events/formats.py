@@ -103,6 +103,29 @@ def cloudevent_body(change: Change, source: str) -> dict[str, Any]:
     }
 
 
+def cloudevent_source(source: str) -> str:
+    """A URI-reference for CloudEvents' `source`: `berth.prod` becomes `/berth/prod`."""
+    return "/" + source.replace(".", "/")
+
+
+def ping_body(
+    ping_id: str, webhook_id: str, at: str, body_format: str, source: str
+) -> dict[str, Any]:
+    """A `webhook.ping` in the webhook's own format, so a receiver can test its parser too."""
+    data = {"webhook": webhook_id}
+    if body_format == "cloudevents":
+        return {
+            "specversion": "1.0",
+            "id": ping_id,
+            "source": cloudevent_source(source),
+            "type": CLOUDEVENT_TYPE_PREFIX + "webhook.ping",
+            "time": at,
+            "datacontenttype": "application/json",
+            "data": data,
+        }
+    return {"type": "webhook.ping", "timestamp": at, "data": data}
+
+
 def encode(body: dict[str, Any]) -> bytes:
     """Minified, as sent and as signed."""
     return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()

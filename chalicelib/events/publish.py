@@ -69,7 +69,7 @@ def _put_events(found: list[Change], source: str, bus: str | None) -> None:
 def delivery_message(webhook: Any, change: Change, attempt: int = 1) -> dict[str, Any]:
     """What waits in the queue: the body exactly as it will be signed and sent."""
     if webhook.body_format == "cloudevents":
-        body = formats.cloudevent_body(change, "/" + event_settings().source.replace(".", "/"))
+        body = formats.cloudevent_body(change, formats.cloudevent_source(event_settings().source))
     else:
         body = formats.berth_body(change)
     return {

@@ -305,3 +305,22 @@ def test_a_lifecycle_expiry_is_an_expire_event(
     assert body["type"] == "image.expired"
     assert body["data"]["image-digest"] == first.digest
     assert body["data"]["actor"] == "system:lifecycle"
+
+
+def test_a_cloudevents_webhooks_ping_is_a_cloudevent(
+    client: Any, receiver: Receiver, local_webhooks: None
+) -> None:
+    """The ping tests the receiver's parser too: in the webhook's own format."""
+    import jsonschema
+
+    from tests.unit.spec import SPEC_DIR
+
+    hook = add_webhook(client, receiver.url, format="cloudevents")
+    assert_ok(client.http.post(f"/v2/_berth/webhooks/{hook['id']}/test"), 200)
+    (got,) = receiver.received
+    assert got.headers["Content-Type"] == "application/cloudevents+json"
+    body = json.loads(got.body)
+    schema = json.loads((SPEC_DIR / "cloudevents" / "cloudevents.json").read_text())
+    jsonschema.validate(body, schema)
+    assert body["type"] == "dev.berth.webhook.ping"
+    assert body["id"] == got.headers["webhook-id"]
