@@ -189,6 +189,8 @@ def _events(client: Any, repo: str, aws: dict[str, str]) -> None:
         webhooks.forget()
         for trigger in deploys:
             trigger.delete()
+        for url in (aws["DeliveryQueueUrl"], aws["DeadLetterQueueUrl"]):
+            boto3.client("sqs").purge_queue(QueueUrl=url)  # delayed retries too
 
 
 def _deploy_targets(repo: str) -> list[Any]:

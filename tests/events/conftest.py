@@ -186,6 +186,8 @@ def pump(aws: dict[str, str], clock: Clock, local_webhooks: None) -> Iterator[Pu
     from berth.localserver.pipeline import StreamReader, streams_client
 
     pump = Pump(aws, clock, StreamReader(streams_client(), aws["TableStreamArn"]))
+    pump.queued()  # nothing visible left by another test of this process
+    pump.queued(aws["DeadLetterQueueUrl"])
     yield pump
     # Leave nothing for the next test of this process, delayed messages included: one
     # delayed on this test's clock would stay invisible on the next one's for hours.
