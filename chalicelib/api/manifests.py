@@ -54,6 +54,7 @@ def get(request: HttpRequest, name: str, reference: str) -> Response:
         stored = manifests.by_digest(name, str(digest))
     if stored is None:
         raise _unknown(name, reference)
+    _check_signed(request, name, stored)
     if request.method == "GET":  # at most one write a day per tag and manifest
         pulls.record(name, stored.digest, stored.pulled_at, stored.via_tag)
     headers = {
@@ -63,6 +64,71 @@ def get(request: HttpRequest, name: str, reference: str) -> Response:
         "ETag": f'"{stored.digest}"',
     }
     return respond(200, headers, stored.body.decode("utf-8"), head=request.method == "HEAD")
+
+
+def _check_signed(request: HttpRequest, name: str, stored: manifests.StoredManifest) -> None:
+    """Under a signing policy in `enforce`, refuse an image no trusted key signed; in `audit`,
+    serve it and log that. Exempt: signatures themselves (a deploy verifies them) and callers
+    who may push here (the pipeline that pushes, then signs). Reads no more than the item
+    already read and the policy this instance cached (chalicelib/storage/trust_policy.py)."""
+    from chalicelib.storage import trust_policy
+
+    rule = trust_policy.cached().rule_for(name)
+    if rule is None or rule.mode == "off" or rule.signed_by(stored.signers):
+        return
+    from chalicelib.signing.artifacts import is_signature_document
+
+    if is_signature_document(stored.body) or _may_push(request, name):
+        return
+    if rule.mode == "audit":  # served; the request's log line says so
+        request.extras["signature"] = "unsigned (audit)"
+        return
+    raise OCIError(
+        "DENIED",
+        f"manifest {stored.digest} is not signed by a key or certificate the signing policy "
+        f"for {rule.repositories!r} trusts (mode enforce); sign it (docs/signing.md), or ask a "
+        "registry admin to change the policy",
+        status=403,
+        detail={"digest": stored.digest, "policy": rule.repositories, "missing": "signature"},
+    )
+
+
+def _may_push(request: HttpRequest, name: str) -> bool:
+    if request.access is None:  # auth off: nobody is known, so nobody is exempt
+        return False
+    from chalicelib.auth.scope import ResourceScope
+
+    return bool(request.access.may(ResourceScope("repository", name, ("push",))))
+
+
+def _verify_if_signature(
+    request: HttpRequest,
+    name: str,
+    digest: str,
+    parsed: ParsedManifest,
+    body: bytes,
+    tag_names: list[str],
+) -> None:
+    """A pushed signature is verified now, once, so no pull pays for cryptography; the push
+    stands whatever the verdict (the verdict is what a pull policy reads)."""
+    from chalicelib.signing.artifacts import classify
+
+    if classify(parsed, tag_names) is None:
+        return
+    from chalicelib.log import logger
+    from chalicelib.storage import signatures
+
+    try:
+        verdict = signatures.on_push(name, digest, parsed, body, tag_names)
+    except Exception:  # the push committed; the status API shows it as not yet verified
+        logger.exception("signature verification failed", extra={"fields": {"repository": name}})
+        return
+    if verdict is None:
+        return
+    from chalicelib.audit import record, store
+
+    detail = {k: v for k, v in verdict.document().items() if k not in ("digest", "at")}
+    store.write(record.event(request, "verify", repository=name, digest=digest, detail=detail))
 
 
 def _check_references(name: str, parsed: ParsedManifest) -> None:
@@ -144,6 +210,7 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
         audit,
         references=lambda: _check_references(name, parsed),
     )
+    _verify_if_signature(request, name, str(digest), parsed, body, tag_names)
     headers = {
         "Location": f"/v2/{name}/manifests/{digest}",
         "Docker-Content-Digest": str(digest),

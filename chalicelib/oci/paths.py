@@ -34,6 +34,8 @@ class Resource(Enum):
     LIFECYCLE_ALL = "lifecycle-all"  # /v2/_berth/lifecycle: every repository's policy run
     WEBHOOKS = "webhooks"  # /v2/_berth/webhooks[/<id>[/<verb>]]: argument is <id>/<verb>
     TRIGGERS = "triggers"  # /v2/_berth/triggers[/<id>[/runs]]: deploy on push
+    SIGNING_POLICY = "signing-policy"  # /v2/_berth/signing/policy: the trust policy
+    SIGNATURES = "signatures"  # /v2/<name>/_berth/signatures/<digest>: verdicts of an image
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,11 @@ def parse_path(path: str) -> Endpoint | None:
     return None
 
 
-_EXTENSION_WITH_ARGUMENT = {"history": Resource.HISTORY, "rollback": Resource.ROLLBACK}
+_EXTENSION_WITH_ARGUMENT = {
+    "history": Resource.HISTORY,
+    "rollback": Resource.ROLLBACK,
+    "signatures": Resource.SIGNATURES,
+}
 
 
 def _extension(parts: list[str]) -> Endpoint | None:
@@ -93,6 +99,8 @@ def _extension(parts: list[str]) -> Endpoint | None:
         return Endpoint(Resource.LIFECYCLE_ALL)
     if parts[:2] == ["_berth", "webhooks"]:
         return Endpoint(Resource.WEBHOOKS, "", "/".join(parts[2:]))
+    if parts == ["_berth", "signing", "policy"]:
+        return Endpoint(Resource.SIGNING_POLICY)
     if parts[:2] == ["_berth", "triggers"]:
         return Endpoint(Resource.TRIGGERS, "", "/".join(parts[2:]))
     n = len(parts)

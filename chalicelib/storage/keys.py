@@ -19,6 +19,7 @@ rely on):
 Other partitions: `REPOS`/<name> (the repository list), `U#<id>`/`U` or `S3` (upload
 sessions), `GC#<digest>`/`GC` (a collection's marker) and `GC`/`lease`, auth's `P#<kind>#<name>`,
 `PRINCIPALS`, `PUBLIC`, `RT#<id>`, `L#name#…`/`L#ip#…`, `REVOKED` (chalicelib/auth/models.py),
+`SIGNING`/`policy` (the signature trust policy, chalicelib/storage/trust_policy.py),
 and audit's `AUDIT#R#<repository>` / `AUDIT#P#<principal>` with `<time>#<nonce>` sort keys.
 Digests never contain `#`, nor do tags or repository names, so `#` ends every component."""
 
@@ -48,6 +49,9 @@ TRIGGER_PREFIX = "X#"
 WEBHOOK_LOG_PREFIX = "WEBHOOK#"
 TRIGGER_LOG_PREFIX = "TRIGGER#"
 DELIVERY_PREFIX = "D#"
+# The registry's signature trust policy (chalicelib/storage/trust_policy.py), one item.
+SIGNING_PARTITION = "SIGNING"
+TRUST_POLICY_SK = "policy"
 AUDIT_REPOSITORY_PREFIX = "AUDIT#R#"
 AUDIT_PRINCIPAL_PREFIX = "AUDIT#P#"
 

@@ -46,6 +46,7 @@ FIXED_PARTITIONS = [
     keys.REVOKED_PARTITION,
     keys.WEBHOOKS_PARTITION,
     keys.TRIGGERS_PARTITION,
+    keys.SIGNING_PARTITION,
 ]
 # A repository partition's sort keys, in the byte order the range queries rely on.
 REPOSITORY_SORT_PREFIXES = [
