@@ -187,6 +187,16 @@ class RegistryClient:
         """The webhooks API: `path` under `/v2/_berth/webhooks` (registry admin only)."""
         return self._call(method, "/v2/_berth/webhooks" + (f"/{path}" if path else ""), body)[0]
 
+    def signing_policy(self, document: Any = None) -> Any:
+        """The signature trust policy; with `document`, replace it (registry admin only)."""
+        if document is None:
+            return self._call("GET", "/v2/_berth/signing/policy")[0]
+        return self._call("PUT", "/v2/_berth/signing/policy", document)[0]
+
+    def signatures(self, repo: str, reference: str) -> Any:
+        """Who signed `reference` (a tag or digest), verified or why not, under the policy."""
+        return self._call("GET", f"/v2/{repo}/_berth/signatures/{quote(reference, safe=':')}")[0]
+
     def triggers(self, method: str, path: str = "", body: Any = None) -> Any:
         """The deploy-on-push API: `path` under `/v2/_berth/triggers` (registry admin only)."""
         return self._call(method, "/v2/_berth/triggers" + (f"/{path}" if path else ""), body)[0]

@@ -15,6 +15,7 @@ from berth.commands import (
     public,
     repo,
     robots,
+    signing,
     triggers,
     users,
     webhooks,
@@ -23,8 +24,8 @@ from berth.commands import (
 
 def register(commands: Any) -> None:
     """Add `history`, `rollback`, `repo`, `gc`, `lifecycle`, and the access commands (`user`,
-    `robot`, `grant`/`ungrant`, `public`, `iam`, `audit`), `webhook`, `trigger`, and
-    `login`/`logout` to the `berth` subparsers."""
+    `robot`, `grant`/`ungrant`, `public`, `iam`, `audit`), `webhook`, `trigger`,
+    `signing`/`verify`, and `login`/`logout` to the `berth` subparsers."""
     login.register(commands)
     history.register(commands)
     repo.register(commands)
@@ -38,3 +39,4 @@ def register(commands: Any) -> None:
     audit.register(commands)
     webhooks.register(commands)
     triggers.register(commands)
+    signing.register(commands)

@@ -1,12 +1,11 @@
 """Berth extension: signature verification (docs/signing.md).
 
-GET /v2/_berth/signing/policy            the trust policy (registry admins)
-PUT /v2/_berth/signing/policy            replace it: {"rules": [{"repositories": "team/*",
-                                         "mode": "off|audit|enforce", "keys": [PEM],
-                                         "roots": [PEM], "subjects": [RFC 4514]}]};
-                                         every signature it covers is verified again
-GET /v2/<name>/_berth/signatures/<digest>  who signed the image, verified or why not
-                                         (pull on the repository)"""
+- `GET /v2/_berth/signing/policy`: the trust policy (registry admins).
+- `PUT /v2/_berth/signing/policy`: replace it, `{"rules": [{"repositories": "team/*", "mode":
+  "off|audit|enforce", "keys": [PEM], "roots": [PEM], "subjects": [RFC 4514]}]}`; every
+  signature it covers is verified again.
+- `GET /v2/<name>/_berth/signatures/<digest or tag>`: who signed the image, verified or why
+  not (pull on the repository)."""
 
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ from chalice.app import Response
 from chalicelib.api.http import HttpRequest, json_body, json_response
 from chalicelib.oci.digest import is_digest
 from chalicelib.oci.errors import OCIError
+from chalicelib.oci.reference import check_tag
 from chalicelib.signing.trust_policy import PolicyError, TrustPolicy, parse_policy
 from chalicelib.storage import manifests, repositories, signatures, trust_policy
 
@@ -71,16 +71,18 @@ def _audit(request: HttpRequest, version: int) -> None:
     store.write(record.event(request, "signing-policy", detail={"version": version}))
 
 
-def status(request: HttpRequest, name: str, digest: str) -> Response:
-    if not is_digest(digest):
-        raise OCIError("DIGEST_INVALID", f"{digest[:200]} is not a digest", status=400)
-    stored = manifests.by_digest(name, digest)
+def status(request: HttpRequest, name: str, reference: str) -> Response:
+    if is_digest(reference):
+        stored = manifests.by_digest(name, reference)
+    else:
+        stored = manifests.by_tag(name, check_tag(reference))
     if stored is None:
         raise OCIError(
             "MANIFEST_UNKNOWN",
-            f"manifest {digest} is not in repository {name}",
-            detail={"digest": digest},
+            f"manifest {reference[:200]} is not in repository {name}",
+            detail={"reference": reference[:200]},
         )
+    digest = stored.digest
     policy = trust_policy.get()
     rule = policy.rule_for(name)
     mode = rule.mode if rule is not None else "off"

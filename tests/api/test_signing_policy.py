@@ -259,3 +259,34 @@ def test_notation_signature_under_a_trusted_root_and_subject(client: Any, repo: 
     assert_ok(set_policy(client, rules), 200)  # verified again under the new policy
     assert_ok(get_manifest(client, repo, "v1"), 200)
     assert status(client, repo, image.digest)["signedBy"] == [f"x509:{subject}"]
+
+
+def test_with_auth_on_the_pipeline_that_pushes_may_read_before_it_signs(
+    client: Any, repo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`enforce` binds whoever only pulls; a caller allowed to push here (the pipeline that
+    pushes, then signs) is exempt, judged by the token's scope or the Basic caller's grants."""
+    from chalicelib.auth.permissions import Level
+    from tests.auth.gate_support import _reset, bearer, token_of, user
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    push_image(client, repo, "v1")
+    enforce(client, repo, key)
+    monkeypatch.setenv("BERTH_AUTH", "on")
+    _reset()
+    try:
+        reader = user("reader", [(repo, Level.PULL)])
+        writer = user("writer", [(repo, Level.PUSH)])
+        pull_only = token_of(client, writer, [f"repository:{repo}:pull"])
+        pull_push = token_of(client, writer, [f"repository:{repo}:pull,push"])
+        reader_token = token_of(client, reader, [f"repository:{repo}:pull"])
+        assert pull_only and pull_push and reader_token
+        path = f"/v2/{repo}/manifests/v1"
+        assert client.http.get(path, headers=bearer(reader_token)).status_code == 403
+        assert client.http.get(path, headers=reader.basic()).status_code == 403
+        assert client.http.get(path, headers=bearer(pull_only)).status_code == 403
+        assert client.http.get(path, headers=bearer(pull_push)).status_code == 200
+        assert client.http.get(path, headers=writer.basic()).status_code == 200
+    finally:
+        monkeypatch.setenv("BERTH_AUTH", "off")
+        _reset()
