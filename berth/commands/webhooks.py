@@ -13,7 +13,7 @@ from berth.client.berth_api import RegistryError
 from berth.commands import common
 from berth.commands.common import add_registry_option, print_json, print_table
 
-KINDS = ("PUSH", "DELETE", "TAG", "ROLLBACK", "EXPIRE", "REFERRER")
+KINDS = ("PUSH", "DELETE", "TAG", "ROLLBACK", "EXPIRE", "REFERRER", "SIGNATURE")
 
 
 def register(commands: Any) -> None:
