@@ -90,6 +90,8 @@ def status(request: HttpRequest, name: str, reference: str) -> Response:
     document = {
         "repository": name,
         "digest": digest,
+        "mediaType": stored.media_type,
+        "size": len(stored.body),
         "policy": {
             "mode": mode,
             "version": policy.version,

@@ -5,10 +5,13 @@ pushed as a referrer (made here with `cryptography`, in the bundle's published l
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.e2e.images import OCI_MANIFEST, sha256, write_image
@@ -118,3 +121,59 @@ def test_enforce_refuses_skopeo_and_podman_until_signed(
             headers={"Content-Type": "application/json"},
             body=b'{"rules": []}',
         )
+
+
+def _berth(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return run([sys.executable, "-m", "berth.cli", *args], check=check)
+
+
+@pytest.mark.parametrize("form", ["cosign", "cosign-legacy"])
+def test_berth_sign_then_verify_then_pull(registry: Registry, scratch: Path, form: str) -> None:
+    repository = f"signed/{uuid.uuid4().hex[:12]}"
+    image = write_image(scratch / "src", "v1")
+    skopeo_push(image.reference, registry.docker(repository, "v1"))
+    key = ec.generate_private_key(ec.SECP256R1())
+    (scratch / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    (scratch / "key.pub").write_bytes(pem(key))
+    where = ["--registry", f"http://{registry.host}"]
+    _berth(
+        "signing",
+        "trust",
+        repository,
+        "--mode",
+        "enforce",
+        "--key",
+        str(scratch / "key.pub"),
+        *where,
+    )
+    try:
+        unsigned = _berth("verify", f"{repository}:v1", *where, check=False)
+        assert unsigned.returncode == 1 and "not signed" in unsigned.stdout
+        signed = _berth(
+            "sign",
+            f"{registry.host}/{repository}:v1",
+            "--key",
+            str(scratch / "key.pem"),
+            "--format",
+            form,
+        )
+        assert f"signed {repository}@{image.manifest.digest}" in signed.stdout
+        verified = _berth("verify", f"{repository}:v1", *where)
+        assert "signed by: sha256:" in verified.stdout
+        run(
+            [
+                "skopeo",
+                "copy",
+                "--src-tls-verify=false",
+                registry.docker(repository, "v1"),
+                f"oci:{scratch / 'out'}:v1",
+            ]
+        )
+    finally:
+        _berth("signing", "untrust", repository, *where)
