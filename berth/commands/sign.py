@@ -58,8 +58,8 @@ def _signer(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from berth.signing.cosign_formats import bundle_signature, legacy_signature
     from berth.signing.keys import SigningError
+    from chalicelib.signing.cosign_formats import bundle_signature, legacy_signature
 
     try:
         target = parse_target(args.reference, registry_url(args.registry), args.plain_http)

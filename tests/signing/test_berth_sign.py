@@ -15,9 +15,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from berth.signing.cosign_formats import BUNDLE, bundle_signature, legacy_signature
 from berth.signing.keys import KmsKey, LocalKey, SigningError
 from chalicelib.oci.manifest import parse_manifest
+from chalicelib.signing.cosign_formats import BUNDLE, bundle_signature, legacy_signature
 from chalicelib.signing.cosign_simple_signing import verify_simple_signing
 from chalicelib.signing.sigstore_bundle import verify_sigstore_bundle
 

@@ -4,7 +4,9 @@
   over an in-toto statement naming the image, stored as a blob and attached by a referrer
   manifest (artifactType = the bundle media type, empty config, subject = the image).
 - legacy (SIGNATURE_SPEC.md): a simple-signing payload as a layer, its signature in the
-  layer's `dev.cosignproject.cosign/signature` annotation, tagged `sha256-<hex>.sig`."""
+  layer's `dev.cosignproject.cosign/signature` annotation, tagged `sha256-<hex>.sig`.
+
+Pure but for the signer: `berth sign` and the registry's managed signing both build here."""
 
 from __future__ import annotations
 
@@ -12,8 +14,28 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Protocol
 
-from berth.signing.keys import Signer, hint_of
+
+class Signer(Protocol):
+    """Anything that signs bytes as cosign expects and names its public key: a local key or a
+    KMS key (berth/signing/keys.py for the CLI, chalicelib/signing/kms_signer.py in Lambda)."""
+
+    def sign(self, message: bytes) -> bytes: ...
+
+    def public_pem(self) -> bytes: ...
+
+
+def hint_of(public_pem: bytes) -> str:
+    """cosign's public-key hint: base64 of the SHA-256 of the DER public key."""
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_public_key(public_pem)
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
 
 BUNDLE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 IN_TOTO = "application/vnd.in-toto+json"
