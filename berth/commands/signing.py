@@ -54,6 +54,11 @@ def register(commands: Any) -> None:
         metavar="RFC4514",
         help="accept only certificates with this subject, e.g. 'CN=ci,O=example' (repeatable)",
     )
+    trust.add_argument(
+        "--sign-with",
+        metavar="KMS-KEY",
+        help="the registry signs every image pushed here with this KMS key (and trusts it)",
+    )
     trust.set_defaults(func=_trust)
     untrust = actions.add_parser("untrust", help="remove the rule of a repository pattern")
     untrust.add_argument("repositories", metavar="PATTERN")
@@ -136,6 +141,8 @@ def _trust(args: argparse.Namespace) -> int:
         return common.EXIT_ERROR
     if args.subjects:
         rule["subjects"] = args.subjects
+    if args.sign_with:
+        rule["signWith"] = args.sign_with
     return _replace_rule(args, rule)
 
 

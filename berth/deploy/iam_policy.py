@@ -49,6 +49,9 @@ BUCKET_ACTIONS = ["s3:ListBucket", "s3:ListBucketMultipartUploads"]
 # after `berth keys rotate` (chalicelib/auth/keyring.py).
 SIGN_ACTIONS = ["kms:Sign"]
 VERIFY_ACTIONS = ["kms:GetPublicKey"]
+# Managed signing on push (chalicelib/storage/managed_signing.py): keys an admin names in the
+# signing policy, allowed only if tagged for this stage (`berth-signing=<stage>`, docs/signing.md).
+MANAGED_SIGNING_TAG = "berth-signing"
 # What Lambda itself does with the role (the function's own log lines, EMF metrics included).
 LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
 # Events (chalicelib/events/): the stream's consumer publishes to EventBridge and queues
@@ -200,6 +203,13 @@ def policy(
                 "Condition": {
                     "ForAnyValue:StringEquals": {"kms:ResourceAliases": token_key_alias(stage)}
                 },
+            },
+            {
+                "Sid": "ManagedSigningKeys",
+                "Effect": "Allow",
+                "Action": [*VERIFY_ACTIONS, *SIGN_ACTIONS],
+                "Resource": f"arn:aws:kms:{reg}:{acct}:key/*",
+                "Condition": {"StringEquals": {f"aws:ResourceTag/{MANAGED_SIGNING_TAG}": stage}},
             },
             {
                 "Sid": "TokenVerifyingKeys",

@@ -131,6 +131,31 @@ def _verify_if_signature(
     store.write(record.event(request, "verify", repository=name, digest=digest, detail=detail))
 
 
+def _sign_if_managed(
+    name: str, digest: str, parsed: ParsedManifest, body: bytes, tag_names: list[str]
+) -> None:
+    """Under a rule with `signWith`, the registry signs each image it is given (not referrers:
+    signatures, SBOMs). The push stands if signing fails; the status API shows it unsigned."""
+    if parsed.subject is not None:
+        return
+    from chalicelib.storage import trust_policy
+
+    rule = trust_policy.cached().rule_for(name)
+    if rule is None or not rule.sign_with:
+        return
+    from chalicelib.signing.artifacts import classify
+
+    if classify(parsed, tag_names) is not None:
+        return
+    from chalicelib.log import logger
+    from chalicelib.storage import managed_signing
+
+    try:
+        managed_signing.sign(name, digest, parsed.media_type, len(body), rule.sign_with)
+    except Exception:
+        logger.exception("managed signing failed", extra={"fields": {"repository": name}})
+
+
 def _check_references(name: str, parsed: ParsedManifest) -> None:
     wanted = {d.digest for d in parsed.blobs}
     missing = sorted(wanted - blobs.linked(name, wanted))
@@ -211,6 +236,7 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
         references=lambda: _check_references(name, parsed),
     )
     _verify_if_signature(request, name, str(digest), parsed, body, tag_names)
+    _sign_if_managed(name, str(digest), parsed, body, tag_names)
     headers = {
         "Location": f"/v2/{name}/manifests/{digest}",
         "Docker-Content-Digest": str(digest),

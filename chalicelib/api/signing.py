@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, json_body, json_response
@@ -37,7 +39,8 @@ def put_policy(request: HttpRequest, _name: str, _argument: str) -> Response:
         return key_id(key) if key is not None else None
 
     try:
-        policy = parse_policy(json_body(request, "the signing policy"), key_id_of)
+        document = _with_signing_keys(json_body(request, "the signing policy"))
+        policy = parse_policy(document, key_id_of)
     except PolicyError as error:
         raise OCIError("UNSUPPORTED", f"signing policy: {error}", status=400) from None
     from chalicelib.audit import record
@@ -47,6 +50,28 @@ def put_policy(request: HttpRequest, _name: str, _argument: str) -> Response:
     _audit(request, stored.version)
     checked, done = reevaluate_all(stored)
     return json_response(200, {**stored.document(), "reevaluated": checked, "complete": done})
+
+
+def _with_signing_keys(document: Any) -> Any:
+    """A rule that signs with a KMS key trusts that key: its public key joins the rule's."""
+    rules = document.get("rules") if isinstance(document, dict) else None
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
+        key_id = rule.get("signWith") if isinstance(rule, dict) else None
+        if not isinstance(key_id, str) or not key_id:
+            continue
+        from chalicelib.signing.kms_signer import SigningError
+        from chalicelib.storage.managed_signing import signer_for
+
+        try:
+            public = signer_for(key_id).public_pem().decode()
+        except SigningError as error:
+            raise PolicyError(f"rules[{index}].signWith: {error}") from None
+        except Exception as error:  # KMS refused: not found, no permission
+            raise PolicyError(f"rules[{index}].signWith: KMS key {key_id}: {error}") from None
+        keys = rule.get("keys", [])
+        if isinstance(keys, list) and public not in keys:
+            rule["keys"] = [*keys, public]
+    return document
 
 
 def reevaluate_all(policy: TrustPolicy) -> tuple[int, bool]:

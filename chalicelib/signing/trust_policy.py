@@ -32,6 +32,9 @@ class TrustRule:
     key_ids: tuple[str, ...] = ()  # their `sha256:<SPKI digest>`, in the same order
     roots: tuple[str, ...] = ()  # PEM root certificates
     subjects: tuple[str, ...] = ()  # allowed certificate subjects (RFC 4514); empty: any
+    # Managed signing: a KMS key the registry signs every pushed image with (its public key is
+    # added to `keys` when the policy is set, so what it signs is trusted).
+    sign_with: str = ""
 
     def applies_to(self, repository: str) -> bool:
         return fnmatch.fnmatchcase(repository, self.repositories)
@@ -59,6 +62,8 @@ class TrustRule:
             out["roots"] = list(self.roots)
         if self.subjects:
             out["subjects"] = list(self.subjects)
+        if self.sign_with:
+            out["signWith"] = self.sign_with
         return out
 
 
@@ -94,7 +99,7 @@ def parse_policy(document: object, key_id_of: Any) -> TrustPolicy:
     return TrustPolicy(tuple(_rule(i, r, key_id_of) for i, r in enumerate(rules)))
 
 
-_FIELDS = {"repositories", "mode", "keys", "keyIds", "roots", "subjects"}
+_FIELDS = {"repositories", "mode", "keys", "keyIds", "roots", "subjects", "signWith"}
 
 
 def _rule(index: int, raw: object, key_id_of: Any) -> TrustRule:
@@ -125,7 +130,10 @@ def _rule(index: int, raw: object, key_id_of: Any) -> TrustRule:
         raise PolicyError(f"{where} in mode {mode} needs trusted 'keys' or 'roots'")
     if subjects and not roots:
         raise PolicyError(f"{where}.subjects narrows 'roots', which are missing")
-    return TrustRule(pattern, str(mode), keys, tuple(ids), roots, subjects)
+    sign_with = raw.get("signWith", "")
+    if not isinstance(sign_with, str) or len(sign_with) > 2048:
+        raise PolicyError(f"{where}.signWith must be a KMS key id, alias or ARN")
+    return TrustRule(pattern, str(mode), keys, tuple(ids), roots, subjects, sign_with)
 
 
 def _texts(raw: dict[str, Any], name: str, where: str) -> tuple[str, ...]:
@@ -151,6 +159,7 @@ def from_stored(document: dict[str, Any], version: int) -> TrustPolicy:
                 tuple(raw.get("keyIds", ())),
                 tuple(raw.get("roots", ())),
                 tuple(raw.get("subjects", ())),
+                str(raw.get("signWith", "")),
             )
         )
     return TrustPolicy(tuple(rules), version)

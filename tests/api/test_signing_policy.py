@@ -23,6 +23,7 @@ from tests.api.helpers import (
     assert_ok,
     canonical,
     descriptor,
+    fetch_blob,
     get_manifest,
     head_manifest,
     json_of,
@@ -290,3 +291,41 @@ def test_with_auth_on_the_pipeline_that_pushes_may_read_before_it_signs(
     finally:
         monkeypatch.setenv("BERTH_AUTH", "off")
         _reset()
+
+
+def test_managed_signing_signs_every_pushed_image_with_kms(client: Any, repo: str) -> None:
+    """`signWith`: the registry signs each pushed image with a KMS key (moto's ECC P-256 Sign),
+    as a cosign v3 bundle referrer that the verifier accepts; `enforce` then serves it."""
+    import boto3
+
+    from chalicelib.signing.sigstore_bundle import verify_sigstore_bundle
+    from chalicelib.storage.clock import now
+
+    kms = boto3.client("kms")
+    key_id = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    rules = [{"repositories": repo, "mode": "enforce", "signWith": key_id}]
+    answer = set_policy(client, rules)
+    assert_ok(answer, 200)
+    (rule,) = json_of(answer)["rules"]
+    assert rule["signWith"] == key_id and len(rule["keys"]) == 1
+
+    image = push_image(client, repo, "v1")
+    assert_ok(get_manifest(client, repo, "v1"), 200)
+    report = status(client, repo, image.digest)
+    (verdict,) = report["signatures"]
+    assert verdict["verified"] is True and report["satisfied"] is True
+    referrers = json_of(client.http.get(f"/v2/{repo}/referrers/{image.digest}"))["manifests"]
+    (referrer,) = referrers
+    assert referrer["artifactType"] == BUNDLE
+    signature = json_of(get_manifest(client, repo, referrer["digest"]))
+    bundle_digest = signature["layers"][0]["digest"]
+    bundle = fetch_blob(client, boto3.client("s3"), repo, bundle_digest)
+    public = rule["keys"][0].encode()
+    assert verify_sigstore_bundle(bundle, image.digest, [public], [], now()).verified
+
+
+def test_managed_signing_with_a_key_that_cannot_sign_is_refused(client: Any, repo: str) -> None:
+    rules = [{"repositories": repo, "mode": "enforce", "signWith": "alias/nowhere"}]
+    response = set_policy(client, rules)
+    assert_error(response, 400, "UNSUPPORTED")
+    assert "rules[0].signWith" in json_of(response)["errors"][0]["message"]
