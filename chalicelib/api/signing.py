@@ -53,25 +53,41 @@ def put_policy(request: HttpRequest, _name: str, _argument: str) -> Response:
 
 
 def _with_signing_keys(document: Any) -> Any:
-    """A rule that signs with a KMS key trusts that key: its public key joins the rule's."""
+    """KMS keys become the PEM public keys they have (one GetPublicKey each, when the policy is
+    set): a `keys` entry naming a KMS key (`arn:aws:kms:…`, `alias/…`), and the `signWith` key
+    of a rule that signs on push, which that rule therefore trusts."""
     rules = document.get("rules") if isinstance(document, dict) else None
     for index, rule in enumerate(rules if isinstance(rules, list) else []):
-        key_id = rule.get("signWith") if isinstance(rule, dict) else None
-        if not isinstance(key_id, str) or not key_id:
+        if not isinstance(rule, dict):
             continue
-        from chalicelib.signing.kms_signer import SigningError
-        from chalicelib.storage.managed_signing import signer_for
-
-        try:
-            public = signer_for(key_id).public_pem().decode()
-        except SigningError as error:
-            raise PolicyError(f"rules[{index}].signWith: {error}") from None
-        except Exception as error:  # KMS refused: not found, no permission
-            raise PolicyError(f"rules[{index}].signWith: KMS key {key_id}: {error}") from None
         keys = rule.get("keys", [])
-        if isinstance(keys, list) and public not in keys:
-            rule["keys"] = [*keys, public]
+        if isinstance(keys, list):
+            rule["keys"] = [
+                _kms_public_pem(k, f"rules[{index}].keys[{n}]") if _names_kms(k) else k
+                for n, k in enumerate(keys)
+            ]
+        key_id = rule.get("signWith")
+        if isinstance(key_id, str) and key_id:
+            public = _kms_public_pem(key_id, f"rules[{index}].signWith")
+            if isinstance(rule["keys"], list) and public not in rule["keys"]:
+                rule["keys"] = [*rule["keys"], public]
     return document
+
+
+def _names_kms(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(("arn:aws:kms:", "alias/"))
+
+
+def _kms_public_pem(key_id: str, where: str) -> str:
+    from chalicelib.signing.kms_signer import SigningError
+    from chalicelib.storage.managed_signing import signer_for
+
+    try:
+        return signer_for(key_id).public_pem().decode()
+    except SigningError as error:
+        raise PolicyError(f"{where}: {error}") from None
+    except Exception as error:  # KMS refused: not found, no permission
+        raise PolicyError(f"{where}: KMS key {key_id}: {error}") from None
 
 
 def reevaluate_all(policy: TrustPolicy) -> tuple[int, bool]:

@@ -32,6 +32,9 @@ class TrustRule:
     key_ids: tuple[str, ...] = ()  # their `sha256:<SPKI digest>`, in the same order
     roots: tuple[str, ...] = ()  # PEM root certificates
     subjects: tuple[str, ...] = ()  # allowed certificate subjects (RFC 4514); empty: any
+    # Keyless identities (cosign with Fulcio certificates), `<OIDC issuer>|<email or URI>`:
+    # allowed like subjects (chalicelib/signing/certificate_chain.py: subject_of).
+    identities: tuple[str, ...] = ()
     # Managed signing: a KMS key the registry signs every pushed image with (its public key is
     # added to `keys` when the policy is set, so what it signs is trusted).
     sign_with: str = ""
@@ -46,7 +49,9 @@ class TrustRule:
         subject = signer.removeprefix(X509_PREFIX)
         if subject == signer or not self.roots:
             return False
-        return not self.subjects or subject in self.subjects
+        if not self.subjects and not self.identities:
+            return True
+        return subject in self.subjects or subject in self.identities
 
     def signed_by(self, entries: Iterable[str]) -> list[str]:
         """The signers of stored `signers` entries (`<signature digest> <signer>`) that this
@@ -62,6 +67,11 @@ class TrustRule:
             out["roots"] = list(self.roots)
         if self.subjects:
             out["subjects"] = list(self.subjects)
+        if self.identities:
+            out["identities"] = [
+                dict(zip(("issuer", "subject"), i.split("|", 1), strict=True))
+                for i in self.identities
+            ]
         if self.sign_with:
             out["signWith"] = self.sign_with
         return out
@@ -99,7 +109,16 @@ def parse_policy(document: object, key_id_of: Any) -> TrustPolicy:
     return TrustPolicy(tuple(_rule(i, r, key_id_of) for i, r in enumerate(rules)))
 
 
-_FIELDS = {"repositories", "mode", "keys", "keyIds", "roots", "subjects", "signWith"}
+_FIELDS = {
+    "repositories",
+    "mode",
+    "keys",
+    "keyIds",
+    "roots",
+    "subjects",
+    "identities",
+    "signWith",
+}
 
 
 def _rule(index: int, raw: object, key_id_of: Any) -> TrustRule:
@@ -128,12 +147,31 @@ def _rule(index: int, raw: object, key_id_of: Any) -> TrustRule:
         ids.append(key_id)
     if mode != "off" and not keys and not roots:
         raise PolicyError(f"{where} in mode {mode} needs trusted 'keys' or 'roots'")
-    if subjects and not roots:
-        raise PolicyError(f"{where}.subjects narrows 'roots', which are missing")
+    identities = _identities(raw.get("identities", []), where)
+    if (subjects or identities) and not roots:
+        raise PolicyError(f"{where}.subjects and .identities narrow 'roots', which are missing")
     sign_with = raw.get("signWith", "")
     if not isinstance(sign_with, str) or len(sign_with) > 2048:
         raise PolicyError(f"{where}.signWith must be a KMS key id, alias or ARN")
-    return TrustRule(pattern, str(mode), keys, tuple(ids), roots, subjects, sign_with)
+    return TrustRule(pattern, str(mode), keys, tuple(ids), roots, subjects, identities, sign_with)
+
+
+def _identities(value: object, where: str) -> tuple[str, ...]:
+    """Keyless identities: `[{"issuer": OIDC issuer URL, "subject": email or URI}]`."""
+    message = f'{where}.identities must be a list of {{"issuer": ..., "subject": ...}}'
+    if not isinstance(value, list) or len(value) > MAX_ENTRIES:
+        raise PolicyError(message)
+    found = []
+    for entry in value:
+        if not isinstance(entry, dict) or set(entry) != {"issuer", "subject"}:
+            raise PolicyError(message)
+        issuer, subject = entry["issuer"], entry["subject"]
+        if not all(isinstance(v, str) and 0 < len(v) <= 1024 for v in (issuer, subject)):
+            raise PolicyError(message)
+        if "|" in issuer:
+            raise PolicyError(f"{where}.identities: an issuer cannot contain '|'")
+        found.append(f"{issuer}|{subject}")
+    return tuple(found)
 
 
 def _texts(raw: dict[str, Any], name: str, where: str) -> tuple[str, ...]:
@@ -159,6 +197,7 @@ def from_stored(document: dict[str, Any], version: int) -> TrustPolicy:
                 tuple(raw.get("keyIds", ())),
                 tuple(raw.get("roots", ())),
                 tuple(raw.get("subjects", ())),
+                tuple(f"{i['issuer']}|{i['subject']}" for i in raw.get("identities", ())),
                 str(raw.get("signWith", "")),
             )
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import UpdateError
@@ -112,10 +113,17 @@ def on_push(
 
 
 def _evaluate(
-    repo: str, digest: str, artifact: SignatureArtifact, body: bytes, rule: TrustRule
+    repo: str,
+    digest: str,
+    artifact: SignatureArtifact,
+    body: bytes,
+    rule: TrustRule,
+    first_seen: datetime | None = None,
 ) -> StoredVerdict:
+    """The verdict at `first_seen` (when the registry first verified it; default now): a
+    short-lived keyless certificate valid when the signature arrived stays valid for it."""
     payloads = _read_payloads(repo, [d.digest for d in artifact.payloads])
-    moment = now()
+    moment = first_seen or now()
     verdict: Verdict = verify(artifact, body, payloads, rule, moment)
     return StoredVerdict(
         digest,
@@ -279,7 +287,7 @@ def reevaluate(repo: str, policy: TrustPolicy) -> int:
         if rule is None or rule.mode == "off":
             _clear_verdict(repo, digest)
             continue
-        stored = _evaluate(repo, digest, artifact, body, rule)
+        stored = _evaluate(repo, digest, artifact, body, rule, _first_seen(item))
         _save_verdict(repo, stored)
         if stored.verified:
             for target in _targets(repo, stored.subject):
@@ -291,6 +299,16 @@ def reevaluate(repo: str, policy: TrustPolicy) -> int:
         _change(repo, [target], stale, add=False)
         _change(repo, [target], fresh, add=True)
     return checked
+
+
+def _first_seen(item: ManifestItem) -> datetime | None:
+    """When the registry first verified this signature (its stored verdict's time)."""
+    if item.verdict is None:
+        return None
+    try:
+        return datetime.fromisoformat(str(json.loads(item.verdict)["at"]))
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _body(item: ManifestItem) -> bytes:

@@ -329,3 +329,23 @@ def test_managed_signing_with_a_key_that_cannot_sign_is_refused(client: Any, rep
     response = set_policy(client, rules)
     assert_error(response, 400, "UNSUPPORTED")
     assert "rules[0].signWith" in json_of(response)["errors"][0]["message"]
+
+
+def test_a_kms_key_is_trusted_by_its_arn(client: Any, repo: str) -> None:
+    import boto3
+
+    from chalicelib.signing.cosign_formats import bundle_signature as kms_bundle
+    from chalicelib.signing.kms_signer import KmsKey
+
+    kms = boto3.client("kms")
+    metadata = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    rules = [{"repositories": repo, "mode": "enforce", "keys": [metadata["Arn"]]}]
+    answer = set_policy(client, rules)
+    assert_ok(answer, 200)
+    assert json_of(answer)["rules"][0]["keys"][0].startswith("-----BEGIN PUBLIC KEY-----")
+    image = push_image(client, repo, "v1")
+    assert_error(get_manifest(client, repo, "v1"), 403, "DENIED")
+    artifact = kms_bundle(KmsKey(metadata["KeyId"], kms), repo, image.digest, OCI_MANIFEST, 1)
+    signature = Pushed(artifact.manifest, OCI_MANIFEST, list(artifact.blobs))
+    push(client, repo, signature)
+    assert_ok(get_manifest(client, repo, "v1"), 200)
