@@ -36,7 +36,7 @@ def register(commands: Any) -> None:
         action="append",
         default=[],
         metavar="PEM_FILE",
-        help="a trusted public key (cosign.pub; repeatable)",
+        help="a trusted public key: a PEM file (cosign.pub) or a KMS key ARN/alias (repeatable)",
     )
     trust.add_argument(
         "--root",
@@ -53,6 +53,15 @@ def register(commands: Any) -> None:
         default=[],
         metavar="RFC4514",
         help="accept only certificates with this subject, e.g. 'CN=ci,O=example' (repeatable)",
+    )
+    trust.add_argument(
+        "--identity",
+        dest="identities",
+        action="append",
+        default=[],
+        nargs=2,
+        metavar=("ISSUER", "SUBJECT"),
+        help="a keyless signer under --root: OIDC issuer URL and email or URI (repeatable)",
     )
     trust.add_argument(
         "--sign-with",
@@ -102,7 +111,8 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _pems(paths: list[str]) -> list[str]:
-    return [Path(p).read_text() for p in paths]
+    """Each file's PEM; a KMS key ARN or alias is sent as it is (the registry fetches it)."""
+    return [p if p.startswith(("arn:aws:kms:", "alias/")) else Path(p).read_text() for p in paths]
 
 
 def _replace_rule(args: argparse.Namespace, rule: dict[str, Any] | None) -> int:
@@ -141,6 +151,8 @@ def _trust(args: argparse.Namespace) -> int:
         return common.EXIT_ERROR
     if args.subjects:
         rule["subjects"] = args.subjects
+    if args.identities:
+        rule["identities"] = [{"issuer": i, "subject": s} for i, s in args.identities]
     if args.sign_with:
         rule["signWith"] = args.sign_with
     return _replace_rule(args, rule)
