@@ -39,9 +39,15 @@ def register(commands: Any) -> None:
     which.add_argument("--kms", metavar="KEY-ID", help="an asymmetric AWS KMS key id, alias or ARN")
     sign.add_argument(
         "--format",
-        choices=("cosign", "cosign-legacy"),
+        choices=("cosign", "cosign-legacy", "notation"),
         default="cosign",
-        help="cosign: a v3 Sigstore bundle referrer (default); cosign-legacy: the sha256-*.sig tag",
+        help="cosign: a v3 Sigstore bundle referrer (default); cosign-legacy: the sha256-*.sig "
+        "tag; notation: a Notation JWS signature (needs --cert)",
+    )
+    sign.add_argument(
+        "--cert",
+        type=Path,
+        help="for notation: the signing certificate then its chain up to the root, PEM",
     )
     sign.add_argument("--registry", help="registry when REF names none (as for the other commands)")
     sign.add_argument("--plain-http", action="store_true", help="HTTP even for a non-loopback host")
@@ -73,6 +79,16 @@ def run(args: argparse.Namespace) -> int:
         name = f"{host}/{target.repository}"
         if args.format == "cosign":
             artifact = bundle_signature(signer, name, digest, media_type, size)
+        elif args.format == "notation":
+            if args.cert is None:
+                raise SigningError("--format notation needs --cert (the certificate chain)")
+            from chalicelib.signing.notation_formats import NotationError, jws_signature
+
+            try:
+                chain = args.cert.read_bytes()
+                artifact = jws_signature(signer, chain, digest, media_type, size, _now())
+            except NotationError as error:
+                raise SigningError(str(error)) from None
         else:
             artifact = legacy_signature(signer, name, digest)
         registry = Registry(session, target.repository)
@@ -96,6 +112,12 @@ def run(args: argparse.Namespace) -> int:
         return int(ExitCode.FAILED)
     print(f"signed {target.repository}@{digest}: {args.format} signature {artifact.digest}")
     return 0
+
+
+def _now() -> Any:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC)
 
 
 def _subject(session: Session, repository: str, reference: str) -> tuple[str, str, int]:

@@ -68,6 +68,11 @@ def register(commands: Any) -> None:
         metavar="KMS-KEY",
         help="the registry signs every image pushed here with this KMS key (and trusts it)",
     )
+    trust.add_argument(
+        "--sign-certificates",
+        metavar="PEM_FILE",
+        help="with --sign-with: the KMS key's certificate and chain, to add Notation signatures",
+    )
     trust.set_defaults(func=_trust)
     untrust = actions.add_parser("untrust", help="remove the rule of a repository pattern")
     untrust.add_argument("repositories", metavar="PATTERN")
@@ -155,6 +160,12 @@ def _trust(args: argparse.Namespace) -> int:
         rule["identities"] = [{"issuer": i, "subject": s} for i, s in args.identities]
     if args.sign_with:
         rule["signWith"] = args.sign_with
+    if args.sign_certificates:
+        try:
+            rule["signCertificates"] = Path(args.sign_certificates).read_text()
+        except OSError as error:
+            print(f"berth signing trust: {error}", file=sys.stderr)
+            return common.EXIT_ERROR
     return _replace_rule(args, rule)
 
 

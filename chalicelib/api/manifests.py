@@ -151,7 +151,9 @@ def _sign_if_managed(
     from chalicelib.storage import managed_signing
 
     try:
-        managed_signing.sign(name, digest, parsed.media_type, len(body), rule.sign_with)
+        managed_signing.sign(
+            name, digest, parsed.media_type, len(body), rule.sign_with, rule.sign_certificates
+        )
     except Exception:
         logger.exception("managed signing failed", extra={"fields": {"repository": name}})
 

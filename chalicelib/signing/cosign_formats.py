@@ -58,10 +58,10 @@ class SignatureArtifact:
 
     @property
     def digest(self) -> str:
-        return _digest(self.manifest)
+        return digest_of(self.manifest)
 
 
-def _digest(data: bytes) -> str:
+def digest_of(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
@@ -69,8 +69,8 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def _descriptor(media_type: str, data: bytes) -> dict[str, object]:
-    return {"mediaType": media_type, "digest": _digest(data), "size": len(data)}
+def descriptor(media_type: str, data: bytes) -> dict[str, object]:
+    return {"mediaType": media_type, "digest": digest_of(data), "size": len(data)}
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
@@ -112,8 +112,8 @@ def bundle_signature(
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
         "artifactType": BUNDLE,
-        "config": _descriptor(OCI_EMPTY, EMPTY_JSON),
-        "layers": [_descriptor(BUNDLE, bundle)],
+        "config": descriptor(OCI_EMPTY, EMPTY_JSON),
+        "layers": [descriptor(BUNDLE, bundle)],
         "subject": {"mediaType": media_type, "digest": digest, "size": size},
         "annotations": {
             "dev.sigstore.bundle.content": "dsse-envelope",
@@ -121,7 +121,7 @@ def bundle_signature(
         },
     }
     body = json.dumps(manifest, separators=(",", ":")).encode()
-    return SignatureArtifact((EMPTY_JSON, bundle), body, _digest(body))
+    return SignatureArtifact((EMPTY_JSON, bundle), body, digest_of(body))
 
 
 def legacy_signature(signer: Signer, name: str, digest: str) -> SignatureArtifact:
@@ -138,13 +138,13 @@ def legacy_signature(signer: Signer, name: str, digest: str) -> SignatureArtifac
         separators=(",", ":"),
     ).encode()
     layer = {
-        **_descriptor(SIMPLE_SIGNING, payload),
+        **descriptor(SIMPLE_SIGNING, payload),
         "annotations": {"dev.cosignproject.cosign/signature": _b64(signer.sign(payload))},
     }
     manifest = {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
-        "config": _descriptor(OCI_CONFIG, EMPTY_JSON),
+        "config": descriptor(OCI_CONFIG, EMPTY_JSON),
         "layers": [layer],
     }
     body = json.dumps(manifest, separators=(",", ":")).encode()

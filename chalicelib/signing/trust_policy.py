@@ -38,6 +38,9 @@ class TrustRule:
     # Managed signing: a KMS key the registry signs every pushed image with (its public key is
     # added to `keys` when the policy is set, so what it signs is trusted).
     sign_with: str = ""
+    # With `sign_with`: the KMS key's certificate and its chain (PEM), to add a Notation JWS
+    # signature on push as well.
+    sign_certificates: str = ""
 
     def applies_to(self, repository: str) -> bool:
         return fnmatch.fnmatchcase(repository, self.repositories)
@@ -74,6 +77,8 @@ class TrustRule:
             ]
         if self.sign_with:
             out["signWith"] = self.sign_with
+        if self.sign_certificates:
+            out["signCertificates"] = self.sign_certificates
         return out
 
 
@@ -118,6 +123,7 @@ _FIELDS = {
     "subjects",
     "identities",
     "signWith",
+    "signCertificates",
 }
 
 
@@ -153,7 +159,14 @@ def _rule(index: int, raw: object, key_id_of: Any) -> TrustRule:
     sign_with = raw.get("signWith", "")
     if not isinstance(sign_with, str) or len(sign_with) > 2048:
         raise PolicyError(f"{where}.signWith must be a KMS key id, alias or ARN")
-    return TrustRule(pattern, str(mode), keys, tuple(ids), roots, subjects, identities, sign_with)
+    certificates = raw.get("signCertificates", "")
+    if not isinstance(certificates, str) or len(certificates) > MAX_PEM_BYTES * 4:
+        raise PolicyError(f"{where}.signCertificates must be a PEM certificate chain")
+    if certificates and not sign_with:
+        raise PolicyError(f"{where}.signCertificates needs signWith (the key they certify)")
+    return TrustRule(
+        pattern, str(mode), keys, tuple(ids), roots, subjects, identities, sign_with, certificates
+    )
 
 
 def _identities(value: object, where: str) -> tuple[str, ...]:
@@ -199,6 +212,7 @@ def from_stored(document: dict[str, Any], version: int) -> TrustPolicy:
                 tuple(raw.get("subjects", ())),
                 tuple(f"{i['issuer']}|{i['subject']}" for i in raw.get("identities", ())),
                 str(raw.get("signWith", "")),
+                str(raw.get("signCertificates", "")),
             )
         )
     return TrustPolicy(tuple(rules), version)

@@ -349,3 +349,40 @@ def test_a_kms_key_is_trusted_by_its_arn(client: Any, repo: str) -> None:
     signature = Pushed(artifact.manifest, OCI_MANIFEST, list(artifact.blobs))
     push(client, repo, signature)
     assert_ok(get_manifest(client, repo, "v1"), 200)
+
+
+def test_managed_signing_adds_a_notation_signature_given_the_keys_certificate(
+    client: Any, repo: str
+) -> None:
+    import boto3
+    from cryptography.hazmat.primitives import serialization
+
+    from tests.signing.pki import ca, leaf
+
+    kms = boto3.client("kms")
+    key_id = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    public = serialization.load_der_public_key(kms.get_public_key(KeyId=key_id)["PublicKey"])
+
+    class KmsHeld:  # what the CA certifies: the KMS key's public half
+        def public_key(self) -> Any:
+            return public
+
+    root = ca()
+    certificate = leaf(root, KmsHeld()).certificate
+    chain = b"".join(
+        c.public_bytes(serialization.Encoding.PEM) for c in (certificate, root.certificate)
+    ).decode()
+    root_pem = root.certificate.public_bytes(serialization.Encoding.PEM).decode()
+    rule = {
+        "repositories": repo,
+        "mode": "enforce",
+        "roots": [root_pem],
+        "signWith": key_id,
+        "signCertificates": chain,
+    }
+    assert_ok(set_policy(client, [rule]), 200)
+    image = push_image(client, repo, "v1")
+    assert_ok(get_manifest(client, repo, "v1"), 200)
+    verdicts = status(client, repo, image.digest)["signatures"]
+    assert sorted(v["format"] for v in verdicts) == ["notation-jws", "sigstore-bundle-v0.3"]
+    assert all(v["verified"] for v in verdicts)

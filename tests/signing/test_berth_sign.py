@@ -96,3 +96,26 @@ def test_keys_that_cannot_sign_are_named(aws: dict[str, str], tmp_path: Path) ->
     encrypt_only = kms.create_key(KeySpec="SYMMETRIC_DEFAULT")["KeyMetadata"]["KeyId"]
     with pytest.raises(SigningError, match="must be a SIGN_VERIFY key"):
         KmsKey(encrypt_only, kms).public_pem()
+
+
+def test_notation_jws_signature_verifies_under_its_root() -> None:
+    from chalicelib.signing.notation_formats import NotationError, jws_signature
+    from chalicelib.signing.notation_jws import verify_notation_jws
+    from tests.signing.pki import ca, leaf
+
+    root = ca()
+    signing = leaf(root)
+    chain = b"".join(
+        c.public_bytes(serialization.Encoding.PEM) for c in (signing.certificate, root.certificate)
+    )
+    artifact = jws_signature(LocalKey(signing.key), chain, SUBJECT, MANIFEST, 99, NOW)
+    parsed = parse_manifest(artifact.manifest, MANIFEST)
+    assert parsed.artifact_type == "application/vnd.cncf.notary.signature"
+    envelope = artifact.blobs[1]
+    verdict = verify_notation_jws(envelope, SUBJECT, [root.certificate], NOW)
+    assert verdict.verified, verdict.reason
+    other = ca()
+    assert not verify_notation_jws(envelope, SUBJECT, [other.certificate], NOW).verified
+    stranger = LocalKey(ec.generate_private_key(ec.SECP256R1()))
+    with pytest.raises(NotationError, match="not the signing key's"):
+        jws_signature(stranger, chain, SUBJECT, MANIFEST, 99, NOW)
