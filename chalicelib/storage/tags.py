@@ -238,6 +238,17 @@ def list_names(repo: str, after: str | None, limit: int) -> tuple[list[str], boo
     return names[:limit], len(names) > limit
 
 
+def listing(repo: str, limit: int) -> tuple[list[TagItem], bool]:
+    """Up to `limit` tag items (digest, size, inline manifest copy, times, signers) in one
+    query, and whether more follow: what a page listing tags needs without a read per tag."""
+    items = list(
+        TagItem.query(
+            repo_pk(repo), TagItem.sk.startswith(TAG_PREFIX), limit=limit + 1, consistent_read=True
+        )
+    )
+    return items[:limit], len(items) > limit
+
+
 def pointing_at(repo: str, digest: str) -> list[str]:
     """Tags of `repo` whose target is `digest`."""
     return [
