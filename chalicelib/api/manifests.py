@@ -16,6 +16,8 @@ from chalicelib.storage import blobs, manifests, pulls, tags
 if TYPE_CHECKING:
     from pynamodb.transactions import TransactWrite
 
+    from chalicelib.signing.trust_policy import TrustRule
+
 # One transaction moves every tag of a push (2 items each, 100 items per transaction; the
 # manifest, referrer, repository, settings check and two audit items take 6 more).
 MAX_TAGS_PER_PUSH = 40
@@ -131,17 +133,28 @@ def _verify_if_signature(
     store.write(record.event(request, "verify", repository=name, digest=digest, detail=detail))
 
 
-def _sign_if_managed(
-    name: str, digest: str, parsed: ParsedManifest, body: bytes, tag_names: list[str]
-) -> None:
-    """Under a rule with `signWith`, the registry signs each image it is given (not referrers:
-    signatures, SBOMs). The push stands if signing fails; the status API shows it unsigned."""
+def _signing_rule(name: str, parsed: ParsedManifest) -> TrustRule | None:
+    """The rule that makes the registry sign this push (managed signing), read before the
+    push commits: a fault reading it fails the push with nothing written, never after."""
     if parsed.subject is not None:
-        return
+        return None
     from chalicelib.storage import trust_policy
 
     rule = trust_policy.cached().rule_for(name)
-    if rule is None or not rule.sign_with:
+    return rule if rule is not None and rule.sign_with else None
+
+
+def _sign_if_managed(
+    rule: TrustRule | None,
+    name: str,
+    digest: str,
+    parsed: ParsedManifest,
+    body: bytes,
+    tag_names: list[str],
+) -> None:
+    """Under a rule with `signWith`, the registry signs each image it is given (not referrers:
+    signatures, SBOMs). The push stands if signing fails; the status API shows it unsigned."""
+    if rule is None:
         return
     from chalicelib.signing.artifacts import classify
 
@@ -227,6 +240,7 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
         )
         record.stage(tx, event)
 
+    signing = _signing_rule(name, parsed)
     manifests.put(
         name,
         digest,
@@ -238,7 +252,7 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
         references=lambda: _check_references(name, parsed),
     )
     _verify_if_signature(request, name, str(digest), parsed, body, tag_names)
-    _sign_if_managed(name, str(digest), parsed, body, tag_names)
+    _sign_if_managed(signing, name, str(digest), parsed, body, tag_names)
     headers = {
         "Location": f"/v2/{name}/manifests/{digest}",
         "Docker-Content-Digest": str(digest),
