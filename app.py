@@ -52,6 +52,20 @@ def ui_image() -> Response:
     return handlers.image(app.current_request)
 
 
+@app.route("/ui/history", methods=["GET"])
+def ui_history() -> Response:
+    from chalicelib.web import handlers
+
+    return handlers.history(app.current_request)
+
+
+@app.route("/ui/rollback", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def ui_rollback() -> Response:
+    from chalicelib.web import handlers
+
+    return handlers.rollback(app.current_request)
+
+
 @app.route("/ui/login", methods=["GET"])
 def ui_login_form() -> Response:
     from chalicelib.web import handlers

@@ -7,6 +7,9 @@ per page; tests/web/test_pages.py counts them) and never scans the table.
     GET  /ui/image?name=N&digest=D            an image: platforms or layers, config, referrers,
                                               signature verdicts (1 GetItem, 1 S3 GET for the
                                               config, 1 Query, 1 GetItem per signature)
+    GET  /ui/history?name=N&tag=T             a tag's moves, newest first, and (to who may push)
+                                              a rollback button per earlier manifest (1 GetItem,
+                                              1 Query); POST /ui/rollback moves it
     GET  /ui/login, POST /ui/login, POST /ui/logout
     GET  /ui/static/<file>                    the stylesheet and the script"""
 
@@ -133,9 +136,10 @@ def repository(chalice_request: Any) -> Response:
         size, platforms = _summary(bytes(item.body) if item.body is not None else None)
         link = f"/ui/image?name={quote(name)}&digest={quote(item.digest)}"
         reference = f"{host}/{name}:{tag}"
+        history = f"/ui/history?name={quote(name)}&tag={quote(tag)}"
         rows.append(
             [
-                e(tag),
+                f'<a href="{e(history)}" title="history and rollback">{e(tag)}</a>',
                 f'<a href="{e(link)}"><code>{e(item.digest[:19])}</code></a>'
                 + copy_button(item.digest),
                 e(size),
@@ -278,6 +282,107 @@ def image(chalice_request: Any) -> Response:
         )
     title = f"{name}@{digest[:19]}"
     return _html(200, page(title, "".join(sections), who=viewer.name, csrf=viewer.csrf))
+
+
+MAX_HISTORY = 100
+
+
+def history(chalice_request: Any, message: str = "", status: int = 200) -> Response:
+    """A tag's moves as a timeline, newest first; to a principal who may push, a button per
+    earlier manifest that rolls the tag back to it (POST /ui/rollback, CSRF-checked)."""
+    from chalicelib.oci.reference import check_tag
+    from chalicelib.rules.history import action_of
+    from chalicelib.storage import tags
+
+    request = request_of(chalice_request)
+    viewer = _signed_in(request)
+    if isinstance(viewer, Response):
+        return viewer
+    try:
+        name = _repository_name(request)
+        tag = check_tag(request.arg("tag") or "")
+    except OCIError:
+        return _error(400, "not a repository name and tag", viewer)
+    if not viewer.may(name):
+        return _error(404, f"no repository {name} that you may see", viewer)
+    current = tags.get(name, tag)
+    moves = tags.history(name, tag, newest_first=True, limit=MAX_HISTORY)
+    if request.arg("done") and not message:
+        message = "The tag was rolled back."
+    may_push = viewer.may(name, "push")
+    now_at = current.digest if current is not None else None
+    rows = []
+    for move in moves:
+        target = move.to_digest
+        action = ""
+        if may_push and target is not None and target != now_at:
+            action = (
+                '<form method="post" action="/ui/rollback">'
+                f'<input type="hidden" name="csrf" value="{e(viewer.csrf)}">'
+                f'<input type="hidden" name="name" value="{e(name)}">'
+                f'<input type="hidden" name="tag" value="{e(tag)}">'
+                f'<input type="hidden" name="to" value="{e(target)}">'
+                '<button type="submit">roll back to this</button></form>'
+            )
+        rows.append(
+            [
+                when(move.at),
+                e(action_of(move.action, move.to_digest)),
+                f"<code>{e((move.from_digest or '-')[:19])}</code>",
+                f"<code>{e((target or '-')[:19])}</code>",
+                e(move.actor or "-"),
+                action,
+            ]
+        )
+    notice = f'<p class="notice">{e(message)}</p>' if message else ""
+    body = (
+        notice
+        + f"<p>Now: <code>{e(now_at or '(no tag)')}</code></p>"
+        + table(["When", "Action", "From", "To", "Who", ""], rows, table_id="history")
+    )
+    return _html(status, page(f"{name}:{tag}", body, who=viewer.name, csrf=viewer.csrf))
+
+
+def rollback(chalice_request: Any) -> Response:
+    """Move a tag back to a manifest it pointed at, as `berth rollback --to` does (immutable
+    tags refused, the move in the tag's history and the audit log, by the viewer)."""
+    from chalicelib.audit import record
+    from chalicelib.oci.digest import parse_digest
+    from chalicelib.oci.reference import check_tag
+    from chalicelib.storage import tag_rollback
+
+    request = request_of(chalice_request)
+    viewer = _signed_in(request)
+    if isinstance(viewer, Response):
+        return viewer
+    form = _form(request)
+    if viewer.principal is not None and not session.same(form.get("csrf", ""), viewer.csrf):
+        return _error(403, "The form expired; reload the page.", viewer)
+    try:
+        name = _repository_name(HttpRequest("GET", "", {"name": [form.get("name", "")]}, {}, b""))
+        tag = check_tag(form.get("tag", ""))
+        to = str(parse_digest(form.get("to", ""), what="rollback target"))
+    except OCIError:
+        return _error(400, "not a repository, tag and digest", viewer)
+    if not viewer.may(name, "push"):
+        return _error(403, f"rolling back needs push on {name}", viewer)
+    request.extras["principal"] = viewer.principal.subject if viewer.principal else "-"
+    actor = record.actor(request)
+
+    def audit(tx: Any, before: str | None, after: str) -> None:
+        moved = ((tag, before, after),)
+        record.stage(
+            tx, record.event(request, "rollback", repository=name, digest=after, tags=moved)
+        )
+
+    try:
+        rolled = tag_rollback.rollback(name, tag, to, None if actor == "-" else actor, audit)
+    except OCIError as error:
+        return _error(error.status, error.message, viewer)
+    target = f"/ui/history?name={quote(name)}&tag={quote(tag)}"
+    if rolled.moved:
+        target += "&done=1"
+    return _redirect(target)
 
 
 MAX_CONFIG_BYTES = 1024 * 1024

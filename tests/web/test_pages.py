@@ -202,3 +202,54 @@ def test_signed_images_carry_a_badge(client: Any, repo: str) -> None:
         body=b'{"rules": []}',
     )
     trust_policy.forget_cached()
+
+
+def test_history_and_rollback_from_the_page(
+    client: Any, repo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.auth.gate_support import _reset
+
+    first = push_image(client, repo, "v1")
+    second = push_image(client, repo, "v1")
+    monkeypatch.setenv("BERTH_AUTH", "on")
+    monkeypatch.setenv("BERTH_LOGIN_FAILURES_PER_IP", "1000000")
+    _reset()
+    try:
+        reader = user("reader", [(repo, Level.PULL)])
+        writer = user("writer", [(repo, Level.PUSH)])
+        reading = _sign_in(client, reader.username or "", reader.secret or "")
+        reader_session = reading.headers["Set-Cookie"].split(";")[0]
+        page = text(get(client, f"/ui/history?name={repo}&tag=v1", reader_session))
+        assert first.digest[:19] in page and second.digest[:19] in page
+        assert "roll back to this" not in page  # pull only: shown nothing it cannot do
+
+        writing = _sign_in(client, writer.username or "", writer.secret or "")
+        session = writing.headers["Set-Cookie"].split(";")[0]
+        page = text(get(client, f"/ui/history?name={repo}&tag=v1", session))
+        assert page.count("roll back to this") == 1
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert csrf is not None
+        form = {"name": repo, "tag": "v1", "to": first.digest}
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": session}
+        forged = client.http.post(
+            "/ui/rollback", headers=headers, body=urlencode({**form, "csrf": "x"}).encode()
+        )
+        assert forged.status_code == 403
+        refused = client.http.post(
+            "/ui/rollback",
+            headers={**headers, "Cookie": reader_session},
+            body=urlencode({**form, "csrf": csrf.group(1)}).encode(),
+        )
+        assert refused.status_code == 403  # the reader's session does not match that token
+        done = client.http.post(
+            "/ui/rollback",
+            headers=headers,
+            body=urlencode({**form, "csrf": csrf.group(1)}).encode(),
+        )
+        assert done.status_code == 303 and "done=1" in done.headers["Location"]
+        page = text(get(client, f"/ui/history?name={repo}&tag=v1", session))
+        assert "<td>rollback</td>" in page and f"Now: <code>{first.digest}" in page
+        assert writer.username in page  # who did it, in the timeline
+    finally:
+        monkeypatch.setenv("BERTH_AUTH", "off")
+        _reset()
