@@ -13,17 +13,6 @@ import pytest
 
 from tests.faults import injected
 
-
-@pytest.fixture(autouse=True)
-def _policy_read_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The signing policy is cached per instance (chalicelib/storage/trust_policy.py); here
-    every request reads it, so each run makes the same calls and a fault can land on that
-    read too (before the push commits: nothing written)."""
-    from chalicelib.storage import trust_policy
-
-    monkeypatch.setattr(trust_policy, "CACHE_SECONDS", 0.0)
-
-
 MiB = 1024 * 1024
 OCTET = {"Content-Type": "application/octet-stream"}
 
