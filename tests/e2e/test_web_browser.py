@@ -44,7 +44,11 @@ def test_browse_search_and_open_an_image(registry: Registry, scratch: Path) -> N
             page.wait_for_url(lambda url: "/ui/repository" in url and f"{marker}-app" in url)
             assert page.locator("#tags tbody tr").count() == 1
             assert "v1" in page.locator("#tags").inner_text()
-            page.click("#tags a")
+            page.click("#tags a[href*='/ui/history']")
+            page.wait_for_url(lambda url: "/ui/history" in url)
+            assert page.locator("#history tbody tr").count() == 1  # the push of v1
+            page.go_back()
+            page.click("#tags a[href*='/ui/image']")
             page.wait_for_url(lambda url: "/ui/image" in url)
             assert page.locator("h2", has_text="Layers").count() == 1
             assert image.manifest.digest in page.content()
