@@ -35,7 +35,11 @@ def register(commands: Any) -> None:
     )
     sign.add_argument("reference", metavar="[HOST/]REPO[:TAG|@DIGEST]")
     which = sign.add_mutually_exclusive_group(required=True)
-    which.add_argument("--key", type=Path, help="a PEM private key (password: $BERTH_KEY_PASSWORD)")
+    which.add_argument(
+        "--key",
+        type=Path,
+        help="cosign.key or a PEM private key (password: $BERTH_KEY_PASSWORD or $COSIGN_PASSWORD)",
+    )
     which.add_argument("--kms", metavar="KEY-ID", help="an asymmetric AWS KMS key id, alias or ARN")
     sign.add_argument(
         "--format",
@@ -59,7 +63,7 @@ def _signer(args: argparse.Namespace) -> Any:
 
     if args.kms:
         return KmsKey(args.kms)
-    password = os.environ.get("BERTH_KEY_PASSWORD")
+    password = os.environ.get("BERTH_KEY_PASSWORD", os.environ.get("COSIGN_PASSWORD"))
     return LocalKey.load(args.key, password.encode() if password is not None else None)
 
 

@@ -25,14 +25,11 @@ class LocalKey:
     @classmethod
     def load(cls, path: Path, password: bytes | None) -> LocalKey:
         data = path.read_bytes()
-        if b"ENCRYPTED SIGSTORE PRIVATE KEY" in data or b"ENCRYPTED COSIGN PRIVATE KEY" in data:
-            raise SigningError(
-                f"{path} is in cosign's own encrypted format; export a PKCS#8 PEM key "
-                "(e.g. generate one with `openssl genpkey -algorithm EC -pkeyopt "
-                "ec_paramgen_curve:P-256`) or sign with --kms"
-            )
         try:
-            key = serialization.load_pem_private_key(data, password)
+            if b"ENCRYPTED SIGSTORE PRIVATE KEY" in data or b"ENCRYPTED COSIGN PRIVATE KEY" in data:
+                key = serialization.load_der_private_key(_open_cosign_key(data, password), None)
+            else:
+                key = serialization.load_pem_private_key(data, password)
         except (ValueError, TypeError) as error:
             message = f"{path} is not a PEM private key this tool can read: {error}"
             raise SigningError(message) from None
@@ -56,3 +53,41 @@ class LocalKey:
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
             )
         )
+
+
+def _open_cosign_key(data: bytes, password: bytes | None) -> bytes:
+    """The PKCS#8 DER inside cosign's `cosign.key`: a PEM block whose body is JSON naming a
+    scrypt KDF (N, r, p, salt) and a NaCl secretbox (nonce) over the ciphertext."""
+    import base64
+    import hashlib
+    import json
+
+    from nacl.exceptions import CryptoError
+    from nacl.secret import SecretBox
+
+    lines = [line for line in data.decode(errors="replace").splitlines() if "-----" not in line]
+    try:
+        document = json.loads(base64.b64decode("".join(lines)))
+        kdf, cipher = document["kdf"], document["cipher"]
+        if kdf["name"] != "scrypt" or cipher["name"] != "nacl/secretbox":
+            raise SigningError(f"cosign key uses {kdf['name']}/{cipher['name']}, not supported")
+        params = kdf["params"]
+        secret = hashlib.scrypt(
+            password or b"",
+            salt=base64.b64decode(kdf["salt"]),
+            n=int(params["N"]),
+            r=int(params["r"]),
+            p=int(params["p"]),
+            maxmem=256 * 1024 * 1024,
+            dklen=32,
+        )
+        box = SecretBox(secret)
+        return bytes(
+            box.decrypt(base64.b64decode(document["ciphertext"]), base64.b64decode(cipher["nonce"]))
+        )
+    except CryptoError:
+        raise SigningError(
+            "cannot open the cosign key: wrong password ($BERTH_KEY_PASSWORD or $COSIGN_PASSWORD)"
+        ) from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise SigningError(f"not a cosign encrypted key: {error}") from None

@@ -86,7 +86,7 @@ def test_kms_key_signs_without_the_private_key_leaving_kms(aws: dict[str, str]) 
 def test_keys_that_cannot_sign_are_named(aws: dict[str, str], tmp_path: Path) -> None:
     cosign_own = tmp_path / "cosign.key"
     cosign_own.write_text("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nx\n-----END")
-    with pytest.raises(SigningError, match="cosign's own encrypted format"):
+    with pytest.raises(SigningError, match="not a cosign encrypted key"):
         LocalKey.load(cosign_own, None)
     garbage = tmp_path / "garbage.pem"
     garbage.write_text("not a key")
@@ -119,3 +119,50 @@ def test_notation_jws_signature_verifies_under_its_root() -> None:
     stranger = LocalKey(ec.generate_private_key(ec.SECP256R1()))
     with pytest.raises(NotationError, match="not the signing key's"):
         jws_signature(stranger, chain, SUBJECT, MANIFEST, 99, NOW)
+
+
+def _cosign_key_file(path: Path, key: Any, password: bytes) -> None:
+    """cosign's `cosign.key`, written from its documented layout: PKCS#8 DER sealed by a NaCl
+    secretbox under a scrypt key, described by JSON, in an ENCRYPTED SIGSTORE PRIVATE KEY
+    PEM block."""
+    import base64
+    import os
+
+    from nacl.secret import SecretBox
+
+    der = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    salt, nonce = os.urandom(32), os.urandom(24)
+    secret = hashlib.scrypt(password, salt=salt, n=32768, r=8, p=1, maxmem=64 * 1024**2, dklen=32)
+    sealed = SecretBox(secret).encrypt(der, nonce).ciphertext
+    document = {
+        "kdf": {
+            "name": "scrypt",
+            "params": {"N": 32768, "r": 8, "p": 1},
+            "salt": base64.b64encode(salt).decode(),
+        },
+        "cipher": {"name": "nacl/secretbox", "nonce": base64.b64encode(nonce).decode()},
+        "ciphertext": base64.b64encode(sealed).decode(),
+    }
+    body = base64.encodebytes(json.dumps(document).encode()).decode()
+    path.write_text(
+        f"-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n{body}"
+        "-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n"
+    )
+
+
+def test_cosign_key_files_open_with_their_password(tmp_path: Path) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    path = tmp_path / "cosign.key"
+    _cosign_key_file(path, key, b"hunter2")
+    signer = LocalKey.load(path, b"hunter2")
+    artifact = bundle_signature(signer, "registry.example/app", SUBJECT, MANIFEST, 1)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    assert verify_sigstore_bundle(artifact.blobs[1], SUBJECT, [public], [], NOW).verified
+    with pytest.raises(SigningError, match="wrong password"):
+        LocalKey.load(path, b"wrong")
