@@ -4,7 +4,6 @@ reclaimed (or, with --dry-run, what it would)."""
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from berth.client.berth_api import RegistryError
@@ -47,8 +46,7 @@ def _gc(args: argparse.Namespace) -> int:
     try:
         report = common.client_for(args).gc(dry_run=args.dry_run)
     except RegistryError as error:
-        print(f"berth gc: {error.code}: {error.message}", file=sys.stderr)
-        return 1
+        return common.failed("gc", error)
     if args.json:
         print_json(report)
     else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from berth.client.berth_api import RegistryError
@@ -40,17 +39,12 @@ def register(commands: Any) -> None:
     rollback.set_defaults(func=_rollback)
 
 
-def _fail(command: str, error: RegistryError) -> int:
-    print(f"berth {command}: {error.code}: {error.message}", file=sys.stderr)
-    return 1
-
-
 def _history(args: argparse.Namespace) -> int:
     repo, tag = args.reference
     try:
         document = common.client_for(args).history(repo, tag, args.n)
     except RegistryError as error:
-        return _fail("history", error)
+        return common.failed("history", error)
     if args.json:
         print_json(document)
         return 0
@@ -68,7 +62,7 @@ def _rollback(args: argparse.Namespace) -> int:
     try:
         document = common.client_for(args).rollback(repo, tag, args.to)
     except RegistryError as error:
-        return _fail("rollback", error)
+        return common.failed("rollback", error)
     if args.json:
         print_json(document)
     elif not document["moved"]:

@@ -128,7 +128,7 @@ def _show(args: argparse.Namespace) -> int:
     try:
         document = common.client_for(args).lifecycle(args.repo)
     except RegistryError as error:
-        return _fail("show", f"{error.code}: {error.message}")
+        return common.failed("lifecycle show", error)
     if args.json:
         print_json(document)
     else:
@@ -154,7 +154,7 @@ def _set(args: argparse.Namespace) -> int:
     try:
         stored = common.client_for(args).set_lifecycle(args.repo, document)
     except RegistryError as error:
-        return _fail("set", f"{error.code}: {error.message}")
+        return common.failed("lifecycle set", error)
     if args.json:
         print_json(stored)
     else:
@@ -197,7 +197,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         document = common.client_for(args).run_lifecycle(args.repo, dry_run=args.dry_run)
     except RegistryError as error:
-        return _fail("run", f"{error.code}: {error.message}")
+        return common.failed("lifecycle run", error)
     if args.json:
         print_json(document)
         return 0

@@ -64,8 +64,7 @@ def _ls(args: argparse.Namespace) -> int:
     try:
         found = common.client_for(args).repositories(exact=args.exact)
     except RegistryError as error:
-        print(f"berth repo ls: {error.code}: {error.message}", file=sys.stderr)
-        return 1
+        return common.failed("repo ls", error)
     if args.json:
         print_json({"repositories": found})
         return 0
@@ -91,8 +90,7 @@ def _set_immutable(args: argparse.Namespace) -> int:
     try:
         stored = common.client_for(args).set_settings(args.repo, document)
     except RegistryError as error:
-        print(f"berth repo set-immutable: {error.code}: {error.message}", file=sys.stderr)
-        return 1
+        return common.failed("repo set-immutable", error)
     if args.json:
         print_json(stored)
     elif stored["immutableTags"]:
@@ -110,8 +108,7 @@ def _set_rollback_window(args: argparse.Namespace) -> int:
         document["rollbackWindow"] = args.moves
         stored = client.set_settings(args.repo, document)
     except RegistryError as error:
-        print(f"berth repo set-rollback-window: {error.code}: {error.message}", file=sys.stderr)
-        return 1
+        return common.failed("repo set-rollback-window", error)
     if args.json:
         print_json(stored)
     else:
