@@ -196,16 +196,20 @@ class RegistryClient:
         *,
         repository: str | None = None,
         principal: str | None = None,
+        everything: bool = False,
         since: str | None = None,
         page: int | None = None,
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Audit events, newest first, following the Link pages up to `limit` events."""
+        """Audit events, newest first, following the Link pages up to `limit` events
+        (`everything`: the registry-wide feed)."""
         params: dict[str, str | int] = {}
         if repository is not None:
             params["repository"] = repository
         if principal is not None:
             params["principal"] = principal
+        if everything:
+            params["all"] = 1
         if since is not None:
             params["since"] = since
         if page is not None:

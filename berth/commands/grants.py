@@ -12,20 +12,9 @@ from typing import Any
 from berth.client.berth_api import RegistryError
 from berth.commands import common
 from berth.commands.common import add_registry_option, print_json, print_table
+from berth.commands.principals import principal
 
 LEVELS = ("none", "pull", "push", "delete", "admin")
-
-
-def principal(value: str) -> tuple[str, str]:
-    """`alice`, `user:alice`, `robot$ci`, `robot:ci` or `iam:name` -> (kind, name)."""
-    if value.startswith("robot$"):
-        return "robot", value[len("robot$") :]
-    kind, colon, name = value.partition(":")
-    if not colon:
-        return "user", value
-    if kind not in ("user", "robot", "iam") or not name:
-        raise argparse.ArgumentTypeError(f"{value!r} is not user:NAME, robot:NAME or iam:NAME")
-    return kind, name
 
 
 def grant_spec(value: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ from berth.client.berth_api import RegistryError
 from berth.commands import common
 from berth.commands.common import add_registry_option, print_json, print_table
 from berth.commands.grants import add_grant_option, duration
+from berth.commands.principals import robot_name
 
 
 def register(commands: Any) -> None:
@@ -31,7 +32,9 @@ def register(commands: Any) -> None:
         ("rm", _rm, "delete a robot and its grants"),
     ):
         parser = actions.add_parser(verb, help=text)
-        parser.add_argument("name", metavar="NAME")
+        parser.add_argument(
+            "name", type=robot_name, metavar="NAME", help="ci, robot$ci or robot:ci"
+        )
         add_registry_option(parser)
         parser.set_defaults(func=func)
 

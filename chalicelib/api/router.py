@@ -196,7 +196,7 @@ def _admin_scope(request: HttpRequest, endpoint: Endpoint) -> Any:
     from chalicelib.auth.scope import ResourceScope
 
     repository = request.arg("repository") if endpoint.resource is Resource.AUDIT else None
-    if repository and request.arg("principal") is None:
+    if repository and request.arg("principal") is None and request.arg("all") is None:
         check_name(repository)
         return ResourceScope("repository", repository, ("*",))
     return REGISTRY_ADMIN

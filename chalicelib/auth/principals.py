@@ -98,6 +98,7 @@ class Stored:
     principal: Principal
     secret_hash: str | None
     arn_pattern: str | None
+    revoked: bool = False  # a robot revoked for good (its principal is also disabled)
 
 
 def _grant(item: GrantItem) -> Grant:
@@ -141,6 +142,7 @@ def _stored(kind: str, name: str, principal: PrincipalItem, grants: list[Grant])
         ),
         principal.secret_hash,
         principal.arn_pattern,
+        principal.revoked_at is not None,
     )
 
 
@@ -427,6 +429,20 @@ def authenticate(username: str, secret: str, *, now: float | None = None) -> Pri
     """The user or robot these Basic credentials name, or None (wrong, unknown, inactive).
 
     Constant in time whether or not the name exists (see the module docstring)."""
+    found = check_login(username, secret, now=now)
+    return found if isinstance(found, Principal) else None
+
+
+# Why right credentials did not log in; told only to whoever knew the secret.
+REVOKED = "REVOKED"
+DISABLED = "DISABLED"
+EXPIRED = "EXPIRED"
+
+
+def check_login(username: str, secret: str, *, now: float | None = None) -> Principal | str | None:
+    """As `authenticate`, but a principal whose secret matched and who may not log in is
+    answered with why (REVOKED, DISABLED, EXPIRED), so the client and the audit can say so;
+    a wrong secret or an unknown name is None, as before."""
     current = time.time() if now is None else now
     if not isinstance(username, str) or not isinstance(secret, str):
         return None
@@ -438,9 +454,19 @@ def authenticate(username: str, secret: str, *, now: float | None = None) -> Pri
     else:
         stored = load("user", username) if _NAME.fullmatch(username) else None
         ok = passwords.verify(stored.secret_hash if stored else None, secret)
-    if not ok or stored is None or not stored.principal.active(current):
+    if not ok or stored is None:
         return None
+    if not stored.principal.active(current):
+        return _inactive(stored, current)
     return stored.principal
+
+
+def _inactive(stored: Stored, now: float) -> str:
+    if stored.principal.kind == "robot" and stored.revoked:
+        return REVOKED
+    if stored.principal.valid_until is not None and now >= stored.principal.valid_until:
+        return EXPIRED
+    return DISABLED
 
 
 def iam_principal(arn: str, *, now: float | None = None) -> Principal | None:
