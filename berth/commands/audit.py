@@ -20,7 +20,7 @@ from berth.commands.principals import subject
 def register(commands: Any) -> None:
     audit = commands.add_parser("audit", help="who did what, when, from where", description=__doc__)
     which = audit.add_mutually_exclusive_group(required=True)
-    which.add_argument("--repo", help="events of this repository")
+    which.add_argument("--repo", type=common.repository, help="events of this repository")
     which.add_argument(
         "--principal", type=subject, help="events by (or about) this principal (robot$ci, alice)"
     )

@@ -10,7 +10,7 @@ import argparse
 from typing import Any
 
 from berth.client.berth_api import RegistryError
-from berth.commands import common
+from berth.commands import common, moments
 from berth.commands.common import add_registry_option, print_json, print_table
 from berth.commands.principals import principal
 
@@ -107,7 +107,7 @@ def _ls(args: argparse.Namespace) -> int:
         print_json(answer)
         return 0
     rows = [
-        [f"{g['kind']}:{g['name']}", g["pattern"], g["level"], g.get("expiresAt") or "-"]
+        [f"{g['kind']}:{g['name']}", g["pattern"], g["level"], moments.shown(g.get("expiresAt"))]
         for g in answer["grants"]
     ]
     print_table(["PRINCIPAL", "PATTERN", "LEVEL", "EXPIRES"], rows)

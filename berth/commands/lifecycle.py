@@ -24,7 +24,7 @@ def register(commands: Any) -> None:
     )
     actions = lifecycle.add_subparsers(dest="lifecycle_command", required=True, metavar="ACTION")
     show = actions.add_parser("show", help="print a repository's policy")
-    show.add_argument("repo", metavar="REPO")
+    show.add_argument("repo", type=common.repository, metavar="REPO")
     add_registry_option(show)
     show.set_defaults(func=_show)
 
@@ -34,7 +34,7 @@ def register(commands: Any) -> None:
         description="Replace REPO's policy with the JSON document in --file (ECR's rule "
         "format; '-' reads stdin), or with the rules the flags describe. No rules: clear it.",
     )
-    put.add_argument("repo", metavar="REPO")
+    put.add_argument("repo", type=common.repository, metavar="REPO")
     put.add_argument("--file", metavar="PATH", help='a policy document ({"rules": [...]})')
     put.add_argument("--untagged-days", type=int, metavar="N", help="expire untagged after N days")
     put.add_argument(
@@ -58,7 +58,7 @@ def register(commands: Any) -> None:
         description="Apply REPO's policy (or, with --all, every repository's) now. "
         "--dry-run deletes nothing and lists what would go and by which rule.",
     )
-    run.add_argument("repo", metavar="REPO", nargs="?")
+    run.add_argument("repo", type=common.repository, metavar="REPO", nargs="?")
     run.add_argument("--all", action="store_true", help="every repository with a policy")
     run.add_argument("--dry-run", action="store_true", help="only report what would be deleted")
     add_registry_option(run)
@@ -137,7 +137,27 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+# The registry's bound on a rule's count (chalicelib/lifecycle/document.py's MAX_COUNT).
+MAX_COUNT = 100_000
+
+
+def flag_mistake(args: argparse.Namespace) -> str | None:
+    """A rule flag out of range, said in the flag's words (the registry would name the JSON
+    field of a rule the user never wrote)."""
+    for flag, value, what in (
+        ("--untagged-days", args.untagged_days, "days"),
+        ("--unpulled-days", args.unpulled_days, "days"),
+        ("--keep-last", args.keep_last, "images"),
+    ):
+        if value is not None and not 1 <= value <= MAX_COUNT:
+            return f"{flag} must be from 1 to {MAX_COUNT} {what} (no rule: leave the flag out)"
+    return None
+
+
 def _set(args: argparse.Namespace) -> int:
+    mistake = flag_mistake(args)
+    if mistake is not None:
+        return _fail("set", mistake, 2)
     flagged = rules_from_flags(args)
     if args.file and flagged:
         return _fail("set", "give --file or rule flags, not both", 2)

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from berth.client.berth_api import RegistryError
-from berth.commands import common
+from berth.commands import common, moments
 from berth.commands.common import (
     add_registry_option,
     human_size,
@@ -39,7 +39,7 @@ def register(commands: Any) -> None:
         description="Refuse to move or delete an existing tag of REPO, except tags matching "
         "an --exclude glob (e.g. --exclude latest --exclude 'dev-*'). --off lifts the rule.",
     )
-    immutable.add_argument("repo", metavar="REPO")
+    immutable.add_argument("repo", type=common.repository, metavar="REPO")
     immutable.add_argument(
         "--exclude", action="append", default=[], metavar="PATTERN", help="tags that may move"
     )
@@ -54,7 +54,7 @@ def register(commands: Any) -> None:
         "of a tag moved away from, so `berth rollback` can always go back N steps "
         "(default 10; 0 keeps nothing for rollback).",
     )
-    window.add_argument("repo", metavar="REPO")
+    window.add_argument("repo", type=common.repository, metavar="REPO")
     window.add_argument("moves", type=int, metavar="N")
     add_registry_option(window)
     window.set_defaults(func=_set_rollback_window)
@@ -74,7 +74,7 @@ def _ls(args: argparse.Namespace) -> int:
             human_size(int(r["size"])),
             str(r["tags"]),
             str(r["manifests"]),
-            r.get("lastPush") or "-",
+            moments.shown(r.get("lastPush")),
         ]
         for r in found
     ]

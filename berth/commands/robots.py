@@ -8,7 +8,7 @@ import argparse
 from typing import Any
 
 from berth.client.berth_api import RegistryError
-from berth.commands import common
+from berth.commands import common, moments
 from berth.commands.common import add_registry_option, print_json, print_table
 from berth.commands.grants import add_grant_option, duration
 from berth.commands.principals import robot_name
@@ -55,7 +55,7 @@ def _add(args: argparse.Namespace) -> int:
         print(f"login:  {answer['login']}")
         print(f"secret: {answer['secret']} (shown once)")
         if answer.get("validUntil"):
-            print(f"valid until {answer['validUntil']}")
+            print(f"valid until {moments.shown(answer['validUntil'])}")
     return 0
 
 
@@ -79,7 +79,7 @@ def _ls(args: argparse.Namespace) -> int:
         [
             r["login"],
             _state(r),
-            r.get("validUntil") or "-",
+            moments.shown(r.get("validUntil")),
             ", ".join(f"{g['pattern']}={g['level']}" for g in r["grants"]) or "-",
         ]
         for r in answer["robots"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import textwrap
@@ -109,6 +110,11 @@ def register(commands: Any) -> None:
     )
     push.add_argument("--state", type=Path, help=f"resume state (default {default_directory()})")
     push.add_argument("-q", "--quiet", action="store_true", help="no progress, errors only")
+    push.add_argument(
+        "--json",
+        action="store_true",
+        help="print the outcome as JSON on stdout (reference, digest, blob counts)",
+    )
     push.set_defaults(func=run)
 
 
@@ -159,7 +165,17 @@ def run(args: argparse.Namespace) -> int:
                     f"{target}: {digest} ({done.uploaded} uploaded, {done.existed} already "
                     f"there, {done.mounted} mounted; {progress.summary()})"
                 )
-        print(digest, flush=True)
+        if args.json:
+            outcome = {
+                "reference": str(target),
+                "digest": digest,
+                "uploaded": done.uploaded,
+                "existed": done.existed,
+                "mounted": done.mounted,
+            }
+            print(json.dumps(outcome, indent=2), flush=True)
+        else:
+            print(digest, flush=True)
         return ExitCode.OK
     except CredentialHelperError as error:
         print(f"berth push: {error}", file=sys.stderr)

@@ -31,7 +31,11 @@ def auth_off(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         _reset()
 
 
-def _events(berth: Run, capsys: pytest.CaptureFixture[str], *which: str) -> list[dict[str, Any]]:
+def _events(
+    berth: Run,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+    *which: str,
+) -> list[dict[str, Any]]:
     status, out, err = berth(capsys, "audit", *which, "--json")
     assert status == 0, err
     events: list[dict[str, Any]] = json.loads(out)["events"]
