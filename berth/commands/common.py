@@ -129,6 +129,17 @@ def repo_and_tag(value: str) -> tuple[Repository, str]:
     return _with_host(value, name), tag
 
 
+def image(value: str) -> tuple[Repository, str | None, str | None]:
+    """`[HOST/]REPO:TAG` or `[HOST/]REPO@sha256:...` -> (repository, tag, digest)."""
+    if "@" in value:
+        name, _, digest = value.partition("@")
+        if not digest.startswith("sha256:") or len(digest) != 71:
+            raise argparse.ArgumentTypeError(f"{value!r}: {digest!r} is not a sha256 digest")
+        return _with_host(value, name), None, digest
+    named, tag = repo_and_tag(value)
+    return named, tag, None
+
+
 def registry_of(args: argparse.Namespace) -> str | None:
     """The registry a command talks to: the host its reference names (`HOST/REPO:TAG`), else
     --registry (then $BERTH_REGISTRY, then the local default)."""

@@ -47,6 +47,7 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.ROLLBACK, "POST"): "history.rollback",
     (Resource.SETTINGS, "GET"): "repo_settings.get",
     (Resource.SETTINGS, "PUT"): "repo_settings.put",
+    (Resource.TAG_DETAILS, "GET"): "tag_details.get",
     (Resource.REPOSITORIES, "GET"): "repositories.get",
     (Resource.GC, "POST"): "gc.post",
     (Resource.S3_UPLOADS, "GET"): "s3_uploads.describe",
