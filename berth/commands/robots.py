@@ -1,6 +1,8 @@
-"""`berth robot add|ls|revoke|rm`: robot accounts for CI and deployments, scoped to
+"""`berth robot add|ls|rotate|revoke|rm`: robot accounts for CI and deployments, scoped to
 repositories or namespace patterns, optionally expiring. Their secret is printed once, at
-creation; the registry keeps only its SHA-256. Log in as `robot$NAME` with it."""
+creation or rotation; the registry keeps only its SHA-256. Log in as `robot$NAME` with it.
+`rotate` gives a new secret and ends the old one (and its tokens) at once: store the new one
+where the CI reads it, then nothing else changes (grants, expiry, the login name)."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ def register(commands: Any) -> None:
     add_registry_option(ls)
     ls.set_defaults(func=_ls)
     for verb, func, text in (
+        ("rotate", _rotate, "a new secret, printed once; the old one stops working"),
         ("revoke", _revoke, "revoke a robot for good (it stays listed)"),
         ("rm", _rm, "delete a robot and its grants"),
     ):
@@ -85,6 +88,19 @@ def _ls(args: argparse.Namespace) -> int:
         for r in answer["robots"]
     ]
     print_table(["LOGIN", "STATE", "VALID UNTIL", "GRANTS"], rows)
+    return 0
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    try:
+        answer = common.client_for(args).admin("POST", f"robots/{args.name}/secret")
+    except RegistryError as error:
+        return common.failed("robot rotate", error)
+    if args.json:
+        print_json(answer)
+    else:
+        print(f"login:  {answer['login']}")
+        print(f"secret: {answer['secret']} (shown once; the old secret no longer works)")
     return 0
 
 

@@ -60,6 +60,10 @@ class Missing(PrincipalError):
     """The principal, grant or public pattern does not exist (the admin API answers 404)."""
 
 
+class Revoked(PrincipalError):
+    """A revoked robot cannot be given a new secret (the admin API answers 409)."""
+
+
 # A grant to give at creation, in the creating transaction: (pattern, level, expires_at).
 InitialGrant = tuple[str, Level, float | None]
 
@@ -252,6 +256,26 @@ def set_password(name: str, password: str) -> None:
             raise Missing(f"user {name!r} does not exist") from None
         raise
     _lost_access("user", name)
+
+
+def rotate_robot_secret(name: str) -> str:
+    """Give a robot a new secret, returned once: the old one stops working at once, its
+    tokens and cached logins within the revocation bound. A revoked robot stays revoked."""
+    secret = passwords.new_secret(ROBOT_SECRET_PREFIX)
+    item = PrincipalItem(principal_pk("robot", check_name(name)), PRINCIPAL_SK)
+    try:
+        item.update(
+            actions=[PrincipalItem.secret_hash.set(passwords.digest(secret)), _bumped()],
+            condition=PrincipalItem.pk.exists() & PrincipalItem.revoked_at.does_not_exist(),
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            if load("robot", name) is None:
+                raise Missing(f"robot {name!r} does not exist") from None
+            raise Revoked(f"robot {name!r} was revoked: create a new robot") from None
+        raise
+    _lost_access("robot", name)
+    return secret
 
 
 def create_robot(
