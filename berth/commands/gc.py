@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from berth.client.berth_api import RegistryError
-from berth.commands import common
+from berth.commands import common, moments
 from berth.commands.common import add_registry_option, human_size, print_json
 
 
@@ -33,6 +33,15 @@ def summary(report: dict[str, Any]) -> list[str]:
         f"({human_size(int(staging['bytes']))})",
         f"upload sessions: {verb} {report['sessions']['deleted']}",
     ]
+    waiting = report.get("waiting") or {}
+    if waiting.get("objects"):
+        hours = int(waiting["graceSeconds"]) / 3600
+        lines.append(
+            f"waiting: {waiting['objects']} unreferenced objects "
+            f"({human_size(int(waiting['bytes']))}) are younger than the {hours:g} h grace "
+            "period (a push may still link them); the first becomes collectable at "
+            f"{moments.shown(waiting['collectableAt'])}: run berth gc again after that"
+        )
     if blobs.get("spared"):
         lines.append(f"spared: {blobs['spared']} (claimed by pushes during the run)")
     if report.get("busy"):
