@@ -11,7 +11,7 @@ AWS calls, once warm:
 - Basic credentials: none while the login is cached (in memory for the token TTL, under an
   HMAC of the credentials with a per-process key, so the cache holds no password); public
   patterns are cached for `PUBLIC_TTL` seconds, and read again within the revocation bound
-  when a pattern is made private (`public_patterns`).
+  when a pattern is made private or public (`public_patterns`).
 - both: the revocations (`chalicelib.auth.revocations`), one Query at most once per
   `BERTH_REVOCATION_REFRESH` seconds (15): a token issued, or a login cached, before its
   principal was revoked is refused within that bound.
@@ -165,23 +165,18 @@ def revocation_view() -> View:
 
 
 def public_patterns(entries: Mapping[str, float] | None = None) -> tuple[str, ...]:
-    """The public patterns, cached for `PUBLIC_TTL` (a pattern made public shows within it),
-    but read again as soon as the revocations (`entries`, else the process's view, itself at
-    most `revocation_refresh` old) record a pattern made private after the cached read: a
-    repository made private stops being public within the revocation bound, not 30 s."""
+    """The public patterns, cached for `PUBLIC_TTL`, but read again as soon as the
+    revocations (`entries`, else the process's view, itself at most `revocation_refresh` old)
+    record a pattern made private or public after the cached read: either change takes effect
+    within the revocation bound, not 30 s."""
     from chalicelib.auth import revocations
 
     global _public
     now = time.monotonic()
     cached = _public
-    made_private = (entries if entries is not None else revocation_view().entries()).get(
-        revocations.PUBLIC
-    )
-    if (
-        cached is None
-        or now - cached[0] > PUBLIC_TTL
-        or (made_private is not None and made_private >= cached[1])
-    ):
+    seen = entries if entries is not None else revocation_view().entries()
+    changed = max(seen.get(revocations.PUBLIC, 0.0), seen.get(revocations.PUBLIC_ADDED, 0.0))
+    if cached is None or now - cached[0] > PUBLIC_TTL or (changed and changed >= cached[1]):
         from chalicelib.auth import principals
 
         read_at = time.time()

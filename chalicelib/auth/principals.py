@@ -418,9 +418,14 @@ def revoke_grant(kind: str, name: str, pattern: str) -> None:
 
 
 def make_public(pattern: str, *, by: str | None = None) -> None:
+    """Add a public pattern; every process's cached pattern list is read again within the
+    revocation bound (`revocations.PUBLIC_ADDED`)."""
     PublicItem(
         PUBLIC_PARTITION, check_pattern(pattern), made_public_by=by, made_public_at=utcnow()
     ).save()
+    from chalicelib.auth import revocations
+
+    revocations.record(revocations.PUBLIC_ADDED)
 
 
 def make_private(pattern: str) -> None:
