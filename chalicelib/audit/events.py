@@ -85,15 +85,19 @@ class Event:
     nonce: str = field(default_factory=lambda: secrets.token_hex(4))
 
     def partitions(self) -> list[str]:
-        """The partitions it is stored in: its repository, its actor, the principal changed,
-        and its day's partition of the registry-wide feed."""
-        keys: list[str] = [day_key(self.at.astimezone(UTC).date())]
+        """The partitions it is looked up by: its repository, its actor, the principal
+        changed (it is also stored in `feed_partition`)."""
+        keys: list[str] = []
         if self.repository:
             keys.append(repository_key(self.repository))
         for principal in (self.who, self.subject):
             if principal and principal != "-" and principal_key(principal) not in keys:
                 keys.append(principal_key(principal))
         return keys
+
+    def feed_partition(self) -> str:
+        """Its day's partition of the registry-wide feed."""
+        return day_key(self.at.astimezone(UTC).date())
 
     def sort_key(self) -> str:
         return sort_key(self.at, self.nonce)

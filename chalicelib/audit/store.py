@@ -41,7 +41,7 @@ def items(event: Event) -> list[AuditItem]:
             events=event.count,
             expires_at=expires_at,
         )
-        for key in event.partitions()
+        for key in [*event.partitions(), event.feed_partition()]
     ]
 
 
