@@ -30,6 +30,11 @@ def robot_name(value: str) -> str:
     return value
 
 
+def user_name(value: str) -> str:
+    """`alice` or `user:alice` -> `alice` (for the user commands)."""
+    return value[len("user:") :] if value.startswith("user:") and len(value) > 5 else value
+
+
 def subject(value: str) -> str:
     """The subject the audit log files a principal under: `user:alice`, `robot:ci`, ...
     (`system:lifecycle` and `unknown:<digest>` are the log's own, taken as written)."""

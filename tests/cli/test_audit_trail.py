@@ -131,5 +131,9 @@ def test_every_spelling_of_a_principal(
         "REVOKED",
     )
     assert berth(capsys, "robot", "rm", f"robot:{name}")[0] == 0
+    someone = unique("u")
+    assert berth(capsys, "user", "add", someone)[0] == 0
+    assert berth(capsys, "user", "disable", f"user:{someone}")[0] == 0  # as the audit prints it
+    assert berth(capsys, "user", "rm", f"user:{someone}")[0] == 0
     status, _, err = berth(capsys, "audit", "--principal", "nobody-at-all")
     assert status == 0 and "no events by or about user:nobody-at-all" in err
