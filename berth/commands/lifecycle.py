@@ -142,8 +142,8 @@ MAX_COUNT = 100_000
 
 
 def flag_mistake(args: argparse.Namespace) -> str | None:
-    """A rule flag out of range, said in the flag's words (the registry would name the JSON
-    field of a rule the user never wrote)."""
+    """A rule flag out of range, said in the flag's words: the registry's refusal names the
+    JSON field of a rule the user never wrote, so it is said second."""
     for flag, value, what in (
         ("--untagged-days", args.untagged_days, "days"),
         ("--unpulled-days", args.unpulled_days, "days"),
@@ -155,9 +155,6 @@ def flag_mistake(args: argparse.Namespace) -> str | None:
 
 
 def _set(args: argparse.Namespace) -> int:
-    mistake = flag_mistake(args)
-    if mistake is not None:
-        return _fail("set", mistake, 2)
     flagged = rules_from_flags(args)
     if args.file and flagged:
         return _fail("set", "give --file or rule flags, not both", 2)
@@ -174,6 +171,11 @@ def _set(args: argparse.Namespace) -> int:
     try:
         stored = common.client_for(args).set_lifecycle(args.repo, document)
     except RegistryError as error:
+        mistake = flag_mistake(args) if flagged and error.status == 400 else None
+        if mistake is not None:  # the registry names fields of a document the user never wrote
+            print(f"berth lifecycle set: {mistake}", file=sys.stderr)
+            print(f"  (the registry: {error.code}: {error.message})", file=sys.stderr)
+            return common.EXIT_ERROR
         return common.failed("lifecycle set", error)
     if args.json:
         print_json(stored)

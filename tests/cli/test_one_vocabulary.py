@@ -144,12 +144,24 @@ def test_bash_completion(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_lifecycle_flags_are_checked_in_their_own_words(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No request is needed to know 0 days is no rule: the message names the flag, not the
-    JSON field (`countNumber`) of a document the user never wrote."""
+    """A refused rule flag is said in the flag's words first, then what the registry said
+    about the document the flags made (`countNumber`), which the user never wrote."""
+    from berth.client.berth_api import RegistryError
+
+    class Refusing:
+        def set_lifecycle(self, _repo: str, _document: Any) -> Any:
+            raise RegistryError(400, "UNSUPPORTED", "rules[1]: countNumber must be from 1")
+
+    monkeypatch.setattr(common, "client_for", lambda _args: Refusing())
     status, _, err = _main(capsys, "lifecycle", "set", "team/app", "--untagged-days", "0")
-    assert status == 2 and "--untagged-days must be from 1 to 100000 days" in err
-    assert "countNumber" not in err
+    first, second = err.splitlines()[:2]
+    assert status == common.EXIT_ERROR
+    assert (
+        first == "berth lifecycle set: --untagged-days must be from 1 to 100000 days "
+        "(no rule: leave the flag out)"
+    )
+    assert "countNumber" in second
     status, _, err = _main(capsys, "lifecycle", "set", "team/app", "--keep-last", "-1")
-    assert status == 2 and "--keep-last must be from 1" in err
+    assert status == common.EXIT_ERROR and "--keep-last must be from 1" in err
