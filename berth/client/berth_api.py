@@ -22,6 +22,14 @@ from berth.client.credentials import Credentials
 from berth.client.registry_address import DEFAULT_REGISTRY, registry_url
 
 TIMEOUT_SECONDS = 60.0
+MANIFESTS = ", ".join(
+    [
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    ]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +141,11 @@ class RegistryClient:
         found = challenge.params.get("service") if challenge is not None else None
         return found or None
 
-    def _call(self, method: str, path: str, body: Any = None) -> tuple[Any, dict[str, str]]:
+    def _call(
+        self, method: str, path: str, body: Any = None, accept: str = "application/json"
+    ) -> tuple[Any, dict[str, str]]:
         data = b"" if body is None else json.dumps(body).encode()
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": accept}
         if body is not None:
             headers["Content-Type"] = "application/json"
         reply = self._send(method, path, data, headers)
@@ -168,6 +178,22 @@ class RegistryClient:
     def rollback(self, repo: str, tag: str, to: str | None = None) -> Any:
         query = "?" + urlencode({"to": to}) if to else ""
         return self._call("POST", f"/v2/{repo}/_berth/rollback/{quote(tag)}{query}")[0]
+
+    def tag_details(self, repo: str) -> Any:
+        """Every tag with its size, platforms and dates (`_berth/tags`)."""
+        return self._call("GET", f"/v2/{repo}/_berth/tags")[0]
+
+    def manifest_digest(self, repo: str, reference: str) -> str:
+        """The digest `reference` (a tag) names now: a HEAD of the manifest."""
+        headers = self._call(
+            "HEAD", f"/v2/{repo}/manifests/{quote(reference, safe=':')}", accept=MANIFESTS
+        )[1]
+        return headers.get("docker-content-digest", "")
+
+    def delete_manifest(self, repo: str, reference: str) -> None:
+        """DELETE by tag (the tag only, recorded in its history) or by digest (the image and
+        every tag of it)."""
+        self._call("DELETE", f"/v2/{repo}/manifests/{quote(reference, safe=':')}")
 
     def settings(self, repo: str) -> Any:
         return self._call("GET", f"/v2/{repo}/_berth/settings")[0]
@@ -206,16 +232,20 @@ class RegistryClient:
         *,
         repository: str | None = None,
         principal: str | None = None,
+        everything: bool = False,
         since: str | None = None,
         page: int | None = None,
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Audit events, newest first, following the Link pages up to `limit` events."""
+        """Audit events, newest first, following the Link pages up to `limit` events
+        (`everything`: the registry-wide feed)."""
         params: dict[str, str | int] = {}
         if repository is not None:
             params["repository"] = repository
         if principal is not None:
             params["principal"] = principal
+        if everything:
+            params["all"] = 1
         if since is not None:
             params["since"] = since
         if page is not None:

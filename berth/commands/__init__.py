@@ -10,6 +10,7 @@ from berth.commands import (
     grants,
     history,
     iam,
+    images,
     lifecycle,
     login,
     public,
@@ -23,12 +24,13 @@ from berth.commands import (
 
 
 def register(commands: Any) -> None:
-    """Add `history`, `rollback`, `repo`, `gc`, `lifecycle`, and the access commands (`user`,
-    `robot`, `grant`/`ungrant`, `public`, `iam`, `audit`), `webhook`, `trigger`,
-    `signing`/`verify`, and `login`/`logout` to the `berth` subparsers."""
+    """Add `history`, `rollback`, `repo`, `tags`, `tag rm`, `image rm`, `gc`, `lifecycle`,
+    the access commands (`user`, `robot`, `grant`/`ungrant`, `public`, `iam`, `audit`),
+    `webhook`, `trigger`, `signing`/`verify`, and `login`/`logout` to the `berth` subparsers."""
     login.register(commands)
     history.register(commands)
     repo.register(commands)
+    images.register(commands)
     gc.register(commands)
     lifecycle.register(commands)
     users.register(commands)

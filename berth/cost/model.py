@@ -11,9 +11,10 @@ their defaults printed beside the table.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -390,8 +391,40 @@ def _run(args: argparse.Namespace) -> int:
         memory_mb=args.memory_mb,
         webhooks=args.webhooks,
     )
-    print(render(workload, load(args.results)), end="")
+    table = load(args.results)
+    if args.json:
+        print(json.dumps(as_json(workload, estimate(workload, table)), indent=2))
+    else:
+        print(render(workload, table), end="")
     return 0
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
+
+
+def as_json(workload: Workload, result: Estimate) -> dict[str, Any]:
+    """The same estimate for scripts: the workload, each line item, the totals (USD a month)."""
+
+    def item(row: LineItem) -> dict[str, Any]:
+        return {
+            "name": row.name,
+            "functionUrl": round(row.function_url, 2),
+            "apiGateway": round(row.api_gateway, 2),
+            "ecr": round(row.ecr, 2),
+            "quantity": row.quantity,
+        }
+
+    doors: tuple[Door, ...] = ("function_url", "api_gateway", "ecr")
+    names = {"function_url": "functionUrl", "api_gateway": "apiGateway", "ecr": "ecr"}
+    return {
+        "workload": {_camel(k): v for k, v in asdict(workload).items()},
+        "items": [item(row) for row in result.items],
+        "transfer": item(result.transfer),
+        "total": {names[d]: round(result.total(d, False), 2) for d in doors},
+        "totalFromInternet": {names[d]: round(result.total(d, True), 2) for d in doors},
+    }
 
 
 def register(commands: Any) -> None:
@@ -423,4 +456,5 @@ def register(commands: Any) -> None:
         default=RESULTS,
         help="bench results to take the call counts from (default: bench/results.json)",
     )
+    parser.add_argument("--json", action="store_true", help="print the estimate as JSON")
     parser.set_defaults(func=_run)

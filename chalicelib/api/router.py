@@ -47,6 +47,7 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.ROLLBACK, "POST"): "history.rollback",
     (Resource.SETTINGS, "GET"): "repo_settings.get",
     (Resource.SETTINGS, "PUT"): "repo_settings.put",
+    (Resource.TAG_DETAILS, "GET"): "tag_details.get",
     (Resource.REPOSITORIES, "GET"): "repositories.get",
     (Resource.GC, "POST"): "gc.post",
     (Resource.S3_UPLOADS, "GET"): "s3_uploads.describe",
@@ -200,7 +201,7 @@ def _admin_scope(request: HttpRequest, endpoint: Endpoint) -> Any:
     from chalicelib.auth.scope import ResourceScope
 
     repository = request.arg("repository") if endpoint.resource is Resource.AUDIT else None
-    if repository and request.arg("principal") is None:
+    if repository and request.arg("principal") is None and request.arg("all") is None:
         check_name(repository)
         return ResourceScope("repository", repository, ("*",))
     return REGISTRY_ADMIN

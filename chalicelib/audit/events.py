@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from chalicelib.storage import keys
@@ -20,6 +20,25 @@ def repository_key(repository: str) -> str:
 
 def principal_key(principal: str) -> str:
     return keys.audit_principal_pk(principal)
+
+
+def day_key(day: date) -> str:
+    return keys.audit_day_pk(day)
+
+
+# Kinds of subject the log records (`user:alice`); `system:` and `unknown:` are the log's own.
+SUBJECT_KINDS = ("user", "robot", "iam", "system", "unknown")
+
+
+def subject_of(spelling: str) -> str:
+    """The subject the log files a principal under, from any spelling a client prints: the
+    login `robot$ci` and `robot:ci` are one robot, a bare `alice` is the user `user:alice`."""
+    if spelling.startswith("robot$"):
+        return "robot:" + spelling[len("robot$") :]
+    kind, colon, _ = spelling.partition(":")
+    if colon and kind in SUBJECT_KINDS:
+        return spelling
+    return "user:" + spelling
 
 
 def sort_key(at: datetime, nonce: str) -> str:
@@ -66,7 +85,8 @@ class Event:
     nonce: str = field(default_factory=lambda: secrets.token_hex(4))
 
     def partitions(self) -> list[str]:
-        """The partitions it is stored in: its repository, its actor, the principal changed."""
+        """The partitions it is looked up by: its repository, its actor, the principal
+        changed (it is also stored in `feed_partition`)."""
         keys: list[str] = []
         if self.repository:
             keys.append(repository_key(self.repository))
@@ -74,6 +94,10 @@ class Event:
             if principal and principal != "-" and principal_key(principal) not in keys:
                 keys.append(principal_key(principal))
         return keys
+
+    def feed_partition(self) -> str:
+        """Its day's partition of the registry-wide feed."""
+        return day_key(self.at.astimezone(UTC).date())
 
     def sort_key(self) -> str:
         return sort_key(self.at, self.nonce)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.audit.events import Event, since_key
+from chalicelib.audit.events import Event, day_key, since_key
 from chalicelib.audit.models import AuditItem
 from chalicelib.storage import keys
 
@@ -40,7 +41,7 @@ def items(event: Event) -> list[AuditItem]:
             events=event.count,
             expires_at=expires_at,
         )
-        for key in event.partitions()
+        for key in [*event.partitions(), event.feed_partition()]
     ]
 
 
@@ -51,7 +52,7 @@ def stage(tx: TransactWrite, event: Event) -> None:
 
 
 def write(event: Event) -> None:
-    """On its own: one BatchWriteItem (an event has at most three items)."""
+    """On its own: one BatchWriteItem (an event has at most four items)."""
     with AuditItem.batch_write() as batch:
         for item in items(event):
             batch.save(item)
@@ -101,3 +102,27 @@ def query(
             break
         found.append(_event(item))
     return found, cursor
+
+
+def query_registry(
+    *, limit: int, today: date, before: str | None = None, since: str | None = None
+) -> tuple[list[Event], str | None]:
+    """The registry-wide feed, newest first: the day partitions from the cursor's day (or
+    `today`) back to `since`'s day (or the retention period), until `limit` events are found.
+    The cursor is a sort key, as for the other partitions: its time names its day."""
+    first = keys.audit_parts(before)[0].date() if before is not None else today
+    oldest = today - timedelta(seconds=retention_seconds())
+    if since is not None:
+        oldest = max(oldest, datetime.fromisoformat(since_key(since)[:10]).date())
+    found: list[Event] = []
+    day = first
+    while day >= oldest:
+        events, cursor = query(day_key(day), limit=limit - len(found), before=before, since=since)
+        found.extend(events)
+        if cursor is not None:
+            return found, cursor
+        if len(found) == limit:
+            return found, (found[-1].sort_key() if day > oldest else None)
+        day -= timedelta(days=1)
+        before = None
+    return found, None

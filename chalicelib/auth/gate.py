@@ -11,7 +11,7 @@ AWS calls, once warm:
 - Basic credentials: none while the login is cached (in memory for the token TTL, under an
   HMAC of the credentials with a per-process key, so the cache holds no password); public
   patterns are cached for `PUBLIC_TTL` seconds, and read again within the revocation bound
-  when a pattern is made private (`public_patterns`).
+  when a pattern is made private or public (`public_patterns`).
 - both: the revocations (`chalicelib.auth.revocations`), one Query at most once per
   `BERTH_REVOCATION_REFRESH` seconds (15): a token issued, or a login cached, before its
   principal was revoked is refused within that bound.
@@ -37,7 +37,7 @@ from chalicelib.auth.permissions import ANONYMOUS, Principal
 from chalicelib.auth.revocations import View
 from chalicelib.auth.scope import ResourceScope, ScopeError, bearer_challenge, parse_scopes
 from chalicelib.auth.tokens import Claims, KmsSigner, TokenError, Verifier
-from chalicelib.oci.errors import OCIError
+from chalicelib.oci.errors import CODES, OCIError
 
 PUBLIC_TTL = 30.0
 MAX_CREDENTIAL_LENGTH = 16 * 1024
@@ -67,9 +67,31 @@ class Challenge(OCIError):
         )
 
 
+# Scope actions in the level words of grants (`berth grant add ... LEVEL`).
+_LEVEL_OF_ACTION = {"pull": "pull", "push": "push", "delete": "delete", "*": "admin"}
+
+
+def needed(wanted: Sequence[ResourceScope]) -> str:
+    """What a refused request needed, in grant words: `push on repository team/app`."""
+    parts = []
+    for scope in wanted:
+        if scope.type == "registry":
+            parts.append("registry admin (admin on *)" if scope.name == "admin" else "catalog")
+            continue
+        levels = [_LEVEL_OF_ACTION.get(a, a) for a in scope.actions]
+        parts.append(f"{' and '.join(levels)} on {scope.type} {scope.name}")
+    return "; ".join(parts)
+
+
 def denied(wanted: Sequence[ResourceScope], subject: str | None = None) -> OCIError:
-    """403; `subject` (who was refused) is kept on the error for the audit log."""
-    error = OCIError("DENIED", detail=[scope.claim() for scope in wanted] or None)
+    """403 naming the level and repository needed; `subject` (who was refused) is kept on
+    the error for the audit log."""
+    message = CODES["DENIED"][1]
+    if wanted:
+        message += f": it needs {needed(wanted)}"
+        if subject and not subject.startswith("anonymous"):
+            message += f", which {subject} does not have"
+    error = OCIError("DENIED", message, detail=[scope.claim() for scope in wanted] or None)
     error.subject = subject  # type: ignore[attr-defined]
     return error
 
@@ -165,23 +187,18 @@ def revocation_view() -> View:
 
 
 def public_patterns(entries: Mapping[str, float] | None = None) -> tuple[str, ...]:
-    """The public patterns, cached for `PUBLIC_TTL` (a pattern made public shows within it),
-    but read again as soon as the revocations (`entries`, else the process's view, itself at
-    most `revocation_refresh` old) record a pattern made private after the cached read: a
-    repository made private stops being public within the revocation bound, not 30 s."""
+    """The public patterns, cached for `PUBLIC_TTL`, but read again as soon as the
+    revocations (`entries`, else the process's view, itself at most `revocation_refresh` old)
+    record a pattern made private or public after the cached read: either change takes effect
+    within the revocation bound, not 30 s."""
     from chalicelib.auth import revocations
 
     global _public
     now = time.monotonic()
     cached = _public
-    made_private = (entries if entries is not None else revocation_view().entries()).get(
-        revocations.PUBLIC
-    )
-    if (
-        cached is None
-        or now - cached[0] > PUBLIC_TTL
-        or (made_private is not None and made_private >= cached[1])
-    ):
+    seen = entries if entries is not None else revocation_view().entries()
+    changed = max(seen.get(revocations.PUBLIC, 0.0), seen.get(revocations.PUBLIC_ADDED, 0.0))
+    if cached is None or now - cached[0] > PUBLIC_TTL or (changed and changed >= cached[1]):
         from chalicelib.auth import principals
 
         read_at = time.time()
@@ -368,8 +385,17 @@ def _cached_login(
 # --- login -----------------------------------------------------------------------------------
 
 
-def unauthorized() -> OCIError:
-    return OCIError("UNAUTHORIZED", "incorrect username or password")
+def unauthorized(username: str = "", why: str | None = None) -> OCIError:
+    """The 401 of a failed login. Right credentials of a revoked, disabled or expired account
+    say so (`why`, in the detail the audit records): only the secret's holder learns it."""
+    if why is None:
+        return OCIError("UNAUTHORIZED", "incorrect username or password")
+    state = {"REVOKED": "was revoked", "EXPIRED": "has expired"}.get(why, "is disabled")
+    return OCIError(
+        "UNAUTHORIZED",
+        f"{username[:80]} {state}: ask a registry admin for a new login",
+        {"reason": why},
+    )
 
 
 def login(username: str, password: str, source_ip: str) -> Principal:
@@ -380,7 +406,8 @@ def login(username: str, password: str, source_ip: str) -> Principal:
     try:
         principal = _login(username, password, source_ip)
     except OCIError as error:
-        record.login(username if isinstance(username, str) else "", None, error.code)
+        reason = error.detail.get("reason") if isinstance(error.detail, dict) else None
+        record.login(username if isinstance(username, str) else "", None, reason or error.code)
         raise
     record.login(username, principal, None)
     return principal
@@ -409,6 +436,7 @@ def _login(username: str, password: str, source_ip: str) -> Principal:
         window=settings.failure_window,
     )
     principal: Principal | None
+    why: str | None = None
     if iam.is_iam_password(password):
         try:
             identity = iam.caller_identity(
@@ -418,12 +446,13 @@ def _login(username: str, password: str, source_ip: str) -> Principal:
         except iam.IamError:
             principal = None
     else:
-        principal = principals.authenticate(username, password)
+        found = principals.check_login(username, password)
+        principal, why = (found, None) if not isinstance(found, str) else (None, found)
     if principal is None:
         ratelimit.record_failure(
             username, source_ip, window=settings.failure_window, random_secret=random_secret
         )
-        raise unauthorized()
+        raise unauthorized(username, why)
     return principal
 
 

@@ -70,7 +70,9 @@ def _kind(action: str, who: str, detail: dict[str, Any], tags: tuple[TagMove, ..
         if detail.get("existing") and tags:
             return TAG  # a manifest the repository had, pushed again to move tags
         return PUSH
-    if action == "delete":
+    if action == "expire":  # a lifecycle deletion, whoever started the run
+        return EXPIRE
+    if action == "delete":  # records from before lifecycle deletions had their own action
         if detail.get("blob"):
             return None  # a blob is not an image
         return EXPIRE if who == LIFECYCLE_ACTOR else DELETE

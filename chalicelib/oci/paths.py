@@ -23,6 +23,7 @@ class Resource(Enum):
     HISTORY = "history"  # /v2/<name>/_berth/history/<tag>
     ROLLBACK = "rollback"  # /v2/<name>/_berth/rollback/<tag>
     SETTINGS = "settings"  # /v2/<name>/_berth/settings
+    TAG_DETAILS = "tag-details"  # /v2/<name>/_berth/tags: tags with size, platforms, dates
     REPOSITORIES = "repositories"  # /v2/_berth/repositories
     GC = "gc"  # /v2/_berth/gc
     S3_UPLOADS = "s3-uploads"  # /v2/<name>/_berth/s3-uploads
@@ -106,6 +107,8 @@ def _extension(parts: list[str]) -> Endpoint | None:
     n = len(parts)
     if n >= 3 and parts[-2:] == ["_berth", "settings"]:
         return Endpoint(Resource.SETTINGS, "/".join(parts[:-2]))
+    if n >= 3 and parts[-2:] == ["_berth", "tags"]:
+        return Endpoint(Resource.TAG_DETAILS, "/".join(parts[:-2]))
     if n >= 3 and parts[-2:] == ["_berth", "s3-uploads"]:
         return Endpoint(Resource.S3_UPLOADS, "/".join(parts[:-2]))
     if n >= 4 and parts[-3:-1] == ["_berth", "s3-uploads"]:

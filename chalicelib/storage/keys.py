@@ -20,12 +20,13 @@ Other partitions: `REPOS`/<name> (the repository list), `U#<id>`/`U` or `S3` (up
 sessions), `GC#<digest>`/`GC` (a collection's marker) and `GC`/`lease`, auth's `P#<kind>#<name>`,
 `PRINCIPALS`, `PUBLIC`, `RT#<id>`, `L#name#…`/`L#ip#…`, `REVOKED` (chalicelib/auth/models.py),
 `SIGNING`/`policy` (the signature trust policy, chalicelib/storage/trust_policy.py),
-and audit's `AUDIT#R#<repository>` / `AUDIT#P#<principal>` with `<time>#<nonce>` sort keys.
+and audit's `AUDIT#R#<repository>` / `AUDIT#P#<principal>` / `AUDIT#D#<day>` (the registry-wide
+feed, one partition per UTC day) with `<time>#<nonce>` sort keys.
 Digests never contain `#`, nor do tags or repository names, so `#` ends every component."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 # Partitions.
 REPO_PREFIX = "R#"
@@ -54,6 +55,7 @@ SIGNING_PARTITION = "SIGNING"
 TRUST_POLICY_SK = "policy"
 AUDIT_REPOSITORY_PREFIX = "AUDIT#R#"
 AUDIT_PRINCIPAL_PREFIX = "AUDIT#P#"
+AUDIT_DAY_PREFIX = "AUDIT#D#"
 
 # Sort keys in a repository's partition.
 LINK_PREFIX = "B#"
@@ -221,6 +223,12 @@ def audit_repository_pk(repository: str) -> str:
 
 def audit_principal_pk(principal: str) -> str:
     return AUDIT_PRINCIPAL_PREFIX + principal
+
+
+def audit_day_pk(day: date) -> str:
+    """The registry-wide feed's partition for one UTC day: a day per partition keeps any one
+    partition's write rate to a day's events, and a query by time reads only the days it spans."""
+    return AUDIT_DAY_PREFIX + day.isoformat()
 
 
 def audit_sk(at: datetime, nonce: str) -> str:

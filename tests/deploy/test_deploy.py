@@ -357,3 +357,47 @@ def test_deploy_to_a_named_event_bus(session: Any) -> None:
     assert release.environment["BERTH_EVENT_BUS"] == "ci-bus"
     (events,) = [s for s in release.policy["Statement"] if s["Sid"] == "Events"]
     assert events["Resource"] == f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/ci-bus"
+
+
+def test_dry_run_says_what_would_change_and_changes_nothing(session: Any) -> None:
+    """`berth deploy --dry-run` (issue 18 §5): before the first deploy everything would be
+    created and nothing is; after it, the stack's change set, the function's settings that
+    differ, and what is kept."""
+    from berth.deploy.dry_run import plan
+
+    said: list[str] = []
+    plan("dry", session, front_door="function-url", say=said.append)
+    assert said[0].endswith("(nothing changes)")
+    assert said[1].startswith("  stack berth-dry: would be created (")
+    assert "AWS::DynamoDB::Table" in said[1]
+    assert "  function berth-dry: would be created" in said
+    assert "  function URL: would be created" in said
+    assert "  first admin: would be created" in said
+    cloudformation = session.client("cloudformation")
+    assert not any(
+        s["StackName"] == "berth-dry" and s["StackStatus"] != "DELETE_COMPLETE"
+        for s in cloudformation.list_stacks()["StackSummaries"]
+    )
+
+    deploy("dry", session, chalice=FakeChalice(session).deploy, say=lambda _: None)
+    said.clear()
+    plan("dry", session, front_door="function-url", event_bus="ops", say=said.append)
+    stack_lines = [line for line in said if line.startswith("  stack berth-dry: ")]
+    assert stack_lines and not any("would be created" in line for line in stack_lines)
+    assert (
+        "  function berth-dry: code deployed again; settings that change: BERTH_EVENT_BUS" in said
+    )
+    assert "  function URL: kept" in said
+    assert "  first admin: kept (SSM /berth/dry/admin-password)" in said
+    assert cloudformation.list_change_sets(StackName="berth-dry")["Summaries"] == []
+
+
+def test_the_cli_dry_run(session: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from berth import cli
+
+    status = cli.main(["deploy", "--stage", "cli", "--region", REGION, "--dry-run"])
+    out = capsys.readouterr().out
+    assert status == 0 and "stack berth-cli: would be created" in out
+    assert "berth-cli" not in [
+        f["FunctionName"] for f in session.client("lambda").list_functions()["Functions"]
+    ]
