@@ -70,6 +70,10 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.TRIGGERS, "GET"): "triggers.handle",
     (Resource.TRIGGERS, "POST"): "triggers.handle",
     (Resource.TRIGGERS, "DELETE"): "triggers.handle",
+    (Resource.SCAN, "GET"): "scan.get",
+    (Resource.SCAN, "POST"): "scan.post",
+    (Resource.VULNDB, "GET"): "vulndb.get",
+    (Resource.VULNDB, "POST"): "vulndb.post",
 }
 
 # The action (token-scope vocabulary: pull, push, `*` = admin) each Berth extension needs on
@@ -92,6 +96,9 @@ REQUIRES: dict[tuple[Resource, str], str] = {
     (Resource.LIFECYCLE, "GET"): "pull",
     (Resource.LIFECYCLE, "PUT"): "*",
     (Resource.LIFECYCLE, "POST"): "*",
+    # Reading findings is reading the image; a scan now costs a function's time: push.
+    (Resource.SCAN, "GET"): "pull",
+    (Resource.SCAN, "POST"): "push",
 }
 
 # Registry-wide routes that need registry administration (`registry:admin:*`, held by admins
@@ -105,6 +112,7 @@ _REGISTRY_ADMIN = (
     Resource.LIFECYCLE_ALL,
     Resource.WEBHOOKS,
     Resource.TRIGGERS,
+    Resource.VULNDB,
 )
 
 # The repository action of every other route, by method; upload sessions are all push.

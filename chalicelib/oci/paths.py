@@ -34,6 +34,8 @@ class Resource(Enum):
     LIFECYCLE_ALL = "lifecycle-all"  # /v2/_berth/lifecycle: every repository's policy run
     WEBHOOKS = "webhooks"  # /v2/_berth/webhooks[/<id>[/<verb>]]: argument is <id>/<verb>
     TRIGGERS = "triggers"  # /v2/_berth/triggers[/<id>[/runs]]: deploy on push
+    SCAN = "scan"  # /v2/<name>/_berth/scan/<digest or tag>: findings (GET), scan now (POST)
+    VULNDB = "vulndb"  # /v2/_berth/vulndb: advisory database state (GET), import (POST)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,11 @@ def parse_path(path: str) -> Endpoint | None:
     return None
 
 
-_EXTENSION_WITH_ARGUMENT = {"history": Resource.HISTORY, "rollback": Resource.ROLLBACK}
+_EXTENSION_WITH_ARGUMENT = {
+    "history": Resource.HISTORY,
+    "rollback": Resource.ROLLBACK,
+    "scan": Resource.SCAN,
+}
 
 
 def _extension(parts: list[str]) -> Endpoint | None:
@@ -87,6 +93,8 @@ def _extension(parts: list[str]) -> Endpoint | None:
         return Endpoint(Resource.GC)
     if parts == ["_berth", "audit"]:
         return Endpoint(Resource.AUDIT)
+    if parts == ["_berth", "vulndb"]:
+        return Endpoint(Resource.VULNDB)
     if len(parts) >= 3 and parts[:2] == ["_berth", "admin"]:
         return Endpoint(Resource.ADMIN, "", "/".join(parts[2:]))
     if parts == ["_berth", "lifecycle"]:

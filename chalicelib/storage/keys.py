@@ -19,7 +19,8 @@ rely on):
 Other partitions: `REPOS`/<name> (the repository list), `U#<id>`/`U` or `S3` (upload
 sessions), `GC#<digest>`/`GC` (a collection's marker) and `GC`/`lease`, auth's `P#<kind>#<name>`,
 `PRINCIPALS`, `PUBLIC`, `RT#<id>`, `L#name#…`/`L#ip#…`, `REVOKED` (chalicelib/auth/models.py),
-and audit's `AUDIT#R#<repository>` / `AUDIT#P#<principal>` with `<time>#<nonce>` sort keys.
+and audit's `AUDIT#R#<repository>` / `AUDIT#P#<principal>` with `<time>#<nonce>` sort keys,
+and a scan result's `SCAN#<digest>`/`SCAN`.
 Digests never contain `#`, nor do tags or repository names, so `#` ends every component."""
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ TRIGGER_LOG_PREFIX = "TRIGGER#"
 DELIVERY_PREFIX = "D#"
 AUDIT_REPOSITORY_PREFIX = "AUDIT#R#"
 AUDIT_PRINCIPAL_PREFIX = "AUDIT#P#"
+# Vulnerability scans (chalicelib/scanner/): one result per image digest, whichever repository
+# holds it (the same content has the same findings).
+SCAN_PREFIX = "SCAN#"
+SCAN_SK = "SCAN"
 
 # Sort keys in a repository's partition.
 LINK_PREFIX = "B#"
@@ -143,6 +148,14 @@ def history_parts(sk: str) -> tuple[str, datetime, str]:
     """(tag, time, nonce) of a history entry's sort key."""
     tag, moment, nonce = _after(HISTORY_PREFIX, sk).split("#")
     return tag, datetime.strptime(moment, _HISTORY_TIME).replace(tzinfo=UTC), nonce
+
+
+def scan_pk(digest: str) -> str:
+    return SCAN_PREFIX + digest
+
+
+def scan_digest(pk: str) -> str:
+    return _after(SCAN_PREFIX, pk)
 
 
 def upload_pk(upload_id: str) -> str:
