@@ -15,6 +15,7 @@ from berth.commands import (
     public,
     repo,
     robots,
+    scanning,
     triggers,
     users,
     webhooks,
@@ -38,3 +39,4 @@ def register(commands: Any) -> None:
     audit.register(commands)
     webhooks.register(commands)
     triggers.register(commands)
+    scanning.register(commands)  # scan, vulndb
