@@ -9,7 +9,9 @@ from typing import Any
 
 from chalicelib.log import logger
 from chalicelib.oci import media_types as mt
+from chalicelib.scanner.attach import attach_all
 from chalicelib.scanner.layer_source import CountingStream, open_layer
+from chalicelib.scanning.cyclonedx import sbom, vulnerability_report
 from chalicelib.scanning.errors import ScanInputError
 from chalicelib.scanning.inventory import Inventory, inventory_of_layers
 from chalicelib.scanning.manifest_layers import filesystem_layers, platforms
@@ -86,6 +88,15 @@ def scan_image(repo: str, digest: str) -> dict[str, Any]:
     moment = now()
     report = report_document(digest, merged, ordered, problems, names, moment.isoformat(), database)
     report["bytesRead"] = read.bytes
+    report["referrers"] = attach_all(
+        repo,
+        stored,
+        {
+            "sbom": sbom(repo, digest, merged, moment.isoformat()),
+            "vulnerabilities": vulnerability_report(repo, digest, ordered, moment.isoformat()),
+        },
+        moment.isoformat(),
+    )
     scan_results.save(
         digest, "COMPLETE", moment, severity_counts(ordered), report, database.get("updatedAt")
     )

@@ -181,3 +181,33 @@ def test_the_pull_and_push_path_does_not_import_the_scanner() -> None:
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_scan_documents_are_attached_as_referrers(
+    client: Any, repo: str, aws: dict[str, str]
+) -> None:
+    import boto3
+
+    import_advisories(client, DEBIAN_ADVISORIES + LANGUAGE_ADVISORIES)
+    pushed = debian_image()
+    push(client, repo, pushed, "1.0")
+    scan(client, repo, "1.0")
+    response = client.http.get(
+        f"/v2/{repo}/referrers/{pushed.digest}?artifactType=application/vnd.cyclonedx%2Bjson"
+    )
+    assert response.status_code == 200
+    descriptors = json.loads(response.body)["manifests"]
+    kinds = sorted(d["annotations"]["dev.berth.scan.kind"] for d in descriptors)
+    assert kinds == ["sbom", "vulnerabilities"]
+    assert all(d["artifactType"] == "application/vnd.cyclonedx+json" for d in descriptors)
+    assert all(d["annotations"]["dev.berth.scan.producer"] == "berth" for d in descriptors)
+    assert all("org.opencontainers.image.created" in d["annotations"] for d in descriptors)
+    s3 = boto3.client("s3")
+    for entry in descriptors:
+        manifest = json.loads(client.http.get(f"/v2/{repo}/manifests/{entry['digest']}").body)
+        assert manifest["subject"]["digest"] == pushed.digest
+        layer_digest = manifest["layers"][0]["digest"]
+        key = "blobs/sha256/" + layer_digest.split(":", 1)[1]
+        document = json.loads(s3.get_object(Bucket=aws["BucketName"], Key=key)["Body"].read())
+        assert document["bomFormat"] == "CycloneDX" and document["specVersion"] == "1.6"
+        assert ("components" in document) == (entry["annotations"]["dev.berth.scan.kind"] == "sbom")
