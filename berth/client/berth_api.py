@@ -269,6 +269,16 @@ class RegistryClient:
         path = f"/v2/{repo}/_berth/lifecycle" if repo else "/v2/_berth/lifecycle"
         return self._call("POST", path + ("?dry-run=1" if dry_run else ""))[0]
 
+    def scan(self, repo: str, reference: str, now: bool = True) -> Any:
+        """Scan `repo` at a tag or digest now (POST), or read the stored findings (GET)."""
+        return self._call("POST" if now else "GET", f"/v2/{repo}/_berth/scan/{reference}")[0]
+
+    def vulndb(self, advisories: list[dict[str, Any]] | None = None) -> Any:
+        """Add a batch of OSV records to the advisory database; None: read its state."""
+        if advisories is None:
+            return self._call("GET", "/v2/_berth/vulndb")[0]
+        return self._call("POST", "/v2/_berth/vulndb", {"advisories": advisories})[0]
+
     def repositories(self, page: int | None = None, exact: bool = False) -> list[dict[str, Any]]:
         """Every repository with its usage (`exact`: recounted), following the Link pages."""
         params = {k: v for k, v in (("n", page), ("exact", 1 if exact else None)) if v}

@@ -17,6 +17,7 @@ from berth.commands import (
     repo,
     robots,
     signing,
+    scanning,
     triggers,
     users,
     webhooks,
@@ -42,3 +43,4 @@ def register(commands: Any) -> None:
     webhooks.register(commands)
     triggers.register(commands)
     signing.register(commands)
+    scanning.register(commands)  # scan, vulndb

@@ -74,6 +74,10 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.SIGNING_POLICY, "GET"): "signing.get_policy",
     (Resource.SIGNING_POLICY, "PUT"): "signing.put_policy",
     (Resource.SIGNATURES, "GET"): "signing.status",
+    (Resource.SCAN, "GET"): "scan.get",
+    (Resource.SCAN, "POST"): "scan.post",
+    (Resource.VULNDB, "GET"): "vulndb.get",
+    (Resource.VULNDB, "POST"): "vulndb.post",
 }
 
 # The action (token-scope vocabulary: pull, push, `*` = admin) each Berth extension needs on
@@ -96,6 +100,9 @@ REQUIRES: dict[tuple[Resource, str], str] = {
     (Resource.LIFECYCLE, "GET"): "pull",
     (Resource.LIFECYCLE, "PUT"): "*",
     (Resource.LIFECYCLE, "POST"): "*",
+    # Reading findings is reading the image; a scan now costs a function's time: push.
+    (Resource.SCAN, "GET"): "pull",
+    (Resource.SCAN, "POST"): "push",
 }
 
 # Registry-wide routes that need registry administration (`registry:admin:*`, held by admins
@@ -110,6 +117,7 @@ _REGISTRY_ADMIN = (
     Resource.WEBHOOKS,
     Resource.TRIGGERS,
     Resource.SIGNING_POLICY,
+    Resource.VULNDB,
 )
 
 # The repository action of every other route, by method; upload sessions are all push.

@@ -37,6 +37,8 @@ class Resource(Enum):
     TRIGGERS = "triggers"  # /v2/_berth/triggers[/<id>[/runs]]: deploy on push
     SIGNING_POLICY = "signing-policy"  # /v2/_berth/signing/policy: the trust policy
     SIGNATURES = "signatures"  # /v2/<name>/_berth/signatures/<digest>: verdicts of an image
+    SCAN = "scan"  # /v2/<name>/_berth/scan/<digest or tag>: findings (GET), scan now (POST)
+    VULNDB = "vulndb"  # /v2/_berth/vulndb: advisory database state (GET), import (POST)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,7 @@ _EXTENSION_WITH_ARGUMENT = {
     "history": Resource.HISTORY,
     "rollback": Resource.ROLLBACK,
     "signatures": Resource.SIGNATURES,
+    "scan": Resource.SCAN,
 }
 
 
@@ -94,6 +97,8 @@ def _extension(parts: list[str]) -> Endpoint | None:
         return Endpoint(Resource.GC)
     if parts == ["_berth", "audit"]:
         return Endpoint(Resource.AUDIT)
+    if parts == ["_berth", "vulndb"]:
+        return Endpoint(Resource.VULNDB)
     if len(parts) >= 3 and parts[:2] == ["_berth", "admin"]:
         return Endpoint(Resource.ADMIN, "", "/".join(parts[2:]))
     if parts == ["_berth", "lifecycle"]:

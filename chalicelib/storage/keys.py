@@ -20,8 +20,9 @@ Other partitions: `REPOS`/<name> (the repository list), `U#<id>`/`U` or `S3` (up
 sessions), `GC#<digest>`/`GC` (a collection's marker) and `GC`/`lease`, auth's `P#<kind>#<name>`,
 `PRINCIPALS`, `PUBLIC`, `RT#<id>`, `L#name#…`/`L#ip#…`, `REVOKED` (chalicelib/auth/models.py),
 `SIGNING`/`policy` (the signature trust policy, chalicelib/storage/trust_policy.py),
-and audit's `AUDIT#R#<repository>` / `AUDIT#P#<principal>` / `AUDIT#D#<day>` (the registry-wide
-feed, one partition per UTC day) with `<time>#<nonce>` sort keys.
+audit's `AUDIT#R#<repository>` / `AUDIT#P#<principal>` / `AUDIT#D#<day>` (the registry-wide
+feed, one partition per UTC day) with `<time>#<nonce>` sort keys, and a scan result's
+`SCAN#<digest>`/`SCAN`.
 Digests never contain `#`, nor do tags or repository names, so `#` ends every component."""
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ TRUST_POLICY_SK = "policy"
 AUDIT_REPOSITORY_PREFIX = "AUDIT#R#"
 AUDIT_PRINCIPAL_PREFIX = "AUDIT#P#"
 AUDIT_DAY_PREFIX = "AUDIT#D#"
+# Vulnerability scans (chalicelib/scanner/): one result per image digest, whichever repository
+# holds it (the same content has the same findings).
+SCAN_PREFIX = "SCAN#"
+SCAN_SK = "SCAN"
 
 # Sort keys in a repository's partition.
 LINK_PREFIX = "B#"
@@ -149,6 +154,14 @@ def history_parts(sk: str) -> tuple[str, datetime, str]:
     """(tag, time, nonce) of a history entry's sort key."""
     tag, moment, nonce = _after(HISTORY_PREFIX, sk).split("#")
     return tag, datetime.strptime(moment, _HISTORY_TIME).replace(tzinfo=UTC), nonce
+
+
+def scan_pk(digest: str) -> str:
+    return SCAN_PREFIX + digest
+
+
+def scan_digest(pk: str) -> str:
+    return _after(SCAN_PREFIX, pk)
 
 
 def upload_pk(upload_id: str) -> str:

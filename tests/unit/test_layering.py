@@ -1,8 +1,8 @@
 """Arrows point down: every import in the runtime, read with `ast` (function-local and
 TYPE_CHECKING ones too), checked against the layers the README's Layout describes.
 
-- chalicelib/oci/ is pure: no AWS (boto3, botocore, pynamodb) and no HTTP (chalice, the API
-  layer, urllib.request, http);
+- chalicelib/oci/ and chalicelib/scanning/ are pure: no AWS (boto3, botocore, pynamodb) and no
+  HTTP (chalice, the API layer, urllib.request, http);
 - chalicelib/storage/ knows no HTTP layer, no garbage collector and no lifecycle: those call
   storage, never the reverse (the pusher's half of GC is storage/gc_fence.py);
 - nothing that ships to Lambda (chalicelib/, app.py) imports the client-side `berth`."""
@@ -21,6 +21,7 @@ AWS = ("boto3", "botocore", "pynamodb")
 HTTP = ("chalice", "chalicelib.api", "urllib.request", "http")
 FORBIDDEN = {
     "chalicelib/oci/": AWS + HTTP,
+    "chalicelib/scanning/": AWS + HTTP,
     "chalicelib/storage/": ("chalicelib.api", "chalicelib.gc", "chalicelib.lifecycle"),
     "": ("berth",),
 }
