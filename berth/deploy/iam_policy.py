@@ -47,8 +47,11 @@ BUCKET_ACTIONS = ["s3:ListBucket", "s3:ListBucketMultipartUploads"]
 # ARN, which only exists once the key does, so the key is named by its alias in a condition.
 # Sign: the current key only. GetPublicKey: it and the previous one, whose tokens still verify
 # after `berth keys rotate` (chalicelib/auth/keyring.py).
+# GenerateMac: both keys, from which the signing keys are derived (derived_keys.py); Sign and
+# GetPublicKey serve keys from before derivation until they are rotated away.
 SIGN_ACTIONS = ["kms:Sign"]
 VERIFY_ACTIONS = ["kms:GetPublicKey"]
+DERIVE_ACTIONS = ["kms:GenerateMac"]
 # What Lambda itself does with the role (the function's own log lines, EMF metrics included).
 LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
 # Events (chalicelib/events/): the stream's consumer publishes to EventBridge and queues
@@ -199,6 +202,20 @@ def policy(
                 "Resource": f"arn:aws:kms:{reg}:{acct}:key/*",
                 "Condition": {
                     "ForAnyValue:StringEquals": {"kms:ResourceAliases": token_key_alias(stage)}
+                },
+            },
+            {
+                "Sid": "TokenDerivingKeys",
+                "Effect": "Allow",
+                "Action": DERIVE_ACTIONS,
+                "Resource": f"arn:aws:kms:{reg}:{acct}:key/*",
+                "Condition": {
+                    "ForAnyValue:StringEquals": {
+                        "kms:ResourceAliases": [
+                            token_key_alias(stage),
+                            previous_token_key_alias(stage),
+                        ]
+                    }
                 },
             },
             {

@@ -5,10 +5,15 @@ Two aliases name the keys (`berth keys rotate` moves them, berth/deploy/keys.py)
     alias/berth-<stage>-token            the current key: it signs every new token
     alias/berth-<stage>-token-previous   the key before it: its tokens still verify
 
-A token's `kid` is its key's RFC 7638 thumbprint (`tokens.key_id`). The ring resolves both
-aliases with one `GetPublicKey` each (the answer names the key's ARN and carries its public
-key) when first used and then at most once per `resolve_every` seconds (300), so that after
-a rotation every warm function signs with the new key and accepts both within that time.
+A token's `kid` is its key's RFC 7638 thumbprint (`tokens.key_id`). The aliases name KMS HMAC
+keys from which the ES256 keys are derived (`chalicelib.auth.derived_keys`): the ring resolves
+both aliases with one `GenerateMac` each (the answer names the key's ARN) when first used and
+then at most once per `resolve_every` seconds (300), so that after a rotation every warm
+function signs with the new key and accepts both within that time. Tokens are then signed in
+memory: no KMS call per token. An alias that still names a key from before derivation (ECC
+`SIGN_VERIFY`: `GenerateMac` answers InvalidKeyUsage) is resolved with `GetPublicKey` instead
+and signs through KMS `Sign`, so a deployment keeps working, and its tokens keep verifying,
+until `berth keys rotate` moves it to a derived key.
 Only keys the aliases list are accepted: a key that has left both aliases verifies nothing
 after the next resolution, whatever tokens it signed.
 
@@ -17,7 +22,7 @@ triggers ONE early resolution, but at most one per `unknown_every` seconds (30) 
 an attacker sending made-up kids costs at most two KMS calls per 30 s, never one per request,
 and a kid is never used as a KMS key id (the ring asks KMS about its two aliases only).
 
-Signing names the resolved key ARN (not the alias), so a token's `kid` is always the key that
+Legacy signing names the resolved key ARN (not the alias), so a token's `kid` is always the key that
 signed it even while the alias moves; if that key may no longer sign (the IAM policy allows
 `kms:Sign` on the current alias only), the ring resolves again and signs once more.
 """
@@ -30,10 +35,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.auth.tokens import Claims, KmsSigner, TokenError, issue, key_id
+from chalicelib.auth.derived_keys import NOT_AN_HMAC_KEY, derive
+from chalicelib.auth.tokens import (
+    Claims,
+    KmsSigner,
+    LocalSigner,
+    Signer,
+    TokenError,
+    issue,
+    key_id,
+)
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+    from cryptography.hazmat.primitives.asymmetric.ec import (
+        EllipticCurvePrivateKey,
+        EllipticCurvePublicKey,
+    )
 
 RESOLVE_EVERY = 300.0
 UNKNOWN_EVERY = 30.0
@@ -46,12 +63,17 @@ _ROTATED_AWAY = (
     "NotFoundException",
 )
 
+# What KMS says to GetPublicKey on a key that is not asymmetric (an HMAC key).
+_NOT_A_SIGNING_KEY = ("InvalidKeyUsageException", "UnsupportedOperationException")
+
 
 @dataclass(frozen=True, slots=True)
 class ListedKey:
     arn: str
     kid: str
     public: EllipticCurvePublicKey
+    # The derived signing key (None: a legacy key, which signs through KMS).
+    private: EllipticCurvePrivateKey | None = None
 
 
 class KeyRing:
@@ -76,6 +98,7 @@ class KeyRing:
         self._listed: dict[str, ListedKey] = {}
         self._resolved_at: float | None = None
         self._unknown_at: float | None = None
+        self._legacy: set[str] = set()  # aliases that named a pre-derivation key last time
 
     def _kms(self) -> Any:
         if self._client is None:
@@ -86,11 +109,9 @@ class KeyRing:
 
     def _fetch(self, alias: str) -> ListedKey | None:
         from botocore.exceptions import ClientError
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.hazmat.primitives.serialization import load_der_public_key
 
         try:
-            response = self._kms().get_public_key(KeyId=alias)
+            return self._fetch_either(alias)
         except ClientError as error:
             if alias != self.current_alias:
                 # No previous key (never rotated: NotFound, or AccessDenied where IAM cannot
@@ -101,6 +122,43 @@ class KeyRing:
                 logger.info("previous token key unavailable", extra={"fields": {"code": code}})
                 return None
             raise
+
+    def _fetch_either(self, alias: str) -> ListedKey:
+        """A derived key, or a legacy one; the kind the alias named last time is asked first,
+        so a steady resolution costs one KMS call per alias of either kind."""
+        from botocore.exceptions import ClientError
+
+        if alias in self._legacy:
+            try:
+                legacy = self._fetch_legacy(alias)
+            except ClientError as error:
+                if error.response["Error"]["Code"] not in _NOT_A_SIGNING_KEY:
+                    raise
+                legacy = None
+            if legacy is not None:
+                return legacy
+            self._legacy.discard(alias)  # rotated to a derived key
+        try:
+            derived = derive(self._kms(), alias)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != NOT_AN_HMAC_KEY:
+                raise
+            legacy = self._fetch_legacy(alias)
+            if legacy is None:
+                raise TokenError("the token key is neither an HMAC nor a signing key") from None
+            self._legacy.add(alias)
+            return legacy
+        public = derived.private.public_key()
+        return ListedKey(derived.arn, key_id(public), public, derived.private)
+
+    def _fetch_legacy(self, alias: str) -> ListedKey | None:
+        """A pre-derivation key (None: the alias names something else now)."""
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+        response = self._kms().get_public_key(KeyId=alias)
+        if response.get("KeyUsage", "SIGN_VERIFY") != "SIGN_VERIFY":
+            return None
         public = load_der_public_key(response["PublicKey"])
         if not isinstance(public, ec.EllipticCurvePublicKey) or not isinstance(
             public.curve, ec.SECP256R1
@@ -109,7 +167,8 @@ class KeyRing:
         return ListedKey(str(response["KeyId"]), key_id(public), public)
 
     def resolve(self, *, only_if_due: bool = False) -> None:
-        """Ask KMS which keys the aliases name now (one GetPublicKey per alias).
+        """Ask KMS which keys the aliases name now (one GenerateMac per alias; a legacy key
+        one more call, GetPublicKey).
         `only_if_due`: unless another thread has just done it (no burst of calls when the
         interval ends under load)."""
         with self._lock:
@@ -135,9 +194,12 @@ class KeyRing:
         assert self._current is not None
         return self._current
 
-    def signer(self) -> KmsSigner:
-        """A signer bound to the current key's ARN (its public key already known)."""
+    def signer(self) -> Signer:
+        """The current key's signer: in memory for a derived key, else KMS bound to the
+        legacy key's ARN (its public key already known)."""
         key = self.current()
+        if key.private is not None:
+            return LocalSigner(key.private)
         return KmsSigner(key.arn, client=self._kms(), public=key.public)
 
     def lookup(self, kid: str) -> EllipticCurvePublicKey | None:
