@@ -4,6 +4,14 @@ Lambda ships every stdout/stderr line to CloudWatch Logs, which turns a line's `
 into metrics: no PutMetricData call, no extra permission, no latency, and the numbers stay
 beside the request they describe. The same line therefore serves search (Logs Insights)
 and graphs or alarms (the `Berth` namespace; infra/berth.yaml alarms on `Errors`).
+
+Every distinct (metric, dimension values) is billed as one custom metric a month ($0.30), so
+the dimensions are chosen for the question metrics answer fast (is pulling or pushing slow or
+failing, right now, and alarm on it) and not for every detail: `Kind` has three values
+(`KINDS`), not one per operation (some forty method x resource pairs, which made a fixed
+$15.60 a month, most of a small team's bill). Which operation, which repository, who, and the
+redirected bytes are fields of the same line, which Logs Insights queries (README.md); the
+request count is `Latency`'s SampleCount. `berth cost` prices `billed_metrics()`.
 """
 
 from __future__ import annotations
@@ -13,17 +21,45 @@ import time
 from functools import lru_cache
 from typing import Any
 
-from chalicelib.oci.paths import parse_path
+from chalicelib.oci.paths import Resource, parse_path
 
 NAMESPACE = "Berth"
-# Per operation, and over the whole stage (the dimension set the 5xx alarm watches).
-DIMENSIONS = [["Stage", "Operation"], ["Stage"]]
+# pull: what a client reads to pull; push: what it writes (and upload status); other: tokens,
+# the registry's own API (_berth), anything unknown.
+KINDS = ("pull", "push", "other")
+# One dimension set: the alarm sums `Errors` over the kinds (infra/berth.yaml), so no rollup
+# over the stage alone (it would double the count). One stage per deployment.
+DIMENSIONS = [["Stage", "Kind"]]
 METRICS = [
     {"Name": "Latency", "Unit": "Milliseconds"},
-    {"Name": "Requests", "Unit": "Count"},
     {"Name": "Errors", "Unit": "Count"},
-    {"Name": "RedirectedBytes", "Unit": "Bytes"},
 ]
+_PULL = frozenset(
+    {
+        Resource.BASE,
+        Resource.CATALOG,
+        Resource.TAGS,
+        Resource.MANIFEST,
+        Resource.BLOB,
+        Resource.REFERRERS,
+    }
+)
+_PUSH = frozenset(
+    {
+        Resource.MANIFEST,
+        Resource.BLOB,
+        Resource.UPLOADS,
+        Resource.UPLOAD,
+        Resource.S3_UPLOADS,
+        Resource.S3_UPLOAD,
+        Resource.S3_PARTS,
+    }
+)
+
+
+def billed_metrics(stages: int = 1) -> int:
+    """Custom metrics a deployment of `stages` stages is billed for each month."""
+    return len(METRICS) * len(KINDS) * stages
 
 
 @lru_cache(maxsize=1)
@@ -40,8 +76,22 @@ def operation(method: str, path: str) -> tuple[str, str | None]:
     return f"{method.title()}{resource}", endpoint.name or None
 
 
-def emf(op: str, status: int, latency_ms: float, redirected_bytes: int) -> dict[str, Any]:
-    """The EMF members of one request's log line: the `_aws` directive and its values."""
+def kind(method: str, path: str) -> str:
+    """`pull`, `push` or `other` (`KINDS`): the `Kind` dimension of a request."""
+    endpoint = parse_path(path)
+    if endpoint is None:
+        return "other"
+    reads = method.upper() in ("GET", "HEAD")
+    if reads and endpoint.resource in _PULL:
+        return "pull"
+    if endpoint.resource in _PUSH:
+        return "push"
+    return "other"
+
+
+def emf(request_kind: str, status: int, latency_ms: float) -> dict[str, Any]:
+    """The EMF members of one request's log line: the `_aws` directive and its values
+    (`Latency` is the line's `latency_ms`, under the name the metric needs)."""
     return {
         "_aws": {
             "Timestamp": int(time.time() * 1000),
@@ -50,9 +100,7 @@ def emf(op: str, status: int, latency_ms: float, redirected_bytes: int) -> dict[
             ],
         },
         "Stage": stage(),
-        "Operation": op,
+        "Kind": request_kind,
         "Latency": latency_ms,
-        "Requests": 1,
         "Errors": 1 if status >= 500 else 0,
-        "RedirectedBytes": redirected_bytes,
     }

@@ -357,3 +357,19 @@ def test_deploy_to_a_named_event_bus(session: Any) -> None:
     assert release.environment["BERTH_EVENT_BUS"] == "ci-bus"
     (events,) = [s for s in release.policy["Statement"] if s["Sid"] == "Events"]
     assert events["Resource"] == f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/ci-bus"
+
+
+def test_deploy_sets_json_logs_with_lambdas_own_lines_at_warn(session: Any) -> None:
+    """Lambda's START/END/REPORT lines are dropped (issue 16: log bytes). moto accepts and
+    ignores `LoggingConfig`, so the call itself is what is checked."""
+    from berth.deploy.log_config import LOGGING_CONFIG
+
+    seen: list[dict[str, Any]] = []
+
+    def capture(params: dict[str, Any], **_: Any) -> None:
+        seen.append(dict(params))
+
+    session.events.register("provide-client-params.lambda.UpdateFunctionConfiguration", capture)
+    deploy("logs", session, chalice=FakeChalice(session).deploy, say=lambda _: None)
+    assert seen == [{"FunctionName": "berth-logs", "LoggingConfig": LOGGING_CONFIG}]
+    assert LOGGING_CONFIG["SystemLogLevel"] == "WARN" and LOGGING_CONFIG["LogFormat"] == "JSON"
