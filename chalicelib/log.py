@@ -53,8 +53,8 @@ def log_request(request: HttpRequest, status: int, seconds: float) -> None:
     from chalicelib.metrics import emf, kind, operation
 
     op, repository = operation(request.method, request.path)
-    request_kind = kind(request.method, request.path)
-    weight = sample_weight(request_kind, status, request.request_id)
+    request_kind = kind(request.method)
+    weight = sample_weight(request.method, request.path, status, request.request_id)
     if weight == 0:
         return
     latency_ms = round(seconds * 1000, 2)

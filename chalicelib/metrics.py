@@ -6,8 +6,8 @@ beside the request they describe. The same line therefore serves search (Logs In
 and graphs or alarms (the `Berth` namespace; infra/berth.yaml alarms on `Errors`).
 
 Every distinct (metric, dimension values) is billed as one custom metric a month ($0.30), so
-the dimensions are chosen for the question metrics answer fast (is pulling or pushing slow or
-failing, right now, and alarm on it) and not for every detail: `Kind` has three values
+the dimensions are chosen for the question metrics answer fast (are reads or writes slow or
+failing, right now, and alarm on it) and not for every detail: `Kind` has two values
 (`KINDS`), not one per operation (some forty method x resource pairs, which made a fixed
 $15.60 a month, most of a small team's bill). Which operation, which repository, who, and the
 redirected bytes are fields of the same line, which Logs Insights queries (README.md); the
@@ -21,40 +21,19 @@ import time
 from functools import lru_cache
 from typing import Any
 
-from chalicelib.oci.paths import Resource, parse_path
+from chalicelib.oci.paths import parse_path
 
 NAMESPACE = "Berth"
-# pull: what a client reads to pull; push: what it writes (and upload status); other: tokens,
-# the registry's own API (_berth), anything unknown.
-KINDS = ("pull", "push", "other")
+# read: GET and HEAD (a pull, its token, listings, the _berth API's reads); write: every other
+# method (uploads, manifest PUT, deletes, token POST forms, the _berth API's changes).
+KINDS = ("read", "write")
 # One dimension set: the alarm sums `Errors` over the kinds (infra/berth.yaml), so no rollup
-# over the stage alone (it would double the count). One stage per deployment.
+# over the stage alone (it would add two metrics). One stage per deployment.
 DIMENSIONS = [["Stage", "Kind"]]
 METRICS = [
     {"Name": "Latency", "Unit": "Milliseconds"},
     {"Name": "Errors", "Unit": "Count"},
 ]
-_PULL = frozenset(
-    {
-        Resource.BASE,
-        Resource.CATALOG,
-        Resource.TAGS,
-        Resource.MANIFEST,
-        Resource.BLOB,
-        Resource.REFERRERS,
-    }
-)
-_PUSH = frozenset(
-    {
-        Resource.MANIFEST,
-        Resource.BLOB,
-        Resource.UPLOADS,
-        Resource.UPLOAD,
-        Resource.S3_UPLOADS,
-        Resource.S3_UPLOAD,
-        Resource.S3_PARTS,
-    }
-)
 
 
 def billed_metrics(stages: int = 1) -> int:
@@ -76,17 +55,9 @@ def operation(method: str, path: str) -> tuple[str, str | None]:
     return f"{method.title()}{resource}", endpoint.name or None
 
 
-def kind(method: str, path: str) -> str:
-    """`pull`, `push` or `other` (`KINDS`): the `Kind` dimension of a request."""
-    endpoint = parse_path(path)
-    if endpoint is None:
-        return "other"
-    reads = method.upper() in ("GET", "HEAD")
-    if reads and endpoint.resource in _PULL:
-        return "pull"
-    if endpoint.resource in _PUSH:
-        return "push"
-    return "other"
+def kind(method: str) -> str:
+    """`read` or `write` (`KINDS`): the `Kind` dimension of a request."""
+    return "read" if method.upper() in ("GET", "HEAD") else "write"
 
 
 def emf(request_kind: str, status: int, latency_ms: float) -> dict[str, Any]:

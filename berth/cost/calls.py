@@ -8,12 +8,12 @@ which are what `python -m bench --only aws_calls` measured on 2026-11-28 (commit
 Reading the file rather than running the bench in-process keeps `berth cost` instant and
 free of moto; the bench package is not installed with berth either.
 
-What the bench does not measure is marked `measured=False` with where it came from: the
-token endpoint (from reading chalicelib/auth) and a chunked blob upload (counted once with
-bench.awscalls' recorder, 12 MiB in three 4 MiB PATCHes, the way stock clients push a layer
-too big for one Lambda request). Durations are assumptions: moto answers in microseconds,
-so local latency says nothing about DynamoDB's or S3's.
-"""
+What the bench does not measure is marked `measured=False` with where it came from: the token
+endpoint (from reading chalicelib/auth; since issue 16 it signs with a derived key and calls
+KMS only when an instance resolves its keys, which model.py prices per instance) and a chunked
+blob upload (counted once with bench.awscalls' recorder, 12 MiB in three 4 MiB PATCHes, the way
+stock clients push a layer too big for one Lambda request). Durations are assumptions: moto
+answers in microseconds, so local latency says nothing about DynamoDB's or S3's."""
 
 from __future__ import annotations
 
@@ -56,6 +56,8 @@ class Request:
     measured: bool  # calls measured by the bench (True) or estimated (False)
     bench_label: str | None = None  # the bench's operation name, to refresh from results.json
     invocations: int = 1  # Lambda requests it takes (a chunked upload is several)
+    # A successful pull-kind read: its log line may be sampled (BERTH_LOG_SAMPLE_READS).
+    read: bool = False
 
 
 # Inline manifests live in the tag and manifest items: an 8-layer OCI manifest is ~1.5 KB,
@@ -65,12 +67,14 @@ class Request:
 REQUESTS: dict[str, Request] = {
     r.label: r
     for r in (
-        Request("ping GET /v2/", (), 0.0, 5, measured=False),
+        Request("ping GET /v2/", (), 0.0, 5, measured=False, read=True),
         Request(
             "token (basic auth)",
-            ("dynamodb:Query", "kms:Sign"),
+            # No KMS call: the signing key is derived once per instance (issue 16), priced
+            # with the instances in model.py, not per token.
+            ("dynamodb:Query",),
             1.0,
-            60,  # argon2id ~25 ms + KMS Sign ~15 ms + the query
+            45,  # argon2id ~25 ms + the query; signing in memory ~0.1 ms (was a ~15 ms Sign)
             measured=False,
         ),
         Request(
@@ -80,6 +84,7 @@ REQUESTS: dict[str, Request] = {
             15,
             measured=True,
             bench_label="manifest HEAD by tag",
+            read=True,
         ),
         Request(
             "manifest GET by digest",
@@ -88,6 +93,7 @@ REQUESTS: dict[str, Request] = {
             15,
             measured=True,
             bench_label="manifest GET by digest",
+            read=True,
         ),
         Request(
             "blob GET (307 to S3)",
@@ -96,9 +102,16 @@ REQUESTS: dict[str, Request] = {
             15,
             measured=True,
             bench_label="blob GET (307)",
+            read=True,
         ),
         Request(
-            "blob HEAD", ("dynamodb:GetItem",), 0.5, 15, measured=True, bench_label="blob HEAD"
+            "blob HEAD",
+            ("dynamodb:GetItem",),
+            0.5,
+            15,
+            measured=True,
+            bench_label="blob HEAD",
+            read=True,
         ),
         Request(
             "monolithic blob push",
