@@ -4,7 +4,8 @@ The calls are written exactly as the bench prints them (`bench/awscalls.py`
 `AwsCall.describe`: "dynamodb:TransactWriteItems[4 items]"), so measured rows of
 bench/results.json drop in unchanged. `load()` takes the "aws_calls" section of
 bench/results.json when a run left one there, and otherwise keeps the built-in defaults,
-which are what `python -m bench --only aws_calls` measured on 2026-11-28 (commit 23f5722).
+which are what `python -m bench --only aws_calls` measured on 2026-11-28 (commit 23f5722),
+the manifest PUT on 2026-12-04 (commit 858768b).
 Reading the file rather than running the bench in-process keeps `berth cost` instant and
 free of moto; the bench package is not installed with berth either.
 
@@ -19,13 +20,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results.json"
 DEFAULT_SOURCE = (
-    "built-in defaults = `python -m bench --only aws_calls` measured 2026-11-28 (commit 23f5722)"
+    "built-in defaults = `python -m bench --only aws_calls` measured 2026-11-28 (commit 23f5722),"
+    " manifest PUT 2026-12-04 (commit 858768b)"
 )
 _CALL = re.compile(r"^(?P<service>[a-z0-9-]+):(?P<operation>[A-Za-z]+)(?:\[(?P<n>\d+) items\])?$")
 
@@ -147,10 +149,10 @@ REQUESTS: dict[str, Request] = {
         ),
         Request(
             "manifest PUT",
-            (
+            (  # measured 2026-12-04 (commit 858768b); 4 items and 1 read before
                 "dynamodb:BatchGetItem[2 items]",
-                "dynamodb:BatchGetItem",
-                "dynamodb:TransactWriteItems[4 items]",
+                "dynamodb:BatchGetItem[2 items]",
+                "dynamodb:TransactWriteItems[5 items]",
             ),
             2.0,
             60,
@@ -165,6 +167,10 @@ REQUESTS: dict[str, Request] = {
 class CallTable:
     requests: dict[str, Request]
     source: str
+    # Measured handler CPU ms per request label (berth/cost/compute.py); a request without
+    # one keeps its estimated `duration_ms`.
+    cpu_ms: dict[str, float] = field(default_factory=dict)
+    cpu_source: str = ""
 
 
 def _from_results(document: dict[str, Any]) -> dict[str, tuple[str, ...]]:
@@ -185,7 +191,15 @@ def _from_results(document: dict[str, Any]) -> dict[str, tuple[str, ...]]:
 
 
 def load(path: Path | None = RESULTS) -> CallTable:
-    """The built-in table, with measured calls replaced by bench/results.json's if present."""
+    """The built-in table, with measured calls replaced by bench/results.json's if present,
+    and the handler CPU times (berth/cost/compute.py)."""
+    from berth.cost.compute import load_cpu
+
+    cpu_ms, cpu_source = load_cpu(path)
+    return replace(_load_calls(path), cpu_ms=cpu_ms, cpu_source=cpu_source)
+
+
+def _load_calls(path: Path | None) -> CallTable:
     if path is None or not path.is_file():
         return CallTable(dict(REQUESTS), DEFAULT_SOURCE)
     try:

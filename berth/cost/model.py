@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from berth.cost.calls import RESULTS, CallTable, Request, load, parse
+from berth.cost.compute import billed_ms, cpu_factor
 from berth.cost.log_bytes import JSON_WARN_PLATFORM_BYTES, request_line_bytes
 from berth.cost.prices import (
     CAVEAT,
@@ -35,10 +36,9 @@ Door = Literal["function_url", "api_gateway", "ecr"]
 GB = 1024**3
 MB_PER_GB = 1024
 MONTH_SECONDS = 730 * 3600  # AWS's month
-# chalicelib.auth.keyring: every instance resolves both key aliases (one GenerateMac each)
-# when it starts, then the current alias alone every RESOLVE_EVERY seconds (the previous one
-# again only after a rotation, left out: a few calls a month).
-KEY_ALIASES = 2
+# chalicelib.auth.keyring: an instance derives the current key (one GenerateMac) when it
+# starts and again every RESOLVE_EVERY seconds; the previous alias is asked only around a
+# rotation (a few calls a month, left out).
 RESOLVE_EVERY = 300
 
 DYNAMODB_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan"})
@@ -137,11 +137,22 @@ def _write_units(items: int, kb: float, transactional: bool) -> int:
     return items * max(1, math.ceil(kb)) * (2 if transactional else 1)
 
 
-def add_request(usage: Usage, request: Request, count: float, workload: Workload) -> None:
+def duration_ms(request: Request, workload: Workload, cpu_ms: float | None = None) -> float:
+    """Billed ms of the request: from its measured CPU time and assumed AWS waits when
+    measured (berth/cost/compute.py), else its estimated duration."""
+    if cpu_ms is None or request.invocations != 1:
+        return request.duration_ms
+    return billed_ms(cpu_ms, request.calls, workload.memory_mb)
+
+
+def add_request(
+    usage: Usage, request: Request, count: float, workload: Workload, cpu_ms: float | None = None
+) -> None:
     """Add `count` requests of one kind to the month."""
     usage.requests[request.label] += int(count)
     usage.invocations += count * request.invocations
-    usage.gb_seconds += count * request.duration_ms / 1000 * workload.memory_mb / MB_PER_GB
+    billed = duration_ms(request, workload, cpu_ms)
+    usage.gb_seconds += count * billed / 1000 * workload.memory_mb / MB_PER_GB
     logged = count * request.invocations
     if request.read:
         logged /= max(1, workload.log_sample_reads)
@@ -180,17 +191,17 @@ def usage_of(workload: Workload, table: CallTable) -> Usage:
     for label, n in workload.push_mix().items():
         mix[label] += workload.pushes * n
     for label, count in mix.items():
-        add_request(usage, table.requests[label], count, workload)
+        add_request(usage, table.requests[label], count, workload, table.cpu_ms.get(label))
     usage.transfer_gb = workload.pulls * workload.image_mb / MB_PER_GB
     usage.kms_requests += key_derivations(workload, usage.invocations)
     return usage
 
 
 def key_derivations(workload: Workload, invocations: float) -> float:
-    """The month's GenerateMac calls: both aliases when an instance starts, the current one
-    every RESOLVE_EVERY seconds while warm."""
+    """The month's GenerateMac calls: one when an instance starts, one every RESOLVE_EVERY
+    seconds while warm."""
     started = invocations * workload.cold_start_rate
-    return started * KEY_ALIASES + workload.warm_instances * MONTH_SECONDS / RESOLVE_EVERY
+    return started + workload.warm_instances * MONTH_SECONDS / RESOLVE_EVERY
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,15 +402,25 @@ def render(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -> 
     for label, request in table.requests.items():
         origin = "measured" if request.measured else "estimated"
         calls = ", ".join(request.calls) or "no AWS call"
+        cpu = table.cpu_ms.get(label)
+        billed = duration_ms(request, workload, cpu)
+        timing = (
+            f"{billed:g} ms estimated"
+            if cpu is None or request.invocations != 1
+            else f"{billed:g} ms = CPU {cpu:g} ms measured x {cpu_factor(workload.memory_mb):.2f}"
+            " + AWS waits assumed"
+        )
         out.append(
-            f"  - {label} ({origin}, {request.duration_ms:g} ms, items ~{request.item_kb:g} KB):"
-            f" {calls}"
+            f"  - {label} ({origin} calls, {timing}, items ~{request.item_kb:g} KB): {calls}"
         )
     out += [
         "",
         "Assumptions",
-        f"  - Lambda x86_64 at {workload.memory_mb} MB; durations above are assumed, not "
-        "measured (moto answers in microseconds); cold starts and INIT billing are left out",
+        f"  - Lambda x86_64 at {workload.memory_mb} MB; durations: the handler's CPU time "
+        f"({table.cpu_source or 'not measured'}) x the CPU share the memory buys (1,769 MB = "
+        "1 vCPU), plus assumed AWS waits (DynamoDB 5 ms a read, 8 a write, 15 a transaction;"
+        " S3 15 a read, 25 a write: berth/cost/compute.py), in whole ms; the token and the "
+        "chunked upload are estimated; cold starts and INIT billing are left out",
         "  - DynamoDB: every read is strongly consistent (1 RRU per 4 KB); standard writes 1 WRU"
         " per KB, transactional writes 2 WRU per KB, per item, rounded up; inline manifests "
         "make tag/manifest items ~2-3 KB",
@@ -420,7 +441,7 @@ def render(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -> 
         ),
         f"  - {workload.custom_metrics} custom metrics: chalicelib.metrics' Latency and Errors "
         "by Stage x Kind (pull, push, other), one stage",
-        f"  - token keys: one GenerateMac per key alias ({KEY_ALIASES}) when an instance starts "
+        "  - token keys: one GenerateMac when an instance starts "
         f"(assumed {workload.cold_start_rate:.0%} of invocations), one every {RESOLVE_EVERY} s"
         f" while warm (assumed {workload.warm_instances:g} instances all month); no KMS call "
         "per token",

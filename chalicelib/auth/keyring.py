@@ -7,16 +7,16 @@ Two aliases name the keys (`berth keys rotate` moves them, berth/deploy/keys.py)
 
 A token's `kid` is its key's RFC 7638 thumbprint (`tokens.key_id`). The aliases name KMS HMAC
 keys from which the ES256 keys are derived (`chalicelib.auth.derived_keys`): the ring resolves
-both aliases with one `GenerateMac` each (the answer names the key's ARN) when first used and
-then the current alias at most once per `resolve_every` seconds (300), and the previous one
-again only when the current one has moved (a rotation moves both), so that after a rotation
-every warm function signs with the new key and accepts both within that time. Tokens are then
-signed in memory: no KMS call per token. An alias that still names a key from before derivation
-(ECC `SIGN_VERIFY`: `GenerateMac` answers InvalidKeyUsage) is resolved with `GetPublicKey`
-instead and signs through KMS `Sign`, so a deployment keeps working, and its tokens keep
-verifying, until `berth keys rotate` moves it to a derived key. Only keys the aliases list are
-accepted: a key that has left both aliases verifies nothing after the next resolution, whatever
-tokens it signed.
+the current alias with one `GenerateMac` (the answer names the key's ARN) when first used and
+then at most once per `resolve_every` seconds (300), so that after a rotation every warm
+function signs with the new key within that time. The previous alias is asked when the current
+one has moved (a rotation moves both) and, in a new instance, only when a token names a kid the
+ring does not list: one KMS call per cold start, not two. Tokens are then signed in memory: no
+KMS call per token. An alias that still names a key from before derivation (ECC `SIGN_VERIFY`:
+`GenerateMac` answers InvalidKeyUsage) is resolved with `GetPublicKey` instead and signs
+through KMS `Sign`, so a deployment keeps working, and its tokens keep verifying, until `berth
+keys rotate` moves it to a derived key. Only keys the aliases list are accepted: a key that has
+left both aliases verifies nothing after the next resolution, whatever tokens it signed.
 
 A token with a kid the ring does not list may come from a key rotated in a moment ago, so it
 triggers ONE early resolution, but at most one per `unknown_every` seconds (30) per process:
@@ -97,6 +97,7 @@ class KeyRing:
         self._lock = threading.Lock()
         self._current: ListedKey | None = None
         self._previous: ListedKey | None = None
+        self._previous_asked = False
         self._listed: dict[str, ListedKey] = {}
         self._resolved_at: float | None = None
         self._unknown_at: float | None = None
@@ -168,10 +169,11 @@ class KeyRing:
             raise TokenError("the signing key is not a P-256 key")
         return ListedKey(str(response["KeyId"]), key_id(public), public)
 
-    def resolve(self, *, only_if_due: bool = False) -> None:
+    def resolve(self, *, only_if_due: bool = False, with_previous: bool = False) -> None:
         """Ask KMS which keys the aliases name now: one GenerateMac for the current alias
-        (GetPublicKey for a legacy key), and one for the previous alias only when the current
-        one has moved since the last resolution.
+        (GetPublicKey for a legacy key). The previous alias is asked when the current one has
+        moved since the last resolution, or, the first time, only `with_previous` (a kid the
+        ring does not list: `lookup`), so that a new instance makes one call, not two.
         `only_if_due`: unless another thread has just done it (no burst of calls when the
         interval ends under load)."""
         with self._lock:
@@ -181,14 +183,16 @@ class KeyRing:
             assert current is not None
             listed = {current.kid: current}
             known = self._current
-            if known is not None and known.arn == current.arn:
+            moved = known is not None and known.arn != current.arn
+            if self.previous_alias is None:
+                previous = None
+            elif moved or (with_previous and not self._previous_asked):
+                previous = self._fetch(self.previous_alias)
+                self._previous_asked = True
+            else:
                 # `berth keys rotate` moves both aliases together: while the current key
                 # stays, so does the previous one, and it is not asked again.
                 previous = self._previous
-            elif self.previous_alias is not None:
-                previous = self._fetch(self.previous_alias)
-            else:
-                previous = None
             if previous is not None:
                 listed.setdefault(previous.kid, previous)
             self._current, self._previous, self._listed = current, previous, listed
@@ -225,7 +229,7 @@ class KeyRing:
             if last is not None and now - last < self.unknown_every:
                 return None
             self._unknown_at = now
-        self.resolve()
+        self.resolve(with_previous=True)
         found = self._listed.get(kid)
         return found.public if found is not None else None
 

@@ -78,8 +78,9 @@ def test_issuing_costs_no_kms_call_after_the_first(stage: str) -> None:
             tokens = [_token(ring) for _ in range(50)]
             clock.now += ring.resolve_every - 1  # still within one resolution
             tokens.append(_token(ring))
-    # The first token resolves both aliases: one GenerateMac each (the previous one is missing).
-    assert [c.describe() for c in first.calls] == ["kms:GenerateMac", "kms:GenerateMac"]
+    # The first token resolves the current alias: one GenerateMac (the previous alias is
+    # asked only for a kid the ring does not list).
+    assert [c.describe() for c in first.calls] == ["kms:GenerateMac"]
     assert later.calls == []
     verifier = _verifier(ring)
     for each in [token, *tokens]:
@@ -92,6 +93,27 @@ def test_every_instance_derives_the_same_key(stage: str) -> None:
     token = _token(one)
     assert _kid(token) == _kid(_token(other))
     assert _verifier(other).verify(token).subject == "user:a"
+
+
+def test_a_new_instance_asks_for_the_previous_key_only_when_a_token_needs_it(stage: str) -> None:
+    import boto3
+
+    old = _token(_ring(stage, Clock()))
+    rotate(boto3.client("kms"), stage, now=LATER)
+    with recording() as recorder:
+        fresh = _ring(stage, Clock())
+        verifier = _verifier(fresh)
+        with recorder.window() as started:
+            new = _token(fresh)
+        with recorder.window() as needed:
+            assert verifier.verify(old).subject == "user:a"  # the previous key's token
+        with recorder.window() as after:
+            assert verifier.verify(old).subject == "user:a"
+            assert verifier.verify(new).subject == "user:a"
+    assert [c.describe() for c in started.calls] == ["kms:GenerateMac"]
+    # The unknown kid resolves again, the previous alias included, once.
+    assert [c.describe() for c in needed.calls] == ["kms:GenerateMac", "kms:GenerateMac"]
+    assert after.calls == []
 
 
 def test_a_tampered_token_is_refused(stage: str) -> None:

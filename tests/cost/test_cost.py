@@ -28,30 +28,33 @@ def _item(workload: Workload, name: str) -> tuple[float, float, float]:
 
 
 def test_one_pull_of_a_one_layer_image_by_hand() -> None:
-    # ping 5 ms, token 45 ms (Query; the signing key is in memory since issue 16: it was 60 ms
-    # with a KMS Sign), manifest HEAD by tag and GET by digest 15 ms each, 2 blob GETs (layer
-    # + config) 15 ms each: 6 invocations, 110 ms at 1 GB.
+    # Billed ms from the measured CPU x 1769/1024 (the vCPU share of 1 GB) + assumed waits
+    # (5 ms a DynamoDB read), rounded up (issue 16; all were assumed 15 ms before, the ping 5):
+    # ping ceil(0.3 x 1.7275) = 1, manifest HEAD by tag ceil(1.52 x 1.7275 + 5) = 8, GET by
+    # digest ceil(1.26 x 1.7275 + 5) = 8, 2 blob GETs ceil(2.24 x 1.7275 + 5) = 9 each; the
+    # token 45 ms estimated (Query; the signing key is in memory: 60 ms with a KMS Sign).
+    # 6 invocations, 80 ms at 1 GB.
     usage = usage_of(TINY_PULL, TABLE)
     assert usage.invocations == 6
-    assert usage.gb_seconds == pytest.approx(0.110)
+    assert usage.gb_seconds == pytest.approx((1 + 45 + 8 + 8 + 2 * 9) / 1000)
     assert usage.rru == 5  # token 1, manifests 1 + 1 (2-3 KB < 4 KB), blobs 1 + 1
     assert usage.wru == 0
     assert usage.s3_get_class == 2  # the clients' GETs on the presigned URLs
     assert usage.s3_put_class == 0
     # No KMS call per token any more: 1% of the 6 invocations start an instance, which
-    # derives both keys (2 GenerateMac), and 2 warm instances re-derive the current key every
+    # derives the current key (1 GenerateMac), and 2 warm instances derive it again every
     # 300 s of a 730-hour month.
-    assert usage.kms_requests == pytest.approx(6 * 0.01 * 2 + 2 * 730 * 3600 / 300)
+    assert usage.kms_requests == pytest.approx(6 * 0.01 + 2 * 730 * 3600 / 300)
     assert usage.transfer_gb == 1
 
     assert _item(TINY_PULL, "Lambda requests")[0] == pytest.approx(6 * 0.20 / 1e6)
-    assert _item(TINY_PULL, "Lambda compute")[0] == pytest.approx(0.110 * 0.0000166667)
+    assert _item(TINY_PULL, "Lambda compute")[0] == pytest.approx(0.080 * 0.0000166667)
     assert _item(TINY_PULL, "Front door requests") == pytest.approx((0, 6 * 3.50 / 1e6, 0))
     assert _item(TINY_PULL, "DynamoDB reads")[0] == pytest.approx(5 * 0.125 / 1e6)
     assert _item(TINY_PULL, "Storage (S3 / ECR)") == pytest.approx((0.23, 0.23, 1.00))
     assert _item(TINY_PULL, "S3 GET/HEAD requests")[0] == pytest.approx(2 * 0.0004 / 1000)
     assert _item(TINY_PULL, "KMS key + key derivations")[0] == pytest.approx(
-        1 + (6 * 0.01 * 2 + 17_520) / 10_000 * 0.03
+        1 + (6 * 0.01 + 17_520) / 10_000 * 0.03
     )
     # The measured request line and Lambda's JSON-format addition, no START/END/REPORT (the
     # model said 1200 B a line before issue 16).
@@ -66,12 +69,13 @@ def test_one_push_by_hand() -> None:
     # ping, token, 2 blob HEADs, a chunked layer (5 invocations), the config, the manifest.
     usage = usage_of(TINY_PUSH, TABLE)
     assert usage.invocations == 11
-    # token 1, blob HEADs 2, manifest PUT's BatchGetItems 2 + 1
-    assert usage.rru == 6
+    # token 1, blob HEADs 2, manifest PUT's BatchGetItems 2 + 2 (re-measured 2026-12-04: the
+    # manifest PUT reads 2 + 2 items and writes 5 in its transaction; 2 + 1 and 4 before)
+    assert usage.rru == 7
     # chunked: PutItem 1 + 7 UpdateItem (2 per PATCH, 1 in the PUT) + DeleteItem 1
     # + transaction 2 items x 1 KB x 2 = 13; config: transaction 2 items x 1 KB (0.5 rounded
-    # up) x 2 = 4; manifest PUT: 4 items x 2 KB x 2 = 16.
-    assert usage.wru == 33
+    # up) x 2 = 4; manifest PUT: 5 items x 2 KB x 2 = 20.
+    assert usage.wru == 37
     # chunked: 3 PutObject, 2 DeleteObjects, Create, UploadPartCopy, UploadPart, Complete;
     # config: 1 PutObject.
     assert usage.s3_put_class == 10
@@ -284,3 +288,32 @@ def test_berth_cost_writes_the_plot_and_the_csv(
     assert plot.read_text().startswith("<svg")
     assert table.read_text().startswith("driver,x,")
     assert str(plot) in capsys.readouterr().out
+
+
+def test_billed_duration_from_cpu_and_waits() -> None:
+    from berth.cost.compute import billed_ms, cpu_factor, wait_ms
+
+    assert cpu_factor(1769) == cpu_factor(3008) == 1.0  # one vCPU at 1,769 MB, no faster
+    assert cpu_factor(512) == pytest.approx(1769 / 512)
+    assert wait_ms(
+        ("dynamodb:GetItem", "s3:PutObject", "dynamodb:TransactWriteItems[2 items]")
+    ) == (5 + 25 + 15)
+    assert billed_ms(0.0, (), 1024) == 1  # Lambda bills at least 1 ms
+    assert billed_ms(2.0, ("dynamodb:GetItem",), 1769) == 7
+    assert billed_ms(2.0, ("dynamodb:GetItem",), 512) == 12  # ceil(2 x 3.455 + 5)
+
+
+def test_cpu_times_come_from_bench_results_when_present(tmp_path: Path) -> None:
+    from berth.cost.compute import CPU_MS
+
+    path = tmp_path / "results.json"
+    document = {
+        "generated_at": "2026-12-04T10:00:00Z",
+        "sections": {"handler_cpu": {"status": "measured", "data": {"cpu_ms": {"blob HEAD": 9.5}}}},
+    }
+    path.write_text(json.dumps(document))
+    table = load(path)
+    assert table.cpu_ms["blob HEAD"] == 9.5
+    assert table.cpu_ms["blob GET (307 to S3)"] == CPU_MS["blob GET (307 to S3)"]
+    assert "handler_cpu, generated 2026-12-04T10:00:00Z" in table.cpu_source
+    assert load(None).cpu_ms == CPU_MS
