@@ -43,12 +43,12 @@ OBJECT_ACTIONS = [
 # direct-to-S3 sessions (chalicelib/gc/sweep.py). The presigned URLs of those sessions are
 # signed by the function's role, so S3 lets them PutObject into `uploads/` as the role may.
 BUCKET_ACTIONS = ["s3:ListBucket", "s3:ListBucketMultipartUploads"]
-# Token signing (chalicelib/auth/tokens.py: KmsSigner). IAM authorises KMS calls on the key's
-# ARN, which only exists once the key does, so the key is named by its alias in a condition.
-# Sign: the current key only. GetPublicKey: it and the previous one, whose tokens still verify
-# after `berth keys rotate` (chalicelib/auth/keyring.py).
-# GenerateMac: both keys, from which the signing keys are derived (derived_keys.py); Sign and
-# GetPublicKey serve keys from before derivation until they are rotated away.
+# Token signing (chalicelib/auth/tokens.py). IAM authorises KMS calls on the key's ARN, which
+# only exists once the key does, so the key is named by its alias in a condition.
+# GenerateMac: the current key and the previous one, whose tokens still verify after
+# `berth keys rotate`: the signing keys are derived from them (chalicelib/auth/derived_keys.py,
+# keyring.py). Sign (the current key only) and GetPublicKey (both) serve keys from before
+# derivation (ECC SIGN_VERIFY, KmsSigner) until they are rotated away.
 SIGN_ACTIONS = ["kms:Sign"]
 VERIFY_ACTIONS = ["kms:GetPublicKey"]
 DERIVE_ACTIONS = ["kms:GenerateMac"]
