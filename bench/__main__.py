@@ -15,6 +15,7 @@ from bench import (
     authbench,
     calls,
     coldstart,
+    cpu,
     eventsbench,
     gcbench,
     lifecyclebench,
@@ -31,6 +32,7 @@ from bench.workdir import REPO, RESULTS, log_path, work_dir
 
 SECTIONS = {
     calls.NAME: calls.TITLE,
+    cpu.NAME: cpu.TITLE,
     coldstart.NAME: coldstart.TITLE,
     transfer.NAME: transfer.TITLE,
     throughput.NAME: throughput.TITLE,
@@ -157,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     sections: list[Section] = []
     if calls.NAME in wanted:
         sections.append(_guarded(calls.NAME, calls.run))
+    if cpu.NAME in wanted:
+        sections.append(_guarded(cpu.NAME, cpu.run))
     if coldstart.NAME in wanted:
 
         def measure_cold() -> Section:

@@ -251,7 +251,9 @@ def calls_rows(section: Section, found: dict[str, Any]) -> None:
             )
         )
     token_calls = ", ".join(found["token_request_calls"])
-    section.notes.append(f"one /token request (login, revocations, KMS Sign): {token_calls}")
+    section.notes.append(
+        f"one /token request (login, revocations; a key derived once per process): {token_calls}"
+    )
     section.data["aws_calls"] = found
 
 

@@ -5,7 +5,7 @@ for the token endpoint, and `login`, which both share. Imported only when auth i
 registry with `BERTH_AUTH=off` pays nothing for it.
 
 AWS calls, once warm:
-- a Bearer token: none (the public key is fetched once per process, `KmsSigner.public_key`).
+- a Bearer token: none (the public keys are resolved once per process, `KeyRing.lookup`).
   Only a token that falls short of a scope costs one query, to tell 401 (ask for a new token)
   from 403 (the principal really may not);
 - Basic credentials: none while the login is cached (in memory for the token TTL, under an
@@ -36,7 +36,7 @@ from chalicelib.auth.keyring import KeyRing
 from chalicelib.auth.permissions import ANONYMOUS, Principal
 from chalicelib.auth.revocations import View
 from chalicelib.auth.scope import ResourceScope, ScopeError, bearer_challenge, parse_scopes
-from chalicelib.auth.tokens import Claims, KmsSigner, TokenError, Verifier
+from chalicelib.auth.tokens import Claims, Signer, TokenError, Verifier
 from chalicelib.oci.errors import CODES, OCIError
 
 PUBLIC_TTL = 30.0
@@ -152,7 +152,7 @@ def key_ring() -> KeyRing:
     return _ring
 
 
-def signer() -> KmsSigner:
+def signer() -> Signer:
     """A signer bound to the current key (re-resolved at most every `key_resolve_every`)."""
     return key_ring().signer()
 

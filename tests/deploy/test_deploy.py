@@ -68,9 +68,12 @@ class FakeChalice:
 
 def token_key_for_moto(session: Any, stage: str) -> None:
     """moto's CloudFormation makes every KMS key symmetric (design.md, section 1): point the
-    stage's token alias at an ECC_NIST_P256 signing key, as the aws template makes in AWS."""
+    stage's token alias at an HMAC_256 key, as the aws template makes in AWS (the signing key
+    is derived from it since issue 16)."""
+    from berth.infra import TOKEN_KEY_SPEC, TOKEN_KEY_USAGE
+
     kms = session.client("kms")
-    key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    key = kms.create_key(KeySpec=TOKEN_KEY_SPEC, KeyUsage=TOKEN_KEY_USAGE)["KeyMetadata"]
     kms.update_alias(AliasName=f"alias/berth-{stage}-token", TargetKeyId=key["KeyId"])
 
 
@@ -151,7 +154,9 @@ def test_deploy_then_destroy(session: Any) -> None:
     assert f'service="{service_name("prod", ACCOUNT, REGION)}"' in answer["realm"], answer
     assert answer["token"] == 200, answer["token_body"]
     assert (answer["wrong"], answer["catalog"]) == (401, 200)
-    assert "kms:Sign" in answer["calls"] and "dynamodb:Query" in answer["calls"]
+    # The signing key is derived (GenerateMac), not a KMS Sign per token (issue 16).
+    assert "kms:GenerateMac" in answer["calls"] and "dynamodb:Query" in answer["calls"]
+    assert "kms:Sign" not in answer["calls"]
     assert answer["refused"] == []  # the deployed policy allows what the login took
 
     # Deploying again updates in place: same stack, same URL, no duplicate permission, the
@@ -401,3 +406,19 @@ def test_the_cli_dry_run(session: Any, capsys: pytest.CaptureFixture[str]) -> No
     assert "berth-cli" not in [
         f["FunctionName"] for f in session.client("lambda").list_functions()["Functions"]
     ]
+
+
+def test_deploy_sets_json_logs_with_lambdas_own_lines_at_warn(session: Any) -> None:
+    """Lambda's START/END/REPORT lines are dropped (issue 16: log bytes). moto accepts and
+    ignores `LoggingConfig`, so the call itself is what is checked."""
+    from berth.deploy.log_config import LOGGING_CONFIG
+
+    seen: list[dict[str, Any]] = []
+
+    def capture(params: dict[str, Any], **_: Any) -> None:
+        seen.append(dict(params))
+
+    session.events.register("provide-client-params.lambda.UpdateFunctionConfiguration", capture)
+    deploy("logs", session, chalice=FakeChalice(session).deploy, say=lambda _: None)
+    assert seen == [{"FunctionName": "berth-logs", "LoggingConfig": LOGGING_CONFIG}]
+    assert LOGGING_CONFIG["SystemLogLevel"] == "WARN" and LOGGING_CONFIG["LogFormat"] == "JSON"
