@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     from berth.push import cli as push_cli
 
     push_cli.register(commands)  # push
+    from berth.proxy import cli as proxy_cli
+
+    proxy_cli.register(commands)  # proxy
     from berth.cost import model as cost
 
     cost.register(commands)  # cost
