@@ -8,12 +8,13 @@ import signal
 import sys
 import textwrap
 import threading
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from berth.client.registry_address import registry_url
-from berth.push.s3 import PART_JOBS
+from berth.proxy.send import PART_JOBS, PART_SIZE
+
+MiB = 1024 * 1024
 
 DEFAULT_PORT = 5480
 
@@ -42,7 +43,7 @@ def _run(args: argparse.Namespace) -> int:
             registry_url(args.registry),
             args.host,
             args.port,
-            spool_parent=args.spool_dir,
+            part_size=args.part_size * MiB,
             part_jobs=args.part_jobs,
         )
     except StartError as error:
@@ -70,8 +71,8 @@ def register(commands: Any) -> None:
         help="a local registry front that lets docker/podman/buildah push any layer size",
         description=textwrap.fill(
             "Listen on loopback as a registry for stock clients and forward to REGISTRY with "
-            "the clients' own credentials. Blob uploads are received here and sent straight "
-            "to S3 through Berth's s3-uploads extension (parallel parts, checksums), so no "
+            "the clients' own credentials. Blob uploads are streamed straight to S3 as they "
+            "arrive, through Berth's s3-uploads extension (parallel parts, checksums), so no "
             "layer passes through the registry's Lambda function and its 6 MB request limit; "
             "everything else (manifests, pulls, tags, tokens) is forwarded as it is.",
             width=79,
@@ -88,15 +89,19 @@ def register(commands: Any) -> None:
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any)"
     )
     proxy.add_argument(
-        "--spool-dir",
-        type=Path,
-        help="where uploads are held until their digest is known (default: the temp directory)",
+        "--part-size",
+        type=int,
+        default=PART_SIZE // MiB,
+        metavar="MIB",
+        help=f"S3 part size in MiB (default {PART_SIZE // MiB}: layers up to "
+        f"{PART_SIZE * 10_000 // 1024**3} GiB, S3's 10,000 parts); memory is about "
+        "part size x (part jobs + layers being received)",
     )
     proxy.add_argument(
         "--part-jobs",
         type=int,
         default=PART_JOBS,
-        help=f"S3 parts sent at once per layer (default {PART_JOBS})",
+        help=f"S3 parts sent at once, for all layers together (default {PART_JOBS})",
     )
     proxy.add_argument(
         "--stop-on-eof", action="store_true", help="also stop when stdin closes (for supervisors)"

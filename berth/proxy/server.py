@@ -4,11 +4,8 @@ or to the registry as they are (forward.py)."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from berth.localserver.bodies import Body
 from berth.localserver.http import BerthHTTPServer
@@ -16,11 +13,11 @@ from berth.localserver.log import fields
 from berth.localserver.messages import GatewayRequest, GatewayResponse
 from berth.proxy.forward import Upstream, forward
 from berth.proxy.log import logger
-from berth.proxy.send import Destination
+from berth.proxy.send import PART_JOBS, PART_SIZE, Destination, PartPool
 from berth.proxy.sessions import Sessions
 from berth.proxy.uploads import Uploads
-from berth.push.s3 import PART_JOBS
 from chalicelib.oci.paths import Resource, parse_path
+from chalicelib.oci.s3_parts import PART_MAX, PART_MIN
 
 _UPLOAD_ROUTES = (Resource.UPLOADS, Resource.UPLOAD)
 
@@ -31,21 +28,29 @@ class StartError(RuntimeError):
 
 @dataclass
 class Proxy:
-    """A running proxy. `stop()` (or the context manager) ends it and removes its spool."""
+    """A running proxy. `stop()` (or the context manager) ends it and cancels open uploads."""
 
     url: str
     registry: str
-    spool: Path
+    part_size: int
+    part_jobs: int
     _httpd: BerthHTTPServer = field(repr=False)
     _thread: threading.Thread = field(repr=False)
     _sessions: Sessions = field(repr=False)
-    _owns_spool: bool = field(default=True, repr=False)
+    _pool: PartPool = field(repr=False)
 
     def describe(self) -> str:
+        memory = self.part_size * (self.part_jobs + 1) // (1024 * 1024)
         return (
             f"berth proxy: listening on {self.url}, forwarding to {self.registry}; "
-            f"uploads are spooled in {self.spool} and sent to storage through s3-uploads"
+            f"layers go to S3 through s3-uploads in {self.part_size // (1024 * 1024)} MiB "
+            f"parts, {self.part_jobs} at a time (about {memory} MiB of buffers, plus one "
+            "part per layer being received)"
         )
+
+    @property
+    def open_uploads(self) -> int:
+        return len(self._sessions)
 
     def stop(self) -> None:
         if self._thread.is_alive():
@@ -53,8 +58,7 @@ class Proxy:
             self._thread.join()
         self._httpd.server_close()
         self._sessions.close_all()
-        if self._owns_spool:
-            shutil.rmtree(self.spool, ignore_errors=True)
+        self._pool.shutdown()
 
     def __enter__(self) -> Proxy:
         return self
@@ -68,7 +72,7 @@ def run(
     host: str = "127.0.0.1",
     port: int = 5480,
     *,
-    spool_parent: Path | None = None,
+    part_size: int = PART_SIZE,
     part_jobs: int = PART_JOBS,
 ) -> Proxy:
     """Start serving on a daemon thread (port 0: any free one; `Proxy.url` says which)."""
@@ -76,13 +80,11 @@ def run(
         upstream = Upstream(registry)
     except ValueError as error:
         raise StartError(str(error)) from None
-    try:
-        spool = Path(tempfile.mkdtemp(prefix="berth-proxy-", dir=spool_parent))
-    except OSError as error:
-        raise StartError(f"cannot make a spool directory: {error}") from None
-    sessions = Sessions(spool)
-    destination = Destination(upstream.base, spool / "state", part_jobs)
-    uploads = Uploads(upstream, sessions, destination)
+    if not PART_MIN <= part_size <= PART_MAX:
+        raise StartError(f"the part size must be {PART_MIN} to {PART_MAX} bytes (S3's limits)")
+    sessions = Sessions(part_size)
+    pool = PartPool(part_jobs)
+    uploads = Uploads(upstream, sessions, Destination(upstream.base, part_size), pool)
 
     def route(request: GatewayRequest, body: Body) -> GatewayResponse:
         endpoint = parse_path(request.path)
@@ -93,7 +95,7 @@ def run(
     try:
         httpd = BerthHTTPServer((host, port), route)
     except OSError as error:
-        shutil.rmtree(spool, ignore_errors=True)
+        pool.shutdown()
         raise StartError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
     bound_host, bound_port = str(httpd.server_address[0]), int(httpd.server_address[1])
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
@@ -101,6 +103,15 @@ def run(
         target=httpd.serve_forever, args=(0.1,), name="berth-proxy", daemon=True
     )
     thread.start()
-    proxy = Proxy(f"http://{shown}:{bound_port}", upstream.base, spool, httpd, thread, sessions)
+    proxy = Proxy(
+        f"http://{shown}:{bound_port}",
+        upstream.base,
+        part_size,
+        pool.jobs,
+        httpd,
+        thread,
+        sessions,
+        pool,
+    )
     logger.info("proxy ready", extra=fields(url=proxy.url, registry=upstream.base))
     return proxy

@@ -4,12 +4,14 @@ PATCH appends a chunk (with or without Content-Range: docker and containers/imag
 the whole layer in one PATCH of unknown length), GET tells where the session stands, PUT
 `?digest=` closes it, DELETE cancels it. Locations point back at the proxy.
 
-The client's POST is first sent to the registry as it is (without body or digest), so the
-registry decides what the client may do: a 401 with its Bearer challenge, a 403, or a
-cross-repository mount (201) come back unchanged, and a session the registry opened is
-deleted again, since the bytes will go through `s3-uploads` instead. The closing PUT
-answers 201 only once the registry has verified and linked the blob (send.py), so a client
-that sees 201 can push its manifest at once."""
+Each proxy session is a streamed `s3-uploads` session on the registry, opened with the
+client's credentials at its POST: a 401 with the registry's Bearer challenge, or a 403, comes
+back as it is, before the client sends a byte. A cross-repository mount (`?mount=&from=`) is
+the registry's own: its 201 is passed on, and a mount it declines becomes a proxy session.
+The closing PUT answers 201 only once the registry has verified and linked the blob, so a
+client that sees 201 can push its manifest at once. A request that fails (other than a chunk
+at the wrong offset, 416) cancels the session: nothing is linked, and the client starts
+the blob again, as stock clients do."""
 
 from __future__ import annotations
 
@@ -23,12 +25,17 @@ from berth.localserver.log import fields
 from berth.localserver.messages import GatewayRequest, GatewayResponse
 from berth.proxy.forward import Upstream, exchange
 from berth.proxy.log import logger
-from berth.proxy.send import Destination, send
+from berth.proxy.send import Destination, PartPool, StreamedBlob
 from berth.proxy.sessions import READ_PIECE, Sessions, Upload
 from chalicelib.oci.content_range import parse_content_range, range_header
 from chalicelib.oci.digest import parse_digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.paths import Endpoint, Resource
+
+# Answer headers of the registry's refusal that the client needs (and framing we set).
+_REFUSAL_HEADERS = frozenset(
+    {"www-authenticate", "content-type", "docker-distribution-api-version"}
+)
 
 
 def error_response(error: OCIError) -> GatewayResponse:
@@ -41,13 +48,20 @@ def _pieces(body: Body) -> Iterator[bytes]:
         yield piece
 
 
+def _query(request: GatewayRequest, name: str) -> str | None:
+    return next(iter(urllib.parse.parse_qs(request.query).get(name, [])), None)
+
+
 class Uploads:
     """The upload routes of one proxy."""
 
-    def __init__(self, upstream: Upstream, sessions: Sessions, destination: Destination) -> None:
+    def __init__(
+        self, upstream: Upstream, sessions: Sessions, destination: Destination, pool: PartPool
+    ) -> None:
         self.upstream = upstream
         self.sessions = sessions
         self.destination = destination
+        self.pool = pool
 
     def handle(self, endpoint: Endpoint, request: GatewayRequest, body: Body) -> GatewayResponse:
         try:
@@ -66,35 +80,57 @@ class Uploads:
         if method == "GET":
             return self._status(upload, 204)
         if method == "DELETE":
-            self.sessions.close(upload)
+            self.sessions.close(upload, cancel=True)
             return GatewayResponse(204, (("Content-Length", "0"),), events=0)
+        if method not in ("PATCH", "PUT"):
+            raise OCIError("UNSUPPORTED", f"{method} on an upload session")
+        authorization = request.header("authorization")
+        if authorization:
+            upload.authorization = authorization
+            upload.sink.authorize(authorization)
         if method == "PATCH":
-            self._append(upload, request, body)
+            try:
+                self._append(upload, request, body)
+            except OCIError as error:
+                if error.status != 416:
+                    self.sessions.close(upload, cancel=True)
+                raise
             return self._status(upload, 202)
-        if method == "PUT":
-            return self._close(upload, request, body)
-        raise OCIError("UNSUPPORTED", f"{method} on an upload session")
+        return self._close(upload, request, body, _query(request, "digest"))
 
     def _open(self, name: str, request: GatewayRequest, body: Body) -> GatewayResponse:
-        query = urllib.parse.parse_qs(request.query)
-        asked = [(k, v) for k, v in urllib.parse.parse_qsl(request.query) if k != "digest"]
-        target = f"/v2/{name}/blobs/uploads/" + (
-            f"?{urllib.parse.urlencode(asked)}" if asked else ""
-        )
-        headers = {k: v for k, v in request.headers if k.lower() not in _NOT_FORWARDED}
-        headers["Content-Length"] = "0"
-        answer = exchange(self.upstream, "POST", target, headers, b"")
-        if answer.status != 202:
-            return answer  # mounted (201), or refused: the client sees the registry's answer
-        opened = answer.header("location")
-        if opened:
-            exchange(self.upstream, "DELETE", opened, _auth(request), b"")
-        upload = self.sessions.open(name, request.header("authorization"))
-        digest = next(iter(query.get("digest", [])), None)
+        authorization = request.header("authorization")
+        if _query(request, "mount") is not None:
+            mounted = self._mount(name, request)
+            if mounted is not None:
+                return mounted
+        opened = StreamedBlob.open(self.destination, self.pool, name, authorization)
+        if not isinstance(opened, StreamedBlob):
+            headers = tuple(
+                (k, v) for k, v in opened.headers.items() if k.lower() in _REFUSAL_HEADERS
+            )
+            return GatewayResponse(opened.status, headers, opened.body, events=0)
+        upload = self.sessions.open(name, opened, authorization)
+        digest = _query(request, "digest")
         if digest is None:
             return self._status(upload, 202)
         with upload.lock:
             return self._close(upload, request, body, digest)
+
+    def _mount(self, name: str, request: GatewayRequest) -> GatewayResponse | None:
+        """The registry's answer to a mount when it is final (201, or a refusal); None when
+        it declined by opening a session of its own, which is deleted again."""
+        asked = [(k, v) for k, v in urllib.parse.parse_qsl(request.query) if k != "digest"]
+        target = f"/v2/{name}/blobs/uploads/?{urllib.parse.urlencode(asked)}"
+        headers = {k: v for k, v in request.headers if k.lower() not in _NOT_FORWARDED}
+        headers["Content-Length"] = "0"
+        answer = exchange(self.upstream, "POST", target, headers, b"")
+        if answer.status != 202:
+            return answer
+        opened = answer.header("location")
+        if opened:
+            exchange(self.upstream, "DELETE", opened, _auth(request), b"")
+        return None
 
     def _append(self, upload: Upload, request: GatewayRequest, body: Body) -> None:
         content_range = request.header("content-range")
@@ -111,34 +147,26 @@ class Uploads:
         upload.append(start, _pieces(body), length)
 
     def _close(
-        self, upload: Upload, request: GatewayRequest, body: Body, digest: str | None = None
+        self, upload: Upload, request: GatewayRequest, body: Body, digest: str | None
     ) -> GatewayResponse:
-        """Append the last bytes, check the digest, send the blob; nothing stays behind."""
+        """Take the last bytes, check the digest, have the blob linked; or cancel it all."""
         started = time.monotonic()
         try:
-            if digest is None:
-                digest = next(iter(urllib.parse.parse_qs(request.query).get("digest", [])), None)
             parsed = parse_digest(digest)
-            if body.length or request.header("content-range") or body.length is None:
+            if body.length or body.length is None or request.header("content-range"):
                 self._append(upload, request, body)
             upload.finish(parsed)
-            authorization = request.header("authorization") or upload.authorization
-            send(
-                self.destination,
-                upload.repository,
-                authorization,
-                str(parsed),
-                upload.path,
-                upload.offset,
-            )
-        finally:
-            self.sessions.close(upload)
+        except BaseException:
+            self.sessions.close(upload, cancel=True)
+            raise
+        self.sessions.close(upload)
         logger.info(
             "blob pushed",
             extra=fields(
                 repository=upload.repository,
                 digest=str(parsed),
                 size=upload.offset,
+                parts=upload.parts,
                 seconds=round(time.monotonic() - started, 3),
             ),
         )
@@ -164,7 +192,7 @@ class Uploads:
         return GatewayResponse(status, headers, events=0)
 
 
-# Hop or framing headers the proxy sets itself on the requests it makes.
+# Framing headers the proxy sets itself on the requests it makes.
 _NOT_FORWARDED = frozenset({"host", "content-length", "content-type", "content-range"})
 
 

@@ -95,6 +95,11 @@ class Session:
         # The `GET /v2/` answer's headers once logged in (extensions the registry advertises).
         self.base_headers: dict[str, str] = {}
 
+    def use_authorization(self, value: str | None) -> None:
+        """Send `value` as the Authorization from now on (`berth proxy`: its client's latest)."""
+        with self._auth_lock:
+            self._authorization = value
+
     def url(self, path_or_url: str) -> str:
         return urllib.parse.urljoin(self.base + "/", path_or_url)
 
