@@ -34,9 +34,13 @@ RSS_TARGET_MB = 200.0
 _LISTENING = re.compile(r"berth proxy: listening on http://(\S+),")
 
 
-def _start_proxy(registry_port: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _start_proxy(
+    registry_port: int, log: Path, part_size_mib: int | None
+) -> tuple[subprocess.Popen[bytes], str]:
     command = [sys.executable, "-m", "berth.cli", "proxy", "--stop-on-eof", "--port", "0"]
     command += ["--registry", f"http://127.0.0.1:{registry_port}"]
+    if part_size_mib is not None:
+        command += ["--part-size", str(part_size_mib)]
     with log.open("ab") as stderr:
         process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr
@@ -56,7 +60,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     process.stdout.close()
 
 
-def measure(size_mib: int, layers: int) -> dict[str, float | int]:
+def measure(size_mib: int, layers: int, part_size_mib: int | None = None) -> dict[str, float | int]:
     work = work_dir() / "proxy"
     layout = work / "image"
     build_image(layout, size_mib * MiB, layers)
@@ -69,7 +73,9 @@ def measure(size_mib: int, layers: int) -> dict[str, float | int]:
                            _fresh_state(work))
             )  # fmt: skip
         with spawn(stderr=stderr, stage="benchproxy", lambda_limits=True, env=NO_AUTH) as server:
-            proxy, host = _start_proxy(server.port, log_path("proxy-bench-proxy.log"))
+            proxy, host = _start_proxy(
+                server.port, log_path("proxy-bench-proxy.log"), part_size_mib
+            )
             try:
                 proxy_s, _ = timed(skopeo(layout, f"{host}/proxied/{uuid.uuid4().hex}:v1"))
                 proxy_rss = _peak_kib(proxy.pid)
@@ -119,8 +125,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.proxybench")
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--part-size-mib", type=int, help="berth proxy --part-size")
     args = parser.parse_args()
-    results = measure(args.size_mib, args.layers)
+    results = measure(args.size_mib, args.layers, args.part_size_mib)
     for name, value in results.items():
         print(f"{name:40} {value}")
     (work_dir() / "proxy" / "proxy-results.json").write_text(json.dumps(results, indent=2))

@@ -65,7 +65,8 @@ class Upload:
     offset: int = 0
     parts: int = 0  # handed to the sink
     _hash: hashlib._Hash = field(default_factory=hashlib.sha256, repr=False)
-    _filling: bytearray = field(default_factory=bytearray, repr=False)
+    _filling: list[bytes] = field(default_factory=list, repr=False)  # of the next part
+    _filled: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def append(self, start: int | None, pieces: Iterable[bytes], length: int | None = None) -> int:
@@ -92,17 +93,18 @@ class Upload:
     def _take(self, piece: bytes) -> None:
         self._hash.update(piece)
         self.offset += len(piece)
-        view = memoryview(piece)
-        while view:
-            room = self.part_size - len(self._filling)
-            self._filling += view[:room]
-            view = view[room:]
-            if len(self._filling) == self.part_size:
+        while piece:
+            room = self.part_size - self._filled
+            head, piece = piece[:room], piece[room:]  # a piece that fits is not copied
+            self._filling.append(head)
+            self._filled += len(head)
+            if self._filled == self.part_size:
                 self._hand_over()
 
     def _hand_over(self) -> None:
-        data = bytes(self._filling)
+        data = b"".join(self._filling)
         self._filling.clear()
+        self._filled = 0
         self.parts += 1
         self.sink.part(self.parts, data)
 
@@ -117,7 +119,7 @@ class Upload:
                 "DIGEST_INVALID",
                 f"the {self.offset} bytes uploaded are sha256:{actual}, not {digest}",
             )
-        if self._filling or self.parts == 0:
+        if self._filled or self.parts == 0:
             self._hand_over()
         self.sink.complete(str(digest), self.offset)
 
