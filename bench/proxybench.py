@@ -116,7 +116,7 @@ def run(size_mib: int, layers: int = 4) -> Section:
     ]
     notes = [
         "each push to a fresh server; the proxy streams each layer to S3 as it arrives "
-        "(8 MiB parts, 4 at a time), berth push sends each layer as one presigned PUT",
+        "(16 MiB parts, 4 at a time), berth push sends each layer as one presigned PUT",
     ]
     return Section(NAME, TITLE, rows=rows, data=dict(data), notes=notes)
 

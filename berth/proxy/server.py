@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from berth.localserver.bodies import Body
 from berth.localserver.http import BerthHTTPServer
 from berth.localserver.log import fields
+from berth.localserver.memory import return_large_buffers_to_the_os
 from berth.localserver.messages import GatewayRequest, GatewayResponse
 from berth.proxy.forward import Upstream, forward
 from berth.proxy.log import logger
@@ -76,6 +77,7 @@ def run(
     part_jobs: int = PART_JOBS,
 ) -> Proxy:
     """Start serving on a daemon thread (port 0: any free one; `Proxy.url` says which)."""
+    return_large_buffers_to_the_os()  # parts are freed by many threads: give them back
     try:
         upstream = Upstream(registry)
     except ValueError as error:
