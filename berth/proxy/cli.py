@@ -21,7 +21,7 @@ DEFAULT_PORT = 5480
 EPILOG = """\
 example (a CI job):
   berth proxy --registry https://registry.example.com &
-  podman login 127.0.0.1:5480 -u "$USER" -p "$PASSWORD"   # the registry's own credentials
+  podman login --tls-verify=false 127.0.0.1:5480 -u "$USER" -p "$PASSWORD"  # the registry's
   podman push --tls-verify=false app:1.0 127.0.0.1:5480/team/app:1.0
 
 The first line on stdout says where it listens, once it does. It stops on SIGTERM/SIGINT.
@@ -31,13 +31,6 @@ The first line on stdout says where it listens, once it does. It stops on SIGTER
 def _run(args: argparse.Namespace) -> int:
     from berth.proxy.server import StartError, run
 
-    stop = threading.Event()
-
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     try:
         proxy = run(
             registry_url(args.registry),
@@ -49,6 +42,13 @@ def _run(args: argparse.Namespace) -> int:
     except StartError as error:
         print(f"berth proxy: {error}", file=sys.stderr)
         return 1
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
         print(proxy.describe(), flush=True)
         if args.stop_on_eof:

@@ -13,6 +13,7 @@ registry's service, which is where the proxy sends it (docs/deploy.md, "CI").
 from __future__ import annotations
 
 import http.client
+import json
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -79,8 +80,6 @@ class _TooLarge(Exception):
 
 
 def _error(status: int, code: str, message: str) -> GatewayResponse:
-    import json
-
     body = json.dumps({"errors": [{"code": code, "message": message}]}).encode()
     return GatewayResponse(status, (("Content-Type", "application/json"),), body, events=0)
 

@@ -35,7 +35,7 @@ from berth.push.uploader import CHUNK_RETRIES
 from chalicelib.oci.errors import OCIError
 
 MiB = 1024 * 1024
-PART_SIZE = 16 * MiB  # 10,000 parts: layers up to 160 GiB (--part-size for more)
+PART_SIZE = 16 * MiB  # 10,000 parts: layers up to 156 GiB (--part-size for more)
 PART_JOBS = 4
 
 
