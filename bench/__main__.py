@@ -20,6 +20,7 @@ from bench import (
     gcbench,
     lifecyclebench,
     memory,
+    proxybench,
     push,
     throughput,
     transfer,
@@ -38,6 +39,7 @@ SECTIONS = {
     throughput.NAME: throughput.TITLE,
     memory.NAME: memory.TITLE,
     push.NAME: push.TITLE,
+    proxybench.NAME: proxybench.TITLE,
     gcbench.NAME: gcbench.TITLE,
     authbench.NAME: authbench.TITLE,
     lifecyclebench.NAME: lifecyclebench.TITLE,
@@ -171,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     sections += _local_server_sections(plan, wanted)
     if push.NAME in wanted:
         sections.append(_guarded(push.NAME, lambda: push.run(plan.push_mib)))
+    if proxybench.NAME in wanted:
+        sections.append(_guarded(proxybench.NAME, lambda: proxybench.run(plan.push_mib)))
     if gcbench.NAME in wanted:
         sections.append(_guarded(gcbench.NAME, lambda: gcbench.run(plan.gc_manifests)))
     if authbench.NAME in wanted:

@@ -99,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     from berth.commands import sign
 
     sign.register(commands)  # sign
+    from berth.proxy import cli as proxy_cli
+
+    proxy_cli.register(commands)  # proxy
     from berth.cost import model as cost
 
     cost.register(commands)  # cost

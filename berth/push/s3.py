@@ -255,29 +255,18 @@ class S3Uploader:
         raise AssertionError("unreachable")
 
     def _part_url(self, job: _Job, number: int, checksum: str) -> dict[str, Any]:
-        body = json.dumps({"parts": [{"partNumber": number, "checksumSHA256": checksum}]})
-        response = self.registry.session.request(
-            "POST",
-            f"{job.location}/parts",
-            body=body.encode(),
-            headers={"Content-Type": "application/json"},
+        return part_url(
+            self.registry.session, job.location, number, checksum, f"of {job.blob.digest}"
         )
-        if response.status != 200:
-            raise error_of(response, f"part URL {number} of {job.blob.digest}")
-        answer: dict[str, Any] = _json(response)["parts"][0]
-        return answer
 
     def _put(self, upload: dict[str, Any], body: IO[bytes], length: int) -> Response:
-        headers = {str(k): str(v) for k, v in upload.get("headers", {}).items()}
-        return self.storage.request(
-            "PUT", str(upload["url"]), body=body, headers=headers, length=length
-        )
+        return put_to_storage(self.storage, upload, body, length)
 
     def _storage_refusal(self, job: _Job, response: Response, attempt: int, what: str) -> None:
         """S3 refused a PUT: a bad checksum is the source's fault (exit 3); an expired or
         refused URL is retried once with fresh ones; anything else is a refusal (exit 5)."""
         text = response.body[:500].decode(errors="replace")
-        if "BadDigest" in text or "XAmzContentChecksumMismatch" in text:
+        if storage_refused_bytes(response):
             raise PushError(
                 ExitCode.SOURCE_INVALID, f"{what}: S3 refused the bytes (the source is corrupt)"
             )
@@ -331,6 +320,39 @@ class _PartReader(_Counting):
         data = super().read(size)
         self.sent += len(data)
         return data
+
+
+def part_url(
+    session: Session, location: str, number: int, checksum: str, what: str = ""
+) -> dict[str, Any]:
+    """The presigned PUT of part `number` of the extension session at `location`, signed
+    with the part's SHA-256 (base64): `{method, url, headers}`."""
+    body = json.dumps({"parts": [{"partNumber": number, "checksumSHA256": checksum}]})
+    response = session.request(
+        "POST",
+        f"{location}/parts",
+        body=body.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    if response.status != 200:
+        raise error_of(response, f"part URL {number} {what}".rstrip())
+    answer: dict[str, Any] = _json(response)["parts"][0]
+    return answer
+
+
+def put_to_storage(
+    storage: Session, upload: dict[str, Any], body: bytes | IO[bytes], length: int
+) -> Response:
+    """PUT to a presigned URL with exactly the headers the registry gave (no credentials of
+    ours: the URL carries its own)."""
+    headers = {str(k): str(v) for k, v in upload.get("headers", {}).items()}
+    return storage.request("PUT", str(upload["url"]), body=body, headers=headers, length=length)
+
+
+def storage_refused_bytes(response: Response) -> bool:
+    """S3 refused a PUT because the bytes are not the checksum signed in."""
+    text = response.body[:500].decode(errors="replace")
+    return "BadDigest" in text or "XAmzContentChecksumMismatch" in text
 
 
 def _json(response: Response) -> Any:

@@ -2,11 +2,14 @@
 through presigned URLs, then asks the registry to verify and link the blob (docs/push.md).
 
     GET    /v2/<name>/_berth/s3-uploads                  discovery document (limits)
-    POST   /v2/<name>/_berth/s3-uploads                  {digest, size} -> a session (202)
+    POST   /v2/<name>/_berth/s3-uploads                  {digest, size} -> a session (202);
+                                                         or {streamed: true[, partSize]}: parts
+                                                         only, digest and size at completion
     GET    /v2/<name>/_berth/s3-uploads/<id>             the session, a fresh single-PUT URL
     POST   /v2/<name>/_berth/s3-uploads/<id>/parts       {parts: [{partNumber, checksumSHA256}]}
     POST   /v2/<name>/_berth/s3-uploads/<id>             complete ({parts: [{partNumber, etag,
-                                                         checksumSHA256}]}
+                                                         checksumSHA256}], and for a streamed
+                                                         session digest and size}
                                                          for multipart): 201 linked, or 202
                                                          "verifying, call again"
     DELETE /v2/<name>/_berth/s3-uploads/<id>             cancel
@@ -22,7 +25,7 @@ from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, json_body, json_response
 from chalicelib.config import settings
-from chalicelib.oci.digest import parse_digest
+from chalicelib.oci.digest import Digest, parse_digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.s3_parts import PART_MIN, PARTS_MAX, SINGLE_PUT_MAX
 from chalicelib.storage import direct
@@ -44,14 +47,16 @@ def _document(request: HttpRequest) -> dict[str, Any]:
 def _session(name: str, item: DirectUploadItem) -> dict[str, Any]:
     plan = direct.plan_of(item)
     upload_id = direct.upload_id_of(item)
+    known = direct.declared(item)
     document: dict[str, Any] = {
         "id": upload_id,
         "location": direct.location(name, upload_id),
-        "digest": item.digest,
-        "size": plan.size,
+        "digest": item.digest if known else None,
+        "size": plan.size if known else None,
         "multipart": plan.multipart,
         "partSize": plan.part_size,
-        "partCount": plan.count,
+        "partCount": plan.count if known else None,
+        "streamed": bool(item.streamed),
         "expiresAt": int(item.expires_at),
         "verified": int(item.verified or 0),
     }
@@ -77,12 +82,22 @@ def describe(request: HttpRequest, name: str, _argument: str) -> Response:
             "urlSeconds": config.upload_url_ttl,
             "sessionSeconds": config.upload_ttl,
             "verification": "s3-checksum" if config.s3_enforces_checksums else "rehash",
+            "streamed": True,
         },
     )
 
 
 def start(request: HttpRequest, name: str, _argument: str) -> Response:
     document = _document(request)
+    if document.get("streamed") is True:
+        part_size = document.get("partSize")
+        if part_size is not None and (
+            not isinstance(part_size, int) or isinstance(part_size, bool)
+        ):
+            raise OCIError("SIZE_INVALID", "partSize must be a number of bytes")
+        item = direct.open_streamed(name, part_size)
+        body = _session(name, item)
+        return json_response(202, body, {"Location": body["location"]})
     digest = parse_digest(
         document.get("digest") if isinstance(document.get("digest"), str) else None
     )
@@ -117,15 +132,28 @@ def parts(request: HttpRequest, name: str, upload_id: str) -> Response:
     return json_response(200, {"parts": direct.part_puts(item, asked)})
 
 
+def _declaring(document: dict[str, Any]) -> tuple[Digest, int] | None:
+    """A streamed session's digest and size, as its completion gives them (None if absent)."""
+    if "digest" not in document and "size" not in document:
+        return None
+    value = document.get("digest")
+    digest = parse_digest(value if isinstance(value, str) else None)
+    size = document.get("size")
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise OCIError("SIZE_INVALID", "size must be the blob's length in bytes")
+    return digest, size
+
+
 def complete(request: HttpRequest, name: str, upload_id: str) -> Response:
-    listed = _document(request).get("parts")
+    document = _document(request)
+    listed = document.get("parts")
     if listed is not None and not (
         isinstance(listed, list) and all(isinstance(p, dict) for p in listed)
     ):
         raise OCIError(
             "BLOB_UPLOAD_INVALID", "parts must be a list of {partNumber, etag, checksumSHA256}"
         )
-    outcome = direct.complete(name, upload_id, listed)
+    outcome = direct.complete(name, upload_id, listed, _declaring(document))
     if isinstance(outcome, direct.Verifying):
         where = direct.location(name, upload_id)
         return json_response(

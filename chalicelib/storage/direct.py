@@ -40,6 +40,9 @@ from chalicelib.config import settings
 from chalicelib.oci.digest import Digest, new_hasher
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.s3_parts import (
+    PART_MAX,
+    PART_MIN,
+    PARTS_MAX,
     SINGLE_PUT_MAX,
     PartPlan,
     checksum_of,
@@ -81,11 +84,18 @@ def upload_id_of(item: DirectUploadItem) -> str:
     return keys.upload_id_of(item.pk)
 
 
+def declared(item: DirectUploadItem) -> bool:
+    """Whether the session knows its digest and size (a streamed one learns them at the end)."""
+    return bool(item.digest)
+
+
 def plan_of(item: DirectUploadItem) -> PartPlan:
     size, part = int(item.size), int(item.part_size)
+    if not declared(item):
+        return PartPlan(0, part, PARTS_MAX, True)  # any part number S3 takes, until completion
     if item.multipart_id is None:
         return PartPlan(size, size, 1, False)
-    return PartPlan(size, part, -(-size // part), True)
+    return PartPlan(size, part, max(1, -(-size // part)), True)  # an empty one: one part
 
 
 def _unknown(upload_id: str) -> OCIError:
@@ -107,21 +117,40 @@ def open_session(repo: str, digest: Digest, size: int) -> DirectUploadItem:
         )
     except ValueError as error:
         raise OCIError("SIZE_INVALID", str(error)) from None
+    return _create(repo, str(digest), size, plan.part_size, multipart=plan.multipart)
+
+
+def open_streamed(repo: str, part_size: int | None = None) -> DirectUploadItem:
+    """A session for bytes whose digest and size the client learns only as it sends them
+    (`berth proxy` relaying a stock client's streamed PATCH): an S3 multipart upload from the
+    start, parts of `part_size` bytes (the last one smaller), the digest and size declared
+    at completion and verified like any multipart upload's (composite checksum, re-hash)."""
+    part = settings().s3_part_size if part_size is None else part_size
+    if not PART_MIN <= part <= PART_MAX:
+        raise OCIError("SIZE_INVALID", f"partSize must be {PART_MIN} to {PART_MAX} bytes")
+    return _create(repo, "", 0, part, multipart=True, streamed=True)
+
+
+def _create(
+    repo: str, digest: str, size: int, part_size: int, *, multipart: bool, streamed: bool = False
+) -> DirectUploadItem:
+    config = settings()
     upload_id = uuid.uuid4().hex
     key = f"uploads/{upload_id}/blob"
     item = DirectUploadItem(
         keys.upload_pk(upload_id),
         keys.DIRECT_UPLOAD_SK,
         repository=repo,
-        digest=str(digest),
+        digest=digest,
         size=size,
         key=key,
-        part_size=plan.part_size,
+        part_size=part_size,
+        streamed=streamed or None,
         created_at=now(),
         expires_at=epoch() + config.upload_ttl,
     )
     item.save(condition=DirectUploadItem.pk.does_not_exist())
-    if plan.multipart:
+    if multipart:
         # After the session item: a collection that lists this upload sees its session live
         # (garbage collection lists multipart uploads before it scans the table).
         multipart_id = None
@@ -217,10 +246,18 @@ def part_puts(item: DirectUploadItem, wanted: list[tuple[int, str]]) -> list[dic
     return answer
 
 
-def complete(repo: str, upload_id: str, parts: list[dict[str, Any]] | None) -> Linked | Verifying:
-    """Verify the uploaded bytes and link the blob into `repo`, or say how far it got."""
+def complete(
+    repo: str,
+    upload_id: str,
+    parts: list[dict[str, Any]] | None,
+    declaring: tuple[Digest, int] | None = None,
+) -> Linked | Verifying:
+    """Verify the uploaded bytes and link the blob into `repo`, or say how far it got.
+    `declaring`: a streamed session's digest and size (given with every completion)."""
     started = time.monotonic()
     item = get_session(repo, upload_id)
+    if item.streamed:
+        _declare(item, declaring)
     if item.multipart_id is not None and not item.assembled:
         _assemble(item, parts)
     digest = Digest("sha256", item.digest.partition(":")[2])
@@ -239,6 +276,36 @@ def cancel(repo: str, upload_id: str) -> None:
 
 
 # Completion's steps.
+
+
+def _declare(item: DirectUploadItem, declaring: tuple[Digest, int] | None) -> None:
+    """Record a streamed session's digest and size, once: a repeated completion (an answer
+    lost, or still verifying) must declare the same, or it is refused."""
+    if declaring is None:
+        raise OCIError(
+            "BLOB_UPLOAD_INVALID", "a streamed upload is completed with its digest and size"
+        )
+    digest, size = declaring
+    if digest.algorithm != "sha256":
+        raise OCIError("DIGEST_INVALID", "direct uploads take sha256 digests (S3's checksum)")
+    largest = int(item.part_size) * PARTS_MAX
+    if not 0 <= size <= largest:
+        raise OCIError("SIZE_INVALID", f"a streamed upload of these parts holds 0 to {largest}")
+    if not declared(item):
+        try:
+            item.update(
+                actions=[DirectUploadItem.digest.set(str(digest)), DirectUploadItem.size.set(size)],
+                condition=(DirectUploadItem.digest == "") & DirectUploadItem.pk.exists(),
+            )
+        except UpdateError as error:
+            if not condition_failed(error):
+                raise
+            item.refresh(consistent_read=True)  # declared meanwhile, or gone
+    if item.digest != str(digest) or int(item.size) != size:
+        raise OCIError(
+            "BLOB_UPLOAD_INVALID",
+            f"this upload was declared as {item.digest} of {int(item.size)} bytes",
+        )
 
 
 def _client_error(error: Exception) -> str:

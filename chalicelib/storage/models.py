@@ -213,7 +213,9 @@ class DirectUploadItem(_Item):
     through presigned URLs, in one PUT or in the S3 multipart upload `multipart_id` of parts
     of `part_size`. Completion verifies, possibly over several requests: `verified` bytes of
     the object whose ETag is `etag` have been hashed into `hash_state`. Only `repository`'s
-    routes can see or complete it."""
+    routes can see or complete it. A `streamed` session (berth proxy relaying a stock client,
+    which names the digest only at the end) is multipart from the start with `digest` empty
+    and `size` 0 until its completion declares them."""
 
     repository = UnicodeAttribute()
     digest = UnicodeAttribute()
@@ -225,6 +227,7 @@ class DirectUploadItem(_Item):
     etag = UnicodeAttribute(null=True)
     verified = NumberAttribute(null=True)
     hash_state = BinaryAttribute(legacy_encoding=False, null=True)
+    streamed = BooleanAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     expires_at = NumberAttribute()  # DynamoDB TTL
 
