@@ -140,6 +140,15 @@ def image(value: str) -> tuple[Repository, str | None, str | None]:
     return named, tag, None
 
 
+def image_or_latest(value: str) -> tuple[Repository, str]:
+    """`[HOST/]REPO[:TAG|@DIGEST]` -> (repository, tag or digest); a bare name means `latest`."""
+    _, colon, tag = value.rpartition(":")
+    if "@" in value or (colon and "/" not in tag):
+        named, tag_found, digest = image(value)
+        return named, str(digest or tag_found)
+    return repository(value), "latest"
+
+
 def registry_of(args: argparse.Namespace) -> str | None:
     """The registry a command talks to: the host its reference names (`HOST/REPO:TAG`), else
     --registry (then $BERTH_REGISTRY, then the local default)."""

@@ -25,7 +25,12 @@ def register(commands: Any) -> None:
         description="Scan REPO:TAG or REPO@DIGEST now against the registry's advisory "
         "database and print the findings, worst first.",
     )
-    scan.add_argument("reference", metavar="REF", help="REPO[:TAG] or REPO@DIGEST")
+    scan.add_argument(
+        "reference",
+        type=common.image_or_latest,
+        metavar="REF",
+        help="[HOST/]REPO[:TAG] or [HOST/]REPO@DIGEST (a host names the registry)",
+    )
     scan.add_argument(
         "--format", choices=["table", "json", "sarif"], default="table", help="output format"
     )
@@ -49,19 +54,9 @@ def register(commands: Any) -> None:
     status.set_defaults(func=_status)
 
 
-def split_reference(value: str) -> tuple[str, str]:
-    """(repository, tag or digest); a bare name means `latest`."""
-    if "@" in value:
-        name, _, digest = value.partition("@")
-        return name, digest
-    name, colon, tag = value.rpartition(":")
-    if colon and "/" not in tag:
-        return name, tag
-    return value, "latest"
-
-
 def _scan(args: argparse.Namespace) -> int:
-    repo, reference = split_reference(args.reference)
+    repo, reference = args.reference
+    shown = f"{repo}{'@' if reference.startswith('sha256:') else ':'}{reference}"
     try:
         document = common.client_for(args).scan(repo, reference, now=not args.stored)
     except RegistryError as error:
@@ -69,9 +64,9 @@ def _scan(args: argparse.Namespace) -> int:
     if args.format == "json" or args.json:
         print_json(document)
     elif args.format == "sarif":
-        print_json(sarif(args.reference, document))
+        print_json(sarif(shown, document))
     else:
-        print("\n".join(table(args.reference, document)))
+        print("\n".join(table(shown, document)))
     return 0 if document["imageScanStatus"]["status"] == "COMPLETE" else common.EXIT_ERROR
 
 

@@ -84,7 +84,9 @@ def register(commands: Any) -> None:
         description="Exit 0 when a key or certificate the policy trusts signed REF, 1 when "
         "not (each signature's verdict says why).",
     )
-    verify.add_argument("reference", metavar="REPO:TAG|REPO@DIGEST")
+    verify.add_argument(
+        "reference", type=common.image_or_latest, metavar="[HOST/]REPO:TAG|[HOST/]REPO@DIGEST"
+    )
     verify.set_defaults(func=_verify)
     for parser in (show, trust, untrust, verify):
         add_registry_option(parser)
@@ -173,19 +175,8 @@ def _untrust(args: argparse.Namespace) -> int:
     return _replace_rule(args, None)
 
 
-def _split(reference: str) -> tuple[str, str]:
-    name, at, digest = reference.partition("@")
-    if at:
-        return name, digest
-    return common.repo_and_tag(reference)
-
-
 def _verify(args: argparse.Namespace) -> int:
-    try:
-        repo, ref = _split(args.reference)
-    except argparse.ArgumentTypeError as error:
-        print(f"berth verify: {error} (REPO:TAG or REPO@DIGEST)", file=sys.stderr)
-        return 2
+    repo, ref = args.reference
     try:
         report = common.client_for(args).signatures(repo, ref)
     except RegistryError as error:

@@ -12,7 +12,9 @@ from chalicelib.oci.manifest import parse_manifest
 from chalicelib.scanning.cyclonedx import MEDIA_TYPE
 from chalicelib.scanning.referrer_manifest import (
     EMPTY_CONFIG,
+    KIND,
     OCI_MANIFEST,
+    PRODUCER,
     artifact_manifest,
     sha256,
 )
@@ -36,7 +38,24 @@ def attach(
     body = artifact_manifest(data, MEDIA_TYPE, f"{kind}.cdx.json", kind, descriptor, when)
     digest = parse_digest(sha256(body))
     manifests.put(repo, digest, parse_manifest(body, OCI_MANIFEST), body, [], actor=ACTOR)
+    _drop_superseded(repo, subject.digest, kind, str(digest))
     return str(digest)
+
+
+def _drop_superseded(repo: str, subject: str, kind: str, current: str) -> None:
+    """The scanner's earlier document of the same kind for this image is replaced, not kept
+    beside the new one: each rescan would otherwise add two referrers to the image."""
+    from chalicelib.storage import referrers
+
+    found, _ = referrers.descriptors(repo, subject, None, 100, artifact_type=MEDIA_TYPE)
+    for descriptor in found:
+        annotations = descriptor.get("annotations") or {}
+        if (
+            descriptor["digest"] != current
+            and annotations.get(PRODUCER) == "berth"
+            and annotations.get(KIND) == kind
+        ):
+            manifests.delete(repo, descriptor["digest"], actor=ACTOR)
 
 
 def attach_all(

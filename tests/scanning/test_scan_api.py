@@ -211,3 +211,12 @@ def test_scan_documents_are_attached_as_referrers(
         document = json.loads(s3.get_object(Bucket=aws["BucketName"], Key=key)["Body"].read())
         assert document["bomFormat"] == "CycloneDX" and document["specVersion"] == "1.6"
         assert ("components" in document) == (entry["annotations"]["dev.berth.scan.kind"] == "sbom")
+    # A rescan replaces the scanner's documents instead of piling up beside them.
+    scan(client, repo, "1.0")
+    again = json.loads(
+        client.http.get(
+            f"/v2/{repo}/referrers/{pushed.digest}?artifactType=application/vnd.cyclonedx%2Bjson"
+        ).body
+    )["manifests"]
+    assert sorted(d["annotations"]["dev.berth.scan.kind"] for d in again) == kinds
+    assert {d["digest"] for d in again}.isdisjoint({d["digest"] for d in descriptors})
