@@ -46,7 +46,9 @@ class Proxy:
             f"berth proxy: listening on {self.url}, forwarding to {self.registry}; "
             f"layers go to S3 through s3-uploads in {self.part_size // (1024 * 1024)} MiB "
             f"parts, {self.part_jobs} at a time (about {memory} MiB of buffers, plus one "
-            "part per layer being received)"
+            "part per layer being received). Clients look up credentials by the address they "
+            f"push to: log in to {self.url.split('://', 1)[1]} itself (podman login, docker "
+            "login), with the registry's user or robot"
         )
 
     @property
