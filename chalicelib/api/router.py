@@ -70,6 +70,9 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.TRIGGERS, "GET"): "triggers.handle",
     (Resource.TRIGGERS, "POST"): "triggers.handle",
     (Resource.TRIGGERS, "DELETE"): "triggers.handle",
+    (Resource.REPLICATION, "GET"): "replication.handle",
+    (Resource.REPLICATION, "POST"): "replication.handle",
+    (Resource.REPLICATION, "DELETE"): "replication.handle",
 }
 
 # The action (token-scope vocabulary: pull, push, `*` = admin) each Berth extension needs on
@@ -105,6 +108,7 @@ _REGISTRY_ADMIN = (
     Resource.LIFECYCLE_ALL,
     Resource.WEBHOOKS,
     Resource.TRIGGERS,
+    Resource.REPLICATION,
 )
 
 # The repository action of every other route, by method; upload sessions are all push.

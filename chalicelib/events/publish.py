@@ -98,9 +98,17 @@ def trigger_message(firing: triggers.Firing) -> dict[str, Any]:
 def _enqueue(found: list[Change]) -> int:
     messages = [delivery_message(w, c) for c in found for w in webhooks.subscribed(c)]
     messages += [trigger_message(f) for c in found for f in triggers.firings(c)]
+    messages += replication_messages(found)
     if messages:
         send(messages)
     return len(messages)
+
+
+def replication_messages(found: list[Change]) -> list[dict[str, Any]]:
+    """Replication rides the same queue (chalicelib/replication/handler.py)."""
+    from chalicelib.replication.handler import messages_for
+
+    return messages_for(found)
 
 
 def send(messages: list[dict[str, Any]], delay: int = 0, queue_url: str | None = None) -> None:

@@ -34,6 +34,7 @@ class Resource(Enum):
     LIFECYCLE_ALL = "lifecycle-all"  # /v2/_berth/lifecycle: every repository's policy run
     WEBHOOKS = "webhooks"  # /v2/_berth/webhooks[/<id>[/<verb>]]: argument is <id>/<verb>
     TRIGGERS = "triggers"  # /v2/_berth/triggers[/<id>[/runs]]: deploy on push
+    REPLICATION = "replication"  # /v2/_berth/replication[/<id>|/status]: replication rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,8 @@ def _extension(parts: list[str]) -> Endpoint | None:
         return Endpoint(Resource.WEBHOOKS, "", "/".join(parts[2:]))
     if parts[:2] == ["_berth", "triggers"]:
         return Endpoint(Resource.TRIGGERS, "", "/".join(parts[2:]))
+    if parts[:2] == ["_berth", "replication"]:
+        return Endpoint(Resource.REPLICATION, "", "/".join(parts[2:]))
     n = len(parts)
     if n >= 3 and parts[-2:] == ["_berth", "settings"]:
         return Endpoint(Resource.SETTINGS, "/".join(parts[:-2]))

@@ -16,8 +16,9 @@ from chalicelib.remote.ecr_client import ecr
 from chalicelib.remote.transport import RemoteError
 
 
-def ensure_repository(region: str, account: str, name: str) -> None:
-    """Create the repository unless it exists (tagged as Berth's, so the policy can scope)."""
+def ensure_repository(region: str, account: str, name: str, stage: str) -> None:
+    """Create the repository unless it exists, tagged `berth-replica=<stage>`: the function's
+    policy lets it write only to repositories with that tag (berth/deploy/iam_policy.py)."""
     client = ecr(region)
     try:
         client.describe_repositories(registryId=account, repositoryNames=[name])
@@ -29,7 +30,7 @@ def ensure_repository(region: str, account: str, name: str) -> None:
         client.create_repository(
             registryId=account,
             repositoryName=name,
-            tags=[{"Key": "berth-replica", "Value": "true"}],
+            tags=[{"Key": "berth-replica", "Value": stage}],
         )
     except ClientError as error:
         if error.response["Error"]["Code"] != "RepositoryAlreadyExistsException":
@@ -107,3 +108,16 @@ def put_image(
     except ClientError as error:
         if error.response["Error"]["Code"] != "ImageAlreadyExistsException":
             raise RemoteError(f"ECR PutImage: {error}") from error
+
+
+def delete_image(region: str, account: str, name: str, reference: str) -> None:
+    """By digest (`sha256:…`) or tag; gone already is fine."""
+    image_id = {"imageDigest": reference} if ":" in reference else {"imageTag": reference}
+    ecr(region).batch_delete_image(registryId=account, repositoryName=name, imageIds=[image_id])
+
+
+def has_image(region: str, account: str, name: str, digest: str) -> bool:
+    answer = ecr(region).batch_get_image(
+        registryId=account, repositoryName=name, imageIds=[{"imageDigest": digest}]
+    )
+    return bool(answer.get("images"))
