@@ -192,6 +192,10 @@ class RegistryClient:
         """The deploy-on-push API: `path` under `/v2/_berth/triggers` (registry admin only)."""
         return self._call(method, "/v2/_berth/triggers" + (f"/{path}" if path else ""), body)[0]
 
+    def replication(self, method: str, path: str = "", body: Any = None) -> Any:
+        """The replication API: `path` under `/v2/_berth/replication` (registry admin only)."""
+        return self._call(method, "/v2/_berth/replication" + (f"/{path}" if path else ""), body)[0]
+
     def audit(
         self,
         *,

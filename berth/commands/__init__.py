@@ -13,6 +13,7 @@ from berth.commands import (
     lifecycle,
     login,
     public,
+    replicate,
     repo,
     robots,
     triggers,
@@ -23,7 +24,7 @@ from berth.commands import (
 
 def register(commands: Any) -> None:
     """Add `history`, `rollback`, `repo`, `gc`, `lifecycle`, and the access commands (`user`,
-    `robot`, `grant`/`ungrant`, `public`, `iam`, `audit`), `webhook`, `trigger`, and
+    `robot`, `grant`/`ungrant`, `public`, `iam`, `audit`), `webhook`, `trigger`, `replicate`, and
     `login`/`logout` to the `berth` subparsers."""
     login.register(commands)
     history.register(commands)
@@ -38,3 +39,4 @@ def register(commands: Any) -> None:
     audit.register(commands)
     webhooks.register(commands)
     triggers.register(commands)
+    replicate.register(commands)
