@@ -8,12 +8,14 @@ import hashlib
 from typing import Any
 
 from chalicelib.auth.permissions import matches
+from chalicelib.events import backoff
 from chalicelib.events.publish import send
+from chalicelib.log import logger
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.reference import check_name
 from chalicelib.replication import handler, rules, status, tag_filter
 from chalicelib.replication.rules import ReplicationRuleItem
-from chalicelib.storage import tags
+from chalicelib.storage import repositories, tags
 
 PAGE = 1000
 MAX_TAGS = 10_000
@@ -73,23 +75,53 @@ def queue(item: ReplicationRuleItem, repository: str) -> int:
     return len(messages)
 
 
-def redrive(repository: str) -> int:
-    """Queue every failed copy of `repository` again as a first attempt."""
+def redrive(repository: str, dead_only: bool = False) -> int:
+    """Queue failed copies of `repository` again as first attempts (marked pending);
+    `dead_only`: only those whose retries ran out (the others are still being retried)."""
     messages = []
     for found in status.failed(repository):
+        if dead_only and int(found.attempts) < backoff.MAX_ATTEMPTS:
+            continue
         digest = status.digest_of(found)
         index = int(found.sk.rsplit("#", 1)[1])
-        messages.append(
-            handler.message(
-                found.rule,
-                index,
-                repository,
-                digest,
-                found.tag,
-                found.action,
-                _key("redrive", found.rule, str(index), repository, digest, str(found.tag)),
-            )
+        body = handler.message(
+            found.rule,
+            index,
+            repository,
+            digest,
+            found.tag,
+            found.action,
+            _key("redrive", found.rule, str(index), repository, digest, str(found.tag)),
         )
+        status.pending(
+            status.Replica(
+                repository, digest, found.rule, index, found.destination, found.target,
+                found.tag, found.action,
+            )
+        )  # fmt: skip
+        messages.append(body)
     if messages:
         send(messages)
     return len(messages)
+
+
+def redrive_all(max_repositories: int = 10_000) -> int:
+    """The periodic check: every repository a rule covers, its dead-lettered copies queued
+    again (a destination that was down for more than the retries' day gets them once back)."""
+    patterns = [str(r.repository) for r in rules.list_all() if r.enabled]
+    if not patterns:
+        return 0
+    queued = 0
+    after: str | None = None
+    seen = 0
+    while seen < max_repositories:
+        names, more = repositories.list_names(after, PAGE)
+        seen += len(names)
+        for name in names:
+            if any(matches(p, name) for p in patterns):
+                queued += redrive(name, dead_only=True)
+        if not more or not names:
+            break
+        after = names[-1]
+    logger.info("replication redrive", extra={"fields": {"queued": queued, "repositories": seen}})
+    return queued

@@ -134,3 +134,24 @@ def test_an_unreachable_destination_fails_dead_letters_and_is_redriven(
     assert json.loads(answer.body)["queued"] == 1
     (again,) = pump.queued()
     assert (again["attempt"], again["tag"]) == (1, "v1")
+
+
+def test_the_periodic_check_redrives_only_what_ran_out_of_retries(
+    client: Any, repo: str, pump: Pump, rules_cleared: None
+) -> None:
+    from chalicelib.events.deliver import handle_messages
+    from chalicelib.replication.backfill import redrive_all
+
+    add_rule(
+        client, repository=repo, destinations=[{"kind": "registry", "url": "http://127.0.0.1:9"}]
+    )
+    push_image(client, repo, "v1")
+    pump.publish()
+    (first,) = pump.queued()
+    handle_messages([json.dumps(first)], clock=pump.clock)  # one failed attempt, retry queued
+    assert redrive_all() == 0  # still being retried
+    pump.deliver(rounds=500)
+    assert status_of(client, repo)[0]["attempts"] == 20
+    assert redrive_all() == 1
+    ((replica,),) = [status_of(client, repo)]
+    assert (replica["state"], replica["attempts"]) == ("pending", 0)
