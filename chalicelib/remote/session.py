@@ -25,6 +25,17 @@ class RemoteRegistry:
     fixed_authorization: Callable[[], str] | None = None
     _authorization: str | None = None
     _scopes: tuple[str, ...] = ()
+    _checked: bool = False  # a request answered without 401: streams may go out
+
+    def clone(self) -> RemoteRegistry:
+        """The same principal on connections of its own (one per thread), keeping the token."""
+        twin = RemoteRegistry(
+            self.base_url, self.credentials, Transport(self.transport.timeout),
+            self.fixed_authorization,
+        )  # fmt: skip
+        twin._authorization, twin._scopes = self._authorization, self._scopes
+        twin._checked = self._checked
+        return twin
 
     def url(self, path_or_url: str) -> str:
         return urllib.parse.urljoin(self.base_url + "/", path_or_url)
@@ -67,6 +78,7 @@ class RemoteRegistry:
             sent["Authorization"] = self._authorization
         answer = self.transport.request(method, url, sent, body)
         if answer.status != 401:
+            self._checked = True
             return answer
         if self.fixed_authorization is not None:
             self._authorization = self.fixed_authorization()
@@ -74,13 +86,18 @@ class RemoteRegistry:
             self._authorization = self._answer(answer.header("www-authenticate"))
         if self._authorization is None or not (body is None or isinstance(body, bytes)):
             return answer
-        return self.transport.request(
+        answer = self.transport.request(
             method, url, {**sent, "Authorization": self._authorization}, body
         )
+        self._checked = self._checked or answer.status != 401
+        return answer
 
     def ensure_authorized(self, repository: str) -> None:
-        """Have a token before a streamed body goes out (a HEAD on the repository's tags)."""
-        self.request("GET", f"/v2/{repository}/tags/list?n=1")
+        """Have a token before a streamed body goes out (a GET of the repository's tags),
+        unless a request was already answered (then the token in hand serves, or none is
+        needed)."""
+        if not self._checked:
+            self.request("GET", f"/v2/{repository}/tags/list?n=1")
 
     def close(self) -> None:
         self.transport.close()

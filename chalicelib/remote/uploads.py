@@ -2,6 +2,10 @@
 window at a time): never the whole layer in memory.
 
     monolithic  POST then one PUT ?digest= streaming every chunk (known size).
+    streamed    POST, one PATCH streaming every chunk (no Content-Range: the spec's
+                streamed upload, what docker and skopeo send), then PUT ?digest= without
+                a body. Registries that store a PUT's body as one more part (Berth among
+                them) close this one faster.
     chunked     POST, a PATCH per chunk with its Content-Range, then PUT ?digest=; the
                 session's Location and offset are what a run that stops halfway needs to
                 go on (`Progress`)."""
@@ -59,6 +63,28 @@ def monolithic(
     )
     if answer.status != 201:
         raise RemoteError(f"PUT blob {digest[:80]}: {answer.status}")
+
+
+def streamed(
+    registry: RemoteRegistry,
+    repository: str,
+    digest: str,
+    size: int,
+    chunks: Iterable[bytes],
+    location: str | None = None,
+) -> None:
+    registry.ensure_authorized(repository)
+    location = location or start(registry, repository)
+    answer = registry.request(
+        "PATCH",
+        location,
+        {"Content-Type": "application/octet-stream", "Content-Length": str(size)},
+        iter(chunks),
+    )
+    location = _location(answer, "PATCH stream")
+    answer = registry.request("PUT", _with_digest(location, digest))
+    if answer.status != 201:
+        raise RemoteError(f"close upload {digest[:80]}: {answer.status}")
 
 
 def chunked(

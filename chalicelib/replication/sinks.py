@@ -13,8 +13,10 @@ from chalicelib.remote.session import RemoteRegistry
 from chalicelib.replication.destinations import Destination
 from chalicelib.replication.secret_refs import credentials
 
-# Over this, a blob goes up in PATCHed chunks (each acknowledged) instead of one PUT.
-CHUNKED_OVER = 64 << 20
+# Up to this, a blob goes up in one PUT; over it, one streamed PATCH then a PUT without a
+# body, which registries that store a PUT's body as one more part close faster (measured
+# on Berth: 256 MiB in two layers, see docs/replication.md).
+STREAMED_OVER = 16 << 20
 
 
 class Sink(Protocol):
@@ -28,6 +30,9 @@ class Sink(Protocol):
     def put_manifest(self, body: bytes, media_type: str, digest: str, tag: str | None) -> None: ...
     def delete(self, reference: str) -> None: ...
     def close(self) -> None: ...
+    def twin(self) -> Sink:
+        """The same destination for another thread (its own connections)."""
+        ...
 
 
 @dataclass
@@ -54,8 +59,8 @@ class RegistrySink:
 
     def send(self, digest: str, size: int, chunks: Iterable[bytes]) -> None:
         location, self._upload = self._upload, None
-        if size > CHUNKED_OVER:
-            uploads.chunked(self.registry, self.repository, digest, chunks, location)
+        if size > STREAMED_OVER:
+            uploads.streamed(self.registry, self.repository, digest, size, chunks, location)
         else:
             uploads.monolithic(self.registry, self.repository, digest, size, chunks, location)
 
@@ -67,6 +72,9 @@ class RegistrySink:
 
     def close(self) -> None:
         self.registry.close()
+
+    def twin(self) -> Sink:
+        return RegistrySink(self.registry.clone(), self.repository)
 
 
 @dataclass
@@ -103,6 +111,9 @@ class EcrSink:
 
     def close(self) -> None:
         pass
+
+    def twin(self) -> Sink:
+        return self  # botocore clients are thread-safe
 
 
 def open_sink(destination: Destination, source_repository: str) -> Sink:
