@@ -78,6 +78,9 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.SCAN, "POST"): "scan.post",
     (Resource.VULNDB, "GET"): "vulndb.get",
     (Resource.VULNDB, "POST"): "vulndb.post",
+    (Resource.REPLICATION, "GET"): "replication.handle",
+    (Resource.REPLICATION, "POST"): "replication.handle",
+    (Resource.REPLICATION, "DELETE"): "replication.handle",
 }
 
 # The action (token-scope vocabulary: pull, push, `*` = admin) each Berth extension needs on
@@ -118,6 +121,7 @@ _REGISTRY_ADMIN = (
     Resource.TRIGGERS,
     Resource.SIGNING_POLICY,
     Resource.VULNDB,
+    Resource.REPLICATION,
 )
 
 # The repository action of every other route, by method; upload sessions are all push.

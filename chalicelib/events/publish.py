@@ -102,9 +102,17 @@ def _enqueue(found: list[Change]) -> int:
     from chalicelib.scanner.on_push import scan_messages
 
     scans = scan_messages(found)
+    messages += replication_messages(found)
     if messages or scans:
         send(messages + scans)
     return len(messages)
+
+
+def replication_messages(found: list[Change]) -> list[dict[str, Any]]:
+    """Replication rides the same queue (chalicelib/replication/handler.py)."""
+    from chalicelib.replication.handler import messages_for
+
+    return messages_for(found)
 
 
 def send(messages: list[dict[str, Any]], delay: int = 0, queue_url: str | None = None) -> None:
