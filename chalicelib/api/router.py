@@ -10,6 +10,7 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, error_response, from_chalice, json_response
+from chalicelib.api.standby import refuse_writes
 from chalicelib.auth.auth_settings import auth_settings
 from chalicelib.log import log_request, logger
 from chalicelib.oci.errors import OCIError
@@ -167,6 +168,7 @@ def route(request: HttpRequest) -> Response:
         )
     if endpoint.name:
         check_name(endpoint.name)
+    refuse_writes(request.method)
     if auth_settings().enabled:
         from chalicelib.audit.record import set_origin
 

@@ -8,6 +8,7 @@ import hashlib
 from typing import Any
 
 from chalicelib.auth.permissions import matches
+from chalicelib.config import settings
 from chalicelib.events import backoff
 from chalicelib.events.publish import send
 from chalicelib.log import logger
@@ -107,7 +108,10 @@ def redrive(repository: str, dead_only: bool = False) -> int:
 
 def redrive_all(max_repositories: int = 10_000) -> int:
     """The periodic check: every repository a rule covers, its dead-lettered copies queued
-    again (a destination that was down for more than the retries' day gets them once back)."""
+    again (a destination that was down for more than the retries' day gets them once back).
+    A standby's queue holds nothing to re-drive: the primary does it."""
+    if settings().standby:
+        return 0
     patterns = [str(r.repository) for r in rules.list_all() if r.enabled]
     if not patterns:
         return 0
