@@ -17,6 +17,8 @@ from chalicelib.scanning.npm import parse_package_json
 from chalicelib.scanning.os_release import OsRelease, find_os_release
 from chalicelib.scanning.package import Package
 from chalicelib.scanning.python_dist import parse_python_metadata
+from chalicelib.scanning.rpm_bdb import parse_rpm_bdb
+from chalicelib.scanning.rpm_ndb import parse_rpm_ndb
 from chalicelib.scanning.rpm_sqlite import parse_rpm_sqlite
 
 Parser = Callable[[bytes, str, OsRelease | None], list[Package]]
@@ -36,6 +38,10 @@ def _parser_for(path: str) -> Parser | None:
         return parse_apk_installed
     if path.endswith("rpmdb.sqlite"):
         return parse_rpm_sqlite
+    if path.endswith("rpm/Packages"):
+        return parse_rpm_bdb
+    if path.endswith("rpm/Packages.db"):
+        return parse_rpm_ndb
     if path.endswith(("/METADATA", "/PKG-INFO", ".egg-info")):
         return lambda data, where, _os: parse_python_metadata(data, where)
     if path.endswith("/package.json"):
