@@ -21,6 +21,8 @@ _POM_PROPERTIES = re.compile(r"META-INF/maven/[^/]+/[^/]+/pom\.properties")
 _MAX_DEPTH = 4
 _MAX_METADATA = 1024 * 1024
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
+# A nested archive claiming more than this is not read (a zip bomb would fill /tmp).
+_MAX_NESTED = 256 * 1024 * 1024
 _FILE_NAME = re.compile(r"(?P<name>.+?)-(?P<version>\d[^-/]*(?:-[A-Za-z0-9.]+)?)\.[a-z]ar")
 
 _PROPERTY = re.compile(r"([^=:\s]+)\s*[=:\s]\s*(.*)")
@@ -107,6 +109,8 @@ def _walk(file: IO[bytes], name: str, where: str, depth: int, found: list[Artifa
         for info in entries:
             if info.is_dir() or not is_java_archive(info.filename):
                 continue
+            if info.file_size > _MAX_NESTED:
+                raise ScanInputError(f"{info.filename}: nested archive too large to read")
             inner = f"{where}!/{info.filename}" if where else info.filename
             with (
                 archive.open(info) as member,

@@ -8,10 +8,11 @@ from __future__ import annotations
 import io
 import zipfile
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.scanning import embedded
+from chalicelib.scanning import embedded, java_archive
 from chalicelib.scanning.errors import ScanInputError
 from chalicelib.scanning.file_evidence import evidence
 from chalicelib.scanning.go_buildinfo import go_packages, parse_buildinfo, stdlib_version
@@ -291,3 +292,12 @@ def test_a_broken_archive_is_a_problem() -> None:
     inventory = scan(layer([("app/broken.jar", b"PK\x03\x04" + b"\0" * 100)]))
     assert inventory.packages == []
     assert inventory.problems and inventory.problems[0].startswith("app/broken.jar:")
+
+
+def test_an_oversized_nested_archive_is_a_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(java_archive, "_MAX_NESTED", 100)
+    inventory = scan(layer([("app/shop.jar", spring_boot_jar())]))
+    assert inventory.packages == []
+    assert inventory.problems == [
+        "app/shop.jar: BOOT-INF/lib/spring-core-5.3.18.jar: nested archive too large to read"
+    ]
