@@ -1,15 +1,19 @@
 """Executables a real compiler and linker produce (gcc, installed by
 scripts/install-system-deps) carrying the metadata sections in their real formats, put there
 the way the Go linker and cargo-auditable put them (a named, kept data section): the scanner
-finds the same packages in them as in the hand-built ELF files of test_binaries.py."""
+finds the same packages in them as in the hand-built ELF files of test_binaries.py. And a Go
+program the Go toolchain itself built (skopeo, a test client)."""
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from chalicelib.scanning.go_buildinfo import stdlib_version
 from chalicelib.scanning.inventory import inventory_of_layers
 from tests.scanning.binaries import cargo_dep_v0, go_buildinfo, go_modinfo
 from tests.scanning.layers import layer, stream
@@ -56,4 +60,20 @@ def test_compiled_and_linked_executable(tmp_path: Path) -> None:
         ("golang", "example.com/tool", "v0.3.1"),
         ("golang", "golang.org/x/text", "v0.3.7"),
         ("golang", "stdlib", "v1.22.3"),
+    ]
+
+
+def test_a_go_program_the_go_toolchain_built() -> None:
+    """skopeo (installed for the end-to-end tests) is a Go program built by Debian's Go
+    toolchain, in GOPATH mode: its build info names the toolchain and the main package's path
+    but no modules, so the standard library is its one Go package."""
+    data = Path(shutil.which("skopeo") or "/usr/bin/skopeo").read_bytes()
+    toolchain = re.search(rb"go1\.\d+(?:\.\d+)?", data)
+    assert toolchain is not None
+    inventory = inventory_of_layers(
+        [stream(layer([("usr/bin/skopeo", data)], executables=frozenset({"usr/bin/skopeo"})))]
+    )
+    assert inventory.problems == []
+    assert [(p.name, p.version) for p in inventory.packages] == [
+        ("stdlib", stdlib_version(toolchain.group().decode()))
     ]
