@@ -18,14 +18,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest
 from chalicelib.oci.errors import OCIError
 from chalicelib.web import session
-from chalicelib.web.html import SECURITY_HEADERS, copy_button, e, human_size, page, table, when
+from chalicelib.web.html import copy_button, e, human_size, page, table, when
+from chalicelib.web.respond import error as _error
+from chalicelib.web.respond import forged, request_of, show
+from chalicelib.web.respond import form as _form
+from chalicelib.web.respond import html as _html
+from chalicelib.web.respond import redirect as _redirect
+from chalicelib.web.respond import signed_in as _signed_in
 
 STATIC = Path(__file__).resolve().parent / "static"
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
@@ -34,47 +40,6 @@ INDEXES = (
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
 )
-
-
-def request_of(chalice_request: Any) -> HttpRequest:
-    context = chalice_request.context or {}
-    query = {k: [v] for k, v in (chalice_request.query_params or {}).items()}
-    return HttpRequest(
-        method=chalice_request.method.upper(),
-        path=str(context.get("path") or ""),
-        query=query,
-        headers={k.lower(): v for k, v in (chalice_request.headers or {}).items()},
-        body=chalice_request.raw_body or b"",
-        request_id=str(context.get("requestId", "")),
-        source_ip=str((context.get("identity") or {}).get("sourceIp", "")),
-    )
-
-
-def _html(status: int, text: str, headers: dict[str, str] | None = None) -> Response:
-    out: dict[str, str | list[str]] = {
-        "Content-Type": "text/html; charset=utf-8",
-        **SECURITY_HEADERS,
-        **(headers or {}),
-    }
-    return Response(body=text, status_code=status, headers=out)
-
-
-def _redirect(to: str, headers: dict[str, str] | None = None) -> Response:
-    out: dict[str, str | list[str]] = {"Location": to, **(headers or {})}
-    return Response(body="", status_code=303, headers=out)
-
-
-def _error(status: int, message: str, viewer: session.Viewer | None = None) -> Response:
-    who = viewer.name if viewer else None
-    body = f'<p class="error">{e(message)}</p><p><a href="/ui">all repositories</a></p>'
-    return _html(status, page("Not available", body, who=who, csrf=viewer.csrf if viewer else ""))
-
-
-def _signed_in(request: HttpRequest) -> session.Viewer | Response:
-    viewer = session.viewer(request)
-    if viewer is None:
-        return _redirect("/ui/login")
-    return viewer
 
 
 def index(chalice_request: Any) -> Response:
@@ -103,7 +68,7 @@ def index(chalice_request: Any) -> Response:
         + (f"<p>Only the first {MAX_LISTED} are listed.</p>" if more else "")
         + ("" if rows else "<p>No repositories yet: push an image.</p>")
     )
-    return _html(200, page("Repositories", body, who=viewer.name, csrf=viewer.csrf))
+    return show(request, viewer, "Repositories", body)
 
 
 def _repository_name(request: HttpRequest) -> str:
@@ -160,7 +125,7 @@ def repository(chalice_request: Any) -> Response:
         + (f"<p>Only the first {MAX_LISTED} tags are listed.</p>" if more else "")
         + ("" if rows else "<p>No tags.</p>")
     )
-    return _html(200, page(name, body, who=viewer.name, csrf=viewer.csrf))
+    return show(request, viewer, name, body)
 
 
 def _summary(body: bytes | None) -> tuple[str, str]:
@@ -281,7 +246,7 @@ def image(chalice_request: Any) -> Response:
             + table(["Signature", "Format", "Verdict", "Signer or reason"], rows)
         )
     title = f"{name}@{digest[:19]}"
-    return _html(200, page(title, "".join(sections), who=viewer.name, csrf=viewer.csrf))
+    return show(request, viewer, title, "".join(sections))
 
 
 MAX_HISTORY = 100
@@ -340,7 +305,7 @@ def history(chalice_request: Any, message: str = "", status: int = 200) -> Respo
         + f"<p>Now: <code>{e(now_at or '(no tag)')}</code></p>"
         + table(["When", "Action", "From", "To", "Who", ""], rows, table_id="history")
     )
-    return _html(status, page(f"{name}:{tag}", body, who=viewer.name, csrf=viewer.csrf))
+    return show(request, viewer, f"{name}:{tag}", body, status=status)
 
 
 def rollback(chalice_request: Any) -> Response:
@@ -356,7 +321,7 @@ def rollback(chalice_request: Any) -> Response:
     if isinstance(viewer, Response):
         return viewer
     form = _form(request)
-    if viewer.principal is not None and not session.same(form.get("csrf", ""), viewer.csrf):
+    if forged(viewer, form):
         return _error(403, "The form expired; reload the page.", viewer)
     try:
         name = _repository_name(HttpRequest("GET", "", {"name": [form.get("name", "")]}, {}, b""))
@@ -446,14 +411,6 @@ def login_form(chalice_request: Any, message: str = "", status: int = 200) -> Re
     )
     cookie = session.cookie(session.CSRF_COOKIE, token, request, max_age=900)
     return _html(status, page("Sign in", body), {"Set-Cookie": cookie})
-
-
-def _form(request: HttpRequest) -> dict[str, str]:
-    try:
-        fields = parse_qs(request.body.decode(), max_num_fields=10)
-    except (UnicodeDecodeError, ValueError):
-        return {}
-    return {k: v[-1] for k, v in fields.items()}
 
 
 def login(chalice_request: Any) -> Response:
