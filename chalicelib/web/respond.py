@@ -49,7 +49,8 @@ def show(
         headers["Set-Cookie"] = session.cookie(
             session.FORM_COOKIE, viewer.form_token, request, max_age=session.FORM_SECONDS
         )
-    return html(status, page(title, body, who=viewer.name, csrf=viewer.csrf), headers)
+    text = page(title, body, who=viewer.name, csrf=viewer.csrf, admin=viewer.admin)
+    return html(status, text, headers)
 
 
 def redirect(to: str, headers: dict[str, str] | None = None) -> Response:
