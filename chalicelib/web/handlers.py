@@ -118,8 +118,13 @@ def repository(chalice_request: Any) -> Response:
             ]
         )
     header = ["Tag", "Digest", "Size", "Platforms", "Pushed", "Last pulled", "Signed", "Pull"]
+    settings = (
+        f'<p><a href="/ui/settings?name={quote(name)}" id="settings-link">settings</a></p>'
+        if viewer.may(name, "*")
+        else ""
+    )
     body = (
-        '<input type="search" placeholder="search tags" data-filter="tags" '
+        settings + '<input type="search" placeholder="search tags" data-filter="tags" '
         'aria-label="search tags">'
         + table(header, rows, table_id="tags")
         + (f"<p>Only the first {MAX_LISTED} tags are listed.</p>" if more else "")

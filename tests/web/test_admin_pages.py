@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,16 +22,24 @@ from tests.web.test_pages import _sign_in, get, text
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-@pytest.fixture
-def signed_in_auth(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+@contextmanager
+def auth_enabled(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from tests.auth.gate_support import _reset
 
     monkeypatch.setenv("BERTH_AUTH", "on")
     monkeypatch.setenv("BERTH_LOGIN_FAILURES_PER_IP", "1000000")
     _reset()
-    yield
-    monkeypatch.setenv("BERTH_AUTH", "off")
-    _reset()
+    try:
+        yield
+    finally:
+        monkeypatch.setenv("BERTH_AUTH", "off")
+        _reset()
+
+
+@pytest.fixture
+def signed_in_auth(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    with auth_enabled(monkeypatch):
+        yield
 
 
 def session_of(client: Any, caller: Caller) -> str:
