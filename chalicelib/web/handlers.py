@@ -24,7 +24,7 @@ from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest
 from chalicelib.oci.errors import OCIError
-from chalicelib.web import session
+from chalicelib.web import findings, session
 from chalicelib.web.html import copy_button, e, human_size, page, table, when
 from chalicelib.web.respond import error as _error
 from chalicelib.web.respond import forged, request_of, show
@@ -231,6 +231,8 @@ def image(chalice_request: Any) -> Response:
         "<h2>Referrers</h2>"
         + (table(["Manifest", "Artifact type", "Size"], rows) if rows else "<p>None.</p>")
     )
+    if findings.scanned(found):
+        sections.append(findings.section(digest))
     verdicts = signatures.verdicts_for(name, digest)
     if verdicts:
         rows = [
