@@ -101,6 +101,13 @@ def ui_admin_audit() -> Response:
     return admin_audit.audit(app.current_request)
 
 
+@app.route("/ui/activity", methods=["GET"])
+def ui_activity() -> Response:
+    from chalicelib.web import activity
+
+    return activity.activity(app.current_request)
+
+
 @app.route("/ui/settings", methods=["GET"])
 def ui_settings() -> Response:
     from chalicelib.web import repository_settings

@@ -24,7 +24,7 @@ from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest
 from chalicelib.oci.errors import OCIError
-from chalicelib.web import findings, session
+from chalicelib.web import charts, findings, session
 from chalicelib.web.html import copy_button, e, human_size, page, table, when
 from chalicelib.web.respond import error as _error
 from chalicelib.web.respond import forged, request_of, show
@@ -50,7 +50,11 @@ def index(chalice_request: Any) -> Response:
     if isinstance(viewer, Response):
         return viewer
     visible = viewer.may if viewer.principal is not None else None
-    found, more = accounting.list_usage(None, MAX_LISTED, visible=visible)
+    after = request.arg("after") or None
+    if after is not None and not _is_name(after):
+        return _error(400, "not a repository name", viewer)
+    found, more = accounting.list_usage(after, MAX_LISTED, visible=visible)
+    last = max((u.name for u in found), default=None)
     found.sort(key=lambda u: u.last_push_at.timestamp() if u.last_push_at else 0, reverse=True)
     rows = [
         [
@@ -61,14 +65,39 @@ def index(chalice_request: Any) -> Response:
         ]
         for u in found
     ]
+    chart = charts.storage_per_repository([(u.name, u.size) for u in found])
     body = (
         '<input type="search" placeholder="search repositories" data-filter="repositories" '
         'aria-label="search repositories" autofocus>'
         + table(["Repository", "Tags", "Stored", "Last push"], rows, table_id="repositories")
-        + (f"<p>Only the first {MAX_LISTED} are listed.</p>" if more else "")
-        + ("" if rows else "<p>No repositories yet: push an image.</p>")
+        + _pages("/ui?", after, last if more else None, MAX_LISTED, "repositories")
+        + ("" if rows or after else "<p>No repositories yet: push an image.</p>")
+        + chart
     )
     return show(request, viewer, "Repositories", body)
+
+
+def _is_name(value: str) -> bool:
+    from chalicelib.oci.reference import check_name
+
+    try:
+        check_name(value)
+    except OCIError:
+        return False
+    return True
+
+
+def _pages(base: str, after: str | None, next_after: str | None, size: int, what: str) -> str:
+    """Links between pages of `size` (in name order, each page sorted on its own): the first
+    page, and the next one after the last name shown when more follow."""
+    links = []
+    if after is not None:
+        links.append(f'<a href="{e(base.rstrip("?&"))}">first page</a>')
+    if next_after is not None:
+        links.append(
+            f'<a href="{e(base)}after={quote(next_after)}" rel="next">next {size} {e(what)}</a>'
+        )
+    return f'<p class="pages">{" · ".join(links)}</p>' if links else ""
 
 
 def _repository_name(request: HttpRequest) -> str:
@@ -80,6 +109,7 @@ def _repository_name(request: HttpRequest) -> str:
 
 
 def repository(chalice_request: Any) -> Response:
+    from chalicelib.oci.reference import check_tag
     from chalicelib.storage import tags
     from chalicelib.storage.keys import tag_name
 
@@ -93,7 +123,16 @@ def repository(chalice_request: Any) -> Response:
         return _error(400, "not a repository name", viewer)
     if not viewer.may(name):
         return _error(404, f"no repository {name} that you may see", viewer)
-    items, more = tags.listing(name, MAX_LISTED)
+    after = request.arg("after")
+    if after is not None:
+        try:
+            check_tag(after)
+        except OCIError:
+            return _error(400, "not a tag", viewer)
+        items, more = tags.listing_after(name, after, MAX_LISTED)
+    else:
+        items, more = tags.listing(name, MAX_LISTED)
+    last = max((tag_name(i.sk) for i in items), default=None)
     host = request.header("host") or "REGISTRY"
     rows = []
     for item in sorted(items, key=lambda i: i.updated_at, reverse=True):
@@ -119,15 +158,21 @@ def repository(chalice_request: Any) -> Response:
         )
     header = ["Tag", "Digest", "Size", "Platforms", "Pushed", "Last pulled", "Signed", "Pull"]
     settings = (
-        f'<p><a href="/ui/settings?name={quote(name)}" id="settings-link">settings</a></p>'
-        if viewer.may(name, "*")
-        else ""
+        f'<p><a href="/ui/activity?name={quote(name)}" id="activity-link">pushes per day</a>'
+        + (
+            f' · <a href="/ui/settings?name={quote(name)}" id="settings-link">settings</a>'
+            if viewer.may(name, "*")
+            else ""
+        )
+        + "</p>"
     )
     body = (
         settings + '<input type="search" placeholder="search tags" data-filter="tags" '
         'aria-label="search tags">'
         + table(header, rows, table_id="tags")
-        + (f"<p>Only the first {MAX_LISTED} tags are listed.</p>" if more else "")
+        + _pages(
+            f"/ui/repository?name={quote(name)}&", after, last if more else None, MAX_LISTED, "tags"
+        )
         + ("" if rows else "<p>No tags.</p>")
     )
     return show(request, viewer, name, body)

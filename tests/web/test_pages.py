@@ -276,7 +276,7 @@ def test_scan_findings_on_the_image_page(client: Any, repo: str) -> None:
         with recorder.window() as tally:
             assert get(client, f"/ui/image?name={repo}&digest={pushed.digest}").status_code == 200
         described = [c.describe() for c in tally.calls]
-    # the page's usual eight reads, and the scan result's item and its report
+    # the page's usual six reads, then the scan result's item and its report
     assert sorted(described) == sorted(
         [
             "dynamodb:GetItem",
