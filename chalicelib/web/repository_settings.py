@@ -99,7 +99,7 @@ def _policy_form(viewer: Viewer, name: str, text: str) -> str:
         f"{csrf_field(viewer)}"
         '<input type="hidden" name="do" value="lifecycle.preview">'
         f'<input type="hidden" name="name" value="{e(name)}">'
-        "<label>Policy (JSON, as <code>berth lifecycle set</code> takes it)"
+        "<label>Policy (JSON, as <code>berth lifecycle set --file</code> takes it)"
         f'<textarea name="policy" rows="12" spellcheck="false">{e(text)}</textarea></label>'
         '<button type="submit">Preview what it would delete</button></form>'
     )
