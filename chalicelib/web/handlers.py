@@ -1,17 +1,20 @@
 """The pages under `/ui`. Each reads what it shows in a bounded number of AWS calls (stated
 per page; tests/web/test_pages.py counts them) and never scans the table.
 
-    GET  /ui                                  repositories (1 Query)
-    GET  /ui/repository?name=N                its tags (1 Query: the tag items carry a copy of
+    GET  /ui[?after=R]                        repositories, a page of MAX_LISTED, and a
+                                              storage chart (1 Query)
+    GET  /ui/repository?name=N[&after=T]      its tags (1 Query: the tag items carry a copy of
                                               each manifest, signers and times)
     GET  /ui/image?name=N&digest=D            an image: platforms or layers, config, referrers,
-                                              signature verdicts (1 GetItem, 1 S3 GET for the
-                                              config, 1 Query, 1 GetItem per signature)
+                                              signature verdicts, scan findings (see
+                                              docs/web.md for its calls)
     GET  /ui/history?name=N&tag=T             a tag's moves, newest first, and (to who may push)
                                               a rollback button per earlier manifest (1 GetItem,
                                               1 Query); POST /ui/rollback moves it
     GET  /ui/login, POST /ui/login, POST /ui/logout
-    GET  /ui/static/<file>                    the stylesheet and the script"""
+    GET  /ui/static/<file>                    the stylesheet and the script
+
+The other pages have their own modules: admin*.py, repository_settings.py, activity.py."""
 
 from __future__ import annotations
 
