@@ -98,6 +98,15 @@ def test_admin_creates_a_robot_rolls_back_and_is_obeyed(
                 ]
             )  # fmt: skip
             assert json.loads(pulled.stdout)["Digest"] == second.manifest.digest
+            run(
+                [
+                    "skopeo", "copy", "--quiet", "--src-tls-verify=false",
+                    "--src-authfile", authfile, registry.docker(repository, "v1"),
+                    f"oci:{scratch / 'pulled'}:v1",
+                ]
+            )  # fmt: skip
+            index = json.loads((scratch / "pulled" / "index.json").read_text())
+            assert index["manifests"][0]["digest"] == second.manifest.digest
 
             # Roll v1 back to the first image from its history; skopeo sees it.
             page.goto(f"http://{registry.host}/ui/repository?name={repository}")
