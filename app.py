@@ -66,6 +66,62 @@ def ui_rollback() -> Response:
     return handlers.rollback(app.current_request)
 
 
+@app.route("/ui/admin", methods=["GET"])
+def ui_admin() -> Response:
+    from chalicelib.web import admin
+
+    return admin.people(app.current_request)
+
+
+@app.route("/ui/admin", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def ui_admin_change() -> Response:
+    from chalicelib.web import admin_actions
+
+    return admin_actions.post(app.current_request)
+
+
+@app.route("/ui/admin/principal", methods=["GET"])
+def ui_admin_principal() -> Response:
+    from chalicelib.web import admin
+
+    return admin.principal(app.current_request)
+
+
+@app.route("/ui/admin/webhooks", methods=["GET"])
+def ui_admin_webhooks() -> Response:
+    from chalicelib.web import admin_webhooks
+
+    return admin_webhooks.webhooks(app.current_request)
+
+
+@app.route("/ui/admin/audit", methods=["GET"])
+def ui_admin_audit() -> Response:
+    from chalicelib.web import admin_audit
+
+    return admin_audit.audit(app.current_request)
+
+
+@app.route("/ui/activity", methods=["GET"])
+def ui_activity() -> Response:
+    from chalicelib.web import activity
+
+    return activity.activity(app.current_request)
+
+
+@app.route("/ui/settings", methods=["GET"])
+def ui_settings() -> Response:
+    from chalicelib.web import repository_settings
+
+    return repository_settings.settings(app.current_request)
+
+
+@app.route("/ui/settings", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def ui_settings_change() -> Response:
+    from chalicelib.web import repository_settings
+
+    return repository_settings.change(app.current_request)
+
+
 @app.route("/ui/login", methods=["GET"])
 def ui_login_form() -> Response:
     from chalicelib.web import handlers

@@ -32,6 +32,8 @@ def route_of(raw_path: str) -> tuple[str, dict[str, str]] | None:
     path = raw_path[:-1] if raw_path.endswith("/") and raw_path != "/" else raw_path
     if path in ("/v2", "/token"):
         return path, {}
+    if path == "/ui" or path.startswith("/ui/"):
+        return _web_route(path)
     if not path.startswith("/v2/"):
         return None
     segments = path[4:].split("/")
@@ -40,6 +42,18 @@ def route_of(raw_path: str) -> tuple[str, dict[str, str]] | None:
     names = [f"p{i}" for i in range(1, len(segments) + 1)]
     template = "/v2/" + "/".join(f"{{{n}}}" for n in names)
     return template, {n: unquote(s) for n, s in zip(names, segments, strict=True)}
+
+
+def _web_route(path: str) -> tuple[str, dict[str, str]] | None:
+    """The web interface's fixed paths (chalicelib/web/paths.py) and its static files."""
+    from chalicelib.web.paths import PAGES, STATIC_PREFIX, STATIC_ROUTE
+
+    if path in PAGES:
+        return path, {}
+    name = path[len(STATIC_PREFIX) :] if path.startswith(STATIC_PREFIX) else ""
+    if name and "/" not in name:
+        return STATIC_ROUTE, {"filename": unquote(name)}
+    return None
 
 
 def to_rest_event(event: dict[str, Any], template: str, params: dict[str, str]) -> dict[str, Any]:

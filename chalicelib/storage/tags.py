@@ -249,6 +249,17 @@ def listing(repo: str, limit: int) -> tuple[list[TagItem], bool]:
     return items[:limit], len(items) > limit
 
 
+def listing_after(repo: str, after: str, limit: int) -> tuple[list[TagItem], bool]:
+    """`listing`'s next page: the tag items after the tag `after` (byte order), one query;
+    `T#` is the partition's last prefix, so the range holds only tags (as in `list_names`)."""
+    items = list(
+        TagItem.query(
+            repo_pk(repo), TagItem.sk > tag_sk(after), limit=limit + 1, consistent_read=True
+        )
+    )
+    return items[:limit], len(items) > limit
+
+
 def pointing_at(repo: str, digest: str) -> list[str]:
     """Tags of `repo` whose target is `digest`."""
     return [

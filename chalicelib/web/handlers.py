@@ -1,31 +1,40 @@
 """The pages under `/ui`. Each reads what it shows in a bounded number of AWS calls (stated
 per page; tests/web/test_pages.py counts them) and never scans the table.
 
-    GET  /ui                                  repositories (1 Query)
-    GET  /ui/repository?name=N                its tags (1 Query: the tag items carry a copy of
+    GET  /ui[?after=R]                        repositories, a page of MAX_LISTED, and a
+                                              storage chart (1 Query)
+    GET  /ui/repository?name=N[&after=T]      its tags (1 Query: the tag items carry a copy of
                                               each manifest, signers and times)
     GET  /ui/image?name=N&digest=D            an image: platforms or layers, config, referrers,
-                                              signature verdicts (1 GetItem, 1 S3 GET for the
-                                              config, 1 Query, 1 GetItem per signature)
+                                              signature verdicts, scan findings (see
+                                              docs/web.md for its calls)
     GET  /ui/history?name=N&tag=T             a tag's moves, newest first, and (to who may push)
                                               a rollback button per earlier manifest (1 GetItem,
                                               1 Query); POST /ui/rollback moves it
     GET  /ui/login, POST /ui/login, POST /ui/logout
-    GET  /ui/static/<file>                    the stylesheet and the script"""
+    GET  /ui/static/<file>                    the stylesheet and the script
+
+The other pages have their own modules: admin*.py, repository_settings.py, activity.py."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest
 from chalicelib.oci.errors import OCIError
-from chalicelib.web import session
-from chalicelib.web.html import SECURITY_HEADERS, copy_button, e, human_size, page, table, when
+from chalicelib.web import charts, findings, session
+from chalicelib.web.html import copy_button, e, human_size, page, table, when
+from chalicelib.web.respond import error as _error
+from chalicelib.web.respond import forged, request_of, show
+from chalicelib.web.respond import form as _form
+from chalicelib.web.respond import html as _html
+from chalicelib.web.respond import redirect as _redirect
+from chalicelib.web.respond import signed_in as _signed_in
 
 STATIC = Path(__file__).resolve().parent / "static"
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
@@ -36,47 +45,6 @@ INDEXES = (
 )
 
 
-def request_of(chalice_request: Any) -> HttpRequest:
-    context = chalice_request.context or {}
-    query = {k: [v] for k, v in (chalice_request.query_params or {}).items()}
-    return HttpRequest(
-        method=chalice_request.method.upper(),
-        path=str(context.get("path") or ""),
-        query=query,
-        headers={k.lower(): v for k, v in (chalice_request.headers or {}).items()},
-        body=chalice_request.raw_body or b"",
-        request_id=str(context.get("requestId", "")),
-        source_ip=str((context.get("identity") or {}).get("sourceIp", "")),
-    )
-
-
-def _html(status: int, text: str, headers: dict[str, str] | None = None) -> Response:
-    out: dict[str, str | list[str]] = {
-        "Content-Type": "text/html; charset=utf-8",
-        **SECURITY_HEADERS,
-        **(headers or {}),
-    }
-    return Response(body=text, status_code=status, headers=out)
-
-
-def _redirect(to: str, headers: dict[str, str] | None = None) -> Response:
-    out: dict[str, str | list[str]] = {"Location": to, **(headers or {})}
-    return Response(body="", status_code=303, headers=out)
-
-
-def _error(status: int, message: str, viewer: session.Viewer | None = None) -> Response:
-    who = viewer.name if viewer else None
-    body = f'<p class="error">{e(message)}</p><p><a href="/ui">all repositories</a></p>'
-    return _html(status, page("Not available", body, who=who, csrf=viewer.csrf if viewer else ""))
-
-
-def _signed_in(request: HttpRequest) -> session.Viewer | Response:
-    viewer = session.viewer(request)
-    if viewer is None:
-        return _redirect("/ui/login")
-    return viewer
-
-
 def index(chalice_request: Any) -> Response:
     from chalicelib.storage import accounting
 
@@ -85,7 +53,11 @@ def index(chalice_request: Any) -> Response:
     if isinstance(viewer, Response):
         return viewer
     visible = viewer.may if viewer.principal is not None else None
-    found, more = accounting.list_usage(None, MAX_LISTED, visible=visible)
+    after = request.arg("after") or None
+    if after is not None and not _is_name(after):
+        return _error(400, "not a repository name", viewer)
+    found, more = accounting.list_usage(after, MAX_LISTED, visible=visible)
+    last = max((u.name for u in found), default=None)
     found.sort(key=lambda u: u.last_push_at.timestamp() if u.last_push_at else 0, reverse=True)
     rows = [
         [
@@ -96,14 +68,39 @@ def index(chalice_request: Any) -> Response:
         ]
         for u in found
     ]
+    chart = charts.storage_per_repository([(u.name, u.size) for u in found])
     body = (
         '<input type="search" placeholder="search repositories" data-filter="repositories" '
         'aria-label="search repositories" autofocus>'
         + table(["Repository", "Tags", "Stored", "Last push"], rows, table_id="repositories")
-        + (f"<p>Only the first {MAX_LISTED} are listed.</p>" if more else "")
-        + ("" if rows else "<p>No repositories yet: push an image.</p>")
+        + _pages("/ui?", after, last if more else None, MAX_LISTED, "repositories")
+        + ("" if rows or after else "<p>No repositories yet: push an image.</p>")
+        + chart
     )
-    return _html(200, page("Repositories", body, who=viewer.name, csrf=viewer.csrf))
+    return show(request, viewer, "Repositories", body)
+
+
+def _is_name(value: str) -> bool:
+    from chalicelib.oci.reference import check_name
+
+    try:
+        check_name(value)
+    except OCIError:
+        return False
+    return True
+
+
+def _pages(base: str, after: str | None, next_after: str | None, size: int, what: str) -> str:
+    """Links between pages of `size` (in name order, each page sorted on its own): the first
+    page, and the next one after the last name shown when more follow."""
+    links = []
+    if after is not None:
+        links.append(f'<a href="{e(base.rstrip("?&"))}">first page</a>')
+    if next_after is not None:
+        links.append(
+            f'<a href="{e(base)}after={quote(next_after)}" rel="next">next {size} {e(what)}</a>'
+        )
+    return f'<p class="pages">{" · ".join(links)}</p>' if links else ""
 
 
 def _repository_name(request: HttpRequest) -> str:
@@ -115,6 +112,7 @@ def _repository_name(request: HttpRequest) -> str:
 
 
 def repository(chalice_request: Any) -> Response:
+    from chalicelib.oci.reference import check_tag
     from chalicelib.storage import tags
     from chalicelib.storage.keys import tag_name
 
@@ -128,7 +126,16 @@ def repository(chalice_request: Any) -> Response:
         return _error(400, "not a repository name", viewer)
     if not viewer.may(name):
         return _error(404, f"no repository {name} that you may see", viewer)
-    items, more = tags.listing(name, MAX_LISTED)
+    after = request.arg("after")
+    if after is not None:
+        try:
+            check_tag(after)
+        except OCIError:
+            return _error(400, "not a tag", viewer)
+        items, more = tags.listing_after(name, after, MAX_LISTED)
+    else:
+        items, more = tags.listing(name, MAX_LISTED)
+    last = max((tag_name(i.sk) for i in items), default=None)
     host = request.header("host") or "REGISTRY"
     rows = []
     for item in sorted(items, key=lambda i: i.updated_at, reverse=True):
@@ -153,14 +160,25 @@ def repository(chalice_request: Any) -> Response:
             ]
         )
     header = ["Tag", "Digest", "Size", "Platforms", "Pushed", "Last pulled", "Signed", "Pull"]
+    settings = (
+        f'<p><a href="/ui/activity?name={quote(name)}" id="activity-link">pushes per day</a>'
+        + (
+            f' · <a href="/ui/settings?name={quote(name)}" id="settings-link">settings</a>'
+            if viewer.may(name, "*")
+            else ""
+        )
+        + "</p>"
+    )
     body = (
-        '<input type="search" placeholder="search tags" data-filter="tags" '
+        settings + '<input type="search" placeholder="search tags" data-filter="tags" '
         'aria-label="search tags">'
         + table(header, rows, table_id="tags")
-        + (f"<p>Only the first {MAX_LISTED} tags are listed.</p>" if more else "")
+        + _pages(
+            f"/ui/repository?name={quote(name)}&", after, last if more else None, MAX_LISTED, "tags"
+        )
         + ("" if rows else "<p>No tags.</p>")
     )
-    return _html(200, page(name, body, who=viewer.name, csrf=viewer.csrf))
+    return show(request, viewer, name, body)
 
 
 def _summary(body: bytes | None) -> tuple[str, str]:
@@ -261,6 +279,8 @@ def image(chalice_request: Any) -> Response:
         "<h2>Referrers</h2>"
         + (table(["Manifest", "Artifact type", "Size"], rows) if rows else "<p>None.</p>")
     )
+    if findings.scanned(found):
+        sections.append(findings.section(digest))
     verdicts = signatures.verdicts_for(name, digest)
     if verdicts:
         rows = [
@@ -281,7 +301,7 @@ def image(chalice_request: Any) -> Response:
             + table(["Signature", "Format", "Verdict", "Signer or reason"], rows)
         )
     title = f"{name}@{digest[:19]}"
-    return _html(200, page(title, "".join(sections), who=viewer.name, csrf=viewer.csrf))
+    return show(request, viewer, title, "".join(sections))
 
 
 MAX_HISTORY = 100
@@ -340,7 +360,7 @@ def history(chalice_request: Any, message: str = "", status: int = 200) -> Respo
         + f"<p>Now: <code>{e(now_at or '(no tag)')}</code></p>"
         + table(["When", "Action", "From", "To", "Who", ""], rows, table_id="history")
     )
-    return _html(status, page(f"{name}:{tag}", body, who=viewer.name, csrf=viewer.csrf))
+    return show(request, viewer, f"{name}:{tag}", body, status=status)
 
 
 def rollback(chalice_request: Any) -> Response:
@@ -356,7 +376,7 @@ def rollback(chalice_request: Any) -> Response:
     if isinstance(viewer, Response):
         return viewer
     form = _form(request)
-    if viewer.principal is not None and not session.same(form.get("csrf", ""), viewer.csrf):
+    if forged(viewer, form):
         return _error(403, "The form expired; reload the page.", viewer)
     try:
         name = _repository_name(HttpRequest("GET", "", {"name": [form.get("name", "")]}, {}, b""))
@@ -446,14 +466,6 @@ def login_form(chalice_request: Any, message: str = "", status: int = 200) -> Re
     )
     cookie = session.cookie(session.CSRF_COOKIE, token, request, max_age=900)
     return _html(status, page("Sign in", body), {"Set-Cookie": cookie})
-
-
-def _form(request: HttpRequest) -> dict[str, str]:
-    try:
-        fields = parse_qs(request.body.decode(), max_num_fields=10)
-    except (UnicodeDecodeError, ValueError):
-        return {}
-    return {k: v[-1] for k, v in fields.items()}
 
 
 def login(chalice_request: Any) -> Response:

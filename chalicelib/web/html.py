@@ -35,9 +35,15 @@ def copy_button(text: str, label: str = "copy") -> str:
     return f'<button type="button" class="copy" data-copy="{e(text)}">{e(label)}</button>'
 
 
-def page(title: str, body: str, *, who: str | None = None, csrf: str = "") -> str:
-    """The layout: a header with the registry's name, who is signed in (and a sign-out form
-    carrying its CSRF token), then `body` (HTML the caller built)."""
+ADMIN_LINK = '<a href="/ui/admin" class="admin-link">Administration</a>'
+
+
+def page(
+    title: str, body: str, *, who: str | None = None, csrf: str = "", admin: bool = False
+) -> str:
+    """The layout: a header with the registry's name, a link to administration for admins
+    only, who is signed in (and a sign-out form carrying its CSRF token), then `body` (HTML
+    the caller built)."""
     session = ""
     if who is not None:
         session = (
@@ -51,7 +57,8 @@ def page(title: str, body: str, *, who: str | None = None, csrf: str = "") -> st
         f"<title>{e(title)} · Berth</title>"
         '<link rel="icon" href="data:,"><link rel="stylesheet" href="/ui/static/berth.css">'
         '<script src="/ui/static/berth.js" defer></script></head><body>'
-        f'<header><a href="/ui" class="brand">Berth</a>{session}</header>'
+        f'<header><a href="/ui" class="brand">Berth</a>'
+        f"{ADMIN_LINK if admin else ''}{session}</header>"
         f"<main><h1>{e(title)}</h1>{body}</main></body></html>"
     )
 

@@ -8,8 +8,10 @@ disable, a robot revoke or any grant change ends it at once. The cookie is `Http
 `SameSite=Strict`, `Path=/ui`, and `Secure` whenever the request came over TLS.
 
 CSRF: every form carries a token the server checks. Signed in, it is a digest of the session
-cookie (which a cross-site page cannot read); on the sign-in form, a random value also set as
-a cookie (double submit). SameSite=Strict would stop a cross-site POST on its own; both hold."""
+cookie (which a cross-site page cannot read); on the sign-in form, and on every form when auth
+is off (no session to bind it to, yet a page on another site must still not be able to roll a
+tag back through a visitor's browser), a random value also set as a cookie (double submit).
+SameSite=Strict would stop a cross-site POST on its own; both hold."""
 
 from __future__ import annotations
 
@@ -28,7 +30,9 @@ if TYPE_CHECKING:
 AUDIENCE = "berth-ui"
 SESSION_COOKIE = "berth_session"
 CSRF_COOKIE = "berth_csrf"
+FORM_COOKIE = "berth_form"  # auth off: the double-submit value every form carries
 SESSION_SECONDS = 3600
+FORM_SECONDS = 86400
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class Viewer:
 
     principal: Principal | None
     session: str = ""
+    form_token: str = ""  # auth off: the form cookie's value (or a new one, to be set)
+    new_form_cookie: bool = False
 
     @property
     def name(self) -> str | None:
@@ -50,7 +56,17 @@ class Viewer:
 
     @property
     def csrf(self) -> str:
-        return csrf_for(self.session) if self.session else ""
+        return csrf_for(self.session) if self.session else self.form_token
+
+    @property
+    def admin(self) -> bool:
+        """Registry administration, as the admin API grants it (auth off: everyone, as the
+        API is then open to everyone)."""
+        if self.principal is None:
+            return True
+        from chalicelib.auth.permissions import is_admin
+
+        return is_admin(self.principal, now=time.time())
 
     def may(self, repository: str, action: str = "pull") -> bool:
         if self.principal is None:
@@ -93,7 +109,10 @@ def viewer(request: HttpRequest) -> Viewer | None:
     from chalicelib.auth.auth_settings import auth_settings
 
     if not auth_settings().enabled:
-        return Viewer(None)
+        held = cookies(request).get(FORM_COOKIE, "")
+        if 16 <= len(held) <= 64:
+            return Viewer(None, form_token=held)
+        return Viewer(None, form_token=new_csrf(), new_form_cookie=True)
     token = cookies(request).get(SESSION_COOKIE, "")
     if not token:
         return None

@@ -5,6 +5,7 @@ a blocked inline script or style shows)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from pathlib import Path
@@ -17,6 +18,7 @@ from tests.e2e.support import Registry, skopeo_push
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
 def test_browse_search_and_open_an_image(registry: Registry, scratch: Path) -> None:
@@ -52,6 +54,63 @@ def test_browse_search_and_open_an_image(registry: Registry, scratch: Path) -> N
             page.wait_for_url(lambda url: "/ui/image" in url)
             assert page.locator("h2", has_text="Layers").count() == 1
             assert image.manifest.digest in page.content()
+        finally:
+            browser.close()
+    assert errors == [], errors
+
+
+def test_scan_findings_sort_in_the_browser(registry: Registry) -> None:
+    """The findings table sorts by a column on click (the script, under the strict CSP):
+    severity by rank, packages by name, a second click reverses."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.api.helpers import digest_of
+    from tests.scanning.advisories import DEBIAN_ADVISORIES, LANGUAGE_ADVISORIES
+    from tests.scanning.test_scan_api import debian_image
+
+    repository = f"web/{uuid.uuid4().hex[:8]}-scanned"
+    advisories = json.dumps({"advisories": DEBIAN_ADVISORIES + LANGUAGE_ADVISORIES}).encode()
+    imported = registry.request(
+        "POST", "/v2/_berth/vulndb", {"Content-Type": "application/json"}, advisories
+    )
+    assert imported.status == 200, imported.body
+    image = debian_image()
+    for blob in image.blobs:
+        stored = registry.request(
+            "POST",
+            f"/v2/{repository}/blobs/uploads/?digest={digest_of(blob)}",
+            {"Content-Type": "application/octet-stream"},
+            blob,
+        )
+        assert stored.status == 201, stored.body
+    put = registry.request(
+        "PUT", f"/v2/{repository}/manifests/1.0", {"Content-Type": image.media_type}, image.body
+    )
+    assert put.status == 201, put.body
+    scanned = registry.request("POST", f"/v2/{repository}/_berth/scan/1.0")
+    assert scanned.status == 200, scanned.body
+    errors: list[str] = []
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"http://{registry.host}/ui/image?name={repository}&digest={image.digest}")
+            expect(page.locator("#severity-counts")).to_contain_text("critical 1")
+            packages = page.locator("#findings tbody tr td:nth-child(3)")
+            page.click("#findings button.sort:has-text('Package')")
+            expect(packages.first).to_have_text("jinja2")
+            names = packages.all_inner_texts()
+            assert names == sorted(names)
+            page.click("#findings button.sort:has-text('Package')")
+            expect(packages.first).to_have_text("zlib1g")
+            page.click("#findings button.sort:has-text('Severity')")
+            severities = page.locator("#findings tbody tr td:nth-child(1)")
+            expect(severities.first).to_have_text("critical")
+            assert severities.all_inner_texts()[:3] == ["critical", "high", "high"]
+            SCREENSHOTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "image-findings.png"), full_page=True)
         finally:
             browser.close()
     assert errors == [], errors

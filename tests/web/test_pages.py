@@ -253,3 +253,39 @@ def test_history_and_rollback_from_the_page(
     finally:
         monkeypatch.setenv("BERTH_AUTH", "off")
         _reset()
+
+
+def test_scan_findings_on_the_image_page(client: Any, repo: str) -> None:
+    from tests.scanning.advisories import DEBIAN_ADVISORIES, LANGUAGE_ADVISORIES
+    from tests.scanning.test_scan_api import debian_image, import_advisories, scan
+
+    import_advisories(client, DEBIAN_ADVISORIES + LANGUAGE_ADVISORIES)
+    pushed = debian_image()
+    push(client, repo, pushed, "1.0")
+    before = text(get(client, f"/ui/image?name={repo}&digest={pushed.digest}"))
+    assert 'id="findings"' not in before  # not scanned: no section, no extra read
+    scan(client, repo, "1.0")
+    page = text(get(client, f"/ui/image?name={repo}&digest={pushed.digest}"))
+    counts = page.split('id="severity-counts">', 1)[1].split("</p>", 1)[0]
+    assert "critical 1" in counts and "high 2" in counts and "medium 1" in counts
+    table = page.split('id="findings"', 1)[1].split("</table>", 1)[0]
+    assert table.count("<tr>") == 1 + 7  # the header and the seven findings
+    assert "DEBIAN-CVE-2023-45853" in table and 'data-sort="0"' in table  # critical ranks first
+    assert 'class="sort"' in table
+    with recording() as recorder:
+        with recorder.window() as tally:
+            assert get(client, f"/ui/image?name={repo}&digest={pushed.digest}").status_code == 200
+        described = [c.describe() for c in tally.calls]
+    # the page's usual six reads, then the scan result's item and its report
+    assert sorted(described) == sorted(
+        [
+            "dynamodb:GetItem",
+            "dynamodb:BatchGetItem",
+            "s3:GetObject",
+            "dynamodb:Query",
+            "dynamodb:Query",
+            "dynamodb:GetItem",
+            "dynamodb:GetItem",
+            "s3:GetObject",
+        ]
+    )

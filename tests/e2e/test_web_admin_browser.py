@@ -1,0 +1,184 @@
+"""The web interface's signed-in paths in a real browser (Debian's chromium through
+Playwright; never `playwright install`) against `berth serve --auth`: the admin signs in,
+creates a robot and sees its secret once, skopeo pulls with it; the admin rolls a tag back and
+skopeo pulls the earlier digest; the admin changes a setting, the pull-only robot is shown no
+settings and refused when it posts one anyway. Screenshots of each page land in
+tests/e2e/screenshots/ (git-ignored) for a person to look at."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.images import write_image
+from tests.e2e.support import Registry, run, skopeo_push
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+
+
+def sign_in(page: Any, registry: Registry, username: str, password: str) -> None:
+    page.goto(f"http://{registry.host}/ui/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"http://{registry.host}/ui")
+
+
+def refused(message: Any) -> bool:
+    """A console error other than the status line of a page meant to be refused (the bad
+    policy's 400): a CSP violation or a script error would be one."""
+    return bool(message.type == "error") and "status of 400" not in message.text
+
+
+def shoot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_admin_creates_a_robot_rolls_back_and_is_obeyed(
+    secured: tuple[Registry, str], scratch: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    registry, password = secured
+    marker = uuid.uuid4().hex[:8]
+    repository = f"web/{marker}-app"
+    admin_creds = f"admin:{password}"
+    first = write_image(scratch / "one", "v1")
+    second = write_image(scratch / "two", "v1")
+    skopeo_push(first.reference, registry.docker(repository, "v1"), "--dest-creds", admin_creds)
+    skopeo_push(second.reference, registry.docker(repository, "v1"), "--dest-creds", admin_creds)
+    robot = f"puller{marker}"
+    errors: list[str] = []
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if refused(m) else None)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            sign_in(page, registry, "admin", password)
+            shoot(page, "repositories")
+
+            # A robot that may pull this repository: its secret, once.
+            page.click("header a.admin-link")
+            page.wait_for_url(lambda url: url.endswith("/ui/admin"))
+            form = page.locator("#create-robot")
+            form.locator("input[name=name]").fill(robot)
+            form.locator("input[name=pattern]").fill(repository)
+            form.locator("select[name=level]").select_option("pull")
+            form.locator("button[type=submit]").click()
+            secret = page.locator("#secret").inner_text()
+            assert secret.startswith("berth_robot_")
+            shoot(page, "robot-secret")
+            page.click("text=the robot's page")
+            expect(page.locator("#grants")).to_contain_text(repository)
+            assert secret not in page.content()
+            shoot(page, "robot")
+
+            # skopeo logs in with it and pulls.
+            authfile = scratch / "robot-auth.json"
+            run(
+                [
+                    "skopeo", "login", "--tls-verify=false", "--authfile", authfile,
+                    "-u", f"robot${robot}", "-p", secret, registry.host,
+                ]
+            )  # fmt: skip
+            pulled = run(
+                [
+                    "skopeo", "inspect", "--tls-verify=false", "--authfile", authfile,
+                    registry.docker(repository, "v1"),
+                ]
+            )  # fmt: skip
+            assert json.loads(pulled.stdout)["Digest"] == second.manifest.digest
+            run(
+                [
+                    "skopeo", "copy", "--quiet", "--src-tls-verify=false",
+                    "--src-authfile", authfile, registry.docker(repository, "v1"),
+                    f"oci:{scratch / 'pulled'}:v1",
+                ]
+            )  # fmt: skip
+            index = json.loads((scratch / "pulled" / "index.json").read_text())
+            assert index["manifests"][0]["digest"] == second.manifest.digest
+
+            # Roll v1 back to the first image from its history; skopeo sees it.
+            page.goto(f"http://{registry.host}/ui/repository?name={repository}")
+            page.click("#tags a[href*='/ui/history']")
+            page.click("#history button:has-text('roll back to this')")
+            expect(page.locator("p.notice")).to_contain_text("rolled back")
+            shoot(page, "history")
+            rolled = run(
+                [
+                    "skopeo", "inspect", "--tls-verify=false", "--authfile", authfile,
+                    registry.docker(repository, "v1"),
+                ]
+            )  # fmt: skip
+            assert json.loads(rolled.stdout)["Digest"] == first.manifest.digest
+
+            # A setting changed by the admin.
+            page.goto(f"http://{registry.host}/ui/repository?name={repository}")
+            page.click("#settings-link")
+            page.check("#immutability input[name=immutable]")
+            page.fill("#immutability textarea[name=exclude]", "dev-*")
+            page.click("#immutability button[type=submit]")
+            expect(page.locator("p.notice")).to_contain_text("Immutability saved")
+            expect(page.locator("#exclusions")).to_contain_text("dev-*")
+            shoot(page, "settings")
+            selection = {"tagStatus": "untagged", "countType": "sinceImagePushed"}
+            wrong = {"rules": [{"rulePriority": 1, "selection": {**selection, "countNumber": 0}}]}
+            page.fill("#lifecycle textarea[name=policy]", json.dumps(wrong))
+            page.click("#lifecycle button[type=submit]")
+            expect(page.locator("p.error")).to_contain_text("countNumber")  # a 400, said why
+            page.go_back()
+            selection |= {"countUnit": "days", "countNumber": 14}
+            policy = {"rules": [{"rulePriority": 1, "selection": selection}]}
+            page.fill("#lifecycle textarea[name=policy]", json.dumps(policy))
+            page.click("#lifecycle button[type=submit]")
+            expect(page.locator("#preview-summary")).to_contain_text(
+                "Of 2 manifest(s), it would delete 0 now"
+            )
+            shoot(page, "lifecycle-preview")
+            page.click("#lifecycle-save button[type=submit]")
+            expect(page.locator("p.notice")).to_contain_text("Lifecycle policy saved")
+            page.goto(f"http://{registry.host}/ui/admin/audit?repository={repository}")
+            expect(page.locator("#audit")).to_contain_text("settings.change")
+            shoot(page, "audit")
+
+            # The pull-only robot: no settings link, the page refused, a forged post refused.
+            robot_page = browser.new_page()
+            robot_page.on("pageerror", lambda error: errors.append(str(error)))
+            sign_in(robot_page, registry, f"robot${robot}", secret)
+            expect(robot_page.locator("header a.admin-link")).to_have_count(0)
+            robot_page.goto(f"http://{registry.host}/ui/repository?name={repository}")
+            expect(robot_page.locator("#tags")).to_contain_text("v1")
+            expect(robot_page.locator("#settings-link")).to_have_count(0)
+            answer = robot_page.goto(f"http://{registry.host}/ui/settings?name={repository}")
+            assert answer is not None and answer.status == 403
+            csrf = robot_page.locator("input[name=csrf]").first.get_attribute("value") or ""
+            posted = robot_page.request.post(
+                f"http://{registry.host}/ui/settings",
+                form={"csrf": csrf, "do": "immutability", "name": repository},
+            )
+            assert posted.status == 403
+            admin_answer = robot_page.goto(f"http://{registry.host}/ui/admin")
+            assert admin_answer is not None and admin_answer.status == 404
+            shoot(robot_page, "refused")
+            page.goto(f"http://{registry.host}/ui/settings?name={repository}")
+            expect(page.locator("#exclusions")).to_contain_text("dev-*")  # still immutable
+        finally:
+            browser.close()
+    assert errors == [], errors
+    still = run(
+        [
+            "skopeo", "inspect", "--tls-verify=false", "--creds", admin_creds,
+            registry.docker(repository, "v1"),
+        ]
+    )  # fmt: skip
+    assert json.loads(still.stdout)["Digest"] == first.manifest.digest
