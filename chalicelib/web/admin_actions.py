@@ -18,7 +18,15 @@ from chalicelib.api.http import HttpRequest
 from chalicelib.auth.permissions import Level
 from chalicelib.web.admin import admin_viewer, nav
 from chalicelib.web.html import copy_button, e
-from chalicelib.web.respond import error, forged, form, redirect, request_of, show
+from chalicelib.web.respond import (
+    error,
+    forged,
+    form,
+    redirect,
+    request_of,
+    show,
+    standby_refusal,
+)
 from chalicelib.web.session import Viewer
 
 MIN_PASSWORD = 8
@@ -190,6 +198,8 @@ def post(chalice_request: Any) -> Response:
     fields = form(request)
     if forged(viewer, fields):
         return error(403, "The form expired; reload the page.", viewer)
+    if (standby := standby_refusal(viewer)) is not None:
+        return standby
     request.extras["principal"] = viewer.principal.subject if viewer.principal else "-"
     try:
         return _change(request, viewer, fields)

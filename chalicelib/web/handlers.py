@@ -30,7 +30,7 @@ from chalicelib.oci.errors import OCIError
 from chalicelib.web import charts, findings, session
 from chalicelib.web.html import copy_button, e, human_size, page, table, when
 from chalicelib.web.respond import error as _error
-from chalicelib.web.respond import forged, request_of, show
+from chalicelib.web.respond import forged, request_of, show, standby_refusal
 from chalicelib.web.respond import form as _form
 from chalicelib.web.respond import html as _html
 from chalicelib.web.respond import redirect as _redirect
@@ -378,6 +378,8 @@ def rollback(chalice_request: Any) -> Response:
     form = _form(request)
     if forged(viewer, form):
         return _error(403, "The form expired; reload the page.", viewer)
+    if (standby := standby_refusal(viewer)) is not None:
+        return standby
     try:
         name = _repository_name(HttpRequest("GET", "", {"name": [form.get("name", "")]}, {}, b""))
         tag = check_tag(form.get("tag", ""))

@@ -31,6 +31,7 @@ from chalicelib.web.respond import (
     request_of,
     show,
     signed_in,
+    standby_refusal,
 )
 from chalicelib.web.session import Viewer
 
@@ -199,6 +200,8 @@ def change(chalice_request: Any) -> Response:
     viewer, name = found
     if forged(viewer, fields):
         return error(403, "The form expired; reload the page.", viewer)
+    if (standby := standby_refusal(viewer)) is not None:
+        return standby
     request.extras["principal"] = viewer.principal.subject if viewer.principal else "-"
     do = fields.get("do", "")
     back = f"/ui/settings?name={quote(name)}"

@@ -87,3 +87,19 @@ def forged(viewer: session.Viewer, fields: dict[str, str]) -> bool:
 
 def csrf_field(viewer: session.Viewer) -> str:
     return f'<input type="hidden" name="csrf" value="{e(viewer.csrf)}">'
+
+
+def standby_refusal(viewer: session.Viewer) -> Response | None:
+    """A standby region changes nothing (docs/regions.md; the API answers 405 the same way)."""
+    from chalicelib.config import settings
+
+    current = settings()
+    if not current.standby:
+        return None
+    where = f" at {current.primary_url}" if current.primary_url else ""
+    return error(
+        405,
+        f"This region is a read-only standby of the registry: make changes in the primary "
+        f"region{where}.",
+        viewer,
+    )

@@ -106,3 +106,36 @@ def test_background_jobs_do_nothing_in_a_standby(
     record = {"eventName": "INSERT", "dynamodb": {"NewImage": {"pk": {"S": "A#x"}}}}
     assert publish.handle_records([record]) == publish.Published(0, 0)
     assert backfill.redrive_all() == 0
+
+
+def test_the_web_pages_change_nothing_in_a_standby(
+    client: Any, repo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page forms (rollback, settings, administration) are refused as the API's writes
+    are, after their CSRF check, with the primary named."""
+    import re
+    from urllib.parse import urlencode
+
+    from tests.web.test_pages import get, text
+
+    push_image(client, repo, "v1")
+    push_image(client, repo, "v1")
+    monkeypatch.setenv("BERTH_REGION_ROLE", "standby")
+    monkeypatch.setenv("BERTH_PRIMARY_URL", PRIMARY)
+    settings.cache_clear()
+    page = get(client, f"/ui/history?name={repo}&tag=v1")
+    cookie = page.headers["Set-Cookie"].split(";")[0]
+    found = re.search(r'name="csrf" value="([^"]+)"', text(page))
+    assert found is not None
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    for path, fields in (
+        ("/ui/rollback", {"name": repo, "tag": "v1", "to": "sha256:" + "0" * 64}),
+        ("/ui/settings", {"name": repo, "do": "immutability", "immutable": "1"}),
+        ("/ui/admin", {"do": "public-add", "pattern": f"{repo}"}),
+    ):
+        body = urlencode({**fields, "csrf": found.group(1)}).encode()
+        response = client.http.post(path, headers=headers, body=body)
+        assert response.status_code == 405, (path, response.status_code, response.body[:300])
+        assert "read-only standby" in text(response) and PRIMARY in text(response)
+    monkeypatch.undo()
+    settings.cache_clear()
