@@ -88,7 +88,7 @@ MUTATIONS = [
         UPLOADS, "a monolithic POST stores bytes under a digest they do not have",
     ),
     Mutation(
-        "direct-checksum", "chalicelib/storage/direct.py",
+        "direct-checksum", "chalicelib/storage/direct_verify.py",
         "if found != digest.hex:",
         "if False:",
         DIRECT, "s3-uploads trusts a stored checksum other than the digest",

@@ -13,7 +13,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
-from chalicelib.storage import aws, gc_fence, repositories
+from chalicelib.storage import aws, gc_fence, repositories, s3_errors
 from chalicelib.storage.clock import now
 from chalicelib.storage.keys import link_digest, link_sk, repo_pk
 from chalicelib.storage.models import BlobLinkItem, RepositoryItem
@@ -153,7 +153,7 @@ def stored_size(key: str) -> int | None:
     try:
         head = aws.s3().head_object(Bucket=settings().bucket, Key=key)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if s3_errors.is_missing(error):
             return None
         raise
     return int(head["ContentLength"])
@@ -183,9 +183,7 @@ def write_once(key: str, size: int, write: Callable[[], object]) -> bool:
 def _refused_as_present(error: Exception) -> bool:
     """S3 refused an If-None-Match write because an object was there (412, or 409 when a
     concurrent conditional write was in flight)."""
-    response = getattr(error, "response", None) or {}
-    code = response.get("Error", {}).get("Code")
-    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    code, status = s3_errors.error_code(error), s3_errors.http_status(error)
     return code in ("PreconditionFailed", "ConditionalRequestConflict") or status in (409, 412)
 
 
