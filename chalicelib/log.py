@@ -53,7 +53,7 @@ def log_request(request: HttpRequest, status: int, seconds: float) -> None:
     latency_ms = round(seconds * 1000, 2)
     fields = {
         "request_id": request.request_id,
-        "principal": None,
+        "principal": request.principal,
         "method": request.method,
         "path": request.path,
         "repository": repository,
@@ -61,8 +61,8 @@ def log_request(request: HttpRequest, status: int, seconds: float) -> None:
         "status": status,
         "latency_ms": latency_ms,
         "source_ip": request.source_ip,
-        **request.extras,
     }
-    redirected = int(fields.get("redirected_bytes") or 0)
-    fields.update(emf(op, status, latency_ms, redirected))
+    if request.redirected_bytes is not None:
+        fields["redirected_bytes"] = request.redirected_bytes
+    fields.update(emf(op, status, latency_ms, request.redirected_bytes or 0))
     logger.info("request", extra={"fields": fields})

@@ -28,7 +28,7 @@ def get(request: HttpRequest, name: str, reference: str) -> Response:
         return respond(200, headers, head=True)
     headers["Location"] = blobs.presign_get(link.s3_key)
     headers["Content-Length"] = "0"
-    request.extras["redirected_bytes"] = int(link.size)
+    request.redirected_bytes = int(link.size)
     return respond(307, headers)
 
 

@@ -60,15 +60,13 @@ def rollback(request: HttpRequest, name: str, tag: str) -> Response:
     target = str(parse_digest(to, what="rollback target")) if to is not None else None
     from chalicelib.audit import record
 
-    actor = record.actor(request)
-
     def audit(tx: TransactWrite, before: str | None, after: str) -> None:
         moved = ((tag, before, after),)
         record.stage(
             tx, record.event(request, "rollback", repository=name, digest=after, tags=moved)
         )
 
-    rolled = rollbacks.rollback(name, tag, target, None if actor == "-" else actor, audit)
+    rolled = rollbacks.rollback(name, tag, target, request.principal, audit)
     document = {
         "name": name,
         "tag": tag,

@@ -115,8 +115,6 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
         )
     from chalicelib.audit import record
 
-    actor = record.actor(request)
-
     # What the event of this push says of it (chalicelib/events/ reads it from the audit item).
     what: dict[str, object] = {"mediaType": parsed.media_type, "size": len(body)}
     if parsed.artifact_type:
@@ -140,7 +138,7 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
         parsed,
         body,
         tag_names,
-        None if actor == "-" else actor,
+        request.principal,
         audit,
         references=lambda: _check_references(name, parsed),
     )
@@ -160,8 +158,7 @@ def delete(request: HttpRequest, name: str, reference: str) -> Response:
     from chalicelib.audit import record
 
     digest, tag = _reference(reference)
-    actor = record.actor(request)
-    who = None if actor == "-" else actor
+    who = request.principal
     if tag is not None:
 
         def tag_audit(tx: TransactWrite, was: str) -> None:
