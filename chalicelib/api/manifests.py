@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, respond
+from chalicelib.api.locations import manifest_location
 from chalicelib.oci.digest import Digest, compute, is_digest, parse_digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.manifest import MAX_MANIFEST_BYTES, ParsedManifest, parse_manifest
@@ -143,7 +144,7 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
         references=lambda: _check_references(name, parsed),
     )
     headers = {
-        "Location": f"/v2/{name}/manifests/{digest}",
+        "Location": manifest_location(name, digest),
         "Docker-Content-Digest": str(digest),
         "Content-Length": "0",
     }

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, error_response, from_chalice, json_response
+from chalicelib.api.storage_errors import as_oci_error
 from chalicelib.auth.auth_settings import auth_settings
 from chalicelib.log import log_request, logger
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.paths import Endpoint, Resource, parse_path
 from chalicelib.oci.reference import check_name
+from chalicelib.storage.errors import StorageError
 
 if TYPE_CHECKING:  # the gate is imported only when auth is on
     from chalicelib.auth.decisions import Access
@@ -228,7 +230,8 @@ def serve(request: HttpRequest, started: float | None = None) -> Response:
     head = request.method == "HEAD"
     try:
         response = route(request)
-    except OCIError as error:
+    except (OCIError, StorageError) as raised:
+        error = raised if isinstance(raised, OCIError) else as_oci_error(raised)
         response = error_response(error, head=head)
         if error.status in (401, 403) and auth_settings().enabled:
             _audit_denial(request, error)

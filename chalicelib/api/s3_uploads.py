@@ -21,6 +21,7 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, json_body, json_response
+from chalicelib.api.locations import blob_location, direct_upload_location
 from chalicelib.config import settings
 from chalicelib.oci.digest import parse_digest
 from chalicelib.oci.errors import OCIError
@@ -46,7 +47,7 @@ def _session(name: str, item: DirectUploadItem) -> dict[str, Any]:
     upload_id = direct.upload_id_of(item)
     document: dict[str, Any] = {
         "id": upload_id,
-        "location": direct.location(name, upload_id),
+        "location": direct_upload_location(name, upload_id),
         "digest": item.digest,
         "size": plan.size,
         "multipart": plan.multipart,
@@ -127,7 +128,7 @@ def complete(request: HttpRequest, name: str, upload_id: str) -> Response:
         )
     outcome = direct.complete(name, upload_id, listed)
     if isinstance(outcome, direct.Verifying):
-        where = direct.location(name, upload_id)
+        where = direct_upload_location(name, upload_id)
         return json_response(
             202,
             {"verified": outcome.verified, "size": outcome.size, "location": where},
@@ -137,7 +138,7 @@ def complete(request: HttpRequest, name: str, upload_id: str) -> Response:
         201,
         {"digest": str(outcome.digest), "size": outcome.size},
         {
-            "Location": f"/v2/{name}/blobs/{outcome.digest}",
+            "Location": blob_location(name, outcome.digest),
             "Docker-Content-Digest": str(outcome.digest),
         },
     )

@@ -6,6 +6,7 @@ from chalice.app import Response
 
 from chalicelib.api.base import EXTENSIONS_HEADER
 from chalicelib.api.http import HttpRequest, respond
+from chalicelib.api.locations import blob_location, upload_location
 from chalicelib.oci.content_range import parse_content_range, range_header
 from chalicelib.oci.digest import Digest, compute, parse_algorithm, parse_digest
 from chalicelib.oci.errors import OCIError
@@ -21,7 +22,7 @@ def _blob_created(name: str, digest: Digest) -> Response:
     return respond(
         201,
         {
-            "Location": f"/v2/{name}/blobs/{digest}",
+            "Location": blob_location(name, digest),
             "Docker-Content-Digest": str(digest),
             "Content-Length": "0",
         },
@@ -30,7 +31,7 @@ def _blob_created(name: str, digest: Digest) -> Response:
 
 def _session_headers(name: str, upload_id: str, offset: int) -> dict[str, str]:
     return {
-        "Location": uploads.location(name, upload_id),
+        "Location": upload_location(name, upload_id),
         "Range": range_header(offset),
         "Docker-Upload-UUID": upload_id,
         "Content-Length": "0",

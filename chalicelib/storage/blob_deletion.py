@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.oci.digest import Digest
-from chalicelib.oci.errors import OCIError
 from chalicelib.rules.immutability import TagRules
 from chalicelib.storage import blobs, repo_settings, repositories, unlinking
+from chalicelib.storage.errors import Protected
 from chalicelib.storage.keys import TAG_PREFIX, manifest_digest, manifest_sk, repo_pk, tag_name
 from chalicelib.storage.models import BlobLinkItem, ManifestItem, RepositoryItem, TagItem
 from chalicelib.storage.retry import until_committed
@@ -122,12 +122,10 @@ def _refuse_if_held(repo: str, digest: str, rules: TagRules) -> None:
             name = manifest_digest(manifest.sk)
             if digest in (manifest.blobs or ()):
                 tag = under[name]
-                raise OCIError(
-                    "UNSUPPORTED",
+                raise Protected(
                     f"blob {digest} is part of manifest {name}, which the immutable tag "
                     f"{tag!r} names (rule immutable-tags): it cannot be deleted",
                     detail={"digest": digest, "manifest": name, "tag": tag},
-                    status=405,
                 )
             for child in map(str, manifest.children or ()):
                 if child not in under:

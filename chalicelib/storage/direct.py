@@ -39,7 +39,6 @@ from chalicelib.storage.direct_session import (
     digest_of,
     forget,
     get_session,
-    location,
     open_session,
     plan_of,
 )
@@ -53,7 +52,6 @@ __all__ = [
     "cancel",
     "complete",
     "get_session",
-    "location",
     "open_session",
     "part_puts",
     "plan_of",

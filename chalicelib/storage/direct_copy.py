@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.config import settings
-from chalicelib.oci.errors import OCIError
 from chalicelib.oci.s3_parts import SINGLE_PUT_MAX
 from chalicelib.storage import aws, blobs
 from chalicelib.storage.direct_session import digest_of
+from chalicelib.storage.errors import UploadInvalid
 from chalicelib.storage.models import DirectUploadItem
 from chalicelib.storage.part_copy import PartSource, copy_parts, write_in_parts
 
@@ -63,4 +63,4 @@ def _check_unchanged(item: DirectUploadItem, etag: str, written: str | None = No
         return
     if written is not None:
         s3.delete_object(Bucket=bucket, Key=written)
-    raise OCIError("BLOB_UPLOAD_INVALID", "the upload changed while it was copied; complete again")
+    raise UploadInvalid("the upload changed while it was copied; complete again")

@@ -9,10 +9,10 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.config import settings
-from chalicelib.oci.errors import OCIError
 from chalicelib.oci.s3_parts import hex_of, matches_composite
 from chalicelib.storage import aws, blobs, s3_errors
 from chalicelib.storage.direct_session import forget, plan_of, refuse
+from chalicelib.storage.errors import DigestInvalid, UploadInvalid, UploadUnknown
 from chalicelib.storage.models import DirectUploadItem
 from chalicelib.storage.transactions import condition_failed
 from chalicelib.storage.upload_sessions import unknown, upload_id_of
@@ -22,23 +22,20 @@ def assemble(item: DirectUploadItem, parts: list[dict[str, Any]] | None) -> None
     """Complete the staging multipart upload from the client's (number, ETag) list."""
     plan = plan_of(item)
     if not parts:
-        raise OCIError("BLOB_UPLOAD_INVALID", f"completion needs the {plan.count} parts' ETags")
+        raise UploadInvalid(f"completion needs the {plan.count} parts' ETags")
     listed = []
     for expected, part in enumerate(parts, start=1):
         number, etag = part.get("partNumber"), part.get("etag")
         checksum = part.get("checksumSHA256")
         if number != expected or not isinstance(etag, str) or not isinstance(checksum, str):
-            raise OCIError(
-                "BLOB_UPLOAD_INVALID",
+            raise UploadInvalid(
                 f"part {expected}: give partNumber {expected}, its etag and its checksumSHA256",
             )
         if hex_of(checksum) is None:
-            raise OCIError(
-                "BLOB_UPLOAD_INVALID", f"part {expected}: {checksum[:60]!r} is not a SHA-256"
-            )
+            raise UploadInvalid(f"part {expected}: {checksum[:60]!r} is not a SHA-256")
         listed.append({"PartNumber": number, "ETag": etag, "ChecksumSHA256": checksum})
     if len(listed) != plan.count:
-        raise OCIError("BLOB_UPLOAD_INVALID", f"{len(listed)} parts listed, {plan.count} planned")
+        raise UploadInvalid(f"{len(listed)} parts listed, {plan.count} planned")
     try:
         aws.s3().complete_multipart_upload(
             Bucket=settings().bucket,
@@ -52,11 +49,9 @@ def assemble(item: DirectUploadItem, parts: list[dict[str, Any]] | None) -> None
             pass  # completed by an earlier attempt whose answer was lost
         elif code == "NoSuchUpload":
             forget(item)
-            raise OCIError("BLOB_UPLOAD_UNKNOWN", "the S3 multipart upload is gone") from None
+            raise UploadUnknown("the S3 multipart upload is gone") from None
         else:
-            raise OCIError(
-                "BLOB_UPLOAD_INVALID", f"S3 refused the parts: {code}; upload them again"
-            ) from None
+            raise UploadInvalid(f"S3 refused the parts: {code}; upload them again") from None
     _check_parts(item, [part["ChecksumSHA256"] for part in listed])
     try:  # never an upsert: a session cancelled meanwhile stays gone
         item.update(
@@ -80,6 +75,6 @@ def _check_parts(item: DirectUploadItem, listed: list[str]) -> None:
     stored = head.get("ChecksumSHA256")
     if stored is None or not matches_composite(str(stored), listed):
         raise refuse(
-            item, "DIGEST_INVALID",
+            item, DigestInvalid,
             "the parts S3 holds are not the bytes of the listed part checksums",
         )  # fmt: skip

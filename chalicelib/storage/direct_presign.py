@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.config import settings
-from chalicelib.oci.errors import OCIError
 from chalicelib.oci.s3_parts import checksum_of, hex_of
 from chalicelib.storage import aws
 from chalicelib.storage.clock import epoch
 from chalicelib.storage.direct_session import plan_of
+from chalicelib.storage.errors import UploadInvalid
 from chalicelib.storage.models import DirectUploadItem
 
 
@@ -22,7 +22,7 @@ def single_put(item: DirectUploadItem) -> dict[str, Any]:
     """The presigned PUT of a single-PUT session: S3 refuses a body whose SHA-256 is not the
     digest, since the checksum header is signed (presigning makes no AWS call)."""
     if item.multipart_id is not None:
-        raise OCIError("BLOB_UPLOAD_INVALID", "this upload goes in parts: ask for part URLs")
+        raise UploadInvalid("this upload goes in parts: ask for part URLs")
     checksum = checksum_of(item.digest.partition(":")[2])
     params = {"Bucket": settings().bucket, "Key": item.key, **_checksum_params(checksum)}
     url = aws.presigner().generate_presigned_url(
@@ -46,16 +46,14 @@ def part_puts(item: DirectUploadItem, wanted: list[tuple[int, str]]) -> list[dic
     signed in, and S3 refuses other bytes for that part (the multipart upload was opened
     with SHA-256 checksums, so S3 wants one with every part, and in the completion)."""
     if item.multipart_id is None:
-        raise OCIError("BLOB_UPLOAD_INVALID", "this upload is one PUT: it has no parts")
+        raise UploadInvalid("this upload is one PUT: it has no parts")
     plan = plan_of(item)
     presigner = aws.presigner()
     ttl = _url_ttl(item)
     answer = []
     for number, checksum in wanted:
         if not 1 <= number <= plan.count:
-            raise OCIError(
-                "BLOB_UPLOAD_INVALID", f"part {number} is not between 1 and {plan.count}"
-            )
+            raise UploadInvalid(f"part {number} is not between 1 and {plan.count}")
         params: dict[str, Any] = {
             "Bucket": settings().bucket,
             "Key": item.key,
@@ -63,9 +61,7 @@ def part_puts(item: DirectUploadItem, wanted: list[tuple[int, str]]) -> list[dic
             "PartNumber": number,
         }
         if hex_of(checksum) is None:
-            raise OCIError(
-                "BLOB_UPLOAD_INVALID", f"part {number}: {checksum[:60]!r} is not a SHA-256"
-            )
+            raise UploadInvalid(f"part {number}: {checksum[:60]!r} is not a SHA-256")
         params.update(_checksum_params(checksum))
         headers = _checksum_headers(checksum)
         url = presigner.generate_presigned_url("upload_part", Params=params, ExpiresIn=ttl)

@@ -9,16 +9,12 @@ from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
-from chalicelib.oci.errors import OCIError
 from chalicelib.oci.s3_parts import PartPlan, plan_parts
 from chalicelib.storage import aws, keys
 from chalicelib.storage.clock import epoch, now
+from chalicelib.storage.errors import DigestInvalid, SizeInvalid, StorageError
 from chalicelib.storage.models import DirectUploadItem
 from chalicelib.storage.upload_sessions import live_session, new_upload_id, staging_prefix
-
-
-def location(repo: str, upload_id: str) -> str:
-    return f"/v2/{repo}/_berth/s3-uploads/{upload_id}"
 
 
 def plan_of(item: DirectUploadItem) -> PartPlan:
@@ -32,8 +28,7 @@ def open_session(repo: str, digest: Digest, size: int) -> DirectUploadItem:
     """A new session for `size` bytes of `digest`: one PUT, or an S3 multipart upload (opened
     here, with SHA-256 part checksums) for blobs over the single-PUT limit."""
     if digest.algorithm != "sha256":
-        raise OCIError(
-            "DIGEST_INVALID",
+        raise DigestInvalid(
             "direct uploads take sha256 digests (S3's checksum); use the upload API for others",
         )
     config = settings()
@@ -42,7 +37,7 @@ def open_session(repo: str, digest: Digest, size: int) -> DirectUploadItem:
             size, single_put_max=config.s3_single_put_max, preferred=config.s3_part_size
         )
     except ValueError as error:
-        raise OCIError("SIZE_INVALID", str(error)) from None
+        raise SizeInvalid(str(error)) from None
     upload_id = new_upload_id()
     key = f"{staging_prefix(upload_id)}blob"
     item = DirectUploadItem(
@@ -79,7 +74,7 @@ def open_session(repo: str, digest: Digest, size: int) -> DirectUploadItem:
 
 
 def get_session(repo: str, upload_id: str) -> DirectUploadItem:
-    """The live session `upload_id` of `repo`; BLOB_UPLOAD_UNKNOWN for another repository's
+    """The live session `upload_id` of `repo`; UploadUnknown for another repository's
     (a session is bound to the repository it was opened in)."""
     return live_session(DirectUploadItem, keys.DIRECT_UPLOAD_SK, repo, upload_id)
 
@@ -103,8 +98,10 @@ def forget(item: DirectUploadItem) -> None:
         item.delete()
 
 
-def refuse(item: DirectUploadItem, code: str, message: str, detail: Any = None) -> OCIError:
+def refuse(
+    item: DirectUploadItem, kind: type[StorageError], message: str, detail: Any = None
+) -> StorageError:
     """The error for content that is not the blob, once the session is forgotten: nothing
     that failed verification stays behind to be completed later."""
     forget(item)
-    return OCIError(code, f"{message}; the upload is discarded", detail=detail)
+    return kind(f"{message}; the upload is discarded", detail=detail)

@@ -12,11 +12,11 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest, new_hasher
-from chalicelib.oci.errors import OCIError
 from chalicelib.oci.s3_parts import hex_of
 from chalicelib.storage import aws, s3_errors
 from chalicelib.storage.clock import epoch
 from chalicelib.storage.direct_session import refuse
+from chalicelib.storage.errors import DigestInvalid, SizeInvalid, UploadInvalid
 from chalicelib.storage.models import DirectUploadItem
 from chalicelib.storage.transactions import condition_failed
 
@@ -33,14 +33,12 @@ def verify(item: DirectUploadItem, digest: Digest, deadline: float) -> str | Non
         head = s3.head_object(Bucket=bucket, Key=item.key, ChecksumMode="ENABLED")
     except ClientError as error:
         if s3_errors.is_missing(error):
-            raise OCIError(
-                "BLOB_UPLOAD_INVALID", "nothing has been uploaded to this session's URL yet"
-            ) from None
+            raise UploadInvalid("nothing has been uploaded to this session's URL yet") from None
         raise
     size, etag = int(head["ContentLength"]), str(head["ETag"])
     if size != int(item.size):
         raise refuse(
-            item, "SIZE_INVALID", f"{size} bytes were uploaded, not {int(item.size)}",
+            item, SizeInvalid, f"{size} bytes were uploaded, not {int(item.size)}",
             detail={"declared": int(item.size), "uploaded": size},
         )  # fmt: skip
     stored = head.get("ChecksumSHA256")
@@ -48,7 +46,7 @@ def verify(item: DirectUploadItem, digest: Digest, deadline: float) -> str | Non
         found = hex_of(str(stored))
         if found is not None:
             if found != digest.hex:
-                raise refuse(item, "DIGEST_INVALID", f"S3 holds sha256:{found}, not {digest}")
+                raise refuse(item, DigestInvalid, f"S3 holds sha256:{found}, not {digest}")
             return etag
     return _rehash(item, digest, etag, deadline)
 
@@ -71,8 +69,8 @@ def _rehash(item: DirectUploadItem, digest: Digest, etag: str, deadline: float) 
             )["Body"]
         except ClientError as error:
             if s3_errors.error_code(error) == "PreconditionFailed":
-                raise OCIError(
-                    "BLOB_UPLOAD_INVALID", "the upload changed while it was read; complete again"
+                raise UploadInvalid(
+                    "the upload changed while it was read; complete again"
                 ) from None
             raise
         try:
@@ -85,7 +83,7 @@ def _rehash(item: DirectUploadItem, digest: Digest, etag: str, deadline: float) 
         except FlexibleChecksumError:
             # botocore checks a whole object read against the checksum stored with it (the
             # signed one, the digest's): the bytes are not those.
-            raise refuse(item, "DIGEST_INVALID", f"content is not {digest}") from None
+            raise refuse(item, DigestInvalid, f"content is not {digest}") from None
     late = time.monotonic() > deadline and not (same and item.verified == size)
     if offset < size or late:
         _save_progress(item, etag, offset, hasher.serialize())
@@ -93,7 +91,7 @@ def _rehash(item: DirectUploadItem, digest: Digest, etag: str, deadline: float) 
     actual = hasher.finalize()
     if actual != digest.hex:
         raise refuse(
-            item, "DIGEST_INVALID", f"content has digest sha256:{actual}, not {digest}",
+            item, DigestInvalid, f"content has digest sha256:{actual}, not {digest}",
             detail={"expected": str(digest), "actual": f"sha256:{actual}"},
         )  # fmt: skip
     return etag

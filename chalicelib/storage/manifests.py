@@ -12,10 +12,10 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
-from chalicelib.oci.errors import OCIError
 from chalicelib.oci.manifest import ParsedManifest
 from chalicelib.storage import aws, blobs, gc_fence, repo_settings, repositories, tags, unlinking
 from chalicelib.storage.clock import now
+from chalicelib.storage.errors import ManifestInvalid, ReferencesMissing
 from chalicelib.storage.keys import manifest_digest, manifest_sk, referrer_sk, repo_pk
 from chalicelib.storage.models import (
     COPY_LIMIT,
@@ -111,8 +111,7 @@ def put(
     child_digests = sorted({d.digest for d in parsed.manifests})
     children = len(child_digests)
     if children and children + 2 * len(tag_names) + _OTHER_ITEMS > MAX_TRANSACTION_ITEMS:
-        raise OCIError(
-            "MANIFEST_INVALID",
+        raise ManifestInvalid(
             f"an index of {children} manifests can be pushed with at most "
             f"{(MAX_TRANSACTION_ITEMS - _OTHER_ITEMS - children) // 2} tags at once",
         )
@@ -198,8 +197,7 @@ def claim(tx: TransactWrite, repo: str, digests: list[str]) -> None:
 def _children_still_there(repo: str, children: list[str]) -> None:
     missing = sorted(set(children) - existing(repo, set(children)))
     if missing:
-        raise OCIError(
-            "MANIFEST_BLOB_UNKNOWN",
+        raise ReferencesMissing(
             f"manifest {missing[0]} referenced by the index is no longer in repository {repo}",
             detail={"digests": missing},
         )

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from chalicelib.oci.errors import OCIError
 from chalicelib.rules.history import ROLLBACK, action_of
 from chalicelib.rules.rollback import Move, earlier_targets
 from chalicelib.storage import manifests, repo_settings, repositories, tags
+from chalicelib.storage.errors import ManifestNotFound
 from chalicelib.storage.retry import Again, until_committed
 from chalicelib.storage.transactions import transaction
 
@@ -46,8 +46,7 @@ def _one_step_back(repo: str, tag: str, current: str | None) -> tuple[str, list[
             if digest in present:
                 return digest, skipped
             skipped.append(digest)
-    raise OCIError(
-        "MANIFEST_UNKNOWN",
+    raise ManifestNotFound(
         f"tag {tag!r} has no earlier manifest left in repository {repo} to roll back to",
         detail={"tag": tag, "skipped": skipped[:100]},
     )
@@ -76,8 +75,7 @@ def rollback(
         stored = manifests.by_digest(repo, target)
         if stored is None:
             if to is not None:
-                raise OCIError(
-                    "MANIFEST_UNKNOWN",
+                raise ManifestNotFound(
                     f"manifest {to} is not in repository {repo}",
                     detail={"digest": to},
                 )

@@ -8,9 +8,9 @@ import re
 import uuid
 from typing import TypeVar
 
-from chalicelib.oci.errors import OCIError
 from chalicelib.storage import keys
 from chalicelib.storage.clock import epoch
+from chalicelib.storage.errors import UploadUnknown
 from chalicelib.storage.models import DirectUploadItem, UploadItem
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
@@ -37,13 +37,13 @@ def upload_id_of(item: UploadItem | DirectUploadItem) -> str:
     return keys.upload_id_of(item.pk)
 
 
-def unknown(upload_id: str, kind: str = "upload") -> OCIError:
-    return OCIError("BLOB_UPLOAD_UNKNOWN", f"{kind} {upload_id[:64]!r} is not known")
+def unknown(upload_id: str, kind: str = "upload") -> UploadUnknown:
+    return UploadUnknown(f"{kind} {upload_id[:64]!r} is not known")
 
 
 def live_session(model: type[Session], sort_key: str, repo: str, upload_id: str) -> Session:
-    """The live session `upload_id` of `repo`, read consistently; BLOB_UPLOAD_UNKNOWN for a
-    malformed id, a missing or expired session, or one of another repository."""
+    """The live session `upload_id` of `repo`, read consistently; UploadUnknown for a malformed
+    id, a missing or expired session, or one of another repository."""
     kind = "direct upload" if model is DirectUploadItem else "upload"
     if not is_upload_id(upload_id):
         raise unknown(upload_id, kind)

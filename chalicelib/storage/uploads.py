@@ -26,9 +26,9 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest, new_hasher
-from chalicelib.oci.errors import OCIError, RangeNotSatisfiable
 from chalicelib.storage import aws, blobs, keys
 from chalicelib.storage.clock import epoch, now
+from chalicelib.storage.errors import DigestInvalid, UploadOffsetConflict
 from chalicelib.storage.models import UploadItem
 from chalicelib.storage.part_copy import PartSource, copy_parts, write_in_parts
 from chalicelib.storage.transactions import condition_failed
@@ -50,10 +50,6 @@ LOCK_SECONDS = 120  # longest a request may hold a session before another may ta
 class Finished:
     digest: Digest
     size: int
-
-
-def location(repo: str, upload_id: str) -> str:
-    return f"/v2/{repo}/blobs/uploads/{upload_id}"
 
 
 def _pk(upload_id: str) -> str:
@@ -101,18 +97,20 @@ def _acquire(repo: str, upload_id: str, start: int | None) -> tuple[UploadItem, 
     except UpdateError as error:
         if not condition_failed(error):
             raise
-        current = get_session(repo, upload_id)  # raises BLOB_UPLOAD_UNKNOWN
-        where = location(repo, upload_id)
-        if start is not None and current.offset != start:
-            raise RangeNotSatisfiable(
-                f"chunk starts at {start} but the upload has {int(current.offset)} bytes",
-                location=where,
-                offset=int(current.offset),
+        current = get_session(repo, upload_id)  # raises UploadUnknown
+        offset = int(current.offset)
+        if start is not None and offset != start:
+            raise UploadOffsetConflict(
+                f"chunk starts at {start} but the upload has {offset} bytes",
+                repository=repo,
+                upload_id=upload_id,
+                offset=offset,
             ) from None
-        raise RangeNotSatisfiable(
+        raise UploadOffsetConflict(
             "another request is writing to this upload; retry after it finishes",
-            location=where,
-            offset=int(current.offset),
+            repository=repo,
+            upload_id=upload_id,
+            offset=offset,
         ) from None
     return item, holder
 
@@ -214,9 +212,10 @@ def append(repo: str, upload_id: str, data: bytes, start: int | None) -> UploadI
     except UpdateError as error:
         _release(item, holder)
         if condition_failed(error):  # held past LOCK_SECONDS and taken over: our work is void
-            raise RangeNotSatisfiable(
+            raise UploadOffsetConflict(
                 "another request took over this upload; check its status and resume",
-                location=location(repo, upload_id),
+                repository=repo,
+                upload_id=upload_id,
                 offset=int(item.offset),
             ) from None
         raise
@@ -259,8 +258,7 @@ def _complete(repo: str, item: UploadItem, data: bytes, digest: Digest) -> Finis
         actual = staged_digest(progress.staging_keys(), data, algorithm)
     if actual != digest.hex:
         _discard(item)
-        raise OCIError(
-            "DIGEST_INVALID",
+        raise DigestInvalid(
             f"content has digest {algorithm}:{actual}, not {digest}; the upload is discarded",
             detail={"expected": str(digest), "actual": f"{algorithm}:{actual}", "size": size},
         )
