@@ -27,7 +27,7 @@ from chalicelib.oci.digest import parse_digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.s3_parts import PART_MIN, PARTS_MAX, SINGLE_PUT_MAX
 from chalicelib.storage import direct
-from chalicelib.storage.models import DirectUploadItem
+from chalicelib.storage.records import DirectSession
 
 VERSION = 1
 PARTS_PER_REQUEST = 1000
@@ -42,22 +42,20 @@ def _document(request: HttpRequest) -> dict[str, Any]:
     return document
 
 
-def _session(name: str, item: DirectUploadItem) -> dict[str, Any]:
-    plan = direct.plan_of(item)
-    upload_id = direct.upload_id_of(item)
+def _session(name: str, session: DirectSession) -> dict[str, Any]:
     document: dict[str, Any] = {
-        "id": upload_id,
-        "location": direct_upload_location(name, upload_id),
-        "digest": item.digest,
-        "size": plan.size,
-        "multipart": plan.multipart,
-        "partSize": plan.part_size,
-        "partCount": plan.count,
-        "expiresAt": int(item.expires_at),
-        "verified": int(item.verified or 0),
+        "id": session.upload_id,
+        "location": direct_upload_location(name, session.upload_id),
+        "digest": str(session.digest),
+        "size": session.size,
+        "multipart": session.multipart,
+        "partSize": session.part_size,
+        "partCount": session.part_count,
+        "expiresAt": session.expires_at,
+        "verified": session.verified,
     }
-    if not plan.multipart:
-        document["upload"] = direct.single_put(item)
+    if session.single_put is not None:
+        document["upload"] = session.single_put
     return document
 
 
@@ -90,13 +88,12 @@ def start(request: HttpRequest, name: str, _argument: str) -> Response:
     size = document.get("size")
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise OCIError("SIZE_INVALID", "size must be the blob's length in bytes")
-    item = direct.open_session(name, digest, size)
-    body = _session(name, item)
+    body = _session(name, direct.start(name, digest, size))
     return json_response(202, body, {"Location": body["location"]})
 
 
 def status(request: HttpRequest, name: str, upload_id: str) -> Response:
-    return json_response(200, _session(name, direct.get_session(name, upload_id)))
+    return json_response(200, _session(name, direct.describe(name, upload_id)))
 
 
 def parts(request: HttpRequest, name: str, upload_id: str) -> Response:
@@ -114,8 +111,7 @@ def parts(request: HttpRequest, name: str, upload_id: str) -> Response:
         if not isinstance(checksum, str):
             raise OCIError("BLOB_UPLOAD_INVALID", f"part {number} needs its checksumSHA256")
         asked.append((number, checksum))
-    item = direct.get_session(name, upload_id)
-    return json_response(200, {"parts": direct.part_puts(item, asked)})
+    return json_response(200, {"parts": direct.part_urls(name, upload_id, asked)})
 
 
 def complete(request: HttpRequest, name: str, upload_id: str) -> Response:

@@ -57,8 +57,8 @@ def start(request: HttpRequest, name: str, _argument: str) -> Response:
     if digest_arg is not None:
         return _monolithic(request, name, parse_digest(digest_arg))
     algorithm = parse_algorithm(request.arg("digest-algorithm"))
-    item = uploads.open_session(name, algorithm)
-    headers = _session_headers(name, uploads.upload_id_of(item), 0)
+    session = uploads.open_session(name, algorithm)
+    headers = _session_headers(name, session.upload_id, session.offset)
     headers["OCI-Chunk-Min-Length"] = str(CHUNK_MIN_LENGTH)
     headers.update(EXTENSIONS_HEADER)
     return respond(202, headers)
@@ -73,7 +73,7 @@ def _mount(name: str, mount: str, source: str | None) -> Response | None:
     link = blobs.get_link(source, digest)
     if link is None:
         return None
-    if not blobs.link_stored(name, digest, int(link.size), link.s3_key, fresh=False, restore=None):
+    if not blobs.link_stored(name, digest, link.size, link.s3_key, fresh=False, restore=None):
         return None  # collected meanwhile: the client uploads it instead
     return _blob_created(name, digest)
 
@@ -108,8 +108,8 @@ def _chunk_start(request: HttpRequest) -> int | None:
 def patch(request: HttpRequest, name: str, upload_id: str) -> Response:
     _check_length(request)
     start_at = _chunk_start(request)
-    item = uploads.append(name, upload_id, request.body, start_at)
-    return respond(202, _session_headers(name, upload_id, int(item.offset)))
+    session = uploads.append(name, upload_id, request.body, start_at)
+    return respond(202, _session_headers(name, upload_id, session.offset))
 
 
 def finish(request: HttpRequest, name: str, upload_id: str) -> Response:
@@ -121,8 +121,8 @@ def finish(request: HttpRequest, name: str, upload_id: str) -> Response:
 
 
 def status(request: HttpRequest, name: str, upload_id: str) -> Response:
-    item = uploads.get_session(name, upload_id)
-    return respond(204, _session_headers(name, upload_id, int(item.offset)))
+    session = uploads.state(name, upload_id)
+    return respond(204, _session_headers(name, upload_id, session.offset))
 
 
 def cancel(request: HttpRequest, name: str, upload_id: str) -> Response:

@@ -47,7 +47,7 @@ def delete(repo: str, digest: Digest, audit: Callable[[TransactWrite], None] | N
     state = {"rules": rules}
 
     def attempt() -> bool:
-        found = blobs.get_link(repo, digest)
+        found = blobs.link_item(repo, digest)
         if found is None:
             return False
         _refuse_if_held(repo, str(digest), state["rules"])

@@ -17,6 +17,7 @@ from chalicelib.storage import aws, gc_fence, repositories, s3_errors
 from chalicelib.storage.clock import now
 from chalicelib.storage.keys import link_digest, link_sk, repo_pk
 from chalicelib.storage.models import BlobLinkItem, RepositoryItem
+from chalicelib.storage.records import BlobLink
 from chalicelib.storage.retry import Attempts, until_committed
 from chalicelib.storage.transactions import condition_failed, transaction
 
@@ -29,7 +30,13 @@ def blob_key(digest: Digest) -> str:
     return f"blobs/{digest.algorithm}/{digest.hex}"
 
 
-def get_link(repo: str, digest: Digest) -> BlobLinkItem | None:
+def get_link(repo: str, digest: Digest) -> BlobLink | None:
+    item = link_item(repo, digest)
+    return None if item is None else BlobLink(digest, int(item.size), item.s3_key)
+
+
+def link_item(repo: str, digest: Digest) -> BlobLinkItem | None:
+    """The link's item itself, for storage code that conditions a write on it."""
     try:
         return BlobLinkItem.get(repo_pk(repo), link_sk(str(digest)), consistent_read=True)
     except BlobLinkItem.DoesNotExist:
@@ -108,7 +115,7 @@ def unlink(repo: str, digest: Digest, audit: Callable[[TransactWrite], None] | N
         return False
     try:
         with transaction() as tx:
-            stage_unlink(tx, repo, str(digest), int(found.size), BlobLinkItem.pk.exists())
+            stage_unlink(tx, repo, str(digest), found.size, BlobLinkItem.pk.exists())
             if audit is not None:
                 audit(tx)
     except TransactWriteError as error:

@@ -43,21 +43,9 @@ from chalicelib.storage.direct_session import (
     plan_of,
 )
 from chalicelib.storage.direct_verify import verify
+from chalicelib.storage.models import DirectUploadItem
+from chalicelib.storage.records import DirectSession
 from chalicelib.storage.upload_sessions import upload_id_of
-
-# What the HTTP layer calls, in one place (the steps live in the direct_*.py modules).
-__all__ = [
-    "Linked",
-    "Verifying",
-    "cancel",
-    "complete",
-    "get_session",
-    "open_session",
-    "part_puts",
-    "plan_of",
-    "single_put",
-    "upload_id_of",
-]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +60,36 @@ class Verifying:
 
     verified: int
     size: int
+
+
+def start(repo: str, digest: Digest, size: int) -> DirectSession:
+    """A new session for `size` bytes of `digest` (storage/direct_session.py)."""
+    return _described(open_session(repo, digest, size))
+
+
+def describe(repo: str, upload_id: str) -> DirectSession:
+    """The live session, with a fresh presigned URL if it is one PUT."""
+    return _described(get_session(repo, upload_id))
+
+
+def part_urls(repo: str, upload_id: str, wanted: list[tuple[int, str]]) -> list[dict[str, Any]]:
+    """Presigned URLs for the parts (number, base64 SHA-256) of a multipart session."""
+    return part_puts(get_session(repo, upload_id), wanted)
+
+
+def _described(item: DirectUploadItem) -> DirectSession:
+    plan = plan_of(item)
+    return DirectSession(
+        upload_id=upload_id_of(item),
+        digest=digest_of(item),
+        size=plan.size,
+        part_size=plan.part_size,
+        part_count=plan.count,
+        multipart=plan.multipart,
+        expires_at=int(item.expires_at),
+        verified=int(item.verified or 0),
+        single_put=None if plan.multipart else single_put(item),
+    )
 
 
 def complete(repo: str, upload_id: str, parts: list[dict[str, Any]] | None) -> Linked | Verifying:

@@ -31,6 +31,7 @@ from chalicelib.storage.clock import epoch, now
 from chalicelib.storage.errors import DigestInvalid, UploadOffsetConflict
 from chalicelib.storage.models import UploadItem
 from chalicelib.storage.part_copy import PartSource, copy_parts, write_in_parts
+from chalicelib.storage.records import UploadState
 from chalicelib.storage.transactions import condition_failed
 from chalicelib.storage.upload_sessions import (
     is_upload_id,
@@ -39,7 +40,7 @@ from chalicelib.storage.upload_sessions import (
     staging_prefix,
     unknown,
 )
-from chalicelib.storage.upload_sessions import upload_id_of as upload_id_of  # callers' name
+from chalicelib.storage.upload_sessions import upload_id_of as item_upload_id
 
 MiB = 1024 * 1024
 PART_MIN = 5 * MiB  # S3's smallest multipart part (except the last)
@@ -56,7 +57,7 @@ def _pk(upload_id: str) -> str:
     return keys.upload_pk(upload_id)
 
 
-def open_session(repo: str, algorithm: str) -> UploadItem:
+def open_session(repo: str, algorithm: str) -> UploadState:
     upload_id = new_upload_id()
     item = UploadItem(
         _pk(upload_id),
@@ -68,7 +69,16 @@ def open_session(repo: str, algorithm: str) -> UploadItem:
         expires_at=epoch() + settings().upload_ttl,
     )
     item.save(condition=UploadItem.pk.does_not_exist())
-    return item
+    return UploadState(upload_id, 0)
+
+
+def upload_id_of(session: UploadState) -> str:
+    return session.upload_id
+
+
+def state(repo: str, upload_id: str) -> UploadState:
+    """GET of a session: how many bytes it holds (UploadUnknown if it is not live)."""
+    return UploadState(upload_id, int(get_session(repo, upload_id).offset))
 
 
 def get_session(repo: str, upload_id: str) -> UploadItem:
@@ -157,7 +167,7 @@ class _Progress:
     @classmethod
     def of(cls, item: UploadItem) -> _Progress:
         return cls(
-            upload_id=upload_id_of(item),
+            upload_id=item_upload_id(item),
             offset=int(item.offset),
             parts=list(item.parts or []),
             pending=list(item.pending or []),
@@ -189,7 +199,7 @@ class _Progress:
         return [p["key"] for p in self.parts + self.pending]
 
 
-def append(repo: str, upload_id: str, data: bytes, start: int | None) -> UploadItem:
+def append(repo: str, upload_id: str, data: bytes, start: int | None) -> UploadState:
     """PATCH: append `data` at `start` (None: at the current offset)."""
     item, holder = _acquire(repo, upload_id, start)
     try:
@@ -223,7 +233,7 @@ def append(repo: str, upload_id: str, data: bytes, start: int | None) -> UploadI
         _release(item, holder)
         raise
     _delete_keys(progress.consumed)
-    return item
+    return UploadState(upload_id, progress.offset)
 
 
 def finish(repo: str, upload_id: str, data: bytes, start: int | None, digest: Digest) -> Finished:
