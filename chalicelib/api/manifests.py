@@ -10,9 +10,9 @@ from chalicelib.api.http import HttpRequest, respond
 from chalicelib.api.locations import manifest_location
 from chalicelib.oci.digest import Digest, compute, is_digest, parse_digest
 from chalicelib.oci.errors import OCIError
-from chalicelib.oci.manifest import MAX_MANIFEST_BYTES, ParsedManifest, parse_manifest
+from chalicelib.oci.manifest import MAX_MANIFEST_BYTES, parse_manifest
 from chalicelib.oci.reference import check_tag
-from chalicelib.storage import blobs, manifests, pulls, tags
+from chalicelib.storage import manifests, pulls, tags
 
 if TYPE_CHECKING:
     from pynamodb.transactions import TransactWrite
@@ -64,29 +64,6 @@ def get(request: HttpRequest, name: str, reference: str) -> Response:
         "ETag": f'"{stored.digest}"',
     }
     return respond(200, headers, stored.body.decode("utf-8"), head=request.method == "HEAD")
-
-
-def _check_references(name: str, parsed: ParsedManifest) -> None:
-    wanted = {d.digest for d in parsed.blobs}
-    missing = sorted(wanted - blobs.linked(name, wanted))
-    if missing:
-        raise OCIError(
-            "MANIFEST_BLOB_UNKNOWN",
-            f"blob {missing[0]} is not in repository {name}; push it first",
-            detail={"digests": missing},
-        )
-    children = {d.digest for d in parsed.manifests}
-    missing = sorted(children - manifests.existing(name, children))
-    if missing:
-        # MANIFEST_BLOB_UNKNOWN is the spec's code for "a manifest or blob unknown"; the
-        # second entry names the kind of thing that is missing.
-        message = f"manifest {missing[0]} referenced by the index is not in repository {name}"
-        raise OCIError(
-            "MANIFEST_BLOB_UNKNOWN",
-            message,
-            detail={"digests": missing},
-            also=[{"code": "MANIFEST_UNKNOWN", "message": message, "detail": {"digests": missing}}],
-        )
 
 
 def put(request: HttpRequest, name: str, reference: str) -> Response:
@@ -141,7 +118,7 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
         tag_names,
         request.principal,
         audit,
-        references=lambda: _check_references(name, parsed),
+        check_references=True,
     )
     headers = {
         "Location": manifest_location(name, digest),

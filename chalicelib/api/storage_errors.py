@@ -30,6 +30,11 @@ def as_oci_error(error: errors.StorageError) -> OCIError:
             location=upload_location(error.repository, error.upload_id),
             offset=error.offset,
         )
+    if isinstance(error, errors.ReferencesMissing) and error.manifests:
+        # MANIFEST_BLOB_UNKNOWN is the spec's code for "a manifest or blob unknown"; the
+        # second entry names the kind of thing that is missing.
+        entry = {"code": "MANIFEST_UNKNOWN", "message": error.message, "detail": error.detail}
+        return OCIError("MANIFEST_BLOB_UNKNOWN", error.message, error.detail, also=[entry])
     if isinstance(error, errors.Busy):
         headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
         return OCIError("UNAVAILABLE", error.message, headers=headers)

@@ -47,7 +47,12 @@ class ManifestNotFound(NotFound):
 
 
 class ReferencesMissing(NotFound):
-    """A manifest names content the repository does not hold."""
+    """A manifest names content the repository does not hold: blobs, or (`manifests`) the
+    manifests an index lists."""
+
+    def __init__(self, message: str, *, detail: Any = None, manifests: bool = False) -> None:
+        super().__init__(message, detail=detail)
+        self.manifests = manifests
 
 
 class UploadInvalid(Invalid):

@@ -66,7 +66,8 @@ def put(
     tag_names: list[str],
     actor: str | None = None,
     audit: Callable[[TransactWrite, list[tuple[str, str | None]], bool], None] | None = None,
-    references: Callable[[], None] | None = None,
+    *,
+    check_references: bool = False,
 ) -> list[str]:
     """Store the manifest, its referrer entry and every tag move in one transaction (all or
     nothing, so a failed push leaves nothing visible); returns the tags that moved.
@@ -75,15 +76,15 @@ def put(
     transaction: no extra call, and no record of a push that did not happen. `new`: the
     manifest was not in the repository before (the transaction's condition proves it).
 
-    `references()` checks that the blobs (and children) are in the repository, raising if
-    not. The transaction commits only if no lifecycle run unlinked blobs here since that
-    check began (`unlinking.fence`, a condition on the repository update it makes anyway);
-    otherwise it checks again and retries (storage/unlinking.py)."""
+    `check_references`: first check that the blobs (and children) are in the repository
+    (ReferencesMissing if not). The transaction commits only if no lifecycle run unlinked
+    blobs here since that check began (`unlinking.fence`, a condition on the repository
+    update it makes anyway); otherwise it checks again and retries (storage/unlinking.py)."""
     key = str(digest)
-    fenced = references is not None and bool(parsed.blobs)
+    fenced = check_references and bool(parsed.blobs)
     checked = unlinking.stamp()
-    if references is not None:
-        references()
+    if check_references:
+        references_present(repo, parsed)
     inline: bytes | None = body
     s3_key = None
     if len(body) > INLINE_LIMIT:
@@ -158,11 +159,11 @@ def put(
         check again what may have changed, then read again and move from there."""
         nonlocal new, waits, checked
         until = unlinking.fenced_until(error) if fenced else None
-        if until is not None and references is not None:  # blobs were unlinked
+        if until is not None and check_references:  # blobs were unlinked
             unlinking.wait(until, waits)
             waits += 1
             checked = unlinking.stamp()
-            references()
+            references_present(repo, parsed)
         _children_still_there(repo, child_digests)
         new = key not in existing(repo, {key})  # a re-push, or deleted meanwhile
 
@@ -191,6 +192,25 @@ def claim(tx: TransactWrite, repo: str, digests: list[str]) -> None:
             ManifestItem(repo_pk(repo), manifest_sk(child)),
             actions=[ManifestItem.claimed_at.set(moment)],
             condition=ManifestItem.pk.exists(),
+        )
+
+
+def references_present(repo: str, parsed: ParsedManifest) -> None:
+    """The blobs and manifests `parsed` names are all in `repo`; ReferencesMissing if not."""
+    wanted = {d.digest for d in parsed.blobs}
+    missing = sorted(wanted - blobs.linked(repo, wanted))
+    if missing:
+        raise ReferencesMissing(
+            f"blob {missing[0]} is not in repository {repo}; push it first",
+            detail={"digests": missing},
+        )
+    children = {d.digest for d in parsed.manifests}
+    missing = sorted(children - existing(repo, children))
+    if missing:
+        raise ReferencesMissing(
+            f"manifest {missing[0]} referenced by the index is not in repository {repo}",
+            detail={"digests": missing},
+            manifests=True,
         )
 
 
