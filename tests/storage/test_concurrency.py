@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.oci.digest import Digest, compute
 from chalicelib.api.storage_errors import as_oci_error
-from chalicelib.storage.errors import StorageError
+from chalicelib.oci.digest import Digest, compute
 from chalicelib.storage import blobs, tags, uploads
+from chalicelib.storage.errors import StorageError
 
 MiB = 1024 * 1024
 

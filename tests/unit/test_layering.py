@@ -3,8 +3,10 @@ TYPE_CHECKING ones too), checked against the layers the README's Layout describe
 
 - chalicelib/oci/ is pure: no AWS (boto3, botocore, pynamodb) and no HTTP (chalice, the API
   layer, urllib.request, http);
-- chalicelib/storage/ knows no HTTP layer, no garbage collector and no lifecycle: those call
-  storage, never the reverse (the pusher's half of GC is storage/gc_fence.py);
+- chalicelib/storage/ knows no HTTP layer, no garbage collector and no lifecycle, nor auth,
+  audit or events: those call storage, never the reverse (the pusher's half of GC is
+  storage/gc_fence.py); and it speaks the domain, so it never imports the OCI errors (its
+  own are storage/errors.py, mapped to OCI errors by the API);
 - nothing that ships to Lambda (chalicelib/, app.py) imports the client-side `berth`."""
 
 from __future__ import annotations
@@ -21,7 +23,15 @@ AWS = ("boto3", "botocore", "pynamodb")
 HTTP = ("chalice", "chalicelib.api", "urllib.request", "http")
 FORBIDDEN = {
     "chalicelib/oci/": AWS + HTTP,
-    "chalicelib/storage/": ("chalicelib.api", "chalicelib.gc", "chalicelib.lifecycle"),
+    "chalicelib/storage/": (
+        "chalicelib.api",
+        "chalicelib.gc",
+        "chalicelib.lifecycle",
+        "chalicelib.auth",
+        "chalicelib.audit",
+        "chalicelib.events",
+        "chalicelib.oci.errors",
+    ),
     "": ("berth",),
 }
 
@@ -86,6 +96,12 @@ def test_imports_point_down(path: Path) -> None:
             "from ..lifecycle import store\n",
             ["chalicelib.lifecycle", "chalicelib.lifecycle.store"],
         ),
+        (
+            "chalicelib/storage/x.py",
+            "from chalicelib.oci.errors import OCIError\n",
+            ["chalicelib.oci.errors", "chalicelib.oci.errors.OCIError"],
+        ),
+        ("chalicelib/storage/x.py", "from chalicelib.oci.digest import Digest\n", []),
         ("chalicelib/oci/x.py", "import http.client\n", ["http.client"]),
         ("chalicelib/oci/x.py", "from chalicelib import api\n", ["chalicelib.api"]),
         ("app.py", "import berth.push\n", ["berth.push"]),
