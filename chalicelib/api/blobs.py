@@ -41,6 +41,6 @@ def delete(request: HttpRequest, name: str, reference: str) -> Response:
     )
     from chalicelib.storage import blob_deletion
 
-    if not blob_deletion.delete(name, digest, lambda tx: record.stage(tx, event)):
+    if not blob_deletion.delete(name, digest, event):
         raise _unknown(name, str(digest))
     return respond(202, {"Content-Length": "0"})

@@ -15,7 +15,7 @@ from chalicelib.oci.reference import check_tag
 from chalicelib.storage import manifests, pulls, tags
 
 if TYPE_CHECKING:
-    from pynamodb.transactions import TransactWrite
+    pass
 
 # One transaction moves every tag of a push (2 items each, 100 items per transaction; the
 # manifest, referrer, repository, settings check and two audit items take 6 more).
@@ -100,16 +100,9 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
     if parsed.subject is not None:
         what["subject"] = parsed.subject.digest
 
-    def audit(tx: TransactWrite, moved: list[tuple[str, str | None]], new: bool) -> None:
-        # `new` is proven by the transaction's condition: a manifest the repository had
-        # already, pushed again to move tags, is a tag event rather than a push.
-        moves = tuple((tag, before, str(digest)) for tag, before in moved)
-        detail = what if new else {**what, "existing": True}
-        event = record.event(
-            request, "push", repository=name, digest=str(digest), tags=moves, detail=detail
-        )
-        record.stage(tx, event)
-
+    # Storage adds the tags that moved, and whether the manifest was there already (then
+    # the push is a tag event), and writes the event with the push.
+    event = record.event(request, "push", repository=name, digest=str(digest), detail=what)
     manifests.put(
         name,
         digest,
@@ -117,7 +110,7 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
         body,
         tag_names,
         request.principal,
-        audit,
+        event,
         check_references=True,
     )
     headers = {
@@ -137,24 +130,13 @@ def delete(request: HttpRequest, name: str, reference: str) -> Response:
 
     digest, tag = _reference(reference)
     who = request.principal
+    # Storage adds what was deleted (the tag's digest, the tags that went with a manifest).
     if tag is not None:
-
-        def tag_audit(tx: TransactWrite, was: str) -> None:
-            deleted = ((tag, was, None),)
-            event = record.event(request, "delete", repository=name, digest=was, tags=deleted)
-            record.stage(tx, event)
-
-        found = tags.delete(name, tag, actor=who, audit=tag_audit)
+        event = record.event(request, "delete", repository=name)
+        found = tags.delete(name, tag, actor=who, event=event)
     else:
-
-        def manifest_audit(tx: TransactWrite, pointing: list[str]) -> None:
-            deleted = tuple((t, str(digest), None) for t in pointing)
-            event = record.event(
-                request, "delete", repository=name, digest=str(digest), tags=deleted
-            )
-            record.stage(tx, event)
-
-        found = manifests.delete(name, str(digest), who, manifest_audit)
+        event = record.event(request, "delete", repository=name, digest=str(digest))
+        found = manifests.delete(name, str(digest), who, event)
     if not found:
         raise _unknown(name, reference)
     return respond(202, {"Content-Length": "0"})

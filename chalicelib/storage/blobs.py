@@ -13,7 +13,8 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
-from chalicelib.storage import aws, gc_fence, repositories, s3_errors
+from chalicelib.storage import audit_items, aws, gc_fence, repositories, s3_errors
+from chalicelib.storage.audit_event import Event
 from chalicelib.storage.clock import now
 from chalicelib.storage.keys import link_digest, link_sk, repo_pk
 from chalicelib.storage.models import BlobLinkItem, RepositoryItem
@@ -107,17 +108,17 @@ def link_stored(
     return False
 
 
-def unlink(repo: str, digest: Digest, audit: Callable[[TransactWrite], None] | None = None) -> bool:
+def unlink(repo: str, digest: Digest, event: Event | None = None) -> bool:
     """Remove the link; False if there was none. The bytes stay for garbage collection.
-    With `audit(tx)`, the delete and its audit record are one TransactWriteItems."""
+    With `event`, the delete and its audit record are one TransactWriteItems."""
     found = get_link(repo, digest)  # its size, to take off the repository's counters
     if found is None:
         return False
     try:
         with transaction() as tx:
             stage_unlink(tx, repo, str(digest), found.size, BlobLinkItem.pk.exists())
-            if audit is not None:
-                audit(tx)
+            if event is not None:
+                audit_items.stage(tx, event)
     except TransactWriteError as error:
         if condition_failed(error):
             return False

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -13,7 +12,17 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
 from chalicelib.oci.manifest import ParsedManifest
-from chalicelib.storage import aws, blobs, gc_fence, repo_settings, repositories, tags, unlinking
+from chalicelib.storage import (
+    audit_items,
+    aws,
+    blobs,
+    gc_fence,
+    repo_settings,
+    repositories,
+    tags,
+    unlinking,
+)
+from chalicelib.storage.audit_event import Event
 from chalicelib.storage.clock import now
 from chalicelib.storage.errors import ManifestInvalid, ReferencesMissing
 from chalicelib.storage.keys import manifest_digest, manifest_sk, referrer_sk, repo_pk
@@ -65,16 +74,17 @@ def put(
     body: bytes,
     tag_names: list[str],
     actor: str | None = None,
-    audit: Callable[[TransactWrite, list[tuple[str, str | None]], bool], None] | None = None,
+    event: Event | None = None,
     *,
     check_references: bool = False,
 ) -> list[str]:
     """Store the manifest, its referrer entry and every tag move in one transaction (all or
     nothing, so a failed push leaves nothing visible); returns the tags that moved.
 
-    `audit(tx, [(tag, previous digest), ...], new)` adds the push's audit record to the same
-    transaction: no extra call, and no record of a push that did not happen. `new`: the
-    manifest was not in the repository before (the transaction's condition proves it).
+    `event` (who, from where, what was pushed) is completed with the tags that moved and
+    staged in the same transaction: no extra call, and no record of a push that did not
+    happen. A manifest the repository had already (the transaction's condition proves it),
+    pushed again to move tags, says so in its detail (`existing`).
 
     `check_references`: first check that the blobs (and children) are in the repository
     (ReferencesMissing if not). The transaction commits only if no lifecycle run unlinked
@@ -150,8 +160,10 @@ def put(
             claim(tx, repo, child_digests)
             for name in moving:
                 tags.stage_move(tx, repo, name, before[name], key, parsed.media_type, body, actor)
-            if audit is not None:
-                audit(tx, [(n, getattr(before[n], "digest", None)) for n in moving], new)
+            if event is not None:
+                moves = tuple((n, getattr(before[n], "digest", None), key) for n in moving)
+                detail = event.detail if new else {**event.detail, "existing": True}
+                audit_items.stage(tx, replace(event, tags=moves, detail=detail))
         return moving
 
     def learn(error: TransactWriteError) -> None:
@@ -278,10 +290,10 @@ def delete(
     repo: str,
     digest: str,
     actor: str | None = None,
-    audit: Callable[[TransactWrite, list[str]], None] | None = None,
+    event: Event | None = None,
 ) -> bool:
-    """Delete the manifest, the tags that point at it and its referrer entry; `audit(tx,
-    tags)` records it in the manifest's deleting transaction."""
+    """Delete the manifest, the tags that point at it and its referrer entry; `event` is
+    completed with those tags and staged in the manifest's deleting transaction."""
     try:
         item = ManifestItem.get(repo_pk(repo), manifest_sk(digest), consistent_read=True)
     except ManifestItem.DoesNotExist:
@@ -301,8 +313,9 @@ def delete(
                 repositories.key(repo),
                 actions=repositories.count_actions(manifests=-1, manifest_bytes=-int(item.size)),
             )
-            if audit is not None:
-                audit(tx, pointing)
+            if event is not None:
+                deleted = tuple((t, digest, None) for t in pointing)
+                audit_items.stage(tx, replace(event, tags=deleted))
     except TransactWriteError as error:
         if condition_failed(error):
             return True  # deleted meanwhile by someone else (who counted it)

@@ -4,13 +4,14 @@ made in one transaction with its history entry, so concurrent moves all land in 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.rules.history import DELETE, PUSH
 from chalicelib.rules.immutability import TagRules
-from chalicelib.storage import contention, repo_settings, repositories
+from chalicelib.storage import audit_items, contention, repo_settings, repositories
+from chalicelib.storage.audit_event import Event
 from chalicelib.storage.clock import now
 from chalicelib.storage.keys import (
     MANIFEST_PREFIX,
@@ -177,10 +178,11 @@ def delete(
     *,
     only_if: str | None = None,
     actor: str | None = None,
-    audit: Callable[[TransactWrite, str], None] | None = None,
+    event: Event | None = None,
 ) -> bool:
     """Remove `tag` (if it points at `only_if`, when given); False when there was none.
-    `audit(tx, digest)` records the deletion in the same transaction."""
+    `event` (who, from where) is completed with the tag's digest and staged in the deleting
+    transaction: no record of a deletion that did not happen."""
 
     def attempt() -> bool:
         current = get(repo, tag)
@@ -193,8 +195,9 @@ def delete(
             tx.save(_history(repo, tag, current.digest, None, actor, DELETE, _moment(current)))
             tx.update(repositories.key(repo), actions=repositories.count_actions(tags=-1))
             repo_settings.stage_unchanged(tx, repo, rules)
-            if audit is not None:
-                audit(tx, current.digest)
+            if event is not None:
+                deleted = ((tag, current.digest, None),)
+                audit_items.stage(tx, replace(event, digest=current.digest, tags=deleted))
         return True
 
     busy = f"tag {tag!r} is being changed by many clients at once; retry"
