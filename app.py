@@ -30,6 +30,70 @@ def token() -> Response:
     return handle(app.current_request)
 
 
+# The web interface (chalicelib/web/): fixed paths, the repository and digest in the query.
+@app.route("/ui", methods=["GET"])
+def ui_index() -> Response:
+    from chalicelib.web import handlers
+
+    return handlers.index(app.current_request)
+
+
+@app.route("/ui/repository", methods=["GET"])
+def ui_repository() -> Response:
+    from chalicelib.web import handlers
+
+    return handlers.repository(app.current_request)
+
+
+@app.route("/ui/image", methods=["GET"])
+def ui_image() -> Response:
+    from chalicelib.web import handlers
+
+    return handlers.image(app.current_request)
+
+
+@app.route("/ui/history", methods=["GET"])
+def ui_history() -> Response:
+    from chalicelib.web import handlers
+
+    return handlers.history(app.current_request)
+
+
+@app.route("/ui/rollback", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def ui_rollback() -> Response:
+    from chalicelib.web import handlers
+
+    return handlers.rollback(app.current_request)
+
+
+@app.route("/ui/login", methods=["GET"])
+def ui_login_form() -> Response:
+    from chalicelib.web import handlers
+
+    return handlers.login_form(app.current_request)
+
+
+@app.route("/ui/login", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def ui_login() -> Response:
+    from chalicelib.web import handlers
+
+    return handlers.login(app.current_request)
+
+
+@app.route("/ui/logout", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def ui_logout() -> Response:
+    from chalicelib.web import handlers
+
+    return handlers.logout(app.current_request)
+
+
+@app.route("/ui/static/{filename}", methods=["GET"])
+def ui_static(filename: str) -> Response:
+    from chalicelib.web import handlers
+
+    return handlers.static(app.current_request, filename)
+
+
 def _route(depth: int) -> None:
     path = "/v2/" + "/".join(f"{{p{i}}}" for i in range(1, depth + 1))
 

@@ -15,10 +15,12 @@ from bench import (
     authbench,
     calls,
     coldstart,
+    cpu,
     eventsbench,
     gcbench,
     lifecyclebench,
     memory,
+    proxybench,
     push,
     throughput,
     transfer,
@@ -31,11 +33,13 @@ from bench.workdir import REPO, RESULTS, log_path, work_dir
 
 SECTIONS = {
     calls.NAME: calls.TITLE,
+    cpu.NAME: cpu.TITLE,
     coldstart.NAME: coldstart.TITLE,
     transfer.NAME: transfer.TITLE,
     throughput.NAME: throughput.TITLE,
     memory.NAME: memory.TITLE,
     push.NAME: push.TITLE,
+    proxybench.NAME: proxybench.TITLE,
     gcbench.NAME: gcbench.TITLE,
     authbench.NAME: authbench.TITLE,
     lifecyclebench.NAME: lifecyclebench.TITLE,
@@ -157,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     sections: list[Section] = []
     if calls.NAME in wanted:
         sections.append(_guarded(calls.NAME, calls.run))
+    if cpu.NAME in wanted:
+        sections.append(_guarded(cpu.NAME, cpu.run))
     if coldstart.NAME in wanted:
 
         def measure_cold() -> Section:
@@ -167,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     sections += _local_server_sections(plan, wanted)
     if push.NAME in wanted:
         sections.append(_guarded(push.NAME, lambda: push.run(plan.push_mib)))
+    if proxybench.NAME in wanted:
+        sections.append(_guarded(proxybench.NAME, lambda: proxybench.run(plan.push_mib)))
     if gcbench.NAME in wanted:
         sections.append(_guarded(gcbench.NAME, lambda: gcbench.run(plan.gc_manifests)))
     if authbench.NAME in wanted:

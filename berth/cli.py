@@ -55,6 +55,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="berth", description="Berth, a serverless OCI registry")
+    parser.add_argument("--version", action="version", version=f"berth {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser(
         "serve",
@@ -95,20 +96,55 @@ def _parser() -> argparse.ArgumentParser:
     from berth.push import cli as push_cli
 
     push_cli.register(commands)  # push
+    from berth.commands import sign
+
+    sign.register(commands)  # sign
+    from berth.proxy import cli as proxy_cli
+
+    proxy_cli.register(commands)  # proxy
     from berth.cost import model as cost
 
     cost.register(commands)  # cost
+    completion = commands.add_parser(
+        "completion",
+        help="print a shell completion script",
+        description='Print a completion script: eval "$(berth completion bash)" in ~/.bashrc, '
+        'or eval "$(berth completion zsh)" in ~/.zshrc.',
+    )
+    completion.add_argument("shell", choices=("bash", "zsh"))
+    completion.set_defaults(func=lambda args: _completion(parser, args.shell))
     return parser
 
 
+def _completion(parser: argparse.ArgumentParser, shell: str) -> int:
+    from berth.completion import script
+
+    sys.stdout.write(script(parser, shell))
+    return 0
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("berth")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what `set -o pipefail` sees of any tool cut short
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C'd program
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one subcommand. A reader that stops early (`berth audit --json | head`) ends the
-    command quietly, as for any Unix tool; a credential helper that cannot run is said once."""
+    """Run one subcommand. The one place a command's unexpected failure becomes a message and
+    an exit code instead of a traceback: a reader that stops early (`berth audit --json |
+    head`) ends the command quietly, as for any Unix tool; a credential helper that cannot run
+    is said once; a registry answer no command handled gets its documented exit code; Ctrl-C
+    is 130; anything else is one line (BERTH_DEBUG=1 shows the traceback)."""
     args = _parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    from berth.client.berth_api import RegistryError
     from berth.client.credential_helpers import CredentialHelperError
 
     try:
@@ -119,6 +155,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     except CredentialHelperError as error:
         print(f"berth {args.command}: {error}", file=sys.stderr)
+        return 1
+    except RegistryError as error:
+        from berth.commands.common import failed
+
+        return failed(args.command, error)
+    except KeyboardInterrupt:
+        print(f"berth {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        if os.environ.get("BERTH_DEBUG"):
+            raise
+        print(
+            f"berth {args.command}: {type(error).__name__}: {error} "
+            "(this is a bug in berth; BERTH_DEBUG=1 shows where)",
+            file=sys.stderr,
+        )
         return 1
     return status
 

@@ -45,14 +45,20 @@ def apply_ignored_settings(dynamodb: Any, outputs: dict[str, str]) -> None:
     )
 
 
+# The token key: the ES256 signing key is derived from it (chalicelib/auth/derived_keys.py).
+TOKEN_KEY_SPEC = "HMAC_256"
+TOKEN_KEY_USAGE = "GENERATE_VERIFY_MAC"
+
+
 def create_local_token_key(kms: Any, outputs: dict[str, str]) -> None:
-    """The token-signing key on moto, whose CloudFormation makes every KMS key symmetric: the
+    """The token key on moto, whose CloudFormation makes every KMS key symmetric: the
     template's `Environment=local` variant leaves it out, and it is made here through the API,
-    as in AWS (ECC_NIST_P256, SIGN_VERIFY), under the alias the stack outputs."""
+    as in AWS (HMAC_256, GENERATE_VERIFY_MAC: chalicelib/auth/derived_keys.py), under the
+    alias the stack outputs."""
     key = kms.create_key(
-        KeySpec="ECC_NIST_P256",
-        KeyUsage="SIGN_VERIFY",
-        Description="Berth: signs registry access tokens (ES256)",
+        KeySpec=TOKEN_KEY_SPEC,
+        KeyUsage=TOKEN_KEY_USAGE,
+        Description="Berth: the root of the key that signs registry access tokens (ES256)",
     )
     kms.create_alias(AliasName=outputs["TokenKey"], TargetKeyId=key["KeyMetadata"]["KeyId"])
 

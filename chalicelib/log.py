@@ -26,7 +26,7 @@ class JsonFormatter(logging.Formatter):
             error = record.exc_info[1]
             entry["error"] = f"{type(error).__name__}: {error}"
             entry["traceback"] = "".join(traceback.format_exception(error))[-4000:]
-        return json.dumps(entry, default=str)
+        return json.dumps(entry, separators=(",", ":"), default=str)
 
 
 def json_logger(name: str) -> logging.Logger:
@@ -46,10 +46,17 @@ logger = json_logger("berth")
 
 def log_request(request: HttpRequest, status: int, seconds: float) -> None:
     """The request's line: who asked what of which repository, the outcome, and the same as
-    CloudWatch metrics (chalicelib/metrics.py). `principal` stays None until auth sets it."""
-    from chalicelib.metrics import emf, operation
+    CloudWatch metrics (chalicelib/metrics.py). `principal` stays None until auth sets it.
+    A successful read may be left out when the operator opted into sampling
+    (`chalicelib.log_sampling`); errors, writes and everything else are always logged."""
+    from chalicelib.log_sampling import sample_weight
+    from chalicelib.metrics import emf, kind, operation
 
     op, repository = operation(request.method, request.path)
+    request_kind = kind(request.method)
+    weight = sample_weight(request.method, request.path, status, request.request_id)
+    if weight == 0:
+        return
     latency_ms = round(seconds * 1000, 2)
     fields = {
         "request_id": request.request_id,
@@ -64,5 +71,9 @@ def log_request(request: HttpRequest, status: int, seconds: float) -> None:
     }
     if request.redirected_bytes is not None:
         fields["redirected_bytes"] = request.redirected_bytes
-    fields.update(emf(op, status, latency_ms, request.redirected_bytes or 0))
+    if request.signature is not None:
+        fields["signature"] = request.signature
+    if weight > 1:
+        fields["sampled"] = weight  # this line stands for `weight` requests like it
+    fields.update(emf(request_kind, status, latency_ms))
     logger.info("request", extra={"fields": fields})

@@ -4,6 +4,14 @@ Lambda ships every stdout/stderr line to CloudWatch Logs, which turns a line's `
 into metrics: no PutMetricData call, no extra permission, no latency, and the numbers stay
 beside the request they describe. The same line therefore serves search (Logs Insights)
 and graphs or alarms (the `Berth` namespace; infra/berth.yaml alarms on `Errors`).
+
+Every distinct (metric, dimension values) is billed as one custom metric a month ($0.30), so
+the dimensions are chosen for the question metrics answer fast (are reads or writes slow or
+failing, right now, and alarm on it) and not for every detail: `Kind` has two values
+(`KINDS`), not one per operation (some forty method x resource pairs, which made a fixed
+$15.60 a month, most of a small team's bill). Which operation, which repository, who, and the
+redirected bytes are fields of the same line, which Logs Insights queries (README.md); the
+request count is `Latency`'s SampleCount. `berth cost` prices `billed_metrics()`.
 """
 
 from __future__ import annotations
@@ -16,14 +24,21 @@ from typing import Any
 from chalicelib.oci.paths import parse_path
 
 NAMESPACE = "Berth"
-# Per operation, and over the whole stage (the dimension set the 5xx alarm watches).
-DIMENSIONS = [["Stage", "Operation"], ["Stage"]]
+# read: GET and HEAD (a pull, its token, listings, the _berth API's reads); write: every other
+# method (uploads, manifest PUT, deletes, token POST forms, the _berth API's changes).
+KINDS = ("read", "write")
+# One dimension set: the alarm sums `Errors` over the kinds (infra/berth.yaml), so no rollup
+# over the stage alone (it would add two metrics). One stage per deployment.
+DIMENSIONS = [["Stage", "Kind"]]
 METRICS = [
     {"Name": "Latency", "Unit": "Milliseconds"},
-    {"Name": "Requests", "Unit": "Count"},
     {"Name": "Errors", "Unit": "Count"},
-    {"Name": "RedirectedBytes", "Unit": "Bytes"},
 ]
+
+
+def billed_metrics(stages: int = 1) -> int:
+    """Custom metrics a deployment of `stages` stages is billed for each month."""
+    return len(METRICS) * len(KINDS) * stages
 
 
 @lru_cache(maxsize=1)
@@ -40,8 +55,14 @@ def operation(method: str, path: str) -> tuple[str, str | None]:
     return f"{method.title()}{resource}", endpoint.name or None
 
 
-def emf(op: str, status: int, latency_ms: float, redirected_bytes: int) -> dict[str, Any]:
-    """The EMF members of one request's log line: the `_aws` directive and its values."""
+def kind(method: str) -> str:
+    """`read` or `write` (`KINDS`): the `Kind` dimension of a request."""
+    return "read" if method.upper() in ("GET", "HEAD") else "write"
+
+
+def emf(request_kind: str, status: int, latency_ms: float) -> dict[str, Any]:
+    """The EMF members of one request's log line: the `_aws` directive and its values
+    (`Latency` is the line's `latency_ms`, under the name the metric needs)."""
     return {
         "_aws": {
             "Timestamp": int(time.time() * 1000),
@@ -50,9 +71,7 @@ def emf(op: str, status: int, latency_ms: float, redirected_bytes: int) -> dict[
             ],
         },
         "Stage": stage(),
-        "Operation": op,
+        "Kind": request_kind,
         "Latency": latency_ms,
-        "Requests": 1,
         "Errors": 1 if status >= 500 else 0,
-        "RedirectedBytes": redirected_bytes,
     }

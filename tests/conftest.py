@@ -30,6 +30,8 @@ os.environ.update(
         "BERTH_TOKEN_KEY": f"alias/berth-{STAGE}-token",
         # Access control is off unless a test turns it on (tests/auth/gate_support.py).
         "BERTH_AUTH": "off",
+        # Event tests count their own deliveries; tests of scan on push turn it on.
+        "BERTH_SCAN_ON_PUSH": "off",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -22,6 +22,14 @@ from berth.client.credentials import Credentials
 from berth.client.registry_address import DEFAULT_REGISTRY, registry_url
 
 TIMEOUT_SECONDS = 60.0
+MANIFESTS = ", ".join(
+    [
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    ]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +141,11 @@ class RegistryClient:
         found = challenge.params.get("service") if challenge is not None else None
         return found or None
 
-    def _call(self, method: str, path: str, body: Any = None) -> tuple[Any, dict[str, str]]:
+    def _call(
+        self, method: str, path: str, body: Any = None, accept: str = "application/json"
+    ) -> tuple[Any, dict[str, str]]:
         data = b"" if body is None else json.dumps(body).encode()
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": accept}
         if body is not None:
             headers["Content-Type"] = "application/json"
         reply = self._send(method, path, data, headers)
@@ -169,6 +179,22 @@ class RegistryClient:
         query = "?" + urlencode({"to": to}) if to else ""
         return self._call("POST", f"/v2/{repo}/_berth/rollback/{quote(tag)}{query}")[0]
 
+    def tag_details(self, repo: str) -> Any:
+        """Every tag with its size, platforms and dates (`_berth/tags`)."""
+        return self._call("GET", f"/v2/{repo}/_berth/tags")[0]
+
+    def manifest_digest(self, repo: str, reference: str) -> str:
+        """The digest `reference` (a tag) names now: a HEAD of the manifest."""
+        headers = self._call(
+            "HEAD", f"/v2/{repo}/manifests/{quote(reference, safe=':')}", accept=MANIFESTS
+        )[1]
+        return headers.get("docker-content-digest", "")
+
+    def delete_manifest(self, repo: str, reference: str) -> None:
+        """DELETE by tag (the tag only, recorded in its history) or by digest (the image and
+        every tag of it)."""
+        self._call("DELETE", f"/v2/{repo}/manifests/{quote(reference, safe=':')}")
+
     def settings(self, repo: str) -> Any:
         return self._call("GET", f"/v2/{repo}/_berth/settings")[0]
 
@@ -187,6 +213,16 @@ class RegistryClient:
         """The webhooks API: `path` under `/v2/_berth/webhooks` (registry admin only)."""
         return self._call(method, "/v2/_berth/webhooks" + (f"/{path}" if path else ""), body)[0]
 
+    def signing_policy(self, document: Any = None) -> Any:
+        """The signature trust policy; with `document`, replace it (registry admin only)."""
+        if document is None:
+            return self._call("GET", "/v2/_berth/signing/policy")[0]
+        return self._call("PUT", "/v2/_berth/signing/policy", document)[0]
+
+    def signatures(self, repo: str, reference: str) -> Any:
+        """Who signed `reference` (a tag or digest), verified or why not, under the policy."""
+        return self._call("GET", f"/v2/{repo}/_berth/signatures/{quote(reference, safe=':')}")[0]
+
     def triggers(self, method: str, path: str = "", body: Any = None) -> Any:
         """The deploy-on-push API: `path` under `/v2/_berth/triggers` (registry admin only)."""
         return self._call(method, "/v2/_berth/triggers" + (f"/{path}" if path else ""), body)[0]
@@ -196,16 +232,20 @@ class RegistryClient:
         *,
         repository: str | None = None,
         principal: str | None = None,
+        everything: bool = False,
         since: str | None = None,
         page: int | None = None,
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Audit events, newest first, following the Link pages up to `limit` events."""
+        """Audit events, newest first, following the Link pages up to `limit` events
+        (`everything`: the registry-wide feed)."""
         params: dict[str, str | int] = {}
         if repository is not None:
             params["repository"] = repository
         if principal is not None:
             params["principal"] = principal
+        if everything:
+            params["all"] = 1
         if since is not None:
             params["since"] = since
         if page is not None:
@@ -228,6 +268,16 @@ class RegistryClient:
         """Apply one repository's policy (every repository's when `repo` is None)."""
         path = f"/v2/{repo}/_berth/lifecycle" if repo else "/v2/_berth/lifecycle"
         return self._call("POST", path + ("?dry-run=1" if dry_run else ""))[0]
+
+    def scan(self, repo: str, reference: str, now: bool = True) -> Any:
+        """Scan `repo` at a tag or digest now (POST), or read the stored findings (GET)."""
+        return self._call("POST" if now else "GET", f"/v2/{repo}/_berth/scan/{reference}")[0]
+
+    def vulndb(self, advisories: list[dict[str, Any]] | None = None) -> Any:
+        """Add a batch of OSV records to the advisory database; None: read its state."""
+        if advisories is None:
+            return self._call("GET", "/v2/_berth/vulndb")[0]
+        return self._call("POST", "/v2/_berth/vulndb", {"advisories": advisories})[0]
 
     def repositories(self, page: int | None = None, exact: bool = False) -> list[dict[str, Any]]:
         """Every repository with its usage (`exact`: recounted), following the Link pages."""

@@ -10,11 +10,14 @@ from berth.commands import (
     grants,
     history,
     iam,
+    images,
     lifecycle,
     login,
     public,
     repo,
     robots,
+    scanning,
+    signing,
     triggers,
     users,
     webhooks,
@@ -22,12 +25,13 @@ from berth.commands import (
 
 
 def register(commands: Any) -> None:
-    """Add `history`, `rollback`, `repo`, `gc`, `lifecycle`, and the access commands (`user`,
-    `robot`, `grant`/`ungrant`, `public`, `iam`, `audit`), `webhook`, `trigger`, and
-    `login`/`logout` to the `berth` subparsers."""
+    """Add `history`, `rollback`, `repo`, `tags`, `tag rm`, `image rm`, `gc`, `lifecycle`,
+    the access commands (`user`, `robot`, `grant`/`ungrant`, `public`, `iam`, `audit`),
+    `webhook`, `trigger`, `signing`/`verify`, and `login`/`logout` to the `berth` subparsers."""
     login.register(commands)
     history.register(commands)
     repo.register(commands)
+    images.register(commands)
     gc.register(commands)
     lifecycle.register(commands)
     users.register(commands)
@@ -38,3 +42,5 @@ def register(commands: Any) -> None:
     audit.register(commands)
     webhooks.register(commands)
     triggers.register(commands)
+    signing.register(commands)
+    scanning.register(commands)  # scan, vulndb

@@ -53,7 +53,7 @@ def credentials(args: argparse.Namespace) -> Credentials | None:
     password = None
     if getattr(args, "password_stdin", False):
         password = sys.stdin.readline().rstrip("\r\n")
-    host = host_of(registry_url(getattr(args, "registry", None)))
+    host = host_of(registry_url(registry_of(args)))
     found = find_credentials(host, getattr(args, "username", None), password)
     use_credentials(args, found)
     return found
@@ -66,7 +66,7 @@ def use_credentials(args: argparse.Namespace, found: Credentials | None) -> None
 
 def client_for(args: argparse.Namespace) -> RegistryClient:
     """The client for `args.registry` (tests replace this to drive the in-process app)."""
-    return RegistryClient.for_url(registry_url(args.registry), credentials(args))
+    return RegistryClient.for_url(registry_url(registry_of(args)), credentials(args))
 
 
 def failed(command: str, error: RegistryError) -> int:
@@ -85,12 +85,79 @@ def failed(command: str, error: RegistryError) -> int:
     )
 
 
-def repo_and_tag(value: str) -> tuple[str, str]:
-    """`REPO:TAG` (names cannot contain ':', so the last one separates the tag)."""
+class Repository(str):
+    """A repository name as typed, `[HOST[:PORT]/]REPO` (the form `berth push` and every other
+    client take); `registry` is the host it was prefixed with, which then names the registry."""
+
+    registry: str | None = None
+
+
+def _with_host(value: str, path: str) -> Repository:
+    """`path` (`HOST/REPO` or `REPO`) as a Repository: a first component with '.' or ':', or
+    `localhost`, or a URL scheme is a registry host, as for docker, podman and `berth push`."""
+    rest = path
+    scheme = ""
+    for prefix in ("http://", "https://"):
+        if rest.startswith(prefix):
+            scheme, rest = prefix, rest[len(prefix) :]
+    first, slash, remainder = rest.partition("/")
+    host = None
+    if slash and ("." in first or ":" in first or first == "localhost" or scheme):
+        host, rest = scheme + first, remainder
+    if not rest or rest.startswith("/") or rest.endswith("/"):
+        raise argparse.ArgumentTypeError(f"{value!r} names no repository")
+    named = Repository(rest)
+    named.registry = host
+    return named
+
+
+def repository(value: str) -> Repository:
+    """`[HOST[:PORT]/]REPO` for the commands about a repository."""
+    if "@" in value:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a repository, not an image")
+    _, colon, tag = value.rpartition(":")
+    if colon and "/" not in tag:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a repository, not REPO:TAG")
+    return _with_host(value, value)
+
+
+def repo_and_tag(value: str) -> tuple[Repository, str]:
+    """`[HOST[:PORT]/]REPO:TAG` (names cannot contain ':', so the last one separates the tag)."""
     name, colon, tag = value.rpartition(":")
     if not colon or not name or not tag or "/" in tag:
-        raise argparse.ArgumentTypeError(f"{value!r} is not REPO:TAG")
-    return name, tag
+        raise argparse.ArgumentTypeError(f"{value!r} is not REPO:TAG (or HOST/REPO:TAG)")
+    return _with_host(value, name), tag
+
+
+def image(value: str) -> tuple[Repository, str | None, str | None]:
+    """`[HOST/]REPO:TAG` or `[HOST/]REPO@sha256:...` -> (repository, tag, digest)."""
+    if "@" in value:
+        name, _, digest = value.partition("@")
+        if not digest.startswith("sha256:") or len(digest) != 71:
+            raise argparse.ArgumentTypeError(f"{value!r}: {digest!r} is not a sha256 digest")
+        return _with_host(value, name), None, digest
+    named, tag = repo_and_tag(value)
+    return named, tag, None
+
+
+def image_or_latest(value: str) -> tuple[Repository, str]:
+    """`[HOST/]REPO[:TAG|@DIGEST]` -> (repository, tag or digest); a bare name means `latest`."""
+    _, colon, tag = value.rpartition(":")
+    if "@" in value or (colon and "/" not in tag):
+        named, tag_found, digest = image(value)
+        return named, str(digest or tag_found)
+    return repository(value), "latest"
+
+
+def registry_of(args: argparse.Namespace) -> str | None:
+    """The registry a command talks to: the host its reference names (`HOST/REPO:TAG`), else
+    --registry (then $BERTH_REGISTRY, then the local default)."""
+    for value in vars(args).values():
+        for part in value if isinstance(value, tuple) else (value,):
+            if isinstance(part, Repository) and part.registry:
+                return part.registry
+    registry: str | None = getattr(args, "registry", None)
+    return registry
 
 
 def query(params: dict[str, str]) -> str:

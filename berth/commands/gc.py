@@ -4,11 +4,10 @@ reclaimed (or, with --dry-run, what it would)."""
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from berth.client.berth_api import RegistryError
-from berth.commands import common
+from berth.commands import common, moments
 from berth.commands.common import add_registry_option, human_size, print_json
 
 
@@ -34,6 +33,15 @@ def summary(report: dict[str, Any]) -> list[str]:
         f"({human_size(int(staging['bytes']))})",
         f"upload sessions: {verb} {report['sessions']['deleted']}",
     ]
+    waiting = report.get("waiting") or {}
+    if waiting.get("objects"):
+        hours = int(waiting["graceSeconds"]) / 3600
+        lines.append(
+            f"waiting: {waiting['objects']} unreferenced objects "
+            f"({human_size(int(waiting['bytes']))}) are younger than the {hours:g} h grace "
+            "period (a push may still link them); the first becomes collectable at "
+            f"{moments.shown(waiting['collectableAt'])}: run berth gc again after that"
+        )
     if blobs.get("spared"):
         lines.append(f"spared: {blobs['spared']} (claimed by pushes during the run)")
     if report.get("busy"):
@@ -47,8 +55,7 @@ def _gc(args: argparse.Namespace) -> int:
     try:
         report = common.client_for(args).gc(dry_run=args.dry_run)
     except RegistryError as error:
-        print(f"berth gc: {error.code}: {error.message}", file=sys.stderr)
-        return 1
+        return common.failed("gc", error)
     if args.json:
         print_json(report)
     else:

@@ -10,22 +10,11 @@ import argparse
 from typing import Any
 
 from berth.client.berth_api import RegistryError
-from berth.commands import common
+from berth.commands import common, moments
 from berth.commands.common import add_registry_option, print_json, print_table
+from berth.commands.principals import principal
 
 LEVELS = ("none", "pull", "push", "delete", "admin")
-
-
-def principal(value: str) -> tuple[str, str]:
-    """`alice`, `user:alice`, `robot$ci`, `robot:ci` or `iam:name` -> (kind, name)."""
-    if value.startswith("robot$"):
-        return "robot", value[len("robot$") :]
-    kind, colon, name = value.partition(":")
-    if not colon:
-        return "user", value
-    if kind not in ("user", "robot", "iam") or not name:
-        raise argparse.ArgumentTypeError(f"{value!r} is not user:NAME, robot:NAME or iam:NAME")
-    return kind, name
 
 
 def grant_spec(value: str) -> dict[str, str]:
@@ -118,7 +107,7 @@ def _ls(args: argparse.Namespace) -> int:
         print_json(answer)
         return 0
     rows = [
-        [f"{g['kind']}:{g['name']}", g["pattern"], g["level"], g.get("expiresAt") or "-"]
+        [f"{g['kind']}:{g['name']}", g["pattern"], g["level"], moments.shown(g.get("expiresAt"))]
         for g in answer["grants"]
     ]
     print_table(["PRINCIPAL", "PATTERN", "LEVEL", "EXPIRES"], rows)

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from berth.client.berth_api import RegistryError
-from berth.commands import common
+from berth.commands import common, moments
 from berth.commands.common import (
     add_registry_option,
     print_json,
@@ -24,6 +24,11 @@ def register(commands: Any) -> None:
     )
     history.add_argument("reference", type=repo_and_tag, metavar="REPO:TAG")
     history.add_argument("-n", type=int, default=None, help="at most this many moves")
+    history.add_argument(
+        "--no-trunc",
+        action="store_true",
+        help="full digests on a terminal too (a pipe always gets them)",
+    )
     add_registry_option(history)
     history.set_defaults(func=_history)
 
@@ -40,27 +45,37 @@ def register(commands: Any) -> None:
     rollback.set_defaults(func=_rollback)
 
 
-def _fail(command: str, error: RegistryError) -> int:
-    print(f"berth {command}: {error.code}: {error.message}", file=sys.stderr)
-    return 1
-
-
 def _history(args: argparse.Namespace) -> int:
     repo, tag = args.reference
     try:
         document = common.client_for(args).history(repo, tag, args.n)
     except RegistryError as error:
-        return _fail("history", error)
+        return common.failed("history", error)
     if args.json:
         print_json(document)
         return 0
     print(f"{repo}:{tag} -> {document.get('current') or '(no tag)'}")
+    short = not args.no_trunc and sys.stdout.isatty()
     rows = [
-        [e["at"], e["action"], e["from"] or "-", e["to"] or "-", e.get("actor") or "-"]
+        [
+            moments.shown(e["at"]),
+            e["action"],
+            _digest(e["from"], short),
+            _digest(e["to"], short),
+            e.get("actor") or "-",
+        ]
         for e in document["history"]
     ]
     print_table(["AT", "ACTION", "FROM", "TO", "ACTOR"], rows)
     return 0
+
+
+def _digest(value: str | None, short: bool) -> str:
+    """On a terminal, `sha256:` and 12 hex digits (as docker prints image ids): a line then
+    fits 100 columns; `berth rollback --to` takes the full digest from `--json` or a pipe."""
+    if value is None:
+        return "-"
+    return value[: len("sha256:") + 12] if short else value
 
 
 def _rollback(args: argparse.Namespace) -> int:
@@ -68,7 +83,7 @@ def _rollback(args: argparse.Namespace) -> int:
     try:
         document = common.client_for(args).rollback(repo, tag, args.to)
     except RegistryError as error:
-        return _fail("rollback", error)
+        return common.failed("rollback", error)
     if args.json:
         print_json(document)
     elif not document["moved"]:

@@ -24,7 +24,7 @@ def register(commands: Any) -> None:
     )
     actions = lifecycle.add_subparsers(dest="lifecycle_command", required=True, metavar="ACTION")
     show = actions.add_parser("show", help="print a repository's policy")
-    show.add_argument("repo", metavar="REPO")
+    show.add_argument("repo", type=common.repository, metavar="REPO")
     add_registry_option(show)
     show.set_defaults(func=_show)
 
@@ -34,7 +34,7 @@ def register(commands: Any) -> None:
         description="Replace REPO's policy with the JSON document in --file (ECR's rule "
         "format; '-' reads stdin), or with the rules the flags describe. No rules: clear it.",
     )
-    put.add_argument("repo", metavar="REPO")
+    put.add_argument("repo", type=common.repository, metavar="REPO")
     put.add_argument("--file", metavar="PATH", help='a policy document ({"rules": [...]})')
     put.add_argument("--untagged-days", type=int, metavar="N", help="expire untagged after N days")
     put.add_argument(
@@ -58,7 +58,7 @@ def register(commands: Any) -> None:
         description="Apply REPO's policy (or, with --all, every repository's) now. "
         "--dry-run deletes nothing and lists what would go and by which rule.",
     )
-    run.add_argument("repo", metavar="REPO", nargs="?")
+    run.add_argument("repo", type=common.repository, metavar="REPO", nargs="?")
     run.add_argument("--all", action="store_true", help="every repository with a policy")
     run.add_argument("--dry-run", action="store_true", help="only report what would be deleted")
     add_registry_option(run)
@@ -128,13 +128,30 @@ def _show(args: argparse.Namespace) -> int:
     try:
         document = common.client_for(args).lifecycle(args.repo)
     except RegistryError as error:
-        return _fail("show", f"{error.code}: {error.message}")
+        return common.failed("lifecycle show", error)
     if args.json:
         print_json(document)
     else:
         print(f"{args.repo}: policy version {document['version']}")
         print("\n".join(describe(document)))
     return 0
+
+
+# The registry's bound on a rule's count (chalicelib/lifecycle/document.py's MAX_COUNT).
+MAX_COUNT = 100_000
+
+
+def flag_mistake(args: argparse.Namespace) -> str | None:
+    """A rule flag out of range, said in the flag's words: the registry's refusal names the
+    JSON field of a rule the user never wrote, so it is said second."""
+    for flag, value, what in (
+        ("--untagged-days", args.untagged_days, "days"),
+        ("--unpulled-days", args.unpulled_days, "days"),
+        ("--keep-last", args.keep_last, "images"),
+    ):
+        if value is not None and not 1 <= value <= MAX_COUNT:
+            return f"{flag} must be from 1 to {MAX_COUNT} {what} (no rule: leave the flag out)"
+    return None
 
 
 def _set(args: argparse.Namespace) -> int:
@@ -154,7 +171,12 @@ def _set(args: argparse.Namespace) -> int:
     try:
         stored = common.client_for(args).set_lifecycle(args.repo, document)
     except RegistryError as error:
-        return _fail("set", f"{error.code}: {error.message}")
+        mistake = flag_mistake(args) if flagged and error.status == 400 else None
+        if mistake is not None:  # the registry names fields of a document the user never wrote
+            print(f"berth lifecycle set: {mistake}", file=sys.stderr)
+            print(f"  (the registry: {error.code}: {error.message})", file=sys.stderr)
+            return common.EXIT_ERROR
+        return common.failed("lifecycle set", error)
     if args.json:
         print_json(stored)
     else:
@@ -197,7 +219,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         document = common.client_for(args).run_lifecycle(args.repo, dry_run=args.dry_run)
     except RegistryError as error:
-        return _fail("run", f"{error.code}: {error.message}")
+        return common.failed("lifecycle run", error)
     if args.json:
         print_json(document)
         return 0

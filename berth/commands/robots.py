@@ -1,6 +1,8 @@
-"""`berth robot add|ls|revoke|rm`: robot accounts for CI and deployments, scoped to
+"""`berth robot add|ls|rotate|revoke|rm`: robot accounts for CI and deployments, scoped to
 repositories or namespace patterns, optionally expiring. Their secret is printed once, at
-creation; the registry keeps only its SHA-256. Log in as `robot$NAME` with it."""
+creation or rotation; the registry keeps only its SHA-256. Log in as `robot$NAME` with it.
+`rotate` gives a new secret and ends the old one (and its tokens) at once: store the new one
+where the CI reads it, then nothing else changes (grants, expiry, the login name)."""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ import argparse
 from typing import Any
 
 from berth.client.berth_api import RegistryError
-from berth.commands import common
+from berth.commands import common, moments
 from berth.commands.common import add_registry_option, print_json, print_table
 from berth.commands.grants import add_grant_option, duration
+from berth.commands.principals import robot_name
 
 
 def register(commands: Any) -> None:
@@ -27,11 +30,14 @@ def register(commands: Any) -> None:
     add_registry_option(ls)
     ls.set_defaults(func=_ls)
     for verb, func, text in (
+        ("rotate", _rotate, "a new secret, printed once; the old one stops working"),
         ("revoke", _revoke, "revoke a robot for good (it stays listed)"),
         ("rm", _rm, "delete a robot and its grants"),
     ):
         parser = actions.add_parser(verb, help=text)
-        parser.add_argument("name", metavar="NAME")
+        parser.add_argument(
+            "name", type=robot_name, metavar="NAME", help="ci, robot$ci or robot:ci"
+        )
         add_registry_option(parser)
         parser.set_defaults(func=func)
 
@@ -52,7 +58,7 @@ def _add(args: argparse.Namespace) -> int:
         print(f"login:  {answer['login']}")
         print(f"secret: {answer['secret']} (shown once)")
         if answer.get("validUntil"):
-            print(f"valid until {answer['validUntil']}")
+            print(f"valid until {moments.shown(answer['validUntil'])}")
     return 0
 
 
@@ -76,12 +82,25 @@ def _ls(args: argparse.Namespace) -> int:
         [
             r["login"],
             _state(r),
-            r.get("validUntil") or "-",
+            moments.shown(r.get("validUntil")),
             ", ".join(f"{g['pattern']}={g['level']}" for g in r["grants"]) or "-",
         ]
         for r in answer["robots"]
     ]
     print_table(["LOGIN", "STATE", "VALID UNTIL", "GRANTS"], rows)
+    return 0
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    try:
+        answer = common.client_for(args).admin("POST", f"robots/{args.name}/secret")
+    except RegistryError as error:
+        return common.failed("robot rotate", error)
+    if args.json:
+        print_json(answer)
+    else:
+        print(f"login:  {answer['login']}")
+        print(f"secret: {answer['secret']} (shown once; the old secret no longer works)")
     return 0
 
 

@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from berth.client.berth_api import RegistryError
-from berth.commands import common
+from berth.commands import common, moments
 from berth.commands.common import add_registry_option, print_json, print_table
 
 
@@ -110,7 +110,7 @@ def _runs(args: argparse.Namespace) -> int:
         return 0
     rows = [
         [
-            r["at"],
+            moments.shown(r["at"]),
             r["event"],
             str(r["attempt"]),
             "ok" if r["ok"] else "failed",

@@ -14,6 +14,7 @@ from berth.client.berth_api import RegistryError
 from berth.commands import common
 from berth.commands.common import add_registry_option, print_json, print_table
 from berth.commands.grants import add_grant_option
+from berth.commands.principals import user_name
 
 
 def register(commands: Any) -> None:
@@ -36,7 +37,7 @@ def register(commands: Any) -> None:
         ("enable", _enable, "let a disabled user log in again"),
     ):
         parser = actions.add_parser(verb, help=text)
-        parser.add_argument("name", metavar="NAME")
+        parser.add_argument("name", type=user_name, metavar="NAME", help="alice or user:alice")
         if verb == "passwd":
             _password_option(parser)
         add_registry_option(parser)

@@ -10,10 +10,10 @@ import argparse
 from typing import Any
 
 from berth.client.berth_api import RegistryError
-from berth.commands import common
+from berth.commands import common, moments
 from berth.commands.common import add_registry_option, print_json, print_table
 
-KINDS = ("PUSH", "DELETE", "TAG", "ROLLBACK", "EXPIRE", "REFERRER")
+KINDS = ("PUSH", "DELETE", "TAG", "ROLLBACK", "EXPIRE", "REFERRER", "SIGNATURE")
 
 
 def register(commands: Any) -> None:
@@ -180,7 +180,7 @@ def _deliveries(args: argparse.Namespace) -> int:
         return 0
     rows = [
         [
-            d["at"],
+            moments.shown(d["at"]),
             d["event"],
             d["type"],
             str(d["attempt"]),

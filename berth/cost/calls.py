@@ -4,28 +4,30 @@ The calls are written exactly as the bench prints them (`bench/awscalls.py`
 `AwsCall.describe`: "dynamodb:TransactWriteItems[4 items]"), so measured rows of
 bench/results.json drop in unchanged. `load()` takes the "aws_calls" section of
 bench/results.json when a run left one there, and otherwise keeps the built-in defaults,
-which are what `python -m bench --only aws_calls` measured on 2026-11-28 (commit 23f5722).
+which are what `python -m bench --only aws_calls` measured on 2026-11-28 (commit 23f5722),
+the manifest PUT on 2026-12-04 (commit 858768b).
 Reading the file rather than running the bench in-process keeps `berth cost` instant and
 free of moto; the bench package is not installed with berth either.
 
-What the bench does not measure is marked `measured=False` with where it came from: the
-token endpoint (from reading chalicelib/auth) and a chunked blob upload (counted once with
-bench.awscalls' recorder, 12 MiB in three 4 MiB PATCHes, the way stock clients push a layer
-too big for one Lambda request). Durations are assumptions: moto answers in microseconds,
-so local latency says nothing about DynamoDB's or S3's.
-"""
+What the bench does not measure is marked `measured=False` with where it came from: the token
+endpoint (from reading chalicelib/auth; since issue 16 it signs with a derived key and calls
+KMS only when an instance resolves its keys, which model.py prices per instance) and a chunked
+blob upload (counted once with bench.awscalls' recorder, 12 MiB in three 4 MiB PATCHes, the way
+stock clients push a layer too big for one Lambda request). Durations are assumptions: moto
+answers in microseconds, so local latency says nothing about DynamoDB's or S3's."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results.json"
 DEFAULT_SOURCE = (
-    "built-in defaults = `python -m bench --only aws_calls` measured 2026-11-28 (commit 23f5722)"
+    "built-in defaults = `python -m bench --only aws_calls` measured 2026-11-28 (commit 23f5722),"
+    " manifest PUT 2026-12-04 (commit 858768b)"
 )
 _CALL = re.compile(r"^(?P<service>[a-z0-9-]+):(?P<operation>[A-Za-z]+)(?:\[(?P<n>\d+) items\])?$")
 
@@ -56,6 +58,8 @@ class Request:
     measured: bool  # calls measured by the bench (True) or estimated (False)
     bench_label: str | None = None  # the bench's operation name, to refresh from results.json
     invocations: int = 1  # Lambda requests it takes (a chunked upload is several)
+    # A successful pull-kind read: its log line may be sampled (BERTH_LOG_SAMPLE_READS).
+    read: bool = False
 
 
 # Inline manifests live in the tag and manifest items: an 8-layer OCI manifest is ~1.5 KB,
@@ -65,12 +69,14 @@ class Request:
 REQUESTS: dict[str, Request] = {
     r.label: r
     for r in (
-        Request("ping GET /v2/", (), 0.0, 5, measured=False),
+        Request("ping GET /v2/", (), 0.0, 5, measured=False, read=True),
         Request(
             "token (basic auth)",
-            ("dynamodb:Query", "kms:Sign"),
+            # No KMS call: the signing key is derived once per instance (issue 16), priced
+            # with the instances in model.py, not per token.
+            ("dynamodb:Query",),
             1.0,
-            60,  # argon2id ~25 ms + KMS Sign ~15 ms + the query
+            45,  # argon2id ~25 ms + the query; signing in memory ~0.1 ms (was a ~15 ms Sign)
             measured=False,
         ),
         Request(
@@ -80,6 +86,7 @@ REQUESTS: dict[str, Request] = {
             15,
             measured=True,
             bench_label="manifest HEAD by tag",
+            read=True,
         ),
         Request(
             "manifest GET by digest",
@@ -88,6 +95,7 @@ REQUESTS: dict[str, Request] = {
             15,
             measured=True,
             bench_label="manifest GET by digest",
+            read=True,
         ),
         Request(
             "blob GET (307 to S3)",
@@ -96,9 +104,16 @@ REQUESTS: dict[str, Request] = {
             15,
             measured=True,
             bench_label="blob GET (307)",
+            read=True,
         ),
         Request(
-            "blob HEAD", ("dynamodb:GetItem",), 0.5, 15, measured=True, bench_label="blob HEAD"
+            "blob HEAD",
+            ("dynamodb:GetItem",),
+            0.5,
+            15,
+            measured=True,
+            bench_label="blob HEAD",
+            read=True,
         ),
         Request(
             "monolithic blob push",
@@ -134,10 +149,10 @@ REQUESTS: dict[str, Request] = {
         ),
         Request(
             "manifest PUT",
-            (
+            (  # measured 2026-12-04 (commit 858768b); 4 items and 1 read before
                 "dynamodb:BatchGetItem[2 items]",
-                "dynamodb:BatchGetItem",
-                "dynamodb:TransactWriteItems[4 items]",
+                "dynamodb:BatchGetItem[2 items]",
+                "dynamodb:TransactWriteItems[5 items]",
             ),
             2.0,
             60,
@@ -152,6 +167,10 @@ REQUESTS: dict[str, Request] = {
 class CallTable:
     requests: dict[str, Request]
     source: str
+    # Measured handler CPU ms per request label (berth/cost/compute.py); a request without
+    # one keeps its estimated `duration_ms`.
+    cpu_ms: dict[str, float] = field(default_factory=dict)
+    cpu_source: str = ""
 
 
 def _from_results(document: dict[str, Any]) -> dict[str, tuple[str, ...]]:
@@ -172,7 +191,15 @@ def _from_results(document: dict[str, Any]) -> dict[str, tuple[str, ...]]:
 
 
 def load(path: Path | None = RESULTS) -> CallTable:
-    """The built-in table, with measured calls replaced by bench/results.json's if present."""
+    """The built-in table, with measured calls replaced by bench/results.json's if present,
+    and the handler CPU times (berth/cost/compute.py)."""
+    from berth.cost.compute import load_cpu
+
+    cpu_ms, cpu_source = load_cpu(path)
+    return replace(_load_calls(path), cpu_ms=cpu_ms, cpu_source=cpu_source)
+
+
+def _load_calls(path: Path | None) -> CallTable:
     if path is None or not path.is_file():
         return CallTable(dict(REQUESTS), DEFAULT_SOURCE)
     try:

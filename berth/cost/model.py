@@ -11,18 +11,36 @@ their defaults printed beside the table.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from berth.cost.calls import RESULTS, CallTable, Request, load, parse
-from berth.cost.prices import CAVEAT, MILLION, THOUSAND, US_EAST_1, Prices, describe, tiered
+from berth.cost.compute import billed_ms, cpu_factor
+from berth.cost.log_bytes import JSON_WARN_PLATFORM_BYTES, request_line_bytes
+from berth.cost.prices import (
+    CAVEAT,
+    MILLION,
+    PRICE_DATE,
+    THOUSAND,
+    US_EAST_1,
+    Prices,
+    describe,
+    tiered,
+)
+from chalicelib.metrics import billed_metrics
 
 Door = Literal["function_url", "api_gateway", "ecr"]
 GB = 1024**3
 MB_PER_GB = 1024
+MONTH_SECONDS = 730 * 3600  # AWS's month
+# chalicelib.auth.keyring: an instance derives the current key (one GenerateMac) when it
+# starts and again every RESOLVE_EVERY seconds; the previous alias is asked only around a
+# rotation (a few calls a month, left out).
+RESOLVE_EVERY = 300
 
 DYNAMODB_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan"})
 DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"})
@@ -54,9 +72,20 @@ class Workload:
     layers: int = 8
     image_mb: float = 100  # compressed bytes a full pull downloads (layers + config)
     memory_mb: int = 1024  # .chalice/config.json's lambda_memory_size
-    log_bytes_per_request: int = 1200  # Berth's JSON+EMF line ~900 B, START/END/REPORT ~300 B
+    # Berth's request line, measured from chalicelib.log (berth/cost/log_bytes.py), plus
+    # what Lambda adds with the deploy's JSON format and system logs at WARN (assumed).
+    log_bytes_per_request: int = field(
+        default_factory=lambda: request_line_bytes() + JSON_WARN_PLATFORM_BYTES
+    )
+    # BERTH_LOG_SAMPLE_READS: one successful read line in N is logged (1: all, the default).
+    log_sample_reads: int = 1
     dynamodb_gb: float = 1.0  # metadata: tags, manifests inline, links, history
-    custom_metrics: int = 4 * 13  # 4 EMF metrics x (12 operations + the Stage rollup)
+    # What chalicelib.metrics emits: 2 metrics x 3 kinds, one stage.
+    custom_metrics: int = field(default_factory=billed_metrics)
+    # Assumed: the share of invocations that start a new instance, and the instances alive
+    # on average all month; each resolves its token keys (KEY_ALIASES, RESOLVE_EVERY).
+    cold_start_rate: float = 0.01
+    warm_instances: float = 2.0
     # Events: webhooks and deploy triggers each push notifies (chalicelib/events/).
     webhooks: int = 1
     delivery_ms: float = 150  # one delivery invocation: sign, POST, log
@@ -109,12 +138,26 @@ def _write_units(items: int, kb: float, transactional: bool) -> int:
     return items * max(1, math.ceil(kb)) * (2 if transactional else 1)
 
 
-def add_request(usage: Usage, request: Request, count: float, workload: Workload) -> None:
+def duration_ms(request: Request, workload: Workload, cpu_ms: float | None = None) -> float:
+    """Billed ms of the request: from its measured CPU time and assumed AWS waits when
+    measured (berth/cost/compute.py), else its estimated duration."""
+    if cpu_ms is None or request.invocations != 1:
+        return request.duration_ms
+    return billed_ms(cpu_ms, request.calls, workload.memory_mb)
+
+
+def add_request(
+    usage: Usage, request: Request, count: float, workload: Workload, cpu_ms: float | None = None
+) -> None:
     """Add `count` requests of one kind to the month."""
     usage.requests[request.label] += int(count)
     usage.invocations += count * request.invocations
-    usage.gb_seconds += count * request.duration_ms / 1000 * workload.memory_mb / MB_PER_GB
-    usage.log_gb += count * request.invocations * workload.log_bytes_per_request / GB
+    billed = duration_ms(request, workload, cpu_ms)
+    usage.gb_seconds += count * billed / 1000 * workload.memory_mb / MB_PER_GB
+    logged = count * request.invocations
+    if request.read:
+        logged /= max(1, workload.log_sample_reads)
+    usage.log_gb += logged * workload.log_bytes_per_request / GB
     if request.label.startswith("blob GET"):
         usage.s3_get_class += count  # the client's GET on the presigned URL
     for text in request.calls:
@@ -149,9 +192,17 @@ def usage_of(workload: Workload, table: CallTable) -> Usage:
     for label, n in workload.push_mix().items():
         mix[label] += workload.pushes * n
     for label, count in mix.items():
-        add_request(usage, table.requests[label], count, workload)
+        add_request(usage, table.requests[label], count, workload, table.cpu_ms.get(label))
     usage.transfer_gb = workload.pulls * workload.image_mb / MB_PER_GB
+    usage.kms_requests += key_derivations(workload, usage.invocations)
     return usage
+
+
+def key_derivations(workload: Workload, invocations: float) -> float:
+    """The month's GenerateMac calls: one when an instance starts, one every RESOLVE_EVERY
+    seconds while warm."""
+    started = invocations * workload.cold_start_rate
+    return started + workload.warm_instances * MONTH_SECONDS / RESOLVE_EVERY
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,9 +292,9 @@ def estimate(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -
             f"{usage.s3_get_class:,.0f} requests",
         ),
         _same(
-            "KMS key + token Sign",
-            p.kms_key_per_month + usage.kms_requests / 10_000 * p.kms_asymmetric_per_10k,
-            f"1 key, {usage.kms_requests:,.0f} Sign",
+            "KMS key + key derivations",
+            p.kms_key_per_month + usage.kms_requests / 10_000 * p.kms_requests_per_10k,
+            f"1 key, {usage.kms_requests:,.0f} GenerateMac",
         ),
         _same(
             "CloudWatch Logs ingestion",
@@ -352,15 +403,25 @@ def render(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -> 
     for label, request in table.requests.items():
         origin = "measured" if request.measured else "estimated"
         calls = ", ".join(request.calls) or "no AWS call"
+        cpu = table.cpu_ms.get(label)
+        billed = duration_ms(request, workload, cpu)
+        timing = (
+            f"{billed:g} ms estimated"
+            if cpu is None or request.invocations != 1
+            else f"{billed:g} ms = CPU {cpu:g} ms measured x {cpu_factor(workload.memory_mb):.2f}"
+            " + AWS waits assumed"
+        )
         out.append(
-            f"  - {label} ({origin}, {request.duration_ms:g} ms, items ~{request.item_kb:g} KB):"
-            f" {calls}"
+            f"  - {label} ({origin} calls, {timing}, items ~{request.item_kb:g} KB): {calls}"
         )
     out += [
         "",
         "Assumptions",
-        f"  - Lambda x86_64 at {workload.memory_mb} MB; durations above are assumed, not "
-        "measured (moto answers in microseconds); cold starts and INIT billing are left out",
+        f"  - Lambda x86_64 at {workload.memory_mb} MB; durations: the handler's CPU time "
+        f"({table.cpu_source or 'not measured'}) x the CPU share the memory buys (1,769 MB = "
+        "1 vCPU), plus assumed AWS waits (DynamoDB 5 ms a read, 8 a write, 15 a transaction;"
+        " S3 15 a read, 25 a write: berth/cost/compute.py), in whole ms; the token and the "
+        "chunked upload are estimated; cold starts and INIT billing are left out",
         "  - DynamoDB: every read is strongly consistent (1 RRU per 4 KB); standard writes 1 WRU"
         " per KB, transactional writes 2 WRU per KB, per item, rounded up; inline manifests "
         "make tag/manifest items ~2-3 KB",
@@ -370,8 +431,21 @@ def render(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -> 
         "bytes of the front door (manifests, redirects) are a few GB and left out",
         "  - ECR: no request or API charge; pushes and pulls cost only storage and transfer",
         "  - free tiers (Lambda, API Gateway, KMS, CloudWatch, 100 GB transfer) are left out",
-        f"  - one log line per request ({workload.log_bytes_per_request} B with Lambda's "
-        "START/END/REPORT); log storage beyond ingestion is left out",
+        f"  - one log line per request, {workload.log_bytes_per_request} B: Berth's line "
+        f"measured from the code ({workload.log_bytes_per_request - JSON_WARN_PLATFORM_BYTES}"
+        f" B) + {JSON_WARN_PLATFORM_BYTES} B assumed for Lambda's JSON format (START/END/"
+        "REPORT dropped at system level WARN); log storage beyond ingestion is left out"
+        + (
+            f"; 1 in {workload.log_sample_reads} successful read lines kept"
+            if workload.log_sample_reads > 1
+            else ""
+        ),
+        f"  - {workload.custom_metrics} custom metrics: chalicelib.metrics' Latency and Errors "
+        "by Stage x Kind (pull, push, other), one stage",
+        "  - token keys: one GenerateMac when an instance starts "
+        f"(assumed {workload.cold_start_rate:.0%} of invocations), one every {RESOLVE_EVERY} s"
+        f" while warm (assumed {workload.warm_instances:g} instances all month); no KMS call "
+        "per token",
         "",
         f"Prices used ({CAVEAT}):",
     ]
@@ -389,9 +463,57 @@ def _run(args: argparse.Namespace) -> int:
         image_mb=args.image_mb,
         memory_mb=args.memory_mb,
         webhooks=args.webhooks,
+        log_sample_reads=args.log_sample_reads,
     )
-    print(render(workload, load(args.results)), end="")
+    table = load(args.results)
+    if args.json:
+        print(json.dumps(as_json(workload, estimate(workload, table)), indent=2))
+    else:
+        print(render(workload, table), end="")
+    if args.plot is not None or args.csv is not None:
+        from berth.cost.curves import curves, to_csv
+        from berth.cost.svg import render_svg
+
+        found = curves(workload, table)
+        if args.csv is not None:
+            args.csv.write_text(to_csv(found))
+            print(f"break-even curves (CSV): {args.csv}")
+        if args.plot is not None:
+            title = (
+                f"Berth vs ECR: {workload.stored_gb:g} GB, {workload.pulls:,} pulls, "
+                f"{workload.pushes:,} pushes a month (us-east-1 list prices, {PRICE_DATE})"
+            )
+            args.plot.write_text(render_svg(found, title))
+            print(f"break-even curves (SVG): {args.plot}")
     return 0
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
+
+
+def as_json(workload: Workload, result: Estimate) -> dict[str, Any]:
+    """The same estimate for scripts: the workload, each line item, the totals (USD a month)."""
+
+    def item(row: LineItem) -> dict[str, Any]:
+        return {
+            "name": row.name,
+            "functionUrl": round(row.function_url, 2),
+            "apiGateway": round(row.api_gateway, 2),
+            "ecr": round(row.ecr, 2),
+            "quantity": row.quantity,
+        }
+
+    doors: tuple[Door, ...] = ("function_url", "api_gateway", "ecr")
+    names = {"function_url": "functionUrl", "api_gateway": "apiGateway", "ecr": "ecr"}
+    return {
+        "workload": {_camel(k): v for k, v in asdict(workload).items()},
+        "items": [item(row) for row in result.items],
+        "transfer": item(result.transfer),
+        "total": {names[d]: round(result.total(d, False), 2) for d in doors},
+        "totalFromInternet": {names[d]: round(result.total(d, True), 2) for d in doors},
+    }
 
 
 def register(commands: Any) -> None:
@@ -418,9 +540,31 @@ def register(commands: Any) -> None:
         help="webhooks and deploy triggers each push notifies",
     )
     parser.add_argument(
+        "--log-sample-reads",
+        type=int,
+        default=reference.log_sample_reads,
+        metavar="N",
+        help="BERTH_LOG_SAMPLE_READS: log one successful read in N (default 1: all)",
+    )
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        metavar="FILE.svg",
+        help="also write the break-even curves (Berth vs ECR as pulls and GB grow) as SVG",
+    )
+    parser.add_argument(
+        "--csv",
+        type=Path,
+        default=None,
+        metavar="FILE.csv",
+        help="also write the break-even curves as CSV",
+    )
+    parser.add_argument(
         "--results",
         type=Path,
         default=RESULTS,
         help="bench results to take the call counts from (default: bench/results.json)",
     )
+    parser.add_argument("--json", action="store_true", help="print the estimate as JSON")
     parser.set_defaults(func=_run)

@@ -49,9 +49,10 @@ class Prices:
     s3_get_class_per_thousand: float  # GET, SELECT, HEAD and all other requests
     # Data transfer out to the internet (the same table for S3 and ECR); in-region is free
     internet_transfer_tiers: tuple[Tier, ...]
-    # KMS: the token-signing key (asymmetric ECC)
+    # KMS: the token key (HMAC_256), and its GenerateMac requests (symmetric and HMAC
+    # requests share one price; asymmetric Sign, before issue 16, was $0.15 per 10,000)
     kms_key_per_month: float
-    kms_asymmetric_per_10k: float
+    kms_requests_per_10k: float
     # CloudWatch
     logs_ingest_per_gb: float
     custom_metric_per_month: float  # first 10,000 metrics
@@ -81,7 +82,7 @@ US_EAST_1 = Prices(
         Tier(None, 0.05),
     ),
     kms_key_per_month=1.00,
-    kms_asymmetric_per_10k=0.15,
+    kms_requests_per_10k=0.03,
     logs_ingest_per_gb=0.50,
     custom_metric_per_month=0.30,
     ecr_storage_per_gb_month=0.10,
@@ -133,9 +134,9 @@ def describe(prices: Prices) -> list[tuple[str, str]]:
         ("Data transfer out, internet", tiers),
         ("Data transfer out, same region", "free"),
         (
-            "KMS asymmetric key",
+            "KMS key (HMAC)",
             f"{usd(prices.kms_key_per_month)}/month"
-            f" + {usd(prices.kms_asymmetric_per_10k)}/10,000 Sign",
+            f" + {usd(prices.kms_requests_per_10k)}/10,000 requests",
         ),
         ("CloudWatch Logs ingestion", f"{usd(prices.logs_ingest_per_gb)}/GB"),
         ("CloudWatch custom metrics", f"{usd(prices.custom_metric_per_month)}/metric-month"),

@@ -79,6 +79,17 @@ def _deploy(args: argparse.Namespace) -> int:
         )
         return 2
     domain = CustomDomain(args.domain, args.certificate_arn) if args.domain else None
+    if args.dry_run:
+        from berth.deploy.dry_run import plan
+
+        plan(
+            args.stage,
+            _session(args),
+            front_door=args.front_door or ("api-gateway" if domain else "function-url"),
+            alarm_topic=args.alarm_topic,
+            event_bus=args.event_bus,
+        )
+        return 0
     try:
         keep_domain(args.stage, domain, args.drop_domain)  # before anything changes
         deploy(
@@ -153,6 +164,12 @@ def register(commands: Any) -> None:
         help="also print the first admin's password (otherwise only where it is kept)",
     )
     deploy.add_argument("--alarm-topic", default="", help="SNS topic ARN the alarms notify")
+    deploy.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what the deploy would change (stack change set, function settings, front "
+        "door, first admin) and change nothing",
+    )
     deploy.add_argument(
         "--event-bus",
         default="default",

@@ -43,12 +43,18 @@ OBJECT_ACTIONS = [
 # direct-to-S3 sessions (chalicelib/gc/sweep.py). The presigned URLs of those sessions are
 # signed by the function's role, so S3 lets them PutObject into `uploads/` as the role may.
 BUCKET_ACTIONS = ["s3:ListBucket", "s3:ListBucketMultipartUploads"]
-# Token signing (chalicelib/auth/tokens.py: KmsSigner). IAM authorises KMS calls on the key's
-# ARN, which only exists once the key does, so the key is named by its alias in a condition.
-# Sign: the current key only. GetPublicKey: it and the previous one, whose tokens still verify
-# after `berth keys rotate` (chalicelib/auth/keyring.py).
+# Token signing (chalicelib/auth/tokens.py). IAM authorises KMS calls on the key's ARN, which
+# only exists once the key does, so the key is named by its alias in a condition.
+# GenerateMac: the current key and the previous one, whose tokens still verify after
+# `berth keys rotate`: the signing keys are derived from them (chalicelib/auth/derived_keys.py,
+# keyring.py). Sign (the current key only) and GetPublicKey (both) serve keys from before
+# derivation (ECC SIGN_VERIFY, KmsSigner) until they are rotated away.
 SIGN_ACTIONS = ["kms:Sign"]
 VERIFY_ACTIONS = ["kms:GetPublicKey"]
+# Managed signing on push (chalicelib/storage/managed_signing.py): keys an admin names in the
+# signing policy, allowed only if tagged for this stage (`berth-signing=<stage>`, docs/signing.md).
+MANAGED_SIGNING_TAG = "berth-signing"
+DERIVE_ACTIONS = ["kms:GenerateMac"]
 # What Lambda itself does with the role (the function's own log lines, EMF metrics included).
 LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
 # Events (chalicelib/events/): the stream's consumer publishes to EventBridge and queues
@@ -199,6 +205,27 @@ def policy(
                 "Resource": f"arn:aws:kms:{reg}:{acct}:key/*",
                 "Condition": {
                     "ForAnyValue:StringEquals": {"kms:ResourceAliases": token_key_alias(stage)}
+                },
+            },
+            {
+                "Sid": "ManagedSigningKeys",
+                "Effect": "Allow",
+                "Action": [*VERIFY_ACTIONS, *SIGN_ACTIONS],
+                "Resource": f"arn:aws:kms:{reg}:{acct}:key/*",
+                "Condition": {"StringEquals": {f"aws:ResourceTag/{MANAGED_SIGNING_TAG}": stage}},
+            },
+            {
+                "Sid": "TokenDerivingKeys",
+                "Effect": "Allow",
+                "Action": DERIVE_ACTIONS,
+                "Resource": f"arn:aws:kms:{reg}:{acct}:key/*",
+                "Condition": {
+                    "ForAnyValue:StringEquals": {
+                        "kms:ResourceAliases": [
+                            token_key_alias(stage),
+                            previous_token_key_alias(stage),
+                        ]
+                    }
                 },
             },
             {

@@ -2,8 +2,11 @@
 
 The runtime signs with the key `alias/berth-<stage>-token` names and accepts tokens of that
 key and of the one `alias/berth-<stage>-token-previous` names (chalicelib/auth/keyring.py).
-Rotating creates a new ECC_NIST_P256 SIGN_VERIFY key, points `-previous` at the current key
-and the main alias at the new one. The key that `-previous` named before is retired: tokens
+Rotating creates a new HMAC_256 key (the ES256 signing key is derived from it,
+chalicelib/auth/derived_keys.py), points `-previous` at the current key and the main alias at
+the new one. A stage whose current key is still an ECC_NIST_P256 signing key (from before
+derivation) moves to derivation with one rotation, and the old key's tokens keep verifying.
+The key that `-previous` named before is retired: tokens
 it signed stop verifying once the functions resolve the aliases again (at most
 BERTH_TOKEN_KEY_RESOLVE seconds, 300). So two rotations closer together than a token's
 lifetime plus that interval would cut tokens short: `rotate` refuses them unless forced.
@@ -26,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from berth.deploy.iam_policy import token_key_alias
+from berth.infra import TOKEN_KEY_SPEC, TOKEN_KEY_USAGE
 from chalicelib.auth.auth_settings import previous_alias
 
 # A token lives 300 s, plus 60 s of clock leeway, plus up to 300 s before every function
@@ -79,9 +83,9 @@ def rotate(
             "that have not expired yet (--force to do it anyway)"
         )
     created = kms.create_key(
-        KeySpec="ECC_NIST_P256",
-        KeyUsage="SIGN_VERIFY",
-        Description=f"Berth {stage}: signs registry access tokens (ES256), rotated in",
+        KeySpec=TOKEN_KEY_SPEC,
+        KeyUsage=TOKEN_KEY_USAGE,
+        Description=f"Berth {stage}: root of the token-signing key (ES256), rotated in",
         Tags=[{"TagKey": STAGE_TAG, "TagValue": stage}],
     )["KeyMetadata"]
     current_id = str(current["KeyId"])

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from berth.deploy import admin_password, function_url, stack
+from berth.deploy import admin_password, function_url, log_config, stack
 from berth.deploy.chalice_step import AppRelease, ChaliceDeploy, CustomDomain, chalice_deploy
 from berth.deploy.iam_policy import policy, token_key_alias
 from berth.deploy.service_name import service_name
@@ -97,6 +97,7 @@ def deploy(
     )
     deployed = chalice(release)
     say(f"  function {deployed.function_name} (policy: berth/deploy/iam_policy.py for {stage})")
+    log_config.ensure(session.client("lambda"), deployed.function_name)
     if front_door == "function-url":
         url = function_url.ensure(session.client("lambda"), deployed.function_name)
         registry = url.rstrip("/")

@@ -9,7 +9,7 @@ from berth.infra import TEMPLATE, stack_name
 WAIT = {"Delay": 5, "MaxAttempts": 360}
 
 
-def _parameters(stage: str, alarm_topic: str) -> list[dict[str, str]]:
+def parameters(stage: str, alarm_topic: str) -> list[dict[str, str]]:
     values = {"Stage": stage, "Environment": "aws", "AlarmTopicArn": alarm_topic}
     return [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()]
 
@@ -36,7 +36,7 @@ def apply(
     request = {
         "StackName": name,
         "TemplateBody": TEMPLATE.read_text(),
-        "Parameters": _parameters(stage, alarm_topic),
+        "Parameters": parameters(stage, alarm_topic),
         "Tags": [{"Key": "berth:stage", "Value": stage}],
     }
     if not exists(cloudformation, name):

@@ -28,7 +28,8 @@ def too_large(limit: int, *, lambda_limits: bool) -> GatewayResponse:
             f"request body over {limit} bytes: AWS Lambda takes at most 6 MB per request "
             "(about 4.5 MiB of binary body once base64-encoded); push large layers with "
             "`berth push`, which sends them straight to S3 (Berth's s3-uploads extension) "
-            "or in chunks of at most 4 MiB"
+            "or in chunks of at most 4 MiB, or let docker/podman/buildah push through "
+            "`berth proxy` (docs/deploy.md, CI)"
         )
     else:
         message = f"request body over {limit} bytes; only blob uploads may be that large"

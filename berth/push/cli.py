@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import textwrap
@@ -109,7 +110,26 @@ def register(commands: Any) -> None:
     )
     push.add_argument("--state", type=Path, help=f"resume state (default {default_directory()})")
     push.add_argument("-q", "--quiet", action="store_true", help="no progress, errors only")
+    push.add_argument(
+        "--json",
+        action="store_true",
+        help="print the outcome as JSON on stdout (reference, digest, blob counts)",
+    )
     push.set_defaults(func=run)
+
+
+# Repositories a token asks pull on for automatic mounts: enough for the places an image's
+# layers were pushed to lately, few enough to keep the token request short.
+MAX_MOUNT_SOURCES = 10
+
+
+def mount_sources(args: argparse.Namespace, plan: Any, state: PushState) -> list[str]:
+    """--mount-from's repositories, then those this machine pushed the image's blobs to
+    before, newest first: with auth on a mount needs pull on its source in the token, so the
+    token must ask for every candidate (else the blob is uploaded again)."""
+    known = [name for blob in plan.blobs for name in state.known_repositories(blob.digest)]
+    automatic = [n for n in dict.fromkeys(known) if n not in args.mount_from]
+    return [*args.mount_from, *automatic[:MAX_MOUNT_SOURCES]]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -122,11 +142,11 @@ def run(args: argparse.Namespace) -> int:
             credentials = find_credentials(host)
             anonymous = credentials is None
             session = Session(target.registry, credentials)
+            state = PushState(args.state or default_directory(), target.registry, target.repository)
             scopes = [f"repository:{target.repository}:pull,push"]
-            scopes += [f"repository:{name}:pull" for name in args.mount_from]
+            scopes += [f"repository:{name}:pull" for name in mount_sources(args, plan, state)]
             session.login(" ".join(scopes))
             registry = Registry(session, target.repository)
-            state = PushState(args.state or default_directory(), target.registry, target.repository)
             with Progress(sys.stderr, plan.total_bytes, quiet=args.quiet) as progress:
                 progress.line(f"pushing {plan.description} to {target}")
                 uploader: Uploader = StandardUploader(
@@ -159,7 +179,17 @@ def run(args: argparse.Namespace) -> int:
                     f"{target}: {digest} ({done.uploaded} uploaded, {done.existed} already "
                     f"there, {done.mounted} mounted; {progress.summary()})"
                 )
-        print(digest, flush=True)
+        if args.json:
+            outcome = {
+                "reference": str(target),
+                "digest": digest,
+                "uploaded": done.uploaded,
+                "existed": done.existed,
+                "mounted": done.mounted,
+            }
+            print(json.dumps(outcome, indent=2), flush=True)
+        else:
+            print(digest, flush=True)
         return ExitCode.OK
     except CredentialHelperError as error:
         print(f"berth push: {error}", file=sys.stderr)

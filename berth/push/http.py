@@ -76,16 +76,29 @@ class _Budget:
 class Session:
     """Requests to one registry, safe to share between threads."""
 
-    def __init__(self, base_url: str, credentials: Credentials | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials | None = None,
+        *,
+        authorization: str | None = None,
+    ) -> None:
+        """`authorization`: an `Authorization` header to send from the start (`berth proxy`
+        passes on its client's token); a 401 still runs the token flow."""
         self.base = base_url.rstrip("/")
         self.credentials = credentials
         self._local = threading.local()
         self._auth_lock = threading.Lock()
-        self._authorization: str | None = None
+        self._authorization: str | None = authorization
         self._scope = ""
         self._budget = _Budget()
         # The `GET /v2/` answer's headers once logged in (extensions the registry advertises).
         self.base_headers: dict[str, str] = {}
+
+    def use_authorization(self, value: str | None) -> None:
+        """Send `value` as the Authorization from now on (`berth proxy`: its client's latest)."""
+        with self._auth_lock:
+            self._authorization = value
 
     def url(self, path_or_url: str) -> str:
         return urllib.parse.urljoin(self.base + "/", path_or_url)

@@ -37,6 +37,7 @@ class _Upload:
     done: int
     started: float
     sent: int = 0  # in this run (a resumed upload starts with done > 0)
+    verifying: bool = False  # every byte is there; the registry is checking the digest
 
     def figures(self, now: float) -> str:
         elapsed = max(now - self.started, 1e-6)
@@ -121,6 +122,14 @@ class Progress:
                 upload.sent += change
                 self._sent += change
 
+    def verifying(self, digest: str) -> None:
+        """Every byte of `digest` is sent; the registry reads it back to check its digest,
+        which takes a while for a large blob: said, so 100% does not look stuck."""
+        with self._lock:
+            upload = self._uploads[digest]
+            upload.verifying = True
+        self.line(f"{_short(digest)}: verifying {human(upload.size)} (all bytes sent)")
+
     def finished(self, digest: str) -> None:
         with self._lock:
             upload = self._uploads.pop(digest)
@@ -153,13 +162,17 @@ class Progress:
             if self.tty:
                 parts = [self._overall(now)]
                 parts += [
-                    f"{_short(d)[7:15]} {u.done * 100 // max(u.size, 1)}%"
+                    f"{_short(d)[7:15]} "
+                    + ("verifying" if u.verifying else f"{u.done * 100 // max(u.size, 1)}%")
                     for d, u in list(self._uploads.items())[:4]
                 ]
                 self.stream.write("\r\x1b[K" + " | ".join(parts))
             else:
                 for digest, upload in self._uploads.items():
-                    self.stream.write(f"{_short(digest)}: {upload.figures(now)}\n")
+                    if upload.verifying:
+                        self.stream.write(f"{_short(digest)}: verifying\n")
+                    else:
+                        self.stream.write(f"{_short(digest)}: {upload.figures(now)}\n")
                 self.stream.write(self._overall(now) + "\n")
             self.stream.flush()
 

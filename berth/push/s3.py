@@ -11,8 +11,9 @@ Small blobs (under `DIRECT_MIN`, one Lambda request) and non-sha256 blobs use th
 upload API, as does everything when the registry answers the extension's POST with 404/405
 (it does not have it after all). Resuming: the session's location and each finished part's
 ETag and checksum are recorded in the push state; a rerun asks the registry for the session
-and sends only the parts not recorded (a single PUT is sent again whole: S3 has no partial
-PUT).
+and sends only the parts not recorded. A single PUT that finished is recorded too (as part 1),
+so a push stopped while the registry verifies (progress says "verifying") resumes at the
+verification; one stopped mid-PUT sends it again whole (S3 has no partial PUT).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ EXTENSION = "s3-uploads"
 DIRECT_MIN = 4 * MiB
 PART_JOBS = 4
 COMPLETE_ROUNDS = 10_000  # each a request of up to the registry's verify budget
+SINGLE = 1  # the part number a finished single PUT is recorded under
 
 
 def advertised(response_headers: dict[str, str]) -> bool:
@@ -109,13 +111,28 @@ class S3Uploader:
             self.available = False
             self.fallback.upload(blob, None)
             return
-        done = sum(self._part_length(job, n) for n in job.parts)
-        self.progress.started(blob.digest, blob.size, done)
-        if job.document["multipart"]:
-            self._parts(job)
+        multipart = bool(job.document["multipart"])
+        if multipart:
+            done = sum(self._part_length(job, n) for n in job.parts)
         else:
+            done = blob.size if SINGLE in job.parts else 0
+        self.progress.started(blob.digest, blob.size, done)
+        if multipart:
+            self._parts(job)
+        elif SINGLE not in job.parts:
             self._single(job)
-        self._complete(job)
+        self.progress.verifying(blob.digest)
+        try:
+            self._complete(job)
+        except PushError as error:
+            if multipart or done == 0 or "nothing has been uploaded" not in error.message:
+                raise
+            # The recorded PUT is not there (the staging object expired): send it again.
+            job.parts.clear()
+            self.progress.moved_to(blob.digest, 0)
+            self._single(job)
+            self.progress.verifying(blob.digest)
+            self._complete(job)
         self.state.forget_upload(blob.digest)
         self.progress.finished(blob.digest)
 
@@ -150,7 +167,7 @@ class S3Uploader:
         if document.get("digest") != blob.digest or document.get("size") != blob.size:
             self.state.forget_upload(blob.digest)
             return None
-        return _Job(blob, location, document, dict(parts) if document["multipart"] else {})
+        return _Job(blob, location, document, dict(parts))
 
     def _fresh(self, job: _Job) -> None:
         """Ask the registry again for the session (fresh URLs, after a 403 from S3)."""
@@ -178,6 +195,8 @@ class S3Uploader:
             finally:
                 reader.close()
             if response.status == 200:
+                job.parts[SINGLE] = (str(response.header("etag") or ""), "")
+                self.state.record_direct(blob.digest, job.location, dict(job.parts))
                 return
             self.progress.moved_to(blob.digest, 0)
             self._storage_refusal(job, response, attempt, f"PUT {blob.digest}")
@@ -236,29 +255,18 @@ class S3Uploader:
         raise AssertionError("unreachable")
 
     def _part_url(self, job: _Job, number: int, checksum: str) -> dict[str, Any]:
-        body = json.dumps({"parts": [{"partNumber": number, "checksumSHA256": checksum}]})
-        response = self.registry.session.request(
-            "POST",
-            f"{job.location}/parts",
-            body=body.encode(),
-            headers={"Content-Type": "application/json"},
+        return part_url(
+            self.registry.session, job.location, number, checksum, f"of {job.blob.digest}"
         )
-        if response.status != 200:
-            raise error_of(response, f"part URL {number} of {job.blob.digest}")
-        answer: dict[str, Any] = _json(response)["parts"][0]
-        return answer
 
     def _put(self, upload: dict[str, Any], body: IO[bytes], length: int) -> Response:
-        headers = {str(k): str(v) for k, v in upload.get("headers", {}).items()}
-        return self.storage.request(
-            "PUT", str(upload["url"]), body=body, headers=headers, length=length
-        )
+        return put_to_storage(self.storage, upload, body, length)
 
     def _storage_refusal(self, job: _Job, response: Response, attempt: int, what: str) -> None:
         """S3 refused a PUT: a bad checksum is the source's fault (exit 3); an expired or
         refused URL is retried once with fresh ones; anything else is a refusal (exit 5)."""
         text = response.body[:500].decode(errors="replace")
-        if "BadDigest" in text or "XAmzContentChecksumMismatch" in text:
+        if storage_refused_bytes(response):
             raise PushError(
                 ExitCode.SOURCE_INVALID, f"{what}: S3 refused the bytes (the source is corrupt)"
             )
@@ -312,6 +320,39 @@ class _PartReader(_Counting):
         data = super().read(size)
         self.sent += len(data)
         return data
+
+
+def part_url(
+    session: Session, location: str, number: int, checksum: str, what: str = ""
+) -> dict[str, Any]:
+    """The presigned PUT of part `number` of the extension session at `location`, signed
+    with the part's SHA-256 (base64): `{method, url, headers}`."""
+    body = json.dumps({"parts": [{"partNumber": number, "checksumSHA256": checksum}]})
+    response = session.request(
+        "POST",
+        f"{location}/parts",
+        body=body.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    if response.status != 200:
+        raise error_of(response, f"part URL {number} {what}".rstrip())
+    answer: dict[str, Any] = _json(response)["parts"][0]
+    return answer
+
+
+def put_to_storage(
+    storage: Session, upload: dict[str, Any], body: bytes | IO[bytes], length: int
+) -> Response:
+    """PUT to a presigned URL with exactly the headers the registry gave (no credentials of
+    ours: the URL carries its own)."""
+    headers = {str(k): str(v) for k, v in upload.get("headers", {}).items()}
+    return storage.request("PUT", str(upload["url"]), body=body, headers=headers, length=length)
+
+
+def storage_refused_bytes(response: Response) -> bool:
+    """S3 refused a PUT because the bytes are not the checksum signed in."""
+    text = response.body[:500].decode(errors="replace")
+    return "BadDigest" in text or "XAmzContentChecksumMismatch" in text
 
 
 def _json(response: Response) -> Any:

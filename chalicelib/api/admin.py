@@ -16,6 +16,7 @@ the spec's).
     PUT    users/<n>/password {"password"}
     PUT    users/<n>/disabled {"disabled": true|false}   (robots and iam mappings too)
     POST   robots/<n>/revoke                   for good: its secret stops working
+    POST   robots/<n>/secret                   a new secret, this once; the old one stops working
     GET    grants                              every grant of every principal
     POST   grants  {"kind","name","pattern","level","expiresIn"?}  (replaces that pattern's)
     DELETE grants?kind=&name=&pattern=
@@ -283,6 +284,13 @@ def _revoke_robot(request: HttpRequest, name: str) -> Response:
     return json_response(200, describe("robot", name))
 
 
+def _rotate_robot(request: HttpRequest, name: str) -> Response:
+    secret = principals.rotate_robot_secret(_name(name))
+    _record(request, "robot.rotate", subject=f"robot:{name}")
+    answer = {**(describe("robot", name) or {}), "secret": secret}
+    return json_response(200, answer, {"Cache-Control": "no-store"})
+
+
 def _kind(value: Any) -> str:
     if value not in principals.KINDS:
         raise _bad(f"'kind' must be one of {', '.join(principals.KINDS)}")
@@ -347,6 +355,7 @@ _ROUTES: dict[tuple[str, str, bool, str], Route] = {
     ("iam", "POST", False, ""): _create_iam,
     ("users", "PUT", True, "password"): _set_password,
     ("robots", "POST", True, "revoke"): _revoke_robot,
+    ("robots", "POST", True, "secret"): _rotate_robot,
     ("grants", "GET", False, ""): _list_grants,
     ("grants", "POST", False, ""): _grant,
     ("grants", "DELETE", False, ""): _ungrant,
@@ -387,6 +396,8 @@ def handle(request: HttpRequest, _name: str, argument: str) -> Response:
         raise OCIError("NAME_INVALID", str(error), status=409) from None
     except principals.Missing as error:
         raise OCIError("NAME_UNKNOWN", str(error)) from None
+    except principals.Revoked as error:
+        raise OCIError("DENIED", str(error), status=409) from None
     except principals.PrincipalError as error:
         raise _bad(str(error), "NAME_INVALID") from None
 

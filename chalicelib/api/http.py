@@ -36,6 +36,9 @@ class HttpRequest:
     principal: str | None = None
     # The bytes of a blob GET answered by a redirect to S3, for the log line and metrics.
     redirected_bytes: int | None = None
+    # A manifest pulled under the signing policy's audit mode without a valid signature
+    # ("unsigned (audit)"), for the log line.
+    signature: str | None = None
 
     def arg(self, name: str) -> str | None:
         values = self.query.get(name)

@@ -10,12 +10,12 @@ from chalicelib.api.http import HttpRequest, respond
 from chalicelib.api.locations import manifest_location
 from chalicelib.oci.digest import Digest, compute, is_digest, parse_digest
 from chalicelib.oci.errors import OCIError
-from chalicelib.oci.manifest import MAX_MANIFEST_BYTES, parse_manifest
+from chalicelib.oci.manifest import MAX_MANIFEST_BYTES, ParsedManifest, parse_manifest
 from chalicelib.oci.reference import check_tag
 from chalicelib.storage import manifests, pulls, tags
 
 if TYPE_CHECKING:
-    pass
+    from chalicelib.signing.trust_policy import TrustRule
 
 # One transaction moves every tag of a push (2 items each, 100 items per transaction; the
 # manifest, referrer, repository, settings check and two audit items take 6 more).
@@ -55,6 +55,7 @@ def get(request: HttpRequest, name: str, reference: str) -> Response:
         stored = manifests.by_digest(name, str(digest))
     if stored is None:
         raise _unknown(name, reference)
+    _check_signed(request, name, stored)
     if request.method == "GET":  # at most one write a day per tag and manifest
         pulls.record(name, stored.digest, stored.pulled_at, stored.via_tag)
     headers = {
@@ -64,6 +65,109 @@ def get(request: HttpRequest, name: str, reference: str) -> Response:
         "ETag": f'"{stored.digest}"',
     }
     return respond(200, headers, stored.body.decode("utf-8"), head=request.method == "HEAD")
+
+
+def _check_signed(request: HttpRequest, name: str, stored: manifests.StoredManifest) -> None:
+    """Under a signing policy in `enforce`, refuse an image no trusted key signed; in `audit`,
+    serve it and log that. Exempt: signatures themselves (a deploy verifies them) and callers
+    who may push here (the pipeline that pushes, then signs). Reads no more than the item
+    already read and the policy this instance cached (chalicelib/storage/trust_policy.py)."""
+    from chalicelib.storage import trust_policy
+
+    rule = trust_policy.cached().rule_for(name)
+    if rule is None or rule.mode == "off" or rule.signed_by(stored.signers):
+        return
+    from chalicelib.signing.artifacts import is_signature_document
+
+    if is_signature_document(stored.body) or _may_push(request, name):
+        return
+    if rule.mode == "audit":  # served; the request's log line says so
+        request.signature = "unsigned (audit)"
+        return
+    raise OCIError(
+        "DENIED",
+        f"manifest {stored.digest} is not signed by a key or certificate the signing policy "
+        f"for {rule.repositories!r} trusts (mode enforce); sign it (docs/signing.md), or ask a "
+        "registry admin to change the policy",
+        status=403,
+        detail={"digest": stored.digest, "policy": rule.repositories, "missing": "signature"},
+    )
+
+
+def _may_push(request: HttpRequest, name: str) -> bool:
+    if request.access is None:  # auth off: nobody is known, so nobody is exempt
+        return False
+    from chalicelib.auth.scope import ResourceScope
+
+    return bool(request.access.may(ResourceScope("repository", name, ("push",))))
+
+
+def _verify_if_signature(
+    request: HttpRequest,
+    name: str,
+    digest: str,
+    parsed: ParsedManifest,
+    body: bytes,
+    tag_names: list[str],
+) -> None:
+    """A pushed signature is verified now, once, so no pull pays for cryptography; the push
+    stands whatever the verdict (the verdict is what a pull policy reads)."""
+    from chalicelib.signing.artifacts import classify
+
+    if classify(parsed, tag_names) is None:
+        return
+    from chalicelib.log import logger
+    from chalicelib.storage import signatures
+
+    try:
+        verdict = signatures.on_push(name, digest, parsed, body, tag_names)
+    except Exception:  # the push committed; the status API shows it as not yet verified
+        logger.exception("signature verification failed", extra={"fields": {"repository": name}})
+        return
+    if verdict is None:
+        return
+    from chalicelib.audit import record, store
+
+    detail = {k: v for k, v in verdict.document().items() if k not in ("digest", "at")}
+    store.write(record.event(request, "verify", repository=name, digest=digest, detail=detail))
+
+
+def _signing_rule(name: str, parsed: ParsedManifest) -> TrustRule | None:
+    """The rule that makes the registry sign this push (managed signing), read before the
+    push commits: a fault reading it fails the push with nothing written, never after."""
+    if parsed.subject is not None:
+        return None
+    from chalicelib.storage import trust_policy
+
+    rule = trust_policy.cached().rule_for(name)
+    return rule if rule is not None and rule.sign_with else None
+
+
+def _sign_if_managed(
+    rule: TrustRule | None,
+    name: str,
+    digest: str,
+    parsed: ParsedManifest,
+    body: bytes,
+    tag_names: list[str],
+) -> None:
+    """Under a rule with `signWith`, the registry signs each image it is given (not referrers:
+    signatures, SBOMs). The push stands if signing fails; the status API shows it unsigned."""
+    if rule is None:
+        return
+    from chalicelib.signing.artifacts import classify
+
+    if classify(parsed, tag_names) is not None:
+        return
+    from chalicelib.log import logger
+    from chalicelib.storage import managed_signing
+
+    try:
+        managed_signing.sign(
+            name, digest, parsed.media_type, len(body), rule.sign_with, rule.sign_certificates
+        )
+    except Exception:
+        logger.exception("managed signing failed", extra={"fields": {"repository": name}})
 
 
 def put(request: HttpRequest, name: str, reference: str) -> Response:
@@ -103,6 +207,7 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
     # Storage adds the tags that moved, and whether the manifest was there already (then
     # the push is a tag event), and writes the event with the push.
     event = record.event(request, "push", repository=name, digest=str(digest), detail=what)
+    signing = _signing_rule(name, parsed)
     manifests.put(
         name,
         digest,
@@ -113,6 +218,8 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
         event,
         check_references=True,
     )
+    _verify_if_signature(request, name, str(digest), parsed, body, tag_names)
+    _sign_if_managed(signing, name, str(digest), parsed, body, tag_names)
     headers = {
         "Location": manifest_location(name, digest),
         "Docker-Content-Digest": str(digest),

@@ -52,6 +52,7 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.ROLLBACK, "POST"): "history.rollback",
     (Resource.SETTINGS, "GET"): "repo_settings.get",
     (Resource.SETTINGS, "PUT"): "repo_settings.put",
+    (Resource.TAG_DETAILS, "GET"): "tag_details.get",
     (Resource.REPOSITORIES, "GET"): "repositories.get",
     (Resource.GC, "POST"): "gc.post",
     (Resource.S3_UPLOADS, "GET"): "s3_uploads.describe",
@@ -75,6 +76,13 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.TRIGGERS, "GET"): "triggers.handle",
     (Resource.TRIGGERS, "POST"): "triggers.handle",
     (Resource.TRIGGERS, "DELETE"): "triggers.handle",
+    (Resource.SIGNING_POLICY, "GET"): "signing.get_policy",
+    (Resource.SIGNING_POLICY, "PUT"): "signing.put_policy",
+    (Resource.SIGNATURES, "GET"): "signing.status",
+    (Resource.SCAN, "GET"): "scan.get",
+    (Resource.SCAN, "POST"): "scan.post",
+    (Resource.VULNDB, "GET"): "vulndb.get",
+    (Resource.VULNDB, "POST"): "vulndb.post",
 }
 
 # The action (token-scope vocabulary: pull, push, `*` = admin) each Berth extension needs on
@@ -97,6 +105,9 @@ REQUIRES: dict[tuple[Resource, str], str] = {
     (Resource.LIFECYCLE, "GET"): "pull",
     (Resource.LIFECYCLE, "PUT"): "*",
     (Resource.LIFECYCLE, "POST"): "*",
+    # Reading findings is reading the image; a scan now costs a function's time: push.
+    (Resource.SCAN, "GET"): "pull",
+    (Resource.SCAN, "POST"): "push",
 }
 
 # Registry-wide routes that need registry administration (`registry:admin:*`, held by admins
@@ -110,6 +121,8 @@ _REGISTRY_ADMIN = (
     Resource.LIFECYCLE_ALL,
     Resource.WEBHOOKS,
     Resource.TRIGGERS,
+    Resource.SIGNING_POLICY,
+    Resource.VULNDB,
 )
 
 # The repository action of every other route, by method; upload sessions are all push.
@@ -201,7 +214,7 @@ def _admin_scope(request: HttpRequest, endpoint: Endpoint) -> Any:
     from chalicelib.auth.scope import ResourceScope
 
     repository = request.arg("repository") if endpoint.resource is Resource.AUDIT else None
-    if repository and request.arg("principal") is None:
+    if repository and request.arg("principal") is None and request.arg("all") is None:
         check_name(repository)
         return ResourceScope("repository", repository, ("*",))
     return REGISTRY_ADMIN

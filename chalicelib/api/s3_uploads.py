@@ -2,11 +2,14 @@
 through presigned URLs, then asks the registry to verify and link the blob (docs/push.md).
 
     GET    /v2/<name>/_berth/s3-uploads                  discovery document (limits)
-    POST   /v2/<name>/_berth/s3-uploads                  {digest, size} -> a session (202)
+    POST   /v2/<name>/_berth/s3-uploads                  {digest, size} -> a session (202);
+                                                         or {streamed: true[, partSize]}: parts
+                                                         only, digest and size at completion
     GET    /v2/<name>/_berth/s3-uploads/<id>             the session, a fresh single-PUT URL
     POST   /v2/<name>/_berth/s3-uploads/<id>/parts       {parts: [{partNumber, checksumSHA256}]}
     POST   /v2/<name>/_berth/s3-uploads/<id>             complete ({parts: [{partNumber, etag,
-                                                         checksumSHA256}]}
+                                                         checksumSHA256}], and for a streamed
+                                                         session digest and size}
                                                          for multipart): 201 linked, or 202
                                                          "verifying, call again"
     DELETE /v2/<name>/_berth/s3-uploads/<id>             cancel
@@ -23,7 +26,7 @@ from chalice.app import Response
 from chalicelib.api.http import HttpRequest, json_body, json_response
 from chalicelib.api.locations import blob_location, direct_upload_location
 from chalicelib.config import settings
-from chalicelib.oci.digest import parse_digest
+from chalicelib.oci.digest import Digest, parse_digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.s3_parts import PART_MIN, PARTS_MAX, SINGLE_PUT_MAX
 from chalicelib.storage import direct
@@ -46,11 +49,12 @@ def _session(name: str, session: DirectSession) -> dict[str, Any]:
     document: dict[str, Any] = {
         "id": session.upload_id,
         "location": direct_upload_location(name, session.upload_id),
-        "digest": str(session.digest),
+        "digest": None if session.digest is None else str(session.digest),
         "size": session.size,
         "multipart": session.multipart,
         "partSize": session.part_size,
         "partCount": session.part_count,
+        "streamed": session.streamed,
         "expiresAt": session.expires_at,
         "verified": session.verified,
     }
@@ -76,12 +80,21 @@ def describe(request: HttpRequest, name: str, _argument: str) -> Response:
             "urlSeconds": config.upload_url_ttl,
             "sessionSeconds": config.upload_ttl,
             "verification": "s3-checksum" if config.s3_enforces_checksums else "rehash",
+            "streamed": True,
         },
     )
 
 
 def start(request: HttpRequest, name: str, _argument: str) -> Response:
     document = _document(request)
+    if document.get("streamed") is True:
+        part_size = document.get("partSize")
+        if part_size is not None and (
+            not isinstance(part_size, int) or isinstance(part_size, bool)
+        ):
+            raise OCIError("SIZE_INVALID", "partSize must be a number of bytes")
+        body = _session(name, direct.start_streamed(name, part_size))
+        return json_response(202, body, {"Location": body["location"]})
     digest = parse_digest(
         document.get("digest") if isinstance(document.get("digest"), str) else None
     )
@@ -114,15 +127,28 @@ def parts(request: HttpRequest, name: str, upload_id: str) -> Response:
     return json_response(200, {"parts": direct.part_urls(name, upload_id, asked)})
 
 
+def _declaring(document: dict[str, Any]) -> tuple[Digest, int] | None:
+    """A streamed session's digest and size, as its completion gives them (None if absent)."""
+    if "digest" not in document and "size" not in document:
+        return None
+    value = document.get("digest")
+    digest = parse_digest(value if isinstance(value, str) else None)
+    size = document.get("size")
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise OCIError("SIZE_INVALID", "size must be the blob's length in bytes")
+    return digest, size
+
+
 def complete(request: HttpRequest, name: str, upload_id: str) -> Response:
-    listed = _document(request).get("parts")
+    document = _document(request)
+    listed = document.get("parts")
     if listed is not None and not (
         isinstance(listed, list) and all(isinstance(p, dict) for p in listed)
     ):
         raise OCIError(
             "BLOB_UPLOAD_INVALID", "parts must be a list of {partNumber, etag, checksumSHA256}"
         )
-    outcome = direct.complete(name, upload_id, listed)
+    outcome = direct.complete(name, upload_id, listed, _declaring(document))
     if isinstance(outcome, direct.Verifying):
         where = direct_upload_location(name, upload_id)
         return json_response(

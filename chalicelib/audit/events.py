@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 
 from chalicelib.storage.audit_event import Event as Event
+from chalicelib.storage.audit_event import day_key as day_key
 from chalicelib.storage.audit_event import principal_key as principal_key
 from chalicelib.storage.audit_event import repository_key as repository_key
 from chalicelib.storage.audit_event import since_key as since_key
@@ -16,6 +17,20 @@ from chalicelib.storage.audit_event import sort_key as sort_key
 
 MAX_USER_AGENT = 256
 MAX_PATH = 512
+
+# Kinds of subject the log records (`user:alice`); `system:` and `unknown:` are the log's own.
+SUBJECT_KINDS = ("user", "robot", "iam", "system", "unknown")
+
+
+def subject_of(spelling: str) -> str:
+    """The subject the log files a principal under, from any spelling a client prints: the
+    login `robot$ci` and `robot:ci` are one robot, a bare `alice` is the user `user:alice`."""
+    if spelling.startswith("robot$"):
+        return "robot:" + spelling[len("robot$") :]
+    kind, colon, _ = spelling.partition(":")
+    if colon and kind in SUBJECT_KINDS:
+        return spelling
+    return "user:" + spelling
 
 
 def anonymised(name: str) -> str:

@@ -72,6 +72,22 @@ def stage(tx: TransactWrite, item: Event) -> None:
     store.stage(tx, item)
 
 
+def change(
+    request: HttpRequest,
+    action: str,
+    *,
+    repository: str | None = None,
+    subject: str | None = None,
+    detail: dict[str, Any],
+) -> None:
+    """After a state change made through the API (settings, a lifecycle policy, a lifecycle
+    or GC run): one BatchWriteItem by the request's caller. Should it fail, the change stands
+    and the failure propagates (the client sees a 503 it may retry, not a silent gap)."""
+    from chalicelib.audit import store
+
+    store.write(event(request, action, repository=repository, subject=subject, detail=detail))
+
+
 def permission_change(
     request: HttpRequest,
     action: str,

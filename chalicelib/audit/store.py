@@ -3,10 +3,11 @@ own transaction is storage's (chalicelib/storage/audit_items.py, named here too)
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from chalicelib.storage import keys
-from chalicelib.storage.audit_event import Event, since_key
+from chalicelib.storage.audit_event import Event, day_key, since_key
 from chalicelib.storage.audit_items import DEFAULT_RETENTION_DAYS as DEFAULT_RETENTION_DAYS
 from chalicelib.storage.audit_items import AuditItem, items
 from chalicelib.storage.audit_items import retention_seconds as retention_seconds
@@ -14,7 +15,7 @@ from chalicelib.storage.audit_items import stage as stage
 
 
 def write(event: Event) -> None:
-    """On its own: one BatchWriteItem (an event has at most three items)."""
+    """On its own: one BatchWriteItem (an event has at most four items)."""
     with AuditItem.batch_write() as batch:
         for item in items(event):
             batch.save(item)
@@ -64,3 +65,27 @@ def query(
             break
         found.append(_event(item))
     return found, cursor
+
+
+def query_registry(
+    *, limit: int, today: date, before: str | None = None, since: str | None = None
+) -> tuple[list[Event], str | None]:
+    """The registry-wide feed, newest first: the day partitions from the cursor's day (or
+    `today`) back to `since`'s day (or the retention period), until `limit` events are found.
+    The cursor is a sort key, as for the other partitions: its time names its day."""
+    first = keys.audit_parts(before)[0].date() if before is not None else today
+    oldest = today - timedelta(seconds=retention_seconds())
+    if since is not None:
+        oldest = max(oldest, datetime.fromisoformat(since_key(since)[:10]).date())
+    found: list[Event] = []
+    day = first
+    while day >= oldest:
+        events, cursor = query(day_key(day), limit=limit - len(found), before=before, since=since)
+        found.extend(events)
+        if cursor is not None:
+            return found, cursor
+        if len(found) == limit:
+            return found, (found[-1].sort_key() if day > oldest else None)
+        day -= timedelta(days=1)
+        before = None
+    return found, None

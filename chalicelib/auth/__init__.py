@@ -4,7 +4,8 @@ Modules, one idea each (pure ones import no AWS code):
 
     scope.py        token scopes and the `WWW-Authenticate: Bearer …` challenge (pure)
     permissions.py  Level, Grant, Principal and grant evaluation (pure)
-    tokens.py       ES256 access tokens; KMS signer (why KMS: see its docstring)
+    tokens.py       ES256 access tokens; signers (why rooted in KMS: see its docstring)
+    derived_keys.py the ES256 key derived from a KMS HMAC key (one GenerateMac, no Sign)
     keyring.py      which KMS key signs, which keys verify (rotation; bounded KMS lookups)
     revocations.py  revoked principals, re-read at most every 15 s: the revocation bound
     passwords.py    argon2id hashing, dummy verify for unknown names, secret digests

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from chalicelib.auth.auth_settings import auth_settings
 from chalicelib.auth.scope import ResourceScope, bearer_challenge
-from chalicelib.oci.errors import OCIError
+from chalicelib.oci.errors import CODES, OCIError
 
 _HOST = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?"
@@ -35,9 +35,31 @@ class Challenge(OCIError):
         )
 
 
+# Scope actions in the level words of grants (`berth grant add ... LEVEL`).
+_LEVEL_OF_ACTION = {"pull": "pull", "push": "push", "delete": "delete", "*": "admin"}
+
+
+def needed(wanted: Sequence[ResourceScope]) -> str:
+    """What a refused request needed, in grant words: `push on repository team/app`."""
+    parts = []
+    for scope in wanted:
+        if scope.type == "registry":
+            parts.append("registry admin (admin on *)" if scope.name == "admin" else "catalog")
+            continue
+        levels = [_LEVEL_OF_ACTION.get(a, a) for a in scope.actions]
+        parts.append(f"{' and '.join(levels)} on {scope.type} {scope.name}")
+    return "; ".join(parts)
+
+
 def denied(wanted: Sequence[ResourceScope], subject: str | None = None) -> OCIError:
-    """403; `subject` (who was refused) is kept on the error for the audit log."""
-    error = OCIError("DENIED", detail=[scope.claim() for scope in wanted] or None)
+    """403 naming the level and repository needed; `subject` (who was refused) is kept on
+    the error for the audit log."""
+    message = CODES["DENIED"][1]
+    if wanted:
+        message += f": it needs {needed(wanted)}"
+        if subject and not subject.startswith("anonymous"):
+            message += f", which {subject} does not have"
+    error = OCIError("DENIED", message, detail=[scope.claim() for scope in wanted] or None)
     error.subject = subject  # type: ignore[attr-defined]
     return error
 

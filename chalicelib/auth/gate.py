@@ -7,13 +7,13 @@ the token endpoint, `login` (login.py), which both share, the decisions (decisio
 Imported only when auth is on, so a registry with `BERTH_AUTH=off` pays nothing for it.
 
 AWS calls, once warm:
-- a Bearer token: none (the public key is fetched once per process, `KmsSigner.public_key`).
+- a Bearer token: none (the public keys are resolved once per process, `KeyRing.lookup`).
   Only a token that falls short of a scope costs one query, to tell 401 (ask for a new token)
   from 403 (the principal really may not);
 - Basic credentials: none while the login is cached (in memory for the token TTL, under an
   HMAC of the credentials with a per-process key, so the cache holds no password); public
   patterns are cached for `PUBLIC_TTL` seconds, and read again within the revocation bound
-  when a pattern is made private (`public_patterns`).
+  when a pattern is made private or public (`public_patterns`).
 - both: the revocations (`chalicelib.auth.revocations`), one Query at most once per
   `BERTH_REVOCATION_REFRESH` seconds (15): a token issued, or a login cached, before its
   principal was revoked is refused within that bound.
@@ -24,7 +24,7 @@ from __future__ import annotations
 from chalicelib.auth.auth_settings import auth_settings
 from chalicelib.auth.authorize import authorize
 from chalicelib.auth.challenges import Challenge, denied, realm_of
-from chalicelib.auth.decisions import CATALOG, Access, principal_of
+from chalicelib.auth.decisions import CATALOG, Access, allowed, principal_of
 from chalicelib.auth.login import login, unauthorized
 from chalicelib.auth.process_caches import (
     PUBLIC_TTL,
@@ -42,6 +42,7 @@ __all__ = [
     "PUBLIC_TTL",
     "Access",
     "Challenge",
+    "allowed",
     "auth_settings",
     "authorize",
     "denied",

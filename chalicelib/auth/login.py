@@ -12,8 +12,17 @@ from chalicelib.auth.permissions import Principal
 from chalicelib.oci.errors import OCIError
 
 
-def unauthorized() -> OCIError:
-    return OCIError("UNAUTHORIZED", "incorrect username or password")
+def unauthorized(username: str = "", why: str | None = None) -> OCIError:
+    """The 401 of a failed login. Right credentials of a revoked, disabled or expired account
+    say so (`why`, in the detail the audit records): only the secret's holder learns it."""
+    if why is None:
+        return OCIError("UNAUTHORIZED", "incorrect username or password")
+    state = {"REVOKED": "was revoked", "EXPIRED": "has expired"}.get(why, "is disabled")
+    return OCIError(
+        "UNAUTHORIZED",
+        f"{username[:80]} {state}: ask a registry admin for a new login",
+        {"reason": why},
+    )
 
 
 def login(username: str, password: str, source_ip: str) -> Principal:
@@ -24,7 +33,8 @@ def login(username: str, password: str, source_ip: str) -> Principal:
     try:
         principal = _login(username, password, source_ip)
     except OCIError as error:
-        record.login(username if isinstance(username, str) else "", None, error.code)
+        reason = error.detail.get("reason") if isinstance(error.detail, dict) else None
+        record.login(username if isinstance(username, str) else "", None, reason or error.code)
         raise
     record.login(username, principal, None)
     return principal
@@ -53,6 +63,7 @@ def _login(username: str, password: str, source_ip: str) -> Principal:
         window=settings.failure_window,
     )
     principal: Principal | None
+    why: str | None = None
     if iam.is_iam_password(password):
         try:
             identity = iam.caller_identity(
@@ -62,12 +73,13 @@ def _login(username: str, password: str, source_ip: str) -> Principal:
         except iam.IamError:
             principal = None
     else:
-        principal = principals.authenticate(username, password)
+        found = principals.check_login(username, password)
+        principal, why = (found, None) if not isinstance(found, str) else (None, found)
     if principal is None:
         ratelimit.record_failure(
             username, source_ip, window=settings.failure_window, random_secret=random_secret
         )
-        raise unauthorized()
+        raise unauthorized(username, why)
     return principal
 
 

@@ -60,6 +60,10 @@ class Missing(PrincipalError):
     """The principal, grant or public pattern does not exist (the admin API answers 404)."""
 
 
+class Revoked(PrincipalError):
+    """A revoked robot cannot be given a new secret (the admin API answers 409)."""
+
+
 # A grant to give at creation, in the creating transaction: (pattern, level, expires_at).
 InitialGrant = tuple[str, Level, float | None]
 
@@ -98,6 +102,7 @@ class Stored:
     principal: Principal
     secret_hash: str | None
     arn_pattern: str | None
+    revoked: bool = False  # a robot revoked for good (its principal is also disabled)
 
 
 def _grant(item: GrantItem) -> Grant:
@@ -141,6 +146,7 @@ def _stored(kind: str, name: str, principal: PrincipalItem, grants: list[Grant])
         ),
         principal.secret_hash,
         principal.arn_pattern,
+        principal.revoked_at is not None,
     )
 
 
@@ -250,6 +256,26 @@ def set_password(name: str, password: str) -> None:
             raise Missing(f"user {name!r} does not exist") from None
         raise
     _lost_access("user", name)
+
+
+def rotate_robot_secret(name: str) -> str:
+    """Give a robot a new secret, returned once: the old one stops working at once, its
+    tokens and cached logins within the revocation bound. A revoked robot stays revoked."""
+    secret = passwords.new_secret(ROBOT_SECRET_PREFIX)
+    item = PrincipalItem(principal_pk("robot", check_name(name)), PRINCIPAL_SK)
+    try:
+        item.update(
+            actions=[PrincipalItem.secret_hash.set(passwords.digest(secret)), _bumped()],
+            condition=PrincipalItem.pk.exists() & PrincipalItem.revoked_at.does_not_exist(),
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            if load("robot", name) is None:
+                raise Missing(f"robot {name!r} does not exist") from None
+            raise Revoked(f"robot {name!r} was revoked: create a new robot") from None
+        raise
+    _lost_access("robot", name)
+    return secret
 
 
 def create_robot(
@@ -392,9 +418,14 @@ def revoke_grant(kind: str, name: str, pattern: str) -> None:
 
 
 def make_public(pattern: str, *, by: str | None = None) -> None:
+    """Add a public pattern; every process's cached pattern list is read again within the
+    revocation bound (`revocations.PUBLIC_ADDED`)."""
     PublicItem(
         PUBLIC_PARTITION, check_pattern(pattern), made_public_by=by, made_public_at=utcnow()
     ).save()
+    from chalicelib.auth import revocations
+
+    revocations.record(revocations.PUBLIC_ADDED)
 
 
 def make_private(pattern: str) -> None:
@@ -427,6 +458,20 @@ def authenticate(username: str, secret: str, *, now: float | None = None) -> Pri
     """The user or robot these Basic credentials name, or None (wrong, unknown, inactive).
 
     Constant in time whether or not the name exists (see the module docstring)."""
+    found = check_login(username, secret, now=now)
+    return found if isinstance(found, Principal) else None
+
+
+# Why right credentials did not log in; told only to whoever knew the secret.
+REVOKED = "REVOKED"
+DISABLED = "DISABLED"
+EXPIRED = "EXPIRED"
+
+
+def check_login(username: str, secret: str, *, now: float | None = None) -> Principal | str | None:
+    """As `authenticate`, but a principal whose secret matched and who may not log in is
+    answered with why (REVOKED, DISABLED, EXPIRED), so the client and the audit can say so;
+    a wrong secret or an unknown name is None, as before."""
     current = time.time() if now is None else now
     if not isinstance(username, str) or not isinstance(secret, str):
         return None
@@ -438,9 +483,19 @@ def authenticate(username: str, secret: str, *, now: float | None = None) -> Pri
     else:
         stored = load("user", username) if _NAME.fullmatch(username) else None
         ok = passwords.verify(stored.secret_hash if stored else None, secret)
-    if not ok or stored is None or not stored.principal.active(current):
+    if not ok or stored is None:
         return None
+    if not stored.principal.active(current):
+        return _inactive(stored, current)
     return stored.principal
+
+
+def _inactive(stored: Stored, now: float) -> str:
+    if stored.principal.kind == "robot" and stored.revoked:
+        return REVOKED
+    if stored.principal.valid_until is not None and now >= stored.principal.valid_until:
+        return EXPIRED
+    return DISABLED
 
 
 def iam_principal(arn: str, *, now: float | None = None) -> Principal | None:

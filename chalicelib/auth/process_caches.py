@@ -18,7 +18,7 @@ from chalicelib.auth.auth_settings import auth_settings
 from chalicelib.auth.keyring import KeyRing
 from chalicelib.auth.permissions import Principal
 from chalicelib.auth.revocations import View
-from chalicelib.auth.tokens import Claims, KmsSigner, Verifier
+from chalicelib.auth.tokens import Claims, Signer, Verifier
 
 PUBLIC_TTL = 30.0
 
@@ -53,7 +53,7 @@ def key_ring() -> KeyRing:
     return _ring
 
 
-def signer() -> KmsSigner:
+def signer() -> Signer:
     """A signer bound to the current key (re-resolved at most every `key_resolve_every`)."""
     return key_ring().signer()
 
@@ -88,21 +88,16 @@ def revocation_view() -> View:
 
 
 def public_patterns(entries: Mapping[str, float] | None = None) -> tuple[str, ...]:
-    """The public patterns, cached for `PUBLIC_TTL` (a pattern made public shows within it),
-    but read again as soon as the revocations (`entries`, else the process's view, itself at
-    most `revocation_refresh` old) record a pattern made private after the cached read: a
-    repository made private stops being public within the revocation bound, not 30 s."""
+    """The public patterns, cached for `PUBLIC_TTL`, but read again as soon as the
+    revocations (`entries`, else the process's view, itself at most `revocation_refresh` old)
+    record a pattern made private or public after the cached read: either change takes effect
+    within the revocation bound, not 30 s."""
     global _public
     now = time.monotonic()
     cached = _public
-    made_private = (entries if entries is not None else revocation_view().entries()).get(
-        revocations.PUBLIC
-    )
-    if (
-        cached is None
-        or now - cached[0] > PUBLIC_TTL
-        or (made_private is not None and made_private >= cached[1])
-    ):
+    seen = entries if entries is not None else revocation_view().entries()
+    changed = max(seen.get(revocations.PUBLIC, 0.0), seen.get(revocations.PUBLIC_ADDED, 0.0))
+    if cached is None or now - cached[0] > PUBLIC_TTL or (changed and changed >= cached[1]):
         from chalicelib.auth import principals
 
         read_at = time.time()

@@ -31,6 +31,10 @@ ALL_IAM = "iam:*"
 # A public pattern was removed: every token that holds access through a public pattern
 # (`Claims.public`) and every cached list of public patterns older than this is stale.
 PUBLIC = "public:*"
+# A pattern was made public: no token loses anything (no subject is named so), but every
+# cached list of public patterns older than this is read again, so an anonymous pull is let
+# through within the same bound as a removal takes effect.
+PUBLIC_ADDED = "public:added"
 # Older revocations cannot refuse anything: every token and cached login is younger.
 HORIZON = 6 * 3600.0
 KEEP = 24 * 3600

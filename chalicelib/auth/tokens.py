@@ -11,20 +11,19 @@ one token would have two spellings; Berth normalises what it signs, KMS's answer
 which may be high-S), and JSON with no duplicate keys (so no two parsers can read one token
 two ways). Every failure raises `TokenError`.
 
-Key storage: AWS KMS, an asymmetric `ECC_NIST_P256` / `SIGN_VERIFY` key.
-- The private key never leaves KMS: not in Lambda memory, not in a parameter a broad
-  `ssm:GetParameter` policy could read, not in a crash dump. Rotation is a new key (its `kid`
-  changes) with the old one kept for verification until its tokens have expired
-  (`chalicelib.auth.keyring`, `berth keys rotate`).
-- CloudFormation creates the key (moto's CloudFormation and KMS do too, Sign included), so
-  there is no bootstrap step that must generate and upload a key.
-- The price is one KMS `Sign` per ISSUED token (about 10-20 ms and $0.15 per 10,000 requests;
-  the default ECC quota is 300 signs/s per account and region, adjustable). Tokens are
-  issued by the token endpoint only, once per login or pull session, never per registry
-  request; an SSM SecureString key cached in memory would save that call but keep the private
-  key in every warm function.
-- Verifying needs the public key only: one `GetPublicKey` per process, cached, after which no
-  token check makes an AWS call.
+Key storage: rooted in AWS KMS, an `HMAC_256` / `GENERATE_VERIFY_MAC` key that never leaves
+KMS; the ES256 key is derived from it with one `GenerateMac` per function instance and key
+(`chalicelib.auth.derived_keys`), then signs in memory.
+- Why not a KMS `Sign` per token any more: it was the largest line of `berth cost` (one per
+  pull, $0.15 per 10,000, 10-20 ms each, 300 signs/s quota). The price of the saving is that
+  the private key is in the memory of warm functions, not only in KMS (docs/access.md); IAM
+  still decides who can obtain it, and rotation (`chalicelib.auth.keyring`, `berth keys
+  rotate`) still ends a key. Keys from before derivation (ECC `SIGN_VERIFY`) still sign
+  through `KmsSigner` until rotated.
+- CloudFormation creates the key, so there is no bootstrap step that must generate and upload
+  a key, and no stored secret.
+- Verifying needs the public key only, derived at the same resolution; after it no token
+  check makes an AWS call.
 
 JWT library: none. `cryptography` does the ECDSA; this module does the compact
 serialisation (about a hundred lines). PyJWT and joserfc sign with a key object they hold,
@@ -178,7 +177,8 @@ class Signer(Protocol):
 
 
 class LocalSigner:
-    """A P-256 key held in memory: unit tests and the client tools, never the deployment."""
+    """A P-256 key held in memory: a key derived from KMS (`chalicelib.auth.derived_keys`),
+    unit tests and the client tools."""
 
     def __init__(self, private_key: EllipticCurvePrivateKey | None = None) -> None:
         from cryptography.hazmat.primitives.asymmetric import ec

@@ -23,7 +23,8 @@ TAG = "TAG"
 ROLLBACK = "ROLLBACK"
 EXPIRE = "EXPIRE"
 REFERRER = "REFERRER"
-KINDS = (PUSH, DELETE, TAG, ROLLBACK, EXPIRE, REFERRER)
+SIGNATURE = "SIGNATURE"  # a pushed signature verified (or not) under the signing policy
+KINDS = (PUSH, DELETE, TAG, ROLLBACK, EXPIRE, REFERRER, SIGNATURE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,9 @@ def _kind(action: str, who: str, detail: dict[str, Any], tags: tuple[TagMove, ..
         if detail.get("existing") and tags:
             return TAG  # a manifest the repository had, pushed again to move tags
         return PUSH
-    if action == "delete":
+    if action == "expire":  # a lifecycle deletion, whoever started the run
+        return EXPIRE
+    if action == "delete":  # records from before lifecycle deletions had their own action
         if detail.get("blob"):
             return None  # a blob is not an image
         return EXPIRE if who == LIFECYCLE_ACTOR else DELETE
@@ -77,6 +80,8 @@ def _kind(action: str, who: str, detail: dict[str, Any], tags: tuple[TagMove, ..
         return ROLLBACK
     if action == "tag":
         return TAG
+    if action == "verify":
+        return SIGNATURE
     return None
 
 
@@ -140,4 +145,5 @@ def from_stream_image(image: dict[str, Any]) -> Change | None:
         subject=detail.get("subject") if isinstance(detail.get("subject"), str) else None,
         source_ip=_string(image, "source_ip"),
         user_agent=_string(image, "user_agent"),
+        detail=detail if kind == SIGNATURE else {},
     )

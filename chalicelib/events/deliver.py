@@ -131,7 +131,12 @@ def handle_messages(
 def _attempt(
     message: dict[str, Any], clock: Callable[[], float], resolver: http_post.Resolver
 ) -> http_post.Outcome | None:
-    """A webhook's POST or a trigger's redeploy; None if its subscription is gone or off."""
+    """A webhook's POST, a trigger's redeploy or a scan on push; None if its subscription is
+    gone or off."""
+    if "scan" in message:
+        from chalicelib.scanner.on_push import run
+
+        return run(message)
     try:
         if "trigger" in message:
             trigger = triggers.get(str(message["trigger"]))

@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.events.change import DELETE, EXPIRE, REFERRER, ROLLBACK, TAG, Change
+from chalicelib.events.change import DELETE, EXPIRE, REFERRER, ROLLBACK, SIGNATURE, TAG, Change
 
 IMAGE_ACTION = "Berth Image Action"
 REFERRER_ACTION = "Berth Referrer Action"
+SIGNATURE_VERDICT = "Berth Signature Verdict"
 
 # Webhook event kinds, as a subscriber names them (`berth webhook add --events ...`).
 WEBHOOK_TYPES = {
@@ -20,11 +21,14 @@ WEBHOOK_TYPES = {
     ROLLBACK: "tag.rolled_back",
     EXPIRE: "image.expired",
     REFERRER: "referrer.attached",
+    SIGNATURE: "signature.verified",
 }
 CLOUDEVENT_TYPE_PREFIX = "dev.berth."
 
 
 def detail_type(change: Change) -> str:
+    if change.kind == SIGNATURE:
+        return SIGNATURE_VERDICT
     return REFERRER_ACTION if change.kind == REFERRER else IMAGE_ACTION
 
 
@@ -53,6 +57,9 @@ def detail(change: Change) -> dict[str, Any]:
         "artifact-type": change.artifact_type,
         "size": change.size,
         "subject-digest": change.subject,
+        "verified": change.detail.get("verified") if change.kind == SIGNATURE else None,
+        "signer": change.detail.get("signer") if change.kind == SIGNATURE else None,
+        "reason": change.detail.get("reason") if change.kind == SIGNATURE else None,
         "actor": change.who,
         "source-ip": change.source_ip,
         "user-agent": change.user_agent,

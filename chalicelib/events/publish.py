@@ -98,8 +98,12 @@ def trigger_message(firing: triggers.Firing) -> dict[str, Any]:
 def _enqueue(found: list[Change]) -> int:
     messages = [delivery_message(w, c) for c in found for w in webhooks.subscribed(c)]
     messages += [trigger_message(f) for c in found for f in triggers.firings(c)]
-    if messages:
-        send(messages)
+    # Scans ride the same queue but are not deliveries (chalicelib/scanner/on_push.py).
+    from chalicelib.scanner.on_push import scan_messages
+
+    scans = scan_messages(found)
+    if messages or scans:
+        send(messages + scans)
     return len(messages)
 
 

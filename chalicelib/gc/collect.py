@@ -35,6 +35,12 @@ class Report:
     sessions: int = 0
     multipart: int = 0  # multipart uploads of dead direct-to-S3 sessions, aborted
     failed: list[str] = field(default_factory=list)
+    # Unreferenced blobs and manifest objects still inside the grace period: what a run right
+    # after a lifecycle run or a delete leaves, and when the first of them becomes collectable.
+    waiting: int = 0
+    waiting_bytes: int = 0
+    collectable_at: datetime | None = None
+    grace: int = GRACE_SECONDS
     calls: dict[str, int] = field(default_factory=lambda: {"dynamodb": 0, "s3": 0})
     stats: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -49,6 +55,14 @@ class Report:
             "staging": {"deleted": self.staging, "bytes": self.staging_bytes},
             "sessions": {"deleted": self.sessions},
             "multipartUploads": {"aborted": self.multipart},
+            "waiting": {
+                "objects": self.waiting,
+                "bytes": self.waiting_bytes,
+                "graceSeconds": self.grace,
+                "collectableAt": self.collectable_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+                if self.collectable_at
+                else None,
+            },
             "reclaimedBytes": self.blob_bytes + self.manifest_bytes + self.staging_bytes,
             "failed": self.failed[:100],
             "calls": self.calls,
@@ -94,18 +108,20 @@ def _collect(report: Report, run: str, moment: datetime, grace: int, deadline: f
     # (S3's `Initiated` cannot help: moto dates every upload 2010).
     opened = list(sweep.multipart_uploads(lister, sweep.UPLOADS))
     marks = mark.scan()
-    candidates = {
-        o.digest: o
-        for o in lister.objects(sweep.BLOBS)
-        if o.modified < cutoff and o.digest not in marks.referenced
-    }
+    unreferenced = [o for o in lister.objects(sweep.BLOBS) if o.digest not in marks.referenced]
     # Large manifests' objects go through the same markers, named by their key (which
     # cannot be mistaken for a digest); the pusher's side is storage/manifests.py.
-    candidates.update(
-        (o.key, o)
-        for o in lister.objects(sweep.MANIFESTS)
-        if o.modified < cutoff and o.key not in marks.manifest_keys
-    )
+    unreferenced_manifests = [
+        o for o in lister.objects(sweep.MANIFESTS) if o.key not in marks.manifest_keys
+    ]
+    candidates = {o.digest: o for o in unreferenced if o.modified < cutoff}
+    candidates.update((o.key, o) for o in unreferenced_manifests if o.modified < cutoff)
+    young = [o for o in [*unreferenced, *unreferenced_manifests] if o.modified >= cutoff]
+    report.grace = grace
+    report.waiting = len(young)
+    report.waiting_bytes = sum(o.size for o in young)
+    if young:
+        report.collectable_at = min(o.modified for o in young) + timedelta(seconds=grace)
     # A session is dead once it expired more than `grace` ago: a request that took its lock
     # just before it expired may still commit (and extend it) for LOCK_SECONDS after.
     dead_after = int(cutoff.timestamp())

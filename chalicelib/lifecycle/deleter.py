@@ -6,7 +6,9 @@ so a concurrent change wins over the run:
 - each tag that pointed at it is deleted only if it still does, with a history entry
   (action `expire`), and only if the repository's rules did not change meanwhile;
 - the same transaction takes it off the repository's counters and writes its audit record
-  (who `system:lifecycle`, the rule in `detail`).
+  (action `expire` too, the rule in `detail`).
+History and audit name the same actor: the principal who started the run by hand (`berth
+lifecycle run`), or `system:lifecycle` for the daily schedule.
 A manifest is deleted only after every expiring index that lists it and its expiring
 subject are gone: if one of those stayed (changed during the run), it stays too."""
 
@@ -28,11 +30,10 @@ from chalicelib.storage.clock import now as clock_now
 from chalicelib.storage.models import ManifestItem, ReferrerItem, TagItem
 from chalicelib.storage.transactions import condition_failed, transaction
 
-ACTOR = "lifecycle"
-AUDIT_WHO = "system:lifecycle"  # `berth audit --principal system:lifecycle`
+AUDIT_WHO = "system:lifecycle"  # the scheduled run: `berth audit --principal system:lifecycle`
 # Items of one transaction: the manifest, its referrer entry, the settings check, the
-# repository's counters, two audit items and two per tag; a manifest with more tags than
-# fit is left for a person to untag.
+# repository's counters, three audit items (repository, actor, the day's registry feed) and
+# two per tag; a manifest with more tags than fit is left for a person to untag.
 MAX_TAGS_PER_DELETE = 45
 CHANGED = "changed during the run (pushed again, tagged, or claimed by an index or a rollback)"
 
@@ -44,6 +45,7 @@ def delete_in_order(
     decided: Plan,
     tags_of: dict[str, list[TagItem]],
     settings: TagRules,
+    who: str = AUDIT_WHO,
 ) -> None:
     """Indexes before their children, subjects before their referrers; what depends on a
     manifest that stayed stays too."""
@@ -74,7 +76,7 @@ def delete_in_order(
             del waiting[digest]
             pointing = tags_of.get(digest, [])
             why = _delete(
-                repo, snapshot.manifests[digest], pointing, settings, decided.expire[digest]
+                repo, snapshot.manifests[digest], pointing, settings, decided.expire[digest], who
             )
             if why is None:
                 run.deleted.append(digest)
@@ -84,7 +86,12 @@ def delete_in_order(
 
 
 def _delete(
-    repo: str, observed: Observed, pointing: list[TagItem], settings: TagRules, rule: str
+    repo: str,
+    observed: Observed,
+    pointing: list[TagItem],
+    settings: TagRules,
+    rule: str,
+    who: str,
 ) -> str | None:
     """Delete one expired manifest, its tags and its referrer entry, with its audit record,
     or nothing; None when deleted, else why not."""
@@ -103,7 +110,7 @@ def _delete(
             if observed.subject:
                 tx.delete(ReferrerItem(pk, keys.referrer_sk(observed.subject, observed.digest)))
             for tag in pointing:
-                tags.stage_expire(tx, repo, tag, ACTOR, EXPIRE)
+                tags.stage_expire(tx, repo, tag, who, EXPIRE)
             tx.update(
                 repositories.key(repo),
                 actions=repositories.count_actions(
@@ -113,9 +120,9 @@ def _delete(
             if pointing:
                 repo_settings.stage_unchanged(tx, repo, settings)
             event = Event(
-                action="delete",
+                action=EXPIRE,
                 outcome="ok",
-                who=AUDIT_WHO,
+                who=who,
                 at=clock_now(),
                 repository=repo,
                 digest=observed.digest,

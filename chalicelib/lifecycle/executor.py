@@ -38,8 +38,10 @@ def run_repository(
     dry_run: bool,
     now: datetime | None = None,
     stored: store.StoredPolicy | None = None,
+    who: str = AUDIT_WHO,
 ) -> RepoRun:
-    """Apply `repo`'s policy (`stored`, when the caller read it already)."""
+    """Apply `repo`'s policy (`stored`, when the caller read it already); its deletions are
+    recorded as done by `who` (the principal that started the run, else the schedule)."""
     moment = now or clock_now()
     current = stored if stored is not None else store.get(repo)
     if not current.rules:
@@ -59,7 +61,7 @@ def run_repository(
     ]
     run.kept = [{"digest": d, "why": why} for d, why in sorted(decided.rescued.items())]
     if not dry_run:
-        delete_in_order(run, repo, snapshot, decided, tags_of, settings)
+        delete_in_order(run, repo, snapshot, decided, tags_of, settings, who)
         if run.deleted:
             unlinked = unlinking.unlink_unreferenced(repo)
             run.unlink = [link.document() for link in unlinked.links]
@@ -69,7 +71,9 @@ def run_repository(
     return run
 
 
-def run_all(*, dry_run: bool, budget: float = 600.0, now: datetime | None = None) -> Report:
+def run_all(
+    *, dry_run: bool, budget: float = 600.0, now: datetime | None = None, who: str = AUDIT_WHO
+) -> Report:
     """Apply every repository's policy; stop starting repositories after `budget` seconds
     (`complete: false`: the next run goes on — a run is safe to interrupt anywhere)."""
     started = time.monotonic()
@@ -78,17 +82,22 @@ def run_all(*, dry_run: bool, budget: float = 600.0, now: datetime | None = None
     for item in RepositoryItem.query(REPOS_PARTITION, attributes_to_get=["pk", "sk"]):
         page.append(item.sk)
         if len(page) == 100:
-            if not _run_page(report, page, dry_run, now, started + budget):
+            if not _run_page(report, page, dry_run, now, started + budget, who):
                 break
             page = []
     else:
-        _run_page(report, page, dry_run, now, started + budget)
+        _run_page(report, page, dry_run, now, started + budget, who)
     report.seconds = time.monotonic() - started
     return report
 
 
 def _run_page(
-    report: Report, names: list[str], dry_run: bool, now: datetime | None, deadline: float
+    report: Report,
+    names: list[str],
+    dry_run: bool,
+    now: datetime | None,
+    deadline: float,
+    who: str,
 ) -> bool:
     policies = store.get_many(names)
     for name in names:
@@ -98,5 +107,7 @@ def _run_page(
         if time.monotonic() > deadline:
             report.complete = False
             return False
-        report.repositories.append(run_repository(name, dry_run=dry_run, now=now, stored=stored))
+        report.repositories.append(
+            run_repository(name, dry_run=dry_run, now=now, stored=stored, who=who)
+        )
     return True

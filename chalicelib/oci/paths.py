@@ -23,6 +23,7 @@ class Resource(Enum):
     HISTORY = "history"  # /v2/<name>/_berth/history/<tag>
     ROLLBACK = "rollback"  # /v2/<name>/_berth/rollback/<tag>
     SETTINGS = "settings"  # /v2/<name>/_berth/settings
+    TAG_DETAILS = "tag-details"  # /v2/<name>/_berth/tags: tags with size, platforms, dates
     REPOSITORIES = "repositories"  # /v2/_berth/repositories
     GC = "gc"  # /v2/_berth/gc
     S3_UPLOADS = "s3-uploads"  # /v2/<name>/_berth/s3-uploads
@@ -34,6 +35,10 @@ class Resource(Enum):
     LIFECYCLE_ALL = "lifecycle-all"  # /v2/_berth/lifecycle: every repository's policy run
     WEBHOOKS = "webhooks"  # /v2/_berth/webhooks[/<id>[/<verb>]]: argument is <id>/<verb>
     TRIGGERS = "triggers"  # /v2/_berth/triggers[/<id>[/runs]]: deploy on push
+    SIGNING_POLICY = "signing-policy"  # /v2/_berth/signing/policy: the trust policy
+    SIGNATURES = "signatures"  # /v2/<name>/_berth/signatures/<digest>: verdicts of an image
+    SCAN = "scan"  # /v2/<name>/_berth/scan/<digest or tag>: findings (GET), scan now (POST)
+    VULNDB = "vulndb"  # /v2/_berth/vulndb: advisory database state (GET), import (POST)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +81,12 @@ def parse_path(path: str) -> Endpoint | None:
     return None
 
 
-_EXTENSION_WITH_ARGUMENT = {"history": Resource.HISTORY, "rollback": Resource.ROLLBACK}
+_EXTENSION_WITH_ARGUMENT = {
+    "history": Resource.HISTORY,
+    "rollback": Resource.ROLLBACK,
+    "signatures": Resource.SIGNATURES,
+    "scan": Resource.SCAN,
+}
 
 
 def _extension(parts: list[str]) -> Endpoint | None:
@@ -87,17 +97,23 @@ def _extension(parts: list[str]) -> Endpoint | None:
         return Endpoint(Resource.GC)
     if parts == ["_berth", "audit"]:
         return Endpoint(Resource.AUDIT)
+    if parts == ["_berth", "vulndb"]:
+        return Endpoint(Resource.VULNDB)
     if len(parts) >= 3 and parts[:2] == ["_berth", "admin"]:
         return Endpoint(Resource.ADMIN, "", "/".join(parts[2:]))
     if parts == ["_berth", "lifecycle"]:
         return Endpoint(Resource.LIFECYCLE_ALL)
     if parts[:2] == ["_berth", "webhooks"]:
         return Endpoint(Resource.WEBHOOKS, "", "/".join(parts[2:]))
+    if parts == ["_berth", "signing", "policy"]:
+        return Endpoint(Resource.SIGNING_POLICY)
     if parts[:2] == ["_berth", "triggers"]:
         return Endpoint(Resource.TRIGGERS, "", "/".join(parts[2:]))
     n = len(parts)
     if n >= 3 and parts[-2:] == ["_berth", "settings"]:
         return Endpoint(Resource.SETTINGS, "/".join(parts[:-2]))
+    if n >= 3 and parts[-2:] == ["_berth", "tags"]:
+        return Endpoint(Resource.TAG_DETAILS, "/".join(parts[:-2]))
     if n >= 3 and parts[-2:] == ["_berth", "s3-uploads"]:
         return Endpoint(Resource.S3_UPLOADS, "/".join(parts[:-2]))
     if n >= 4 and parts[-3:-1] == ["_berth", "s3-uploads"]:

@@ -1,5 +1,6 @@
 """Signature verification for the formats people sign images with, from bytes already fetched
-(no AWS, no HTTP, no clock: the caller passes the time). Each verifier answers a `Verdict`
+(no AWS, no HTTP, no clock: the caller passes the time; the one exception is kms_signer.py,
+a KMS key as a signer for `berth sign --kms` and managed signing). Each verifier answers a `Verdict`
 (verdict.py), never an exception, and names the trusted key or certificate subject that signed.
 
 Formats:
@@ -17,8 +18,9 @@ Formats:
   (no new dependency). Neither Notation verifier reads RFC 3161 timestamp countersignatures,
   so `notary.x509.signingAuthority` signatures are refused as unsupported.
 
-Not in this package (next steps of issue 13): trust policy storage per repository pattern,
-verification when a signature is pushed (the verdict stored with signature and subject, so the
-pull path reads it without cryptography), the pull policy (`audit`/`enforce`), managed signing
-with KMS, and the status API. Nothing on the request path imports this package.
+Around them: trust_policy.py (the policy document: rules per repository pattern, modes, key
+ids), artifacts.py (which pushed manifest is which signature, and one `verify` over a rule),
+cosign_formats.py (cosign's layouts, built for `berth sign` and managed signing). Storage keeps
+the policy and the verdicts (chalicelib/storage/trust_policy.py, signatures.py); the pull path
+imports only trust_policy.py, and `cryptography` loads only when a signature is verified.
 """

@@ -68,6 +68,50 @@ def chain_error(
     return None
 
 
+# Fulcio's OIDC issuer extensions: v2 holds a DER UTF8String, v1 (deprecated) the raw text.
+FULCIO_ISSUER_V2 = "1.3.6.1.4.1.57264.1.8"
+FULCIO_ISSUER_V1 = "1.3.6.1.4.1.57264.1.1"
+
+
 def subject_of(certificate: Certificate) -> str:
-    """The subject as RFC 4514 text: names a certificate signer in a verdict."""
+    """Names a certificate signer in a verdict: a keyless (Fulcio-style) certificate by its
+    identity, `<OIDC issuer>|<email or URI>`; any other by its subject as RFC 4514 text."""
+    identity = keyless_identity(certificate)
+    if identity is not None:
+        return f"{identity[0]}|{identity[1]}"
     return certificate.subject.rfc4514_string()
+
+
+def keyless_identity(certificate: Certificate) -> tuple[str, str] | None:
+    """(OIDC issuer, identity) of a certificate that carries Fulcio's issuer extension and a
+    SAN email or URI; None for any other certificate."""
+    from cryptography import x509
+
+    issuer = None
+    for extension in certificate.extensions:
+        oid = extension.oid.dotted_string
+        value = extension.value
+        if oid in (FULCIO_ISSUER_V2, FULCIO_ISSUER_V1) and isinstance(
+            value, x509.UnrecognizedExtension
+        ):
+            issuer = _issuer_text(value.value, der=oid == FULCIO_ISSUER_V2) or issuer
+    if issuer is None:
+        return None
+    try:
+        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return None
+    found = [*names.get_values_for_type(x509.RFC822Name)]
+    found += names.get_values_for_type(x509.UniformResourceIdentifier)
+    return (issuer, found[0]) if found else None
+
+
+def _issuer_text(raw: bytes, *, der: bool) -> str | None:
+    if der:  # UTF8String: tag 0x0c, a short length, the text
+        if len(raw) < 2 or raw[0] != 0x0C or raw[1] != len(raw) - 2:
+            return None
+        raw = raw[2:]
+    try:
+        return raw.decode() or None
+    except UnicodeDecodeError:
+        return None

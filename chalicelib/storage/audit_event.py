@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from chalicelib.storage import keys
@@ -19,6 +19,10 @@ def repository_key(repository: str) -> str:
 
 def principal_key(principal: str) -> str:
     return keys.audit_principal_pk(principal)
+
+
+def day_key(day: date) -> str:
+    return keys.audit_day_pk(day)
 
 
 def sort_key(at: datetime, nonce: str) -> str:
@@ -52,7 +56,8 @@ class Event:
     nonce: str = field(default_factory=lambda: secrets.token_hex(4))
 
     def partitions(self) -> list[str]:
-        """The partitions it is stored in: its repository, its actor, the principal changed."""
+        """The partitions it is looked up by: its repository, its actor, the principal
+        changed (it is also stored in `feed_partition`)."""
         keys: list[str] = []
         if self.repository:
             keys.append(repository_key(self.repository))
@@ -60,6 +65,10 @@ class Event:
             if principal and principal != "-" and principal_key(principal) not in keys:
                 keys.append(principal_key(principal))
         return keys
+
+    def feed_partition(self) -> str:
+        """Its day's partition of the registry-wide feed."""
+        return day_key(self.at.astimezone(UTC).date())
 
     def sort_key(self) -> str:
         return sort_key(self.at, self.nonce)

@@ -15,7 +15,7 @@ DEFAULT_RETENTION_DAYS = 90
 
 
 class AuditItem(_Item):
-    """pk=AUDIT#R#<repository> or AUDIT#P#<principal>, sk=<time>#<nonce>."""
+    """pk=AUDIT#R#<repository>, AUDIT#P#<principal> or AUDIT#D#<day>, sk=<time>#<nonce>."""
 
     action = UnicodeAttribute()
     outcome = UnicodeAttribute()
@@ -58,7 +58,7 @@ def items(event: Event) -> list[AuditItem]:
             events=event.count,
             expires_at=expires_at,
         )
-        for key in event.partitions()
+        for key in [*event.partitions(), event.feed_partition()]
     ]
 
 

@@ -36,10 +36,13 @@ from chalicelib.storage.direct_copy import copy_verified
 from chalicelib.storage.direct_parts import assemble
 from chalicelib.storage.direct_presign import part_puts, single_put
 from chalicelib.storage.direct_session import (
+    declare,
+    declared,
     digest_of,
     forget,
     get_session,
     open_session,
+    open_streamed,
     plan_of,
 )
 from chalicelib.storage.direct_verify import verify
@@ -67,6 +70,12 @@ def start(repo: str, digest: Digest, size: int) -> DirectSession:
     return _described(open_session(repo, digest, size))
 
 
+def start_streamed(repo: str, part_size: int | None = None) -> DirectSession:
+    """A new streamed session: parts of `part_size` bytes, digest and size declared at
+    completion (storage/direct_session.py)."""
+    return _described(open_streamed(repo, part_size))
+
+
 def describe(repo: str, upload_id: str) -> DirectSession:
     """The live session, with a fresh presigned URL if it is one PUT."""
     return _described(get_session(repo, upload_id))
@@ -79,23 +88,33 @@ def part_urls(repo: str, upload_id: str, wanted: list[tuple[int, str]]) -> list[
 
 def _described(item: DirectUploadItem) -> DirectSession:
     plan = plan_of(item)
+    known = declared(item)
     return DirectSession(
         upload_id=upload_id_of(item),
-        digest=digest_of(item),
-        size=plan.size,
+        digest=digest_of(item) if known else None,
+        size=plan.size if known else None,
         part_size=plan.part_size,
-        part_count=plan.count,
+        part_count=plan.count if known else None,
         multipart=plan.multipart,
+        streamed=bool(item.streamed),
         expires_at=int(item.expires_at),
         verified=int(item.verified or 0),
         single_put=None if plan.multipart else single_put(item),
     )
 
 
-def complete(repo: str, upload_id: str, parts: list[dict[str, Any]] | None) -> Linked | Verifying:
-    """Verify the uploaded bytes and link the blob into `repo`, or say how far it got."""
+def complete(
+    repo: str,
+    upload_id: str,
+    parts: list[dict[str, Any]] | None,
+    declaring: tuple[Digest, int] | None = None,
+) -> Linked | Verifying:
+    """Verify the uploaded bytes and link the blob into `repo`, or say how far it got.
+    `declaring`: a streamed session's digest and size (given with every completion)."""
     started = time.monotonic()
     item = get_session(repo, upload_id)
+    if item.streamed:
+        declare(item, declaring)
     if item.multipart_id is not None and not item.assembled:
         assemble(item, parts)
     digest = digest_of(item)

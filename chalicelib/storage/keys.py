@@ -19,12 +19,15 @@ rely on):
 Other partitions: `REPOS`/<name> (the repository list), `U#<id>`/`U` or `S3` (upload
 sessions), `GC#<digest>`/`GC` (a collection's marker) and `GC`/`lease`, auth's `P#<kind>#<name>`,
 `PRINCIPALS`, `PUBLIC`, `RT#<id>`, `L#name#…`/`L#ip#…`, `REVOKED` (chalicelib/auth/models.py),
-and audit's `AUDIT#R#<repository>` / `AUDIT#P#<principal>` with `<time>#<nonce>` sort keys.
+`SIGNING`/`policy` (the signature trust policy, chalicelib/storage/trust_policy.py),
+audit's `AUDIT#R#<repository>` / `AUDIT#P#<principal>` / `AUDIT#D#<day>` (the registry-wide
+feed, one partition per UTC day) with `<time>#<nonce>` sort keys, and a scan result's
+`SCAN#<digest>`/`SCAN`.
 Digests never contain `#`, nor do tags or repository names, so `#` ends every component."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 # Partitions.
 REPO_PREFIX = "R#"
@@ -48,8 +51,16 @@ TRIGGER_PREFIX = "X#"
 WEBHOOK_LOG_PREFIX = "WEBHOOK#"
 TRIGGER_LOG_PREFIX = "TRIGGER#"
 DELIVERY_PREFIX = "D#"
+# The registry's signature trust policy (chalicelib/storage/trust_policy.py), one item.
+SIGNING_PARTITION = "SIGNING"
+TRUST_POLICY_SK = "policy"
 AUDIT_REPOSITORY_PREFIX = "AUDIT#R#"
 AUDIT_PRINCIPAL_PREFIX = "AUDIT#P#"
+AUDIT_DAY_PREFIX = "AUDIT#D#"
+# Vulnerability scans (chalicelib/scanner/): one result per image digest, whichever repository
+# holds it (the same content has the same findings).
+SCAN_PREFIX = "SCAN#"
+SCAN_SK = "SCAN"
 
 # Sort keys in a repository's partition.
 LINK_PREFIX = "B#"
@@ -145,6 +156,14 @@ def history_parts(sk: str) -> tuple[str, datetime, str]:
     return tag, datetime.strptime(moment, _HISTORY_TIME).replace(tzinfo=UTC), nonce
 
 
+def scan_pk(digest: str) -> str:
+    return SCAN_PREFIX + digest
+
+
+def scan_digest(pk: str) -> str:
+    return _after(SCAN_PREFIX, pk)
+
+
 def upload_pk(upload_id: str) -> str:
     return UPLOAD_PREFIX + upload_id
 
@@ -217,6 +236,12 @@ def audit_repository_pk(repository: str) -> str:
 
 def audit_principal_pk(principal: str) -> str:
     return AUDIT_PRINCIPAL_PREFIX + principal
+
+
+def audit_day_pk(day: date) -> str:
+    """The registry-wide feed's partition for one UTC day: a day per partition keeps any one
+    partition's write rate to a day's events, and a query by time reads only the days it spans."""
+    return AUDIT_DAY_PREFIX + day.isoformat()
 
 
 def audit_sk(at: datetime, nonce: str) -> str:

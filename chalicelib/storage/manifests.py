@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import TransactWriteError
 
@@ -52,6 +52,8 @@ class StoredManifest:
     body: bytes
     pulled_at: datetime | None = None  # when the item read last recorded a pull
     via_tag: str | None = None  # the tag item that was read (None: the manifest item)
+    # Who verifiably signed it (`<signature digest> <signer>`, chalicelib/storage/signatures.py)
+    signers: frozenset[str] = frozenset()
 
 
 def manifest_key(digest: Digest) -> str:
@@ -127,14 +129,18 @@ def put(
             f"{(MAX_TRANSACTION_ITEMS - _OTHER_ITEMS - children) // 2} tags at once",
         )
     new = True  # a first push of this manifest here, counted; its condition proves it
+    # The stored manifest's signers: a re-push keeps them, and each moved tag copies them.
+    signers: frozenset[str] = frozenset()
     waits = 0
 
     def attempt() -> list[str]:
-        nonlocal new
+        nonlocal new, signers
         before: dict[str, TagItem | None] = {}
         if tag_names:
             before, stored = tags.current_and_stored(repo, tag_names, key)
-            new = not stored
+            new = stored is None
+            signers = stored or frozenset()
+        item.signers = set(signers) or None
         moving = [n for n in tag_names if getattr(before[n], "digest", None) != key]
         rules = tags.guard(repo, [n for n in moving if before[n] is not None], "move")
         counts = {
@@ -147,7 +153,9 @@ def put(
                 repo_settings.stage_unchanged(tx, repo, rules)
             tx.save(
                 item,
-                condition=ManifestItem.pk.does_not_exist() if new else ManifestItem.pk.exists(),
+                condition=ManifestItem.pk.does_not_exist()
+                if new
+                else ManifestItem.pk.exists() & same_signers(signers),
             )
             if parsed.subject is not None:
                 tx.save(_referrer(repo, parsed, key, len(body)))
@@ -159,7 +167,17 @@ def put(
             )
             claim(tx, repo, child_digests)
             for name in moving:
-                tags.stage_move(tx, repo, name, before[name], key, parsed.media_type, body, actor)
+                tags.stage_move(
+                    tx,
+                    repo,
+                    name,
+                    before[name],
+                    key,
+                    parsed.media_type,
+                    body,
+                    actor,
+                    signers=signers,
+                )
             if event is not None:
                 moves = tuple((n, getattr(before[n], "digest", None), key) for n in moving)
                 detail = event.detail if new else {**event.detail, "existing": True}
@@ -169,7 +187,7 @@ def put(
     def learn(error: TransactWriteError) -> None:
         """Blobs unlinked meanwhile (the fence), children gone, a re-push, or a tag moved:
         check again what may have changed, then read again and move from there."""
-        nonlocal new, waits, checked
+        nonlocal new, waits, checked, signers
         until = unlinking.fenced_until(error) if fenced else None
         if until is not None and check_references:  # blobs were unlinked
             unlinking.wait(until, waits)
@@ -177,7 +195,8 @@ def put(
             checked = unlinking.stamp()
             references_present(repo, parsed)
         _children_still_there(repo, child_digests)
-        new = key not in existing(repo, {key})  # a re-push, or deleted meanwhile
+        stored = stored_signers(repo, key)  # a re-push, deleted meanwhile, or newly signed
+        new, signers = stored is None, stored or frozenset()
 
     busy = "the tags are being moved by many clients at once; retry"
     moving = until_committed(attempt, busy=busy, policy=tags.CONTENDED, conflicted=learn)
@@ -194,16 +213,44 @@ def _keep_object(key: str, body: bytes, media_type: str) -> None:
     aws.s3().put_object(Bucket=settings().bucket, Key=key, Body=body, ContentType=media_type)
 
 
-def claim(tx: TransactWrite, repo: str, digests: list[str]) -> None:
+def stored_signers(repo: str, digest: str) -> frozenset[str] | None:
+    """The manifest's `signers` (empty: none), or None when it is not stored."""
+    try:
+        item = ManifestItem.get(
+            repo_pk(repo),
+            manifest_sk(digest),
+            consistent_read=True,
+            attributes_to_get=["pk", "sk", "signers"],
+        )
+    except ManifestItem.DoesNotExist:
+        return None
+    return frozenset(str(s) for s in item.signers or ())
+
+
+def same_signers(signers: frozenset[str]) -> Any:
+    """A condition: the manifest's `signers` are still what was read (a verdict that landed
+    meanwhile makes the writer read again and copy it)."""
+    if not signers:
+        return ManifestItem.signers.does_not_exist()
+    return ManifestItem.signers == set(signers)
+
+
+def claim(
+    tx: TransactWrite, repo: str, digests: list[str], signers: frozenset[str] | None = None
+) -> None:
     """Mark manifests as needed (an index's children, a rollback's target) in the caller's
     transaction, which fails if one is gone: a lifecycle run that read one before cannot
-    delete it after (it deletes only if `claimed_at` is as it read it)."""
+    delete it after (it deletes only if `claimed_at` is as it read it). With `signers`, it
+    also fails if their signers changed since they were read (a tag copying them)."""
     moment = now()
     for child in digests:
+        condition = ManifestItem.pk.exists()
+        if signers is not None:
+            condition = condition & same_signers(signers)
         tx.update(
             ManifestItem(repo_pk(repo), manifest_sk(child)),
             actions=[ManifestItem.claimed_at.set(moment)],
-            condition=ManifestItem.pk.exists(),
+            condition=condition,
         )
 
 
@@ -272,7 +319,8 @@ def by_digest(repo: str, digest: str) -> StoredManifest | None:
         item = ManifestItem.get(repo_pk(repo), manifest_sk(digest), consistent_read=True)
     except ManifestItem.DoesNotExist:
         return None
-    return StoredManifest(digest, item.media_type, _body(item), item.last_pulled)
+    signed = frozenset(str(s) for s in item.signers or ())
+    return StoredManifest(digest, item.media_type, _body(item), item.last_pulled, signers=signed)
 
 
 def by_tag(repo: str, tag: str) -> StoredManifest | None:
@@ -281,7 +329,12 @@ def by_tag(repo: str, tag: str) -> StoredManifest | None:
         return None
     if item.body is not None:
         return StoredManifest(
-            item.digest, item.media_type, bytes(item.body), item.pulled_at, via_tag=tag
+            item.digest,
+            item.media_type,
+            bytes(item.body),
+            item.pulled_at,
+            via_tag=tag,
+            signers=frozenset(str(s) for s in item.signers or ()),
         )
     return by_digest(repo, item.digest)
 
@@ -320,4 +373,8 @@ def delete(
         if condition_failed(error):
             return True  # deleted meanwhile by someone else (who counted it)
         raise
+    if item.verdict is not None:
+        from chalicelib.storage import signatures
+
+        signatures.on_delete(repo, item)
     return True

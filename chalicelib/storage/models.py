@@ -29,6 +29,7 @@ from pynamodb.attributes import (
     ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.models import Model
@@ -109,6 +110,12 @@ class ManifestItem(_Item):
     # Set when something starts to depend on this manifest without rewriting it (an index
     # pushed over it, a rollback to it): lifecycle deletes only if it did not change.
     claimed_at = UTCDateTimeAttribute(null=True)
+    # Who verifiably signed this manifest (or an index over it), as `<signature digest> <signer>`
+    # entries (chalicelib/storage/signatures.py); copied onto each tag pointing here, so that a
+    # pull under a signature policy reads it in the one read it makes anyway.
+    signers = UnicodeSetAttribute(null=True)
+    # For a signature manifest: its verdict as JSON (verified, format, signer, reason, at).
+    verdict = UnicodeAttribute(null=True)
 
 
 class TagItem(_Item):
@@ -121,6 +128,7 @@ class TagItem(_Item):
     updated_at = UTCDateTimeAttribute()
     # When a pull by this tag last recorded itself (at most daily; reset by every move).
     pulled_at = UTCDateTimeAttribute(null=True)
+    signers = UnicodeSetAttribute(null=True)  # the manifest's, copied (ManifestItem.signers)
 
 
 class TagHistoryItem(_Item):
@@ -134,6 +142,16 @@ class TagHistoryItem(_Item):
     actor = UnicodeAttribute(null=True)
     at = UTCDateTimeAttribute()
     action = UnicodeAttribute(null=True)
+
+
+class TrustPolicyItem(_Item):
+    """pk=SIGNING, sk=policy: the signature trust policy (chalicelib/signing/trust_policy.py)
+    as JSON; every change bumps `version`."""
+
+    document = UnicodeAttribute()
+    version = NumberAttribute()
+    updated_at = UTCDateTimeAttribute()
+    updated_by = UnicodeAttribute(null=True)
 
 
 class SettingsItem(_Item):
@@ -195,7 +213,9 @@ class DirectUploadItem(_Item):
     through presigned URLs, in one PUT or in the S3 multipart upload `multipart_id` of parts
     of `part_size`. Completion verifies, possibly over several requests: `verified` bytes of
     the object whose ETag is `etag` have been hashed into `hash_state`. Only `repository`'s
-    routes can see or complete it."""
+    routes can see or complete it. A `streamed` session (berth proxy relaying a stock client,
+    which names the digest only at the end) is multipart from the start with `digest` empty
+    and `size` 0 until its completion declares them."""
 
     repository = UnicodeAttribute()
     digest = UnicodeAttribute()
@@ -207,6 +227,7 @@ class DirectUploadItem(_Item):
     etag = UnicodeAttribute(null=True)
     verified = NumberAttribute(null=True)
     hash_state = BinaryAttribute(legacy_encoding=False, null=True)
+    streamed = BooleanAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     expires_at = NumberAttribute()  # DynamoDB TTL
 

@@ -29,14 +29,16 @@ class UploadState:
 
 @dataclass(frozen=True, slots=True)
 class DirectSession:
-    """A direct-to-S3 upload session, as its client is told of it (see storage/direct.py)."""
+    """A direct-to-S3 upload session, as its client is told of it (see storage/direct.py).
+    A streamed session's digest, size and part count are None until its completion."""
 
     upload_id: str
-    digest: Digest
-    size: int
+    digest: Digest | None
+    size: int | None
     part_size: int
-    part_count: int
+    part_count: int | None
     multipart: bool
+    streamed: bool
     expires_at: int
     verified: int  # bytes of the upload hashed so far by a completion under way
     single_put: dict[str, Any] | None  # the presigned PUT, for a session of one PUT

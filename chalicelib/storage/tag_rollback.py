@@ -83,11 +83,20 @@ def rollback(
         rules = tags.guard(repo, [tag] if before is not None else [], "roll back")
         with transaction() as tx:
             tags.stage_move(
-                tx, repo, tag, before, target, stored.media_type, stored.body, actor, ROLLBACK
+                tx,
+                repo,
+                tag,
+                before,
+                target,
+                stored.media_type,
+                stored.body,
+                actor,
+                ROLLBACK,
+                signers=stored.signers,
             )
             # The target must be there, and a lifecycle run that read it must not
-            # delete it now (chalicelib/lifecycle/deleter.py).
-            manifests.claim(tx, repo, [target])
+            # delete it now (chalicelib/lifecycle/deleter.py); its signers are as copied.
+            manifests.claim(tx, repo, [target], signers=stored.signers)
             if before is None:  # a rollback --to of a tag that was gone creates it
                 tx.update(repositories.key(repo), actions=repositories.count_actions(tags=1))
             if rules is not None:

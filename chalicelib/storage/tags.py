@@ -92,16 +92,17 @@ def current(repo: str, names: list[str]) -> dict[str, TagItem | None]:
 
 def current_and_stored(
     repo: str, names: list[str], digest: str
-) -> tuple[dict[str, TagItem | None], bool]:
-    """`current(repo, names)`, and whether the manifest `digest` is stored, in the same
-    BatchGetItem (a push reads its tags anyway; the manifest's key rides along)."""
+) -> tuple[dict[str, TagItem | None], frozenset[str] | None]:
+    """`current(repo, names)`, and the `signers` of the manifest `digest` (None: it is not
+    stored), in the same BatchGetItem (a push reads its tags anyway; the manifest rides along)."""
     pk = repo_pk(repo)
     keys = [(pk, tag_sk(name)) for name in names] + [(pk, manifest_sk(digest))]
     found: dict[str, TagItem] = {}
-    stored = False
+    stored: frozenset[str] | None = None
     for item in TagItem.batch_get(keys, consistent_read=True):
         if item.sk.startswith(MANIFEST_PREFIX):
-            stored = True  # read through the tag model: only its key is looked at
+            # Read through the tag model: only its key and `signers` are looked at.
+            stored = frozenset(str(s) for s in item.signers or ())
         else:
             found[tag_name(item.sk)] = item
     return {name: found.get(name) for name in names}, stored
@@ -117,9 +118,11 @@ def stage_move(
     body: bytes,
     actor: str | None,
     action: str = PUSH,
+    signers: frozenset[str] = frozenset(),
 ) -> None:
     """Add to `tx` the move of `tag` from `before` to `digest` and its history entry; the
-    transaction fails if the tag moved since `before` was read."""
+    transaction fails if the tag moved since `before` was read. `signers`: the manifest's
+    (chalicelib/storage/signatures.py), which the caller's transaction checks are current."""
     moment = _moment(before)
     item = TagItem(
         repo_pk(repo),
@@ -129,6 +132,7 @@ def stage_move(
         size=len(body),
         body=body if len(body) <= COPY_LIMIT else None,  # a pull by tag is then one read
         updated_at=moment,
+        signers=set(signers) or None,
     )
     condition: Any = TagItem.pk.does_not_exist() if before is None else _unchanged(before)
     tx.save(item, condition=condition)
@@ -235,6 +239,17 @@ def list_names(repo: str, after: str | None, limit: int) -> tuple[list[str], boo
         )
     ]
     return names[:limit], len(names) > limit
+
+
+def listing(repo: str, limit: int) -> tuple[list[TagItem], bool]:
+    """Up to `limit` tag items (digest, size, inline manifest copy, times, signers) in one
+    query, and whether more follow: what a page listing tags needs without a read per tag."""
+    items = list(
+        TagItem.query(
+            repo_pk(repo), TagItem.sk.startswith(TAG_PREFIX), limit=limit + 1, consistent_read=True
+        )
+    )
+    return items[:limit], len(items) > limit
 
 
 def pointing_at(repo: str, digest: str) -> list[str]:

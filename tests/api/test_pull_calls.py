@@ -37,7 +37,13 @@ ONE_QUERY = ["dynamodb:Query"]
 
 @pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
+    from chalicelib.storage import trust_policy
+
     monkeypatch.setattr(pulls, "now", lambda: T0)  # one day: pulls record once, then read
+    # The signing policy's 10 s per-instance cache must not expire between a warm-up and the
+    # counted request on a slow machine (its refresh is counted in its own test below).
+    frozen = trust_policy.monotonic()
+    monkeypatch.setattr(trust_policy, "monotonic", lambda: frozen)
     with recording() as active:
         yield active
 
@@ -124,3 +130,31 @@ def test_the_bench_targets_refuse_one_call_more() -> None:
     assert calls.ONE_QUERY.met(tally(*ONE_QUERY))
     assert not calls.ONE_QUERY.met(tally("dynamodb:Query", "dynamodb:Query"))
     assert not calls.ONE_QUERY.met(tally("dynamodb:Query", "dynamodb:GetItem"))
+
+
+def test_a_signing_policy_costs_no_read_per_pull(
+    client: Any, repo: str, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under `enforce`, a signed image's pull still reads one item: the verdict is on it, and
+    the policy is read once per instance per `CACHE_SECONDS` (docs/signing.md)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from chalicelib.storage import trust_policy
+    from tests.api.test_signing_policy import bundle_signature, enforce
+
+    moment = [0.0]
+    monkeypatch.setattr(trust_policy, "monotonic", lambda: moment[0])
+    trust_policy.forget_cached()
+    key = ec.generate_private_key(ec.SECP256R1())
+    pushed = push_image(client, repo, "v1")
+    enforce(client, repo, key)
+    push(client, repo, bundle_signature(key, pushed))
+    for reference in ("v1", pushed.digest):
+        assert_ok(get_manifest(client, repo, reference), 200)  # records the day's pull
+        for send in (get_manifest, head_manifest):
+            tally = counted(recorder, 200, send, client, repo, reference)
+            assert described(tally) == ONE_READ, (send.__name__, reference)
+    moment[0] += trust_policy.CACHE_SECONDS
+    tally = counted(recorder, 200, get_manifest, client, repo, "v1")
+    assert described(tally) == ["dynamodb:GetItem", "dynamodb:GetItem"]  # the policy, once
+    trust_policy.forget_cached()

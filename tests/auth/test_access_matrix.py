@@ -58,6 +58,9 @@ ENDPOINTS: list[tuple[str, str, Level | str | None, int]] = [
     ("POST", f"/v2/{{r}}/_berth/rollback/latest?to={D}", Level.PUSH, 404),
     ("GET", "/v2/{r}/_berth/settings", Level.PULL, 200),
     ("PUT", "/v2/{r}/_berth/settings", Level.ADMIN, 200),
+    ("GET", f"/v2/{{r}}/_berth/signatures/{D}", Level.PULL, 404),
+    ("GET", "/v2/_berth/signing/policy", REGISTRY_ADMIN, 200),
+    ("PUT", "/v2/_berth/signing/policy", REGISTRY_ADMIN, 400),
     # The audit of one repository: its admins; of a principal: registry admins.
     ("GET", "/v2/_berth/audit?repository={r}", Level.ADMIN, 200),
     ("GET", "/v2/_berth/audit?principal=user:someone", REGISTRY_ADMIN, 200),

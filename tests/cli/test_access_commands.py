@@ -199,7 +199,9 @@ def test_refusals_have_their_exit_codes(
     monkeypatch.setenv("DOCKER_CONFIG", "/nonexistent")
     monkeypatch.setenv("REGISTRY_AUTH_FILE", "/nonexistent/auth.json")
     monkeypatch.setenv("XDG_CONFIG_HOME", "/nonexistent")
-    assert berth(capsys, "gc", "--dry-run")[0] == 1  # gc keeps its own exit codes
+    # Every command, gc too, exits 3 when refused (it exited 1 before issue 18 §3).
+    status, _, err = berth(capsys, "gc", "--dry-run")
+    assert status == common.EXIT_REFUSED and "UNAUTHORIZED" in err
 
 
 def test_audit_command(

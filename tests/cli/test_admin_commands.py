@@ -85,10 +85,11 @@ def test_errors_are_reported_with_their_code(
     berth: Any, client: Any, repo: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     push_image(client, repo, "v")
+    # Not found is exit 4 (docs/access.md), as for every command; it was 1 before issue 18.
     status, _, err = berth(capsys, "rollback", f"{repo}:v")
-    assert status == 1 and "MANIFEST_UNKNOWN" in err
+    assert status == common.EXIT_NOT_FOUND and "MANIFEST_UNKNOWN" in err
     status, _, err = berth(capsys, "rollback", f"{repo}:v", "--to", "sha256:" + "0" * 64)
-    assert status == 1 and "MANIFEST_UNKNOWN" in err
+    assert status == common.EXIT_NOT_FOUND and "MANIFEST_UNKNOWN" in err
     with pytest.raises(SystemExit):
         berth(capsys, "history", repo)  # no tag
 
@@ -105,7 +106,7 @@ def test_set_immutable_with_exclusions(
     )
     assert status == 0 and out.strip() == f"{repo}: tags are immutable (excluded: latest, dev-*)"
     status, _, err = berth(capsys, "rollback", f"{repo}:v1")
-    assert status == 1 and "DENIED" in err and "immutable-tags" in err
+    assert status == common.EXIT_REFUSED and "DENIED" in err and "immutable-tags" in err
     assert berth(capsys, "rollback", f"{repo}:latest")[0] == 0
     status, out, _ = berth(capsys, "repo", "set-immutable", repo, "--off")
     assert status == 0 and out.strip() == f"{repo}: tags are mutable"

@@ -11,6 +11,7 @@ import pytest
 
 from berth import cli
 from berth.cost.calls import DEFAULT_SOURCE, REQUESTS, Request, load, parse
+from berth.cost.log_bytes import JSON_WARN_PLATFORM_BYTES, request_line_bytes
 from berth.cost.model import GB, Usage, Workload, add_request, estimate, render, usage_of
 from berth.cost.prices import PRICE_DATE, TB, US_EAST_1, tiered
 
@@ -27,26 +28,38 @@ def _item(workload: Workload, name: str) -> tuple[float, float, float]:
 
 
 def test_one_pull_of_a_one_layer_image_by_hand() -> None:
-    # ping 5 ms, token 60 ms (Query + Sign), manifest HEAD by tag and GET by digest 15 ms
-    # each, 2 blob GETs (layer + config) 15 ms each: 6 invocations, 125 ms at 1 GB.
+    # Billed ms from the measured CPU x 1769/1024 (the vCPU share of 1 GB) + assumed waits
+    # (5 ms a DynamoDB read), rounded up (issue 16; all were assumed 15 ms before, the ping 5):
+    # ping ceil(0.3 x 1.7275) = 1, manifest HEAD by tag ceil(1.52 x 1.7275 + 5) = 8, GET by
+    # digest ceil(1.26 x 1.7275 + 5) = 8, 2 blob GETs ceil(2.24 x 1.7275 + 5) = 9 each; the
+    # token 45 ms estimated (Query; the signing key is in memory: 60 ms with a KMS Sign).
+    # 6 invocations, 80 ms at 1 GB.
     usage = usage_of(TINY_PULL, TABLE)
     assert usage.invocations == 6
-    assert usage.gb_seconds == pytest.approx(0.125)
+    assert usage.gb_seconds == pytest.approx((1 + 45 + 8 + 8 + 2 * 9) / 1000)
     assert usage.rru == 5  # token 1, manifests 1 + 1 (2-3 KB < 4 KB), blobs 1 + 1
     assert usage.wru == 0
     assert usage.s3_get_class == 2  # the clients' GETs on the presigned URLs
     assert usage.s3_put_class == 0
-    assert usage.kms_requests == 1
+    # No KMS call per token any more: 1% of the 6 invocations start an instance, which
+    # derives the current key (1 GenerateMac), and 2 warm instances derive it again every
+    # 300 s of a 730-hour month.
+    assert usage.kms_requests == pytest.approx(6 * 0.01 + 2 * 730 * 3600 / 300)
     assert usage.transfer_gb == 1
 
     assert _item(TINY_PULL, "Lambda requests")[0] == pytest.approx(6 * 0.20 / 1e6)
-    assert _item(TINY_PULL, "Lambda compute")[0] == pytest.approx(0.125 * 0.0000166667)
+    assert _item(TINY_PULL, "Lambda compute")[0] == pytest.approx(0.080 * 0.0000166667)
     assert _item(TINY_PULL, "Front door requests") == pytest.approx((0, 6 * 3.50 / 1e6, 0))
     assert _item(TINY_PULL, "DynamoDB reads")[0] == pytest.approx(5 * 0.125 / 1e6)
     assert _item(TINY_PULL, "Storage (S3 / ECR)") == pytest.approx((0.23, 0.23, 1.00))
     assert _item(TINY_PULL, "S3 GET/HEAD requests")[0] == pytest.approx(2 * 0.0004 / 1000)
-    assert _item(TINY_PULL, "KMS key + token Sign")[0] == pytest.approx(1 + 0.15 / 10_000)
-    assert _item(TINY_PULL, "CloudWatch Logs ingestion")[0] == pytest.approx(6 * 1200 / GB * 0.50)
+    assert _item(TINY_PULL, "KMS key + key derivations")[0] == pytest.approx(
+        1 + (6 * 0.01 + 17_520) / 10_000 * 0.03
+    )
+    # The measured request line and Lambda's JSON-format addition, no START/END/REPORT (the
+    # model said 1200 B a line before issue 16).
+    line = request_line_bytes() + JSON_WARN_PLATFORM_BYTES
+    assert _item(TINY_PULL, "CloudWatch Logs ingestion")[0] == pytest.approx(6 * line / GB * 0.50)
     assert _item(TINY_PULL, "Data transfer out, pulls from internet") == pytest.approx(
         (0.09, 0.09, 0.09)
     )
@@ -56,12 +69,13 @@ def test_one_push_by_hand() -> None:
     # ping, token, 2 blob HEADs, a chunked layer (5 invocations), the config, the manifest.
     usage = usage_of(TINY_PUSH, TABLE)
     assert usage.invocations == 11
-    # token 1, blob HEADs 2, manifest PUT's BatchGetItems 2 + 1
-    assert usage.rru == 6
+    # token 1, blob HEADs 2, manifest PUT's BatchGetItems 2 + 2 (re-measured 2026-12-04: the
+    # manifest PUT reads 2 + 2 items and writes 5 in its transaction; 2 + 1 and 4 before)
+    assert usage.rru == 7
     # chunked: PutItem 1 + 7 UpdateItem (2 per PATCH, 1 in the PUT) + DeleteItem 1
     # + transaction 2 items x 1 KB x 2 = 13; config: transaction 2 items x 1 KB (0.5 rounded
-    # up) x 2 = 4; manifest PUT: 4 items x 2 KB x 2 = 16.
-    assert usage.wru == 33
+    # up) x 2 = 4; manifest PUT: 5 items x 2 KB x 2 = 20.
+    assert usage.wru == 37
     # chunked: 3 PutObject, 2 DeleteObjects, Create, UploadPartCopy, UploadPart, Complete;
     # config: 1 PutObject.
     assert usage.s3_put_class == 10
@@ -183,3 +197,123 @@ def test_events_by_hand() -> None:
     assert item.function_url == pytest.approx(expected)
     assert item.ecr == 0
     assert item.quantity == "1,000 events, 2,000 deliveries"
+
+
+def test_the_model_prices_what_the_code_emits() -> None:
+    """The metric count and the log line come from the runtime's own modules, not from a
+    number written here: a new metric or a longer line moves `berth cost` by itself."""
+    from chalicelib.metrics import KINDS, METRICS, billed_metrics
+
+    workload = Workload()
+    assert workload.custom_metrics == billed_metrics() == len(METRICS) * len(KINDS) == 4
+    assert _item(workload, "CloudWatch metrics (EMF)")[0] == pytest.approx(4 * 0.30)
+    # Issue 16: 831 B before (52 metrics' directive, duplicated members, spaced JSON).
+    assert request_line_bytes() <= 640
+    assert workload.log_bytes_per_request == request_line_bytes() + JSON_WARN_PLATFORM_BYTES
+
+
+def test_sampling_successful_reads_divides_only_their_lines() -> None:
+    """BERTH_LOG_SAMPLE_READS=10: the pull's reads (ping, manifest HEAD and GET, blob GETs)
+    log one line in ten; the token's line stays."""
+    line = Workload().log_bytes_per_request
+    full = usage_of(TINY_PULL, TABLE).log_gb
+    sampled = usage_of(Workload(**{**_fields(TINY_PULL), "log_sample_reads": 10}), TABLE).log_gb
+    assert full == pytest.approx(6 * line / GB)
+    assert sampled == pytest.approx((1 + 5 / 10) * line / GB)
+
+
+def _fields(workload: Workload) -> dict[str, object]:
+    from dataclasses import fields
+
+    return {f.name: getattr(workload, f.name) for f in fields(workload)}
+
+
+def test_reference_and_small_team_totals() -> None:
+    """The issue's two workloads, with the built-in call counts: the small team's Berth is
+    below ECR behind the Function URL (it was $19.15 against $5.00 before issue 16), and the
+    reference workload's lines add up to the total printed."""
+    small = estimate(Workload(stored_gb=50, pulls=20_000, pushes=2_000), TABLE)
+    assert small.total("function_url", False) < small.total("ecr", False) == pytest.approx(5.0)
+    reference = estimate(Workload(), TABLE)
+    assert reference.total("function_url", False) == pytest.approx(
+        sum(i.function_url for i in reference.items)
+    )
+    assert reference.total("function_url", False) < 0.65 * reference.total("ecr", False)
+
+
+def test_break_even_curves_csv_and_svg(tmp_path: Path) -> None:
+    import csv
+    import io
+    from xml.etree import ElementTree
+
+    from berth.cost.curves import STEPS, break_even, curves, to_csv
+    from berth.cost.svg import render_svg
+
+    workload = Workload()
+    found = curves(workload, TABLE)
+    assert [c.driver for c in found] == ["pulls", "stored_gb"]
+    by_pulls, by_stored = found
+    assert len(by_pulls.points) == len(by_stored.points) == STEPS + 1
+    # ECR does not charge per pull; Berth does. Both grow with storage, ECR four times faster.
+    assert len({p.ecr for p in by_pulls.points}) == 1
+    assert by_pulls.points[-1].function_url > by_pulls.points[0].function_url
+    middle = estimate(workload, TABLE)
+    (at_reference,) = [p for p in by_pulls.points if p.x == workload.pulls]
+    assert at_reference.function_url == pytest.approx(middle.total("function_url", False))
+    crossing = break_even(by_stored)
+    assert crossing is not None and 0 < crossing < workload.stored_gb
+    ecr_slope = (by_stored.points[1].ecr - by_stored.points[0].ecr) / by_stored.points[1].x
+    assert ecr_slope == pytest.approx(P.ecr_storage_per_gb_month)
+
+    rows = list(csv.DictReader(io.StringIO(to_csv(found))))
+    assert len(rows) == 2 * (STEPS + 1)
+    marked = [(r["driver"], r["x"]) for r in rows if r["reference"] == "1"]
+    assert marked == [("pulls", "1e+06"), ("stored_gb", "500")]
+
+    svg = ElementTree.fromstring(render_svg(found, "t"))
+    ns = "{http://www.w3.org/2000/svg}"
+    assert len(svg.findall(f"{ns}polyline")) == 6  # 3 lines x 2 panels
+    texts = [t.text or "" for t in svg.iter(f"{ns}text")]
+    assert any(t.startswith("reference: 1M") for t in texts)
+    assert any(t.startswith("Berth (Function URL) = ECR at") for t in texts)
+
+
+def test_berth_cost_writes_the_plot_and_the_csv(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    plot, table = tmp_path / "cost.svg", tmp_path / "cost.csv"
+    missing = tmp_path / "results.json"
+    args = ["cost", "--results", str(missing), "--plot", str(plot), "--csv", str(table)]
+    assert cli.main(args) == 0
+    assert plot.read_text().startswith("<svg")
+    assert table.read_text().startswith("driver,x,")
+    assert str(plot) in capsys.readouterr().out
+
+
+def test_billed_duration_from_cpu_and_waits() -> None:
+    from berth.cost.compute import billed_ms, cpu_factor, wait_ms
+
+    assert cpu_factor(1769) == cpu_factor(3008) == 1.0  # one vCPU at 1,769 MB, no faster
+    assert cpu_factor(512) == pytest.approx(1769 / 512)
+    assert wait_ms(
+        ("dynamodb:GetItem", "s3:PutObject", "dynamodb:TransactWriteItems[2 items]")
+    ) == (5 + 25 + 15)
+    assert billed_ms(0.0, (), 1024) == 1  # Lambda bills at least 1 ms
+    assert billed_ms(2.0, ("dynamodb:GetItem",), 1769) == 7
+    assert billed_ms(2.0, ("dynamodb:GetItem",), 512) == 12  # ceil(2 x 3.455 + 5)
+
+
+def test_cpu_times_come_from_bench_results_when_present(tmp_path: Path) -> None:
+    from berth.cost.compute import CPU_MS
+
+    path = tmp_path / "results.json"
+    document = {
+        "generated_at": "2026-12-04T10:00:00Z",
+        "sections": {"handler_cpu": {"status": "measured", "data": {"cpu_ms": {"blob HEAD": 9.5}}}},
+    }
+    path.write_text(json.dumps(document))
+    table = load(path)
+    assert table.cpu_ms["blob HEAD"] == 9.5
+    assert table.cpu_ms["blob GET (307 to S3)"] == CPU_MS["blob GET (307 to S3)"]
+    assert "handler_cpu, generated 2026-12-04T10:00:00Z" in table.cpu_source
+    assert load(None).cpu_ms == CPU_MS

@@ -68,9 +68,12 @@ class FakeChalice:
 
 def token_key_for_moto(session: Any, stage: str) -> None:
     """moto's CloudFormation makes every KMS key symmetric (design.md, section 1): point the
-    stage's token alias at an ECC_NIST_P256 signing key, as the aws template makes in AWS."""
+    stage's token alias at an HMAC_256 key, as the aws template makes in AWS (the signing key
+    is derived from it since issue 16)."""
+    from berth.infra import TOKEN_KEY_SPEC, TOKEN_KEY_USAGE
+
     kms = session.client("kms")
-    key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    key = kms.create_key(KeySpec=TOKEN_KEY_SPEC, KeyUsage=TOKEN_KEY_USAGE)["KeyMetadata"]
     kms.update_alias(AliasName=f"alias/berth-{stage}-token", TargetKeyId=key["KeyId"])
 
 
@@ -151,7 +154,9 @@ def test_deploy_then_destroy(session: Any) -> None:
     assert f'service="{service_name("prod", ACCOUNT, REGION)}"' in answer["realm"], answer
     assert answer["token"] == 200, answer["token_body"]
     assert (answer["wrong"], answer["catalog"]) == (401, 200)
-    assert "kms:Sign" in answer["calls"] and "dynamodb:Query" in answer["calls"]
+    # The signing key is derived (GenerateMac), not a KMS Sign per token (issue 16).
+    assert "kms:GenerateMac" in answer["calls"] and "dynamodb:Query" in answer["calls"]
+    assert "kms:Sign" not in answer["calls"]
     assert answer["refused"] == []  # the deployed policy allows what the login took
 
     # Deploying again updates in place: same stack, same URL, no duplicate permission, the
@@ -357,3 +362,63 @@ def test_deploy_to_a_named_event_bus(session: Any) -> None:
     assert release.environment["BERTH_EVENT_BUS"] == "ci-bus"
     (events,) = [s for s in release.policy["Statement"] if s["Sid"] == "Events"]
     assert events["Resource"] == f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/ci-bus"
+
+
+def test_dry_run_says_what_would_change_and_changes_nothing(session: Any) -> None:
+    """`berth deploy --dry-run` (issue 18 §5): before the first deploy everything would be
+    created and nothing is; after it, the stack's change set, the function's settings that
+    differ, and what is kept."""
+    from berth.deploy.dry_run import plan
+
+    said: list[str] = []
+    plan("dry", session, front_door="function-url", say=said.append)
+    assert said[0].endswith("(nothing changes)")
+    assert said[1].startswith("  stack berth-dry: would be created (")
+    assert "AWS::DynamoDB::Table" in said[1]
+    assert "  function berth-dry: would be created" in said
+    assert "  function URL: would be created" in said
+    assert "  first admin: would be created" in said
+    cloudformation = session.client("cloudformation")
+    assert not any(
+        s["StackName"] == "berth-dry" and s["StackStatus"] != "DELETE_COMPLETE"
+        for s in cloudformation.list_stacks()["StackSummaries"]
+    )
+
+    deploy("dry", session, chalice=FakeChalice(session).deploy, say=lambda _: None)
+    said.clear()
+    plan("dry", session, front_door="function-url", event_bus="ops", say=said.append)
+    stack_lines = [line for line in said if line.startswith("  stack berth-dry: ")]
+    assert stack_lines and not any("would be created" in line for line in stack_lines)
+    assert (
+        "  function berth-dry: code deployed again; settings that change: BERTH_EVENT_BUS" in said
+    )
+    assert "  function URL: kept" in said
+    assert "  first admin: kept (SSM /berth/dry/admin-password)" in said
+    assert cloudformation.list_change_sets(StackName="berth-dry")["Summaries"] == []
+
+
+def test_the_cli_dry_run(session: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from berth import cli
+
+    status = cli.main(["deploy", "--stage", "cli", "--region", REGION, "--dry-run"])
+    out = capsys.readouterr().out
+    assert status == 0 and "stack berth-cli: would be created" in out
+    assert "berth-cli" not in [
+        f["FunctionName"] for f in session.client("lambda").list_functions()["Functions"]
+    ]
+
+
+def test_deploy_sets_json_logs_with_lambdas_own_lines_at_warn(session: Any) -> None:
+    """Lambda's START/END/REPORT lines are dropped (issue 16: log bytes). moto accepts and
+    ignores `LoggingConfig`, so the call itself is what is checked."""
+    from berth.deploy.log_config import LOGGING_CONFIG
+
+    seen: list[dict[str, Any]] = []
+
+    def capture(params: dict[str, Any], **_: Any) -> None:
+        seen.append(dict(params))
+
+    session.events.register("provide-client-params.lambda.UpdateFunctionConfiguration", capture)
+    deploy("logs", session, chalice=FakeChalice(session).deploy, say=lambda _: None)
+    assert seen == [{"FunctionName": "berth-logs", "LoggingConfig": LOGGING_CONFIG}]
+    assert LOGGING_CONFIG["SystemLogLevel"] == "WARN" and LOGGING_CONFIG["LogFormat"] == "JSON"

@@ -117,7 +117,8 @@ def test_token_key_output_feeds_the_runtime(aws: dict[str, str]) -> None:
     assert aws["TokenKey"] == token_key_alias("test")
     assert runtime_environment(aws)["BERTH_TOKEN_KEY"] == token_key_alias("test")
     key = boto3.client("kms").describe_key(KeyId=aws["TokenKey"])["KeyMetadata"]
-    assert (key["KeySpec"], key["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")
+    # An HMAC key since tokens are signed with a key derived from it (issue 16), not by KMS.
+    assert (key["KeySpec"], key["KeyUsage"]) == ("HMAC_256", "GENERATE_VERIFY_MAC")
 
 
 def test_the_stack_deployed_into_moto(aws: dict[str, str]) -> None:
@@ -147,3 +148,20 @@ def test_the_stack_builds_the_stream_and_queues_in_moto(aws: dict[str, str]) -> 
         QueueUrl=aws["DeliveryQueueUrl"], AttributeNames=["RedrivePolicy"]
     )["Attributes"]
     assert aws["DeadLetterQueueArn"] in attributes["RedrivePolicy"]
+
+
+def test_the_5xx_alarm_adds_every_kind_the_code_emits() -> None:
+    """The alarm sums `Errors` over the `Kind` values, so a kind left out would go unwatched."""
+    from chalicelib.metrics import KINDS
+
+    alarm = of_type("aws", "AWS::CloudWatch::Alarm")["ServerErrorsAlarm"]["Properties"]
+    kinds = {
+        d["Value"]
+        for m in alarm["Metrics"]
+        if "MetricStat" in m
+        for d in m["MetricStat"]["Metric"]["Dimensions"]
+        if d["Name"] == "Kind"
+    }
+    assert kinds == set(KINDS)
+    (expression,) = [m["Expression"] for m in alarm["Metrics"] if "Expression" in m]
+    assert sorted(expression.replace(" ", "").split("+")) == sorted(KINDS)

@@ -224,12 +224,18 @@ def _deploy_targets(repo: str) -> list[Any]:
 
 
 def _token_signing() -> None:
-    """Sign a token with a KMS key, as the token endpoint does (chalicelib.auth.tokens)."""
+    """Derive a signing key from an HMAC key, as the token endpoint does, and sign with a key
+    from before derivation (chalicelib.auth.derived_keys, chalicelib.auth.tokens)."""
     import boto3
 
+    from berth.infra import TOKEN_KEY_SPEC, TOKEN_KEY_USAGE
+    from chalicelib.auth.derived_keys import derive
     from chalicelib.auth.tokens import KmsSigner
 
-    key = boto3.client("kms").create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")
+    kms = boto3.client("kms")
+    root = kms.create_key(KeySpec=TOKEN_KEY_SPEC, KeyUsage=TOKEN_KEY_USAGE)["KeyMetadata"]
+    assert derive(boto3.client("kms"), root["KeyId"]).private.public_key()
+    key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")
     signer = KmsSigner(key["KeyMetadata"]["KeyId"])
     signer.public_key()
     assert signer.sign(b"header.claims")

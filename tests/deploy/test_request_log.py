@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from chalicelib.log import JsonFormatter
-from chalicelib.metrics import operation
+from chalicelib.metrics import KINDS, kind, operation
 from tests.api.helpers import assert_ok, digest_of, push_blob, random_bytes
 from tests.faults import injected
 
@@ -34,7 +34,8 @@ def captured() -> Iterator[io.StringIO]:
 
 
 def _valid_emf(line: dict[str, Any]) -> None:
-    """The EMF specification's rules for one directive."""
+    """The EMF specification's rules for one directive, and the bounded dimension values
+    `berth cost` prices (chalicelib.metrics.billed_metrics)."""
     directive = line["_aws"]
     assert isinstance(directive["Timestamp"], int)
     (metrics,) = directive["CloudWatchMetrics"]
@@ -42,6 +43,7 @@ def _valid_emf(line: dict[str, Any]) -> None:
     for dimension_set in metrics["Dimensions"]:
         for key in dimension_set:
             assert isinstance(line[key], str) and line[key], key
+    assert line["Kind"] in KINDS
     for metric in metrics["Metrics"]:
         assert isinstance(line[metric["Name"]], int | float), metric
         assert metric["Unit"] in ("Milliseconds", "Count", "Bytes")
@@ -60,9 +62,12 @@ def test_a_blob_get_logs_repository_operation_and_redirected_bytes(
     assert line["principal"] is None
     assert line["status"] == 307
     assert line["redirected_bytes"] == 1234
-    assert line["RedirectedBytes"] == 1234 and line["Requests"] == 1 and line["Errors"] == 0
+    # Issue 16: the request count (Latency's SampleCount), the redirected bytes and the
+    # operation are no longer billed metrics; they stay fields of the line (above).
+    assert line["Errors"] == 0 and line["Kind"] == "read"
+    assert not {"Requests", "RedirectedBytes", "Operation"} & set(line)
     assert line["Latency"] == line["latency_ms"] > 0
-    assert line["Operation"] == "GetBlob" and line["Stage"]
+    assert line["Stage"]
     _valid_emf(line)
 
 
@@ -72,6 +77,7 @@ def test_a_5xx_counts_as_an_error(client: Any, repo: str, captured: io.StringIO)
     assert response.status_code == 503
     line = [entry for entry in _requests(captured) if entry["message"] == "request"][-1]
     assert (line["status"], line["Errors"], line["operation"]) == (503, 1, "GetManifest")
+    assert line["Kind"] == "read"
     _valid_emf(line)
 
 
@@ -98,3 +104,19 @@ def test_a_4xx_is_not_an_error(client: Any, captured: io.StringIO) -> None:
 )
 def test_operation_names(method: str, path: str, expected: tuple[str, str | None]) -> None:
     assert operation(method, path) == expected
+
+
+@pytest.mark.parametrize(
+    ("method", "expected"),
+    [
+        ("GET", "read"),
+        ("HEAD", "read"),
+        ("get", "read"),
+        ("PUT", "write"),
+        ("POST", "write"),
+        ("PATCH", "write"),
+        ("DELETE", "write"),
+    ],
+)
+def test_kinds(method: str, expected: str) -> None:
+    assert kind(method) == expected

@@ -14,8 +14,9 @@ import hashlib
 import io
 import json
 import os
+import random
 import tarfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -254,3 +255,70 @@ def write_archive(layout: Path, archive: Path) -> Path:
 
 def _json_bytes(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+
+
+BLOCK = 1024 * 1024
+
+
+def _seeded_blocks(size: int, seed: int) -> Iterator[bytes]:
+    """`size` bytes that do not compress, the same for the same seed: 1 MiB blocks, each
+    from its own seeded generator, made one at a time (never all in memory)."""
+    number = 0
+    while size > 0:
+        block = random.Random(f"{seed}-{number}").randbytes(min(BLOCK, size))
+        size -= len(block)
+        number += 1
+        yield block
+
+
+def write_large_image(layout: Path, tag: str, payload_size: int, seed: int = 0) -> Image:
+    """An image of one layer holding `payload_size` seeded random bytes, streamed to disk
+    (gzip level 0: stored, so writing 500 MiB costs about what copying it does)."""
+    _init_layout(layout)
+    staging = layout / "layer.tmp"
+    tar_hash = hashlib.sha256()
+    with (
+        staging.open("wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=0, mtime=0) as stream,
+    ):
+
+        def emit(data: bytes) -> None:
+            tar_hash.update(data)
+            stream.write(data)
+
+        info = tarfile.TarInfo("payload.bin")
+        info.size, info.mode, info.mtime = payload_size, 0o644, 0
+        emit(info.tobuf(format=tarfile.PAX_FORMAT))
+        for block in _seeded_blocks(payload_size, seed):
+            emit(block)
+        emit(b"\0" * (-payload_size % 512) + b"\0" * 1024)
+    layer_hash = hashlib.sha256()
+    with staging.open("rb") as written:
+        while piece := written.read(BLOCK):
+            layer_hash.update(piece)
+    layer = Descriptor(OCI_LAYER, "sha256:" + layer_hash.hexdigest(), staging.stat().st_size)
+    target = blob_path(layout, layer.digest)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging.replace(target)
+    diff_id = "sha256:" + tar_hash.hexdigest()
+    config = {
+        "created": CREATED,
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {"Cmd": ["/payload.bin"]},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+        "history": [{"created": CREATED, "created_by": f"berth e2e {payload_size} bytes"}],
+    }
+    config_descriptor = _write_blob(layout, _json_bytes(config), OCI_CONFIG)
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": config_descriptor.to_json(),
+        "layers": [layer.to_json()],
+    }
+    manifest_bytes = _json_bytes(manifest)
+    manifest_descriptor = _write_blob(layout, manifest_bytes, OCI_MANIFEST)
+    _tag(layout, manifest_descriptor, tag)
+    return Image(
+        layout, tag, manifest_descriptor, manifest_bytes, config_descriptor, (layer,), (diff_id,)
+    )

@@ -324,3 +324,38 @@ def test_a_cloudevents_webhooks_ping_is_a_cloudevent(
     jsonschema.validate(body, schema)
     assert body["type"] == "dev.berth.webhook.ping"
     assert body["id"] == got.headers["webhook-id"]
+
+
+def test_a_verified_signature_is_a_signature_event(
+    client: Any, repo: str, receiver: Receiver, pump: Pump
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from chalicelib.storage import trust_policy
+    from tests.api.helpers import push
+    from tests.api.test_signing_policy import bundle_signature, enforce
+
+    trust_policy.forget_cached()
+    add_webhook(client, receiver.url, events=["SIGNATURE"])
+    key = ec.generate_private_key(ec.SECP256R1())
+    pushed = push_image(client, repo, "v1")
+    enforce(client, repo, key, mode="audit")
+    signature = bundle_signature(key, pushed)
+    push(client, repo, signature)
+    assert pump.publish().deliveries == 1  # the signature's push is a REFERRER, not subscribed
+    pump.deliver()
+    (got,) = receiver.delivered()
+    body = json.loads(got.body)
+    assert body["type"] == "signature.verified"
+    data = body["data"]
+    assert data["image-digest"] == signature.digest and data["subject-digest"] == pushed.digest
+    assert data["verified"] is True and data["signer"].startswith("sha256:")
+    assert_ok(
+        client.http.put(
+            "/v2/_berth/signing/policy",
+            headers={"content-type": "application/json"},
+            body=b'{"rules": []}',
+        ),
+        200,
+    )
+    trust_policy.forget_cached()

@@ -631,3 +631,89 @@ def test_without_a_stored_checksum_it_is_rehashed(
     assert_ok(complete(client, session, listed), 201)
     assert enforcing == [session_key(session)]
     assert fetch_blob(client, s3, repo, sha256(data)) == data
+
+
+# Streamed sessions: `berth proxy` relays a stock client that names the digest only at the end.
+
+
+def streamed(client: Any, repo: str, part_size: int = 5 * MiB) -> dict[str, Any]:
+    body = json.dumps({"streamed": True, "partSize": part_size}).encode()
+    response = client.http.post(f"/v2/{repo}/_berth/s3-uploads", body=body)
+    assert_ok(response, 202)
+    document: dict[str, Any] = json.loads(response.body)
+    return document
+
+
+def put_parts(client: Any, session: dict[str, Any], data: bytes) -> list[dict[str, Any]]:
+    """Send `data` in parts of the session's size (one empty part for no data): the listing."""
+    size = session["partSize"]
+    pieces = [data[i : i + size] for i in range(0, len(data), size)] or [b""]
+    asked = [{"partNumber": n, "checksumSHA256": b64(p)} for n, p in enumerate(pieces, 1)]
+    answer = client.http.post(
+        f"{session['location']}/parts", body=json.dumps({"parts": asked}).encode()
+    )
+    assert_ok(answer, 200)
+    urls = json.loads(answer.body)["parts"]
+    etags = [put(url, piece).headers["ETag"] for url, piece in zip(urls, pieces, strict=True)]
+    return [
+        {"partNumber": n, "etag": e, "checksumSHA256": b64(p)}
+        for n, (e, p) in enumerate(zip(etags, pieces, strict=True), 1)
+    ]
+
+
+def declare(
+    client: Any, session: dict[str, Any], parts: list[dict[str, Any]], digest: str, size: int
+) -> Any:
+    body = json.dumps({"parts": parts, "digest": digest, "size": size}).encode()
+    return client.http.post(session["location"], body=body)
+
+
+def test_a_streamed_session_declares_digest_and_size_at_completion(
+    client: Any, repo: str, s3: Any
+) -> None:
+    assert json.loads(client.http.get(f"/v2/{repo}/_berth/s3-uploads").body)["streamed"] is True
+    data = random_bytes(13 * MiB + 5)
+    session = streamed(client, repo)
+    assert session["streamed"] and session["multipart"] and session["partSize"] == 5 * MiB
+    assert (session["digest"], session["size"], session["partCount"]) == (None, None, None)
+    parts = put_parts(client, session, data)
+    assert_error(complete(client, session, parts), 400, "BLOB_UPLOAD_INVALID")  # undeclared
+    assert_error(declare(client, session, parts, "sha512:" + "0" * 128, len(data)), 400)
+    assert_error(declare(client, session, parts[:2], sha256(data), len(data)), 400)
+    assert_ok(declare(client, session, parts, sha256(data), len(data)), 201)
+    assert fetch_blob(client, s3, repo, sha256(data)) == data
+    assert gone(session, s3)
+
+
+def test_a_streamed_session_keeps_its_first_declaration(client: Any, repo: str, s3: Any) -> None:
+    """A repeated completion (an answer lost) must say the same: the first one is kept."""
+    data = random_bytes(6 * MiB)
+    session = streamed(client, repo)
+    parts = put_parts(client, session, data)
+    assert_error(declare(client, session, parts[:1], sha256(data), len(data)), 400)
+    changed = declare(client, session, parts, sha256(data + b"x"), len(data) + 1)
+    assert_error(changed, 400, "BLOB_UPLOAD_INVALID")
+    assert_ok(declare(client, session, parts, sha256(data), len(data)), 201)
+
+
+def test_a_streamed_session_that_lies_is_refused_and_leaves_nothing(
+    client: Any, repo: str, s3: Any
+) -> None:
+    sent = random_bytes(11 * MiB)
+    claimed = sha256(random_bytes(len(sent)))
+    session = streamed(client, repo)
+    parts = put_parts(client, session, sent)
+    assert_error(declare(client, session, parts, claimed, len(sent)), 400, "DIGEST_INVALID")
+    for digest in (claimed, sha256(sent)):
+        assert blob_head(client, repo, digest).status_code == 404
+    assert left_nothing(session, s3, claimed)
+
+
+def test_a_streamed_empty_blob_and_bad_part_sizes(client: Any, repo: str, s3: Any) -> None:
+    session = streamed(client, repo)
+    assert_ok(declare(client, session, put_parts(client, session, b""), sha256(b""), 0), 201)
+    assert fetch_blob(client, s3, repo, sha256(b"")) == b""
+    for part_size in (MiB, 6 * 1024**3, "5MiB", True):
+        body = json.dumps({"streamed": True, "partSize": part_size}).encode()
+        response = client.http.post(f"/v2/{repo}/_berth/s3-uploads", body=body)
+        assert_error(response, 400, "SIZE_INVALID")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -66,3 +67,33 @@ def test_the_hourly_schedule_runs_a_collection(
         client.lambda_.invoke("collect_garbage", event)
     (record,) = [r for r in caplog.records if r.getMessage() == "garbage collection"]
     assert record.fields["gc"]["dryRun"] is False  # type: ignore[attr-defined]
+
+
+def test_gc_says_what_waits_in_the_grace_period(
+    berth: Any,  # noqa: F811
+    s3: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`deleted 0` right after a lifecycle run or a delete is not the whole story: the run
+    names what is unreferenced but younger than the grace period, and when it is collectable
+    (issue 18 §4)."""
+    from datetime import timedelta
+
+    moment = clock_now()
+    monkeypatch.setattr(gc_api, "collect", functools.partial(collect, now=moment))
+    data = random_bytes(4096)
+    digest = compute(data, "sha256")
+    blobs.put_bytes(digest, data)  # unreferenced, and younger than the grace period
+    written = s3.head_object(Bucket=settings().bucket, Key=blobs.blob_key(digest))["LastModified"]
+    status, out, _ = berth(capsys, "gc", "--dry-run", "--json")
+    waiting = json.loads(out)["waiting"]
+    assert status == 0 and waiting["objects"] >= 1 and waiting["bytes"] >= 4096
+    assert waiting["graceSeconds"] == 3600
+    collectable = datetime.fromisoformat(waiting["collectableAt"].replace("Z", "+00:00"))
+    assert moment - timedelta(seconds=1) <= collectable <= written + timedelta(hours=1)
+    status, out, _ = berth(capsys, "gc", "--dry-run")
+    (line,) = [line for line in out.splitlines() if line.startswith("waiting: ")]
+    assert "younger than the 1 h grace period" in line
+    assert f"collectable at {waiting['collectableAt']}" in line
+    assert exists(s3, blobs.blob_key(digest))

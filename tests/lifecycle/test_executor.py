@@ -71,7 +71,7 @@ def test_untagged_expire_after_n_days_and_dry_run_deletes_nothing(client: Any, r
     assert present(client, repo, tagged.digest) and present(client, repo, "v1")
     events = json_of(client.http.get(f"/v2/_berth/audit?repository={repo}"))["events"]
     (expired,) = [e for e in events if e["who"] == executor.AUDIT_WHO]
-    assert (expired["action"], expired["digest"]) == ("delete", untagged.digest)
+    assert (expired["action"], expired["digest"]) == ("expire", untagged.digest)
     assert expired["detail"] == {"lifecycle": "rule 1 (untagged: pushed more than 7 days ago)"}
 
 
@@ -100,7 +100,7 @@ def test_keep_last_n_matching_a_pattern_deletes_their_tags(client: Any, repo: st
         "expire",
         releases[0].digest,
         None,
-        "lifecycle",
+        executor.AUDIT_WHO,  # the same actor the audit names
     )
 
 

@@ -66,3 +66,8 @@ def test_the_bound_writes_once_per_window_and_loses_no_count(gaps: list[float]) 
     pending = len(gaps) - written
     assert 0 <= pending < len(gaps)
     assert throttle.admit("denied", "user:x", "10.0.0.1", now=now + window + 1) == pending + 1
+
+
+def test_every_event_is_in_its_days_feed() -> None:
+    at = datetime(2026, 1, 1, 23, 59, tzinfo=UTC)
+    assert Event("push", "ok", "-", at, repository="a/b").feed_partition() == "AUDIT#D#2026-01-01"

@@ -22,6 +22,8 @@ from chalicelib.rules.rollback import DELETE, PUSH, ROLLBACK, Move, earlier_targ
         ("/v2/_berth/repositories", Endpoint(Resource.REPOSITORIES)),
         ("/v2/a/b/_berth/lifecycle", Endpoint(Resource.LIFECYCLE, "a/b")),
         ("/v2/_berth/lifecycle", Endpoint(Resource.LIFECYCLE_ALL)),
+        ("/v2/a/b/_berth/scan/sha256:00", Endpoint(Resource.SCAN, "a/b", "sha256:00")),
+        ("/v2/_berth/vulndb", Endpoint(Resource.VULNDB)),
         ("/v2/a/_berth/lifecycle/x", None),
         # A tag may be called `_berth`: still the manifest endpoint.
         ("/v2/a/manifests/_berth", Endpoint(Resource.MANIFEST, "a", "_berth")),

@@ -37,6 +37,7 @@ PARTITION_PREFIXES = [
     keys.AUDIT_PRINCIPAL_PREFIX,
     keys.WEBHOOK_LOG_PREFIX,
     keys.TRIGGER_LOG_PREFIX,
+    keys.SCAN_PREFIX,
 ]
 FIXED_PARTITIONS = [
     keys.REPOS_PARTITION,
@@ -46,6 +47,7 @@ FIXED_PARTITIONS = [
     keys.REVOKED_PARTITION,
     keys.WEBHOOKS_PARTITION,
     keys.TRIGGERS_PARTITION,
+    keys.SIGNING_PARTITION,
 ]
 # A repository partition's sort keys, in the byte order the range queries rely on.
 REPOSITORY_SORT_PREFIXES = [
@@ -69,6 +71,7 @@ def test_digest_keys_round_trip(digest: str) -> None:
     assert keys.link_digest(keys.link_sk(digest)) == digest
     assert keys.manifest_digest(keys.manifest_sk(digest)) == digest
     assert keys.gc_marker_name(keys.gc_marker_pk(digest)) == digest
+    assert keys.scan_digest(keys.scan_pk(digest)) == digest
 
 
 @given(tags)

@@ -1,0 +1,105 @@
+"""`berth scan REF` (scan an image now and print its findings) and `berth vulndb import PATH`
+/ `berth vulndb status` (the advisory database an air-gapped or local registry scans with)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from berth.client.berth_api import RegistryError
+from berth.commands import common
+from berth.commands.common import add_registry_option, print_json
+from berth.commands.osv_files import batches, osv_records
+from berth.commands.scan_output import sarif, table
+
+# A request's JSON body, under the registry's 5 MB batch limit.
+BATCH_BYTES = 4 * 1000 * 1000
+
+
+def register(commands: Any) -> None:
+    scan = commands.add_parser(
+        "scan",
+        help="scan an image for known vulnerabilities",
+        description="Scan REPO:TAG or REPO@DIGEST now against the registry's advisory "
+        "database and print the findings, worst first.",
+    )
+    scan.add_argument(
+        "reference",
+        type=common.image_or_latest,
+        metavar="REF",
+        help="[HOST/]REPO[:TAG] or [HOST/]REPO@DIGEST (a host names the registry)",
+    )
+    scan.add_argument(
+        "--format", choices=["table", "json", "sarif"], default="table", help="output format"
+    )
+    scan.add_argument("--stored", action="store_true", help="print the last scan, do not scan")
+    add_registry_option(scan)
+    scan.set_defaults(func=_scan)
+
+    vulndb = commands.add_parser(
+        "vulndb",
+        help="the advisory database scans use",
+        description="Load OSV advisories (an all.zip export, a directory or a file) into the "
+        "registry, or show what it holds. Needs admin rights on the registry.",
+    )
+    actions = vulndb.add_subparsers(dest="action", required=True, metavar="ACTION")
+    load = actions.add_parser("import", help="load OSV zips, directories or files")
+    load.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    add_registry_option(load)
+    load.set_defaults(func=_import)
+    status = actions.add_parser("status", help="how many advisories, updated when")
+    add_registry_option(status)
+    status.set_defaults(func=_status)
+
+
+def _scan(args: argparse.Namespace) -> int:
+    repo, reference = args.reference
+    shown = f"{repo}{'@' if reference.startswith('sha256:') else ':'}{reference}"
+    try:
+        document = common.client_for(args).scan(repo, reference, now=not args.stored)
+    except RegistryError as error:
+        return common.failed("scan", error)
+    if args.format == "json" or args.json:
+        print_json(document)
+    elif args.format == "sarif":
+        print_json(sarif(shown, document))
+    else:
+        print("\n".join(table(shown, document)))
+    return 0 if document["imageScanStatus"]["status"] == "COMPLETE" else common.EXIT_ERROR
+
+
+def _import(args: argparse.Namespace) -> int:
+    client = common.client_for(args)
+    sent = 0
+    state: dict[str, Any] = {}
+    try:
+        for path in args.paths:
+            for batch in batches(osv_records(path), BATCH_BYTES):
+                state = client.vulndb(batch)
+                sent += len(batch)
+    except RegistryError as error:
+        return common.failed("vulndb import", error)
+    except (OSError, ValueError) as error:
+        print(f"berth vulndb import: {error}", file=sys.stderr)
+        return common.EXIT_ERROR
+    if args.json:
+        print_json(state)
+    else:
+        print(f"imported {sent} advisories; the database holds {state.get('advisories', 0)}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    try:
+        state = common.client_for(args).vulndb()
+    except RegistryError as error:
+        return common.failed("vulndb status", error)
+    if args.json:
+        print_json(state)
+    elif not state.get("advisories"):
+        print("the advisory database is empty: scans find nothing until `berth vulndb import`")
+    else:
+        print(f"{state['advisories']} advisories, updated {state['updatedAt']}")
+    return 0

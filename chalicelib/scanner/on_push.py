@@ -1,0 +1,71 @@
+"""Scan on push: the stream consumer queues a scan message for each pushed image (into the
+delivery queue, beside webhook deliveries), and the queue consumer runs it, so a push never
+waits for a scan. A failed scan is retried with the queue's backoff like a delivery.
+
+On unless BERTH_SCAN_ON_PUSH is off (the test suite turns it off so event tests count only
+their own deliveries; tests of this module turn it on)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from chalicelib.events.change import PUSH, Change
+from chalicelib.events.http_post import Outcome
+from chalicelib.log import logger
+from chalicelib.oci import media_types as mt
+
+MESSAGE_TYPE = "scan"
+# A manifest without artifactType reports its config's media type as one (image spec): these
+# are images, anything else is an artifact.
+IMAGE_CONFIGS = frozenset(
+    {
+        "application/vnd.oci.image.config.v1+json",
+        "application/vnd.docker.container.image.v1+json",
+    }
+)
+
+
+def enabled() -> bool:
+    return os.environ.get("BERTH_SCAN_ON_PUSH", "on") not in ("0", "off", "false")
+
+
+def scan_messages(changes: Iterable[Change]) -> list[dict[str, Any]]:
+    """One message per new image manifest or index; artifacts (an artifactType, a subject)
+    carry no filesystem and are not scanned."""
+    if not enabled():
+        return []
+    return [
+        {
+            "scan": True,
+            "id": change.id,
+            "type": MESSAGE_TYPE,
+            "repository": change.repository,
+            "digest": change.digest,
+            "attempt": 1,
+            "not_before": 0,
+        }
+        for change in changes
+        if change.kind == PUSH
+        and change.digest
+        and change.media_type in mt.MANIFESTS
+        and (change.artifact_type is None or change.artifact_type in IMAGE_CONFIGS)
+    ]
+
+
+def run(message: dict[str, Any]) -> Outcome:
+    """Scan now; an image deleted meanwhile is done with, a storage fault is retried."""
+    from chalicelib.scanner.run import ImageNotFound, scan_or_record_failure
+
+    started = time.perf_counter()
+    repository, digest = str(message["repository"]), str(message["digest"])
+    try:
+        scan_or_record_failure(repository, digest)
+    except ImageNotFound:
+        logger.info("scan skipped: image gone", extra={"fields": {"digest": digest}})
+    except Exception as error:  # S3 or DynamoDB fault: the queue hands it back later
+        text = f"{type(error).__name__}: {error}"[:300]
+        return Outcome(None, int((time.perf_counter() - started) * 1000), text)
+    return Outcome(200, int((time.perf_counter() - started) * 1000))

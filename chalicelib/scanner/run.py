@@ -1,0 +1,125 @@
+"""Scan one image (or every platform of an index) now: inventory from its layers, findings from
+the advisory index, stored per digest with its report."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.log import logger
+from chalicelib.oci import media_types as mt
+from chalicelib.scanner.attach import attach_all
+from chalicelib.scanner.layer_source import CountingStream, open_layer
+from chalicelib.scanning.cyclonedx import sbom, vulnerability_report
+from chalicelib.scanning.errors import ScanInputError
+from chalicelib.scanning.inventory import Inventory, inventory_of_layers
+from chalicelib.scanning.manifest_layers import filesystem_layers, platforms
+from chalicelib.scanning.matching import match_inventory
+from chalicelib.scanning.report import report_document, severity_counts
+from chalicelib.scanning.severity import rank
+from chalicelib.storage import manifests, scan_results, vulndb
+from chalicelib.storage.clock import now
+
+
+class ImageNotFound(LookupError):
+    pass
+
+
+@dataclass
+class _Read:
+    streams: list[CountingStream]
+
+    @property
+    def bytes(self) -> int:
+        return sum(s.bytes_read for s in self.streams)
+
+
+def _image_inventory(repo: str, body: bytes, read: _Read) -> Inventory:
+    def layers() -> Any:
+        for digest in filesystem_layers(body):
+            stream = open_layer(digest)
+            read.streams.append(stream)
+            try:
+                yield stream
+            finally:
+                stream.close()
+
+    return inventory_of_layers(layers())
+
+
+def _manifest(repo: str, digest: str) -> manifests.StoredManifest:
+    stored = manifests.by_digest(repo, digest)
+    if stored is None:
+        raise ImageNotFound(f"{repo}@{digest} is not a manifest of the repository")
+    return stored
+
+
+def scan_image(repo: str, digest: str) -> dict[str, Any]:
+    """The stored report. An index's report holds the union of its platforms' findings."""
+    started = time.perf_counter()
+    stored = _manifest(repo, digest)
+    read = _Read([])
+    if stored.media_type in mt.INDEXES:
+        children = platforms(stored.body)
+        names = [child.name for child in children]
+        inventories = [
+            _image_inventory(repo, _manifest(repo, child.digest).body, read) for child in children
+        ]
+    else:
+        names = []
+        inventories = [_image_inventory(repo, stored.body, read)]
+    database = vulndb.state()
+    findings: dict[tuple[str, str, str, str], Any] = {}
+    problems: list[str] = []
+    packages = []
+    for inventory in inventories:
+        result = match_inventory(inventory, vulndb.advisories_for)
+        problems.extend(inventory.problems + result.problems)
+        packages.extend(inventory.packages)
+        for finding in result.findings:
+            findings.setdefault(
+                (finding.id, finding.package, finding.installed_version, finding.path), finding
+            )
+    merged = Inventory(
+        os=next((i.os for i in inventories if i.os), None), packages=sorted(set(packages))
+    )
+    ordered = sorted(findings.values(), key=lambda f: (-rank(f.severity), f.id, f.package))
+    moment = now()
+    report = report_document(digest, merged, ordered, problems, names, moment.isoformat(), database)
+    report["bytesRead"] = read.bytes
+    report["referrers"] = attach_all(
+        repo,
+        stored,
+        {
+            "sbom": sbom(repo, digest, merged, moment.isoformat()),
+            "vulnerabilities": vulnerability_report(repo, digest, ordered, moment.isoformat()),
+        },
+        moment.isoformat(),
+    )
+    scan_results.save(
+        digest, "COMPLETE", moment, severity_counts(ordered), report, database.get("updatedAt")
+    )
+    logger.info(
+        "image scanned",
+        extra={
+            "fields": {
+                "repository": repo,
+                "digest": digest,
+                "packages": len(merged.packages),
+                "findings": len(ordered),
+                "bytesRead": read.bytes,
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+        },
+    )
+    return report
+
+
+def scan_or_record_failure(repo: str, digest: str) -> dict[str, Any] | None:
+    """For the consumer: a layer that is not a layer is a FAILED scan, not a retry forever."""
+    try:
+        return scan_image(repo, digest)
+    except ScanInputError as error:
+        scan_results.save(digest, "FAILED", now(), {}, None, None, description=str(error)[:500])
+        return None

@@ -1,0 +1,110 @@
+"""Match an inventory against advisories looked up per package: each package is checked only
+against the advisories of its own index key, in its own ecosystem's version order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.scanning.advisory_index import index_key, normalised_name
+from chalicelib.scanning.errors import ScanInputError
+from chalicelib.scanning.finding import Finding
+from chalicelib.scanning.inventory import Inventory
+from chalicelib.scanning.osv_ranges import is_affected
+from chalicelib.scanning.package import Package
+from chalicelib.scanning.package_ecosystem import covers, ecosystem_of
+from chalicelib.scanning.severity import rank, severity_of
+from chalicelib.scanning.versions.ecosystems import version_key
+
+# key -> advisories stored under it (see advisory_index); [] when none.
+Lookup = Callable[[str], list[dict[str, Any]]]
+
+
+@dataclass
+class MatchResult:
+    findings: list[Finding]
+    problems: list[str] = field(default_factory=list)
+    unmatched_packages: int = 0
+
+
+def _fixed_version(version: str, ecosystem: str, affected: Mapping[str, Any]) -> str:
+    """The lowest `fixed` event above the installed version, or "" if none is known."""
+    candidates: list[tuple[Any, str]] = []
+    for entry in affected.get("ranges") or []:
+        if entry.get("type") == "GIT":
+            continue
+        try:
+            key = version_key(ecosystem, entry.get("type", ""))
+            installed = key(version)
+            candidates.extend(
+                (key(event["fixed"]), event["fixed"])
+                for event in entry.get("events") or []
+                if "fixed" in event and key(event["fixed"]) > installed
+            )
+        except (ScanInputError, TypeError):
+            continue
+    return min(candidates)[1] if candidates else ""
+
+
+def _finding(
+    package: Package, ecosystem: str, advisory: Mapping[str, Any], affected: Mapping[str, Any]
+) -> Finding:
+    severity, score = severity_of(advisory, affected)
+    links = tuple(
+        str(reference["url"])
+        for reference in advisory.get("references") or []
+        if reference.get("url")
+    )
+    return Finding(
+        id=str(advisory["id"]),
+        package=package.name,
+        installed_version=package.version,
+        severity=severity,
+        fixed_version=_fixed_version(package.match_version, ecosystem, affected),
+        purl=package.purl,
+        path=package.path,
+        ecosystem=ecosystem,
+        aliases=tuple(str(alias) for alias in advisory.get("aliases") or []),
+        summary=str(advisory.get("summary", ""))[:300],
+        links=links,
+        cvss_score=score,
+    )
+
+
+def match_package(
+    package: Package, ecosystem: str, advisories: list[dict[str, Any]], problems: list[str]
+) -> list[Finding]:
+    found: dict[str, Finding] = {}
+    wanted_name = normalised_name(ecosystem, package.match_name)
+    for advisory in advisories:
+        for affected in advisory.get("affected") or []:
+            named = affected.get("package") or {}
+            if normalised_name(ecosystem, str(named.get("name", ""))) != wanted_name:
+                continue
+            if not covers(str(named.get("ecosystem", "")), ecosystem):
+                continue
+            try:
+                hit = is_affected(package.match_version, ecosystem, affected)
+            except ScanInputError as error:
+                problems.append(f"{advisory.get('id')}: {package.name} {package.version}: {error}")
+                continue
+            if hit and advisory["id"] not in found:
+                found[advisory["id"]] = _finding(package, ecosystem, advisory, affected)
+    return list(found.values())
+
+
+def match_inventory(inventory: Inventory, lookup: Lookup) -> MatchResult:
+    result = MatchResult(findings=[])
+    cache: dict[str, list[dict[str, Any]]] = {}
+    for package in inventory.packages:
+        ecosystem = ecosystem_of(package, inventory.os)
+        if ecosystem is None:
+            result.unmatched_packages += 1
+            continue
+        key = index_key(ecosystem, package.match_name)
+        if key not in cache:
+            cache[key] = lookup(key)
+        result.findings.extend(match_package(package, ecosystem, cache[key], result.problems))
+    result.findings.sort(key=lambda f: (-rank(f.severity), f.id, f.package))
+    return result

@@ -1,0 +1,56 @@
+"""Which OSV ecosystem an installed package belongs to, and whether an advisory's (possibly
+release-scoped) ecosystem covers it: a Debian 12 package is matched against `Debian:12` and
+unscoped `Debian` advisories, never against Debian 11's."""
+
+from __future__ import annotations
+
+from chalicelib.scanning.os_release import OsRelease
+from chalicelib.scanning.package import Package
+
+_LANGUAGE = {"pypi": "PyPI", "npm": "npm", "golang": "Go", "maven": "Maven", "cargo": "crates.io"}
+
+
+def _major(version_id: str) -> str:
+    return version_id.split(".")[0]
+
+
+def _os_ecosystem(kind: str, os: OsRelease) -> str | None:
+    release = os.version_id
+    if kind == "deb" and os.id == "debian" and release:
+        return f"Debian:{_major(release)}"
+    if kind == "deb" and os.id == "ubuntu" and release:
+        return f"Ubuntu:{release}"
+    if kind == "apk" and os.id == "alpine" and release:
+        return "Alpine:v" + ".".join(release.split(".")[:2])
+    if kind == "apk" and os.id in ("wolfi", "chainguard"):
+        return os.id.capitalize()
+    if kind == "rpm" and release:
+        names = {"rhel": "Red Hat", "rocky": "Rocky Linux", "almalinux": "AlmaLinux"}
+        if os.id in names:
+            return f"{names[os.id]}:{_major(release)}"
+    return None
+
+
+def ecosystem_of(package: Package, os: OsRelease | None) -> str | None:
+    """None when no advisory source covers the package (e.g. an OS package of an unknown OS)."""
+    if package.kind in _LANGUAGE:
+        return _LANGUAGE[package.kind]
+    return _os_ecosystem(package.kind, os) if os else None
+
+
+def covers(advisory_ecosystem: str, package_ecosystem: str) -> bool:
+    if advisory_ecosystem == package_ecosystem:
+        return True
+    base, _, scope = advisory_ecosystem.partition(":")
+    package_base, _, release = package_ecosystem.partition(":")
+    if base != package_base:
+        return False
+    if not scope:
+        return True
+    if base == "Ubuntu":
+        # Ubuntu:22.04:LTS covers 22.04; Ubuntu:Pro:... fixes need an ESM subscription.
+        return scope == f"{release}:LTS"
+    if base == "Red Hat":
+        # Red Hat:enterprise_linux:9::appstream (a CPE) covers a RHEL 9 image.
+        return any(field.split(".")[0] == release for field in scope.split(":")[1:2])
+    return False

@@ -1,0 +1,80 @@
+"""The advisory database in the registry's bucket: one small JSON object per (ecosystem,
+package) index key (chalicelib/scanning/advisory_index.py), so a scan GETs only the keys of
+the packages it found; and `vulndb/state.json` saying what was imported when."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.config import settings
+from chalicelib.storage import aws
+from chalicelib.storage.clock import now
+
+PREFIX = "vulndb/"
+STATE_KEY = PREFIX + "state.json"
+
+
+def object_key(index_key: str) -> str:
+    return f"{PREFIX}index/{index_key}.json"
+
+
+def _get_json(key: str) -> Any:
+    try:
+        body = aws.s3().get_object(Bucket=settings().bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return None
+        raise
+    return json.loads(body)
+
+
+def _put_json(key: str, document: Any) -> None:
+    aws.s3().put_object(
+        Bucket=settings().bucket,
+        Key=key,
+        Body=json.dumps(document, separators=(",", ":")).encode(),
+        ContentType="application/json",
+    )
+
+
+def advisories_for(index_key: str) -> list[dict[str, Any]]:
+    """The advisories stored under one index key; [] when the key has none."""
+    found = _get_json(object_key(index_key))
+    return found if isinstance(found, list) else []
+
+
+def state() -> dict[str, Any]:
+    """{"advisories": N, "keys": N, "updatedAt": ISO time or None}: an empty database says
+    so rather than passing every image as clean."""
+    found = _get_json(STATE_KEY)
+    if isinstance(found, dict):
+        return found
+    return {"advisories": 0, "keys": 0, "updatedAt": None}
+
+
+def merge(index: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Add advisories to the stored index, an advisory already stored under a key replaced by
+    the imported one with the same id (a newer export). Returns the new state."""
+    added = 0
+    new_keys = 0
+    for key, advisories in index.items():
+        stored = advisories_for(key)
+        if not stored:
+            new_keys += 1
+        by_id = {str(a.get("id")): a for a in stored}
+        for advisory in advisories:
+            added += str(advisory.get("id")) not in by_id
+            by_id[str(advisory.get("id"))] = advisory
+        _put_json(object_key(key), sorted(by_id.values(), key=lambda a: str(a.get("id"))))
+    current = state()
+    updated = {
+        "advisories": int(current.get("advisories", 0)) + added,
+        "keys": int(current.get("keys", 0)) + new_keys,
+        "updatedAt": now().isoformat(),
+    }
+    _put_json(STATE_KEY, updated)
+    return updated

@@ -1,0 +1,501 @@
+"""The pages under `/ui`. Each reads what it shows in a bounded number of AWS calls (stated
+per page; tests/web/test_pages.py counts them) and never scans the table.
+
+    GET  /ui                                  repositories (1 Query)
+    GET  /ui/repository?name=N                its tags (1 Query: the tag items carry a copy of
+                                              each manifest, signers and times)
+    GET  /ui/image?name=N&digest=D            an image: platforms or layers, config, referrers,
+                                              signature verdicts (1 GetItem, 1 S3 GET for the
+                                              config, 1 Query, 1 GetItem per signature)
+    GET  /ui/history?name=N&tag=T             a tag's moves, newest first, and (to who may push)
+                                              a rollback button per earlier manifest (1 GetItem,
+                                              1 Query); POST /ui/rollback moves it
+    GET  /ui/login, POST /ui/login, POST /ui/logout
+    GET  /ui/static/<file>                    the stylesheet and the script"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from chalice.app import Response
+
+from chalicelib.api.http import HttpRequest
+from chalicelib.oci.errors import OCIError
+from chalicelib.web import session
+from chalicelib.web.html import SECURITY_HEADERS, copy_button, e, human_size, page, table, when
+
+STATIC = Path(__file__).resolve().parent / "static"
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+MAX_LISTED = 500
+INDEXES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+)
+
+
+def request_of(chalice_request: Any) -> HttpRequest:
+    context = chalice_request.context or {}
+    query = {k: [v] for k, v in (chalice_request.query_params or {}).items()}
+    return HttpRequest(
+        method=chalice_request.method.upper(),
+        path=str(context.get("path") or ""),
+        query=query,
+        headers={k.lower(): v for k, v in (chalice_request.headers or {}).items()},
+        body=chalice_request.raw_body or b"",
+        request_id=str(context.get("requestId", "")),
+        source_ip=str((context.get("identity") or {}).get("sourceIp", "")),
+    )
+
+
+def _html(status: int, text: str, headers: dict[str, str] | None = None) -> Response:
+    out: dict[str, str | list[str]] = {
+        "Content-Type": "text/html; charset=utf-8",
+        **SECURITY_HEADERS,
+        **(headers or {}),
+    }
+    return Response(body=text, status_code=status, headers=out)
+
+
+def _redirect(to: str, headers: dict[str, str] | None = None) -> Response:
+    out: dict[str, str | list[str]] = {"Location": to, **(headers or {})}
+    return Response(body="", status_code=303, headers=out)
+
+
+def _error(status: int, message: str, viewer: session.Viewer | None = None) -> Response:
+    who = viewer.name if viewer else None
+    body = f'<p class="error">{e(message)}</p><p><a href="/ui">all repositories</a></p>'
+    return _html(status, page("Not available", body, who=who, csrf=viewer.csrf if viewer else ""))
+
+
+def _signed_in(request: HttpRequest) -> session.Viewer | Response:
+    viewer = session.viewer(request)
+    if viewer is None:
+        return _redirect("/ui/login")
+    return viewer
+
+
+def index(chalice_request: Any) -> Response:
+    from chalicelib.storage import accounting
+
+    request = request_of(chalice_request)
+    viewer = _signed_in(request)
+    if isinstance(viewer, Response):
+        return viewer
+    visible = viewer.may if viewer.principal is not None else None
+    found, more = accounting.list_usage(None, MAX_LISTED, visible=visible)
+    found.sort(key=lambda u: u.last_push_at.timestamp() if u.last_push_at else 0, reverse=True)
+    rows = [
+        [
+            f'<a href="/ui/repository?name={quote(u.name)}">{e(u.name)}</a>',
+            e(u.tags),
+            e(human_size(u.size)),
+            when(u.last_push_at),
+        ]
+        for u in found
+    ]
+    body = (
+        '<input type="search" placeholder="search repositories" data-filter="repositories" '
+        'aria-label="search repositories" autofocus>'
+        + table(["Repository", "Tags", "Stored", "Last push"], rows, table_id="repositories")
+        + (f"<p>Only the first {MAX_LISTED} are listed.</p>" if more else "")
+        + ("" if rows else "<p>No repositories yet: push an image.</p>")
+    )
+    return _html(200, page("Repositories", body, who=viewer.name, csrf=viewer.csrf))
+
+
+def _repository_name(request: HttpRequest) -> str:
+    from chalicelib.oci.reference import check_name
+
+    name = request.arg("name") or ""
+    check_name(name)
+    return name
+
+
+def repository(chalice_request: Any) -> Response:
+    from chalicelib.storage import tags
+    from chalicelib.storage.keys import tag_name
+
+    request = request_of(chalice_request)
+    viewer = _signed_in(request)
+    if isinstance(viewer, Response):
+        return viewer
+    try:
+        name = _repository_name(request)
+    except OCIError:
+        return _error(400, "not a repository name", viewer)
+    if not viewer.may(name):
+        return _error(404, f"no repository {name} that you may see", viewer)
+    items, more = tags.listing(name, MAX_LISTED)
+    host = request.header("host") or "REGISTRY"
+    rows = []
+    for item in sorted(items, key=lambda i: i.updated_at, reverse=True):
+        tag = tag_name(item.sk)
+        size, platforms = _summary(bytes(item.body) if item.body is not None else None)
+        link = f"/ui/image?name={quote(name)}&digest={quote(item.digest)}"
+        reference = f"{host}/{name}:{tag}"
+        history = f"/ui/history?name={quote(name)}&tag={quote(tag)}"
+        rows.append(
+            [
+                f'<a href="{e(history)}" title="history and rollback">{e(tag)}</a>',
+                f'<a href="{e(link)}"><code>{e(item.digest[:19])}</code></a>'
+                + copy_button(item.digest),
+                e(size),
+                e(platforms),
+                when(item.updated_at),
+                when(item.pulled_at),
+                _signature_badge(item.signers),
+                copy_button(f"docker pull {reference}", "docker")
+                + copy_button(f"podman pull {reference}", "podman")
+                + copy_button(f"skopeo copy docker://{reference} oci:./image", "skopeo"),
+            ]
+        )
+    header = ["Tag", "Digest", "Size", "Platforms", "Pushed", "Last pulled", "Signed", "Pull"]
+    body = (
+        '<input type="search" placeholder="search tags" data-filter="tags" '
+        'aria-label="search tags">'
+        + table(header, rows, table_id="tags")
+        + (f"<p>Only the first {MAX_LISTED} tags are listed.</p>" if more else "")
+        + ("" if rows else "<p>No tags.</p>")
+    )
+    return _html(200, page(name, body, who=viewer.name, csrf=viewer.csrf))
+
+
+def _summary(body: bytes | None) -> tuple[str, str]:
+    """An image's size (config and layers) and platforms, from the manifest copy a tag holds."""
+    if body is None:
+        return "-", "-"
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return "-", "-"
+    if not isinstance(document, dict):
+        return "-", "-"
+    if document.get("mediaType") in INDEXES or "manifests" in document:
+        platforms = [
+            "/".join(str(p.get(k)) for k in ("os", "architecture", "variant") if p.get(k))
+            for m in document.get("manifests", [])
+            if isinstance(m, dict) and isinstance(p := m.get("platform"), dict)
+        ]
+        return "index", ", ".join(platforms) or "-"
+    parts = [document.get("config"), *(document.get("layers") or [])]
+    total = sum(int(d.get("size", 0)) for d in parts if isinstance(d, dict))
+    return human_size(total), "-"
+
+
+def _signature_badge(signers: Any) -> str:
+    if signers:
+        return '<span class="badge ok">signed</span>'
+    return '<span class="badge none">no</span>'
+
+
+def image(chalice_request: Any) -> Response:
+    from chalicelib.oci.digest import is_digest
+    from chalicelib.storage import manifests, referrers, signatures
+
+    request = request_of(chalice_request)
+    viewer = _signed_in(request)
+    if isinstance(viewer, Response):
+        return viewer
+    try:
+        name = _repository_name(request)
+    except OCIError:
+        return _error(400, "not a repository name", viewer)
+    digest = request.arg("digest") or ""
+    if not is_digest(digest):
+        return _error(400, "not a digest", viewer)
+    if not viewer.may(name):
+        return _error(404, f"no repository {name} that you may see", viewer)
+    stored = manifests.by_digest(name, digest)
+    if stored is None:
+        return _error(404, f"no manifest {digest} in {name}", viewer)
+    document = json.loads(stored.body)
+    sections = [
+        f"<p><code>{e(digest)}</code>{copy_button(digest)} · {e(stored.media_type)} · "
+        f"{e(human_size(len(stored.body)))} manifest</p>"
+    ]
+    if isinstance(document.get("manifests"), list):
+        rows = [
+            [
+                f'<a href="/ui/image?name={quote(name)}&digest={quote(str(m.get("digest")))}">'
+                f"<code>{e(str(m.get('digest'))[:19])}</code></a>",
+                e(
+                    "/".join(
+                        str(v) for v in (m.get("platform") or {}).values() if isinstance(v, str)
+                    )
+                ),
+                e(human_size(int(m.get("size", 0)))),
+            ]
+            for m in document["manifests"]
+            if isinstance(m, dict)
+        ]
+        sections.append("<h2>Platforms</h2>" + table(["Manifest", "Platform", "Size"], rows))
+    else:
+        layers = [d for d in document.get("layers") or [] if isinstance(d, dict)]
+        rows = [
+            [
+                f"<code>{e(str(d.get('digest'))[:19])}</code>",
+                e(human_size(int(d.get("size", 0)))),
+                e(d.get("mediaType")),
+            ]
+            for d in layers
+        ]
+        sections.append("<h2>Layers</h2>" + table(["Layer", "Size", "Media type"], rows))
+        sections.append(_config_section(name, document.get("config")))
+    if document.get("annotations"):
+        rows = [[e(k), e(v)] for k, v in sorted(document["annotations"].items())]
+        sections.append("<h2>Annotations</h2>" + table(["Key", "Value"], rows))
+    found, _ = referrers.descriptors(name, digest, None, 100)
+    rows = [
+        [
+            f'<a href="/ui/image?name={quote(name)}&digest={quote(str(r["digest"]))}">'
+            f"<code>{e(str(r['digest'])[:19])}</code></a>",
+            e(r.get("artifactType", "-")),
+            e(human_size(int(r.get("size", 0)))),
+        ]
+        for r in found
+    ]
+    sections.append(
+        "<h2>Referrers</h2>"
+        + (table(["Manifest", "Artifact type", "Size"], rows) if rows else "<p>None.</p>")
+    )
+    verdicts = signatures.verdicts_for(name, digest)
+    if verdicts:
+        rows = [
+            [
+                f"<code>{e(str(v.get('digest'))[:19])}</code>",
+                e(v.get("format", "-")),
+                '<span class="badge ok">verified</span>'
+                if v.get("verified")
+                else '<span class="badge bad">refused</span>'
+                if v.get("verified") is False
+                else '<span class="badge none">not checked</span>',
+                e(v.get("signer") or v.get("reason") or "-"),
+            ]
+            for v in verdicts
+        ]
+        sections.append(
+            "<h2>Signatures</h2>"
+            + table(["Signature", "Format", "Verdict", "Signer or reason"], rows)
+        )
+    title = f"{name}@{digest[:19]}"
+    return _html(200, page(title, "".join(sections), who=viewer.name, csrf=viewer.csrf))
+
+
+MAX_HISTORY = 100
+
+
+def history(chalice_request: Any, message: str = "", status: int = 200) -> Response:
+    """A tag's moves as a timeline, newest first; to a principal who may push, a button per
+    earlier manifest that rolls the tag back to it (POST /ui/rollback, CSRF-checked)."""
+    from chalicelib.oci.reference import check_tag
+    from chalicelib.rules.history import action_of
+    from chalicelib.storage import tags
+
+    request = request_of(chalice_request)
+    viewer = _signed_in(request)
+    if isinstance(viewer, Response):
+        return viewer
+    try:
+        name = _repository_name(request)
+        tag = check_tag(request.arg("tag") or "")
+    except OCIError:
+        return _error(400, "not a repository name and tag", viewer)
+    if not viewer.may(name):
+        return _error(404, f"no repository {name} that you may see", viewer)
+    current = tags.get(name, tag)
+    moves = tags.history(name, tag, newest_first=True, limit=MAX_HISTORY)
+    if request.arg("done") and not message:
+        message = "The tag was rolled back."
+    may_push = viewer.may(name, "push")
+    now_at = current.digest if current is not None else None
+    rows = []
+    for move in moves:
+        target = move.to_digest
+        action = ""
+        if may_push and target is not None and target != now_at:
+            action = (
+                '<form method="post" action="/ui/rollback">'
+                f'<input type="hidden" name="csrf" value="{e(viewer.csrf)}">'
+                f'<input type="hidden" name="name" value="{e(name)}">'
+                f'<input type="hidden" name="tag" value="{e(tag)}">'
+                f'<input type="hidden" name="to" value="{e(target)}">'
+                '<button type="submit">roll back to this</button></form>'
+            )
+        rows.append(
+            [
+                when(move.at),
+                e(action_of(move.action, move.to_digest)),
+                f"<code>{e((move.from_digest or '-')[:19])}</code>",
+                f"<code>{e((target or '-')[:19])}</code>",
+                e(move.actor or "-"),
+                action,
+            ]
+        )
+    notice = f'<p class="notice">{e(message)}</p>' if message else ""
+    body = (
+        notice
+        + f"<p>Now: <code>{e(now_at or '(no tag)')}</code></p>"
+        + table(["When", "Action", "From", "To", "Who", ""], rows, table_id="history")
+    )
+    return _html(status, page(f"{name}:{tag}", body, who=viewer.name, csrf=viewer.csrf))
+
+
+def rollback(chalice_request: Any) -> Response:
+    """Move a tag back to a manifest it pointed at, as `berth rollback --to` does (immutable
+    tags refused, the move in the tag's history and the audit log, by the viewer)."""
+    from chalicelib.api.storage_errors import as_oci_error
+    from chalicelib.audit import record
+    from chalicelib.oci.digest import parse_digest
+    from chalicelib.oci.reference import check_tag
+    from chalicelib.storage import tag_rollback
+    from chalicelib.storage.errors import StorageError
+
+    request = request_of(chalice_request)
+    viewer = _signed_in(request)
+    if isinstance(viewer, Response):
+        return viewer
+    form = _form(request)
+    if viewer.principal is not None and not session.same(form.get("csrf", ""), viewer.csrf):
+        return _error(403, "The form expired; reload the page.", viewer)
+    try:
+        name = _repository_name(HttpRequest("GET", "", {"name": [form.get("name", "")]}, {}, b""))
+        tag = check_tag(form.get("tag", ""))
+        to = str(parse_digest(form.get("to", ""), what="rollback target"))
+    except OCIError:
+        return _error(400, "not a repository, tag and digest", viewer)
+    if not viewer.may(name, "push"):
+        return _error(403, f"rolling back needs push on {name}", viewer)
+    request.principal = viewer.principal.subject if viewer.principal else "-"
+    actor = record.actor(request)
+    event = record.event(request, "rollback", repository=name)  # storage adds the move
+    try:
+        rolled = tag_rollback.rollback(name, tag, to, None if actor == "-" else actor, event)
+    except StorageError as error:
+        refused = as_oci_error(error)
+        return _error(refused.status, refused.message, viewer)
+    except OCIError as error:
+        return _error(error.status, error.message, viewer)
+    target = f"/ui/history?name={quote(name)}&tag={quote(tag)}"
+    if rolled.moved:
+        target += "&done=1"
+    return _redirect(target)
+
+
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def _config_section(name: str, config: Any) -> str:
+    """Entry point, environment, labels, created and build history, from the config blob."""
+    from chalicelib.config import settings
+    from chalicelib.oci.digest import parse_digest
+    from chalicelib.storage import aws, blobs
+
+    if not isinstance(config, dict) or int(config.get("size", 0)) > MAX_CONFIG_BYTES:
+        return ""
+    digest = str(config.get("digest"))
+    if not blobs.linked(name, [digest]):
+        return ""
+    try:
+        key = blobs.blob_key(parse_digest(digest))
+        data = aws.s3().get_object(Bucket=settings().bucket, Key=key)["Body"].read()
+        document = json.loads(data)
+    except Exception:
+        return "<h2>Config</h2><p>unreadable</p>"
+    if not isinstance(document, dict):
+        return ""
+    found = document.get("config")
+    inner: dict[str, Any] = found if isinstance(found, dict) else {}
+    rows = [
+        ["Created", e(document.get("created", "-"))],
+        ["Platform", e(f"{document.get('os', '-')}/{document.get('architecture', '-')}")],
+        ["Entrypoint", f"<code>{e(json.dumps(inner.get('Entrypoint')))}</code>"],
+        ["Cmd", f"<code>{e(json.dumps(inner.get('Cmd')))}</code>"],
+        ["Env", "<br>".join(f"<code>{e(v)}</code>" for v in inner.get("Env") or [])],
+        ["Labels", "<br>".join(f"{e(k)}={e(v)}" for k, v in (inner.get("Labels") or {}).items())],
+    ]
+    history = [
+        [when_text(h.get("created")), f"<code>{e(h.get('created_by', ''))[:300]}</code>"]
+        for h in document.get("history") or []
+        if isinstance(h, dict)
+    ]
+    out = "<h2>Config</h2>" + table(["", ""], rows)
+    if history:
+        out += "<h2>Build history</h2>" + table(["Created", "Step"], history)
+    return out
+
+
+def when_text(value: Any) -> str:
+    return e(value) if isinstance(value, str) else "-"
+
+
+def login_form(chalice_request: Any, message: str = "", status: int = 200) -> Response:
+    token = session.new_csrf()
+    request = request_of(chalice_request)
+    error = f'<p class="error">{e(message)}</p>' if message else ""
+    body = (
+        f'{error}<form method="post" action="/ui/login" class="login">'
+        f'<input type="hidden" name="csrf" value="{e(token)}">'
+        '<label>User or robot$name <input name="username" autocomplete="username" required></label>'
+        '<label>Password or secret <input name="password" type="password" '
+        'autocomplete="current-password" required></label>'
+        '<button type="submit">Sign in</button></form>'
+    )
+    cookie = session.cookie(session.CSRF_COOKIE, token, request, max_age=900)
+    return _html(status, page("Sign in", body), {"Set-Cookie": cookie})
+
+
+def _form(request: HttpRequest) -> dict[str, str]:
+    try:
+        fields = parse_qs(request.body.decode(), max_num_fields=10)
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return {k: v[-1] for k, v in fields.items()}
+
+
+def login(chalice_request: Any) -> Response:
+    request = request_of(chalice_request)
+    form = _form(request)
+    if not session.same(
+        form.get("csrf", ""), session.cookies(request).get(session.CSRF_COOKIE, "")
+    ):
+        return login_form(chalice_request, "The form expired; sign in again.", 403)
+    try:
+        token = session.sign_in(
+            form.get("username", ""), form.get("password", ""), request.source_ip
+        )
+    except OCIError as error:
+        message = (
+            "Too many attempts; wait and retry."
+            if error.status == 429
+            else "Incorrect name or secret."
+        )
+        return login_form(chalice_request, message, 401 if error.status != 429 else 429)
+    cookie = session.cookie(session.SESSION_COOKIE, token, request, max_age=session.SESSION_SECONDS)
+    return _redirect("/ui", {"Set-Cookie": cookie})
+
+
+def logout(chalice_request: Any) -> Response:
+    request = request_of(chalice_request)
+    viewer = session.viewer(request)
+    form = _form(request)
+    if viewer is not None and viewer.session:
+        if not session.same(form.get("csrf", ""), viewer.csrf):
+            return _error(403, "The form expired; reload the page.", viewer)
+        session.sign_out(viewer.session)
+    cleared = session.cookie(session.SESSION_COOKIE, "", request, max_age=0)
+    return _redirect("/ui/login", {"Set-Cookie": cleared})
+
+
+def static(chalice_request: Any, filename: str) -> Response:
+    path = STATIC / filename
+    if path.suffix not in STATIC_TYPES or path.parent != STATIC or not path.is_file():
+        return Response(body="", status_code=404)
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": STATIC_TYPES[path.suffix],
+        "Cache-Control": "public, max-age=300",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(body=path.read_text(), status_code=200, headers=headers)

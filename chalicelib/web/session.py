@@ -1,0 +1,132 @@
+"""Who is looking: with auth off, everyone sees everything; with auth on, a person signs in
+with a user's or robot's name and secret (gate.login: rate limits and the audit log as for any
+login) and gets a session cookie.
+
+The session is a refresh token (chalicelib/auth/refresh.py) of audience `berth-ui`: opaque,
+stored, an hour long, and bound to the principal's generation, so a password change, a
+disable, a robot revoke or any grant change ends it at once. The cookie is `HttpOnly`,
+`SameSite=Strict`, `Path=/ui`, and `Secure` whenever the request came over TLS.
+
+CSRF: every form carries a token the server checks. Signed in, it is a digest of the session
+cookie (which a cross-site page cannot read); on the sign-in form, a random value also set as
+a cookie (double submit). SameSite=Strict would stop a cross-site POST on its own; both hold."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.api.http import HttpRequest
+    from chalicelib.auth.permissions import Principal
+
+AUDIENCE = "berth-ui"
+SESSION_COOKIE = "berth_session"
+CSRF_COOKIE = "berth_csrf"
+SESSION_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The person looking: `principal` None with auth off (everything visible)."""
+
+    principal: Principal | None
+    session: str = ""
+
+    @property
+    def name(self) -> str | None:
+        if self.principal is None:
+            return None
+        return (
+            self.principal.name
+            if self.principal.kind != "robot"
+            else f"robot${self.principal.name}"
+        )
+
+    @property
+    def csrf(self) -> str:
+        return csrf_for(self.session) if self.session else ""
+
+    def may(self, repository: str, action: str = "pull") -> bool:
+        if self.principal is None:
+            return True
+        from chalicelib.auth import gate
+        from chalicelib.auth.scope import ResourceScope
+
+        return gate.allowed(self.principal, ResourceScope("repository", repository, (action,)))
+
+
+def cookies(request: HttpRequest) -> dict[str, str]:
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(request.header("cookie") or "")
+    except Exception:
+        return {}
+    return {k: v.value for k, v in jar.items()}
+
+
+def csrf_for(session: str) -> str:
+    return hashlib.sha256(b"berth-ui-csrf\0" + session.encode()).hexdigest()[:32]
+
+
+def same(a: str, b: str) -> bool:
+    return bool(a) and hmac.compare_digest(a.encode(), b.encode())
+
+
+def secure(request: HttpRequest) -> bool:
+    proto = (request.header("x-forwarded-proto") or "").lower()
+    return proto == "https" or (request.header("cloudfront-forwarded-proto") or "") == "https"
+
+
+def cookie(name: str, value: str, request: HttpRequest, *, max_age: int) -> str:
+    flags = f"; Path=/ui; Max-Age={max_age}; HttpOnly; SameSite=Strict"
+    return f"{name}={value}{flags}{'; Secure' if secure(request) else ''}"
+
+
+def viewer(request: HttpRequest) -> Viewer | None:
+    """The viewer, or None when auth is on and nobody (valid) is signed in."""
+    from chalicelib.auth.auth_settings import auth_settings
+
+    if not auth_settings().enabled:
+        return Viewer(None)
+    token = cookies(request).get(SESSION_COOKIE, "")
+    if not token:
+        return None
+    from chalicelib.auth import gate, refresh
+
+    grant = refresh.redeem(token, AUDIENCE)
+    principal = gate.principal_of(grant.subject) if grant is not None else None
+    if (
+        grant is None
+        or principal is None
+        or principal.kind == "anonymous"
+        or principal.generation != grant.generation
+        or not principal.active(time.time())
+    ):
+        return None
+    return Viewer(principal, token)
+
+
+def sign_in(username: str, password: str, source_ip: str) -> str:
+    """A new session for these credentials (raises the gate's UNAUTHORIZED or 429)."""
+    from chalicelib.auth import gate, refresh
+
+    principal = gate.login(username, password, source_ip)
+    return refresh.create(
+        principal.subject, AUDIENCE, ttl=SESSION_SECONDS, generation=principal.generation
+    )
+
+
+def sign_out(session: str) -> None:
+    from chalicelib.auth import refresh
+
+    refresh.revoke(session)
+
+
+def new_csrf() -> str:
+    return secrets.token_urlsafe(24)

@@ -1,0 +1,98 @@
+"""`berth vulndb import|status` and `berth scan` against the in-process app: an OSV zip and a
+directory load, and the findings print as a table, JSON and SARIF."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from berth import cli
+from berth.client.berth_api import RegistryClient, Reply
+from berth.commands import common
+from tests.api.helpers import push
+from tests.scanning.advisories import DEBIAN_ADVISORIES, LANGUAGE_ADVISORIES
+from tests.scanning.test_scan_api import debian_image
+
+
+@pytest.fixture
+def berth(client: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+    def send(method: str, path: str, body: bytes | None, headers: dict[str, str]) -> Reply:
+        response = client.http.request(method, path, headers=headers, body=body or b"")
+        out = {k.lower(): str(v) for k, v in (response.headers or {}).items()}
+        return Reply(response.status_code, out, response.body or b"")
+
+    monkeypatch.setattr(common, "client_for", lambda _args: RegistryClient(send))
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        status = cli.main(list(argv))
+        captured = capsys.readouterr()
+        return status, captured.out, captured.err
+
+    return run
+
+
+def test_import_then_scan(berth: Any, client: Any, repo: str, tmp_path: Path) -> None:
+    export = tmp_path / "all.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        for advisory in DEBIAN_ADVISORIES:
+            archive.writestr(f"{advisory['id']}.json", json.dumps(advisory))
+    directory = tmp_path / "pypi"
+    (directory / "nested").mkdir(parents=True)
+    for advisory in LANGUAGE_ADVISORIES:
+        (directory / "nested" / f"{advisory['id']}.json").write_text(json.dumps(advisory))
+
+    status, out, err = berth("vulndb", "import", str(export), str(directory))
+    assert status == 0, err
+    assert out.startswith(f"imported {len(DEBIAN_ADVISORIES) + len(LANGUAGE_ADVISORIES)} ")
+    status, out, _ = berth("vulndb", "status")
+    assert status == 0 and "advisories, updated" in out
+
+    pushed = debian_image()
+    push(client, repo, pushed, "1.0")
+    status, out, _ = berth("scan", f"{repo}:1.0")
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0] == (
+        f"{repo}:1.0 (Debian GNU/Linux 12 (bookworm), 7 packages): 7 findings: "
+        "1 CRITICAL, 2 HIGH, 1 MEDIUM, 3 UNKNOWN"
+    )
+    assert lines[1].split() == ["SEVERITY", "ID", "PACKAGE", "INSTALLED", "FIXED"]
+    assert lines[2].split() == [
+        "CRITICAL",
+        "DEBIAN-CVE-2023-45853",
+        "zlib1g",
+        "1:1.2.13.dfsg-1",
+        "1:1.2.13.dfsg-3",
+    ]
+
+    status, out, _ = berth("scan", f"{repo}@{pushed.digest}", "--stored", "--format", "json")
+    assert status == 0
+    assert json.loads(out)["imageId"]["imageDigest"] == pushed.digest
+
+    status, out, _ = berth("scan", f"{repo}:1.0", "--format", "sarif")
+    document = json.loads(out)
+    assert document["version"] == "2.1.0"
+    run = document["runs"][0]
+    assert len(run["results"]) == 7
+    critical = next(r for r in run["results"] if r["ruleId"] == "DEBIAN-CVE-2023-45853")
+    assert critical["level"] == "error"
+    assert critical["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
+        "var/lib/dpkg/status"
+    )
+
+
+def test_scan_of_an_unknown_image_says_not_found(berth: Any, repo: str) -> None:
+    status, _, err = berth("scan", f"{repo}:nope")
+    assert status == common.EXIT_NOT_FOUND
+    assert "MANIFEST_UNKNOWN" in err
+
+
+def test_import_of_a_file_that_is_not_osv(berth: Any, tmp_path: Path) -> None:
+    bad = tmp_path / "x.json"
+    bad.write_text("[1, 2]")
+    status, _, err = berth("vulndb", "import", str(bad))
+    assert status == common.EXIT_ERROR and "not an OSV record" in err
