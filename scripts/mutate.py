@@ -95,8 +95,8 @@ MUTATIONS = [
     ),
     Mutation(
         "tag-delete-guard", "chalicelib/storage/tags.py",
-        "rules.check_move(repo, name, verb)",
-        "pass",
+        "why = rules.refusal(repo, name, verb)",
+        "why = None",
         TAGS, "immutable tags move and go",
     ),
     Mutation(

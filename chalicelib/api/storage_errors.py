@@ -16,6 +16,7 @@ _CODES: list[tuple[type[errors.StorageError], str, int | None]] = [
     (errors.DigestInvalid, "DIGEST_INVALID", None),
     (errors.SizeInvalid, "SIZE_INVALID", None),
     (errors.ManifestInvalid, "MANIFEST_INVALID", None),
+    (errors.TagImmutable, "DENIED", None),
     (errors.Protected, "UNSUPPORTED", 405),
     (errors.NotFound, "NAME_UNKNOWN", None),
     (errors.Invalid, "UNSUPPORTED", 400),

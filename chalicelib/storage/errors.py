@@ -84,3 +84,7 @@ class UploadOffsetConflict(Conflict):
 
 class Protected(Conflict):
     """A rule of the repository (an immutable tag) keeps this content."""
+
+
+class TagImmutable(Protected):
+    """A rule of the repository makes this existing tag immutable: it may not move or go."""

@@ -59,7 +59,7 @@ def rollback(
     actor: str | None = None,
     event: Event | None = None,
 ) -> Rolled:
-    """Move `tag` back one step, or to the manifest `to`; DENIED if the tag is immutable.
+    """Move `tag` back one step, or to the manifest `to`; TagImmutable if the tag is immutable.
     `event` is completed with the move and staged in the moving transaction."""
 
     def attempt() -> Rolled:

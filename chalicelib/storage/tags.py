@@ -13,6 +13,7 @@ from chalicelib.rules.immutability import TagRules
 from chalicelib.storage import audit_items, contention, repo_settings, repositories
 from chalicelib.storage.audit_event import Event
 from chalicelib.storage.clock import now
+from chalicelib.storage.errors import TagImmutable
 from chalicelib.storage.keys import (
     MANIFEST_PREFIX,
     TAG_PREFIX,
@@ -156,7 +157,7 @@ def move(
     action: str = PUSH,
 ) -> bool:
     """Point `tag` at `digest`; False when it already pointed there. An immutable tag that
-    exists is refused (DENIED), checked against the rules in the same transaction. When
+    exists is refused (TagImmutable), checked against the rules in the same transaction. When
     someone else moved it first, read again and move from there."""
 
     def attempt() -> bool:
@@ -209,14 +210,17 @@ def delete(
 
 
 def guard(repo: str, existing: list[str], verb: str) -> TagRules | None:
-    """The repository's rules, after refusing to `verb` any of the `existing` tags they make
-    immutable; None when no existing tag moves (creating a tag is always allowed). Stage
-    `repo_settings.stage_unchanged` with the result so a concurrent change cannot race."""
+    """The repository's rules, after refusing (TagImmutable) to `verb` any of the `existing`
+    tags they make immutable; None when no existing tag moves (creating a tag is always
+    allowed). Stage `repo_settings.stage_unchanged` with the result so a concurrent change
+    cannot race."""
     if not existing:
         return None
     rules = repo_settings.get(repo)
     for name in existing:
-        rules.check_move(repo, name, verb)
+        why = rules.refusal(repo, name, verb)
+        if why is not None:
+            raise TagImmutable(why, detail=rules.refusal_detail(name))
     return rules
 
 
