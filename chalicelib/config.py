@@ -22,7 +22,7 @@ class Settings:
     # Where presigned URLs send clients, if not to the S3 endpoint: the local server's S3
     # front, which checks them as S3 would (moto does not). None in AWS.
     presign_endpoint_url: str | None = None
-    # Direct-to-S3 uploads (chalicelib/storage/direct.py). True only where the store is real
+    # Direct-to-S3 uploads (chalicelib/storage/direct_verify.py). True only where the store is real
     # S3, which refuses content whose SHA-256 differs from the signed checksum: completion
     # then trusts the stored checksum. Otherwise (moto) it re-reads and hashes the object.
     s3_enforces_checksums: bool = False

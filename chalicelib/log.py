@@ -60,7 +60,7 @@ def log_request(request: HttpRequest, status: int, seconds: float) -> None:
     latency_ms = round(seconds * 1000, 2)
     fields = {
         "request_id": request.request_id,
-        "principal": None,
+        "principal": request.principal,
         "method": request.method,
         "path": request.path,
         "repository": repository,
@@ -68,8 +68,11 @@ def log_request(request: HttpRequest, status: int, seconds: float) -> None:
         "status": status,
         "latency_ms": latency_ms,
         "source_ip": request.source_ip,
-        **request.extras,
     }
+    if request.redirected_bytes is not None:
+        fields["redirected_bytes"] = request.redirected_bytes
+    if request.signature is not None:
+        fields["signature"] = request.signature
     if weight > 1:
         fields["sampled"] = weight  # this line stands for `weight` requests like it
     fields.update(emf(request_kind, status, latency_ms))

@@ -88,15 +88,15 @@ MUTATIONS = [
         UPLOADS, "a monolithic POST stores bytes under a digest they do not have",
     ),
     Mutation(
-        "direct-checksum", "chalicelib/storage/direct.py",
+        "direct-checksum", "chalicelib/storage/direct_verify.py",
         "if found != digest.hex:",
         "if False:",
         DIRECT, "s3-uploads trusts a stored checksum other than the digest",
     ),
     Mutation(
         "tag-delete-guard", "chalicelib/storage/tags.py",
-        "rules.check_move(repo, name, verb)",
-        "pass",
+        "why = rules.refusal(repo, name, verb)",
+        "why = None",
         TAGS, "immutable tags move and go",
     ),
     Mutation(

@@ -46,7 +46,8 @@ def request_line_bytes() -> int:
             b"",
             request_id=REFERENCE_REQUEST_ID,
             source_ip="203.0.113.9",
-            extras={"principal": "robot$ci", "redirected_bytes": 31_457_280},
+            principal="robot$ci",
+            redirected_bytes=31_457_280,
         )
         log_request(request, 307, 0.0124)
     finally:

@@ -128,8 +128,7 @@ def _grants(document: dict[str, Any], now: float) -> list[principals.InitialGran
 
 
 def _actor(request: HttpRequest) -> str | None:
-    actor = request.extras.get("principal")
-    return actor if isinstance(actor, str) else None
+    return request.principal
 
 
 def _iso(epoch: float | None) -> str | None:

@@ -5,8 +5,9 @@ serves one request at a time, but `berth serve` runs the same handler on many th
 the attribute is kept per thread.
 
 Chalice deploys `app.app` as the handler of the API's function, so that one function also
-answers a Lambda Function URL (chalicelib/api/front_door.py): one function, one policy, one
-set of alarms and one pool of warm instances behind either front door.
+answers a Lambda Function URL (chalicelib/api/front_door.py, which reads those events itself
+and calls the same dispatcher): one function, one policy, one set of alarms and one pool of
+warm instances behind either front door.
 """
 
 from __future__ import annotations
@@ -29,14 +30,15 @@ class BerthChalice(Chalice):  # type: ignore[misc]
         self._local.request = value
 
     def __call__(self, event: Any, context: Any) -> Any:
-        """API Gateway REST proxy events as Chalice has them; Function URL events converted."""
+        """API Gateway REST proxy events through Chalice's routing; Function URL events read
+        as they are by their own door, straight to the dispatcher."""
         if isinstance(event, dict) and event.get("version") == "2.0":
             from chalicelib.api import front_door
 
             if front_door.is_function_url_event(event):
-                route = front_door.route_of(str(event["rawPath"]))
-                if route is None:
-                    return front_door.not_found()
-                rest = front_door.to_rest_event(event, *route)
-                return front_door.to_url_result(super().__call__(rest, context))
+                page = front_door.web_route_of(str(event["rawPath"]))
+                if page is not None:  # the web pages are Chalice routes (front_door.py)
+                    rest = front_door.web_rest_event(event, *page)
+                    return front_door.to_url_result(super().__call__(rest, context))
+                return front_door.handle(event, self.api.binary_types)
         return super().__call__(event, context)

@@ -24,11 +24,11 @@ def get(request: HttpRequest, name: str, reference: str) -> Response:
         raise _unknown(name, str(digest))
     headers = {"Docker-Content-Digest": str(digest)}
     if request.method == "HEAD":
-        headers["Content-Length"] = str(int(link.size))
+        headers["Content-Length"] = str(link.size)
         return respond(200, headers, head=True)
     headers["Location"] = blobs.presign_get(link.s3_key)
     headers["Content-Length"] = "0"
-    request.extras["redirected_bytes"] = int(link.size)
+    request.redirected_bytes = link.size
     return respond(307, headers)
 
 
@@ -41,6 +41,6 @@ def delete(request: HttpRequest, name: str, reference: str) -> Response:
     )
     from chalicelib.storage import blob_deletion
 
-    if not blob_deletion.delete(name, digest, lambda tx: record.stage(tx, event)):
+    if not blob_deletion.delete(name, digest, event):
         raise _unknown(name, str(digest))
     return respond(202, {"Content-Length": "0"})

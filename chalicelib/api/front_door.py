@@ -1,21 +1,33 @@
-"""The Lambda Function URL front door: its events (payload format 2.0) in REST-proxy shape.
+"""The Lambda Function URL front door: its events (payload format 2.0) read as they are.
 
-Chalice understands only API Gateway REST proxy events (format 1.0). A Function URL serves
-the registry at the root of its host (OCI clients need `/v2/` there), has no 29 s limit and
-no API Gateway request fee; its events carry `rawPath`/`rawQueryString` and comma-joined
-headers instead. `to_rest_event` rebuilds the event API Gateway would have sent for the same
-request, resource template and path parameters included (`/v2/{p1}/.../{pN}`, see app.py),
-so every route sees one shape; `to_url_result` turns Chalice's answer into format 2.0.
+A Function URL serves the registry at the root of its host (OCI clients need `/v2/` there),
+has no 29 s limit and no API Gateway request fee; its events carry `rawPath`/`rawQueryString`,
+comma-joined headers and `cookies` apart. `handle` matches the path the way API Gateway
+matches the routes app.py declares (`/v2/{p1}/.../{pN}`, `/token`), builds the `HttpRequest`
+straight from the event and hands it to the same dispatcher the Chalice routes call, then
+answers in format 2.0. Chalice never sees these events: only what it would have added around
+a route (405 for a method the route lacks, 400 for a binary answer the client did not
+accept, 500 for a header with a newline) is done here too, so both doors answer alike.
+
+The web interface's pages (chalicelib/web/) are Chalice routes that read Chalice's request:
+for their fixed paths (chalicelib/web/paths.py) `web_rest_event` gives Chalice the REST
+proxy event API Gateway would have sent, and the answer comes back through `to_url_result`.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from chalicelib.api.router import MAX_DEPTH
+from chalice.app import Response
+from chalice.app import error_response as chalice_error
 
+from chalicelib.api.http import HttpRequest
+from chalicelib.api.router import MAX_DEPTH, METHODS, serve
+
+TOKEN_METHODS = ["GET", "POST"]  # app.py's /token route
 _NOT_FOUND = {
     "errors": [{"code": "UNSUPPORTED", "message": "no endpoint here; the API is under /v2/"}]
 }
@@ -32,8 +44,6 @@ def route_of(raw_path: str) -> tuple[str, dict[str, str]] | None:
     path = raw_path[:-1] if raw_path.endswith("/") and raw_path != "/" else raw_path
     if path in ("/v2", "/token"):
         return path, {}
-    if path == "/ui" or path.startswith("/ui/"):
-        return _web_route(path)
     if not path.startswith("/v2/"):
         return None
     segments = path[4:].split("/")
@@ -44,10 +54,11 @@ def route_of(raw_path: str) -> tuple[str, dict[str, str]] | None:
     return template, {n: unquote(s) for n, s in zip(names, segments, strict=True)}
 
 
-def _web_route(path: str) -> tuple[str, dict[str, str]] | None:
-    """The web interface's fixed paths (chalicelib/web/paths.py) and its static files."""
+def web_route_of(raw_path: str) -> tuple[str, dict[str, str]] | None:
+    """A web page's route template and path parameters, or None for any other path."""
     from chalicelib.web.paths import PAGES, STATIC_PREFIX, STATIC_ROUTE
 
+    path = raw_path[:-1] if raw_path.endswith("/") and raw_path != "/" else raw_path
     if path in PAGES:
         return path, {}
     name = path[len(STATIC_PREFIX) :] if path.startswith(STATIC_PREFIX) else ""
@@ -56,8 +67,8 @@ def _web_route(path: str) -> tuple[str, dict[str, str]] | None:
     return None
 
 
-def to_rest_event(event: dict[str, Any], template: str, params: dict[str, str]) -> dict[str, Any]:
-    """The REST proxy event for a Function URL event matched to `template`."""
+def web_rest_event(event: dict[str, Any], template: str, params: dict[str, str]) -> dict[str, Any]:
+    """The REST proxy event API Gateway would send for a web page's Function URL event."""
     context = event.get("requestContext") or {}
     http = context.get("http") or {}
     method = str(http.get("method", "GET")).upper()
@@ -96,8 +107,98 @@ def to_rest_event(event: dict[str, Any], template: str, params: dict[str, str]) 
     }
 
 
+def request_of(event: dict[str, Any], template: str, params: dict[str, str]) -> HttpRequest:
+    """The request a Function URL event matched to `template` carries, in the shape the
+    Chalice door gives it (`from_chalice`): `/v2/` and the decoded segments as the path,
+    lower-case headers, every value of a repeated query parameter."""
+    context = event.get("requestContext") or {}
+    http = context.get("http") or {}
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    if event.get("cookies"):
+        headers["cookie"] = "; ".join(event["cookies"])
+    query: dict[str, list[str]] = {}
+    for key, value in parse_qsl(event.get("rawQueryString") or "", keep_blank_values=True):
+        query.setdefault(key, []).append(value)
+    body = event.get("body")
+    if body is None:
+        raw = b""
+    elif event.get("isBase64Encoded"):
+        raw = base64.b64decode(body)
+    else:
+        raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    segments = [params[f"p{i}"] for i in range(1, len(params) + 1)]
+    return HttpRequest(
+        method=str(http.get("method", "GET")).upper(),
+        path="/v2/" + "/".join(segments) if segments else "/v2/",
+        query=query,
+        headers=headers,
+        body=raw,
+        request_id=str(context.get("requestId", "")),
+        source_ip=str(http.get("sourceIp", "")),
+    )
+
+
+def handle(event: dict[str, Any], binary_types: list[str]) -> dict[str, Any]:
+    """Answer a Function URL event in format 2.0."""
+    route = route_of(str(event["rawPath"]))
+    if route is None:
+        return not_found()
+    template, params = route
+    request = request_of(event, template, params)
+    allowed = TOKEN_METHODS if template == "/token" else METHODS
+    if request.method not in allowed:
+        response = chalice_error(
+            error_code="MethodNotAllowedError",
+            message=f"Unsupported method: {request.method}",
+            http_status_code=405,
+            headers={"Allow": ", ".join(allowed)},
+        )
+    elif template == "/token":
+        from chalicelib.api import token
+
+        response = token.serve(request)
+    else:
+        response = serve(request)
+    response = _as_chalice_would(request, response, binary_types)
+    return to_url_result(response.to_dict(binary_types))
+
+
+def _as_chalice_would(request: HttpRequest, response: Response, binary: list[str]) -> Response:
+    """The checks Chalice makes of a view's answer, so both doors refuse the same answers."""
+    if any("\n" in str(value) for value in response.headers.values()):
+        return Response(
+            body={"Code": "InternalServerError", "Message": "An internal server error occurred."},
+            status_code=500,
+        )
+    content_type = next(
+        (str(v) for k, v in response.headers.items() if k.lower() == "content-type"),
+        "application/json",
+    )
+    accept = request.header("accept")
+    if _matches(content_type, binary) and not (accept is not None and _matches(accept, binary)):
+        return chalice_error(
+            error_code="BadRequest",
+            message=(
+                f"Request did not specify an Accept header with {content_type}, The response "
+                f"has a Content-Type of {content_type}. If a response has a binary "
+                "Content-Type then the request must specify an Accept header that matches."
+            ),
+            http_status_code=400,
+        )
+    return response
+
+
+def _matches(value: str, types: list[str]) -> bool:
+    """Does a Content-Type or Accept value name one of `types` (or `*/*`)?"""
+    wanted = {t.lower() for t in types}
+    value = value.lower()
+    if "*/*" in value or "*/*" in wanted:
+        return True
+    return any(part.strip() in wanted for part in value.replace(";", ",").split(","))
+
+
 def to_url_result(result: dict[str, Any]) -> dict[str, Any]:
-    """Chalice's REST proxy result as a format 2.0 result.
+    """A REST proxy result (what `Response.to_dict` gives) as a format 2.0 result.
 
     Format 2.0 has no multiValueHeaders: repeated headers are joined with ", " (what HTTP
     allows for every list-valued header), except Set-Cookie, which goes to `cookies`."""

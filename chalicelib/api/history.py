@@ -22,7 +22,7 @@ from chalicelib.storage import tag_rollback as rollbacks
 from chalicelib.storage.models import TagHistoryItem
 
 if TYPE_CHECKING:
-    from pynamodb.transactions import TransactWrite
+    pass
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
@@ -60,15 +60,8 @@ def rollback(request: HttpRequest, name: str, tag: str) -> Response:
     target = str(parse_digest(to, what="rollback target")) if to is not None else None
     from chalicelib.audit import record
 
-    actor = record.actor(request)
-
-    def audit(tx: TransactWrite, before: str | None, after: str) -> None:
-        moved = ((tag, before, after),)
-        record.stage(
-            tx, record.event(request, "rollback", repository=name, digest=after, tags=moved)
-        )
-
-    rolled = rollbacks.rollback(name, tag, target, None if actor == "-" else actor, audit)
+    event = record.event(request, "rollback", repository=name)  # storage adds the move
+    rolled = rollbacks.rollback(name, tag, target, request.principal, event)
     document = {
         "name": name,
         "tag": tag,

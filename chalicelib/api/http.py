@@ -1,14 +1,19 @@
-"""A small, Chalice-independent view of the request and helpers to build responses."""
+"""A small, Chalice-independent view of the request, parsed once at the door it came through
+(`from_chalice` for API Gateway and `chalice.test.Client`, chalicelib/api/front_door.py for a
+Function URL), and helpers to build responses."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Response
 
 from chalicelib.oci.errors import OCIError
+
+if TYPE_CHECKING:  # the gate is imported only when auth is on
+    from chalicelib.auth.decisions import Access
 
 API_VERSION_HEADER = {"Docker-Distribution-API-Version": "registry/2.0"}
 
@@ -22,11 +27,18 @@ class HttpRequest:
     body: bytes
     request_id: str = ""
     source_ip: str = ""
-    extras: dict[str, Any] = field(default_factory=dict)
     # The path before `/v2` as the client saw it (an API Gateway stage, `/api`), for the
-    # token realm; and what the gate let through (chalicelib.auth.gate.Access), auth on.
+    # token realm.
     base_path: str = ""
-    access: Any = None
+    # What the gate let through, and whom (`user:alice`): None with auth off, or before the
+    # gate has run.
+    access: Access | None = None
+    principal: str | None = None
+    # The bytes of a blob GET answered by a redirect to S3, for the log line and metrics.
+    redirected_bytes: int | None = None
+    # A manifest pulled under the signing policy's audit mode without a valid signature
+    # ("unsigned (audit)"), for the log line.
+    signature: str | None = None
 
     def arg(self, name: str) -> str | None:
         values = self.query.get(name)

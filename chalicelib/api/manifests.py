@@ -7,15 +7,14 @@ from typing import TYPE_CHECKING
 from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, respond
+from chalicelib.api.locations import manifest_location
 from chalicelib.oci.digest import Digest, compute, is_digest, parse_digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.manifest import MAX_MANIFEST_BYTES, ParsedManifest, parse_manifest
 from chalicelib.oci.reference import check_tag
-from chalicelib.storage import blobs, manifests, pulls, tags
+from chalicelib.storage import manifests, pulls, tags
 
 if TYPE_CHECKING:
-    from pynamodb.transactions import TransactWrite
-
     from chalicelib.signing.trust_policy import TrustRule
 
 # One transaction moves every tag of a push (2 items each, 100 items per transaction; the
@@ -83,7 +82,7 @@ def _check_signed(request: HttpRequest, name: str, stored: manifests.StoredManif
     if is_signature_document(stored.body) or _may_push(request, name):
         return
     if rule.mode == "audit":  # served; the request's log line says so
-        request.extras["signature"] = "unsigned (audit)"
+        request.signature = "unsigned (audit)"
         return
     raise OCIError(
         "DENIED",
@@ -171,29 +170,6 @@ def _sign_if_managed(
         logger.exception("managed signing failed", extra={"fields": {"repository": name}})
 
 
-def _check_references(name: str, parsed: ParsedManifest) -> None:
-    wanted = {d.digest for d in parsed.blobs}
-    missing = sorted(wanted - blobs.linked(name, wanted))
-    if missing:
-        raise OCIError(
-            "MANIFEST_BLOB_UNKNOWN",
-            f"blob {missing[0]} is not in repository {name}; push it first",
-            detail={"digests": missing},
-        )
-    children = {d.digest for d in parsed.manifests}
-    missing = sorted(children - manifests.existing(name, children))
-    if missing:
-        # MANIFEST_BLOB_UNKNOWN is the spec's code for "a manifest or blob unknown"; the
-        # second entry names the kind of thing that is missing.
-        message = f"manifest {missing[0]} referenced by the index is not in repository {name}"
-        raise OCIError(
-            "MANIFEST_BLOB_UNKNOWN",
-            message,
-            detail={"digests": missing},
-            also=[{"code": "MANIFEST_UNKNOWN", "message": message, "detail": {"digests": missing}}],
-        )
-
-
 def put(request: HttpRequest, name: str, reference: str) -> Response:
     body = request.body
     if len(body) > MAX_MANIFEST_BYTES:
@@ -221,8 +197,6 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
         )
     from chalicelib.audit import record
 
-    actor = record.actor(request)
-
     # What the event of this push says of it (chalicelib/events/ reads it from the audit item).
     what: dict[str, object] = {"mediaType": parsed.media_type, "size": len(body)}
     if parsed.artifact_type:
@@ -230,16 +204,9 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
     if parsed.subject is not None:
         what["subject"] = parsed.subject.digest
 
-    def audit(tx: TransactWrite, moved: list[tuple[str, str | None]], new: bool) -> None:
-        # `new` is proven by the transaction's condition: a manifest the repository had
-        # already, pushed again to move tags, is a tag event rather than a push.
-        moves = tuple((tag, before, str(digest)) for tag, before in moved)
-        detail = what if new else {**what, "existing": True}
-        event = record.event(
-            request, "push", repository=name, digest=str(digest), tags=moves, detail=detail
-        )
-        record.stage(tx, event)
-
+    # Storage adds the tags that moved, and whether the manifest was there already (then
+    # the push is a tag event), and writes the event with the push.
+    event = record.event(request, "push", repository=name, digest=str(digest), detail=what)
     signing = _signing_rule(name, parsed)
     manifests.put(
         name,
@@ -247,14 +214,14 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
         parsed,
         body,
         tag_names,
-        None if actor == "-" else actor,
-        audit,
-        references=lambda: _check_references(name, parsed),
+        request.principal,
+        event,
+        check_references=True,
     )
     _verify_if_signature(request, name, str(digest), parsed, body, tag_names)
     _sign_if_managed(signing, name, str(digest), parsed, body, tag_names)
     headers = {
-        "Location": f"/v2/{name}/manifests/{digest}",
+        "Location": manifest_location(name, digest),
         "Docker-Content-Digest": str(digest),
         "Content-Length": "0",
     }
@@ -269,26 +236,14 @@ def delete(request: HttpRequest, name: str, reference: str) -> Response:
     from chalicelib.audit import record
 
     digest, tag = _reference(reference)
-    actor = record.actor(request)
-    who = None if actor == "-" else actor
+    who = request.principal
+    # Storage adds what was deleted (the tag's digest, the tags that went with a manifest).
     if tag is not None:
-
-        def tag_audit(tx: TransactWrite, was: str) -> None:
-            deleted = ((tag, was, None),)
-            event = record.event(request, "delete", repository=name, digest=was, tags=deleted)
-            record.stage(tx, event)
-
-        found = tags.delete(name, tag, actor=who, audit=tag_audit)
+        event = record.event(request, "delete", repository=name)
+        found = tags.delete(name, tag, actor=who, event=event)
     else:
-
-        def manifest_audit(tx: TransactWrite, pointing: list[str]) -> None:
-            deleted = tuple((t, str(digest), None) for t in pointing)
-            event = record.event(
-                request, "delete", repository=name, digest=str(digest), tags=deleted
-            )
-            record.stage(tx, event)
-
-        found = manifests.delete(name, str(digest), who, manifest_audit)
+        event = record.event(request, "delete", repository=name, digest=str(digest))
+        found = manifests.delete(name, str(digest), who, event)
     if not found:
         raise _unknown(name, reference)
     return respond(202, {"Content-Length": "0"})

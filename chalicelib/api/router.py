@@ -5,17 +5,22 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, error_response, from_chalice, json_response
 from chalicelib.api.standby import refuse_writes
+from chalicelib.api.storage_errors import as_oci_error
 from chalicelib.auth.auth_settings import auth_settings
 from chalicelib.log import log_request, logger
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.paths import Endpoint, Resource, parse_path
 from chalicelib.oci.reference import check_name
+from chalicelib.storage.errors import StorageError
+
+if TYPE_CHECKING:  # the gate is imported only when auth is on
+    from chalicelib.auth.decisions import Access
 
 # Repository names up to MAX_DEPTH - 3 components deep (an upload session URL adds three).
 MAX_DEPTH = 16
@@ -199,7 +204,7 @@ def _authorize(request: HttpRequest, endpoint: Endpoint) -> None:
         authenticated=endpoint.resource is Resource.BASE,
     )
     request.access = access
-    request.extras["principal"] = access.subject
+    request.principal = access.subject
     if endpoint.resource is Resource.UPLOADS and request.arg("mount") is not None:
         source = request.arg("from")
         if source and not _may_mount_from(access, source):
@@ -221,24 +226,31 @@ def _admin_scope(request: HttpRequest, endpoint: Endpoint) -> Any:
     return REGISTRY_ADMIN
 
 
-def _may_mount_from(access: Any, source: str) -> bool:
+def _may_mount_from(access: Access, source: str) -> bool:
     from chalicelib.auth.scope import ResourceScope, ScopeError, parse_scope
 
     try:
         scope = parse_scope(f"repository:{source}:pull")
     except ScopeError:
         return True  # not a name: the handler refuses it (NAME_INVALID) as it always has
-    return bool(access.may(ResourceScope(scope.type, scope.name, ("pull",))))
+    return access.may(ResourceScope(scope.type, scope.name, ("pull",)))
 
 
 def dispatch(chalice_request: Any) -> Response:
-    """The one entry point of every /v2 route."""
+    """The one entry point of every /v2 route behind Chalice (API Gateway, the test client)."""
     started = time.perf_counter()
-    request = from_chalice(chalice_request)
+    return serve(from_chalice(chalice_request), started)
+
+
+def serve(request: HttpRequest, started: float | None = None) -> Response:
+    """Answer a parsed /v2 request, whichever door it came through; every failure becomes an
+    OCI error, and every request one log line."""
+    started = time.perf_counter() if started is None else started
     head = request.method == "HEAD"
     try:
         response = route(request)
-    except OCIError as error:
+    except (OCIError, StorageError) as raised:
+        error = raised if isinstance(raised, OCIError) else as_oci_error(raised)
         response = error_response(error, head=head)
         if error.status in (401, 403) and auth_settings().enabled:
             _audit_denial(request, error)

@@ -24,12 +24,13 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, json_body, json_response
+from chalicelib.api.locations import blob_location, direct_upload_location
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest, parse_digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.s3_parts import PART_MIN, PARTS_MAX, SINGLE_PUT_MAX
 from chalicelib.storage import direct
-from chalicelib.storage.models import DirectUploadItem
+from chalicelib.storage.records import DirectSession
 
 VERSION = 1
 PARTS_PER_REQUEST = 1000
@@ -44,24 +45,21 @@ def _document(request: HttpRequest) -> dict[str, Any]:
     return document
 
 
-def _session(name: str, item: DirectUploadItem) -> dict[str, Any]:
-    plan = direct.plan_of(item)
-    upload_id = direct.upload_id_of(item)
-    known = direct.declared(item)
+def _session(name: str, session: DirectSession) -> dict[str, Any]:
     document: dict[str, Any] = {
-        "id": upload_id,
-        "location": direct.location(name, upload_id),
-        "digest": item.digest if known else None,
-        "size": plan.size if known else None,
-        "multipart": plan.multipart,
-        "partSize": plan.part_size,
-        "partCount": plan.count if known else None,
-        "streamed": bool(item.streamed),
-        "expiresAt": int(item.expires_at),
-        "verified": int(item.verified or 0),
+        "id": session.upload_id,
+        "location": direct_upload_location(name, session.upload_id),
+        "digest": None if session.digest is None else str(session.digest),
+        "size": session.size,
+        "multipart": session.multipart,
+        "partSize": session.part_size,
+        "partCount": session.part_count,
+        "streamed": session.streamed,
+        "expiresAt": session.expires_at,
+        "verified": session.verified,
     }
-    if not plan.multipart:
-        document["upload"] = direct.single_put(item)
+    if session.single_put is not None:
+        document["upload"] = session.single_put
     return document
 
 
@@ -95,8 +93,7 @@ def start(request: HttpRequest, name: str, _argument: str) -> Response:
             not isinstance(part_size, int) or isinstance(part_size, bool)
         ):
             raise OCIError("SIZE_INVALID", "partSize must be a number of bytes")
-        item = direct.open_streamed(name, part_size)
-        body = _session(name, item)
+        body = _session(name, direct.start_streamed(name, part_size))
         return json_response(202, body, {"Location": body["location"]})
     digest = parse_digest(
         document.get("digest") if isinstance(document.get("digest"), str) else None
@@ -104,13 +101,12 @@ def start(request: HttpRequest, name: str, _argument: str) -> Response:
     size = document.get("size")
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise OCIError("SIZE_INVALID", "size must be the blob's length in bytes")
-    item = direct.open_session(name, digest, size)
-    body = _session(name, item)
+    body = _session(name, direct.start(name, digest, size))
     return json_response(202, body, {"Location": body["location"]})
 
 
 def status(request: HttpRequest, name: str, upload_id: str) -> Response:
-    return json_response(200, _session(name, direct.get_session(name, upload_id)))
+    return json_response(200, _session(name, direct.describe(name, upload_id)))
 
 
 def parts(request: HttpRequest, name: str, upload_id: str) -> Response:
@@ -128,8 +124,7 @@ def parts(request: HttpRequest, name: str, upload_id: str) -> Response:
         if not isinstance(checksum, str):
             raise OCIError("BLOB_UPLOAD_INVALID", f"part {number} needs its checksumSHA256")
         asked.append((number, checksum))
-    item = direct.get_session(name, upload_id)
-    return json_response(200, {"parts": direct.part_puts(item, asked)})
+    return json_response(200, {"parts": direct.part_urls(name, upload_id, asked)})
 
 
 def _declaring(document: dict[str, Any]) -> tuple[Digest, int] | None:
@@ -155,7 +150,7 @@ def complete(request: HttpRequest, name: str, upload_id: str) -> Response:
         )
     outcome = direct.complete(name, upload_id, listed, _declaring(document))
     if isinstance(outcome, direct.Verifying):
-        where = direct.location(name, upload_id)
+        where = direct_upload_location(name, upload_id)
         return json_response(
             202,
             {"verified": outcome.verified, "size": outcome.size, "location": where},
@@ -165,7 +160,7 @@ def complete(request: HttpRequest, name: str, upload_id: str) -> Response:
         201,
         {"digest": str(outcome.digest), "size": outcome.size},
         {
-            "Location": f"/v2/{name}/blobs/{outcome.digest}",
+            "Location": blob_location(name, outcome.digest),
             "Docker-Content-Digest": str(outcome.digest),
         },
     )

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 from chalice.app import Response
 
-from chalicelib.api.http import error_response, from_chalice, json_response
+from chalicelib.api.http import HttpRequest, error_response, from_chalice, json_response
 from chalicelib.auth.auth_settings import auth_settings
 from chalicelib.log import log_request
 from chalicelib.oci.errors import OCIError
@@ -21,8 +21,14 @@ MAX_FORM_BYTES = 64 * 1024
 
 
 def handle(chalice_request: Any) -> Response:
+    """`/token` behind Chalice (API Gateway, the test client)."""
     started = time.perf_counter()
-    request = from_chalice(chalice_request)
+    return serve(from_chalice(chalice_request), started)
+
+
+def serve(request: HttpRequest, started: float | None = None) -> Response:
+    """Answer a parsed token request, whichever door it came through."""
+    started = time.perf_counter() if started is None else started
     request.path = "/token"
     try:
         if not auth_settings().enabled:

@@ -65,7 +65,6 @@ def _create(request: HttpRequest) -> Response:
     document = json_body(request, "the trigger")
     if not isinstance(document, dict):
         raise _bad("the trigger is a JSON object")
-    actor = record.actor(request)
     try:
         item = triggers.create(
             repository=_text(document, "repository") or "",
@@ -75,7 +74,7 @@ def _create(request: HttpRequest) -> Response:
             service=_text(document, "service"),
             function=_text(document, "function"),
             image_repository=_text(document, "imageRepository"),
-            created_by=None if actor == "-" else actor,
+            created_by=request.principal,
         )
     except triggers.TriggerError as error:
         raise _bad(str(error)) from None

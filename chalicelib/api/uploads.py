@@ -6,6 +6,7 @@ from chalice.app import Response
 
 from chalicelib.api.base import EXTENSIONS_HEADER
 from chalicelib.api.http import HttpRequest, respond
+from chalicelib.api.locations import blob_location, upload_location
 from chalicelib.oci.content_range import parse_content_range, range_header
 from chalicelib.oci.digest import Digest, compute, parse_algorithm, parse_digest
 from chalicelib.oci.errors import OCIError
@@ -21,7 +22,7 @@ def _blob_created(name: str, digest: Digest) -> Response:
     return respond(
         201,
         {
-            "Location": f"/v2/{name}/blobs/{digest}",
+            "Location": blob_location(name, digest),
             "Docker-Content-Digest": str(digest),
             "Content-Length": "0",
         },
@@ -30,7 +31,7 @@ def _blob_created(name: str, digest: Digest) -> Response:
 
 def _session_headers(name: str, upload_id: str, offset: int) -> dict[str, str]:
     return {
-        "Location": uploads.location(name, upload_id),
+        "Location": upload_location(name, upload_id),
         "Range": range_header(offset),
         "Docker-Upload-UUID": upload_id,
         "Content-Length": "0",
@@ -56,8 +57,8 @@ def start(request: HttpRequest, name: str, _argument: str) -> Response:
     if digest_arg is not None:
         return _monolithic(request, name, parse_digest(digest_arg))
     algorithm = parse_algorithm(request.arg("digest-algorithm"))
-    item = uploads.open_session(name, algorithm)
-    headers = _session_headers(name, uploads.upload_id_of(item), 0)
+    session = uploads.open_session(name, algorithm)
+    headers = _session_headers(name, session.upload_id, session.offset)
     headers["OCI-Chunk-Min-Length"] = str(CHUNK_MIN_LENGTH)
     headers.update(EXTENSIONS_HEADER)
     return respond(202, headers)
@@ -72,7 +73,7 @@ def _mount(name: str, mount: str, source: str | None) -> Response | None:
     link = blobs.get_link(source, digest)
     if link is None:
         return None
-    if not blobs.link_stored(name, digest, int(link.size), link.s3_key, fresh=False, restore=None):
+    if not blobs.link_stored(name, digest, link.size, link.s3_key, fresh=False, restore=None):
         return None  # collected meanwhile: the client uploads it instead
     return _blob_created(name, digest)
 
@@ -107,8 +108,8 @@ def _chunk_start(request: HttpRequest) -> int | None:
 def patch(request: HttpRequest, name: str, upload_id: str) -> Response:
     _check_length(request)
     start_at = _chunk_start(request)
-    item = uploads.append(name, upload_id, request.body, start_at)
-    return respond(202, _session_headers(name, upload_id, int(item.offset)))
+    session = uploads.append(name, upload_id, request.body, start_at)
+    return respond(202, _session_headers(name, upload_id, session.offset))
 
 
 def finish(request: HttpRequest, name: str, upload_id: str) -> Response:
@@ -120,8 +121,8 @@ def finish(request: HttpRequest, name: str, upload_id: str) -> Response:
 
 
 def status(request: HttpRequest, name: str, upload_id: str) -> Response:
-    item = uploads.get_session(name, upload_id)
-    return respond(204, _session_headers(name, upload_id, int(item.offset)))
+    session = uploads.state(name, upload_id)
+    return respond(204, _session_headers(name, upload_id, session.offset))
 
 
 def cancel(request: HttpRequest, name: str, upload_id: str) -> Response:

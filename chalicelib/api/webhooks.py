@@ -96,10 +96,7 @@ def _create(request: HttpRequest) -> Response:
 
 
 def _actor(request: HttpRequest) -> str | None:
-    from chalicelib.audit import record
-
-    actor = record.actor(request)
-    return None if actor == "-" else actor
+    return request.principal
 
 
 def _audit(request: HttpRequest, action: str, item: WebhookItem) -> None:

@@ -17,7 +17,10 @@ after `BERTH_AUDIT_RETENTION_DAYS` (default 90).
 
 Writes ride on what the request writes anyway where there is a write: a push's items are in
 the manifest PUT's TransactWriteItems (no extra call; a push that fails records nothing),
-deletes and rollbacks in theirs. Admin changes add one BatchWriteItem.
+deletes and rollbacks in theirs. The handler builds the event (who, from where, what) with
+`record.event` and hands it to storage, which completes it with what the change did (the
+tags moved or deleted) and stages it in its transaction. Admin changes add one
+BatchWriteItem.
 
 Logins and denials are bounded (`throttle.py`): an attacker must not turn failed requests
 into writes. Each function instance writes at most one record per (event, principal, source
@@ -25,6 +28,8 @@ address) per `BERTH_AUDIT_BOUND_SECONDS` (default 60), carrying the count of the
 stands for. Logins and denials exist only with auth on; pushes, deletes, rollbacks are
 audited either way (with auth off their actor is `-`).
 
-Modules: `events.py` (pure: the event, its keys), `models.py` (the item), `store.py`
-(stage in a transaction, write, query), `throttle.py`, `record.py` (events from requests).
+Modules: `events.py` (pure: cleaning what callers choose; the event and its keys live in
+chalicelib/storage/audit_event.py), `models.py` (the item, which lives with the table's other
+items in chalicelib/storage/audit_items.py, as does staging one in a transaction),
+`store.py` (write, query), `throttle.py`, `record.py` (events from requests).
 """

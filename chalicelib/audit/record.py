@@ -45,8 +45,9 @@ def origin_of(request: HttpRequest) -> Origin:
 
 
 def actor(request: HttpRequest) -> str:
-    value = request.extras.get("principal")
-    return value if isinstance(value, str) else "-"
+    """Who the audit log says acted: the principal, or "-" when auth is off (the log's own
+    spelling of nobody; the request itself says None)."""
+    return request.principal or "-"
 
 
 def event(request: HttpRequest, action: str, **fields: Any) -> Event:
@@ -169,7 +170,7 @@ def denied(request: HttpRequest, error: OCIError, repository: str | None) -> Non
     set_origin(request)
     # The gate names whom it refused; a handler's refusal (an immutable tag, an admin acting
     # on itself) comes after the gate let the caller in.
-    who = getattr(error, "subject", None) or request.extras.get("principal") or "unknown:token"
+    who = getattr(error, "subject", None) or request.principal or "unknown:token"
     _bounded(
         "denied",
         who,

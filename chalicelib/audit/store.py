@@ -1,54 +1,17 @@
-"""Audit items in DynamoDB: staged into a request's own transaction, written, queried."""
+"""Audit items in DynamoDB: written on their own, and queried. Staging one into a change's
+own transaction is storage's (chalicelib/storage/audit_items.py, named here too)."""
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pynamodb.transactions import TransactWrite
-
-from chalicelib.audit.events import Event, day_key, since_key
-from chalicelib.audit.models import AuditItem
 from chalicelib.storage import keys
-
-DEFAULT_RETENTION_DAYS = 90
-
-
-def retention_seconds() -> int:
-    """`BERTH_AUDIT_RETENTION_DAYS` (default 90): how long DynamoDB keeps an event."""
-    days = int(os.environ.get("BERTH_AUDIT_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS)))
-    return max(1, days) * 86400
-
-
-def items(event: Event) -> list[AuditItem]:
-    expires_at = int(event.at.timestamp()) + retention_seconds()
-    return [
-        AuditItem(
-            key,
-            event.sort_key(),
-            action=event.action,
-            outcome=event.outcome,
-            who=event.who,
-            repository=event.repository,
-            subject=event.subject,
-            digest=event.digest,
-            tags=[list(t) for t in event.tags] or None,
-            detail=event.detail or None,
-            source_ip=event.source_ip,
-            user_agent=event.user_agent,
-            request_id=event.request_id,
-            events=event.count,
-            expires_at=expires_at,
-        )
-        for key in [*event.partitions(), event.feed_partition()]
-    ]
-
-
-def stage(tx: TransactWrite, event: Event) -> None:
-    """Add the event to a transaction the request makes anyway: written with it, or not at all."""
-    for item in items(event):
-        tx.save(item)
+from chalicelib.storage.audit_event import Event, day_key, since_key
+from chalicelib.storage.audit_items import DEFAULT_RETENTION_DAYS as DEFAULT_RETENTION_DAYS
+from chalicelib.storage.audit_items import AuditItem, items
+from chalicelib.storage.audit_items import retention_seconds as retention_seconds
+from chalicelib.storage.audit_items import stage as stage
 
 
 def write(event: Event) -> None:

@@ -16,7 +16,15 @@ Modules, one idea each (pure ones import no AWS code):
     ratelimit.py    failed-login counters, 429 TOOMANYREQUESTS with Retry-After
     auth_settings.py  BERTH_AUTH, BERTH_SERVICE, BERTH_TOKEN_KEY, TTLs, limits
     aws.py          lazy botocore clients (kms, sts)
-    gate.py         the entry points below, from these pieces (imported only with auth on)
+    credentials.py  the Authorization header: scheme, Basic credentials (pure)
+    process_caches.py  what a warm function remembers: key ring, verifier, revocations,
+                    public patterns, verified tokens, Basic logins; `reset`
+    decisions.py    may a principal have a scope; a token subject's principal; `Access`
+    challenges.py   the refusals: 401 Bearer challenge (and its realm), 403 DENIED
+    login.py        username/password, IAM and refresh-token logins (rate-limited, audited)
+    authorize.py    `authorize`: the check before every /v2 request
+    token_endpoint.py  `issue_token`: the token endpoint's logic
+    gate.py         one name for the entry points below (imported only with auth on)
 
 Wired in: `chalicelib.api.router.route` calls `gate.authorize` before every handler when
 `BERTH_AUTH` is on (the default; `berth serve` turns it off unless `--auth`), and `/token`

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.config import settings
-from chalicelib.storage import aws
+from chalicelib.storage import aws, s3_errors
 
 BLOBS = "blobs/"
 UPLOADS = "uploads/"
@@ -94,8 +94,7 @@ def abort(uploads: Iterable[Multipart]) -> tuple[int, list[str]]:
                 Bucket=settings().bucket, Key=upload.key, UploadId=upload.upload
             )
         except Exception as error:
-            code = getattr(error, "response", {}).get("Error", {}).get("Code")
-            if code != "NoSuchUpload":
+            if s3_errors.error_code(error) != "NoSuchUpload":
                 failed.append(upload.key)
     return calls, failed
 

@@ -34,19 +34,22 @@ class TagRules:
     def is_immutable(self, tag: str) -> bool:
         return self.immutable and not any(fnmatchcase(tag, p) for p in self.exclude)
 
-    def check_move(self, repo: str, tag: str, verb: str) -> None:
-        """Refuse to `verb` an existing immutable tag: DENIED (403) naming the rule."""
+    def refusal(self, repo: str, tag: str, verb: str) -> str | None:
+        """Why an existing tag may not be `verb`ed, naming the rule (storage refuses with it,
+        the API answers DENIED); None when it may."""
         if not self.is_immutable(tag):
-            return
+            return None
         rule = "all tags are immutable"
         if self.exclude:
             rule += f" except those matching {', '.join(self.exclude)}"
-        raise OCIError(
-            "DENIED",
+        return (
             f"cannot {verb} tag {tag!r}: repository {repo} has rule {RULE_NAME} "
-            f"({rule}); push a new tag instead",
-            detail={"rule": RULE_NAME, "tag": tag, "exclude": list(self.exclude)},
+            f"({rule}); push a new tag instead"
         )
+
+    def refusal_detail(self, tag: str) -> dict[str, Any]:
+        """The refusal's structured detail: the rule, the tag, the exclusions."""
+        return {"rule": RULE_NAME, "tag": tag, "exclude": list(self.exclude)}
 
     def document(self) -> dict[str, Any]:
         return {

@@ -2,6 +2,11 @@
 
 keys.py owns every key of the one table and models.py its items; raw_items.py reads it raw
 for whole-table and whole-partition passes; retry.py is the one retry-on-conflict loop;
-gc_fence.py is the pusher's half of garbage collection's protocol. Storage depends on oci/
-and rules/ (pure) only: the HTTP layer, the collector and lifecycle call it, never the
-reverse (tests/unit/test_layering.py)."""
+gc_fence.py is the pusher's half of garbage collection's protocol. Upload sessions share
+upload_sessions.py (ids, lookup) and part_copy.py (server-side assembly); s3_errors.py reads
+S3's refusals. The audit log's items are the table's too (audit_event.py, audit_items.py): a
+change's caller hands storage the event, storage completes and stages it in the change's
+transaction. Storage speaks the domain: it raises errors.py's NotFound / Invalid /
+Conflict / Busy and returns records.py's plain values, never HTTP. It depends on oci/ and
+rules/ (pure) only: the HTTP layer, the collector and lifecycle call it, never the reverse
+(tests/unit/test_layering.py)."""

@@ -19,15 +19,15 @@ Race-safety, in the same transaction as the unlink:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.oci.digest import Digest
-from chalicelib.oci.errors import OCIError
 from chalicelib.rules.immutability import TagRules
-from chalicelib.storage import blobs, repo_settings, repositories, unlinking
+from chalicelib.storage import audit_items, blobs, repo_settings, repositories, unlinking
+from chalicelib.storage.audit_event import Event
+from chalicelib.storage.errors import Protected
 from chalicelib.storage.keys import TAG_PREFIX, manifest_digest, manifest_sk, repo_pk, tag_name
 from chalicelib.storage.models import BlobLinkItem, ManifestItem, RepositoryItem, TagItem
 from chalicelib.storage.retry import until_committed
@@ -35,19 +35,19 @@ from chalicelib.storage.tags import CONTENDED
 from chalicelib.storage.transactions import transaction
 
 if TYPE_CHECKING:
-    from pynamodb.transactions import TransactWrite
+    pass
 
 
-def delete(repo: str, digest: Digest, audit: Callable[[TransactWrite], None] | None = None) -> bool:
-    """Unlink the blob; False if it is not linked here; 405 UNSUPPORTED if an image under an
-    immutable tag references it. `audit(tx)` joins the unlink's transaction."""
+def delete(repo: str, digest: Digest, event: Event | None = None) -> bool:
+    """Unlink the blob; False if it is not linked here; Protected if an image under an
+    immutable tag references it. `event` is staged in the unlink's transaction."""
     rules = repo_settings.get(repo)
     if not rules.immutable:
-        return blobs.unlink(repo, digest, audit)
+        return blobs.unlink(repo, digest, event)
     state = {"rules": rules}
 
     def attempt() -> bool:
-        found = blobs.get_link(repo, digest)
+        found = blobs.link_item(repo, digest)
         if found is None:
             return False
         _refuse_if_held(repo, str(digest), state["rules"])
@@ -65,8 +65,8 @@ def delete(repo: str, digest: Digest, audit: Callable[[TransactWrite], None] | N
                 fence_until=max(fence or 0.0, unlinking.stamp()),
             )
             repo_settings.stage_unchanged(tx, repo, state["rules"])
-            if audit is not None:
-                audit(tx)
+            if event is not None:
+                audit_items.stage(tx, event)
         return True
 
     def learn(_error: TransactWriteError) -> None:
@@ -82,7 +82,7 @@ def delete(repo: str, digest: Digest, audit: Callable[[TransactWrite], None] | N
             conflicted=learn,
         )
     except _NowMutable:
-        return blobs.unlink(repo, digest, audit)
+        return blobs.unlink(repo, digest, event)
 
 
 class _NowMutable(Exception):
@@ -122,12 +122,10 @@ def _refuse_if_held(repo: str, digest: str, rules: TagRules) -> None:
             name = manifest_digest(manifest.sk)
             if digest in (manifest.blobs or ()):
                 tag = under[name]
-                raise OCIError(
-                    "UNSUPPORTED",
+                raise Protected(
                     f"blob {digest} is part of manifest {name}, which the immutable tag "
                     f"{tag!r} names (rule immutable-tags): it cannot be deleted",
                     detail={"digest": digest, "manifest": name, "tag": tag},
-                    status=405,
                 )
             for child in map(str, manifest.children or ()):
                 if child not in under:

@@ -13,10 +13,12 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
-from chalicelib.storage import aws, gc_fence, repositories
+from chalicelib.storage import audit_items, aws, gc_fence, repositories, s3_errors
+from chalicelib.storage.audit_event import Event
 from chalicelib.storage.clock import now
 from chalicelib.storage.keys import link_digest, link_sk, repo_pk
 from chalicelib.storage.models import BlobLinkItem, RepositoryItem
+from chalicelib.storage.records import BlobLink
 from chalicelib.storage.retry import Attempts, until_committed
 from chalicelib.storage.transactions import condition_failed, transaction
 
@@ -29,7 +31,13 @@ def blob_key(digest: Digest) -> str:
     return f"blobs/{digest.algorithm}/{digest.hex}"
 
 
-def get_link(repo: str, digest: Digest) -> BlobLinkItem | None:
+def get_link(repo: str, digest: Digest) -> BlobLink | None:
+    item = link_item(repo, digest)
+    return None if item is None else BlobLink(digest, int(item.size), item.s3_key)
+
+
+def link_item(repo: str, digest: Digest) -> BlobLinkItem | None:
+    """The link's item itself, for storage code that conditions a write on it."""
     try:
         return BlobLinkItem.get(repo_pk(repo), link_sk(str(digest)), consistent_read=True)
     except BlobLinkItem.DoesNotExist:
@@ -100,17 +108,17 @@ def link_stored(
     return False
 
 
-def unlink(repo: str, digest: Digest, audit: Callable[[TransactWrite], None] | None = None) -> bool:
+def unlink(repo: str, digest: Digest, event: Event | None = None) -> bool:
     """Remove the link; False if there was none. The bytes stay for garbage collection.
-    With `audit(tx)`, the delete and its audit record are one TransactWriteItems."""
+    With `event`, the delete and its audit record are one TransactWriteItems."""
     found = get_link(repo, digest)  # its size, to take off the repository's counters
     if found is None:
         return False
     try:
         with transaction() as tx:
-            stage_unlink(tx, repo, str(digest), int(found.size), BlobLinkItem.pk.exists())
-            if audit is not None:
-                audit(tx)
+            stage_unlink(tx, repo, str(digest), found.size, BlobLinkItem.pk.exists())
+            if event is not None:
+                audit_items.stage(tx, event)
     except TransactWriteError as error:
         if condition_failed(error):
             return False
@@ -153,7 +161,7 @@ def stored_size(key: str) -> int | None:
     try:
         head = aws.s3().head_object(Bucket=settings().bucket, Key=key)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if s3_errors.is_missing(error):
             return None
         raise
     return int(head["ContentLength"])
@@ -183,9 +191,7 @@ def write_once(key: str, size: int, write: Callable[[], object]) -> bool:
 def _refused_as_present(error: Exception) -> bool:
     """S3 refused an If-None-Match write because an object was there (412, or 409 when a
     concurrent conditional write was in flight)."""
-    response = getattr(error, "response", None) or {}
-    code = response.get("Error", {}).get("Code")
-    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    code, status = s3_errors.error_code(error), s3_errors.http_status(error)
     return code in ("PreconditionFailed", "ConditionalRequestConflict") or status in (409, 412)
 
 

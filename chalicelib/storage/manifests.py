@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -12,10 +11,20 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
-from chalicelib.oci.errors import OCIError
 from chalicelib.oci.manifest import ParsedManifest
-from chalicelib.storage import aws, blobs, gc_fence, repo_settings, repositories, tags, unlinking
+from chalicelib.storage import (
+    audit_items,
+    aws,
+    blobs,
+    gc_fence,
+    repo_settings,
+    repositories,
+    tags,
+    unlinking,
+)
+from chalicelib.storage.audit_event import Event
 from chalicelib.storage.clock import now
+from chalicelib.storage.errors import ManifestInvalid, ReferencesMissing
 from chalicelib.storage.keys import manifest_digest, manifest_sk, referrer_sk, repo_pk
 from chalicelib.storage.models import (
     COPY_LIMIT,
@@ -67,25 +76,27 @@ def put(
     body: bytes,
     tag_names: list[str],
     actor: str | None = None,
-    audit: Callable[[TransactWrite, list[tuple[str, str | None]], bool], None] | None = None,
-    references: Callable[[], None] | None = None,
+    event: Event | None = None,
+    *,
+    check_references: bool = False,
 ) -> list[str]:
     """Store the manifest, its referrer entry and every tag move in one transaction (all or
     nothing, so a failed push leaves nothing visible); returns the tags that moved.
 
-    `audit(tx, [(tag, previous digest), ...], new)` adds the push's audit record to the same
-    transaction: no extra call, and no record of a push that did not happen. `new`: the
-    manifest was not in the repository before (the transaction's condition proves it).
+    `event` (who, from where, what was pushed) is completed with the tags that moved and
+    staged in the same transaction: no extra call, and no record of a push that did not
+    happen. A manifest the repository had already (the transaction's condition proves it),
+    pushed again to move tags, says so in its detail (`existing`).
 
-    `references()` checks that the blobs (and children) are in the repository, raising if
-    not. The transaction commits only if no lifecycle run unlinked blobs here since that
-    check began (`unlinking.fence`, a condition on the repository update it makes anyway);
-    otherwise it checks again and retries (storage/unlinking.py)."""
+    `check_references`: first check that the blobs (and children) are in the repository
+    (ReferencesMissing if not). The transaction commits only if no lifecycle run unlinked
+    blobs here since that check began (`unlinking.fence`, a condition on the repository
+    update it makes anyway); otherwise it checks again and retries (storage/unlinking.py)."""
     key = str(digest)
-    fenced = references is not None and bool(parsed.blobs)
+    fenced = check_references and bool(parsed.blobs)
     checked = unlinking.stamp()
-    if references is not None:
-        references()
+    if check_references:
+        references_present(repo, parsed)
     inline: bytes | None = body
     s3_key = None
     if len(body) > INLINE_LIMIT:
@@ -113,8 +124,7 @@ def put(
     child_digests = sorted({d.digest for d in parsed.manifests})
     children = len(child_digests)
     if children and children + 2 * len(tag_names) + _OTHER_ITEMS > MAX_TRANSACTION_ITEMS:
-        raise OCIError(
-            "MANIFEST_INVALID",
+        raise ManifestInvalid(
             f"an index of {children} manifests can be pushed with at most "
             f"{(MAX_TRANSACTION_ITEMS - _OTHER_ITEMS - children) // 2} tags at once",
         )
@@ -168,8 +178,10 @@ def put(
                     actor,
                     signers=signers,
                 )
-            if audit is not None:
-                audit(tx, [(n, getattr(before[n], "digest", None)) for n in moving], new)
+            if event is not None:
+                moves = tuple((n, getattr(before[n], "digest", None), key) for n in moving)
+                detail = event.detail if new else {**event.detail, "existing": True}
+                audit_items.stage(tx, replace(event, tags=moves, detail=detail))
         return moving
 
     def learn(error: TransactWriteError) -> None:
@@ -177,11 +189,11 @@ def put(
         check again what may have changed, then read again and move from there."""
         nonlocal new, waits, checked, signers
         until = unlinking.fenced_until(error) if fenced else None
-        if until is not None and references is not None:  # blobs were unlinked
+        if until is not None and check_references:  # blobs were unlinked
             unlinking.wait(until, waits)
             waits += 1
             checked = unlinking.stamp()
-            references()
+            references_present(repo, parsed)
         _children_still_there(repo, child_digests)
         stored = stored_signers(repo, key)  # a re-push, deleted meanwhile, or newly signed
         new, signers = stored is None, stored or frozenset()
@@ -242,11 +254,29 @@ def claim(
         )
 
 
+def references_present(repo: str, parsed: ParsedManifest) -> None:
+    """The blobs and manifests `parsed` names are all in `repo`; ReferencesMissing if not."""
+    wanted = {d.digest for d in parsed.blobs}
+    missing = sorted(wanted - blobs.linked(repo, wanted))
+    if missing:
+        raise ReferencesMissing(
+            f"blob {missing[0]} is not in repository {repo}; push it first",
+            detail={"digests": missing},
+        )
+    children = {d.digest for d in parsed.manifests}
+    missing = sorted(children - existing(repo, children))
+    if missing:
+        raise ReferencesMissing(
+            f"manifest {missing[0]} referenced by the index is not in repository {repo}",
+            detail={"digests": missing},
+            manifests=True,
+        )
+
+
 def _children_still_there(repo: str, children: list[str]) -> None:
     missing = sorted(set(children) - existing(repo, set(children)))
     if missing:
-        raise OCIError(
-            "MANIFEST_BLOB_UNKNOWN",
+        raise ReferencesMissing(
             f"manifest {missing[0]} referenced by the index is no longer in repository {repo}",
             detail={"digests": missing},
         )
@@ -313,10 +343,10 @@ def delete(
     repo: str,
     digest: str,
     actor: str | None = None,
-    audit: Callable[[TransactWrite, list[str]], None] | None = None,
+    event: Event | None = None,
 ) -> bool:
-    """Delete the manifest, the tags that point at it and its referrer entry; `audit(tx,
-    tags)` records it in the manifest's deleting transaction."""
+    """Delete the manifest, the tags that point at it and its referrer entry; `event` is
+    completed with those tags and staged in the manifest's deleting transaction."""
     try:
         item = ManifestItem.get(repo_pk(repo), manifest_sk(digest), consistent_read=True)
     except ManifestItem.DoesNotExist:
@@ -336,8 +366,9 @@ def delete(
                 repositories.key(repo),
                 actions=repositories.count_actions(manifests=-1, manifest_bytes=-int(item.size)),
             )
-            if audit is not None:
-                audit(tx, pointing)
+            if event is not None:
+                deleted = tuple((t, digest, None) for t in pointing)
+                audit_items.stage(tx, replace(event, tags=deleted))
     except TransactWriteError as error:
         if condition_failed(error):
             return True  # deleted meanwhile by someone else (who counted it)

@@ -14,7 +14,7 @@ from typing import Protocol, TypeVar
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib.oci.errors import OCIError
+from chalicelib.storage.errors import Busy
 from chalicelib.storage.transactions import condition_failed
 
 T = TypeVar("T")
@@ -90,4 +90,4 @@ def until_committed(
                 conflicted(error)
         conflicts += 1
         if not run.again(conflicts):
-            raise OCIError("UNAVAILABLE", busy)
+            raise Busy(busy)

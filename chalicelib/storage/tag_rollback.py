@@ -5,19 +5,19 @@ is gone, and keeps a concurrent lifecycle run from deleting it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from chalicelib.oci.errors import OCIError
 from chalicelib.rules.history import ROLLBACK, action_of
 from chalicelib.rules.rollback import Move, earlier_targets
-from chalicelib.storage import manifests, repo_settings, repositories, tags
+from chalicelib.storage import audit_items, manifests, repo_settings, repositories, tags
+from chalicelib.storage.audit_event import Event
+from chalicelib.storage.errors import ManifestNotFound
 from chalicelib.storage.retry import Again, until_committed
 from chalicelib.storage.transactions import transaction
 
 if TYPE_CHECKING:
-    from pynamodb.transactions import TransactWrite
+    pass
 
 # manifests.existing asks for this many candidates per BatchGetItem.
 _CHUNK = 100
@@ -46,8 +46,7 @@ def _one_step_back(repo: str, tag: str, current: str | None) -> tuple[str, list[
             if digest in present:
                 return digest, skipped
             skipped.append(digest)
-    raise OCIError(
-        "MANIFEST_UNKNOWN",
+    raise ManifestNotFound(
         f"tag {tag!r} has no earlier manifest left in repository {repo} to roll back to",
         detail={"tag": tag, "skipped": skipped[:100]},
     )
@@ -58,10 +57,10 @@ def rollback(
     tag: str,
     to: str | None = None,
     actor: str | None = None,
-    audit: Callable[[TransactWrite, str | None, str], None] | None = None,
+    event: Event | None = None,
 ) -> Rolled:
-    """Move `tag` back one step, or to the manifest `to`; DENIED if the tag is immutable.
-    `audit(tx, from, to)` records the move in the moving transaction."""
+    """Move `tag` back one step, or to the manifest `to`; TagImmutable if the tag is immutable.
+    `event` is completed with the move and staged in the moving transaction."""
 
     def attempt() -> Rolled:
         before = tags.get(repo, tag)
@@ -76,8 +75,7 @@ def rollback(
         stored = manifests.by_digest(repo, target)
         if stored is None:
             if to is not None:
-                raise OCIError(
-                    "MANIFEST_UNKNOWN",
+                raise ManifestNotFound(
                     f"manifest {to} is not in repository {repo}",
                     detail={"digest": to},
                 )
@@ -103,8 +101,9 @@ def rollback(
                 tx.update(repositories.key(repo), actions=repositories.count_actions(tags=1))
             if rules is not None:
                 repo_settings.stage_unchanged(tx, repo, rules)
-            if audit is not None:
-                audit(tx, current, target)
+            if event is not None:
+                moved = ((tag, current, target),)
+                audit_items.stage(tx, replace(event, digest=target, tags=moved))
         return Rolled(tag, current, target, moved=True, skipped=skipped)
 
     # A conflict: the tag, the target or the rules changed; decide again.

@@ -4,14 +4,16 @@ made in one transaction with its history entry, so concurrent moves all land in 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.rules.history import DELETE, PUSH
 from chalicelib.rules.immutability import TagRules
-from chalicelib.storage import contention, repo_settings, repositories
+from chalicelib.storage import audit_items, contention, repo_settings, repositories
+from chalicelib.storage.audit_event import Event
 from chalicelib.storage.clock import now
+from chalicelib.storage.errors import TagImmutable
 from chalicelib.storage.keys import (
     MANIFEST_PREFIX,
     TAG_PREFIX,
@@ -155,7 +157,7 @@ def move(
     action: str = PUSH,
 ) -> bool:
     """Point `tag` at `digest`; False when it already pointed there. An immutable tag that
-    exists is refused (DENIED), checked against the rules in the same transaction. When
+    exists is refused (TagImmutable), checked against the rules in the same transaction. When
     someone else moved it first, read again and move from there."""
 
     def attempt() -> bool:
@@ -181,10 +183,11 @@ def delete(
     *,
     only_if: str | None = None,
     actor: str | None = None,
-    audit: Callable[[TransactWrite, str], None] | None = None,
+    event: Event | None = None,
 ) -> bool:
     """Remove `tag` (if it points at `only_if`, when given); False when there was none.
-    `audit(tx, digest)` records the deletion in the same transaction."""
+    `event` (who, from where) is completed with the tag's digest and staged in the deleting
+    transaction: no record of a deletion that did not happen."""
 
     def attempt() -> bool:
         current = get(repo, tag)
@@ -197,8 +200,9 @@ def delete(
             tx.save(_history(repo, tag, current.digest, None, actor, DELETE, _moment(current)))
             tx.update(repositories.key(repo), actions=repositories.count_actions(tags=-1))
             repo_settings.stage_unchanged(tx, repo, rules)
-            if audit is not None:
-                audit(tx, current.digest)
+            if event is not None:
+                deleted = ((tag, current.digest, None),)
+                audit_items.stage(tx, replace(event, digest=current.digest, tags=deleted))
         return True
 
     busy = f"tag {tag!r} is being changed by many clients at once; retry"
@@ -206,14 +210,17 @@ def delete(
 
 
 def guard(repo: str, existing: list[str], verb: str) -> TagRules | None:
-    """The repository's rules, after refusing to `verb` any of the `existing` tags they make
-    immutable; None when no existing tag moves (creating a tag is always allowed). Stage
-    `repo_settings.stage_unchanged` with the result so a concurrent change cannot race."""
+    """The repository's rules, after refusing (TagImmutable) to `verb` any of the `existing`
+    tags they make immutable; None when no existing tag moves (creating a tag is always
+    allowed). Stage `repo_settings.stage_unchanged` with the result so a concurrent change
+    cannot race."""
     if not existing:
         return None
     rules = repo_settings.get(repo)
     for name in existing:
-        rules.check_move(repo, name, verb)
+        why = rules.refusal(repo, name, verb)
+        if why is not None:
+            raise TagImmutable(why, detail=rules.refusal_detail(name))
     return rules
 
 

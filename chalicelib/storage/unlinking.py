@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib.oci.errors import OCIError
 from chalicelib.storage import blobs, clock, keys, repositories
+from chalicelib.storage.errors import Busy
 from chalicelib.storage.keys import REPOS_PARTITION, repo_pk
 from chalicelib.storage.models import BlobLinkItem, ManifestItem, RepositoryItem
 from chalicelib.storage.transactions import condition_failed, transaction
@@ -92,10 +92,9 @@ def wait(until: float, attempt: int) -> None:
     if until > stamp():
         if attempt >= len(WAITS):
             retry = min(LEASE, max(1.0, math.ceil(until - stamp())))
-            raise OCIError(
-                "UNAVAILABLE",
+            raise Busy(
                 "blobs are being unlinked in this repository (lifecycle); retry shortly",
-                headers={"Retry-After": str(int(retry))},
+                retry_after=int(retry),
             )
         sleep(min(WAITS[attempt], remaining))
         return

@@ -18,9 +18,7 @@ the client's retry starts from the same state.
 from __future__ import annotations
 
 import contextlib
-import re
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,16 +26,25 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest, new_hasher
-from chalicelib.oci.errors import OCIError, RangeNotSatisfiable
 from chalicelib.storage import aws, blobs, keys
 from chalicelib.storage.clock import epoch, now
+from chalicelib.storage.errors import DigestInvalid, UploadOffsetConflict
 from chalicelib.storage.models import UploadItem
+from chalicelib.storage.part_copy import PartSource, copy_parts, write_in_parts
+from chalicelib.storage.records import UploadState
 from chalicelib.storage.transactions import condition_failed
+from chalicelib.storage.upload_sessions import (
+    is_upload_id,
+    live_session,
+    new_upload_id,
+    staging_prefix,
+    unknown,
+)
+from chalicelib.storage.upload_sessions import upload_id_of as item_upload_id
 
 MiB = 1024 * 1024
 PART_MIN = 5 * MiB  # S3's smallest multipart part (except the last)
 LOCK_SECONDS = 120  # longest a request may hold a session before another may take over
-_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,20 +53,12 @@ class Finished:
     size: int
 
 
-def location(repo: str, upload_id: str) -> str:
-    return f"/v2/{repo}/blobs/uploads/{upload_id}"
-
-
 def _pk(upload_id: str) -> str:
     return keys.upload_pk(upload_id)
 
 
-def _unknown(upload_id: str) -> OCIError:
-    return OCIError("BLOB_UPLOAD_UNKNOWN", f"upload {upload_id[:64]!r} is not known")
-
-
-def open_session(repo: str, algorithm: str) -> UploadItem:
-    upload_id = uuid.uuid4().hex
+def open_session(repo: str, algorithm: str) -> UploadState:
+    upload_id = new_upload_id()
     item = UploadItem(
         _pk(upload_id),
         keys.UPLOAD_SK,
@@ -70,29 +69,26 @@ def open_session(repo: str, algorithm: str) -> UploadItem:
         expires_at=epoch() + settings().upload_ttl,
     )
     item.save(condition=UploadItem.pk.does_not_exist())
-    return item
+    return UploadState(upload_id, 0)
 
 
-def upload_id_of(item: UploadItem) -> str:
-    return keys.upload_id_of(item.pk)
+def upload_id_of(session: UploadState) -> str:
+    return session.upload_id
+
+
+def state(repo: str, upload_id: str) -> UploadState:
+    """GET of a session: how many bytes it holds (UploadUnknown if it is not live)."""
+    return UploadState(upload_id, int(get_session(repo, upload_id).offset))
 
 
 def get_session(repo: str, upload_id: str) -> UploadItem:
-    if not _ID.match(upload_id):
-        raise _unknown(upload_id)
-    try:
-        item = UploadItem.get(_pk(upload_id), keys.UPLOAD_SK, consistent_read=True)
-    except UploadItem.DoesNotExist:
-        raise _unknown(upload_id) from None
-    if item.repository != repo or item.expires_at < epoch():
-        raise _unknown(upload_id)
-    return item
+    return live_session(UploadItem, keys.UPLOAD_SK, repo, upload_id)
 
 
 def _acquire(repo: str, upload_id: str, start: int | None) -> tuple[UploadItem, str]:
     """Take the session's lock, starting at byte `start` (None: wherever the session is)."""
-    if not _ID.match(upload_id):
-        raise _unknown(upload_id)
+    if not is_upload_id(upload_id):
+        raise unknown(upload_id)
     holder = uuid.uuid4().hex
     moment = epoch()
     item = UploadItem(_pk(upload_id), keys.UPLOAD_SK)
@@ -111,18 +107,20 @@ def _acquire(repo: str, upload_id: str, start: int | None) -> tuple[UploadItem, 
     except UpdateError as error:
         if not condition_failed(error):
             raise
-        current = get_session(repo, upload_id)  # raises BLOB_UPLOAD_UNKNOWN
-        where = location(repo, upload_id)
-        if start is not None and current.offset != start:
-            raise RangeNotSatisfiable(
-                f"chunk starts at {start} but the upload has {int(current.offset)} bytes",
-                location=where,
-                offset=int(current.offset),
+        current = get_session(repo, upload_id)  # raises UploadUnknown
+        offset = int(current.offset)
+        if start is not None and offset != start:
+            raise UploadOffsetConflict(
+                f"chunk starts at {start} but the upload has {offset} bytes",
+                repository=repo,
+                upload_id=upload_id,
+                offset=offset,
             ) from None
-        raise RangeNotSatisfiable(
+        raise UploadOffsetConflict(
             "another request is writing to this upload; retry after it finishes",
-            location=where,
-            offset=int(current.offset),
+            repository=repo,
+            upload_id=upload_id,
+            offset=offset,
         ) from None
     return item, holder
 
@@ -169,7 +167,7 @@ class _Progress:
     @classmethod
     def of(cls, item: UploadItem) -> _Progress:
         return cls(
-            upload_id=upload_id_of(item),
+            upload_id=item_upload_id(item),
             offset=int(item.offset),
             parts=list(item.parts or []),
             pending=list(item.pending or []),
@@ -183,7 +181,7 @@ class _Progress:
     def _put(self, kind: str, data: bytes) -> dict[str, Any]:
         # A fresh key per attempt: a retried or concurrent request never overwrites
         # bytes that a committed session state refers to.
-        key = f"uploads/{self.upload_id}/{kind}-{self.offset:016d}-{uuid.uuid4().hex[:8]}"
+        key = f"{staging_prefix(self.upload_id)}{kind}-{self.offset:016d}-{uuid.uuid4().hex[:8]}"
         aws.s3().put_object(Bucket=settings().bucket, Key=key, Body=data)
         return {"key": key, "size": len(data)}
 
@@ -201,7 +199,7 @@ class _Progress:
         return [p["key"] for p in self.parts + self.pending]
 
 
-def append(repo: str, upload_id: str, data: bytes, start: int | None) -> UploadItem:
+def append(repo: str, upload_id: str, data: bytes, start: int | None) -> UploadState:
     """PATCH: append `data` at `start` (None: at the current offset)."""
     item, holder = _acquire(repo, upload_id, start)
     try:
@@ -224,9 +222,10 @@ def append(repo: str, upload_id: str, data: bytes, start: int | None) -> UploadI
     except UpdateError as error:
         _release(item, holder)
         if condition_failed(error):  # held past LOCK_SECONDS and taken over: our work is void
-            raise RangeNotSatisfiable(
+            raise UploadOffsetConflict(
                 "another request took over this upload; check its status and resume",
-                location=location(repo, upload_id),
+                repository=repo,
+                upload_id=upload_id,
                 offset=int(item.offset),
             ) from None
         raise
@@ -234,7 +233,7 @@ def append(repo: str, upload_id: str, data: bytes, start: int | None) -> UploadI
         _release(item, holder)
         raise
     _delete_keys(progress.consumed)
-    return item
+    return UploadState(upload_id, progress.offset)
 
 
 def finish(repo: str, upload_id: str, data: bytes, start: int | None, digest: Digest) -> Finished:
@@ -269,8 +268,7 @@ def _complete(repo: str, item: UploadItem, data: bytes, digest: Digest) -> Finis
         actual = staged_digest(progress.staging_keys(), data, algorithm)
     if actual != digest.hex:
         _discard(item)
-        raise OCIError(
-            "DIGEST_INVALID",
+        raise DigestInvalid(
             f"content has digest {algorithm}:{actual}, not {digest}; the upload is discarded",
             detail={"expected": str(digest), "actual": f"{algorithm}:{actual}", "size": size},
         )
@@ -291,52 +289,19 @@ def _complete(repo: str, item: UploadItem, data: bytes, digest: Digest) -> Finis
 
 def _assemble(progress: _Progress, data: bytes, key: str) -> None:
     """Build the blob at `key` from the staging parts (copied server-side) and the tail."""
-    s3 = aws.s3()
-    bucket = settings().bucket
     tail = _read_pending(progress.pending) + data if progress.pending else data
-    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
-    try:
-        parts = _copy_parts(progress.parts, key, upload_id)
+
+    def fill(upload_id: str) -> list[dict[str, Any]]:
+        parts = copy_parts(key, upload_id, [PartSource(p["key"]) for p in progress.parts])
         if tail:
             number = len(parts) + 1
-            etag = s3.upload_part(
-                Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=tail
+            etag = aws.s3().upload_part(
+                Bucket=settings().bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=tail
             )["ETag"]
             parts.append({"PartNumber": number, "ETag": etag})
-        s3.complete_multipart_upload(
-            Bucket=bucket,
-            Key=key,
-            UploadId=upload_id,
-            MultipartUpload={"Parts": parts},
-            IfNoneMatch="*",
-        )
-    except BaseException:
-        with contextlib.suppress(Exception):
-            s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-        raise
+        return parts
 
-
-def _copy_parts(staged: list[dict[str, Any]], key: str, upload_id: str) -> list[dict[str, Any]]:
-    """UploadPartCopy each staging part into the multipart upload, several at a time."""
-    s3 = aws.s3()
-    bucket = settings().bucket
-
-    def copy(numbered: tuple[int, dict[str, Any]]) -> dict[str, Any]:
-        number, part = numbered
-        result = s3.upload_part_copy(
-            Bucket=bucket,
-            Key=key,
-            UploadId=upload_id,
-            PartNumber=number,
-            CopySource={"Bucket": bucket, "Key": part["key"]},
-        )
-        return {"PartNumber": number, "ETag": result["CopyPartResult"]["ETag"]}
-
-    numbered = list(enumerate(staged, start=1))
-    if len(numbered) == 1:
-        return [copy(numbered[0])]
-    with ThreadPoolExecutor(max_workers=min(8, len(numbered))) as pool:
-        return list(pool.map(copy, numbered))
+    write_in_parts(key, fill)
 
 
 def _discard(item: UploadItem) -> None:

@@ -200,7 +200,7 @@ def post(chalice_request: Any) -> Response:
         return error(403, "The form expired; reload the page.", viewer)
     if (standby := standby_refusal(viewer)) is not None:
         return standby
-    request.extras["principal"] = viewer.principal.subject if viewer.principal else "-"
+    request.principal = viewer.principal.subject if viewer.principal else "-"
     try:
         return _change(request, viewer, fields)
     except Refused as refused:

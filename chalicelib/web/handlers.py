@@ -366,10 +366,12 @@ def history(chalice_request: Any, message: str = "", status: int = 200) -> Respo
 def rollback(chalice_request: Any) -> Response:
     """Move a tag back to a manifest it pointed at, as `berth rollback --to` does (immutable
     tags refused, the move in the tag's history and the audit log, by the viewer)."""
+    from chalicelib.api.storage_errors import as_oci_error
     from chalicelib.audit import record
     from chalicelib.oci.digest import parse_digest
     from chalicelib.oci.reference import check_tag
     from chalicelib.storage import tag_rollback
+    from chalicelib.storage.errors import StorageError
 
     request = request_of(chalice_request)
     viewer = _signed_in(request)
@@ -388,17 +390,14 @@ def rollback(chalice_request: Any) -> Response:
         return _error(400, "not a repository, tag and digest", viewer)
     if not viewer.may(name, "push"):
         return _error(403, f"rolling back needs push on {name}", viewer)
-    request.extras["principal"] = viewer.principal.subject if viewer.principal else "-"
+    request.principal = viewer.principal.subject if viewer.principal else "-"
     actor = record.actor(request)
-
-    def audit(tx: Any, before: str | None, after: str) -> None:
-        moved = ((tag, before, after),)
-        record.stage(
-            tx, record.event(request, "rollback", repository=name, digest=after, tags=moved)
-        )
-
+    event = record.event(request, "rollback", repository=name)  # storage adds the move
     try:
-        rolled = tag_rollback.rollback(name, tag, to, None if actor == "-" else actor, audit)
+        rolled = tag_rollback.rollback(name, tag, to, None if actor == "-" else actor, event)
+    except StorageError as error:
+        refused = as_oci_error(error)
+        return _error(refused.status, refused.message, viewer)
     except OCIError as error:
         return _error(error.status, error.message, viewer)
     target = f"/ui/history?name={quote(name)}&tag={quote(tag)}"

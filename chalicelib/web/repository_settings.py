@@ -202,7 +202,7 @@ def change(chalice_request: Any) -> Response:
         return error(403, "The form expired; reload the page.", viewer)
     if (standby := standby_refusal(viewer)) is not None:
         return standby
-    request.extras["principal"] = viewer.principal.subject if viewer.principal else "-"
+    request.principal = viewer.principal.subject if viewer.principal else "-"
     do = fields.get("do", "")
     back = f"/ui/settings?name={quote(name)}"
     try:

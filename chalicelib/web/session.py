@@ -74,7 +74,7 @@ class Viewer:
         from chalicelib.auth import gate
         from chalicelib.auth.scope import ResourceScope
 
-        return gate._allowed(self.principal, ResourceScope("repository", repository, (action,)))
+        return gate.allowed(self.principal, ResourceScope("repository", repository, (action,)))
 
 
 def cookies(request: HttpRequest) -> dict[str, str]:

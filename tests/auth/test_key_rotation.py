@@ -186,14 +186,14 @@ def rotating_gate(
     """The app's gate signing with `stage`'s key, its ring on an injected clock."""
     import boto3
 
-    from chalicelib.auth import gate
+    from chalicelib.auth import gate, process_caches
     from chalicelib.auth.auth_settings import auth_settings
 
     monkeypatch.setenv("BERTH_TOKEN_KEY", token_key_alias(stage))
     auth_settings.cache_clear()
     gate.reset()
     clock = Clock()
-    monkeypatch.setattr(gate, "_ring", _ring(stage, boto3.client("kms"), clock))
+    monkeypatch.setattr(process_caches, "_ring", _ring(stage, boto3.client("kms"), clock))
     yield stage, clock
     gate.reset()
 

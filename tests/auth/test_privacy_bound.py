@@ -23,10 +23,10 @@ REFRESH = 15.0  # BERTH_REVOCATION_REFRESH's default: the bound docs/access.md s
 
 @pytest.fixture
 def clock(auth_on: None, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    from chalicelib.auth import gate
+    from chalicelib.auth import process_caches
 
     fake = Clock()
-    monkeypatch.setattr(gate, "_revocations", revocations.View(REFRESH, clock=fake))
+    monkeypatch.setattr(process_caches, "_revocations", revocations.View(REFRESH, clock=fake))
     return fake
 
 

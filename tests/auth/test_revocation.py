@@ -21,14 +21,14 @@ REFRESH = 15.0
 
 @pytest.fixture
 def clock(auth_on: None, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    from chalicelib.auth import gate
+    from chalicelib.auth import process_caches
     from chalicelib.auth.auth_settings import auth_settings
 
     fake = Clock()
     # The refresh the gate would use, pinned to the documented default; only the clock is ours.
     refresh = auth_settings().revocation_refresh
     assert refresh == REFRESH == revocations.DEFAULT_REFRESH
-    monkeypatch.setattr(gate, "_revocations", revocations.View(refresh, clock=fake))
+    monkeypatch.setattr(process_caches, "_revocations", revocations.View(refresh, clock=fake))
     return fake
 
 
@@ -106,11 +106,11 @@ def test_a_new_login_right_after_a_password_change_works(client: Any, clock: Clo
 
 
 def test_made_private_ends_anonymous_tokens(client: Any, clock: Clock) -> None:
-    from chalicelib.auth import gate, principals
+    from chalicelib.auth import principals, process_caches
 
     repo = f"{unique('rv')}/app"
     principals.make_public(repo)
-    gate._public = None
+    process_caches._public = None
     anonymous = token_of(client, Caller("anonymous"), [f"repository:{repo}:pull"])
     assert anonymous is not None
     assert json.loads(_claims(anonymous))["access"]

@@ -32,17 +32,17 @@ class ShiftedTime:
 def test_a_remembered_token_still_expires(
     client: Any, auth_on: None, monkeypatch: pytest.MonkeyPatch, runtime_call_recorder: Any
 ) -> None:
-    from chalicelib.auth import gate, tokens
+    from chalicelib.auth import gate, process_caches, tokens
 
     repo = f"{unique('tc')}/app"
     reader = user("reader", [(repo, Level.PULL)])
     token_text = token_of(client, reader, [f"repository:{repo}:pull"])
     assert token_text is not None
     shifted = ShiftedTime()
-    monkeypatch.setattr(gate, "time", shifted)
+    monkeypatch.setattr(process_caches, "time", shifted)
     monkeypatch.setattr(tokens, "time", shifted)
     assert client.http.get("/v2/", headers=bearer(token_text)).status_code == 200
-    assert token_text in gate._verified
+    assert token_text in process_caches._verified
 
     def never(*_: Any, **__: Any) -> Any:
         raise AssertionError("a remembered token is not verified again")
@@ -59,4 +59,4 @@ def test_a_remembered_token_still_expires(
     response = client.http.get("/v2/", headers=bearer(token_text))
     assert response.status_code == 401
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
-    assert token_text not in gate._verified
+    assert token_text not in process_caches._verified

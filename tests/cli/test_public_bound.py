@@ -23,10 +23,10 @@ def test_public_add_reaches_anonymous_pulls_within_the_bound(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from chalicelib.auth import gate
+    from chalicelib.auth import process_caches
 
     clock = Clock()
-    monkeypatch.setattr(gate, "_revocations", revocations.View(REFRESH, clock=clock))
+    monkeypatch.setattr(process_caches, "_revocations", revocations.View(REFRESH, clock=clock))
     repo = f"{unique('pub')}/app"
 
     def anonymous_pull() -> int:

@@ -1,7 +1,8 @@
 """Both front doors reach every route with the same statuses, headers and bodies.
 
 API Gateway's REST proxy (format 1.0) and a Lambda Function URL (format 2.0) call the same
-function (`app.app`); chalicelib/api/front_door.py converts the second into the first.
+function (`app.app`); chalicelib/api/front_door.py reads the second itself and calls the
+same dispatcher as the first.
 """
 
 from __future__ import annotations
@@ -202,14 +203,14 @@ def test_multi_value_headers_and_cookies_in_format_2() -> None:
 
 
 def test_query_repeats_and_cookies_reach_the_request() -> None:
-    from chalicelib.api.front_door import to_rest_event
+    from chalicelib.api.front_door import request_of
 
     event = url_event("GET", "/v2/a/tags/list", "n=1&n=2&last=", (("Cookie", "a=1; b=2"),))
-    rest = to_rest_event(event, "/v2/{p1}/{p2}/{p3}", {"p1": "a", "p2": "tags", "p3": "list"})
-    assert rest["multiValueQueryStringParameters"] == {"n": ["1", "2"], "last": [""]}
-    assert rest["headers"]["cookie"] == "a=1; b=2"
-    assert rest["requestContext"]["identity"]["sourceIp"] == "198.51.100.7"
-    assert rest["requestContext"]["resourcePath"] == "/v2/{p1}/{p2}/{p3}"
+    request = request_of(event, "/v2/{p1}/{p2}/{p3}", {"p1": "a", "p2": "tags", "p3": "list"})
+    assert request.query == {"n": ["1", "2"], "last": [""]}
+    assert request.headers["cookie"] == "a=1; b=2"
+    assert request.source_ip == "198.51.100.7"
+    assert request.path == "/v2/a/tags/list"
 
 
 def test_behind_a_custom_domain_the_realm_and_locations_are_at_its_root(

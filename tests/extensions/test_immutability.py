@@ -223,16 +223,16 @@ def test_a_blob_deleted_while_a_manifest_checks_it_is_not_tagged_immutable(
     """The race: a manifest PUT checks its blobs, the blob is deleted (nothing immutable needs
     it yet), then the PUT commits a new immutable tag. The delete raises the repository's
     unlinking fence in its transaction, so the PUT checks again and is refused."""
-    from chalicelib.api import manifests as manifest_api
     from chalicelib.oci.digest import parse_digest
     from chalicelib.storage import blob_deletion, unlinking
+    from chalicelib.storage import manifests as manifest_storage
 
     assert_ok(set_rules(client, repo, True), 200)
     pushed = image()
     for blob in pushed.blobs:
         push_blob(client, repo, blob)
     layer = parse_digest(digest_of(pushed.blobs[-1]))
-    check = manifest_api._check_references
+    check = manifest_storage.references_present
     calls: list[int] = []
 
     def check_then_delete(name: str, parsed: Any) -> None:
@@ -241,7 +241,7 @@ def test_a_blob_deleted_while_a_manifest_checks_it_is_not_tagged_immutable(
             assert blob_deletion.delete(repo, layer)
         calls.append(1)
 
-    monkeypatch.setattr(manifest_api, "_check_references", check_then_delete)
+    monkeypatch.setattr(manifest_storage, "references_present", check_then_delete)
     monkeypatch.setattr(unlinking, "sleep", lambda seconds: None)
     response = put_manifest(client, repo, "v1", pushed.body, pushed.media_type)
     assert_error(response, 400, "MANIFEST_BLOB_UNKNOWN")

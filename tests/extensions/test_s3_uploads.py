@@ -566,18 +566,18 @@ def test_completion_restores_a_blob_deleted_under_it(
 @pytest.fixture
 def enforcing(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Checksums trusted; yields the list of staging keys that were re-read."""
-    from chalicelib.storage import direct
+    from chalicelib.storage import direct_verify
 
     monkeypatch.setenv("BERTH_S3_ENFORCES_CHECKSUMS", "1")
     settings.cache_clear()
     reread: list[str] = []
-    real = direct._rehash
+    real = direct_verify._rehash
 
     def counting(item: Any, *args: Any) -> Any:
         reread.append(item.key)
         return real(item, *args)
 
-    monkeypatch.setattr(direct, "_rehash", counting)
+    monkeypatch.setattr(direct_verify, "_rehash", counting)
     yield reread
     monkeypatch.undo()
     settings.cache_clear()

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from berth.commands.lifecycle import summary
-from chalicelib.api import manifests as manifest_api
 from chalicelib.config import settings
 from chalicelib.gc.collect import collect
 from chalicelib.lifecycle import executor
 from chalicelib.storage import blobs, clock, unlinking
+from chalicelib.storage import manifests as manifest_storage
 from chalicelib.storage.models import REPOS_PARTITION, RepositoryItem
 from tests.api.helpers import (
     OCI_CONFIG,
@@ -234,7 +234,7 @@ def test_a_whole_run_between_a_push_check_and_its_transaction_fails_the_fence(
         old = push_image(client, repo)
     set_policy(repo, UNTAGGED_7)
     late = _reusing_config(client, repo, old)
-    real = manifest_api._check_references
+    real = manifest_storage.references_present
     runs: list[executor.RepoRun] = []
 
     def check_then_run(name: str, parsed: Any) -> None:
@@ -242,7 +242,7 @@ def test_a_whole_run_between_a_push_check_and_its_transaction_fails_the_fence(
         if not runs:
             runs.append(executor.run_repository(repo, dry_run=False, now=later(8)))
 
-    monkeypatch.setattr(manifest_api, "_check_references", check_then_run)
+    monkeypatch.setattr(manifest_storage, "references_present", check_then_run)
     response = put(client, repo, late, "late")
     assert sorted(u["digest"] for u in runs[0].unlink) == sorted(map(digest_of, old.blobs))
     assert_error(response, 400, "MANIFEST_BLOB_UNKNOWN")

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
+from chalicelib.api.storage_errors import as_oci_error
 from chalicelib.oci.digest import Digest, compute
-from chalicelib.oci.errors import OCIError
 from chalicelib.storage import blobs, tags, uploads
+from chalicelib.storage.errors import StorageError
 
 MiB = 1024 * 1024
 
@@ -49,7 +50,8 @@ def test_two_patches_at_the_same_offset_exactly_one_wins(aws: Any, repo: str, si
     won = [i for i, r in enumerate(results) if not isinstance(r, Exception)]
     lost = [r for r in results if isinstance(r, Exception)]
     assert len(won) == 1, results
-    assert len(lost) == 1 and isinstance(lost[0], OCIError) and lost[0].status == 416
+    assert len(lost) == 1 and isinstance(lost[0], StorageError)
+    assert as_oci_error(lost[0]).status == 416
     winner = chunks[won[0]]
     # The session holds exactly the winner's bytes: finishing with its digest succeeds.
     digest = compute(winner)
@@ -103,9 +105,9 @@ def test_a_second_finish_after_success_finds_no_session(aws: Any, repo: str) -> 
     upload_id = uploads.upload_id_of(session)
     digest: Digest = compute(b"abc")
     uploads.finish(repo, upload_id, b"abc", None, digest)
-    with pytest.raises(OCIError) as raised:
+    with pytest.raises(StorageError) as raised:
         uploads.finish(repo, upload_id, b"abc", None, digest)
-    assert raised.value.code == "BLOB_UPLOAD_UNKNOWN"
+    assert as_oci_error(raised.value).code == "BLOB_UPLOAD_UNKNOWN"
 
 
 def test_a_tag_moved_away_while_its_old_manifest_is_deleted_stays(

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
+from chalicelib.api.storage_errors import as_oci_error
 from chalicelib.oci.digest import compute
-from chalicelib.oci.errors import OCIError
 from chalicelib.oci.manifest import parse_manifest
 from chalicelib.rules.immutability import TagRules
 from chalicelib.storage import manifests, repo_settings, tags
 from chalicelib.storage import tag_rollback as rollback
+from chalicelib.storage.errors import StorageError
 from tests.storage.test_concurrency import _together
 
 MT = "application/vnd.oci.image.manifest.v1+json"
@@ -54,9 +55,9 @@ def test_push_racing_a_settings_change_is_refused(
 ) -> None:
     first = _manifest(repo, 1)
     _stale_rules_once(monkeypatch, repo)
-    with pytest.raises(OCIError) as raised:
+    with pytest.raises(StorageError) as raised:
         _manifest(repo, 2)
-    assert raised.value.code == "DENIED"
+    assert as_oci_error(raised.value).code == "DENIED"
     current = tags.get(repo, "v")
     assert current is not None and current.digest == first
     assert len(tags.history(repo, "v")) == 1
@@ -68,11 +69,12 @@ def test_delete_and_rollback_racing_a_settings_change_are_refused(
     _manifest(repo, 1)
     second = _manifest(repo, 2)
     _stale_rules_once(monkeypatch, repo)
-    with pytest.raises(OCIError) as raised:
+    with pytest.raises(StorageError) as raised:
         rollback.rollback(repo, "v")
-    assert raised.value.code == "DENIED"
-    with pytest.raises(OCIError):
+    assert as_oci_error(raised.value).code == "DENIED"
+    with pytest.raises(StorageError) as raised:
         tags.delete(repo, "v")
+    assert as_oci_error(raised.value).code == "DENIED"
     current = tags.get(repo, "v")
     assert current is not None and current.digest == second
 

@@ -6,10 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.oci.errors import OCIError
+from chalicelib.api.storage_errors import as_oci_error
 from chalicelib.oci.paths import Endpoint, Resource, parse_path
 from chalicelib.rules.immutability import TagRules, parse_settings
 from chalicelib.rules.rollback import DELETE, PUSH, ROLLBACK, Move, earlier_targets
+from chalicelib.storage.errors import TagImmutable
 
 
 @pytest.mark.parametrize(
@@ -46,10 +47,11 @@ def test_immutability_with_exclusions() -> None:
         "Latest",
     ]
     assert not TagRules(immutable=False).is_immutable("v1")
-    with pytest.raises(OCIError) as raised:
-        rules.check_move("r", "v1", "move")
-    assert raised.value.code == "DENIED" and raised.value.status == 403
-    assert "immutable-tags" in raised.value.message and "latest, dev-*, rc?" in raised.value.message
+    why = rules.refusal("r", "v1", "move")
+    assert rules.refusal("r", "latest", "move") is None
+    refused = as_oci_error(TagImmutable(str(why), detail=rules.refusal_detail("v1")))
+    assert refused.code == "DENIED" and refused.status == 403  # what the client is told
+    assert "immutable-tags" in refused.message and "latest, dev-*, rc?" in refused.message
 
 
 def test_parse_settings_deduplicates_patterns() -> None:

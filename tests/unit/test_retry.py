@@ -7,7 +7,8 @@ import pytest
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib.oci.errors import OCIError
+from chalicelib.api.storage_errors import as_oci_error
+from chalicelib.storage.errors import Busy
 from chalicelib.storage.retry import Again, Attempts, until_committed
 
 
@@ -37,9 +38,10 @@ def test_gives_up_with_503_after_the_policys_attempts() -> None:
         calls.append(1)
         raise _refused()
 
-    with pytest.raises(OCIError) as raised:
+    with pytest.raises(Busy) as raised:
         until_committed(attempt, busy="tag is busy", policy=Attempts(3))
-    assert raised.value.code == "UNAVAILABLE" and "tag is busy" in str(raised.value.message)
+    told = as_oci_error(raised.value)  # what the client is told
+    assert told.code == "UNAVAILABLE" and "tag is busy" in str(told.message)
     assert len(calls) == 3
 
 
@@ -58,6 +60,6 @@ def test_pauses_go_through_the_injected_sleep() -> None:
     def attempt() -> None:
         raise Again
 
-    with pytest.raises(OCIError):
+    with pytest.raises(Busy):
         until_committed(attempt, busy="busy", policy=policy)
     assert slept == [0.01, 0.02, 0.03]

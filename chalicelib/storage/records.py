@@ -1,0 +1,44 @@
+"""What storage hands its callers: plain, typed values read out of the table's items, so no
+caller holds a pynamodb item, casts its numbers or reaches past the fields it was given."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.oci.digest import Digest
+
+
+@dataclass(frozen=True, slots=True)
+class BlobLink:
+    """A blob readable through a repository: how big it is and where its bytes are."""
+
+    digest: Digest
+    size: int
+    s3_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class UploadState:
+    """An upload session through the registry, as a client may see it: its id and how many
+    bytes it holds."""
+
+    upload_id: str
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class DirectSession:
+    """A direct-to-S3 upload session, as its client is told of it (see storage/direct.py).
+    A streamed session's digest, size and part count are None until its completion."""
+
+    upload_id: str
+    digest: Digest | None
+    size: int | None
+    part_size: int
+    part_count: int | None
+    multipart: bool
+    streamed: bool
+    expires_at: int
+    verified: int  # bytes of the upload hashed so far by a completion under way
+    single_put: dict[str, Any] | None  # the presigned PUT, for a session of one PUT
