@@ -16,16 +16,9 @@ from chalicelib.events.change import PUSH, Change
 from chalicelib.events.http_post import Outcome
 from chalicelib.log import logger
 from chalicelib.oci import media_types as mt
+from chalicelib.scanning.image_kinds import IMAGE_CONFIGS
 
 MESSAGE_TYPE = "scan"
-# A manifest without artifactType reports its config's media type as one (image spec): these
-# are images, anything else is an artifact.
-IMAGE_CONFIGS = frozenset(
-    {
-        "application/vnd.oci.image.config.v1+json",
-        "application/vnd.docker.container.image.v1+json",
-    }
-)
 
 
 def enabled() -> bool:
