@@ -78,6 +78,9 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.SCAN, "POST"): "scan.post",
     (Resource.VULNDB, "GET"): "vulndb.get",
     (Resource.VULNDB, "POST"): "vulndb.post",
+    (Resource.SCAN_POLICY, "GET"): "scan_policy.get",
+    (Resource.SCAN_POLICY, "HEAD"): "scan_policy.get",
+    (Resource.SCAN_POLICY, "PUT"): "scan_policy.put",
 }
 
 # The action (token-scope vocabulary: pull, push, `*` = admin) each Berth extension needs on
@@ -103,6 +106,10 @@ REQUIRES: dict[tuple[Resource, str], str] = {
     # Reading findings is reading the image; a scan now costs a function's time: push.
     (Resource.SCAN, "GET"): "pull",
     (Resource.SCAN, "POST"): "push",
+    # Who may pull a vulnerable image is the repository admins' call, as its other rules are.
+    (Resource.SCAN_POLICY, "GET"): "pull",
+    (Resource.SCAN_POLICY, "HEAD"): "pull",
+    (Resource.SCAN_POLICY, "PUT"): "*",
 }
 
 # Registry-wide routes that need registry administration (`registry:admin:*`, held by admins
