@@ -273,6 +273,12 @@ class RegistryClient:
         """Scan `repo` at a tag or digest now (POST), or read the stored findings (GET)."""
         return self._call("POST" if now else "GET", f"/v2/{repo}/_berth/scan/{reference}")[0]
 
+    def scan_policy(self, repo: str, document: dict[str, Any] | None = None) -> Any:
+        """A repository's scan pull policy; with `document`, replace it (repository admin)."""
+        if document is None:
+            return self._call("GET", f"/v2/{repo}/_berth/scan-policy")[0]
+        return self._call("PUT", f"/v2/{repo}/_berth/scan-policy", document)[0]
+
     def vulndb(self, advisories: list[dict[str, Any]] | None = None) -> Any:
         """Add a batch of OSV records to the advisory database; None: read its state."""
         if advisories is None:

@@ -16,6 +16,7 @@ from berth.commands import (
     public,
     repo,
     robots,
+    scan_policy,
     scanning,
     signing,
     triggers,
@@ -44,3 +45,4 @@ def register(commands: Any) -> None:
     triggers.register(commands)
     signing.register(commands)
     scanning.register(commands)  # scan, vulndb
+    scan_policy.register(commands)  # scan policy (as `scan-policy`)
