@@ -279,11 +279,13 @@ class RegistryClient:
             return self._call("GET", f"/v2/{repo}/_berth/scan-policy")[0]
         return self._call("PUT", f"/v2/{repo}/_berth/scan-policy", document)[0]
 
-    def vulndb(self, advisories: list[dict[str, Any]] | None = None) -> Any:
-        """Add a batch of OSV records to the advisory database; None: read its state."""
-        if advisories is None:
+    def vulndb(self, advisories: list[dict[str, Any]] | None = None, rescan: bool = False) -> Any:
+        """Add a batch of OSV records to the advisory database (`rescan`: then rescan every
+        stored image against it); None and no rescan: read its state."""
+        if advisories is None and not rescan:
             return self._call("GET", "/v2/_berth/vulndb")[0]
-        return self._call("POST", "/v2/_berth/vulndb", {"advisories": advisories})[0]
+        body = {"advisories": advisories or [], "rescan": rescan}
+        return self._call("POST", "/v2/_berth/vulndb", body)[0]
 
     def repositories(self, page: int | None = None, exact: bool = False) -> list[dict[str, Any]]:
         """Every repository with its usage (`exact`: recounted), following the Link pages."""

@@ -47,6 +47,12 @@ def register(commands: Any) -> None:
     actions = vulndb.add_subparsers(dest="action", required=True, metavar="ACTION")
     load = actions.add_parser("import", help="load OSV zips, directories or files")
     load.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    load.add_argument(
+        "--no-rescan",
+        action="store_true",
+        help="do not rescan the stored images afterwards (by default every one is rescanned "
+        "in the background, and an image whose findings changed emits a Berth Image Scan event)",
+    )
     add_registry_option(load)
     load.set_defaults(func=_import)
     status = actions.add_parser("status", help="how many advisories, updated when")
@@ -79,6 +85,8 @@ def _import(args: argparse.Namespace) -> int:
             for batch in batches(osv_records(path), BATCH_BYTES):
                 state = client.vulndb(batch)
                 sent += len(batch)
+        if sent and not args.no_rescan:  # once, after the last batch
+            state = client.vulndb(rescan=True)
     except RegistryError as error:
         return common.failed("vulndb import", error)
     except (OSError, ValueError) as error:
@@ -88,6 +96,8 @@ def _import(args: argparse.Namespace) -> int:
         print_json(state)
     else:
         print(f"imported {sent} advisories; the database holds {state.get('advisories', 0)}")
+        if sent and not args.no_rescan:
+            print("every stored image is being rescanned against them (in the background)")
     return 0
 
 

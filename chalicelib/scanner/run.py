@@ -9,6 +9,7 @@ from typing import Any
 
 from chalicelib.log import logger
 from chalicelib.oci import media_types as mt
+from chalicelib.scanner import scan_events
 from chalicelib.scanner.attach import attach_all
 from chalicelib.scanner.layer_source import CountingStream, open_layer
 from chalicelib.scanning.cyclonedx import sbom, vulnerability_report
@@ -18,7 +19,7 @@ from chalicelib.scanning.inventory import Inventory, inventory_of_layers
 from chalicelib.scanning.manifest_layers import filesystem_layers, platforms
 from chalicelib.scanning.matching import match_inventory
 from chalicelib.scanning.report import report_document, severity_counts
-from chalicelib.scanning.scan_verdict import failed, verdict_of
+from chalicelib.scanning.scan_verdict import decode, failed, verdict_of
 from chalicelib.scanning.severity import rank
 from chalicelib.storage import manifests, scan_results, scan_verdicts, vulndb
 from chalicelib.storage.clock import now
@@ -105,11 +106,13 @@ def scan_image(repo: str, digest: str) -> dict[str, Any]:
         digest, "COMPLETE", moment, severity_counts(ordered), report, database.get("updatedAt")
     )
     stamp = moment.isoformat()
-    verdicts = {digest: verdict_of(ordered, stamp).encode()}
+    verdict = verdict_of(ordered, stamp)
+    verdicts = {digest: verdict.encode()}
     if children:  # each platform, as a client pulls it by digest after reading the index
         for child, found in zip(children, per_platform, strict=True):
             verdicts.setdefault(child.digest, verdict_of(found, stamp).encode())
     scan_verdicts.record(repo, verdicts)
+    scan_events.record(repo, digest, decode(stored.scan_verdict), verdict)
     logger.info(
         "image scanned",
         extra={
@@ -133,5 +136,9 @@ def scan_or_record_failure(repo: str, digest: str) -> dict[str, Any] | None:
     except ScanInputError as error:
         moment = now()
         scan_results.save(digest, "FAILED", moment, {}, None, None, description=str(error)[:500])
-        scan_verdicts.record(repo, {digest: failed(moment.isoformat()).encode()})
+        verdict = failed(moment.isoformat())
+        before = manifests.by_digest(repo, digest)
+        scan_verdicts.record(repo, {digest: verdict.encode()})
+        previous = decode(before.scan_verdict) if before is not None else None
+        scan_events.record(repo, digest, previous, verdict)
         return None

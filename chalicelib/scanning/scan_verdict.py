@@ -9,6 +9,7 @@ an unnamed finding cannot be on an allow-list)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,6 +30,9 @@ class ScanVerdict:
     counts: dict[str, int] = field(default_factory=dict)
     # level -> ((advisory id, package), ...) worst first; at most MAX_LISTED in all
     listed: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    # Of every finding in full (id, package, installed and fixed version, severity): a rescan
+    # whose fingerprint is unchanged found nothing new, and announces nothing.
+    fingerprint: str = ""
 
     @property
     def worst(self) -> str | None:
@@ -41,12 +45,21 @@ class ScanVerdict:
             "at": self.scanned_at,
             "c": {k: v for k, v in self.counts.items() if v},
             "f": {k: [f"{i} {p}" for i, p in v] for k, v in self.listed.items() if v},
+            "h": self.fingerprint,
         }
         return json.dumps(document, separators=(",", ":"), sort_keys=True)
 
 
+def fingerprint(findings: Iterable[Finding]) -> str:
+    rows = sorted(
+        {(f.id, f.package, f.installed_version, f.fixed_version, f.severity) for f in findings}
+    )
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:32]
+
+
 def verdict_of(findings: Iterable[Finding], scanned_at: str) -> ScanVerdict:
     """The verdict of a completed scan; one entry per (advisory, package)."""
+    findings = list(findings)
     unique = sorted(
         {(f.severity, f.id, f.package) for f in findings},
         key=lambda entry: (-rank(entry[0]) if entry[0] != UNKNOWN else 99, entry[1], entry[2]),
@@ -57,11 +70,17 @@ def verdict_of(findings: Iterable[Finding], scanned_at: str) -> ScanVerdict:
         counts[severity] = counts.get(severity, 0) + 1
         if number < MAX_LISTED:
             listed.setdefault(severity, []).append((advisory, package))
-    return ScanVerdict("COMPLETE", scanned_at, counts, {k: tuple(v) for k, v in listed.items()})
+    return ScanVerdict(
+        "COMPLETE",
+        scanned_at,
+        counts,
+        {k: tuple(v) for k, v in listed.items()},
+        fingerprint(findings),
+    )
 
 
 def failed(scanned_at: str) -> ScanVerdict:
-    return ScanVerdict("FAILED", scanned_at)
+    return ScanVerdict("FAILED", scanned_at, fingerprint="failed")
 
 
 def decode(value: str | None) -> ScanVerdict | None:
@@ -79,6 +98,7 @@ def decode(value: str | None) -> ScanVerdict | None:
             str(document.get("at", "")),
             {str(k): int(v) for k, v in (document.get("c") or {}).items()},
             listed,
+            str(document.get("h", "")),
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None

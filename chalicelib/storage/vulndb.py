@@ -48,12 +48,17 @@ def advisories_for(index_key: str) -> list[dict[str, Any]]:
 
 
 def state() -> dict[str, Any]:
-    """{"advisories": N, "keys": N, "updatedAt": ISO time or None}: an empty database says
-    so rather than passing every image as clean."""
+    """{"advisories": N, "keys": N, "updatedAt": ISO time or None, "version": N}: an empty
+    database says so rather than passing every image as clean. `version` goes up with every
+    change; a rescan of the stored images follows each (chalicelib/scanner/rescan.py)."""
     found = _get_json(STATE_KEY)
     if isinstance(found, dict):
-        return found
-    return {"advisories": 0, "keys": 0, "updatedAt": None}
+        return {"version": 0, **found}
+    return {"advisories": 0, "keys": 0, "updatedAt": None, "version": 0}
+
+
+def version() -> int:
+    return int(state().get("version") or 0)
 
 
 def merge(index: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
@@ -75,6 +80,7 @@ def merge(index: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
         "advisories": int(current.get("advisories", 0)) + added,
         "keys": int(current.get("keys", 0)) + new_keys,
         "updatedAt": now().isoformat(),
+        "version": int(current.get("version") or 0) + 1,
     }
     _put_json(STATE_KEY, updated)
     return updated
