@@ -287,6 +287,10 @@ class RegistryClient:
         body = {"advisories": advisories or [], "rescan": rescan}
         return self._call("POST", "/v2/_berth/vulndb", body)[0]
 
+    def vulndb_sync(self, document: dict[str, Any]) -> Any:
+        """Run the OSV sync now (registry admin); what it copied and rebuilt."""
+        return self._call("POST", "/v2/_berth/vulndb/sync", document)[0]
+
     def repositories(self, page: int | None = None, exact: bool = False) -> list[dict[str, Any]]:
         """Every repository with its usage (`exact`: recounted), following the Link pages."""
         params = {k: v for k, v in (("n", page), ("exact", 1 if exact else None)) if v}

@@ -81,6 +81,7 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.SCAN_POLICY, "GET"): "scan_policy.get",
     (Resource.SCAN_POLICY, "HEAD"): "scan_policy.get",
     (Resource.SCAN_POLICY, "PUT"): "scan_policy.put",
+    (Resource.VULNDB_SYNC, "POST"): "vulndb_sync.post",
 }
 
 # The action (token-scope vocabulary: pull, push, `*` = admin) each Berth extension needs on
@@ -125,6 +126,7 @@ _REGISTRY_ADMIN = (
     Resource.TRIGGERS,
     Resource.SIGNING_POLICY,
     Resource.VULNDB,
+    Resource.VULNDB_SYNC,
 )
 
 # The repository action of every other route, by method; upload sessions are all push.

@@ -39,6 +39,7 @@ class Resource(Enum):
     SIGNATURES = "signatures"  # /v2/<name>/_berth/signatures/<digest>: verdicts of an image
     SCAN = "scan"  # /v2/<name>/_berth/scan/<digest or tag>: findings (GET), scan now (POST)
     VULNDB = "vulndb"  # /v2/_berth/vulndb: advisory database state (GET), import (POST)
+    VULNDB_SYNC = "vulndb-sync"  # /v2/_berth/vulndb/sync: sync OSV exports now (POST)
     SCAN_POLICY = "scan-policy"  # /v2/<name>/_berth/scan-policy: the scan pull policy
 
 
@@ -100,6 +101,8 @@ def _extension(parts: list[str]) -> Endpoint | None:
         return Endpoint(Resource.AUDIT)
     if parts == ["_berth", "vulndb"]:
         return Endpoint(Resource.VULNDB)
+    if parts == ["_berth", "vulndb", "sync"]:
+        return Endpoint(Resource.VULNDB_SYNC)
     if len(parts) >= 3 and parts[:2] == ["_berth", "admin"]:
         return Endpoint(Resource.ADMIN, "", "/".join(parts[2:]))
     if parts == ["_berth", "lifecycle"]:

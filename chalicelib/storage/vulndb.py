@@ -84,3 +84,58 @@ def merge(index: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
     }
     _put_json(STATE_KEY, updated)
     return updated
+
+
+# The scheduled OSV sync (chalicelib/scanner/osv_sync.py): per synced ecosystem, what was
+# copied (the source's ETag) and the hash of each index key it wrote, so the next sync
+# writes only what changed and deletes only what is gone.
+
+
+def source_key(ecosystem: str) -> str:
+    return f"{PREFIX}sources/{ecosystem}.json"
+
+
+def export_key(ecosystem: str) -> str:
+    """Where the copy of the ecosystem's `all.zip` is kept in the registry's bucket."""
+    return f"{PREFIX}exports/{ecosystem}/all.zip"
+
+
+def source_state(ecosystem: str) -> dict[str, Any]:
+    found = _get_json(source_key(ecosystem))
+    return found if isinstance(found, dict) else {"etag": None, "keys": {}, "advisories": 0}
+
+
+def save_source_state(ecosystem: str, document: dict[str, Any]) -> None:
+    _put_json(source_key(ecosystem), document)
+
+
+def put_index_body(index_key: str, body: bytes) -> None:
+    aws.s3().put_object(
+        Bucket=settings().bucket,
+        Key=object_key(index_key),
+        Body=body,
+        ContentType="application/json",
+    )
+
+
+def delete_index_keys(index_keys: list[str]) -> None:
+    """DeleteObjects, a thousand keys a call (an absent key is no error)."""
+    for start in range(0, len(index_keys), 1000):
+        chunk = index_keys[start : start + 1000]
+        aws.s3().delete_objects(
+            Bucket=settings().bucket,
+            Delete={"Objects": [{"Key": object_key(k)} for k in chunk], "Quiet": True},
+        )
+
+
+def bump(advisories: int, keys: int) -> dict[str, Any]:
+    """After a sync changed the index: the counts moved by these deltas, a new version."""
+    current = state()
+    updated = {
+        "advisories": max(0, int(current.get("advisories", 0)) + advisories),
+        "keys": max(0, int(current.get("keys", 0)) + keys),
+        "updatedAt": now().isoformat(),
+        "version": int(current.get("version") or 0) + 1,
+    }
+    _put_json(STATE_KEY, updated)
+    return updated
