@@ -127,19 +127,18 @@ def sync(chosen: Source | None = None, *, start_rescan: bool = True) -> SyncRepo
     chosen = chosen or configured()
     client = _client(chosen)
     report = SyncReport()
-    advisories = keys = 0
     for ecosystem in chosen.ecosystems:
         changed = _sync_one(client, chosen.bucket, ecosystem, report)
-        if changed is not None:
-            advisories += changed[0]
-            keys += changed[1]
-    if report.copied:
-        report.version = int(vulndb.bump(advisories, keys)["version"])
-        if start_rescan:
-            from chalicelib.scanner import rescan
+        if changed is not None:  # each ecosystem's change is recorded as it lands
+            report.version = int(vulndb.bump(*changed)["version"])
+    current = vulndb.state()
+    if start_rescan and current.get("rescanPending"):  # this run's, or one a failure left
+        from chalicelib.scanner import rescan
 
-            rescan.start(report.version)
-            report.rescan = True
+        version = int(current["version"])
+        rescan.start(version)
+        vulndb.rescan_queued(version)
+        report.version, report.rescan = version, True
     return report
 
 

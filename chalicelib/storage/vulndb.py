@@ -81,6 +81,7 @@ def merge(index: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
         "keys": int(current.get("keys", 0)) + new_keys,
         "updatedAt": now().isoformat(),
         "version": int(current.get("version") or 0) + 1,
+        "rescanPending": bool(current.get("rescanPending")),  # a sync's, still owed
     }
     _put_json(STATE_KEY, updated)
     return updated
@@ -129,13 +130,23 @@ def delete_index_keys(index_keys: list[str]) -> None:
 
 
 def bump(advisories: int, keys: int) -> dict[str, Any]:
-    """After a sync changed the index: the counts moved by these deltas, a new version."""
+    """After a sync changed an ecosystem's index: the counts moved by these deltas, a new
+    version, and a rescan owed (`rescanPending`) until `rescan_queued` says it was queued, so
+    a sync that fails after changing the index still has its rescan queued by the next run."""
     current = state()
     updated = {
         "advisories": max(0, int(current.get("advisories", 0)) + advisories),
         "keys": max(0, int(current.get("keys", 0)) + keys),
         "updatedAt": now().isoformat(),
         "version": int(current.get("version") or 0) + 1,
+        "rescanPending": True,
     }
     _put_json(STATE_KEY, updated)
     return updated
+
+
+def rescan_queued(version: int) -> None:
+    """The rescan for `version` is queued: nothing is owed (unless the database moved on)."""
+    current = state()
+    if int(current.get("version") or 0) == version and current.get("rescanPending"):
+        _put_json(STATE_KEY, {**current, "rescanPending": False})

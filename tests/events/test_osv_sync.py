@@ -123,3 +123,23 @@ def test_sources_are_names_never_urls(client: Any) -> None:
             body=json.dumps(body).encode(),
         )
         assert_ok(response, 400)
+
+
+def test_a_rescan_owed_by_a_failed_run_is_queued_by_the_next(
+    client: Any, pump: Pump, source: Any
+) -> None:
+    from chalicelib.scanner import osv_sync
+
+    name = unique_name()
+    records = [advisory(f"PYSEC-{name}", name, "LOW")]
+    source.put_object(Bucket=SOURCE, Key="npm/all.zip", Body=export(records))
+    chosen = osv_sync.source(SOURCE, "s3", ("npm",))
+    # As if the function stopped after indexing, before queueing the rescan.
+    died = osv_sync.sync(chosen, start_rescan=False)
+    assert died.copied == ["npm"] and not died.rescan
+    pump.queued()
+    report = run_sync(client, ["npm"])
+    assert report["copied"] == [] and report["unchanged"] == ["npm"]
+    assert report["rescan"] is True
+    assert [m["type"] for m in pump.queued()] == ["rescan"]
+    assert run_sync(client, ["npm"])["rescan"] is False  # owed once, queued once
