@@ -196,17 +196,8 @@ def measure_calls(chalice_client: Any) -> dict[str, Any]:
     manifest GET with auth off, by Bearer and by cached Basic; the calls of one /token."""
     from chalicelib.auth import principals
     from chalicelib.auth.permissions import Level
-    from chalicelib.storage import scan_policy, trust_policy
 
     saved = os.environ.get("BERTH_AUTH")
-    # The signing and scan policies are re-read once per instance every CACHE_SECONDS: on a
-    # slow machine such a refresh can land inside one of the windows compared here. Auth adds
-    # no call; hold the policies' clocks still so the comparison sees only auth.
-    clock, scan_clock = trust_policy.monotonic, scan_policy.monotonic
-    frozen = clock()
-    trust_policy.monotonic = lambda: frozen
-    scan_frozen = scan_clock()
-    scan_policy.monotonic = lambda: scan_frozen
     api = ApiClient(chalice_client)
     repo = f"bench/authcalls-{uuid.uuid4().hex[:8]}"
     name, password = f"bench{uuid.uuid4().hex[:8]}", f"pw-{uuid.uuid4().hex}"
@@ -236,8 +227,6 @@ def measure_calls(chalice_client: Any) -> dict[str, Any]:
             "token_request_calls": _names(token_tally),
         }
     finally:
-        trust_policy.monotonic = clock
-        scan_policy.monotonic = scan_clock
         if saved is None:
             os.environ.pop("BERTH_AUTH", None)
         else:

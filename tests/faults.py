@@ -34,22 +34,18 @@ class FaultInjector:
 
 @contextmanager
 def injected(fail_at: int | None = None) -> Iterator[FaultInjector]:
-    """Inside, the signing policy and the repositories' scan policies are read on every
-    request instead of from the instance's 10-second caches (chalicelib/storage/trust_policy.py,
-    scan_policy.py): every run of a request makes the same calls, whatever ran before, and a
-    fault can land on those reads too."""
-    from chalicelib.storage import scan_policy, trust_policy
+    """Inside, the signing policy is read on every request instead of from the instance's
+    10-second cache (chalicelib/storage/trust_policy.py): every run of a request makes the
+    same calls, whatever ran before, and a fault can land on that read too."""
+    from chalicelib.storage import trust_policy
 
     injector = FaultInjector(fail_at)
     original = botocore.client.BaseClient._make_api_call
     cache_seconds = trust_policy.CACHE_SECONDS
     trust_policy.CACHE_SECONDS = 0.0
-    scan_cache_seconds = scan_policy.CACHE_SECONDS
-    scan_policy.CACHE_SECONDS = 0.0
     botocore.client.BaseClient._make_api_call = injector.wrap(original)  # type: ignore[method-assign]
     try:
         yield injector
     finally:
         botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
         trust_policy.CACHE_SECONDS = cache_seconds
-        scan_policy.CACHE_SECONDS = scan_cache_seconds

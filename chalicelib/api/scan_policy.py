@@ -31,7 +31,12 @@ def put(request: HttpRequest, name: str, _argument: str) -> Response:
     except PolicyError as error:
         raise OCIError("UNSUPPORTED", f"scan policy: {error}", status=400) from None
     before = scan_policy.get(name)
-    stored = scan_policy.put(name, wanted, actor if actor != "-" else None)
+    try:
+        stored = scan_policy.put(name, wanted, actor if actor != "-" else None)
+    except PolicyError as error:
+        raise OCIError("UNSUPPORTED", f"scan policy: {error}", status=400) from None
+    except scan_policy.PolicyBusy as error:
+        raise OCIError("UNAVAILABLE", str(error), status=503) from None
     after = stored.document()
     changed = [k for k in after if k != "version" and before.document().get(k) != after[k]]
     record.change(

@@ -108,7 +108,8 @@ def parse(document: Any, by: str | None = None) -> ScanPolicy:
     """A policy from its JSON document; entries without `by` are stamped with `by`."""
     if not isinstance(document, dict):
         raise PolicyError('the policy must be an object: {"severity": "HIGH", ...}')
-    unknown = sorted(set(document) - {"severity", "refuseUnscanned", "allow", "version"})
+    known = {"severity", "refuseUnscanned", "allow", "version", "updatedAt", "updatedBy"}
+    unknown = sorted(set(document) - known)
     if unknown:
         raise PolicyError(f"unknown field {unknown[0]!r}")
     unscanned = document.get("refuseUnscanned", False)

@@ -69,7 +69,6 @@ HISTORY_PREFIX = "H#"
 MANIFEST_PREFIX = "M#"
 LIFECYCLE_SK = "S#lifecycle"
 SETTINGS_SK = "S#settings"
-SCAN_POLICY_SK = "S#scan-policy"  # the scan pull policy (storage/scan_policy.py)
 TAG_PREFIX = "T#"
 
 # Sort keys of the other partitions.

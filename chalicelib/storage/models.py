@@ -156,6 +156,10 @@ class TrustPolicyItem(_Item):
     version = NumberAttribute()
     updated_at = UTCDateTimeAttribute()
     updated_by = UnicodeAttribute(null=True)
+    # Every repository's scan pull policy, JSON `{repository: policy}` (storage/scan_policy.py):
+    # beside the trust policy, so the one cached read of this item serves both pull rules.
+    scan_policies = UnicodeAttribute(null=True)
+    scan_policies_version = NumberAttribute(null=True)
 
 
 class SettingsItem(_Item):

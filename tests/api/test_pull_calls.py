@@ -37,16 +37,13 @@ ONE_QUERY = ["dynamodb:Query"]
 
 @pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
-    from chalicelib.storage import scan_policy, trust_policy
+    from chalicelib.storage import trust_policy
 
     monkeypatch.setattr(pulls, "now", lambda: T0)  # one day: pulls record once, then read
-    # The signing and scan policies' 10 s per-instance caches must not expire between a
-    # warm-up and the counted request on a slow machine (their refreshes are counted in their
-    # own tests below).
+    # The signing policy's 10 s per-instance cache must not expire between a warm-up and the
+    # counted request on a slow machine (its refresh is counted in its own test below).
     frozen = trust_policy.monotonic()
     monkeypatch.setattr(trust_policy, "monotonic", lambda: frozen)
-    scan_frozen = scan_policy.monotonic()
-    monkeypatch.setattr(scan_policy, "monotonic", lambda: scan_frozen)
     with recording() as active:
         yield active
 
@@ -167,17 +164,18 @@ def test_a_scan_pull_policy_costs_no_read_per_pull(
     client: Any, repo: str, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Under a scan policy, an image's pull still reads one item, allowed or refused: the
-    scan verdict is copied onto the manifest and tag items, and the repository's policy is
-    read once per instance per `CACHE_SECONDS` (docs/scanning.md). An index's platform,
-    pulled by digest after the index, is judged from its own item as well."""
-    from chalicelib.storage import scan_policy
+    scan verdict is copied onto the manifest and tag items, and the policies are read with
+    the signing policy's item, once per instance per `CACHE_SECONDS` (docs/scanning.md). An
+    index's platform, pulled by digest after the index, is judged from its own item too."""
+    from chalicelib.storage import trust_policy
     from tests.api.helpers import index
     from tests.scanning.advisories import DEBIAN_ADVISORIES, LANGUAGE_ADVISORIES
     from tests.scanning.test_scan_api import alpine_image, debian_image, import_advisories, scan
     from tests.scanning.test_scan_pull_policy import set_scan_policy
 
     moment = [0.0]
-    monkeypatch.setattr(scan_policy, "monotonic", lambda: moment[0])
+    monkeypatch.setattr(trust_policy, "monotonic", lambda: moment[0])
+    trust_policy.forget_cached()
     import_advisories(client, DEBIAN_ADVISORIES + LANGUAGE_ADVISORIES)
     debian, alpine = debian_image(), alpine_image()
     push(client, repo, debian, "v1")
@@ -191,9 +189,9 @@ def test_a_scan_pull_policy_costs_no_read_per_pull(
         for send in (get_manifest, head_manifest):
             tally = counted(recorder, status, send, client, repo, reference)
             assert described(tally) == ONE_READ, (send.__name__, reference)
-    moment[0] += scan_policy.CACHE_SECONDS
+    moment[0] += trust_policy.CACHE_SECONDS
     tally = counted(recorder, 403, get_manifest, client, repo, "multi")
-    assert described(tally) == ["dynamodb:GetItem", "dynamodb:GetItem"]  # the policy, once
+    assert described(tally) == ["dynamodb:GetItem", "dynamodb:GetItem"]  # the policies, once
     tally = counted(recorder, 403, get_manifest, client, repo, "multi")
     assert described(tally) == ONE_READ
-    scan_policy.forget_cached()
+    trust_policy.forget_cached()
