@@ -181,6 +181,16 @@ def apply_lifecycle(_event: object) -> None:
     scheduled()
 
 
+@app.schedule("rate(6 hours)")
+def sync_advisories(_event: object) -> None:
+    """OSV's exports copied when their ETag changed, the advisory index rebuilt, and every
+    stored image rescanned (chalicelib/scanner/osv_sync.py); `berth vulndb sync` runs it now.
+    Its own timeout and memory (.chalice/config.json): a first Debian sync is large."""
+    from chalicelib.scanner.osv_sync import scheduled
+
+    scheduled()
+
+
 @app.on_dynamodb_record(stream_arn=stream_arn(), batch_size=100)
 def publish_events(event: object) -> None:
     """Committed changes become events: EventBridge and queued webhook deliveries

@@ -196,15 +196,8 @@ def measure_calls(chalice_client: Any) -> dict[str, Any]:
     manifest GET with auth off, by Bearer and by cached Basic; the calls of one /token."""
     from chalicelib.auth import principals
     from chalicelib.auth.permissions import Level
-    from chalicelib.storage import trust_policy
 
     saved = os.environ.get("BERTH_AUTH")
-    # The signing policy is re-read once per instance every CACHE_SECONDS: on a slow machine
-    # such a refresh can land inside one of the windows compared here. Auth adds no call;
-    # hold the policy's clock still so the comparison sees only auth.
-    clock = trust_policy.monotonic
-    frozen = clock()
-    trust_policy.monotonic = lambda: frozen
     api = ApiClient(chalice_client)
     repo = f"bench/authcalls-{uuid.uuid4().hex[:8]}"
     name, password = f"bench{uuid.uuid4().hex[:8]}", f"pw-{uuid.uuid4().hex}"
@@ -234,7 +227,6 @@ def measure_calls(chalice_client: Any) -> dict[str, Any]:
             "token_request_calls": _names(token_tally),
         }
     finally:
-        trust_policy.monotonic = clock
         if saved is None:
             os.environ.pop("BERTH_AUTH", None)
         else:

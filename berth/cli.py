@@ -142,7 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     head`) ends the command quietly, as for any Unix tool; a credential helper that cannot run
     is said once; a registry answer no command handled gets its documented exit code; Ctrl-C
     is 130; anything else is one line (BERTH_DEBUG=1 shows the traceback)."""
-    args = _parser().parse_args(argv)
+    from berth.commands.scan_policy import argv_alias
+
+    args = _parser().parse_args(argv_alias(list(sys.argv[1:] if argv is None else argv)))
     func: Callable[[argparse.Namespace], int] = args.func
     from berth.client.berth_api import RegistryError
     from berth.client.credential_helpers import CredentialHelperError

@@ -278,11 +278,23 @@ class RegistryClient:
         """Scan `repo` at a tag or digest now (POST), or read the stored findings (GET)."""
         return self._call("POST" if now else "GET", f"/v2/{repo}/_berth/scan/{reference}")[0]
 
-    def vulndb(self, advisories: list[dict[str, Any]] | None = None) -> Any:
-        """Add a batch of OSV records to the advisory database; None: read its state."""
-        if advisories is None:
+    def scan_policy(self, repo: str, document: dict[str, Any] | None = None) -> Any:
+        """A repository's scan pull policy; with `document`, replace it (repository admin)."""
+        if document is None:
+            return self._call("GET", f"/v2/{repo}/_berth/scan-policy")[0]
+        return self._call("PUT", f"/v2/{repo}/_berth/scan-policy", document)[0]
+
+    def vulndb(self, advisories: list[dict[str, Any]] | None = None, rescan: bool = False) -> Any:
+        """Add a batch of OSV records to the advisory database (`rescan`: then rescan every
+        stored image against it); None and no rescan: read its state."""
+        if advisories is None and not rescan:
             return self._call("GET", "/v2/_berth/vulndb")[0]
-        return self._call("POST", "/v2/_berth/vulndb", {"advisories": advisories})[0]
+        body = {"advisories": advisories or [], "rescan": rescan}
+        return self._call("POST", "/v2/_berth/vulndb", body)[0]
+
+    def vulndb_sync(self, document: dict[str, Any]) -> Any:
+        """Run the OSV sync now (registry admin); what it copied and rebuilt."""
+        return self._call("POST", "/v2/_berth/vulndb/sync", document)[0]
 
     def repositories(self, page: int | None = None, exact: bool = False) -> list[dict[str, Any]]:
         """Every repository with its usage (`exact`: recounted), following the Link pages."""

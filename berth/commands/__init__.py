@@ -17,6 +17,7 @@ from berth.commands import (
     replicate,
     repo,
     robots,
+    scan_policy,
     scanning,
     signing,
     triggers,
@@ -47,3 +48,4 @@ def register(commands: Any) -> None:
     signing.register(commands)
     scanning.register(commands)  # scan, vulndb
     replicate.register(commands)
+    scan_policy.register(commands)  # scan policy (as `scan-policy`)

@@ -1,5 +1,6 @@
-"""`berth scan REF` (scan an image now and print its findings) and `berth vulndb import PATH`
-/ `berth vulndb status` (the advisory database an air-gapped or local registry scans with)."""
+"""`berth scan REF` (scan an image now and print its findings), and `berth vulndb import PATH`
+/ `berth vulndb sync` / `berth vulndb status` (the advisory database scans use: loaded from
+files where the registry is air-gapped, synced from OSV's exports where it is not)."""
 
 from __future__ import annotations
 
@@ -47,8 +48,34 @@ def register(commands: Any) -> None:
     actions = vulndb.add_subparsers(dest="action", required=True, metavar="ACTION")
     load = actions.add_parser("import", help="load OSV zips, directories or files")
     load.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    load.add_argument(
+        "--no-rescan",
+        action="store_true",
+        help="do not rescan the stored images afterwards (by default every one is rescanned "
+        "in the background, and an image whose findings changed emits a Berth Image Scan event)",
+    )
     add_registry_option(load)
     load.set_defaults(func=_import)
+    sync = actions.add_parser(
+        "sync",
+        help="copy OSV's exports that changed, rebuild the index, rescan",
+        description="Have the registry sync now, as its schedule does in AWS: each "
+        "ecosystem's all.zip whose ETag changed is copied from the source bucket into the "
+        "registry's bucket and indexed, then every stored image is rescanned. The default "
+        "source is OSV's public bucket (osv-vulnerabilities on Google Cloud Storage, which the "
+        "registry must be able to reach); --source-bucket with --source s3 names an S3 bucket "
+        "the registry reads (a mirror; for `berth serve`, a bucket in its moto).",
+    )
+    sync.add_argument("--source-bucket", metavar="NAME", help="default: osv-vulnerabilities")
+    sync.add_argument("--source", choices=["gcs", "s3"], help="where the bucket is")
+    sync.add_argument(
+        "--ecosystem",
+        action="append",
+        metavar="NAME",
+        help="an OSV ecosystem to sync (repeatable; default: those the scanner matches)",
+    )
+    add_registry_option(sync)
+    sync.set_defaults(func=_sync)
     status = actions.add_parser("status", help="how many advisories, updated when")
     add_registry_option(status)
     status.set_defaults(func=_status)
@@ -79,6 +106,8 @@ def _import(args: argparse.Namespace) -> int:
             for batch in batches(osv_records(path), BATCH_BYTES):
                 state = client.vulndb(batch)
                 sent += len(batch)
+        if sent and not args.no_rescan:  # once, after the last batch
+            state = client.vulndb(rescan=True)
     except RegistryError as error:
         return common.failed("vulndb import", error)
     except (OSError, ValueError) as error:
@@ -88,6 +117,8 @@ def _import(args: argparse.Namespace) -> int:
         print_json(state)
     else:
         print(f"imported {sent} advisories; the database holds {state.get('advisories', 0)}")
+        if sent and not args.no_rescan:
+            print("every stored image is being rescanned against them (in the background)")
     return 0
 
 
@@ -102,4 +133,35 @@ def _status(args: argparse.Namespace) -> int:
         print("the advisory database is empty: scans find nothing until `berth vulndb import`")
     else:
         print(f"{state['advisories']} advisories, updated {state['updatedAt']}")
+    return 0
+
+
+def _sync(args: argparse.Namespace) -> int:
+    document: dict[str, Any] = {}
+    if args.source_bucket:
+        document["sourceBucket"] = args.source_bucket
+    if args.source:
+        document["source"] = args.source
+    if args.ecosystem:
+        document["ecosystems"] = args.ecosystem
+    try:
+        report = common.client_for(args).vulndb_sync(document)
+    except RegistryError as error:
+        return common.failed("vulndb sync", error)
+    if args.json:
+        print_json(report)
+        return 0
+    copied = ", ".join(report["copied"]) or "nothing"
+    print(
+        f"copied {copied}; {report['indexKeysWritten']} index objects written, "
+        f"{report['indexKeysDeleted']} deleted"
+    )
+    if report["unchanged"]:
+        print(f"unchanged (same ETag): {', '.join(report['unchanged'])}")
+    if report["missing"]:
+        print(f"not in the source: {', '.join(report['missing'])}")
+    for problem in report["problems"]:
+        print(f"  {problem}", file=sys.stderr)
+    if report["rescan"]:
+        print(f"database version {report['version']}: every stored image is being rescanned")
     return 0

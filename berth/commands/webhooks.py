@@ -13,7 +13,7 @@ from berth.client.berth_api import RegistryError
 from berth.commands import common, moments
 from berth.commands.common import add_registry_option, print_json, print_table
 
-KINDS = ("PUSH", "DELETE", "TAG", "ROLLBACK", "EXPIRE", "REFERRER", "SIGNATURE")
+KINDS = ("PUSH", "DELETE", "TAG", "ROLLBACK", "EXPIRE", "REFERRER", "SIGNATURE", "SCAN")
 
 
 def register(commands: Any) -> None:

@@ -77,6 +77,13 @@ QUEUE_POLL_ACTIONS = [
     "sqs:ReceiveMessage",
 ]
 POLL_ACTIONS = STREAM_POLL_ACTIONS + QUEUE_POLL_ACTIONS
+# The OSV sync (chalicelib/scanner/osv_sync.py) reads exports from a source bucket: OSV's own
+# is on Google Cloud Storage (read anonymously, no IAM), an S3 mirror needs GetObject on its
+# objects and ListBucket (404, not 403, for an ecosystem it does not carry). The mirror's
+# name is the sync's BERTH_OSV_SOURCE_BUCKET; `policy(osv_bucket=...)` renders it.
+OSV_SOURCE_BUCKET = "osv-vulnerabilities"
+OSV_OBJECT_ACTIONS = ["s3:GetObject"]
+OSV_BUCKET_ACTIONS = ["s3:ListBucket"]
 # Deploy on push (chalicelib/events/triggers.py): only services, functions and ECR
 # repositories the operator tagged `berth-deploy=<stage>` can be redeployed by the stage.
 DEPLOY_TAG = "berth-deploy"
@@ -138,7 +145,11 @@ def queue_arn(stage: str, suffix: str, account: str = "*", region: str = "*") ->
 
 
 def policy(
-    stage: str, account: str | None = None, region: str | None = None, bus: str = "default"
+    stage: str,
+    account: str | None = None,
+    region: str | None = None,
+    bus: str = "default",
+    osv_bucket: str = OSV_SOURCE_BUCKET,
 ) -> dict[str, Any]:
     """The policy document for `stage`; wildcards where account or region are not given."""
     acct = account or "*"
@@ -169,6 +180,18 @@ def policy(
                 "Resource": f"{bucket}/*",
             },
             {"Sid": "BlobBucket", "Effect": "Allow", "Action": BUCKET_ACTIONS, "Resource": bucket},
+            {
+                "Sid": "OsvSourceObjects",
+                "Effect": "Allow",
+                "Action": OSV_OBJECT_ACTIONS,
+                "Resource": f"arn:aws:s3:::{osv_bucket}/*",
+            },
+            {
+                "Sid": "OsvSourceBucket",
+                "Effect": "Allow",
+                "Action": OSV_BUCKET_ACTIONS,
+                "Resource": f"arn:aws:s3:::{osv_bucket}",
+            },
             {
                 "Sid": "Events",
                 "Effect": "Allow",

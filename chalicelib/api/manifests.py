@@ -56,6 +56,9 @@ def get(request: HttpRequest, name: str, reference: str) -> Response:
     if stored is None:
         raise _unknown(name, reference)
     _check_signed(request, name, stored)
+    from chalicelib.api import scan_pull_check
+
+    scan_pull_check.check(request, name, stored, _may_push)
     if request.method == "GET":  # at most one write a day per tag and manifest
         pulls.record(name, stored.digest, stored.pulled_at, stored.via_tag)
     headers = {

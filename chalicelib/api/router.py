@@ -87,6 +87,10 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.REPLICATION, "GET"): "replication.handle",
     (Resource.REPLICATION, "POST"): "replication.handle",
     (Resource.REPLICATION, "DELETE"): "replication.handle",
+    (Resource.SCAN_POLICY, "GET"): "scan_policy.get",
+    (Resource.SCAN_POLICY, "HEAD"): "scan_policy.get",
+    (Resource.SCAN_POLICY, "PUT"): "scan_policy.put",
+    (Resource.VULNDB_SYNC, "POST"): "vulndb_sync.post",
 }
 
 # The action (token-scope vocabulary: pull, push, `*` = admin) each Berth extension needs on
@@ -112,6 +116,10 @@ REQUIRES: dict[tuple[Resource, str], str] = {
     # Reading findings is reading the image; a scan now costs a function's time: push.
     (Resource.SCAN, "GET"): "pull",
     (Resource.SCAN, "POST"): "push",
+    # Who may pull a vulnerable image is the repository admins' call, as its other rules are.
+    (Resource.SCAN_POLICY, "GET"): "pull",
+    (Resource.SCAN_POLICY, "HEAD"): "pull",
+    (Resource.SCAN_POLICY, "PUT"): "*",
 }
 
 # Registry-wide routes that need registry administration (`registry:admin:*`, held by admins
@@ -128,6 +136,7 @@ _REGISTRY_ADMIN = (
     Resource.SIGNING_POLICY,
     Resource.VULNDB,
     Resource.REPLICATION,
+    Resource.VULNDB_SYNC,
 )
 
 # The repository action of every other route, by method; upload sessions are all push.

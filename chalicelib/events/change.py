@@ -24,7 +24,8 @@ ROLLBACK = "ROLLBACK"
 EXPIRE = "EXPIRE"
 REFERRER = "REFERRER"
 SIGNATURE = "SIGNATURE"  # a pushed signature verified (or not) under the signing policy
-KINDS = (PUSH, DELETE, TAG, ROLLBACK, EXPIRE, REFERRER, SIGNATURE)
+SCAN = "SCAN"  # a scan whose findings differ from the image's last ones (scanner/scan_events.py)
+KINDS = (PUSH, DELETE, TAG, ROLLBACK, EXPIRE, REFERRER, SIGNATURE, SCAN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,8 @@ def _kind(action: str, who: str, detail: dict[str, Any], tags: tuple[TagMove, ..
         return TAG
     if action == "verify":
         return SIGNATURE
+    if action == "scan":
+        return SCAN
     return None
 
 
@@ -145,5 +148,5 @@ def from_stream_image(image: dict[str, Any]) -> Change | None:
         subject=detail.get("subject") if isinstance(detail.get("subject"), str) else None,
         source_ip=_string(image, "source_ip"),
         user_agent=_string(image, "user_agent"),
-        detail=detail if kind == SIGNATURE else {},
+        detail=detail if kind in (SIGNATURE, SCAN) else {},
     )

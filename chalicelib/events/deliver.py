@@ -131,8 +131,8 @@ def handle_messages(
 def _attempt(
     message: dict[str, Any], clock: Callable[[], float], resolver: http_post.Resolver
 ) -> http_post.Outcome | None:
-    """A webhook's POST, a trigger's redeploy, a scan on push or a replication's copy; None if
-    its subscription is gone or off."""
+    """A webhook's POST, a trigger's redeploy, a scan (on push or a rescan), a page of a
+    rescan's walk or a replication's copy; None if its subscription is gone or off."""
     if "scan" in message:
         from chalicelib.scanner.on_push import run
 
@@ -141,6 +141,10 @@ def _attempt(
         from chalicelib.replication.handler import attempt as replicate
 
         return replicate(message, clock=clock)
+    if "rescan" in message:  # a page of the walk over stored images (scanner/rescan.py)
+        from chalicelib.scanner import rescan
+
+        return rescan.run(message)
     try:
         if "trigger" in message:
             trigger = triggers.get(str(message["trigger"]))

@@ -7,11 +7,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.events.change import DELETE, EXPIRE, REFERRER, ROLLBACK, SIGNATURE, TAG, Change
+from chalicelib.events.change import (
+    DELETE,
+    EXPIRE,
+    REFERRER,
+    ROLLBACK,
+    SCAN,
+    SIGNATURE,
+    TAG,
+    Change,
+)
 
 IMAGE_ACTION = "Berth Image Action"
 REFERRER_ACTION = "Berth Referrer Action"
 SIGNATURE_VERDICT = "Berth Signature Verdict"
+IMAGE_SCAN = "Berth Image Scan"  # ECR's `ECR Image Scan`, sent only when findings change
 
 # Webhook event kinds, as a subscriber names them (`berth webhook add --events ...`).
 WEBHOOK_TYPES = {
@@ -22,6 +32,7 @@ WEBHOOK_TYPES = {
     EXPIRE: "image.expired",
     REFERRER: "referrer.attached",
     SIGNATURE: "signature.verified",
+    SCAN: "image.scanned",
 }
 CLOUDEVENT_TYPE_PREFIX = "dev.berth."
 
@@ -29,6 +40,8 @@ CLOUDEVENT_TYPE_PREFIX = "dev.berth."
 def detail_type(change: Change) -> str:
     if change.kind == SIGNATURE:
         return SIGNATURE_VERDICT
+    if change.kind == SCAN:
+        return IMAGE_SCAN
     return REFERRER_ACTION if change.kind == REFERRER else IMAGE_ACTION
 
 
@@ -60,6 +73,12 @@ def detail(change: Change) -> dict[str, Any]:
         "verified": change.detail.get("verified") if change.kind == SIGNATURE else None,
         "signer": change.detail.get("signer") if change.kind == SIGNATURE else None,
         "reason": change.detail.get("reason") if change.kind == SIGNATURE else None,
+        # ECR's scan event fields: `scan-status`, `finding-severity-counts`
+        "scan-status": change.detail.get("status") if change.kind == SCAN else None,
+        "finding-severity-counts": change.detail.get("counts") if change.kind == SCAN else None,
+        "previous-finding-severity-counts": (
+            change.detail.get("previousCounts") if change.kind == SCAN else None
+        ),
         "actor": change.who,
         "source-ip": change.source_ip,
         "user-agent": change.user_agent,

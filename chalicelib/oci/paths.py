@@ -40,6 +40,8 @@ class Resource(Enum):
     SCAN = "scan"  # /v2/<name>/_berth/scan/<digest or tag>: findings (GET), scan now (POST)
     VULNDB = "vulndb"  # /v2/_berth/vulndb: advisory database state (GET), import (POST)
     REPLICATION = "replication"  # /v2/_berth/replication[/<id>|/status]: replication rules
+    VULNDB_SYNC = "vulndb-sync"  # /v2/_berth/vulndb/sync: sync OSV exports now (POST)
+    SCAN_POLICY = "scan-policy"  # /v2/<name>/_berth/scan-policy: the scan pull policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,8 @@ def _extension(parts: list[str]) -> Endpoint | None:
         return Endpoint(Resource.AUDIT)
     if parts == ["_berth", "vulndb"]:
         return Endpoint(Resource.VULNDB)
+    if parts == ["_berth", "vulndb", "sync"]:
+        return Endpoint(Resource.VULNDB_SYNC)
     if len(parts) >= 3 and parts[:2] == ["_berth", "admin"]:
         return Endpoint(Resource.ADMIN, "", "/".join(parts[2:]))
     if parts == ["_berth", "lifecycle"]:
@@ -123,6 +127,8 @@ def _extension(parts: list[str]) -> Endpoint | None:
         return Endpoint(Resource.S3_UPLOAD, "/".join(parts[:-3]), parts[-1])
     if n >= 5 and parts[-4:-2] == ["_berth", "s3-uploads"] and parts[-1] == "parts":
         return Endpoint(Resource.S3_PARTS, "/".join(parts[:-4]), parts[-2])
+    if n >= 3 and parts[-2:] == ["_berth", "scan-policy"]:
+        return Endpoint(Resource.SCAN_POLICY, "/".join(parts[:-2]))
     if n >= 3 and parts[-2:] == ["_berth", "lifecycle"]:
         return Endpoint(Resource.LIFECYCLE, "/".join(parts[:-2]))
     if n >= 4 and parts[-3] == "_berth" and parts[-2] in _EXTENSION_WITH_ARGUMENT:

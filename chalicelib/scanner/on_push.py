@@ -16,16 +16,9 @@ from chalicelib.events.change import PUSH, Change
 from chalicelib.events.http_post import Outcome
 from chalicelib.log import logger
 from chalicelib.oci import media_types as mt
+from chalicelib.scanning.image_kinds import IMAGE_CONFIGS
 
 MESSAGE_TYPE = "scan"
-# A manifest without artifactType reports its config's media type as one (image spec): these
-# are images, anything else is an artifact.
-IMAGE_CONFIGS = frozenset(
-    {
-        "application/vnd.oci.image.config.v1+json",
-        "application/vnd.docker.container.image.v1+json",
-    }
-)
 
 
 def enabled() -> bool:
@@ -56,12 +49,16 @@ def scan_messages(changes: Iterable[Change]) -> list[dict[str, Any]]:
 
 
 def run(message: dict[str, Any]) -> Outcome:
-    """Scan now; an image deleted meanwhile is done with, a storage fault is retried."""
+    """Scan now; an image deleted meanwhile is done with, a storage fault is retried, and a
+    rescan queued for an older advisory database is dropped."""
+    from chalicelib.scanner.rescan import superseded
     from chalicelib.scanner.run import ImageNotFound, scan_or_record_failure
 
     started = time.perf_counter()
     repository, digest = str(message["repository"]), str(message["digest"])
     try:
+        if superseded(message):  # a newer database's rescan scans it again anyway
+            return Outcome(200, int((time.perf_counter() - started) * 1000))
         scan_or_record_failure(repository, digest)
     except ImageNotFound:
         logger.info("scan skipped: image gone", extra={"fields": {"digest": digest}})

@@ -9,16 +9,19 @@ from typing import Any
 
 from chalicelib.log import logger
 from chalicelib.oci import media_types as mt
+from chalicelib.scanner import scan_events
 from chalicelib.scanner.attach import attach_all
 from chalicelib.scanner.layer_source import CountingStream, open_layer
 from chalicelib.scanning.cyclonedx import sbom, vulnerability_report
 from chalicelib.scanning.errors import ScanInputError
+from chalicelib.scanning.finding import Finding
 from chalicelib.scanning.inventory import Inventory, inventory_of_layers
 from chalicelib.scanning.manifest_layers import filesystem_layers, platforms
 from chalicelib.scanning.matching import match_inventory
 from chalicelib.scanning.report import report_document, severity_counts
+from chalicelib.scanning.scan_verdict import decode, failed, verdict_of
 from chalicelib.scanning.severity import rank
-from chalicelib.storage import manifests, scan_results, vulndb
+from chalicelib.storage import manifests, scan_results, scan_verdicts, vulndb
 from chalicelib.storage.clock import now
 
 
@@ -67,14 +70,16 @@ def scan_image(repo: str, digest: str) -> dict[str, Any]:
             _image_inventory(repo, _manifest(repo, child.digest).body, read) for child in children
         ]
     else:
-        names = []
+        children, names = [], []
         inventories = [_image_inventory(repo, stored.body, read)]
     database = vulndb.state()
     findings: dict[tuple[str, str, str, str], Any] = {}
     problems: list[str] = []
     packages = []
+    per_platform: list[list[Finding]] = []
     for inventory in inventories:
         result = match_inventory(inventory, vulndb.advisories_for)
+        per_platform.append(list(result.findings))
         problems.extend(inventory.problems + result.problems)
         packages.extend(inventory.packages)
         for finding in result.findings:
@@ -100,6 +105,14 @@ def scan_image(repo: str, digest: str) -> dict[str, Any]:
     scan_results.save(
         digest, "COMPLETE", moment, severity_counts(ordered), report, database.get("updatedAt")
     )
+    stamp = moment.isoformat()
+    verdict = verdict_of(ordered, stamp)
+    verdicts = {digest: verdict.encode()}
+    if children:  # each platform, as a client pulls it by digest after reading the index
+        for child, found in zip(children, per_platform, strict=True):
+            verdicts.setdefault(child.digest, verdict_of(found, stamp).encode())
+    scan_verdicts.record(repo, verdicts)
+    scan_events.record(repo, digest, decode(stored.scan_verdict), verdict)
     logger.info(
         "image scanned",
         extra={
@@ -121,5 +134,11 @@ def scan_or_record_failure(repo: str, digest: str) -> dict[str, Any] | None:
     try:
         return scan_image(repo, digest)
     except ScanInputError as error:
-        scan_results.save(digest, "FAILED", now(), {}, None, None, description=str(error)[:500])
+        moment = now()
+        scan_results.save(digest, "FAILED", moment, {}, None, None, description=str(error)[:500])
+        verdict = failed(moment.isoformat())
+        before = manifests.by_digest(repo, digest)
+        scan_verdicts.record(repo, {digest: verdict.encode()})
+        previous = decode(before.scan_verdict) if before is not None else None
+        scan_events.record(repo, digest, previous, verdict)
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import TransactWriteError
 
@@ -17,6 +17,7 @@ from chalicelib.storage import (
     aws,
     blobs,
     gc_fence,
+    manifest_marks,
     repo_settings,
     repositories,
     tags,
@@ -26,6 +27,7 @@ from chalicelib.storage.audit_event import Event
 from chalicelib.storage.clock import now
 from chalicelib.storage.errors import ManifestInvalid, ReferencesMissing
 from chalicelib.storage.keys import manifest_digest, manifest_sk, referrer_sk, repo_pk
+from chalicelib.storage.manifest_marks import Marks
 from chalicelib.storage.models import (
     COPY_LIMIT,
     INLINE_LIMIT,
@@ -54,6 +56,11 @@ class StoredManifest:
     via_tag: str | None = None  # the tag item that was read (None: the manifest item)
     # Who verifiably signed it (`<signature digest> <signer>`, chalicelib/storage/signatures.py)
     signers: frozenset[str] = frozenset()
+    scan_verdict: str | None = None  # its last scan in brief (scanning/scan_verdict.py)
+
+    @property
+    def marks(self) -> Marks:
+        return Marks(self.signers, self.scan_verdict)
 
 
 def manifest_key(digest: Digest) -> str:
@@ -129,18 +136,20 @@ def put(
             f"{(MAX_TRANSACTION_ITEMS - _OTHER_ITEMS - children) // 2} tags at once",
         )
     new = True  # a first push of this manifest here, counted; its condition proves it
-    # The stored manifest's signers: a re-push keeps them, and each moved tag copies them.
-    signers: frozenset[str] = frozenset()
+    # The stored manifest's marks (signers, scan verdict): a re-push keeps them, and each
+    # moved tag copies them.
+    marks = Marks()
     waits = 0
 
     def attempt() -> list[str]:
-        nonlocal new, signers
+        nonlocal new, marks
         before: dict[str, TagItem | None] = {}
         if tag_names:
             before, stored = tags.current_and_stored(repo, tag_names, key)
             new = stored is None
-            signers = stored or frozenset()
-        item.signers = set(signers) or None
+            marks = stored or Marks()
+        item.signers = set(marks.signers) or None
+        item.scan_verdict = marks.scan_verdict
         moving = [n for n in tag_names if getattr(before[n], "digest", None) != key]
         rules = tags.guard(repo, [n for n in moving if before[n] is not None], "move")
         counts = {
@@ -155,7 +164,7 @@ def put(
                 item,
                 condition=ManifestItem.pk.does_not_exist()
                 if new
-                else ManifestItem.pk.exists() & same_signers(signers),
+                else ManifestItem.pk.exists() & manifest_marks.unchanged(marks),
             )
             if parsed.subject is not None:
                 tx.save(_referrer(repo, parsed, key, len(body)))
@@ -176,7 +185,7 @@ def put(
                     parsed.media_type,
                     body,
                     actor,
-                    signers=signers,
+                    marks=marks,
                 )
             if event is not None:
                 moves = tuple((n, getattr(before[n], "digest", None), key) for n in moving)
@@ -187,7 +196,7 @@ def put(
     def learn(error: TransactWriteError) -> None:
         """Blobs unlinked meanwhile (the fence), children gone, a re-push, or a tag moved:
         check again what may have changed, then read again and move from there."""
-        nonlocal new, waits, checked, signers
+        nonlocal new, waits, checked, marks
         until = unlinking.fenced_until(error) if fenced else None
         if until is not None and check_references:  # blobs were unlinked
             unlinking.wait(until, waits)
@@ -195,8 +204,8 @@ def put(
             checked = unlinking.stamp()
             references_present(repo, parsed)
         _children_still_there(repo, child_digests)
-        stored = stored_signers(repo, key)  # a re-push, deleted meanwhile, or newly signed
-        new, signers = stored is None, stored or frozenset()
+        stored = stored_marks(repo, key)  # a re-push, deleted meanwhile, signed or scanned
+        new, marks = stored is None, stored or Marks()
 
     busy = "the tags are being moved by many clients at once; retry"
     moving = until_committed(attempt, busy=busy, policy=tags.CONTENDED, conflicted=learn)
@@ -213,40 +222,30 @@ def _keep_object(key: str, body: bytes, media_type: str) -> None:
     aws.s3().put_object(Bucket=settings().bucket, Key=key, Body=body, ContentType=media_type)
 
 
-def stored_signers(repo: str, digest: str) -> frozenset[str] | None:
-    """The manifest's `signers` (empty: none), or None when it is not stored."""
+def stored_marks(repo: str, digest: str) -> Marks | None:
+    """The manifest's marks (signers, scan verdict), or None when it is not stored."""
     try:
         item = ManifestItem.get(
             repo_pk(repo),
             manifest_sk(digest),
             consistent_read=True,
-            attributes_to_get=["pk", "sk", "signers"],
+            attributes_to_get=["pk", "sk", "signers", "scan_verdict"],
         )
     except ManifestItem.DoesNotExist:
         return None
-    return frozenset(str(s) for s in item.signers or ())
+    return manifest_marks.of_item(item)
 
 
-def same_signers(signers: frozenset[str]) -> Any:
-    """A condition: the manifest's `signers` are still what was read (a verdict that landed
-    meanwhile makes the writer read again and copy it)."""
-    if not signers:
-        return ManifestItem.signers.does_not_exist()
-    return ManifestItem.signers == set(signers)
-
-
-def claim(
-    tx: TransactWrite, repo: str, digests: list[str], signers: frozenset[str] | None = None
-) -> None:
+def claim(tx: TransactWrite, repo: str, digests: list[str], marks: Marks | None = None) -> None:
     """Mark manifests as needed (an index's children, a rollback's target) in the caller's
     transaction, which fails if one is gone: a lifecycle run that read one before cannot
-    delete it after (it deletes only if `claimed_at` is as it read it). With `signers`, it
-    also fails if their signers changed since they were read (a tag copying them)."""
+    delete it after (it deletes only if `claimed_at` is as it read it). With `marks`, it
+    also fails if their marks changed since they were read (a tag copying them)."""
     moment = now()
     for child in digests:
         condition = ManifestItem.pk.exists()
-        if signers is not None:
-            condition = condition & same_signers(signers)
+        if marks is not None:
+            condition = condition & manifest_marks.unchanged(marks)
         tx.update(
             ManifestItem(repo_pk(repo), manifest_sk(child)),
             actions=[ManifestItem.claimed_at.set(moment)],
@@ -319,8 +318,15 @@ def by_digest(repo: str, digest: str) -> StoredManifest | None:
         item = ManifestItem.get(repo_pk(repo), manifest_sk(digest), consistent_read=True)
     except ManifestItem.DoesNotExist:
         return None
-    signed = frozenset(str(s) for s in item.signers or ())
-    return StoredManifest(digest, item.media_type, _body(item), item.last_pulled, signers=signed)
+    marks = manifest_marks.of_item(item)
+    return StoredManifest(
+        digest,
+        item.media_type,
+        _body(item),
+        item.last_pulled,
+        signers=marks.signers,
+        scan_verdict=marks.scan_verdict,
+    )
 
 
 def by_tag(repo: str, tag: str) -> StoredManifest | None:
@@ -335,6 +341,7 @@ def by_tag(repo: str, tag: str) -> StoredManifest | None:
             item.pulled_at,
             via_tag=tag,
             signers=frozenset(str(s) for s in item.signers or ()),
+            scan_verdict=item.scan_verdict or None,
         )
     return by_digest(repo, item.digest)
 

@@ -116,6 +116,9 @@ class ManifestItem(_Item):
     signers = UnicodeSetAttribute(null=True)
     # For a signature manifest: its verdict as JSON (verified, format, signer, reason, at).
     verdict = UnicodeAttribute(null=True)
+    # The image's last scan in brief (chalicelib/scanning/scan_verdict.py), copied onto each tag
+    # pointing here like `signers`, so a scan pull policy judges a pull from the item it reads.
+    scan_verdict = UnicodeAttribute(null=True)
 
 
 class TagItem(_Item):
@@ -129,6 +132,7 @@ class TagItem(_Item):
     # When a pull by this tag last recorded itself (at most daily; reset by every move).
     pulled_at = UTCDateTimeAttribute(null=True)
     signers = UnicodeSetAttribute(null=True)  # the manifest's, copied (ManifestItem.signers)
+    scan_verdict = UnicodeAttribute(null=True)  # the manifest's, copied
 
 
 class TagHistoryItem(_Item):
@@ -152,6 +156,10 @@ class TrustPolicyItem(_Item):
     version = NumberAttribute()
     updated_at = UTCDateTimeAttribute()
     updated_by = UnicodeAttribute(null=True)
+    # Every repository's scan pull policy, JSON `{repository: policy}` (storage/scan_policy.py):
+    # beside the trust policy, so the one cached read of this item serves both pull rules.
+    scan_policies = UnicodeAttribute(null=True)
+    scan_policies_version = NumberAttribute(null=True)
 
 
 class SettingsItem(_Item):

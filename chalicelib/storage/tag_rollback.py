@@ -92,11 +92,11 @@ def rollback(
                 stored.body,
                 actor,
                 ROLLBACK,
-                signers=stored.signers,
+                marks=stored.marks,
             )
             # The target must be there, and a lifecycle run that read it must not
-            # delete it now (chalicelib/lifecycle/deleter.py); its signers are as copied.
-            manifests.claim(tx, repo, [target], signers=stored.signers)
+            # delete it now (chalicelib/lifecycle/deleter.py); its marks are as copied.
+            manifests.claim(tx, repo, [target], marks=stored.marks)
             if before is None:  # a rollback --to of a tag that was gone creates it
                 tx.update(repositories.key(repo), actions=repositories.count_actions(tags=1))
             if rules is not None:

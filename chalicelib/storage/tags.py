@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.rules.history import DELETE, PUSH
 from chalicelib.rules.immutability import TagRules
-from chalicelib.storage import audit_items, contention, repo_settings, repositories
+from chalicelib.storage import (
+    audit_items,
+    contention,
+    manifest_marks,
+    repo_settings,
+    repositories,
+)
 from chalicelib.storage.audit_event import Event
 from chalicelib.storage.clock import now
 from chalicelib.storage.errors import TagImmutable
@@ -24,6 +30,7 @@ from chalicelib.storage.keys import (
     tag_name,
     tag_sk,
 )
+from chalicelib.storage.manifest_marks import NO_MARKS, Marks
 from chalicelib.storage.models import COPY_LIMIT, TagHistoryItem, TagItem
 from chalicelib.storage.retry import RetryPolicy, until_committed
 from chalicelib.storage.transactions import transaction
@@ -93,17 +100,18 @@ def current(repo: str, names: list[str]) -> dict[str, TagItem | None]:
 
 def current_and_stored(
     repo: str, names: list[str], digest: str
-) -> tuple[dict[str, TagItem | None], frozenset[str] | None]:
-    """`current(repo, names)`, and the `signers` of the manifest `digest` (None: it is not
-    stored), in the same BatchGetItem (a push reads its tags anyway; the manifest rides along)."""
+) -> tuple[dict[str, TagItem | None], Marks | None]:
+    """`current(repo, names)`, and the marks (signers, scan verdict) of the manifest `digest`
+    (None: it is not stored), in the same BatchGetItem (a push reads its tags anyway; the
+    manifest rides along)."""
     pk = repo_pk(repo)
     keys = [(pk, tag_sk(name)) for name in names] + [(pk, manifest_sk(digest))]
     found: dict[str, TagItem] = {}
-    stored: frozenset[str] | None = None
+    stored: Marks | None = None
     for item in TagItem.batch_get(keys, consistent_read=True):
         if item.sk.startswith(MANIFEST_PREFIX):
-            # Read through the tag model: only its key and `signers` are looked at.
-            stored = frozenset(str(s) for s in item.signers or ())
+            # Read through the tag model: only its key and the marks are looked at.
+            stored = manifest_marks.of_item(item)
         else:
             found[tag_name(item.sk)] = item
     return {name: found.get(name) for name in names}, stored
@@ -119,11 +127,11 @@ def stage_move(
     body: bytes,
     actor: str | None,
     action: str = PUSH,
-    signers: frozenset[str] = frozenset(),
+    marks: Marks = NO_MARKS,
 ) -> None:
     """Add to `tx` the move of `tag` from `before` to `digest` and its history entry; the
-    transaction fails if the tag moved since `before` was read. `signers`: the manifest's
-    (chalicelib/storage/signatures.py), which the caller's transaction checks are current."""
+    transaction fails if the tag moved since `before` was read. `marks`: the manifest's
+    (storage/manifest_marks.py), which the caller's transaction checks are current."""
     moment = _moment(before)
     item = TagItem(
         repo_pk(repo),
@@ -133,7 +141,8 @@ def stage_move(
         size=len(body),
         body=body if len(body) <= COPY_LIMIT else None,  # a pull by tag is then one read
         updated_at=moment,
-        signers=set(signers) or None,
+        signers=set(marks.signers) or None,
+        scan_verdict=marks.scan_verdict,
     )
     condition: Any = TagItem.pk.does_not_exist() if before is None else _unchanged(before)
     tx.save(item, condition=condition)

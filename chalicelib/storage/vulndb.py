@@ -48,12 +48,17 @@ def advisories_for(index_key: str) -> list[dict[str, Any]]:
 
 
 def state() -> dict[str, Any]:
-    """{"advisories": N, "keys": N, "updatedAt": ISO time or None}: an empty database says
-    so rather than passing every image as clean."""
+    """{"advisories": N, "keys": N, "updatedAt": ISO time or None, "version": N}: an empty
+    database says so rather than passing every image as clean. `version` goes up with every
+    change; a rescan of the stored images follows each (chalicelib/scanner/rescan.py)."""
     found = _get_json(STATE_KEY)
     if isinstance(found, dict):
-        return found
-    return {"advisories": 0, "keys": 0, "updatedAt": None}
+        return {"version": 0, **found}
+    return {"advisories": 0, "keys": 0, "updatedAt": None, "version": 0}
+
+
+def version() -> int:
+    return int(state().get("version") or 0)
 
 
 def merge(index: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
@@ -75,6 +80,73 @@ def merge(index: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
         "advisories": int(current.get("advisories", 0)) + added,
         "keys": int(current.get("keys", 0)) + new_keys,
         "updatedAt": now().isoformat(),
+        "version": int(current.get("version") or 0) + 1,
+        "rescanPending": bool(current.get("rescanPending")),  # a sync's, still owed
     }
     _put_json(STATE_KEY, updated)
     return updated
+
+
+# The scheduled OSV sync (chalicelib/scanner/osv_sync.py): per synced ecosystem, what was
+# copied (the source's ETag) and the hash of each index key it wrote, so the next sync
+# writes only what changed and deletes only what is gone.
+
+
+def source_key(ecosystem: str) -> str:
+    return f"{PREFIX}sources/{ecosystem}.json"
+
+
+def export_key(ecosystem: str) -> str:
+    """Where the copy of the ecosystem's `all.zip` is kept in the registry's bucket."""
+    return f"{PREFIX}exports/{ecosystem}/all.zip"
+
+
+def source_state(ecosystem: str) -> dict[str, Any]:
+    found = _get_json(source_key(ecosystem))
+    return found if isinstance(found, dict) else {"etag": None, "keys": {}, "advisories": 0}
+
+
+def save_source_state(ecosystem: str, document: dict[str, Any]) -> None:
+    _put_json(source_key(ecosystem), document)
+
+
+def put_index_body(index_key: str, body: bytes) -> None:
+    aws.s3().put_object(
+        Bucket=settings().bucket,
+        Key=object_key(index_key),
+        Body=body,
+        ContentType="application/json",
+    )
+
+
+def delete_index_keys(index_keys: list[str]) -> None:
+    """DeleteObjects, a thousand keys a call (an absent key is no error)."""
+    for start in range(0, len(index_keys), 1000):
+        chunk = index_keys[start : start + 1000]
+        aws.s3().delete_objects(
+            Bucket=settings().bucket,
+            Delete={"Objects": [{"Key": object_key(k)} for k in chunk], "Quiet": True},
+        )
+
+
+def bump(advisories: int, keys: int) -> dict[str, Any]:
+    """After a sync changed an ecosystem's index: the counts moved by these deltas, a new
+    version, and a rescan owed (`rescanPending`) until `rescan_queued` says it was queued, so
+    a sync that fails after changing the index still has its rescan queued by the next run."""
+    current = state()
+    updated = {
+        "advisories": max(0, int(current.get("advisories", 0)) + advisories),
+        "keys": max(0, int(current.get("keys", 0)) + keys),
+        "updatedAt": now().isoformat(),
+        "version": int(current.get("version") or 0) + 1,
+        "rescanPending": True,
+    }
+    _put_json(STATE_KEY, updated)
+    return updated
+
+
+def rescan_queued(version: int) -> None:
+    """The rescan for `version` is queued: nothing is owed (unless the database moved on)."""
+    current = state()
+    if int(current.get("version") or 0) == version and current.get("rescanPending"):
+        _put_json(STATE_KEY, {**current, "rescanPending": False})

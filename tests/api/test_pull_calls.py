@@ -158,3 +158,40 @@ def test_a_signing_policy_costs_no_read_per_pull(
     tally = counted(recorder, 200, get_manifest, client, repo, "v1")
     assert described(tally) == ["dynamodb:GetItem", "dynamodb:GetItem"]  # the policy, once
     trust_policy.forget_cached()
+
+
+def test_a_scan_pull_policy_costs_no_read_per_pull(
+    client: Any, repo: str, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a scan policy, an image's pull still reads one item, allowed or refused: the
+    scan verdict is copied onto the manifest and tag items, and the policies are read with
+    the signing policy's item, once per instance per `CACHE_SECONDS` (docs/scanning.md). An
+    index's platform, pulled by digest after the index, is judged from its own item too."""
+    from chalicelib.storage import trust_policy
+    from tests.api.helpers import index
+    from tests.scanning.advisories import DEBIAN_ADVISORIES, LANGUAGE_ADVISORIES
+    from tests.scanning.test_scan_api import alpine_image, debian_image, import_advisories, scan
+    from tests.scanning.test_scan_pull_policy import set_scan_policy
+
+    moment = [0.0]
+    monkeypatch.setattr(trust_policy, "monotonic", lambda: moment[0])
+    trust_policy.forget_cached()
+    import_advisories(client, DEBIAN_ADVISORIES + LANGUAGE_ADVISORIES)
+    debian, alpine = debian_image(), alpine_image()
+    push(client, repo, debian, "v1")
+    push(client, repo, alpine)
+    push(client, repo, index([debian, alpine]), "multi")
+    scan(client, repo, "v1")
+    scan(client, repo, "multi")
+    set_scan_policy(client, repo, {"severity": "CRITICAL", "refuseUnscanned": True})
+    for reference, status in (("v1", 403), (debian.digest, 403), (alpine.digest, 200)):
+        get_manifest(client, repo, reference)  # records the day's pull
+        for send in (get_manifest, head_manifest):
+            tally = counted(recorder, status, send, client, repo, reference)
+            assert described(tally) == ONE_READ, (send.__name__, reference)
+    moment[0] += trust_policy.CACHE_SECONDS
+    tally = counted(recorder, 403, get_manifest, client, repo, "multi")
+    assert described(tally) == ["dynamodb:GetItem", "dynamodb:GetItem"]  # the policies, once
+    tally = counted(recorder, 403, get_manifest, client, repo, "multi")
+    assert described(tally) == ONE_READ
+    trust_policy.forget_cached()

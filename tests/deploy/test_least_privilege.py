@@ -308,6 +308,32 @@ def _token_signing() -> None:
     assert signer.sign(b"header.claims")
 
 
+def _osv_sync() -> None:
+    """The OSV sync from an S3 source bucket (chalicelib/scanner/osv_sync.py): its objects
+    read, an ecosystem it does not carry looked up (404), the index and its state written."""
+    import io
+    import zipfile
+
+    import boto3
+
+    from chalicelib.scanner import osv_sync
+    from tests.scanning.unique_package import advisory, unique_name
+
+    s3 = boto3.client("s3")
+    try:
+        s3.create_bucket(Bucket=osv_sync.DEFAULT_BUCKET)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        name = unique_name()
+        archive.writestr("a.json", json.dumps(advisory(f"PYSEC-{name}", name, "LOW")))
+    s3.put_object(Bucket=osv_sync.DEFAULT_BUCKET, Key="PyPI/all.zip", Body=buffer.getvalue())
+    chosen = osv_sync.source(osv_sync.DEFAULT_BUCKET, "s3", ("PyPI", "NoSuchEcosystem"))
+    report = osv_sync.sync(chosen, start_rescan=False)  # queueing is the events' SendMessage
+    assert report.copied == ["PyPI"] and report.missing == ["NoSuchEcosystem"]
+
+
 def test_every_granted_action_is_needed(
     client: Any, repo: str, runtime_call_recorder: Recorder, aws: dict[str, str]
 ) -> None:
@@ -316,6 +342,7 @@ def test_every_granted_action_is_needed(
     _events(client, repo, aws)
     _replication(client, repo)
     _token_signing()
+    _osv_sync()
     calls = runtime_call_recorder.since(start)
     assert refused(calls, "test") == []
     needed: set[Permission] = set().union(*(call.needs for call in calls))

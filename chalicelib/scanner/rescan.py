@@ -1,0 +1,119 @@
+"""Rescans after the advisory database changed: a walk over every stored image in the
+background, one page of one repository's manifests per queue message, each page queueing a
+scan message per image (the delivery queue and consumer that scan on push uses, in AWS and in
+`berth serve` alike) and then the walk's next page.
+
+A database change starts a walk for its version. A walk whose version is no longer the
+database's stops at its next page, and a queued scan for an older version is dropped, since
+the newer walk covers the same images: an import of many batches rescans once, not per batch."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from chalicelib.events.http_post import Outcome
+from chalicelib.log import logger
+
+WALK_TYPE = "rescan"
+PAGE = 50  # manifests read per message; their scans are queued ten to a SendMessageBatch
+
+
+def walk_message(version: int, repository: str | None = None, after: Any = None) -> dict[str, Any]:
+    return {
+        "rescan": True,
+        "id": f"rescan-{version}-{repository or ''}",
+        "type": WALK_TYPE,
+        "version": version,
+        "repository": repository,
+        "after": after,
+        "attempt": 1,
+        "not_before": 0,
+    }
+
+
+def start(version: int) -> None:
+    """Queue the walk's first page (after the database reached `version`)."""
+    from chalicelib.events.publish import send
+
+    send([walk_message(version)])
+
+
+def scan_message(version: int, repository: str, digest: str) -> dict[str, Any]:
+    return {
+        "scan": True,
+        "id": f"rescan-{version}-{digest}",
+        "type": "scan",
+        "repository": repository,
+        "digest": digest,
+        "database": version,
+        "attempt": 1,
+        "not_before": 0,
+    }
+
+
+def superseded(message: dict[str, Any]) -> bool:
+    """A rescan's scan message queued for a database version that is no longer current."""
+    if "database" not in message:
+        return False
+    from chalicelib.storage import vulndb
+
+    return int(message["database"]) < vulndb.version()
+
+
+def _images(repository: str, after: Any) -> tuple[list[str], Any]:
+    """One page of the repository's image manifests (artifacts and referrers left out),
+    and where the next page starts (None: this was the last)."""
+    from chalicelib.oci import media_types as mt
+    from chalicelib.scanning.image_kinds import IMAGE_CONFIGS
+    from chalicelib.storage.keys import MANIFEST_PREFIX, manifest_digest, repo_pk
+    from chalicelib.storage.models import ManifestItem
+
+    page = ManifestItem.query(
+        repo_pk(repository),
+        ManifestItem.sk.startswith(MANIFEST_PREFIX),
+        limit=PAGE,
+        last_evaluated_key=after,
+        attributes_to_get=["pk", "sk", "media_type", "artifact_type", "subject"],
+    )
+    digests = [
+        manifest_digest(item.sk)
+        for item in page
+        if item.media_type in mt.MANIFESTS
+        and item.subject is None
+        and (item.artifact_type is None or item.artifact_type in IMAGE_CONFIGS)
+    ]
+    return digests, page.last_evaluated_key
+
+
+def run(message: dict[str, Any]) -> Outcome:
+    """One page: queue its scans and the next page. A storage fault is retried by the queue."""
+    from chalicelib.events.publish import send
+    from chalicelib.storage import repositories, vulndb
+
+    started = time.perf_counter()
+    version = int(message["version"])
+    try:
+        if vulndb.version() != version:
+            logger.info("rescan superseded", extra={"fields": {"version": version}})
+            return Outcome(200, int((time.perf_counter() - started) * 1000))
+        repository: str | None = message.get("repository")
+        after = message.get("after")
+        if repository is None:
+            names, _ = repositories.list_names(None, 1)
+            repository, after = (names[0] if names else None), None
+        queued: list[dict[str, Any]] = []
+        if repository is not None:
+            digests, after = _images(repository, after)
+            queued = [scan_message(version, repository, d) for d in digests]
+            if after is None:
+                names, _ = repositories.list_names(repository, 1)
+                repository = names[0] if names else None
+            if repository is not None:
+                queued.append(walk_message(version, repository, after))
+        if queued:
+            send(queued)
+    except Exception as error:  # S3, DynamoDB or SQS fault: the queue hands it back later
+        text = f"{type(error).__name__}: {error}"[:300]
+        return Outcome(None, int((time.perf_counter() - started) * 1000), text)
+    return Outcome(200, int((time.perf_counter() - started) * 1000))
