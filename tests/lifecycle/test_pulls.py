@@ -29,7 +29,13 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 @pytest.fixture
-def recorder() -> Iterator[Recorder]:
+def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
+    """Counts the pulls' calls, with the registry policy's 10 s cache clock held still: a
+    refresh landing inside a counted window (a slow, parallel run) is not a pull's call."""
+    from chalicelib.storage import trust_policy
+
+    frozen = trust_policy.monotonic()
+    monkeypatch.setattr(trust_policy, "monotonic", lambda: frozen)
     with recording() as active:
         yield active
 
