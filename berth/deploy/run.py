@@ -10,15 +10,24 @@ test_real_chalice.py with the real `chalice deploy`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
-from berth.deploy import admin_password, function_url, log_config, stack
-from berth.deploy.chalice_step import AppRelease, ChaliceDeploy, CustomDomain, chalice_deploy
+from berth.deploy import admin_password, chalice_step, function_url, log_config, stack
+from berth.deploy.chalice_step import (
+    AppRelease,
+    ChaliceDeploy,
+    CustomDomain,
+    chalice_deploy,
+    keep_domain,
+)
 from berth.deploy.iam_policy import policy, token_key_alias
 from berth.deploy.service_name import service_name
+from berth.deploy.state import DeployState
 from berth.deploy.target import AwsTarget
 from berth.first_admin import ADMIN_USER
+from berth.infra import stack_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,16 +81,32 @@ def deploy(
     show_admin_password: bool = False,
     event_bus: str = "default",
     say: Callable[[str], None] = print,
+    records: Path | None = None,
 ) -> Deployment:
     """Deploy (or upgrade) `stage`. A custom domain maps the REST API, so `domain` implies
-    `front_door="api-gateway"`."""
+    `front_door="api-gateway"`. Chalice's record of the stage is fetched from the stack's
+    bucket before and stored there after (berth/deploy/state.py); `records` is the local
+    directory of such records (`.chalice/deployed/` by default) and must be the one the
+    `chalice` step uses."""
     if domain is not None:
         front_door = "api-gateway"
     target = AwsTarget.of(session)
     region = session.region_name
     account = session.client("sts").get_caller_identity()["Account"]
     say(f"berth deploy: stage {stage} in account {account}, {region}")
-    outputs = stack.apply(session.client("cloudformation"), stage, alarm_topic)
+    cloudformation = session.client("cloudformation")
+    name = stack_name(stage)
+    existing = stack.outputs(cloudformation, name) if stack.exists(cloudformation, name) else {}
+    state = DeployState(
+        session.client("s3"),
+        existing.get("BucketName"),
+        stage,
+        records or chalice_step.RECORDS,
+    )
+    say(f"  {state.pull()}")
+    keep_domain(stage, domain, drop_domain, state.records)  # with the fetched record
+    outputs = stack.apply(cloudformation, stage, alarm_topic)
+    state = replace(state, bucket=outputs["BucketName"])
     say(f"  stack berth-{stage}: table {outputs['TableName']}, bucket {outputs['BucketName']}")
     admin = admin_password.ensure(stage, outputs, target)
     settings = environment(outputs, stage, account=account, region=region)
@@ -97,6 +122,7 @@ def deploy(
     )
     deployed = chalice(release)
     say(f"  function {deployed.function_name} (policy: berth/deploy/iam_policy.py for {stage})")
+    say(f"  {state.push()}")
     log_config.ensure(session.client("lambda"), deployed.function_name)
     if front_door == "function-url":
         url = function_url.ensure(session.client("lambda"), deployed.function_name)

@@ -49,7 +49,7 @@ def test_berth_deploy_runs_the_real_chalice_against_moto(session: Any, tmp_path:
     records, packages = tmp_path / "deployed", tmp_path / "packages"
     chalice = partial(chalice_deploy, records=records, packages=packages)
     said: list[str] = []
-    done = deploy(STAGE, session, chalice=chalice, say=said.append)
+    done = deploy(STAGE, session, chalice=chalice, say=said.append, records=records)
 
     # The functions Chalice created: the API handler and the scheduled garbage collector,
     # each with the stack's outputs as its environment and the hand-written policy.
@@ -112,16 +112,22 @@ def test_berth_deploy_runs_the_real_chalice_against_moto(session: Any, tmp_path:
     assert "kms:GenerateMac" in answer["calls"] and answer["refused"] == []
     assert "kms:Sign" not in answer["calls"]
 
-    # Again with a custom domain: Chalice maps it at the root of the REST API, regionally.
+    # Again with a custom domain, from another checkout (no .chalice/deployed/, issue 18 §5):
+    # the record comes from the stack's bucket, so Chalice updates the same function and API
+    # (asserted below: one REST API), and maps the domain at its root, regionally.
     certificate = session.client("acm").request_certificate(DomainName=DOMAIN)["CertificateArn"]
     said.clear()
+    records = tmp_path / "second-checkout" / "deployed"
     again = deploy(
         STAGE,
         session,
-        chalice=chalice,
+        chalice=partial(chalice_deploy, records=records, packages=packages),
         domain=CustomDomain(DOMAIN, certificate),
         say=said.append,
+        records=records,
     )
+    assert any(line.endswith(f"{STAGE}/chalice-deployed.json (fetched)") for line in said), said
+    assert [a["id"] for a in apigateway.get_rest_apis()["items"]] == [api["id"]]
     assert again.registry_url == f"https://{DOMAIN}"
     assert (again.admin.user, again.admin.stored) == ("existing", "existing")
     assert password_in_ssm(session, STAGE)["Version"] == 1
@@ -141,7 +147,11 @@ def test_berth_deploy_runs_the_real_chalice_against_moto(session: Any, tmp_path:
 
     said.clear()
     kept = destroy(
-        STAGE, session, chalice=partial(chalice_delete, records=records), say=said.append
+        STAGE,
+        session,
+        chalice=partial(chalice_delete, records=records),
+        say=said.append,
+        records=records,
     )
     names = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
     assert not [n for n in names if n.startswith(f"berth-{STAGE}")]
