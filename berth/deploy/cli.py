@@ -82,6 +82,13 @@ def _deploy(args: argparse.Namespace) -> int:
     if not args.stage:
         print("berth deploy: --stage is required", file=sys.stderr)
         return EXIT_USAGE
+    from berth.project_files import missing
+
+    if lost := missing():
+        print(
+            f"berth deploy: files the deploy ships are missing: {', '.join(lost)}", file=sys.stderr
+        )
+        return 1
     if bool(args.domain) != bool(args.certificate_arn):
         print("berth deploy: --domain and --certificate-arn go together", file=sys.stderr)
         return 2

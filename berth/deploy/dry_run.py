@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from berth import project_files
 from berth.deploy import chalice_step, stack
 from berth.deploy.admin_password import parameter_name
 from berth.deploy.run import environment
@@ -46,6 +47,7 @@ def plan(
         for line in _stack_changes(cloudformation, stage, alarm_topic):
             say(f"  stack {name}: {line}")
         outputs = stack.outputs(cloudformation, name)
+    say(f"  app: {project_files.source()}")
     bucket = outputs.get("BucketName") if outputs else None
     state = DeployState(session.client("s3"), bucket, stage, records or chalice_step.RECORDS)
     say(f"  deployment record: {state.describe()}")
