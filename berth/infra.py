@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "berth.yaml"
+from berth.project_files import TEMPLATE as TEMPLATE  # the checkout's, or the wheel's copy
 
 
 def stack_name(stage: str) -> str:

@@ -26,7 +26,9 @@ def register(commands: Any) -> None:
         "podman, skopeo, buildah and every berth command read.",
     )
     _registry(login)
-    login.add_argument("-u", "--username", help="user or robot$name (default: asked)")
+    login.add_argument(
+        "-u", "--username", help="user, or robot$name (also robot:name) (default: asked)"
+    )
     login.add_argument(
         "--password-stdin",
         action="store_true",

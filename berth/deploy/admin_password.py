@@ -25,12 +25,10 @@ import json
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from berth.deploy.target import AwsTarget
-
-ROOT = Path(__file__).resolve().parents[2]
+from berth.project_files import APP as ROOT
 
 
 class AdminError(RuntimeError):

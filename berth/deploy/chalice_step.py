@@ -26,13 +26,19 @@ from pathlib import Path
 from typing import Any
 
 from berth.deploy.target import AwsTarget
+from berth.project_files import APP as ROOT
+from berth.project_files import CHALICE_DIR, REQUIREMENTS, WORK
 
-ROOT = Path(__file__).resolve().parents[2]
-RECORDS = ROOT / ".chalice" / "deployed"
+RECORDS = WORK / "deployed"
 # Chalice's deployment packages, named by a hash of the requirements and the app's code:
 # reused while neither changes (building one downloads Lambda's wheels, about 25 s here).
-PACKAGES = ROOT / ".chalice" / "deployments"
-BUNDLE = ("app.py", "chalicelib", "requirements.txt")
+PACKAGES = WORK / "deployments"
+# What the function is made of (from the checkout, or from site-packages and the wheel's copy).
+BUNDLE = {
+    "app.py": ROOT / "app.py",
+    "chalicelib": ROOT / "chalicelib",
+    "requirements.txt": REQUIREMENTS,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +107,7 @@ def stage_config(config: dict[str, Any], release: AppRelease) -> dict[str, Any]:
 
 
 def _copy_app(stage: str, target: Path, records: Path, record: str | None = None) -> Path:
-    for name in BUNDLE:
-        source = ROOT / name
+    for name, source in BUNDLE.items():
         if source.is_dir():
             shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
         elif source.exists():
@@ -142,7 +147,7 @@ def staged_app(
     release: AppRelease, records: Path = RECORDS, packages: Path = PACKAGES
 ) -> Iterator[Path]:
     """A temporary copy of the app whose stage carries the release; yields its directory."""
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    config = json.loads((CHALICE_DIR / "config.json").read_text())
     with tempfile.TemporaryDirectory(prefix="berth-deploy-") as tmp:
         chalice_dir = _copy_app(release.stage, Path(tmp), records, release.record_name)
         _share_packages(packages, chalice_dir / "deployments")
@@ -258,6 +263,6 @@ def chalice_delete(stage: str, target: AwsTarget, records: Path = RECORDS) -> No
     """Run `chalice delete --stage <stage>` with the recorded deployment."""
     with tempfile.TemporaryDirectory(prefix="berth-destroy-") as tmp:
         chalice_dir = _copy_app(stage, Path(tmp), records)
-        shutil.copy2(ROOT / ".chalice" / "config.json", chalice_dir / "config.json")
+        shutil.copy2(CHALICE_DIR / "config.json", chalice_dir / "config.json")
         _chalice(["delete", "--stage", stage], Path(tmp), target)
         _keep_record(stage, chalice_dir, records)

@@ -65,10 +65,30 @@ def _aws_set_up(command: Command) -> Command:
     return run
 
 
+def _print_operator_policy(args: argparse.Namespace) -> int:
+    """The operator's policy, scoped to what was given (no AWS call: `*` for the rest)."""
+    from berth.deploy.operator_policy import operator_policy, render
+
+    sys.stdout.write(render(operator_policy(args.stage or "*", args.account, args.region)))
+    return 0
+
+
 def _deploy(args: argparse.Namespace) -> int:
     from berth.deploy.chalice_step import CustomDomain, DomainWouldBeDropped, keep_domain
     from berth.deploy.run import deploy
 
+    if args.print_operator_policy:
+        return _print_operator_policy(args)
+    if not args.stage:
+        print("berth deploy: --stage is required", file=sys.stderr)
+        return EXIT_USAGE
+    from berth.project_files import missing
+
+    if lost := missing():
+        print(
+            f"berth deploy: files the deploy ships are missing: {', '.join(lost)}", file=sys.stderr
+        )
+        return 1
     if bool(args.domain) != bool(args.certificate_arn):
         print("berth deploy: --domain and --certificate-arn go together", file=sys.stderr)
         return 2
@@ -133,8 +153,8 @@ def _destroy(args: argparse.Namespace) -> int:
     return 0
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stage", required=True, help=STAGE_HELP)
+def _common(parser: argparse.ArgumentParser, *, stage_required: bool = True) -> None:
+    parser.add_argument("--stage", required=stage_required, help=STAGE_HELP)
     parser.add_argument("--profile", default=None, help="AWS profile (default: the usual chain)")
     parser.add_argument("--region", default=None, help="AWS region (default: the profile's)")
 
@@ -146,7 +166,7 @@ def register(commands: Any) -> None:
         description="Create or update the stage's stack from infra/berth.yaml, deploy the "
         "function with its outputs and least-privilege policy, and print the registry URL.",
     )
-    _common(deploy)
+    _common(deploy, stage_required=False)  # not for --print-operator-policy
     deploy.add_argument(
         "--front-door",
         choices=["function-url", "api-gateway"],
@@ -201,6 +221,17 @@ def register(commands: Any) -> None:
         action="store_true",
         help="in the standby's region after losing the primary: run its function as the "
         "primary (takes pushes, runs GC and lifecycle; docs/regions.md)",
+    )
+    deploy.add_argument(
+        "--print-operator-policy",
+        action="store_true",
+        help="print the IAM policy whoever runs berth deploy/destroy needs (for --stage, "
+        "--account and --region if given, else every one; infra/operator-policy.json) and exit",
+    )
+    deploy.add_argument(
+        "--account",
+        default=None,
+        help="with --print-operator-policy: the AWS account id to scope the policy to",
     )
     deploy.set_defaults(func=_aws_set_up(_deploy))
     destroy = commands.add_parser(

@@ -12,13 +12,15 @@ with their `-previous` alias, since nothing can use them once the function is go
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from berth.deploy import stack
+from berth.deploy import chalice_step, stack
 from berth.deploy.admin_password import parameter_name
 from berth.deploy.chalice_step import ChaliceDelete, chalice_delete
 from berth.deploy.iam_policy import token_key_alias
 from berth.deploy.keys import STAGE_TAG
+from berth.deploy.state import DeployState
 from berth.deploy.target import AwsTarget
 from berth.infra import stack_name
 from chalicelib.auth.auth_settings import previous_alias
@@ -30,13 +32,21 @@ def destroy(
     *,
     chalice: ChaliceDelete = chalice_delete,
     say: Callable[[str], None] = print,
+    records: Path | None = None,
 ) -> dict[str, str]:
-    """Remove the stage's function and stack; return the retained resources' names."""
+    """Remove the stage's function and stack; return the retained resources' names. Chalice's
+    record comes from the kept bucket when this checkout has none (berth/deploy/state.py), and
+    goes back there emptied, so a later deploy from anywhere starts afresh."""
     cloudformation = session.client("cloudformation")
     name = stack_name(stage)
     kept = stack.outputs(cloudformation, name) if stack.exists(cloudformation, name) else {}
+    state = DeployState(
+        session.client("s3"), kept.get("BucketName"), stage, records or chalice_step.RECORDS
+    )
+    say(f"berth destroy: {state.pull()}")
     chalice(stage, AwsTarget.of(session))
     say(f"berth destroy: function berth-{stage} and its API deleted")
+    say(f"  {state.push()}")
     if kept:
         stack.delete(cloudformation, stage)
         say(f"  stack {name} deleted")

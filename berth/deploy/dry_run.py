@@ -1,18 +1,22 @@
 """`berth deploy --dry-run`: what a deploy of the stage would change, read from AWS without
 changing it: the stack's changes (a CloudFormation change set, made, described and deleted;
 for a new stack, the resource types of the template), the function's settings that would
-differ, and whether the front door and the first admin exist already."""
+differ, where Chalice's record of the stage would come from (berth/deploy/state.py), and
+whether the front door and the first admin exist already."""
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from berth.deploy import stack
+from berth import project_files
+from berth.deploy import chalice_step, stack
 from berth.deploy.admin_password import parameter_name
 from berth.deploy.run import environment
+from berth.deploy.state import DeployState
 from berth.infra import TEMPLATE, stack_name
 
 WAIT = {"Delay": 2, "MaxAttempts": 150}
@@ -26,6 +30,7 @@ def plan(
     alarm_topic: str = "",
     event_bus: str = "default",
     say: Callable[[str], None] = print,
+    records: Path | None = None,
 ) -> None:
     region = session.region_name
     account = session.client("sts").get_caller_identity()["Account"]
@@ -42,6 +47,10 @@ def plan(
         for line in _stack_changes(cloudformation, stage, alarm_topic):
             say(f"  stack {name}: {line}")
         outputs = stack.outputs(cloudformation, name)
+    say(f"  app: {project_files.source()}")
+    bucket = outputs.get("BucketName") if outputs else None
+    state = DeployState(session.client("s3"), bucket, stage, records or chalice_step.RECORDS)
+    say(f"  deployment record: {state.describe()}")
     function = f"berth-{stage}"
     lambda_client = session.client("lambda")
     current = _function_environment(lambda_client, function)

@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-CHALICE_DIR = Path(__file__).resolve().parents[2] / ".chalice"
+from berth.project_files import CHALICE_DIR
+
 # An account id is twelve digits: `?` matches one character in IAM resource patterns.
 ANY_ACCOUNT = "?" * 12
 

@@ -10,23 +10,25 @@ test_real_chalice.py with the real `chalice deploy`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from berth.deploy import admin_password, function_url, log_config, regions, stack
+from berth.deploy import admin_password, chalice_step, function_url, log_config, regions, stack
 from berth.deploy.chalice_step import (
-    RECORDS,
     AppRelease,
     ChaliceDeploy,
     CustomDomain,
     chalice_deploy,
+    keep_domain,
     recorded_region,
 )
 from berth.deploy.iam_policy import policy, token_key_alias
 from berth.deploy.service_name import service_name
+from berth.deploy.state import DeployState
 from berth.deploy.target import AwsTarget
 from berth.first_admin import ADMIN_USER
+from berth.infra import stack_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,25 +100,35 @@ def deploy(
     records: Path | None = None,
 ) -> Deployment:
     """Deploy (or upgrade) `stage`. A custom domain maps the REST API, so `domain` implies
-    `front_door="api-gateway"`.
+    `front_door="api-gateway"`. Chalice's record of the stage is fetched from the stack's
+    bucket before and stored there after (berth/deploy/state.py); `records` is the local
+    directory of such records (`.chalice/deployed/` by default) and must be the one the
+    `chalice` step uses.
 
     Two regions (docs/regions.md): the primary is deployed with `standby_region` (its bucket
     replicates there, its table gains a replica there); the standby with `stack_role`
     standby (no table of its own). A promoted standby keeps its stack and runs its function
-    as the primary (`function_role`)."""
+    as the primary (`function_role`). Each region's bucket keeps its own function's record."""
     if domain is not None:
         front_door = "api-gateway"
     target = AwsTarget.of(session)
     region = session.region_name
     account = session.client("sts").get_caller_identity()["Account"]
     say(f"berth deploy: stage {stage} in account {account}, {region}")
-    outputs = stack.apply(
-        session.client("cloudformation"),
-        stage,
-        alarm_topic,
-        role=stack_role,
-        standby_region=standby_region,
+    cloudformation = session.client("cloudformation")
+    name = stack_name(stage)
+    existing = stack.outputs(cloudformation, name) if stack.exists(cloudformation, name) else {}
+    local_records = records or chalice_step.RECORDS
+    record = regions.record_name(stage, region, recorded_region(stage, local_records))
+    state = DeployState(
+        session.client("s3"), existing.get("BucketName"), stage, local_records, record
     )
+    say(f"  {state.pull()}")
+    keep_domain(record, domain, drop_domain, state.records)  # with the fetched record
+    outputs = stack.apply(
+        cloudformation, stage, alarm_topic, role=stack_role, standby_region=standby_region
+    )
+    state = replace(state, bucket=outputs["BucketName"])
     say(f"  stack berth-{stage}: table {outputs['TableName']}, bucket {outputs['BucketName']}")
     if standby_region:
         table_replica(session.client("dynamodb"), outputs["TableName"], standby_region, say=say)
@@ -143,10 +155,11 @@ def deploy(
         domain,
         target,
         drop_domain,
-        record=regions.record_name(stage, region, recorded_region(stage, records or RECORDS)),
+        record=record,
     )
     deployed = chalice(release)
     say(f"  function {deployed.function_name} (policy: berth/deploy/iam_policy.py for {stage})")
+    say(f"  {state.push()}")
     log_config.ensure(session.client("lambda"), deployed.function_name)
     if front_door == "function-url":
         url = function_url.ensure(session.client("lambda"), deployed.function_name)

@@ -7,9 +7,10 @@ the blob with the part list, the digest and the size (repeating while it answers
 The registry calls, the presigned PUT and error mapping are `berth push`'s own
 (berth/push/s3.py, berth/push/http.py): one client core. The calls carry the client's own
 `Authorization` (the token the registry's token service issued it for push on the
-repository, or Basic): the proxy has no credentials. Memory: at most `PartPool.in_flight`
-parts are queued or being sent at once, proxy-wide; a client sending faster waits (its
-socket is simply read later)."""
+repository, or Basic); when the registry refuses it mid-upload (a token that ran out during
+a long PATCH), the client's saved login renews it (berth/proxy/saved_login.py).
+Memory: at most `PartPool.in_flight` parts are queued or being sent at once, proxy-wide; a
+client sending faster waits (its socket is simply read later)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from berth.client.credentials import Credentials
 from berth.push.errors import ExitCode, PushError
 from berth.push.http import Response, Session, error_of
 from berth.push.s3 import (
@@ -41,10 +44,12 @@ PART_JOBS = 4
 
 @dataclass(frozen=True, slots=True)
 class Destination:
-    """Where blobs go: the registry's URL and the size of the parts sent to S3."""
+    """Where blobs go: the registry's URL, the size of the parts sent to S3, and the saved
+    login that renews a client's token refused mid-upload (berth/proxy/saved_login.py)."""
 
     base_url: str
     part_size: int = PART_SIZE
+    saved_login: Callable[[], Credentials | None] = lambda: None
 
 
 class PartPool:
@@ -112,7 +117,11 @@ class StreamedBlob:
     ) -> StreamedBlob | Response:
         """A streamed session in `repository`, or the registry's answer when it refused one
         (401 with its challenge, 403: the client sees them as they are)."""
-        session = Session(destination.base_url, authorization=authorization)
+        session = Session(
+            destination.base_url,
+            authorization=authorization,
+            scope=f"repository:{repository}:pull,push",
+        )
         body = json.dumps({"streamed": True, "partSize": destination.part_size}).encode()
         try:
             response = session.request(
@@ -134,6 +143,12 @@ class StreamedBlob:
                 "directly, or with `berth push`)",
                 status=502,
             )
+        # The client's credentials opened it. From now on a token of the client's that the
+        # registry refuses (run out during a long PATCH) is renewed for push on the
+        # repository with the saved login, and the request repeated; none saved: the refusal
+        # stands. Never before: a client that did not log in is answered the registry's 401.
+        if authorization:
+            session.credentials = destination.saved_login()
         return cls(pool, session, session.url(str(document["location"])))
 
     def authorize(self, authorization: str | None) -> None:

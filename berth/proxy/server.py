@@ -14,6 +14,7 @@ from berth.localserver.memory import return_large_buffers_to_the_os
 from berth.localserver.messages import GatewayRequest, GatewayResponse
 from berth.proxy.forward import Upstream, forward
 from berth.proxy.log import logger
+from berth.proxy.saved_login import SavedLogin
 from berth.proxy.send import PART_JOBS, PART_SIZE, Destination, PartPool
 from berth.proxy.sessions import Sessions
 from berth.proxy.uploads import Uploads
@@ -88,7 +89,8 @@ def run(
         raise StartError(f"the part size must be {PART_MIN} to {PART_MAX} bytes (S3's limits)")
     sessions = Sessions(part_size)
     pool = PartPool(part_jobs)
-    uploads = Uploads(upstream, sessions, Destination(upstream.base, part_size), pool)
+    login = SavedLogin(upstream.base.split("://", 1)[1].rstrip("/"))
+    uploads = Uploads(upstream, sessions, Destination(upstream.base, part_size, login), pool)
 
     def route(request: GatewayRequest, body: Body) -> GatewayResponse:
         endpoint = parse_path(request.path)
@@ -103,6 +105,7 @@ def run(
         raise StartError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
     bound_host, bound_port = str(httpd.server_address[0]), int(httpd.server_address[1])
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    login.proxy_host = f"{shown}:{bound_port}"
     thread = threading.Thread(
         target=httpd.serve_forever, args=(0.1,), name="berth-proxy", daemon=True
     )

@@ -82,15 +82,17 @@ class Session:
         credentials: Credentials | None = None,
         *,
         authorization: str | None = None,
+        scope: str = "",
     ) -> None:
         """`authorization`: an `Authorization` header to send from the start (`berth proxy`
-        passes on its client's token); a 401 still runs the token flow."""
+        passes on its client's token); a 401 still runs the token flow, for `scope` (set by
+        `login` otherwise) with `credentials`."""
         self.base = base_url.rstrip("/")
         self.credentials = credentials
         self._local = threading.local()
         self._auth_lock = threading.Lock()
         self._authorization: str | None = authorization
-        self._scope = ""
+        self._scope = scope
         self._budget = _Budget()
         # The `GET /v2/` answer's headers once logged in (extensions the registry advertises).
         self.base_headers: dict[str, str] = {}

@@ -52,7 +52,11 @@ def _login(username: str, password: str, source_ip: str) -> Principal:
     ):
         raise unauthorized()
     # Robots' secrets and IAM passwords cannot be guessed: no per-name backstop for them.
-    random_secret = username.startswith(principals.ROBOT_PREFIX) or iam.is_iam_password(password)
+    # (`robot:ci`, through Basic the user `robot` with `ci:<secret>`, is a robot too.)
+    robot = username.startswith((principals.ROBOT_PREFIX, principals.ROBOT_SUBJECT)) or (
+        username == "robot" and ":" in password
+    )
+    random_secret = robot or iam.is_iam_password(password)
     ratelimit.check(
         username,
         source_ip,

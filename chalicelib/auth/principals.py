@@ -42,6 +42,8 @@ from chalicelib.storage.transactions import condition_failed, transaction
 
 KINDS = ("user", "robot", "iam")
 ROBOT_PREFIX = "robot$"
+# The audit's spelling of a robot (`robot:ci`), accepted at login as well (issue 18 §3).
+ROBOT_SUBJECT = "robot:"
 ROBOT_SECRET_PREFIX = "berth_robot_"
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 # Robots unknown to us are compared against this, so the time is the same.
@@ -475,6 +477,16 @@ def check_login(username: str, secret: str, *, now: float | None = None) -> Prin
     current = time.time() if now is None else now
     if not isinstance(username, str) or not isinstance(secret, str):
         return None
+    if username == "robot" and ":" in secret:
+        # Basic credentials cannot carry a colon in the name (RFC 7617): `robot:ci` and its
+        # secret arrive as the user `robot` with `ci:<secret>`. Tried as that robot first,
+        # then as the user `robot`, so neither can be taken for the other.
+        name, _, rest = secret.partition(":")
+        found = check_login(ROBOT_PREFIX + name, rest, now=current)
+        if found is not None:
+            return found
+    elif username.startswith(ROBOT_SUBJECT):
+        username = ROBOT_PREFIX + username[len(ROBOT_SUBJECT) :]
     if username.startswith(ROBOT_PREFIX):
         name = username[len(ROBOT_PREFIX) :]
         stored = load("robot", name) if _NAME.fullmatch(name) else None

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from berth.commands import common
+from tests.auth.gate_support import unique
 from tests.cli.test_access_commands import Run, berth  # noqa: F401
 
 HOST = "127.0.0.1:5402"  # the in-process app answers whatever the URL; this names the entry
@@ -128,3 +129,29 @@ def test_podman_files_and_docker_helpers_serve_every_command(
     docker.write_text(json.dumps({"credHelpers": {HOST: "missing"}}))
     status, _, err = berth(capsys, "user", "ls")
     assert status == common.EXIT_ERROR and "docker-credential-missing" in err
+
+
+def test_a_robot_logs_in_by_either_spelling(
+    berth: Run,  # noqa: F811
+    admin: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`robot$ci` (the login `robot add` prints) and `robot:ci` (the audit's WHO) are one robot
+    to `berth login` and to every command that then reads the stored login (issue 18 §3)."""
+    username, password = admin
+    _stdin(monkeypatch, password + "\n")
+    assert berth(capsys, "login", HOST, "-u", username, "--password-stdin")[0] == 0
+    name = unique("ci")
+    status, out, err = berth(capsys, "robot", "add", name, "--grant", "*=admin", "--json")
+    assert status == 0, err
+    secret = json.loads(out)["secret"]
+    for spelling in (f"robot:{name}", f"robot${name}"):
+        _stdin(monkeypatch, "not-the-secret\n")
+        status, _, err = berth(capsys, "login", HOST, "-u", spelling, "--password-stdin")
+        assert status == common.EXIT_REFUSED and "UNAUTHORIZED" in err, (spelling, err)
+        _stdin(monkeypatch, secret + "\n")
+        status, out, err = berth(capsys, "login", HOST, "-u", spelling, "--password-stdin")
+        assert status == 0 and "Login Succeeded" in out, (spelling, err)
+        status, out, err = berth(capsys, "robot", "ls", "--json")  # as the robot, stored
+        assert status == 0 and name in out, (spelling, err)

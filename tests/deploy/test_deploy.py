@@ -66,6 +66,16 @@ class FakeChalice:
         self.session.client("lambda").delete_function(FunctionName=f"berth-{stage}")
 
 
+@pytest.fixture(autouse=True)
+def records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's own `.chalice/deployed/`, never the checkout's."""
+    from berth.deploy import chalice_step
+
+    here = tmp_path / "deployed"
+    monkeypatch.setattr(chalice_step, "RECORDS", here)
+    return here
+
+
 def token_key_for_moto(session: Any, stage: str) -> None:
     """moto's CloudFormation makes every KMS key symmetric (design.md, section 1): point the
     stage's token alias at an HMAC_256 key, as the aws template makes in AWS (the signing key

@@ -26,11 +26,14 @@ import pytest
 from berth.deploy.chalice_step import ROOT, CustomDomain, chalice_delete, chalice_deploy
 from berth.deploy.destroy import destroy
 from berth.deploy.iam_policy import policy, policy_file
+from berth.deploy.operator_policy import operator_policy
 from berth.deploy.run import deploy, environment
 from tests.deploy.deployed_app import login
 from tests.deploy.motoserver import ACCOUNT, REGION
+from tests.deploy.operator_calls import operator_calls
 from tests.deploy.permissions import allows
 from tests.deploy.test_deploy import password_in_ssm, token_key_for_moto
+from tests.deploy.test_operator_policy import SHIPPED, refused
 
 STAGE = "dev"
 DOMAIN = "registry.example.com"
@@ -45,12 +48,20 @@ def _role_policies(iam: Any, role_arn: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.e2e
-def test_berth_deploy_runs_the_real_chalice_against_moto(session: Any, tmp_path: Path) -> None:
+def test_berth_deploy_runs_the_real_chalice_against_moto(
+    session: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Not the checkout's .chalice/deployed and deployments (test_package.py writes there).
     records, packages = tmp_path / "deployed", tmp_path / "packages"
     chalice = partial(chalice_deploy, records=records, packages=packages)
     said: list[str] = []
-    done = deploy(STAGE, session, chalice=chalice, say=said.append)
+    # Every AWS call of the deploys and the destroy, Chalice's included (its child process
+    # records them too), is checked against the operator's policy at the end.
+    calls: list[dict[str, Any]] = []
+    log = tmp_path / "calls.jsonl"
+    with operator_calls(log, monkeypatch) as made:
+        done = deploy(STAGE, session, chalice=chalice, say=said.append, records=records)
+    calls.extend(made)
 
     # The functions Chalice created: the API handler and the scheduled garbage collector,
     # each with the stack's outputs as its environment and the hand-written policy.
@@ -117,16 +128,25 @@ def test_berth_deploy_runs_the_real_chalice_against_moto(session: Any, tmp_path:
     assert "kms:GenerateMac" in answer["calls"] and answer["refused"] == []
     assert "kms:Sign" not in answer["calls"]
 
-    # Again with a custom domain: Chalice maps it at the root of the REST API, regionally.
+    # Again with a custom domain, from another checkout (no .chalice/deployed/, issue 18 §5):
+    # the record comes from the stack's bucket, so Chalice updates the same function and API
+    # (asserted below: one REST API), and maps the domain at its root, regionally.
     certificate = session.client("acm").request_certificate(DomainName=DOMAIN)["CertificateArn"]
     said.clear()
-    again = deploy(
-        STAGE,
-        session,
-        chalice=chalice,
-        domain=CustomDomain(DOMAIN, certificate),
-        say=said.append,
-    )
+    records = tmp_path / "second-checkout" / "deployed"
+    log.unlink()
+    with operator_calls(log, monkeypatch) as made:
+        again = deploy(
+            STAGE,
+            session,
+            chalice=partial(chalice_deploy, records=records, packages=packages),
+            domain=CustomDomain(DOMAIN, certificate),
+            say=said.append,
+            records=records,
+        )
+    calls.extend(made)
+    assert any(line.endswith(f"{STAGE}/chalice-deployed.json (fetched)") for line in said), said
+    assert [a["id"] for a in apigateway.get_rest_apis()["items"]] == [api["id"]]
     assert again.registry_url == f"https://{DOMAIN}"
     assert (again.admin.user, again.admin.stored) == ("existing", "existing")
     assert password_in_ssm(session, STAGE)["Version"] == 1
@@ -145,11 +165,25 @@ def test_berth_deploy_runs_the_real_chalice_against_moto(session: Any, tmp_path:
     assert answer["token"] == 200
 
     said.clear()
-    kept = destroy(
-        STAGE, session, chalice=partial(chalice_delete, records=records), say=said.append
-    )
+    log.unlink()
+    with operator_calls(log, monkeypatch) as made:
+        kept = destroy(
+            STAGE,
+            session,
+            chalice=partial(chalice_delete, records=records),
+            say=said.append,
+            records=records,
+        )
+    calls.extend(made)
     names = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
     assert not [n for n in names if n.startswith(f"berth-{STAGE}")]
     assert apigateway.get_rest_apis()["items"] == []
     assert kept["AdminPasswordParameter"] == f"/berth/{STAGE}/admin-password"
     assert json.loads((records / f"{STAGE}.json").read_text())["resources"] == []
+
+    # Chalice's own calls were recorded in its child process, and the operator's policy for
+    # the stage (and the shipped one, for every stage) allows every call of the sequence.
+    names = {f"{c['service']}:{c['operation']}" for c in calls}
+    assert {"iam:CreateRole", "lambda:CreateFunction", "apigateway:CreateDomainName"} <= names
+    assert refused(operator_policy(STAGE, ACCOUNT, REGION), calls) == []
+    assert refused(json.loads(SHIPPED.read_text()), calls) == []

@@ -8,6 +8,7 @@ monolithic POST and a cross-repository mount work, and a manifest goes through a
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
 import json
@@ -15,6 +16,7 @@ import re
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -193,3 +195,64 @@ def test_no_upload_is_left_open(fronted: tuple[Registry, Proxy, str]) -> None:
     """Every session above was completed, refused or cancelled (module order)."""
     _, proxy, _ = fronted
     assert proxy.open_uploads == 0
+
+
+def _no_saved_logins(directory: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Only `directory/auth.json` holds logins (none yet); returns its path."""
+    for name in ("BERTH_USERNAME", "BERTH_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(directory))
+    monkeypatch.setenv("DOCKER_CONFIG", str(directory / "docker"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(directory / "run"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(directory / "config"))
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(directory / "auth.json"))
+    return directory / "auth.json"
+
+
+def _refused_token(authorization: str) -> str:
+    """The client's token with its signature spoilt: the registry refuses it with a 401 and
+    its challenge, as it refuses one that ran out (no clock is waited on)."""
+    head, signature = authorization.rsplit(".", 1)
+    middle = len(signature) // 2  # not the last character: its low bits are padding
+    changed = "A" if signature[middle] != "A" else "B"
+    return f"{head}.{signature[:middle]}{changed}{signature[middle + 1 :]}"
+
+
+def test_a_token_refused_mid_upload_is_renewed_from_the_saved_login(
+    fronted: tuple[Registry, Proxy, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One long PATCH outlives the registry's token (BERTH_TOKEN_TTL, 300 s): the proxy's next
+    part URL is refused. With the login the client saved for the proxy's address (as `docker
+    login 127.0.0.1:5480` leaves it), the proxy gets a new token for push on the repository
+    and carries on; without one, the refusal reaches the client as before (DENIED)."""
+    registry, _, password = fronted
+    auth_json = _no_saved_logins(tmp_path, monkeypatch)
+    data = bytes(range(256)) * (48 * 1024)  # 12 MiB: parts of 5 MiB, two sent mid-PATCH
+    base = f"http://127.0.0.1:{registry.server.port}"
+    with run(base, port=0, part_size=5 * MiB) as proxy:
+        client = Client(proxy, password)
+        for saved in (False, True):
+            if saved:
+                login = base64.b64encode(f"admin:{password}".encode()).decode()
+                address = proxy.url.split("://", 1)[1]
+                auth_json.write_text(json.dumps({"auths": {address: {"auth": login}}}))
+            repository = new_repository("renew")
+            uploads = f"/v2/{repository}/blobs/uploads/"
+            client.authorization = None
+            challenge = client.request("POST", uploads).headers["WWW-Authenticate"]
+            client.login(challenge, f"repository:{repository}:pull")
+            opened = client.request("POST", uploads)
+            assert opened.status == 202
+            valid, client.authorization = client.authorization, None
+            spoilt = {"Authorization": _refused_token(str(valid))}
+            location = opened.headers["Location"]
+            patched = client.request("PATCH", location, data, spoilt)
+            closed = client.request("PUT", f"{location}?digest={_digest(data)}", b"", spoilt)
+            client.authorization = valid
+            head = client.request("HEAD", f"/v2/{repository}/blobs/{_digest(data)}")
+            if not saved:  # refused at a part URL of the PATCH, or at the close
+                assert patched.status != 202 or closed.status == 403, closed.status
+                assert head.status == 404
+                continue
+            assert (patched.status, closed.status) == (202, 201)
+            assert (head.status, head.headers["Content-Length"]) == (200, str(len(data)))

@@ -71,6 +71,28 @@ def test_a_pull_only_robot_gets_no_upload_url(
     assert pushed(berth_push(image.layout, target, "--upload", "s3", env=admin))
 
 
+def test_a_robot_pushes_as_robot_colon_name(
+    guarded: tuple[ServerProcess, str, str], tmp_path: Path
+) -> None:
+    """The audit's spelling of a robot logs in too (issue 18 §3): `robot:NAME` in
+    $BERTH_USERNAME, sent as Basic credentials to the token endpoint (exit 0); with a wrong
+    secret, exit 4 as for any refused login."""
+    from tests.e2e.support import Registry
+    from tests.e2e.test_auth_clients import make_robot
+
+    server, _, _ = guarded
+    image = write_image(tmp_path / "src", "v1", layer_sizes=(20_000,))
+    target = f"127.0.0.1:{server.port}/team/colon:v1"
+    login, secret = make_robot(Registry(server, tmp_path / "unused.log"), "team/colon", "push")
+    colon = "robot:" + login.removeprefix("robot$")
+    wrong = berth_push(
+        image.layout, target, env={"BERTH_USERNAME": colon, "BERTH_PASSWORD": "wrong"}
+    )
+    assert wrong.returncode == 4, wrong.stderr
+    as_robot = {"BERTH_USERNAME": colon, "BERTH_PASSWORD": secret}
+    assert pushed(berth_push(image.layout, target, env=as_robot)) == image.manifest.digest
+
+
 def _basic(user: str, password: str) -> dict[str, str]:
     import base64
 
