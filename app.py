@@ -140,3 +140,11 @@ def deliver_webhooks(event: object) -> None:
     from chalicelib.events.deliver import handle_messages
 
     handle_messages(record.body for record in event)  # type: ignore[attr-defined]
+
+
+@app.schedule("rate(1 hour)")
+def redrive_replication(_event: object) -> None:
+    """Copies whose retries ran out are queued again (chalicelib/replication/backfill.py)."""
+    from chalicelib.replication.backfill import redrive_all
+
+    redrive_all()

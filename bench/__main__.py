@@ -22,6 +22,7 @@ from bench import (
     memory,
     proxybench,
     push,
+    scanbench,
     throughput,
     transfer,
 )
@@ -44,6 +45,7 @@ SECTIONS = {
     authbench.NAME: authbench.TITLE,
     lifecyclebench.NAME: lifecyclebench.TITLE,
     eventsbench.NAME: eventsbench.TITLE,
+    scanbench.NAME: scanbench.TITLE,
 }
 
 
@@ -58,6 +60,8 @@ class Plan:
     push_mib: int = 1024
     gc_manifests: int = 10_000
     event_pushes: int = 200
+    scan_mib: int = 1024
+    scan_match: int = 10_000
 
 
 QUICK = Plan(
@@ -69,6 +73,8 @@ QUICK = Plan(
     push_mib=64,
     gc_manifests=1_000,
     event_pushes=30,
+    scan_mib=64,
+    scan_match=1_000,
 )
 
 
@@ -188,6 +194,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if eventsbench.NAME in wanted:
         sections.append(_guarded(eventsbench.NAME, lambda: eventsbench.run(plan.event_pushes)))
+    if scanbench.NAME in wanted:
+        sections.append(
+            _guarded(
+                scanbench.NAME, lambda: scanbench.run(mib=plan.scan_mib, match=plan.scan_match)
+            )
+        )
 
     elapsed = time.perf_counter() - started
     document = to_json(sections, quick=args.quick, seconds=elapsed)

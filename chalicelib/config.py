@@ -36,6 +36,15 @@ class Settings:
     # Seconds one completion request spends re-hashing before it answers "continue" (202):
     # API Gateway gives up after 29 s, and the copy to the content address follows.
     verify_seconds: float = 15.0
+    # primary, or standby: a second region's deployment (docs/regions.md) that serves pulls
+    # from the replicated table and bucket, refuses writes and runs no background jobs until
+    # it is promoted. primary_url is where a standby sends writers.
+    region_role: str = "primary"
+    primary_url: str | None = None
+
+    @property
+    def standby(self) -> bool:
+        return self.region_role == "standby"
 
 
 @lru_cache(maxsize=1)
@@ -54,4 +63,6 @@ def settings() -> Settings:
         s3_single_put_max=int(env.get("BERTH_S3_SINGLE_PUT_MAX", str(5 * 1024**3))),
         s3_part_size=int(env.get("BERTH_S3_PART_SIZE", str(64 * 1024**2))),
         verify_seconds=float(env.get("BERTH_VERIFY_SECONDS", "15")),
+        region_role=env.get("BERTH_REGION_ROLE", "primary"),
+        primary_url=env.get("BERTH_PRIMARY_URL") or None,
     )

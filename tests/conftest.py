@@ -13,9 +13,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 # Least privilege: each test fails if the runtime made an AWS call its IAM policy refuses.
 from tests.deploy.audit import runtime_call_recorder, runtime_calls_allowed  # noqa: F401
+
+# No wall-clock deadline per example: on a loaded machine (xdist beside the real-client
+# tests) a moto round trip took 333 ms and Hypothesis called it a failure. With CI=true
+# Hypothesis loads its own `ci` profile, which has no deadline either (and derandomizes).
+if not os.environ.get("CI"):
+    hypothesis_settings.register_profile("berth", deadline=None)
+    hypothesis_settings.load_profile("berth")
 
 STAGE = "test"
 os.environ.update(

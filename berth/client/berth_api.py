@@ -3,9 +3,10 @@
 Standard library only. The transport is a small protocol so tests can drive the in-process
 app (chalice.test.Client) as well as a `berth serve` or a deployed registry over HTTP.
 
-With credentials, a 401's challenge is answered by the token flow (`berth.client.token`), then
-the request sent again. Tokens are kept per challenge scope for the life of the client; one
-that stops working (expired, revoked) is dropped and the new challenge answered afresh."""
+With credentials, a 401's challenge is answered by the token flow
+(`chalicelib.remote.token_flow`), then the request sent again. Tokens are kept per challenge
+scope for the life of the client; one that stops working (expired, revoked) is dropped and the
+new challenge answered afresh."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any, NoReturn, Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
-from berth.client import token
 from berth.client.credentials import Credentials
 from berth.client.registry_address import DEFAULT_REGISTRY, registry_url
+from chalicelib.remote import token_flow as token
 
 TIMEOUT_SECONDS = 60.0
 MANIFESTS = ", ".join(
@@ -226,6 +227,10 @@ class RegistryClient:
     def triggers(self, method: str, path: str = "", body: Any = None) -> Any:
         """The deploy-on-push API: `path` under `/v2/_berth/triggers` (registry admin only)."""
         return self._call(method, "/v2/_berth/triggers" + (f"/{path}" if path else ""), body)[0]
+
+    def replication(self, method: str, path: str = "", body: Any = None) -> Any:
+        """The replication API: `path` under `/v2/_berth/replication` (registry admin only)."""
+        return self._call(method, "/v2/_berth/replication" + (f"/{path}" if path else ""), body)[0]
 
     def audit(
         self,

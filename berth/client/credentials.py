@@ -12,20 +12,11 @@ then `auths[host].auth`. Nothing found: anonymous.
 
 from __future__ import annotations
 
-import base64
 import os
-from dataclasses import dataclass
 
+from chalicelib.remote.basic_credentials import Credentials
 
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    username: str
-    password: str
-
-    def basic(self) -> str:
-        """The `Authorization` value for HTTP Basic (a Basic challenge, a token request)."""
-        token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
-        return f"Basic {token}"
+__all__ = ["Credentials", "find_credentials"]
 
 
 def find_credentials(

@@ -14,6 +14,7 @@ from berth.commands import (
     lifecycle,
     login,
     public,
+    replicate,
     repo,
     robots,
     scanning,
@@ -27,7 +28,8 @@ from berth.commands import (
 def register(commands: Any) -> None:
     """Add `history`, `rollback`, `repo`, `tags`, `tag rm`, `image rm`, `gc`, `lifecycle`,
     the access commands (`user`, `robot`, `grant`/`ungrant`, `public`, `iam`, `audit`),
-    `webhook`, `trigger`, `signing`/`verify`, and `login`/`logout` to the `berth` subparsers."""
+    `webhook`, `trigger`, `replicate`, `signing`/`verify`, `scan`/`vulndb`, and `login`/`logout`
+    to the `berth` subparsers."""
     login.register(commands)
     history.register(commands)
     repo.register(commands)
@@ -44,3 +46,4 @@ def register(commands: Any) -> None:
     triggers.register(commands)
     signing.register(commands)
     scanning.register(commands)  # scan, vulndb
+    replicate.register(commands)

@@ -89,6 +89,11 @@ class Workload:
     # Events: webhooks and deploy triggers each push notifies (chalicelib/events/).
     webhooks: int = 1
     delivery_ms: float = 150  # one delivery invocation: sign, POST, log
+    # Replication (chalicelib/replication/): destinations each push is copied to, the new
+    # bytes a copy sends (the rest is found present by HEAD), and one copy's duration.
+    replicas: int = 0
+    replicated_mb: float = 12
+    replication_ms: float = 2000
 
     def pull_mix(self) -> dict[str, int]:
         """The requests of one full pull (containerd/docker: HEAD by tag, GET by digest)."""
@@ -302,6 +307,7 @@ def estimate(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -
             f"{usage.log_gb:,.1f} GB",
         ),
         _events(workload, p),
+        _replication(workload, p),
         _same(
             "CloudWatch metrics (EMF)",
             workload.custom_metrics * p.custom_metric_per_month,
@@ -337,6 +343,31 @@ def _events(workload: Workload, p: Prices) -> LineItem:
         "Events (EventBridge, webhooks)",
         usd,
         f"{workload.pushes:,} events, {deliveries:,} deliveries",
+    )
+
+
+def _replication(workload: Workload, p: Prices) -> LineItem:
+    """Per copy (a push to one destination): an SQS send, receive and delete; one invocation
+    of `replication_ms` streaming the new blobs from S3 (a GET each: the rebuilt layer and
+    the config); a rule read and three manifest reads (RRU), the pending and done status
+    writes (WRU); one `Berth Replication Action` event. Transfer into ECR or any registry in
+    the same region is free; to another region or the internet it is S3's transfer out."""
+    copies = workload.pushes * workload.replicas
+    gb_seconds = copies * workload.replication_ms / 1000 * workload.memory_mb / MB_PER_GB
+    usd = (
+        3 * copies / MILLION * p.sqs_per_million_requests
+        + copies / MILLION * p.lambda_per_million_requests
+        + gb_seconds * p.lambda_per_gb_second
+        + 2 * copies / 1000 * p.s3_get_class_per_thousand
+        + 4 * copies / MILLION * p.dynamodb_per_million_rru
+        + 2 * copies / MILLION * p.dynamodb_per_million_wru
+        + copies / MILLION * p.eventbridge_per_million_events
+    )
+    gb = copies * workload.replicated_mb / 1024
+    return _same(
+        "Replication (same-region destinations)",
+        usd,
+        f"{copies:,} copies, {gb:,.1f} GB sent",
     )
 
 
@@ -464,6 +495,7 @@ def _run(args: argparse.Namespace) -> int:
         memory_mb=args.memory_mb,
         webhooks=args.webhooks,
         log_sample_reads=args.log_sample_reads,
+        replicas=args.replicas,
     )
     table = load(args.results)
     if args.json:
@@ -559,6 +591,12 @@ def register(commands: Any) -> None:
         default=None,
         metavar="FILE.csv",
         help="also write the break-even curves as CSV",
+    )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=reference.replicas,
+        help="replication destinations each push is copied to",
     )
     parser.add_argument(
         "--results",

@@ -53,6 +53,13 @@ class AppRelease:
     target: AwsTarget = field(default_factory=AwsTarget)
     # Chalice deletes a custom domain its stage no longer names: only on purpose.
     drop_domain: bool = False
+    # The name Chalice's record is kept under in `records` (default: the stage); a second
+    # region's function has its own (berth/deploy/regions.py: record_name).
+    record: str | None = None
+
+    @property
+    def record_name(self) -> str:
+        return self.record or self.stage
 
 
 class DomainWouldBeDropped(RuntimeError):
@@ -93,7 +100,7 @@ def stage_config(config: dict[str, Any], release: AppRelease) -> dict[str, Any]:
     return out
 
 
-def _copy_app(stage: str, target: Path, records: Path) -> Path:
+def _copy_app(stage: str, target: Path, records: Path, record: str | None = None) -> Path:
     for name in BUNDLE:
         source = ROOT / name
         if source.is_dir():
@@ -102,10 +109,10 @@ def _copy_app(stage: str, target: Path, records: Path) -> Path:
             shutil.copy2(source, target / name)
     chalice_dir = target / ".chalice"
     chalice_dir.mkdir()
-    deployed = records / f"{stage}.json"
+    deployed = records / f"{record or stage}.json"
     if deployed.exists():
         (chalice_dir / "deployed").mkdir()
-        shutil.copy2(deployed, chalice_dir / "deployed" / deployed.name)
+        shutil.copy2(deployed, chalice_dir / "deployed" / f"{stage}.json")
     return chalice_dir
 
 
@@ -137,7 +144,7 @@ def staged_app(
     """A temporary copy of the app whose stage carries the release; yields its directory."""
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     with tempfile.TemporaryDirectory(prefix="berth-deploy-") as tmp:
-        chalice_dir = _copy_app(release.stage, Path(tmp), records)
+        chalice_dir = _copy_app(release.stage, Path(tmp), records, release.record_name)
         _share_packages(packages, chalice_dir / "deployments")
         (chalice_dir / "config.json").write_text(
             json.dumps(stage_config(config, release), indent=2)
@@ -148,9 +155,11 @@ def staged_app(
         _share_packages(chalice_dir / "deployments", packages)
 
 
-def _keep_record(stage: str, chalice_dir: Path, records: Path) -> dict[str, Any]:
+def _keep_record(
+    stage: str, chalice_dir: Path, records: Path, name: str | None = None
+) -> dict[str, Any]:
     record = chalice_dir / "deployed" / f"{stage}.json"
-    keep = records / f"{stage}.json"
+    keep = records / f"{name or stage}.json"
     if not record.exists():
         keep.unlink(missing_ok=True)
         return {}
@@ -189,8 +198,21 @@ def chalice_deploy(
     keep_domain(release.stage, release.domain, release.drop_domain, records)
     with staged_app(release, records, packages) as app:
         _chalice(["deploy", "--stage", release.stage], app, release.target)
-        record = _keep_record(release.stage, app / ".chalice", records)
+        record = _keep_record(release.stage, app / ".chalice", records, release.record_name)
     return deployed_from(record, release.stage)
+
+
+def recorded_region(stage: str, records: Path = RECORDS) -> str | None:
+    """The region of the stage's first-deployed function, from its record (None: never
+    deployed from here)."""
+    record = records / f"{stage}.json"
+    if not record.exists():
+        return None
+    for resource in json.loads(record.read_text()).get("resources", []):
+        arn = str(resource.get("lambda_arn", ""))
+        if arn.startswith("arn:"):
+            return arn.split(":")[3]
+    return None
 
 
 def recorded_domain(stage: str, records: Path = RECORDS) -> str | None:

@@ -10,13 +10,13 @@ from typing import Any
 STAGE_HELP = "stage to deploy: names the stack, table, bucket and function (e.g. dev, prod)"
 
 
-def _session(args: argparse.Namespace) -> Any:
+def _session(args: argparse.Namespace, region: str | None = None) -> Any:
     """The AWS session; no region is refused here, before anything is asked of AWS (STS answers
     without one, so the deploy would fail halfway)."""
     import boto3
     from botocore.exceptions import NoRegionError
 
-    session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
+    session = boto3.session.Session(profile_name=args.profile, region_name=region or args.region)
     if not session.region_name:
         raise NoRegionError()
     return session
@@ -90,18 +90,32 @@ def _deploy(args: argparse.Namespace) -> int:
             event_bus=args.event_bus,
         )
         return 0
+    options: dict[str, Any] = {
+        "front_door": args.front_door or ("api-gateway" if domain else "function-url"),
+        "domain": domain,
+        "drop_domain": args.drop_domain,
+        "alarm_topic": args.alarm_topic,
+        "show_admin_password": args.show_admin_password,
+        "event_bus": args.event_bus,
+    }
+    if args.standby_region and args.promote:
+        print("berth deploy: --promote is for the standby's region alone", file=sys.stderr)
+        return 2
     try:
         keep_domain(args.stage, domain, args.drop_domain)  # before anything changes
-        deploy(
-            args.stage,
-            _session(args),
-            front_door=args.front_door or ("api-gateway" if domain else "function-url"),
-            domain=domain,
-            drop_domain=args.drop_domain,
-            alarm_topic=args.alarm_topic,
-            show_admin_password=args.show_admin_password,
-            event_bus=args.event_bus,
-        )
+        session = _session(args)
+        if args.standby_region:
+            from berth.deploy.run import deploy_with_standby
+
+            if args.standby_region == session.region_name:
+                print("berth deploy: the standby needs another region", file=sys.stderr)
+                return 2
+            standby = _session(args, region=args.standby_region)
+            deploy_with_standby(args.stage, session, standby, **options)
+        elif args.promote:
+            deploy(args.stage, session, stack_role="standby", function_role="primary", **options)
+        else:
+            deploy(args.stage, session, **options)
     except DomainWouldBeDropped as error:
         print(f"berth deploy: {error}", file=sys.stderr)
         return 2
@@ -174,6 +188,19 @@ def register(commands: Any) -> None:
         "--event-bus",
         default="default",
         help="the EventBridge bus events go to (docs/automation.md; default: the account's)",
+    )
+    deploy.add_argument(
+        "--standby-region",
+        default=None,
+        metavar="REGION",
+        help="also deploy a read-only standby of the stage in REGION: global-table replica, "
+        "S3 replication, a second function (docs/regions.md)",
+    )
+    deploy.add_argument(
+        "--promote",
+        action="store_true",
+        help="in the standby's region after losing the primary: run its function as the "
+        "primary (takes pushes, runs GC and lifecycle; docs/regions.md)",
     )
     deploy.set_defaults(func=_aws_set_up(_deploy))
     destroy = commands.add_parser(

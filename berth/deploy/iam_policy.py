@@ -84,6 +84,28 @@ ECS_DEPLOY_ACTIONS = ["ecs:UpdateService"]
 LAMBDA_DEPLOY_ACTIONS = ["lambda:UpdateFunctionCode"]
 # Lambda checks that the caller of UpdateFunctionCode may read the image it names.
 ECR_READ_ACTIONS = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+# Replication into ECR (chalicelib/remote/ecr_push.py): the function creates repositories
+# tagged `berth-replica=<stage>` and writes only to repositories carrying that tag; looking
+# one up is unconditioned (a repository that does not exist has no tag to match).
+REPLICA_TAG = "berth-replica"
+ECR_LOOKUP_ACTIONS = ["ecr:DescribeRepositories"]
+ECR_CREATE_ACTIONS = ["ecr:CreateRepository", "ecr:TagResource"]
+ECR_REPLICA_ACTIONS = [
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchDeleteImage",
+    "ecr:BatchGetImage",
+    "ecr:CompleteLayerUpload",
+    "ecr:InitiateLayerUpload",
+    "ecr:PutImage",
+    "ecr:UploadLayerPart",
+]
+# A destination's credentials: only parameters and secrets under `berth/<stage>/replication/`
+# (chalicelib/replication/destinations.py refuses references elsewhere).
+SECRET_READ_ACTIONS = ["ssm:GetParameter", "secretsmanager:GetSecretValue"]
+
+
+def replication_secret_path(stage: str) -> str:
+    return f"berth/{stage}/replication/"
 
 
 def token_key_alias(stage: str) -> str:
@@ -197,6 +219,35 @@ def policy(
                 "Action": ECR_READ_ACTIONS,
                 "Resource": f"arn:aws:ecr:{reg}:{acct}:repository/*",
                 "Condition": {"StringEquals": {f"aws:ResourceTag/{DEPLOY_TAG}": stage}},
+            },
+            {
+                "Sid": "LookUpEcrReplicas",
+                "Effect": "Allow",
+                "Action": ECR_LOOKUP_ACTIONS,
+                "Resource": f"arn:aws:ecr:*:{acct}:repository/*",
+            },
+            {
+                "Sid": "CreateEcrReplicas",
+                "Effect": "Allow",
+                "Action": ECR_CREATE_ACTIONS,
+                "Resource": f"arn:aws:ecr:*:{acct}:repository/*",
+                "Condition": {"StringEquals": {f"aws:RequestTag/{REPLICA_TAG}": stage}},
+            },
+            {
+                "Sid": "WriteEcrReplicas",
+                "Effect": "Allow",
+                "Action": ECR_REPLICA_ACTIONS,
+                "Resource": f"arn:aws:ecr:*:{acct}:repository/*",
+                "Condition": {"StringEquals": {f"aws:ResourceTag/{REPLICA_TAG}": stage}},
+            },
+            {
+                "Sid": "ReplicationCredentials",
+                "Effect": "Allow",
+                "Action": SECRET_READ_ACTIONS,
+                "Resource": [
+                    f"arn:aws:ssm:{reg}:{acct}:parameter/{replication_secret_path(stage)}*",
+                    f"arn:aws:secretsmanager:{reg}:{acct}:secret:{replication_secret_path(stage)}*",
+                ],
             },
             {
                 "Sid": "TokenSigningKey",

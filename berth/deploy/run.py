@@ -11,10 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from berth.deploy import admin_password, function_url, log_config, stack
-from berth.deploy.chalice_step import AppRelease, ChaliceDeploy, CustomDomain, chalice_deploy
+from berth.deploy import admin_password, function_url, log_config, regions, stack
+from berth.deploy.chalice_step import (
+    RECORDS,
+    AppRelease,
+    ChaliceDeploy,
+    CustomDomain,
+    chalice_deploy,
+    recorded_region,
+)
 from berth.deploy.iam_policy import policy, token_key_alias
 from berth.deploy.service_name import service_name
 from berth.deploy.target import AwsTarget
@@ -32,10 +40,20 @@ class Deployment:
 
 
 def environment(
-    outputs: dict[str, str], stage: str, *, account: str, region: str
+    outputs: dict[str, str],
+    stage: str,
+    *,
+    account: str,
+    region: str,
+    role: str = "primary",
+    primary_url: str | None = None,
 ) -> dict[str, str]:
     """The function's settings (chalicelib/config.py) from the stack's outputs."""
+    regions = {"BERTH_REGION_ROLE": role} if role != "primary" else {}
+    if primary_url:
+        regions["BERTH_PRIMARY_URL"] = primary_url
     return {
+        **regions,
         "BERTH_STAGE": outputs.get("Stage", stage),
         # This registry's own name: what it signs and checks is refused by any other.
         "BERTH_SERVICE": service_name(stage, account, region),
@@ -72,19 +90,50 @@ def deploy(
     show_admin_password: bool = False,
     event_bus: str = "default",
     say: Callable[[str], None] = print,
+    stack_role: str = "primary",
+    function_role: str | None = None,
+    standby_region: str = "",
+    primary_url: str | None = None,
+    table_replica: Callable[..., None] = regions.add_table_replica,
+    records: Path | None = None,
 ) -> Deployment:
     """Deploy (or upgrade) `stage`. A custom domain maps the REST API, so `domain` implies
-    `front_door="api-gateway"`."""
+    `front_door="api-gateway"`.
+
+    Two regions (docs/regions.md): the primary is deployed with `standby_region` (its bucket
+    replicates there, its table gains a replica there); the standby with `stack_role`
+    standby (no table of its own). A promoted standby keeps its stack and runs its function
+    as the primary (`function_role`)."""
     if domain is not None:
         front_door = "api-gateway"
     target = AwsTarget.of(session)
     region = session.region_name
     account = session.client("sts").get_caller_identity()["Account"]
     say(f"berth deploy: stage {stage} in account {account}, {region}")
-    outputs = stack.apply(session.client("cloudformation"), stage, alarm_topic)
+    outputs = stack.apply(
+        session.client("cloudformation"),
+        stage,
+        alarm_topic,
+        role=stack_role,
+        standby_region=standby_region,
+    )
     say(f"  stack berth-{stage}: table {outputs['TableName']}, bucket {outputs['BucketName']}")
+    if standby_region:
+        table_replica(session.client("dynamodb"), outputs["TableName"], standby_region, say=say)
+    if stack_role == "standby":
+        outputs["TableStreamArn"] = regions.replica_stream_arn(
+            session.client("dynamodb"), outputs["TableName"]
+        )
+    role = function_role or stack_role
     admin = admin_password.ensure(stage, outputs, target)
-    settings = environment(outputs, stage, account=account, region=region)
+    settings = environment(
+        outputs,
+        stage,
+        account=account,
+        region=region,
+        role=role,
+        primary_url=primary_url if role == "standby" else None,
+    )
     if event_bus != "default":
         settings["BERTH_EVENT_BUS"] = event_bus
     release = AppRelease(
@@ -94,6 +143,7 @@ def deploy(
         domain,
         target,
         drop_domain,
+        record=regions.record_name(stage, region, recorded_region(stage, records or RECORDS)),
     )
     deployed = chalice(release)
     say(f"  function {deployed.function_name} (policy: berth/deploy/iam_policy.py for {stage})")
@@ -146,3 +196,49 @@ def _say_admin(
         say("  its password was set some other way; an admin can reset it (berth user passwd)")
         return
     say(f"  read it with: {admin_password.read_command(admin.parameter, target)}")
+
+
+def deploy_with_standby(
+    stage: str,
+    session: Any,
+    standby_session: Any,
+    *,
+    chalice: ChaliceDeploy = chalice_deploy,
+    say: Callable[[str], None] = print,
+    table_replica: Callable[..., None] = regions.add_table_replica,
+    records: Path | None = None,
+    **options: Any,
+) -> tuple[Deployment, Deployment]:
+    """The primary in `session`'s region and a standby in `standby_session`'s, in the only
+    order that works: the standby's (versioned) bucket before the primary's replication
+    names it; the primary's table replica before the standby's function reads it."""
+    standby_region = standby_session.region_name
+    say(f"berth deploy: standby stack berth-{stage} in {standby_region} first")
+    stack.apply(
+        standby_session.client("cloudformation"),
+        stage,
+        options.get("alarm_topic", ""),
+        role="standby",
+    )
+    primary = deploy(
+        stage,
+        session,
+        chalice=chalice,
+        say=say,
+        standby_region=standby_region,
+        table_replica=table_replica,
+        records=records,
+        **options,
+    )
+    options.pop("domain", None)  # a custom domain names the primary (docs/regions.md)
+    standby = deploy(
+        stage,
+        standby_session,
+        chalice=chalice,
+        say=say,
+        stack_role="standby",
+        primary_url=primary.registry_url,
+        records=records,
+        **options,
+    )
+    return primary, standby

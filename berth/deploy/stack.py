@@ -9,8 +9,16 @@ from berth.infra import TEMPLATE, stack_name
 WAIT = {"Delay": 5, "MaxAttempts": 360}
 
 
-def parameters(stage: str, alarm_topic: str) -> list[dict[str, str]]:
-    values = {"Stage": stage, "Environment": "aws", "AlarmTopicArn": alarm_topic}
+def parameters(
+    stage: str, alarm_topic: str, *, role: str = "primary", standby_region: str = ""
+) -> list[dict[str, str]]:
+    values = {
+        "Stage": stage,
+        "Environment": "aws",
+        "AlarmTopicArn": alarm_topic,
+        "RegionRole": role,
+        "StandbyRegion": standby_region,
+    }
     return [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()]
 
 
@@ -27,16 +35,23 @@ def exists(cloudformation: Any, name: str) -> bool:
 
 
 def apply(
-    cloudformation: Any, stage: str, alarm_topic: str = "", wait: dict[str, int] = WAIT
+    cloudformation: Any,
+    stage: str,
+    alarm_topic: str = "",
+    wait: dict[str, int] = WAIT,
+    *,
+    role: str = "primary",
+    standby_region: str = "",
 ) -> dict[str, str]:
-    """Create the stack, or update it to the current template; return its outputs."""
+    """Create the stack, or update it to the current template; return its outputs. `role`
+    standby builds a second region's stack (no table: the primary's replica is its table)."""
     from botocore.exceptions import ClientError
 
     name = stack_name(stage)
     request = {
         "StackName": name,
         "TemplateBody": TEMPLATE.read_text(),
-        "Parameters": parameters(stage, alarm_topic),
+        "Parameters": parameters(stage, alarm_topic, role=role, standby_region=standby_region),
         "Tags": [{"Key": "berth:stage", "Value": stage}],
     }
     if not exists(cloudformation, name):

@@ -16,9 +16,9 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import IO
 
-from berth.client import token
 from berth.client.credentials import Credentials
 from berth.push.errors import ExitCode, PushError
+from chalicelib.remote import token_flow as token
 
 TIMEOUT_SECONDS = 120.0
 SEND_BLOCK = 1024 * 1024

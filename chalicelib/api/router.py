@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, error_response, from_chalice, json_response
+from chalicelib.api.standby import refuse_writes
 from chalicelib.api.storage_errors import as_oci_error
 from chalicelib.auth.auth_settings import auth_settings
 from chalicelib.log import log_request, logger
@@ -83,6 +84,9 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.SCAN, "POST"): "scan.post",
     (Resource.VULNDB, "GET"): "vulndb.get",
     (Resource.VULNDB, "POST"): "vulndb.post",
+    (Resource.REPLICATION, "GET"): "replication.handle",
+    (Resource.REPLICATION, "POST"): "replication.handle",
+    (Resource.REPLICATION, "DELETE"): "replication.handle",
 }
 
 # The action (token-scope vocabulary: pull, push, `*` = admin) each Berth extension needs on
@@ -123,6 +127,7 @@ _REGISTRY_ADMIN = (
     Resource.TRIGGERS,
     Resource.SIGNING_POLICY,
     Resource.VULNDB,
+    Resource.REPLICATION,
 )
 
 # The repository action of every other route, by method; upload sessions are all push.
@@ -168,6 +173,7 @@ def route(request: HttpRequest) -> Response:
         )
     if endpoint.name:
         check_name(endpoint.name)
+    refuse_writes(request.method)
     if auth_settings().enabled:
         from chalicelib.audit.record import set_origin
 

@@ -131,12 +131,16 @@ def handle_messages(
 def _attempt(
     message: dict[str, Any], clock: Callable[[], float], resolver: http_post.Resolver
 ) -> http_post.Outcome | None:
-    """A webhook's POST, a trigger's redeploy or a scan on push; None if its subscription is
-    gone or off."""
+    """A webhook's POST, a trigger's redeploy, a scan on push or a replication's copy; None if
+    its subscription is gone or off."""
     if "scan" in message:
         from chalicelib.scanner.on_push import run
 
         return run(message)
+    if "replication" in message:
+        from chalicelib.replication.handler import attempt as replicate
+
+        return replicate(message, clock=clock)
     try:
         if "trigger" in message:
             trigger = triggers.get(str(message["trigger"]))

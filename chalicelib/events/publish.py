@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.auth.aws import client
+from chalicelib.config import settings as runtime_settings
 from chalicelib.events import formats, triggers, webhooks
 from chalicelib.events.change import Change, from_stream_image
 from chalicelib.events.config import event_settings
@@ -46,6 +47,10 @@ def changes(records: Iterable[Mapping[str, Any]]) -> list[Change]:
 
 
 def handle_records(records: Iterable[Mapping[str, Any]]) -> Published:
+    if runtime_settings().standby:
+        # A standby's stream carries the primary's replicated writes, whose events the
+        # primary already published (docs/regions.md).
+        return Published(0, 0)
     found = changes(records)
     if not found:
         return Published(0, 0)
@@ -102,9 +107,17 @@ def _enqueue(found: list[Change]) -> int:
     from chalicelib.scanner.on_push import scan_messages
 
     scans = scan_messages(found)
+    messages += replication_messages(found)
     if messages or scans:
         send(messages + scans)
     return len(messages)
+
+
+def replication_messages(found: list[Change]) -> list[dict[str, Any]]:
+    """Replication rides the same queue (chalicelib/replication/handler.py)."""
+    from chalicelib.replication.handler import messages_for
+
+    return messages_for(found)
 
 
 def send(messages: list[dict[str, Any]], delay: int = 0, queue_url: str | None = None) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError
 
+from chalicelib.config import settings
 from chalicelib.gc import guard, mark, sweep
 from chalicelib.log import logger
 from chalicelib.storage import keys
@@ -223,7 +224,12 @@ def _sweep_staging(
 
 
 def scheduled() -> Report:
-    """The hourly run: a Lambda of the default timeout gets a budget well inside it."""
+    """The hourly run: a Lambda of the default timeout gets a budget well inside it. A
+    standby region collects nothing: its deletions would race the primary's pushes across
+    regions, where the GC fence's conditional writes do not reach (docs/regions.md)."""
+    if settings().standby:
+        logger.info("garbage collection skipped: standby region")
+        return Report(dry_run=False)
     report = collect(budget=40.0)
     logger.info("garbage collection", extra={"fields": {"gc": report.document()}})
     return report

@@ -3,13 +3,18 @@ line that says what changed."""
 
 from __future__ import annotations
 
+from chalicelib.config import settings
 from chalicelib.lifecycle.executor import run_all
 from chalicelib.lifecycle.reports import Report
 from chalicelib.log import logger
 
 
 def scheduled(budget: float = 45.0) -> Report:
-    """A budget inside the function's timeout; the next day's run goes on where it stopped."""
+    """A budget inside the function's timeout; the next day's run goes on where it stopped.
+    A standby region expires nothing: the primary's run does, and the table replicates it."""
+    if settings().standby:
+        logger.info("lifecycle skipped: standby region")
+        return Report(dry_run=False)
     report = run_all(dry_run=False, budget=budget)
     document = report.document()
     keys = ("complete", "expire", "deleted", "skipped", "unlink", "seconds")

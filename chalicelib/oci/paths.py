@@ -39,6 +39,7 @@ class Resource(Enum):
     SIGNATURES = "signatures"  # /v2/<name>/_berth/signatures/<digest>: verdicts of an image
     SCAN = "scan"  # /v2/<name>/_berth/scan/<digest or tag>: findings (GET), scan now (POST)
     VULNDB = "vulndb"  # /v2/_berth/vulndb: advisory database state (GET), import (POST)
+    REPLICATION = "replication"  # /v2/_berth/replication[/<id>|/status]: replication rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,8 @@ def _extension(parts: list[str]) -> Endpoint | None:
         return Endpoint(Resource.SIGNING_POLICY)
     if parts[:2] == ["_berth", "triggers"]:
         return Endpoint(Resource.TRIGGERS, "", "/".join(parts[2:]))
+    if parts[:2] == ["_berth", "replication"]:
+        return Endpoint(Resource.REPLICATION, "", "/".join(parts[2:]))
     n = len(parts)
     if n >= 3 and parts[-2:] == ["_berth", "settings"]:
         return Endpoint(Resource.SETTINGS, "/".join(parts[:-2]))

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import gzip
 import io
+import shutil
 import tarfile
+import tempfile
 import zlib
 from typing import IO, BinaryIO, cast
 
 from chalicelib.scanning.errors import ScanInputError
+from chalicelib.scanning.file_evidence import evidence, is_candidate, worth_reading
 from chalicelib.scanning.layer_changes import LayerChanges
 from chalicelib.scanning.wanted import MAX_KEPT_FILE, is_wanted, normalise
 
@@ -18,6 +21,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
 
 class _Prefixed(io.RawIOBase):
@@ -67,6 +71,25 @@ def _record_whiteout(changes: LayerChanges, path: str) -> None:
     changes.deleted.add(f"{parent}/{hidden}" if parent else hidden)
 
 
+def _keep_evidence(changes: LayerChanges, path: str, extracted: IO[bytes]) -> None:
+    """Spool an executable or archive (kept in memory up to a few MB, on disk past that) and
+    keep only the package evidence found in it; a file that is neither costs four bytes."""
+    head = extracted.read(4)
+    if not worth_reading(path, head):
+        return
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        spool.write(head)
+        shutil.copyfileobj(extracted, spool, 1024 * 1024)
+        spool.seek(0)
+        try:
+            found = evidence(path, spool)
+        except ScanInputError as error:
+            changes.problems.append(f"{path}: {error}")
+            return
+    if found is not None:
+        changes.files[path] = found
+
+
 def read_layer(source: IO[bytes]) -> LayerChanges:
     """One pass over the layer; raises ScanInputError for anything that is not a tar layer."""
     changes = LayerChanges()
@@ -78,8 +101,7 @@ def read_layer(source: IO[bytes]) -> LayerChanges:
                 if base.startswith(WHITEOUT_PREFIX):
                     _record_whiteout(changes, path)
                     continue
-                if not is_wanted(path):
-                    continue
+                wanted = is_wanted(path)
                 if member.islnk():
                     # A hard link to a file kept earlier in this same layer.
                     target = changes.files.get(normalise(member.linkname))
@@ -88,12 +110,17 @@ def read_layer(source: IO[bytes]) -> LayerChanges:
                     continue
                 if not member.isfile():
                     continue
-                if member.size > MAX_KEPT_FILE:
-                    changes.skipped.append(path)
-                    continue
-                extracted = archive.extractfile(member)
-                if extracted is not None:
-                    changes.files[path] = extracted.read()
+                if wanted:
+                    if member.size > MAX_KEPT_FILE:
+                        changes.skipped.append(path)
+                        continue
+                    extracted = archive.extractfile(member)
+                    if extracted is not None:
+                        changes.files[path] = extracted.read()
+                elif is_candidate(path, member.mode, member.size):
+                    extracted = archive.extractfile(member)
+                    if extracted is not None:
+                        _keep_evidence(changes, path, extracted)
     except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
         raise ScanInputError(f"layer is not a readable tar stream: {error}") from error
     except Exception as error:

@@ -28,6 +28,18 @@ def _os_ecosystem(kind: str, os: OsRelease) -> str | None:
         names = {"rhel": "Red Hat", "rocky": "Rocky Linux", "almalinux": "AlmaLinux"}
         if os.id in names:
             return f"{names[os.id]}:{_major(release)}"
+        if os.id == "mageia":
+            return f"Mageia:{_major(release)}"
+        if os.id == "photon":
+            return f"Photon OS:{release}"
+    if kind == "rpm" and os.pretty_name:
+        # SUSE and openSUSE scope advisories by the product's marketing name, which is
+        # os-release's PRETTY_NAME (OSV's ecosystem definitions).
+        if os.id.startswith(("sles", "sled", "sle-")):
+            return f"SUSE:{os.pretty_name}"
+        if os.id.startswith("opensuse"):
+            return f"openSUSE:{os.pretty_name}"
+    # Amazon Linux, CentOS and Fedora: OSV defines no ecosystem for them, so nothing matches.
     return None
 
 
@@ -50,6 +62,10 @@ def covers(advisory_ecosystem: str, package_ecosystem: str) -> bool:
     if base == "Ubuntu":
         # Ubuntu:22.04:LTS covers 22.04; Ubuntu:Pro:... fixes need an ESM subscription.
         return scope == f"{release}:LTS"
+    if base == "SUSE":
+        # SUSE's records say `Linux Enterprise Server 15 SP5` where PRETTY_NAME says
+        # `SUSE Linux Enterprise Server 15 SP5`.
+        return scope.removeprefix("SUSE ") == release.removeprefix("SUSE ")
     if base == "Red Hat":
         # Red Hat:enterprise_linux:9::appstream (a CPE) covers a RHEL 9 image.
         return any(field.split(".")[0] == release for field in scope.split(":")[1:2])

@@ -1,11 +1,13 @@
 """One severity per finding: the vendor's word where the advisory gives it (a distribution knows
-how its build is exposed), else the CVSS v3 base score's rating, else UNKNOWN."""
+how its build is exposed), else the CVSS v3 base score's rating, else the severity derived from
+a CVSS v4.0 vector (cvss4.py: no v4 score is claimed), else UNKNOWN."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from chalicelib.scanning import cvss4
 from chalicelib.scanning.cvss3 import base_score, rating
 from chalicelib.scanning.errors import ScanInputError
 
@@ -60,7 +62,18 @@ def severity_of(
     score = _cvss_score(advisory, affected)
     if score is not None:
         return rating(score), score
-    return UNKNOWN, None
+    derived = _cvss4_severity(advisory, affected)
+    return (derived, None) if derived else (UNKNOWN, None)
+
+
+def _cvss4_severity(advisory: Mapping[str, Any], affected: Mapping[str, Any]) -> str | None:
+    for entry in [*(affected.get("severity") or []), *(advisory.get("severity") or [])]:
+        if isinstance(entry, Mapping) and entry.get("type") == "CVSS_V4":
+            try:
+                return cvss4.severity(str(entry.get("score", "")))
+            except ScanInputError:
+                continue
+    return None
 
 
 def _cvss_score(advisory: Mapping[str, Any], affected: Mapping[str, Any]) -> float | None:

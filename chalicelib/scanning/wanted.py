@@ -15,6 +15,11 @@ _EXACT = frozenset(
         "lib/apk/db/installed",
         "var/lib/rpm/rpmdb.sqlite",
         "usr/lib/sysimage/rpm/rpmdb.sqlite",
+        # BerkeleyDB (RHEL <= 8, Amazon Linux 2) and NDB (SUSE) rpm databases.
+        "var/lib/rpm/Packages",
+        "usr/lib/sysimage/rpm/Packages",
+        "var/lib/rpm/Packages.db",
+        "usr/lib/sysimage/rpm/Packages.db",
         "etc/os-release",
         "usr/lib/os-release",
     }

@@ -55,6 +55,11 @@ DELIVERY_PREFIX = "D#"
 SIGNING_PARTITION = "SIGNING"
 TRUST_POLICY_SK = "policy"
 AUDIT_REPOSITORY_PREFIX = "AUDIT#R#"
+# Replication (chalicelib/replication/): rules in one partition, each image's copies in its
+# repository's own replica partition (`REPLICA#<repository>`, sk `<digest>#<rule>#<n>`).
+REPLICATION_PARTITION = "REPLICATION"
+REPLICATION_RULE_PREFIX = "RR#"
+REPLICA_PREFIX = "REPLICA#"
 AUDIT_PRINCIPAL_PREFIX = "AUDIT#P#"
 AUDIT_DAY_PREFIX = "AUDIT#D#"
 # Vulnerability scans (chalicelib/scanner/): one result per image digest, whichever repository
@@ -282,3 +287,22 @@ def trigger_log_pk(trigger_id: str) -> str:
 def delivery_sk(at: str, event_id: str, attempt: int) -> str:
     """One attempt, newest last: `D#<time>#<event id>#<attempt>`."""
     return f"{DELIVERY_PREFIX}{at}#{event_id}#{attempt:02d}"
+
+
+def replication_rule_sk(rule_id: str) -> str:
+    return REPLICATION_RULE_PREFIX + rule_id
+
+
+def replication_rule_id(sk: str) -> str:
+    if not sk.startswith(REPLICATION_RULE_PREFIX):
+        raise ValueError(f"not a replication rule key: {sk[:40]!r}")
+    return sk[len(REPLICATION_RULE_PREFIX) :]
+
+
+def replica_pk(repository: str) -> str:
+    return REPLICA_PREFIX + repository
+
+
+def replica_sk(digest: str, rule_id: str, destination: int) -> str:
+    """One image at one destination of one rule: `<digest>#<rule>#<n>`."""
+    return f"{digest}#{rule_id}#{destination:02d}"

@@ -11,9 +11,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from berth.client.challenge import parse_challenge
 from chalicelib.auth.permissions import Level
 from chalicelib.auth.scope import parse_scopes
+from chalicelib.remote.challenge import parse_challenge
 
 # Pushes here: leave no repository behind for another module's `_catalog`.
 from tests.api.conftest import _empty_table_after_test  # noqa: F401

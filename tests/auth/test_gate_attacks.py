@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from berth.client.challenge import parse_challenge
 from chalicelib.auth.permissions import Level
 from chalicelib.auth.scope import ResourceScope
 from chalicelib.auth.tokens import LocalSigner, b64url_encode, issue
+from chalicelib.remote.challenge import parse_challenge
 
 # Some tests here push: leave no repository behind for another module's `_catalog`.
 from tests.api.conftest import _empty_table_after_test  # noqa: F401

@@ -6,7 +6,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from berth.client.challenge import parse_challenge
 from chalicelib.auth.scope import (
     ResourceScope,
     ScopeError,
@@ -15,6 +14,7 @@ from chalicelib.auth.scope import (
     parse_scope,
     parse_scopes,
 )
+from chalicelib.remote.challenge import parse_challenge
 
 _alnum = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=6)
 _component = st.tuples(

@@ -1,4 +1,4 @@
-"""The `WWW-Authenticate` parser (berth/client/challenge.py): generated challenges survive a
+"""The `WWW-Authenticate` parser (chalicelib/remote/challenge.py): generated challenges survive a
 round trip, quoted strings keep their commas and escaped quotes, several challenges share a
 header, and malformed input raises only ChallengeError."""
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from berth.client.challenge import Challenge, ChallengeError, parse_challenge, parse_challenges
+from chalicelib.remote.challenge import Challenge, ChallengeError, parse_challenge, parse_challenges
 
 _TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 tokens = st.text(_TCHARS, min_size=1, max_size=12)

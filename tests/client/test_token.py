@@ -1,4 +1,4 @@
-"""The token flow (berth/client/token.py): which challenge is answered, with what, and the
+"""The token flow (chalicelib/remote/token_flow.py): which challenge is answered, with what, and the
 token request it makes; and the admin client's refresh of a token the registry refuses."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from berth.client import token
 from berth.client.berth_api import RegistryClient, RegistryError, Reply
-from berth.client.challenge import Challenge
 from berth.client.credentials import Credentials
+from chalicelib.remote import token_flow as token
+from chalicelib.remote.challenge import Challenge
 
 ALICE = Credentials("alice", "s3cret:with colon")
 BEARER = 'Bearer realm="https://r.example/token?tenant=1",service="berth",scope="{}"'

@@ -317,3 +317,24 @@ def test_cpu_times_come_from_bench_results_when_present(tmp_path: Path) -> None:
     assert table.cpu_ms["blob GET (307 to S3)"] == CPU_MS["blob GET (307 to S3)"]
     assert "handler_cpu, generated 2026-12-04T10:00:00Z" in table.cpu_source
     assert load(None).cpu_ms == CPU_MS
+
+
+def test_replication_by_hand() -> None:
+    """1,000 pushes to 2 destinations: 2,000 copies of 3 SQS requests, an invocation of 2 s
+    at 1024 MB, 2 S3 GETs, 4 reads and 2 writes, one event each."""
+    from berth.cost.model import _replication
+    from berth.cost.prices import US_EAST_1 as p
+
+    item = _replication(Workload(pushes=1000, replicas=2), p)
+    expected = (
+        6000 / 1e6 * 0.40
+        + 2000 / 1e6 * p.lambda_per_million_requests
+        + 2000 * 2.0 * 1.0 * p.lambda_per_gb_second
+        + 4000 / 1000 * p.s3_get_class_per_thousand
+        + 8000 / 1e6 * p.dynamodb_per_million_rru
+        + 4000 / 1e6 * p.dynamodb_per_million_wru
+        + 2000 / 1e6 * 1.00
+    )
+    assert item.function_url == pytest.approx(expected)
+    assert item.quantity == "2,000 copies, 23.4 GB sent"
+    assert _replication(Workload(), p).function_url == 0

@@ -2,9 +2,9 @@
 and whether a policy document allows them (Allow statements with `*`/`?` wildcards; the
 runtime's policy has no Deny and no NotAction, and a test keeps it so).
 
-Conditions are not evaluated: the only one, the token key's alias (kms:ResourceAliases),
-names a key moto cannot tell apart; the test of berth/deploy/iam_policy.py pins its value
-instead."""
+Conditions are not evaluated: the token key's alias (kms:ResourceAliases) names a key moto
+cannot tell apart, and moto does not enforce the resource tags of deploy targets and ECR
+replicas; the test of berth/deploy/iam_policy.py pins their values instead."""
 
 from __future__ import annotations
 
@@ -150,6 +150,35 @@ def lambda_permissions(operation: str, params: dict[str, Any], region: str) -> s
     return needed
 
 
+def ecr_permissions(operation: str, params: dict[str, Any], region: str) -> set[Permission]:
+    if "repositoryName" in params:
+        names = [str(params["repositoryName"])]
+    elif "repositoryNames" in params:
+        names = [str(n) for n in params["repositoryNames"]]
+    else:
+        raise LookupError(f"ecr:{operation}: add its IAM resources to permissions.py")
+    account = str(params.get("registryId") or ACCOUNT)
+    arns = [f"arn:aws:ecr:{region}:{account}:repository/{n}" for n in names]
+    needed = {(f"ecr:{operation}", arn) for arn in arns}
+    if operation == "CreateRepository" and params.get("tags"):  # tagging on create
+        needed |= {("ecr:TagResource", arn) for arn in arns}
+    return needed
+
+
+def ssm_permissions(operation: str, params: dict[str, Any], region: str) -> set[Permission]:
+    name = str(params["Name"]).lstrip("/")
+    return {(f"ssm:{operation}", f"arn:aws:ssm:{region}:{ACCOUNT}:parameter/{name}")}
+
+
+def secretsmanager_permissions(
+    operation: str, params: dict[str, Any], region: str
+) -> set[Permission]:
+    secret = str(params["SecretId"])
+    if not secret.startswith("arn:"):
+        secret = f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{secret}-AbCdEf"
+    return {(f"secretsmanager:{operation}", secret)}
+
+
 def permissions(
     service: str, operation: str, params: dict[str, Any], region: str
 ) -> set[Permission]:
@@ -167,6 +196,12 @@ def permissions(
         return dynamodb_permissions(operation, params, region)
     if service == "kms":
         return kms_permissions(operation, params, region)
+    if service == "api.ecr":
+        return ecr_permissions(operation, params, region)
+    if service == "ssm":
+        return ssm_permissions(operation, params, region)
+    if service == "secretsmanager":
+        return secretsmanager_permissions(operation, params, region)
     raise LookupError(f"{service}:{operation}: the runtime calls a service its policy ignores")
 
 

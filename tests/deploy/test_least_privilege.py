@@ -9,7 +9,9 @@ requires each granted action to be used by some call on the statement's resource
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +195,71 @@ def _events(client: Any, repo: str, aws: dict[str, str]) -> None:
             boto3.client("sqs").purge_queue(QueueUrl=url)  # delayed retries too
 
 
+def _replication(client: Any, repo: str) -> None:
+    """Copies into ECR (create, layers, image, tag and manifest deletes) and to registries
+    whose credentials are in SSM and Secrets Manager (refused there: the reads count)."""
+    import boto3
+
+    from chalicelib.events.change import DELETE, PUSH, Change, TagMove
+    from chalicelib.replication import handler, rules
+
+    pushed = image()
+    push(client, repo, pushed, "replicated")
+    stage = os.environ.get("BERTH_STAGE")
+    os.environ["BERTH_STAGE"] = "test"  # the stage whose policy is checked
+    path = rules.secret_path()
+    boto3.client("ssm").put_parameter(
+        Name=f"/{path}lp", Value="u:p", Type="SecureString", Overwrite=True
+    )
+    boto3.client("secretsmanager").create_secret(Name=f"{path}lp-{repo[-6:]}", SecretString="u:p")
+    rule = rules.create(
+        repository=repo,
+        targets=[
+            {"kind": "ecr", "account": "123456789012", "region": "us-east-1", "prefix": "r-"},
+            {"kind": "registry", "url": "http://127.0.0.1:9", "credentials": {"ssm": f"/{path}lp"}},
+            {
+                "kind": "berth",
+                "url": "http://127.0.0.1:9",
+                "credentials": {"secretsmanager": f"{path}lp-{repo[-6:]}"},
+            },
+        ],
+        actions=["push", "tag_delete", "manifest_delete"],
+        allow_http=True,
+    )
+    try:
+        now = datetime.now(UTC)
+        changes = [
+            Change(
+                "e1",
+                PUSH,
+                repo,
+                pushed.digest,
+                now,
+                "t",
+                (TagMove("replicated", None, pushed.digest),),
+            ),
+            Change(
+                "e2",
+                DELETE,
+                repo,
+                pushed.digest,
+                now,
+                "t",
+                (TagMove("replicated", pushed.digest, None),),
+            ),
+            Change("e3", DELETE, repo, pushed.digest, now, "t"),
+        ]
+        for message in handler.messages_for(changes):
+            handler.attempt(message)
+    finally:
+        rule.delete()
+        rules.forget()
+        if stage is None:
+            os.environ.pop("BERTH_STAGE")
+        else:
+            os.environ["BERTH_STAGE"] = stage
+
+
 def _deploy_targets(repo: str) -> list[Any]:
     """An ECS service and a Lambda function that a move of `repo:events` redeploys."""
     import boto3
@@ -247,6 +314,7 @@ def test_every_granted_action_is_needed(
     start = len(runtime_call_recorder.calls)
     _every_storage_path(client, repo)
     _events(client, repo, aws)
+    _replication(client, repo)
     _token_signing()
     calls = runtime_call_recorder.since(start)
     assert refused(calls, "test") == []

@@ -29,6 +29,7 @@ from berth.deploy.iam_policy import policy, policy_file
 from berth.deploy.run import deploy, environment
 from tests.deploy.deployed_app import login
 from tests.deploy.motoserver import ACCOUNT, REGION
+from tests.deploy.permissions import allows
 from tests.deploy.test_deploy import password_in_ssm, token_key_for_moto
 
 STAGE = "dev"
@@ -72,7 +73,11 @@ def test_berth_deploy_runs_the_real_chalice_against_moto(session: Any, tmp_path:
     assert _role_policies(iam, collector["Role"]) == [rendered]
     # The committed file is the same policy with account and region left open.
     assert json.loads(policy_file(STAGE).read_text()) == policy(STAGE)
-    assert not any("ssm" in json.dumps(s["Action"]) for s in rendered["Statement"])
+    # SSM only for replication credentials: never the admin password's parameter.
+    ssm = [s for s in rendered["Statement"] if "ssm" in json.dumps(s["Action"])]
+    assert [s["Sid"] for s in ssm] == ["ReplicationCredentials"]
+    admin_parameter = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/berth/{STAGE}/admin-password"
+    assert not allows(rendered, ("ssm:GetParameter", admin_parameter))
     rules = session.client("events").list_rules()["Rules"]
     assert [r["ScheduleExpression"] for r in rules if "collect_garbage" in r["Name"]]
     # The event handlers (chalicelib/events/) read the stack's stream and delivery queue.

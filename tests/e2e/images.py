@@ -322,3 +322,36 @@ def write_large_image(layout: Path, tag: str, payload_size: int, seed: int = 0) 
     return Image(
         layout, tag, manifest_descriptor, manifest_bytes, config_descriptor, (layer,), (diff_id,)
     )
+
+
+def write_image_of_layers(layout: Path, tag: str, layers: Sequence[bytes]) -> Image:
+    """Write an image of the given gzip layers (built by the caller) into `layout`, tagged."""
+    _init_layout(layout)
+    descriptors = [_write_blob(layout, blob, OCI_LAYER) for blob in layers]
+    diff_ids = [sha256(gzip.decompress(blob)) for blob in layers]
+    config = {
+        "created": CREATED,
+        "architecture": "amd64",
+        "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    }
+    config_descriptor = _write_blob(layout, _json_bytes(config), OCI_CONFIG)
+    manifest_bytes = _json_bytes(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": config_descriptor.to_json(),
+            "layers": [layer.to_json() for layer in descriptors],
+        }
+    )
+    manifest_descriptor = _write_blob(layout, manifest_bytes, OCI_MANIFEST)
+    _tag(layout, manifest_descriptor, tag)
+    return Image(
+        layout=layout,
+        tag=tag,
+        manifest=manifest_descriptor,
+        manifest_bytes=manifest_bytes,
+        config=config_descriptor,
+        layers=tuple(descriptors),
+        diff_ids=tuple(diff_ids),
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from berth.client.challenge import parse_challenge
+from chalicelib.remote.challenge import parse_challenge
 from tests.e2e.images import write_image
 from tests.e2e.support import Registry, new_repository, run
 

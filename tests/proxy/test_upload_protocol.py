@@ -18,10 +18,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from berth.client.challenge import parse_challenges
 from berth.client.credentials import Credentials
 from berth.localserver import spawn
 from berth.proxy import Proxy, run
+from chalicelib.remote.challenge import parse_challenges
 from tests.e2e.support import Registry, new_repository
 
 pytestmark = pytest.mark.e2e

@@ -157,3 +157,119 @@ ALPINE_ADVISORIES = [
         [{"introduced": "0"}, {"fixed": "3.1.4-r6"}],
     ),
 ]
+
+
+RPM_ADVISORIES = [
+    # RHEL 8 (BerkeleyDB rpmdb): a Red Hat CPE-scoped record, epochs on both sides ...
+    osv(
+        "RHSA-2023:7877",
+        "Red Hat:enterprise_linux:8::baseos",
+        "openssl",
+        [{"introduced": "0"}, {"fixed": "1:1.1.1k-12.el8_9"}],
+        affected_extra={"ecosystem_specific": {"severity": "Low"}},
+    ),
+    # ... and one whose fix has no epoch: below 1:..., so the installed package is not affected.
+    osv(
+        "RHSA-2021:0000",
+        "Red Hat:enterprise_linux:8::baseos",
+        "openssl",
+        [{"introduced": "0"}, {"fixed": "1.1.1k-14.el8"}],
+    ),
+    # SUSE (NDB rpmdb): scoped by the product name, source package names.
+    osv(
+        "SUSE-SU-2024:0001-1",
+        "SUSE:Linux Enterprise Server 15 SP5",
+        "openssl-3",
+        [{"introduced": "0"}, {"fixed": "3.0.8-150500.5.20.1"}],
+        database_specific={"severity": "important"},
+    ),
+    osv(
+        "SUSE-SU-2023:9999-1",
+        "SUSE:Linux Enterprise Server 15 SP4",
+        "openssl-3",
+        [{"introduced": "0"}, {"fixed": "3.0.8-150400.9.9.9"}],
+    ),
+]
+
+GO_ADVISORIES = [
+    osv(
+        "GO-2023-2102",
+        "Go",
+        "golang.org/x/net",
+        [{"introduced": "0"}, {"fixed": "0.17.0"}],
+        range_type="SEMVER",
+        aliases=["CVE-2023-39325"],
+        severity=[{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}],
+    ),
+    osv(
+        "GO-2024-2963",
+        "Go",
+        "stdlib",
+        [{"introduced": "1.21.0-0"}, {"fixed": "1.21.6"}],
+        range_type="SEMVER",
+    ),
+    # Fixed in exactly the installed v1.9.0: no finding.
+    osv(
+        "GO-2023-1737",
+        "Go",
+        "github.com/gin-gonic/gin",
+        [{"introduced": "0"}, {"fixed": "1.9.0"}],
+        range_type="SEMVER",
+    ),
+    # +incompatible versions compare as their base version.
+    osv(
+        "GO-2023-1699",
+        "Go",
+        "github.com/docker/docker",
+        [{"introduced": "20.10.0"}, {"last_affected": "20.10.24"}],
+        range_type="SEMVER",
+    ),
+]
+
+MAVEN_ADVISORIES = [
+    osv(
+        "GHSA-jfh8-c2jp-5v3q",
+        "Maven",
+        "org.apache.logging.log4j:log4j-core",
+        [{"introduced": "2.0-beta9"}, {"fixed": "2.15.0"}],
+        aliases=["CVE-2021-44228"],
+        severity=[{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"}],
+    ),
+    # 2.13.2 < 2.13.2.1 (Maven ordering: a further number is newer).
+    osv(
+        "GHSA-57j2-w4cx-62h2",
+        "Maven",
+        "com.fasterxml.jackson.core:jackson-databind",
+        [{"introduced": "2.13.0"}, {"fixed": "2.13.2.1"}],
+    ),
+    osv(
+        "GHSA-mjmj-j48q-9wg2",
+        "Maven",
+        "org.yaml:snakeyaml",
+        [{"introduced": "0"}, {"fixed": "2.0"}],
+    ),
+    # Fixed in the installed 5.3.18: no finding.
+    osv(
+        "GHSA-36p3-wjmg-h94x",
+        "Maven",
+        "org.springframework:spring-core",
+        [{"introduced": "5.3.0"}, {"fixed": "5.3.18"}],
+    ),
+]
+
+CARGO_ADVISORIES = [
+    osv(
+        "RUSTSEC-2021-0003",
+        "crates.io",
+        "smallvec",
+        [{"introduced": "1.6.0"}, {"fixed": "1.6.1"}],
+        range_type="SEMVER",
+    ),
+    osv(
+        "RUSTSEC-2017-0001",
+        "crates.io",
+        "serde",
+        [{"introduced": "0"}, {"fixed": "1.0.0"}],
+        range_type="SEMVER",
+    ),
+]

@@ -15,7 +15,7 @@ import zstandard
 Entry = tuple[str, bytes | None] | tuple[str, str, str]
 
 
-def tar_bytes(entries: Iterable[Entry]) -> bytes:
+def tar_bytes(entries: Iterable[Entry], executables: frozenset[str] = frozenset()) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
         for entry in entries:
@@ -32,13 +32,16 @@ def tar_bytes(entries: Iterable[Entry]) -> bytes:
                 archive.addfile(info)
                 continue
             info.size = len(content)
-            info.mode = 0o644
+            info.mode = 0o755 if entry[0] in executables else 0o644
             archive.addfile(info, io.BytesIO(content))
     return buffer.getvalue()
 
 
-def layer(entries: Iterable[Entry], compression: str = "gzip") -> bytes:
-    raw = tar_bytes(entries)
+def layer(
+    entries: Iterable[Entry], compression: str = "gzip", executables: frozenset[str] = frozenset()
+) -> bytes:
+    """`executables` are the paths given mode 0755 (every other file is 0644)."""
+    raw = tar_bytes(entries, executables)
     if compression == "gzip":
         return gzip.compress(raw, mtime=0)
     if compression == "zstd":

@@ -1,11 +1,12 @@
-"""Write RPM databases in their real format for tests: header blobs as rpm lays them out (index
-entries over an aligned data store) in the `Packages` table of an sqlite database like the one
-rpm 4.16+ creates."""
+"""Write RPM databases in their real formats for tests: header blobs as rpm lays them out (index
+entries over an aligned data store), stored in an sqlite database like the one rpm 4.16+ creates,
+a Berkeley DB hash `Packages` (rpm <= 4.15) or an NDB `Packages.db` (SUSE)."""
 
 from __future__ import annotations
 
 import sqlite3
 import struct
+import zlib
 from dataclasses import dataclass
 
 _INT32, _STRING, _BIN, _STRING_ARRAY, _I18NSTRING = 4, 6, 7, 8, 9
@@ -73,3 +74,131 @@ def rpmdb_sqlite(packages: list[RpmFields], extra_blobs: list[bytes] | None = No
     data = connection.serialize()
     connection.close()
     return data
+
+
+_KEYDATA, _OFFPAGE, _OVERFLOW, _HASH_PAGE, _HASH_META = 1, 3, 7, 13, 8
+_HEADER = 26
+
+
+def _fnv_hash(key: bytes) -> int:
+    """Berkeley DB's default hash (`__ham_func5`); the metadata page records its value for a
+    fixed key so that libdb can tell the file was written with the same function."""
+    value = 0
+    for byte in key:
+        value = ((value * 16777619) & 0xFFFFFFFF) ^ byte
+    return value
+
+
+def _page(
+    number: int, next_page: int, entries: int, high_free: int, kind: int, size: int, order: str
+) -> bytearray:
+    page = bytearray(size)
+    struct.pack_into(
+        order + "QIIIHHBB", page, 0, 0, number, 0, next_page, entries, high_free, 0, kind
+    )
+    return page
+
+
+def rpmdb_bdb(
+    blobs: list[bytes], page_size: int = 4096, inline_limit: int = 512, order: str = "<"
+) -> bytes:
+    """A Berkeley DB 5.x hash database as rpm <= 4.15 writes `Packages`, in the byte order
+    `order` of the machine that wrote it: key 0 holds the next instance number, keys 1.. the
+    header blobs, all in bucket 0 (a chain of bucket pages); a value over `inline_limit`
+    bytes lives on a chain of overflow pages, as libdb puts items too large for a bucket
+    page."""
+    records = [(struct.pack(order + "I", 0), struct.pack(order + "I", len(blobs) + 1))]
+    records += [(struct.pack(order + "I", number), blob) for number, blob in enumerate(blobs, 1)]
+    records.sort()
+    # Bucket pages first: pairs of (key item, value or its overflow reference) by size.
+    bucket_pages: list[list[tuple[bytes, bytes]]] = [[]]
+    used = _HEADER
+    for key, value in records:
+        size = 1 + len(key) + (12 if len(value) > inline_limit else 1 + len(value)) + 4
+        if used + size > page_size:
+            bucket_pages.append([])
+            used = _HEADER
+        bucket_pages[-1].append((key, value))
+        used += size
+    pages: list[bytearray] = [bytearray(page_size) for _ in range(1 + len(bucket_pages))]
+    room = page_size - _HEADER
+    for position, pairs in enumerate(bucket_pages):
+        number = 1 + position
+        items: list[bytes] = []
+        for key, value in pairs:
+            items.append(bytes([_KEYDATA]) + key)
+            if len(value) <= inline_limit:
+                items.append(bytes([_KEYDATA]) + value)
+                continue
+            chunks = [value[i : i + room] for i in range(0, len(value), room)]
+            first = len(pages)
+            for index, chunk in enumerate(chunks):
+                following = len(pages) + 1 if index + 1 < len(chunks) else 0
+                page = _page(len(pages), following, 1, len(chunk), _OVERFLOW, page_size, order)
+                page[_HEADER : _HEADER + len(chunk)] = chunk
+                pages.append(page)
+            items.append(bytes([_OFFPAGE, 0, 0, 0]) + struct.pack(order + "II", first, len(value)))
+        end, offsets = page_size, []
+        body = pages[number]
+        for item in items:
+            end -= len(item)
+            body[end : end + len(item)] = item
+            offsets.append(end)
+        following = number + 1 if position + 1 < len(bucket_pages) else 0
+        body[:_HEADER] = _page(number, following, len(items), end, _HASH_PAGE, page_size, order)[
+            :_HEADER
+        ]
+        struct.pack_into(f"{order}{len(offsets)}H", body, _HEADER, *offsets)
+    meta = pages[0]
+    struct.pack_into(
+        order + "QIIIIBBBBIIIIII",
+        meta,
+        0,
+        0,
+        0,
+        0x061561,
+        9,
+        page_size,
+        0,
+        _HASH_META,
+        0,
+        0,
+        0,
+        len(pages) - 1,
+        0,
+        0,
+        0,
+        0,
+    )
+    # max_bucket, high_mask, low_mask, fill factor, element count, hash of the check key.
+    struct.pack_into(
+        order + "IIIIII", meta, 72, 0, 0, 0, 0, len(records), _fnv_hash(b"%$sniglet^&")
+    )
+    struct.pack_into(order + "I", meta, 96, 1)  # spares[0]: bucket 0 is page 1
+    return b"".join(pages)
+
+
+def rpmdb_ndb(blobs: list[bytes], free_slots: int = 3) -> bytes:
+    """An NDB `Packages.db` as rpm's ndb backend writes it: one slot page (the header in its
+    first 32 bytes, every slot stamped `Slot`, a few freed ones between the used ones), then
+    each blob in 16-byte blocks with its head, zero padding and checksummed tail."""
+    slot_pages = 1 + (len(blobs) + free_slots + 2) * 16 // 4096
+    out = bytearray(slot_pages * 4096)
+    struct.pack_into("<4sIIII", out, 0, b"RpmP", 0, 7, slot_pages, len(blobs) + 1)
+    for slot in range(2, slot_pages * 256):
+        struct.pack_into("<4sIII", out, slot * 16, b"Slot", 0, 0, 0)
+    slot = 2
+    for index, blob in enumerate(blobs, 1):
+        if index <= free_slots:
+            slot += 1  # a package removed earlier left its slot free
+        blocks = (16 + len(blob) + 12 + 15) // 16
+        offset = len(out) // 16
+        body = bytearray(blocks * 16)
+        struct.pack_into("<4sIII", body, 0, b"BlbS", index, 1700000000, len(blob))
+        body[16 : 16 + len(blob)] = blob
+        checksum = zlib.adler32(bytes(body[:-12]))
+        struct.pack_into("<II4s", body, len(body) - 12, checksum, len(blob), b"BlbE")
+        out.extend(body)
+        struct.pack_into("<4sIII", out, slot * 16, b"Slot", index, offset, blocks)
+        slot += 1
+    return bytes(out)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.scanning.errors import ScanInputError
-from chalicelib.scanning.versions import apk, dpkg, pep440, rpm, semver
+from chalicelib.scanning.versions import apk, dpkg, maven, pep440, rpm, semver
 
 VersionKey = Callable[[str], Any]
 
@@ -27,6 +27,8 @@ _BY_ECOSYSTEM: dict[str, VersionKey] = {
     "PyPI": pep440.key,
     "npm": semver.key,
     "Go": semver.key,
+    "crates.io": semver.key,
+    "Maven": maven.key,
 }
 
 

@@ -9,7 +9,8 @@ another 401 and its challenge: answering that one again is the refresh.
 
 How the realm is reached and how a refusal is reported stay with each client (`berth push`
 retries on its pooled connections and exits with a code; the admin client raises
-RegistryError and may reach an in-process app), through `TokenFetch`.
+RegistryError and may reach an in-process app; replication raises RemoteError), through
+`TokenFetch`. Pure, so the runtime's replication and every berth/ client share it.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import urllib.parse
 from collections.abc import Iterable
 from typing import Protocol
 
-from berth.client.challenge import Challenge, ChallengeError, parse_challenges
-from berth.client.credentials import Credentials
+from chalicelib.remote.basic_credentials import Credentials
+from chalicelib.remote.challenge import Challenge, ChallengeError, parse_challenges
 
 
 class TokenFetch(Protocol):

@@ -1,0 +1,113 @@
+"""The scan bench's generated image: layers written as gzip tar files on disk (never whole in
+memory), with a Debian base (os-release, a dpkg status of generated packages), Python and npm
+packages, real ELF executables copied from this machine's /usr/bin (the scanner reads every
+executable for Go and Rust metadata), and incompressible filler up to the wanted size."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+MiB = 1024 * 1024
+LAYERS = 10
+OS_RELEASE = b'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n'
+
+
+@dataclass(frozen=True)
+class LayerFile:
+    path: Path
+    digest: str
+    size: int
+
+
+def dpkg_status(count: int) -> bytes:
+    return "\n".join(
+        f"Package: benchpkg{i}\nStatus: install ok installed\nArchitecture: amd64\n"
+        f"Source: benchsrc{i // 2}\nVersion: 1.{i}.0-{i % 7}+deb12u1\n"
+        f"Maintainer: Bench <bench@example.test>\nDescription: generated package {i}\n"
+        for i in range(count)
+    ).encode()
+
+
+def _add(archive: tarfile.TarFile, name: str, data: bytes, mode: int = 0o644) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mode = len(data), mode
+    archive.addfile(info, io.BytesIO(data))
+
+
+def _executables(budget: int) -> list[Path]:
+    """Real ELF files of this machine, up to `budget` bytes."""
+    chosen: list[Path] = []
+    for path in sorted(Path("/usr/bin").iterdir()):
+        if budget <= 0:
+            break
+        try:
+            if path.is_symlink() or not path.is_file() or path.stat().st_size > 8 * MiB:
+                continue
+            with path.open("rb") as file:
+                if file.read(4) != b"\x7fELF":
+                    continue
+        except OSError:
+            continue
+        chosen.append(path)
+        budget -= path.stat().st_size
+    return chosen
+
+
+def _filler(archive: tarfile.TarFile, directory: str, size: int) -> None:
+    chunk = 16 * MiB
+    for n in range(0, size, chunk):
+        _add(archive, f"{directory}/blob{n // chunk}.bin", os.urandom(min(chunk, size - n)))
+
+
+def build(
+    directory: Path, total_mib: int, os_packages: int, language_packages: int
+) -> list[LayerFile]:
+    """LAYERS gzip layers of about total_mib together, bottom first."""
+    per_layer = total_mib * MiB // LAYERS
+    python = language_packages * 2 // 3
+    layers: list[LayerFile] = []
+    executables = _executables(min(per_layer // 2, 64 * MiB))
+    for index in range(LAYERS):
+        path = directory / f"layer{index}.tar.gz"
+        with (
+            path.open("wb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as zipped,
+            tarfile.open(fileobj=zipped, mode="w|", format=tarfile.PAX_FORMAT) as archive,
+        ):
+            written = 0
+            if index == 0:
+                _add(archive, "etc/os-release", OS_RELEASE)
+                status = dpkg_status(os_packages)
+                _add(archive, "var/lib/dpkg/status", status)
+                for executable in executables:
+                    data = executable.read_bytes()
+                    _add(archive, f"usr/bin/{executable.name}", data, 0o755)
+                    written += len(data)
+            if index == 1:
+                site = "usr/lib/python3/dist-packages"
+                for i in range(python):
+                    _add(
+                        archive,
+                        f"{site}/benchpy{i}-2.{i}.0.dist-info/METADATA",
+                        f"Metadata-Version: 2.1\nName: benchpy{i}\nVersion: 2.{i}.0\n\n".encode(),
+                    )
+            if index == 2:
+                for i in range(language_packages - python):
+                    _add(
+                        archive,
+                        f"app/node_modules/benchjs{i}/package.json",
+                        f'{{"name": "benchjs{i}", "version": "3.{i}.0"}}'.encode(),
+                    )
+            _filler(archive, f"data/layer{index}", max(0, per_layer - written))
+        digest = hashlib.sha256()
+        with path.open("rb") as file:
+            for block in iter(lambda: file.read(MiB), b""):
+                digest.update(block)
+        layers.append(LayerFile(path, f"sha256:{digest.hexdigest()}", path.stat().st_size))
+    return layers

@@ -1,0 +1,87 @@
+"""Where each image stands at each destination: pending (queued), done (when), failed (the
+error and how many attempts so far). One item per image, rule and destination in the
+repository's replica partition, so `berth replicate status REPO` is one Query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+
+from chalicelib.storage.clock import now
+from chalicelib.storage.keys import replica_pk, replica_sk
+from chalicelib.storage.models import _Item
+
+PENDING = "pending"
+DONE = "done"
+FAILED = "failed"
+MAX_ERROR = 500
+
+
+class ReplicaItem(_Item):
+    """pk=REPLICA#<repository>, sk=<digest>#<rule>#<n>."""
+
+    rule = UnicodeAttribute()
+    destination = UnicodeAttribute()  # as `Destination.describe()` names it
+    target = UnicodeAttribute()  # the repository there
+    state = UnicodeAttribute()
+    tag = UnicodeAttribute(null=True)
+    action = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+    error = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+    done_at = UTCDateTimeAttribute(null=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Replica:
+    """One image (by digest) of one repository, at destination `index` of rule `rule`."""
+
+    repository: str
+    digest: str
+    rule: str
+    index: int
+    destination: str
+    target: str
+    tag: str | None
+    action: str
+
+    def item(self, state: str, attempts: int, error: str | None, at: datetime) -> ReplicaItem:
+        return ReplicaItem(
+            replica_pk(self.repository),
+            replica_sk(self.digest, self.rule, self.index),
+            rule=self.rule,
+            destination=self.destination,
+            target=self.target,
+            state=state,
+            tag=self.tag,
+            action=self.action,
+            attempts=attempts,
+            error=None if error is None else error[:MAX_ERROR],
+            updated_at=at,
+            done_at=at if state == DONE else None,
+        )
+
+
+def pending(replica: Replica) -> None:
+    replica.item(PENDING, 0, None, now()).save()
+
+
+def finished(replica: Replica, attempts: int, error: str | None) -> ReplicaItem:
+    """Done (error None) or failed after `attempts` attempts."""
+    item = replica.item(DONE if error is None else FAILED, attempts, error, now())
+    item.save()
+    return item
+
+
+def of_repository(repository: str, limit: int = 1000) -> list[ReplicaItem]:
+    return list(ReplicaItem.query(replica_pk(repository), consistent_read=True, limit=limit))
+
+
+def failed(repository: str) -> list[ReplicaItem]:
+    return [i for i in of_repository(repository) if i.state == FAILED]
+
+
+def digest_of(item: ReplicaItem) -> str:
+    return item.sk.split("#", 1)[0]

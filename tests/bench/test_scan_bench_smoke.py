@@ -1,0 +1,18 @@
+"""Smoke test of the scan measurement at a tiny scale (its own process)."""
+
+from __future__ import annotations
+
+from bench import scanbench
+
+
+def test_scan_bench_finds_every_generated_package_and_every_finding() -> None:
+    section = scanbench.run(mib=4, os_packages=50, language_packages=30, match=100)
+    assert section.measured
+    image, scan, matching = (section.data[k] for k in ("image", "scan", "matching"))
+    assert image["layers"] == 10
+    assert scan["packages"] == 80 and scan["problems"] == 0
+    # One GET per layer, read whole: every byte of the image.
+    assert scan["bytes_read"] == image["bytes"]
+    assert matching["packages"] == 100 and matching["findings"] == matching["advisories"] == 10
+    assert [r.metric.split(":")[0] for r in section.rows[:3]] == ["scan", "scan", "scan"]
+    assert section.rows[3].metric.startswith("matching 100 packages")
