@@ -8,7 +8,10 @@ TYPE_CHECKING ones too), checked against the layers the README's Layout describe
 - chalicelib/storage/ knows no HTTP layer, no garbage collector and no lifecycle, nor auth,
   audit or events: those call storage, never the reverse (the pusher's half of GC is
   storage/gc_fence.py); and it speaks the domain, so it never imports the OCI errors (its
-  own are storage/errors.py, mapped to OCI errors by the API);
+  own are storage/errors.py, mapped to OCI errors by the API); nor replication (which calls
+  it) or the remote-registry client;
+- chalicelib/remote/ is a client of other registries: it knows neither this registry's API,
+  nor its storage, nor replication (which drives it);
 - nothing that ships to Lambda (chalicelib/, app.py) imports the client-side `berth`."""
 
 from __future__ import annotations
@@ -38,7 +41,11 @@ FORBIDDEN = {
         "chalicelib.oci.errors",
         "chalicelib.scanner",
         "chalicelib.web",
+        "chalicelib.replication",
+        "chalicelib.remote",
     ),
+    # Other registries, as a client: nothing of this registry's API, storage or replication.
+    "chalicelib/remote/": ("chalicelib.api", "chalicelib.storage", "chalicelib.replication"),
     "": ("berth",),
 }
 # Modules a rule above names the one exception of, each with its reason.
