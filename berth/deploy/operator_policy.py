@@ -64,6 +64,21 @@ TEMPLATE_ACTIONS: dict[str, list[str]] = {
         "s3:PutBucketVersioning",
         "s3:GetBucketCORS",
         "s3:PutBucketCORS",
+        # two regions (docs/regions.md): the primary's bucket replicates to the standby's
+        "s3:GetReplicationConfiguration",
+        "s3:PutReplicationConfiguration",
+    ],
+    # The primary's S3 replication role (two regions); named berth-<stage>-ReplicationRole-*.
+    "AWS::IAM::Role": [
+        "iam:CreateRole",
+        "iam:GetRole",
+        "iam:DeleteRole",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:PutRolePolicy",
+        "iam:GetRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:TagRole",
+        "iam:UntagRole",
     ],
     "AWS::S3::BucketPolicy": [
         "s3:GetBucketPolicy",
@@ -180,6 +195,24 @@ FIRST_ADMIN_ACTIONS = [
     "dynamodb:ConditionCheckItem",
 ]
 RETIRE_KEY_ACTIONS = ["kms:ListResourceTags", "kms:DescribeKey", "kms:ScheduleKeyDeletion"]
+# `berth deploy --standby-region` (berth/deploy/regions.py): the table's global-table replica.
+# DynamoDB creates the replica with the caller's permissions in the standby's region, and
+# its replication service-linked role once per account.
+DYNAMODB_REPLICATION = "replication.dynamodb.amazonaws.com"
+REPLICA_ACTIONS = [
+    "dynamodb:CreateTableReplica",
+    "dynamodb:DeleteTableReplica",
+    "dynamodb:CreateTable",
+    "dynamodb:DescribeTable",
+    "dynamodb:UpdateTable",
+    "dynamodb:Scan",
+    "dynamodb:Query",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+]
 
 
 def _sorted(actions: list[str]) -> list[str]:
@@ -288,9 +321,26 @@ def operator_policy(
             "Resource": "*",
         },
         {
+            "Sid": "TableReplica",
+            "Effect": "Allow",
+            "Action": _sorted(REPLICA_ACTIONS),
+            # any region: the standby's is named on the command line
+            "Resource": [
+                f"arn:aws:dynamodb:*:{acct}:table/{name}-meta",
+                f"arn:aws:dynamodb:*:{acct}:table/{name}-meta/stream/*",
+            ],
+        },
+        {
+            "Sid": "ReplicationServiceRole",
+            "Effect": "Allow",
+            "Action": ["iam:CreateServiceLinkedRole"],
+            "Resource": f"arn:aws:iam::{acct}:role/aws-service-role/{DYNAMODB_REPLICATION}/*",
+            "Condition": {"StringEquals": {"iam:AWSServiceName": DYNAMODB_REPLICATION}},
+        },
+        {
             "Sid": "FunctionRoles",
             "Effect": "Allow",
-            "Action": ROLE_ACTIONS,
+            "Action": _sorted([*ROLE_ACTIONS, *only("iam:")]),
             "Resource": f"arn:aws:iam::{acct}:role/{name}*",
         },
         {
@@ -299,6 +349,14 @@ def operator_policy(
             "Action": ["iam:PassRole"],
             "Resource": f"arn:aws:iam::{acct}:role/{name}*",
             "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
+        },
+        {
+            # The primary's S3 replication role (two regions), to S3 only.
+            "Sid": "PassReplicationRole",
+            "Effect": "Allow",
+            "Action": ["iam:PassRole"],
+            "Resource": f"arn:aws:iam::{acct}:role/{name}-ReplicationRole-*",
+            "Condition": {"StringEquals": {"iam:PassedToService": "s3.amazonaws.com"}},
         },
         {
             "Sid": "Schedule",
