@@ -40,6 +40,7 @@ class Resource(Enum):
     SCAN = "scan"  # /v2/<name>/_berth/scan/<digest or tag>: findings (GET), scan now (POST)
     VULNDB = "vulndb"  # /v2/_berth/vulndb: advisory database state (GET), import (POST)
     REPLICATION = "replication"  # /v2/_berth/replication[/<id>|/status]: replication rules
+    CACHE = "cache"  # /v2/_berth/cache[/<prefix>]: pull-through cache rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,8 @@ def _extension(parts: list[str]) -> Endpoint | None:
         return Endpoint(Resource.TRIGGERS, "", "/".join(parts[2:]))
     if parts[:2] == ["_berth", "replication"]:
         return Endpoint(Resource.REPLICATION, "", "/".join(parts[2:]))
+    if parts[:2] == ["_berth", "cache"]:
+        return Endpoint(Resource.CACHE, "", "/".join(parts[2:]))
     n = len(parts)
     if n >= 3 and parts[-2:] == ["_berth", "settings"]:
         return Endpoint(Resource.SETTINGS, "/".join(parts[:-2]))
