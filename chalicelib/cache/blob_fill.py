@@ -145,7 +145,8 @@ def fill(
     while True:
         size = blobs.stored_size(key)
         if size is not None:  # stored already (another repository, or another request)
-            blobs.commit(name, digest, size, lambda k: _restore(rule, registry, name, digest, k))
+            restore = lambda k: _restore(rule, registry, name, digest, k)  # noqa: E731
+            blobs.commit(name, digest, size, restore, look_first=True)
             return blobs.get_link(name, digest)
         if fill_claims.take(str(digest), owner, epoch()):
             upstream = registry()
