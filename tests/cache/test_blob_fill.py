@@ -21,6 +21,7 @@ from chalicelib.config import settings
 from chalicelib.oci.digest import Digest, parse_digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.remote.blob_download import Download
+from chalicelib.storage import aws as storage_aws
 from chalicelib.storage import blobs
 from tests.cache.conftest import Upstream
 
@@ -81,7 +82,7 @@ def test_concurrent_first_pulls_fetch_once(
     assert all(link is not None and int(link.size) == len(data) for link in links)
     assert _fetches(upstream, remote, digest) == 1, "\n".join(upstream.requests(remote))
     assert not fill_claims.held(str(digest))
-    body = blobs.aws.s3().get_object(Bucket=settings().bucket, Key=blobs.blob_key(digest))
+    body = storage_aws.s3().get_object(Bucket=settings().bucket, Key=blobs.blob_key(digest))
     assert body["Body"].read() == data
 
 
@@ -94,7 +95,7 @@ def test_a_large_blob_is_stored_in_parts(
     digest = _push_blob(upstream, remote, data)
     link = blob_fill.fill(_rule(upstream), lambda: upstream.session(), f"up/{remote}", digest)
     assert link is not None and int(link.size) == len(data)
-    head = blobs.aws.s3().head_object(Bucket=settings().bucket, Key=blobs.blob_key(digest))
+    head = storage_aws.s3().head_object(Bucket=settings().bucket, Key=blobs.blob_key(digest))
     assert head["ContentLength"] == len(data)
     assert str(head["ETag"]).endswith('-3"'), "a multipart object"
 
@@ -125,6 +126,6 @@ def test_bytes_that_do_not_match_are_never_visible(
         blob_fill.write(_rule(upstream), digest, _Stream([served], len(served)), key)
     assert raised.value.status == 502
     with pytest.raises(ClientError):
-        blobs.aws.s3().head_object(Bucket=settings().bucket, Key=key)
-    uploads = blobs.aws.s3().list_multipart_uploads(Bucket=settings().bucket, Prefix=key)
+        storage_aws.s3().head_object(Bucket=settings().bucket, Key=key)
+    uploads = storage_aws.s3().list_multipart_uploads(Bucket=settings().bucket, Prefix=key)
     assert not uploads.get("Uploads")
