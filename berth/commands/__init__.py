@@ -6,6 +6,7 @@ from typing import Any
 
 from berth.commands import (
     audit,
+    cache,
     gc,
     grants,
     history,
@@ -28,8 +29,8 @@ from berth.commands import (
 def register(commands: Any) -> None:
     """Add `history`, `rollback`, `repo`, `tags`, `tag rm`, `image rm`, `gc`, `lifecycle`,
     the access commands (`user`, `robot`, `grant`/`ungrant`, `public`, `iam`, `audit`),
-    `webhook`, `trigger`, `replicate`, `signing`/`verify`, `scan`/`vulndb`, and `login`/`logout`
-    to the `berth` subparsers."""
+    `webhook`, `trigger`, `replicate`, `cache`, `signing`/`verify`, `scan`/`vulndb`, and
+    `login`/`logout` to the `berth` subparsers."""
     login.register(commands)
     history.register(commands)
     repo.register(commands)
@@ -47,3 +48,4 @@ def register(commands: Any) -> None:
     signing.register(commands)
     scanning.register(commands)  # scan, vulndb
     replicate.register(commands)
+    cache.register(commands)
