@@ -90,6 +90,19 @@ def blob(name: str, digest: Digest) -> BlobLinkItem | None:
         raise _upstream_failed(rule, f"blob {digest}", error) from None
 
 
+def layer(name: str, digest: str) -> None:
+    """Before a scan reads a layer: in a cached repository, fill it if no pull has yet (a
+    scan runs on the fill's push event, before the client has asked for the layers)."""
+    if rules.cached().rule_for(name) is None:
+        return
+    from chalicelib.oci.digest import parse_digest
+    from chalicelib.storage import blobs
+
+    wanted = parse_digest(digest)
+    if blobs.get_link(name, wanted) is None:
+        blob(name, wanted)
+
+
 def refuse_push(name: str) -> None:
     """Cached repositories hold what upstream holds: a push there is refused, naming the rule."""
     rule = rules.cached().rule_for(name)

@@ -215,3 +215,38 @@ def test_cached_repositories_refuse_pushes(
     )
     assert_error(response, 403, "DENIED")
     assert "up/" in json_of(response)["errors"][0]["message"]
+
+
+def test_a_scan_of_a_cached_image_fills_its_layers(
+    client: Any,
+    upstream: Upstream,
+    names: tuple[str, str],
+    credentials: dict[str, str],
+    frozen: list[datetime],
+) -> None:
+    """Scan on push runs on the fill's event, before any client pulled the layers: the
+    scanner's read of a layer fills it first (chalicelib/cache/pull_through.py)."""
+    from chalicelib.scanner.run import scan_image
+    from chalicelib.storage import blobs
+    from tests.api.helpers import OCI_LAYER, Pushed, canonical, config_blob, descriptor
+    from tests.e2e.images import make_layer
+
+    remote, local = names
+    config, layer = config_blob(), make_layer(20_000, name="data.bin")[0]
+    document = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": descriptor("application/vnd.oci.image.config.v1+json", config),
+        "layers": [descriptor(OCI_LAYER, layer)],
+    }
+    body = canonical(document)
+    pushed = upstream.push(
+        remote, "v1", Pushed(body, str(document["mediaType"]), [config, layer], document)
+    )
+    _rule(client, upstream.url, credentials)
+    assert_ok(head_manifest(client, local, "v1"), 200)  # the manifest only
+    layers = [digest_of(b) for b in pushed.blobs[1:]]
+    assert not blobs.linked(local, layers)
+    report = scan_image(local, pushed.digest)
+    assert report["bytesRead"] == sum(len(b) for b in pushed.blobs[1:])
+    assert blobs.linked(local, layers) == set(layers)
