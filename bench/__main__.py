@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bench import (
     authbench,
+    cachebench,
     calls,
     coldstart,
     cpu,
@@ -41,6 +42,7 @@ SECTIONS = {
     memory.NAME: memory.TITLE,
     push.NAME: push.TITLE,
     proxybench.NAME: proxybench.TITLE,
+    cachebench.NAME: cachebench.TITLE,
     gcbench.NAME: gcbench.TITLE,
     authbench.NAME: authbench.TITLE,
     lifecyclebench.NAME: lifecyclebench.TITLE,
@@ -181,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         sections.append(_guarded(push.NAME, lambda: push.run(plan.push_mib)))
     if proxybench.NAME in wanted:
         sections.append(_guarded(proxybench.NAME, lambda: proxybench.run(plan.push_mib)))
+    if cachebench.NAME in wanted:
+        sections.append(_guarded(cachebench.NAME, lambda: cachebench.run(plan.push_mib // 4)))
     if gcbench.NAME in wanted:
         sections.append(_guarded(gcbench.NAME, lambda: gcbench.run(plan.gc_manifests)))
     if authbench.NAME in wanted:

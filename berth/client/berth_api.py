@@ -232,6 +232,10 @@ class RegistryClient:
         """The replication API: `path` under `/v2/_berth/replication` (registry admin only)."""
         return self._call(method, "/v2/_berth/replication" + (f"/{path}" if path else ""), body)[0]
 
+    def cache(self, method: str, path: str = "", body: Any = None) -> Any:
+        """The pull-through cache rules: `path` under `/v2/_berth/cache` (registry admin)."""
+        return self._call(method, "/v2/_berth/cache" + (f"/{path}" if path else ""), body)[0]
+
     def audit(
         self,
         *,

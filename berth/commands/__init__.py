@@ -6,6 +6,7 @@ from typing import Any
 
 from berth.commands import (
     audit,
+    cache,
     gc,
     grants,
     history,
@@ -29,8 +30,8 @@ from berth.commands import (
 def register(commands: Any) -> None:
     """Add `history`, `rollback`, `repo`, `tags`, `tag rm`, `image rm`, `gc`, `lifecycle`,
     the access commands (`user`, `robot`, `grant`/`ungrant`, `public`, `iam`, `audit`),
-    `webhook`, `trigger`, `replicate`, `signing`/`verify`, `scan`/`vulndb`, and `login`/`logout`
-    to the `berth` subparsers."""
+    `webhook`, `trigger`, `replicate`, `cache`, `signing`/`verify`, `scan`/`vulndb`, and
+    `login`/`logout` to the `berth` subparsers."""
     login.register(commands)
     history.register(commands)
     repo.register(commands)
@@ -49,3 +50,4 @@ def register(commands: Any) -> None:
     scanning.register(commands)  # scan, vulndb
     replicate.register(commands)
     scan_policy.register(commands)  # scan policy (as `scan-policy`)
+    cache.register(commands)

@@ -94,6 +94,13 @@ class Workload:
     replicas: int = 0
     replicated_mb: float = 12
     replication_ms: float = 2000
+    # Pull-through cache (chalicelib/cache/): images first pulled through a cache rule each
+    # month (each fills its new bytes from upstream), the new bytes of one, how long the
+    # fetching invocations run in all, and tag revalidations (a HEAD upstream past the TTL).
+    cache_fills: int = 0
+    cache_fill_mb: float = 120
+    cache_fill_ms: float = 6000
+    cache_revalidations: int = 0
 
     def pull_mix(self) -> dict[str, int]:
         """The requests of one full pull (containerd/docker: HEAD by tag, GET by digest)."""
@@ -308,6 +315,7 @@ def estimate(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -
         ),
         _events(workload, p),
         _replication(workload, p),
+        _cache(workload, p),
         _same(
             "CloudWatch metrics (EMF)",
             workload.custom_metrics * p.custom_metric_per_month,
@@ -369,6 +377,34 @@ def _replication(workload: Workload, p: Prices) -> LineItem:
         usd,
         f"{copies:,} copies, {gb:,.1f} GB sent",
     )
+
+
+def _cache(workload: Workload, p: Prices) -> LineItem:
+    """Per fill (one image first pulled through a cache rule): the manifest's and each blob's
+    requests run `cache_fill_ms` in all while bytes stream from upstream into S3; S3 PUT
+    class requests per blob (a PutObject, or CreateMultipartUpload + a part per 8 MiB +
+    Complete), a HEAD per blob (GET class); per blob a claim put and delete, a link
+    transaction (2 items) and its reads; the manifest's transaction (6 items); the rules
+    Query at most once per instance per 10 s is noise. Transfer in from the internet is free.
+    Per revalidation: a GetItem, a PutItem and ~200 ms of a request waiting on a HEAD.
+    ECR's own pull-through cache charges nothing beyond storage and transfer: 0 there."""
+    blobs = workload.layers + 1
+    fills = workload.cache_fills
+    parts = workload.cache_fill_mb / 8 + 2 * blobs
+    seconds = fills * workload.cache_fill_ms / 1000 + workload.cache_revalidations * 0.2
+    gb_seconds = seconds * workload.memory_mb / MB_PER_GB
+    usd = (
+        gb_seconds * p.lambda_per_gb_second
+        + fills * parts / THOUSAND * p.s3_put_class_per_thousand
+        + fills * blobs / THOUSAND * p.s3_get_class_per_thousand
+        + fills * (4 * blobs + 12) / MILLION * p.dynamodb_per_million_wru
+        + fills * (2 * blobs + 2) / MILLION * p.dynamodb_per_million_rru
+        + workload.cache_revalidations / MILLION * p.dynamodb_per_million_rru
+        + workload.cache_revalidations / MILLION * p.dynamodb_per_million_wru
+    )
+    gb = fills * workload.cache_fill_mb / 1024
+    detail = f"{fills:,} fills, {gb:,.1f} GB in; {workload.cache_revalidations:,} revalidations"
+    return LineItem("Pull-through cache fills", usd, usd, 0.0, detail)
 
 
 def _usd(value: float) -> str:
@@ -496,6 +532,8 @@ def _run(args: argparse.Namespace) -> int:
         webhooks=args.webhooks,
         log_sample_reads=args.log_sample_reads,
         replicas=args.replicas,
+        cache_fills=args.cache_fills,
+        cache_revalidations=args.cache_revalidations,
     )
     table = load(args.results)
     if args.json:
@@ -597,6 +635,18 @@ def register(commands: Any) -> None:
         type=int,
         default=reference.replicas,
         help="replication destinations each push is copied to",
+    )
+    parser.add_argument(
+        "--cache-fills",
+        type=int,
+        default=reference.cache_fills,
+        help="images first pulled through a pull-through cache rule per month",
+    )
+    parser.add_argument(
+        "--cache-revalidations",
+        type=int,
+        default=reference.cache_revalidations,
+        help="cached tags checked upstream (past their TTL) per month",
     )
     parser.add_argument(
         "--results",

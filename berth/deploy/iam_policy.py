@@ -116,6 +116,12 @@ def replication_secret_path(stage: str) -> str:
     return f"berth/{stage}/replication/"
 
 
+# A pull-through cache's upstream credentials: only under `berth/<stage>/cache/`
+# (chalicelib/cache/rules.py refuses references elsewhere).
+def cache_secret_path(stage: str) -> str:
+    return f"berth/{stage}/cache/"
+
+
 def token_key_alias(stage: str) -> str:
     """The alias of the stage's token-signing key (BERTH_TOKEN_KEY of the deployed function)."""
     return f"alias/berth-{stage}-token"
@@ -271,6 +277,9 @@ def policy(
                 "Resource": [
                     f"arn:aws:ssm:{reg}:{acct}:parameter/{replication_secret_path(stage)}*",
                     f"arn:aws:secretsmanager:{reg}:{acct}:secret:{replication_secret_path(stage)}*",
+                    # The same reads for pull-through cache upstreams (chalicelib/cache/).
+                    f"arn:aws:ssm:{reg}:{acct}:parameter/{cache_secret_path(stage)}*",
+                    f"arn:aws:secretsmanager:{reg}:{acct}:secret:{cache_secret_path(stage)}*",
                 ],
             },
             {

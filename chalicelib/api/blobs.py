@@ -6,6 +6,7 @@ from __future__ import annotations
 from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, respond
+from chalicelib.cache import pull_through
 from chalicelib.oci.digest import parse_digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.storage import blobs
@@ -19,7 +20,7 @@ def _unknown(name: str, digest: str) -> OCIError:
 
 def get(request: HttpRequest, name: str, reference: str) -> Response:
     digest = parse_digest(reference)
-    link = blobs.get_link(name, digest)
+    link = blobs.get_link(name, digest) or pull_through.blob(name, digest)
     if link is None:
         raise _unknown(name, str(digest))
     headers = {"Docker-Content-Digest": str(digest)}

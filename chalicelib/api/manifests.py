@@ -8,6 +8,7 @@ from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, respond
 from chalicelib.api.locations import manifest_location
+from chalicelib.cache import pull_through
 from chalicelib.oci.digest import Digest, compute, is_digest, parse_digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.manifest import MAX_MANIFEST_BYTES, ParsedManifest, parse_manifest
@@ -53,6 +54,7 @@ def get(request: HttpRequest, name: str, reference: str) -> Response:
         stored = manifests.by_tag(name, tag)
     else:
         stored = manifests.by_digest(name, str(digest))
+    stored = pull_through.manifest(request, name, tag, digest, stored)
     if stored is None:
         raise _unknown(name, reference)
     _check_signed(request, name, stored)

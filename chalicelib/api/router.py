@@ -91,6 +91,9 @@ _HANDLERS: dict[tuple[Resource, str], str] = {
     (Resource.SCAN_POLICY, "HEAD"): "scan_policy.get",
     (Resource.SCAN_POLICY, "PUT"): "scan_policy.put",
     (Resource.VULNDB_SYNC, "POST"): "vulndb_sync.post",
+    (Resource.CACHE, "GET"): "cache.handle",
+    (Resource.CACHE, "POST"): "cache.handle",
+    (Resource.CACHE, "DELETE"): "cache.handle",
 }
 
 # The action (token-scope vocabulary: pull, push, `*` = admin) each Berth extension needs on
@@ -137,6 +140,7 @@ _REGISTRY_ADMIN = (
     Resource.VULNDB,
     Resource.REPLICATION,
     Resource.VULNDB_SYNC,
+    Resource.CACHE,
 )
 
 # The repository action of every other route, by method; upload sessions are all push.
@@ -149,6 +153,17 @@ _METHOD_ACTION = {
     "DELETE": "delete",
 }
 _LISTINGS = (Resource.CATALOG, Resource.REPOSITORIES)
+# What writes content into a repository: refused in pull-through caches (chalicelib/cache/).
+_PUSHES = {
+    (Resource.MANIFEST, "PUT"),
+    (Resource.UPLOADS, "POST"),
+    (Resource.UPLOAD, "PATCH"),
+    (Resource.UPLOAD, "PUT"),
+    (Resource.S3_UPLOADS, "POST"),
+    (Resource.S3_UPLOAD, "POST"),
+    (Resource.S3_PARTS, "POST"),
+    (Resource.ROLLBACK, "POST"),
+}
 
 
 def required_action(resource: Resource, method: str) -> str | None:
@@ -188,6 +203,10 @@ def route(request: HttpRequest) -> Response:
 
         set_origin(request)
         _authorize(request, endpoint)
+    if (endpoint.resource, request.method) in _PUSHES:
+        from chalicelib.cache.pull_through import refuse_push
+
+        refuse_push(endpoint.name)
     return _handler(target)(request, endpoint.name, endpoint.argument)
 
 

@@ -42,6 +42,7 @@ class Resource(Enum):
     REPLICATION = "replication"  # /v2/_berth/replication[/<id>|/status]: replication rules
     VULNDB_SYNC = "vulndb-sync"  # /v2/_berth/vulndb/sync: sync OSV exports now (POST)
     SCAN_POLICY = "scan-policy"  # /v2/<name>/_berth/scan-policy: the scan pull policy
+    CACHE = "cache"  # /v2/_berth/cache[/<prefix>]: pull-through cache rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,8 @@ def _extension(parts: list[str]) -> Endpoint | None:
         return Endpoint(Resource.TRIGGERS, "", "/".join(parts[2:]))
     if parts[:2] == ["_berth", "replication"]:
         return Endpoint(Resource.REPLICATION, "", "/".join(parts[2:]))
+    if parts[:2] == ["_berth", "cache"]:
+        return Endpoint(Resource.CACHE, "", "/".join(parts[2:]))
     n = len(parts)
     if n >= 3 and parts[-2:] == ["_berth", "settings"]:
         return Endpoint(Resource.SETTINGS, "/".join(parts[:-2]))

@@ -92,6 +92,13 @@ class RemoteRegistry:
         self._checked = self._checked or answer.status != 401
         return answer
 
+    def authorization(self) -> str | None:
+        """The `Authorization` the next request would carry (streams sent or read outside
+        `request` use it: chalicelib/remote/blob_download.py)."""
+        if self._authorization is None and self.fixed_authorization is not None:
+            self._authorization = self.fixed_authorization()
+        return self._authorization
+
     def ensure_authorized(self, repository: str) -> None:
         """Have a token before a streamed body goes out (a GET of the repository's tags),
         unless a request was already answered (then the token in hand serves, or none is

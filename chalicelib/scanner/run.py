@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.cache import pull_through
 from chalicelib.log import logger
 from chalicelib.oci import media_types as mt
 from chalicelib.scanner import scan_events
@@ -41,6 +42,7 @@ class _Read:
 def _image_inventory(repo: str, body: bytes, read: _Read) -> Inventory:
     def layers() -> Any:
         for digest in filesystem_layers(body):
+            pull_through.layer(repo, digest)  # a cached image's layers may not be pulled yet
             stream = open_layer(digest)
             read.streams.append(stream)
             try:

@@ -60,6 +60,14 @@ AUDIT_REPOSITORY_PREFIX = "AUDIT#R#"
 REPLICATION_PARTITION = "REPLICATION"
 REPLICATION_RULE_PREFIX = "RR#"
 REPLICA_PREFIX = "REPLICA#"
+# Pull-through cache (chalicelib/cache/): rules in one partition (sk `CR#<prefix>`), when each
+# cached tag was last checked upstream (`CACHETAG#<repository>`, sk the tag), and the claim of
+# a blob being fetched from upstream (`CACHEFILL#<digest>`).
+CACHE_PARTITION = "CACHE"
+CACHE_RULE_PREFIX = "CR#"
+CACHE_TAG_PREFIX = "CACHETAG#"
+CACHE_FILL_PREFIX = "CACHEFILL#"
+CACHE_FILL_SK = "fill"
 AUDIT_PRINCIPAL_PREFIX = "AUDIT#P#"
 AUDIT_DAY_PREFIX = "AUDIT#D#"
 # Vulnerability scans (chalicelib/scanner/): one result per image digest, whichever repository
@@ -306,3 +314,15 @@ def replica_pk(repository: str) -> str:
 def replica_sk(digest: str, rule_id: str, destination: int) -> str:
     """One image at one destination of one rule: `<digest>#<rule>#<n>`."""
     return f"{digest}#{rule_id}#{destination:02d}"
+
+
+def cache_rule_sk(prefix: str) -> str:
+    return CACHE_RULE_PREFIX + prefix
+
+
+def cache_tag_pk(repository: str) -> str:
+    return CACHE_TAG_PREFIX + repository
+
+
+def cache_fill_pk(digest: str) -> str:
+    return CACHE_FILL_PREFIX + digest

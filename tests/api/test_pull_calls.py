@@ -44,6 +44,10 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
     # counted request on a slow machine (its refresh is counted in its own test below).
     frozen = trust_policy.monotonic()
     monkeypatch.setattr(trust_policy, "monotonic", lambda: frozen)
+    # The same for the pull-through cache's rules (chalicelib/cache/rules.py).
+    from chalicelib.cache import rules as cache_rules
+
+    monkeypatch.setattr(cache_rules, "monotonic", lambda: frozen)
     with recording() as active:
         yield active
 
@@ -195,3 +199,28 @@ def test_a_scan_pull_policy_costs_no_read_per_pull(
     tally = counted(recorder, 403, get_manifest, client, repo, "multi")
     assert described(tally) == ONE_READ
     trust_policy.forget_cached()
+
+
+def test_a_cache_rule_elsewhere_adds_no_call_to_ordinary_pulls(
+    client: Any, repo: str, recorder: Recorder
+) -> None:
+    """With a pull-through cache rule in place (chalicelib/cache/), a repository under no
+    rule is read exactly as before: the rules come from the instance's copy."""
+    from chalicelib.cache import rules as cache_rules
+
+    cache_rules.create(prefix="hub/", upstream="docker.io")
+    try:
+        pushed = push_image(client, repo, "v1")
+        assert_ok(get_manifest(client, repo, "v1"), 200)  # records the day's pull
+        for reference in ("v1", pushed.digest):
+            for send in (get_manifest, head_manifest):
+                tally = counted(recorder, 200, send, client, repo, reference)
+                assert described(tally) == ONE_READ, (send.__name__, reference)
+        assert described(counted(recorder, 404, get_manifest, client, repo, "absent")) == ONE_READ
+        absent = f"/v2/{repo}/blobs/sha256:{'0' * 64}"
+        assert described(counted(recorder, 404, client.http.head, absent)) == ONE_READ
+        for blob in pushed.blobs:
+            path = f"/v2/{repo}/blobs/{digest_of(blob)}"
+            assert described(counted(recorder, 307, client.http.get, path)) == ONE_READ
+    finally:
+        cache_rules.delete("hub/")

@@ -12,7 +12,16 @@ import pytest
 from berth import cli
 from berth.cost.calls import DEFAULT_SOURCE, REQUESTS, Request, load, parse
 from berth.cost.log_bytes import JSON_WARN_PLATFORM_BYTES, request_line_bytes
-from berth.cost.model import GB, Usage, Workload, add_request, estimate, render, usage_of
+from berth.cost.model import (
+    GB,
+    LineItem,
+    Usage,
+    Workload,
+    add_request,
+    estimate,
+    render,
+    usage_of,
+)
 from berth.cost.prices import PRICE_DATE, TB, US_EAST_1, tiered
 
 P = US_EAST_1
@@ -338,3 +347,16 @@ def test_replication_by_hand() -> None:
     assert item.function_url == pytest.approx(expected)
     assert item.quantity == "2,000 copies, 23.4 GB sent"
     assert _replication(Workload(), p).function_url == 0
+
+
+def test_cache_fills_are_priced_and_free_without_a_cache() -> None:
+    def cache_row(workload: Workload) -> LineItem:
+        result = estimate(workload, TABLE)
+        [row] = [i for i in result.items if i.name == "Pull-through cache fills"]
+        return row
+
+    assert cache_row(Workload()).function_url == 0
+    some = cache_row(Workload(cache_fills=1_000, cache_revalidations=100_000))
+    more = cache_row(Workload(cache_fills=2_000, cache_revalidations=100_000))
+    assert 0 < some.function_url < more.function_url
+    assert some.function_url == some.api_gateway and some.ecr == 0

@@ -1,0 +1,117 @@
+"""The cache's hooks in the registry's handlers: one call in the manifest GET/HEAD path, one
+in the blob GET/HEAD path, one refusing pushes. Each asks the per-instance copy of the rules
+first (chalicelib/cache/rules.py), so a repository under no rule pays no AWS call here; the
+rest of the cache is imported only for repositories under a rule."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chalicelib.cache import rules
+from chalicelib.oci.errors import OCIError
+
+if TYPE_CHECKING:
+    from chalicelib.api.http import HttpRequest
+    from chalicelib.cache.rules import CacheRule
+    from chalicelib.oci.digest import Digest
+    from chalicelib.remote.session import RemoteRegistry
+    from chalicelib.storage.manifests import StoredManifest
+    from chalicelib.storage.records import BlobLink
+
+
+def _session(rule: CacheRule) -> RemoteRegistry:
+    from chalicelib.cache.upstream_session import registry_for
+
+    return registry_for(rule)
+
+
+def _upstream_failed(rule: CacheRule, what: str, error: Exception) -> OCIError:
+    from chalicelib.log import logger
+
+    logger.warning(
+        "cache upstream failed",
+        extra={"fields": {"upstream": rule.upstream.url, "what": what, "error": str(error)[:300]}},
+    )
+    return OCIError(
+        "UNAVAILABLE",
+        f"upstream {rule.upstream.url} of cache rule {rule.prefix!r} could not be reached "
+        f"for {what}; retry later",
+        detail={"upstream": rule.upstream.url, "rule": rule.prefix},
+    )
+
+
+def manifest(
+    request: HttpRequest,
+    name: str,
+    tag: str | None,
+    digest: Digest | None,
+    stored: StoredManifest | None,
+) -> StoredManifest | None:
+    """What a manifest read answers: `stored` as read, unless `name` is cached; then a miss
+    is fetched from upstream, and a tag past its TTL revalidated."""
+    rule = rules.cached().rule_for(name)
+    if rule is None:
+        return stored
+    from chalicelib.remote.transport import RemoteError
+    from chalicelib.storage.clock import now
+
+    if stored is not None:
+        if tag is None:
+            return stored  # a digest names the same bytes forever
+        from chalicelib.cache.revalidation import revalidate
+
+        return revalidate(request, rule, lambda: _session(rule), name, tag, stored, now())
+    from chalicelib.cache import freshness, manifest_fill
+
+    reference = tag if tag is not None else str(digest)
+    upstream = _session(rule)
+    try:
+        fetched = manifest_fill.fetch(request, rule, upstream, name, reference)
+    except RemoteError as error:
+        raise _upstream_failed(rule, f"manifest {reference}", error) from None
+    finally:
+        upstream.close()
+    if fetched is not None and tag is not None:
+        freshness.record(name, tag, fetched.digest, now())
+    return fetched
+
+
+def blob(name: str, digest: Digest) -> BlobLink | None:
+    """A blob not linked in `name`: filled from S3 or upstream if `name` is cached."""
+    rule = rules.cached().rule_for(name)
+    if rule is None:
+        return None
+    from chalicelib.cache.blob_fill import fill
+    from chalicelib.remote.transport import RemoteError
+
+    try:
+        return fill(rule, lambda: _session(rule), name, digest)
+    except RemoteError as error:
+        raise _upstream_failed(rule, f"blob {digest}", error) from None
+
+
+def layer(name: str, digest: str) -> None:
+    """Before a scan reads a layer: in a cached repository, fill it if no pull has yet (a
+    scan runs on the fill's push event, before the client has asked for the layers)."""
+    if rules.cached().rule_for(name) is None:
+        return
+    from chalicelib.oci.digest import parse_digest
+    from chalicelib.storage import blobs
+
+    wanted = parse_digest(digest)
+    if blobs.get_link(name, wanted) is None:
+        blob(name, wanted)
+
+
+def refuse_push(name: str) -> None:
+    """Cached repositories hold what upstream holds: a push there is refused, naming the rule."""
+    rule = rules.cached().rule_for(name)
+    if rule is None:
+        return
+    raise OCIError(
+        "DENIED",
+        f"repository {name} is a pull-through cache of {rule.upstream.url} (cache rule "
+        f"{rule.prefix!r}); it is read-only: push to a repository outside {rule.prefix!r}",
+        status=403,
+        detail={"rule": rule.prefix, "upstream": rule.upstream.url},
+    )

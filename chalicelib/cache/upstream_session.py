@@ -1,0 +1,24 @@
+"""The upstream of a rule as a remote registry: its origin, and the credentials the rule
+names (read from SSM or Secrets Manager when upstream is contacted, never stored here).
+Without credentials the token flow asks for an anonymous token, which is what public
+images on Docker Hub, ghcr.io, quay.io and public ECR need."""
+
+from __future__ import annotations
+
+from chalicelib.cache.rules import CacheRule
+from chalicelib.remote.session import RemoteRegistry
+from chalicelib.remote.transport import Transport
+
+# An upstream that does not answer within this is treated as down (the cached copy serves).
+TIMEOUT_SECONDS = 10.0
+
+
+def registry_for(rule: CacheRule) -> RemoteRegistry:
+    credentials = None
+    if rule.ssm or rule.secret:
+        from chalicelib.replication.destinations import Destination
+        from chalicelib.replication.secret_refs import credentials as read_credentials
+
+        reference = Destination("registry", url=rule.upstream.url, ssm=rule.ssm, secret=rule.secret)
+        credentials = read_credentials(reference)
+    return RemoteRegistry(rule.upstream.url, credentials, Transport(TIMEOUT_SECONDS))

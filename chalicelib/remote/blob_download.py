@@ -1,0 +1,113 @@
+"""A blob read from a remote registry as a stream: the pull-through cache writes it to S3 a
+window at a time, so a layer of any size passes through bounded memory.
+
+Registries answer a blob GET with a redirect to their storage (S3, a CDN) or with the bytes;
+the redirect is followed here without the registry's `Authorization` (it is for the registry,
+and the storage URL carries its own signature). A 401 is answered once through the session's
+token flow (a cheap HEAD), then the GET is sent again with the token."""
+
+from __future__ import annotations
+
+import http.client
+import ssl
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from chalicelib.remote.session import RemoteRegistry
+from chalicelib.remote.transport import RemoteError
+
+MAX_REDIRECTS = 4
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+@dataclass
+class Download:
+    """An open blob answer: its size (Content-Length) and its body, to read once."""
+
+    size: int
+    response: http.client.HTTPResponse
+    connection: http.client.HTTPConnection
+
+    def chunks(self, window: int) -> Iterator[bytes]:
+        try:
+            while data := self.response.read(window):
+                yield data
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _connect(url: str, timeout: float) -> http.client.HTTPConnection:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RemoteError(f"not an http(s) URL: {url[:200]!r}")
+    if parts.scheme == "https":
+        return http.client.HTTPSConnection(
+            parts.hostname, parts.port, timeout=timeout, context=ssl.create_default_context()
+        )
+    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme, parts.netloc.lower()
+
+
+def _get(url: str, headers: dict[str, str], timeout: float) -> Download | int | str:
+    """The open answer (200), a redirect's Location, or another status (body drained)."""
+    connection = _connect(url, timeout)
+    parts = urllib.parse.urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        connection.request("GET", target, headers=headers)
+        response = connection.getresponse()
+    except (http.client.HTTPException, OSError) as error:
+        connection.close()
+        raise RemoteError(f"GET {parts.hostname}: {error}") from error
+    if response.status == 200:
+        length = response.getheader("content-length")
+        if length is None or not length.isdigit():
+            connection.close()
+            raise RemoteError("blob answer without a Content-Length")
+        return Download(int(length), response, connection)
+    location = response.getheader("location")
+    connection.close()
+    if response.status in _REDIRECTS and location:
+        return urllib.parse.urljoin(url, location)
+    return response.status
+
+
+def open_blob(registry: RemoteRegistry, repository: str, digest: str) -> Download | None:
+    """The blob's bytes as an open stream, or None if the registry does not have it.
+    Raises RemoteError when it cannot be reached or refuses (401 after a token, 429, 5xx)."""
+    registry.want(f"repository:{repository}:pull")
+    path = f"/v2/{repository}/blobs/{digest}"
+    timeout = registry.transport.timeout
+    for attempt in (1, 2):
+        url = registry.url(path)
+        authorization = registry.authorization()
+        headers = {"Authorization": authorization} if authorization else {}
+        registry_origin = _origin(url)
+        for _ in range(MAX_REDIRECTS + 1):
+            answer = _get(url, headers, timeout)
+            if isinstance(answer, str):  # follow; the registry's token stays with it
+                url = answer
+                if _origin(url) != registry_origin:
+                    headers = {}
+                continue
+            break
+        else:
+            raise RemoteError(f"GET blob {digest[:80]}: too many redirects")
+        if isinstance(answer, Download):
+            return answer
+        if answer == 404:
+            return None
+        if answer == 401 and attempt == 1:
+            # The token flow runs on a HEAD (no body to lose), then the GET goes again.
+            registry.request("HEAD", path)
+            continue
+        raise RemoteError(f"GET blob {digest[:80]}: {answer}")
+    raise RemoteError(f"GET blob {digest[:80]}: refused")

@@ -1,0 +1,103 @@
+"""The upstream for cache tests: a second registry, `berth serve --auth` in a child process
+(token auth on, as Docker Hub and ghcr.io have it), and images pushed to it with the
+runtime's own remote client. Requests it served are counted from its request log.
+
+Berth itself runs in-process on moto (chalice.test.Client) as in tests/api; its table is
+emptied after each test and its cache rules forgotten."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from berth.localserver.spawn import spawn
+from chalicelib.remote import manifests as remote_manifests
+from chalicelib.remote import uploads
+from chalicelib.remote.basic_credentials import Credentials
+from chalicelib.remote.session import RemoteRegistry
+from tests.api.conftest import _empty_table_after_test  # noqa: F401
+from tests.api.helpers import Pushed, image
+from tests.e2e.support import Registry
+
+
+@dataclass(frozen=True)
+class Upstream:
+    registry: Registry
+    password: str
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.registry.host}"
+
+    def session(self) -> RemoteRegistry:
+        return RemoteRegistry(self.url, Credentials("admin", self.password))
+
+    def push(self, repository: str, tag: str, manifest: Pushed | None = None) -> Pushed:
+        """Push an image (its blobs, then the manifest under `tag`) as the upstream's admin."""
+        manifest = manifest or image(layers=2)
+        remote = self.session()
+        remote.want(f"repository:{repository}:pull,push")
+        try:
+            for blob in manifest.blobs:
+                digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+                uploads.monolithic(remote, repository, digest, len(blob), [blob])
+            remote_manifests.put(remote, repository, tag, manifest.body, manifest.media_type)
+        finally:
+            remote.close()
+        return manifest
+
+    def requests(self, repository: str) -> list[str]:
+        """`METHOD path` of every /v2 request the upstream answered for `repository` (not
+        counting 401s: those are the token flow's challenges, answered by the next request)."""
+        found = []
+        for record in self.registry.log_records():
+            path = str(record.get("path", ""))
+            if (
+                record.get("message") == "request"
+                and path.startswith(f"/v2/{repository}/")
+                and record.get("status") != 401
+            ):
+                found.append(f"{record.get('method')} {path}")
+        return found
+
+
+@pytest.fixture(scope="session")
+def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
+    directory: Path = tmp_path_factory.mktemp("berth-upstream")
+    log = directory / "berth-serve.log"
+    try:
+        with log.open("wb") as stderr, spawn(stderr=stderr, auth=True) as server:
+            match = re.search(r"log in as admin with password (\S+) \(shown once\)", server.line)
+            assert match, server.line
+            yield Upstream(Registry(server, log), match.group(1))
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _local_upstreams(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Plain http to loopback upstreams (as `berth serve` allows), and no rule left behind."""
+    from chalicelib.cache import rules
+    from chalicelib.events.config import event_settings
+
+    monkeypatch.setenv("BERTH_WEBHOOK_ALLOW_HTTP", "1")
+    event_settings.cache_clear()
+    rules.forget_cached()
+    yield
+    rules.forget_cached()
+    event_settings.cache_clear()
+
+
+def add_rule(client: Any, prefix: str, upstream: str, **fields: Any) -> Any:
+    body = json.dumps({"prefix": prefix, "upstream": upstream, **fields})
+    return client.http.post(
+        "/v2/_berth/cache", headers={"content-type": "application/json"}, body=body
+    )
