@@ -208,7 +208,7 @@ def test_a_cache_rule_elsewhere_adds_no_call_to_ordinary_pulls(
     rule is read exactly as before: the rules come from the instance's copy."""
     from chalicelib.cache import rules as cache_rules
 
-    cache_rules.create(prefix="hub/", upstream="docker.io")
+    cache_rules.create(prefix="pull-calls-hub/", upstream="docker.io")
     try:
         pushed = push_image(client, repo, "v1")
         assert_ok(get_manifest(client, repo, "v1"), 200)  # records the day's pull
@@ -223,4 +223,4 @@ def test_a_cache_rule_elsewhere_adds_no_call_to_ordinary_pulls(
             path = f"/v2/{repo}/blobs/{digest_of(blob)}"
             assert described(counted(recorder, 307, client.http.get, path)) == ONE_READ
     finally:
-        cache_rules.delete("hub/")
+        cache_rules.delete("pull-calls-hub/")

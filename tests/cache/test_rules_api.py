@@ -24,14 +24,15 @@ def test_rules_round_trip_and_are_audited(client: Any) -> None:
     assert rule["credentials"] == {"ssm": "/berth/dev/cache/hub"}
     assert_ok(add_rule(client, "ghcr/", "https://ghcr.io"), 201)
     listed = json_of(client.http.get("/v2/_berth/cache"))["rules"]
-    assert [r["prefix"] for r in listed] == ["ghcr/", "hub/"]
+    # Other tests in this process may hold rules of their own (other prefixes).
+    assert [r["prefix"] for r in listed if r["prefix"] in ("ghcr/", "hub/")] == ["ghcr/", "hub/"]
     assert json_of(client.http.get("/v2/_berth/cache/hub"))["prefix"] == "hub/"
     assert_error(add_rule(client, "hub/", "quay.io"), 400, "UNSUPPORTED")  # one per prefix
     assert_ok(client.http.delete("/v2/_berth/cache/hub"), 200)
     assert_error(client.http.get("/v2/_berth/cache/hub"), 404, "NAME_UNKNOWN")
     assert_ok(client.http.delete("/v2/_berth/cache/ghcr"), 200)
-    events, _ = store.query_registry(limit=20, today=clock.now().date())
-    actions = [e.action for e in events]
+    events, _ = store.query_registry(limit=500, today=clock.now().date())
+    actions = [e.action for e in events if e.detail.get("prefix") in ("hub/", "ghcr/")]
     assert actions.count("cache.add") == 2 and actions.count("cache.remove") == 2
 
 
@@ -56,4 +57,5 @@ def test_bad_rules_are_refused_clearly(client: Any) -> None:
         "/v2/_berth/cache", headers={"content-type": "application/json"}, body=b"{"
     )
     assert response.status_code == 400
-    assert json_of(client.http.get("/v2/_berth/cache"))["rules"] == []
+    prefixes = [r["prefix"] for r in json_of(client.http.get("/v2/_berth/cache"))["rules"]]
+    assert "hub/" not in prefixes
