@@ -37,10 +37,11 @@ def section(digest: str) -> str:
         if stored.counts.get(level)
     )
     scanned_at = stored.scanned_at.strftime("%Y-%m-%d %H:%M")
+    database = _minute(stored.database_updated_at)
     head = (
         f'<h2>Scan</h2><p id="severity-counts">{counts or "no known vulnerability"}'
         f" · scanned {e(scanned_at)} UTC"
-        + (f", advisories of {e(stored.database_updated_at)}" if stored.database_updated_at else "")
+        + (f", advisories of {e(database)} UTC" if database else "")
         + "</p>"
     )
     if not findings:
@@ -86,3 +87,18 @@ def _row(finding: dict[str, Any]) -> str:
         )
         + "</tr>"
     )
+
+
+def _minute(stamp: str | None) -> str | None:
+    """An ISO time as the page writes every time (`2026-12-04 22:28`, UTC), else as given."""
+    if not stamp:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M")

@@ -268,6 +268,11 @@ def test_scan_findings_on_the_image_page(client: Any, repo: str) -> None:
     page = text(get(client, f"/ui/image?name={repo}&digest={pushed.digest}"))
     counts = page.split('id="severity-counts">', 1)[1].split("</p>", 1)[0]
     assert "critical 1" in counts and "high 2" in counts and "medium 1" in counts
+    # Both times written alike, to the minute in UTC (the database's was a raw ISO stamp).
+    import re
+
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d UTC"
+    assert re.search(f"scanned {stamp}, advisories of {stamp}$", counts), counts
     table = page.split('id="findings"', 1)[1].split("</table>", 1)[0]
     assert table.count("<tr>") == 1 + 7  # the header and the seven findings
     assert "DEBIAN-CVE-2023-45853" in table and 'data-sort="0"' in table  # critical ranks first
