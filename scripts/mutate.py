@@ -65,8 +65,8 @@ MUTATIONS = [
     ),
     Mutation(
         "gc-grace", "chalicelib/gc/collect.py",
-        "if o.modified < cutoff and o.digest not in marks.referenced",
-        "if o.digest not in marks.referenced",
+        "candidates = {o.digest: o for o in unreferenced if o.modified < cutoff}",
+        "candidates = {o.digest: o for o in unreferenced}",
         GC, "GC deletes objects of pushes still inside the grace period",
     ),
     Mutation(
