@@ -25,10 +25,14 @@ def summary_line(reference: str, document: dict[str, Any]) -> str:
     findings = document["imageScanFindings"]
     counts = findings["findingSeverityCounts"]
     counted = ", ".join(f"{n} {level}" for level, n in counts.items()) or "none"
-    return (
+    line = (
         f"{reference} ({document.get('os') or 'unknown OS'}, {document.get('packageCount', 0)} "
         f"packages): {len(findings['findings'])} findings: {counted}"
     )
+    if not findings.get("vulnerabilitySourceUpdatedAt"):
+        # "0 findings" against no advisories says nothing about the image.
+        line += " (the advisory database is empty: load it with `berth vulndb import`)"
+    return line
 
 
 def table(reference: str, document: dict[str, Any]) -> list[str]:

@@ -38,7 +38,9 @@ def register(commands: Any) -> None:
         help="set the severity threshold and whether unscanned images are refused",
         description="Refuse pulls of images with a finding at or above --severity (none: no "
         "threshold; UNKNOWN: every finding), and, with --refuse-unscanned, of images without "
-        "a completed scan. What is not given stays as it was. Pushers are never refused.",
+        "a completed scan. What is not given stays as it was. Requests whose credentials carry "
+        "push on the repository (a pipeline's reads during its push) are not refused; a pull "
+        "with a pull-only token is, whoever asks (an admin's `skopeo inspect` too).",
     )
     _repo(setting)
     setting.add_argument(
