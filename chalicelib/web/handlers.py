@@ -4,7 +4,10 @@ per page; tests/web/test_pages.py counts them) and never scans the table.
     GET  /ui[?after=R]                        repositories, a page of MAX_LISTED, and a
                                               storage chart (1 Query)
     GET  /ui/repository?name=N[&after=T]      its tags (1 Query: the tag items carry a copy of
-                                              each manifest, signers and times)
+                                              each manifest, signers, scan verdict and times;
+                                              plus 1 S3 GET per single-platform image config
+                                              this instance has not read yet, for its
+                                              os/arch: storage/config_platforms.py)
     GET  /ui/image?name=N&digest=D            an image: platforms or layers, config, referrers,
                                               signature verdicts, scan findings (see
                                               docs/web.md for its calls)
@@ -27,7 +30,7 @@ from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest
 from chalicelib.oci.errors import OCIError
-from chalicelib.web import charts, findings, session
+from chalicelib.web import badges, charts, findings, pull_policy_section, session
 from chalicelib.web.html import copy_button, e, human_size, page, table, when
 from chalicelib.web.respond import error as _error
 from chalicelib.web.respond import forged, request_of, show, standby_refusal
@@ -113,7 +116,7 @@ def _repository_name(request: HttpRequest) -> str:
 
 def repository(chalice_request: Any) -> Response:
     from chalicelib.oci.reference import check_tag
-    from chalicelib.storage import tags
+    from chalicelib.storage import config_platforms, tags
     from chalicelib.storage.keys import tag_name
 
     request = request_of(chalice_request)
@@ -137,10 +140,16 @@ def repository(chalice_request: Any) -> Response:
         items, more = tags.listing(name, MAX_LISTED)
     last = max((tag_name(i.sk) for i in items), default=None)
     host = request.header("host") or "REGISTRY"
+    documents = {i.digest: _document(bytes(i.body) if i.body is not None else None) for i in items}
+    configs = config_platforms.platforms(
+        digest
+        for document in documents.values()
+        if document is not None and (digest := config_platforms.readable(document.get("config")))
+    )
     rows = []
     for item in sorted(items, key=lambda i: i.updated_at, reverse=True):
         tag = tag_name(item.sk)
-        size, platforms = _summary(bytes(item.body) if item.body is not None else None)
+        size, platforms = _summary(documents[item.digest], configs)
         link = f"/ui/image?name={quote(name)}&digest={quote(item.digest)}"
         reference = f"{host}/{name}:{tag}"
         history = f"/ui/history?name={quote(name)}&tag={quote(tag)}"
@@ -153,13 +162,24 @@ def repository(chalice_request: Any) -> Response:
                 e(platforms),
                 when(item.updated_at),
                 when(item.pulled_at),
-                _signature_badge(item.signers),
+                badges.scan(item.scan_verdict),
+                badges.signature(item.signers),
                 copy_button(f"docker pull {reference}", "docker")
                 + copy_button(f"podman pull {reference}", "podman")
                 + copy_button(f"skopeo copy docker://{reference} oci:./image", "skopeo"),
             ]
         )
-    header = ["Tag", "Digest", "Size", "Platforms", "Pushed", "Last pulled", "Signed", "Pull"]
+    header = [
+        "Tag",
+        "Digest",
+        "Size",
+        "Platforms",
+        "Pushed",
+        "Last pulled",
+        "Scan",
+        "Signed",
+        "Pull",
+    ]
     settings = (
         f'<p><a href="/ui/activity?name={quote(name)}" id="activity-link">pushes per day</a>'
         + (
@@ -181,32 +201,35 @@ def repository(chalice_request: Any) -> Response:
     return show(request, viewer, name, body)
 
 
-def _summary(body: bytes | None) -> tuple[str, str]:
-    """An image's size (config and layers) and platforms, from the manifest copy a tag holds."""
+def _document(body: bytes | None) -> dict[str, Any] | None:
+    """The manifest copy a tag item holds, parsed (None: absent or not a JSON object)."""
     if body is None:
-        return "-", "-"
+        return None
     try:
         document = json.loads(body)
     except ValueError:
-        return "-", "-"
-    if not isinstance(document, dict):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def _summary(document: dict[str, Any] | None, configs: dict[str, str | None]) -> tuple[str, str]:
+    """An image's size (config and layers) and platforms: an index names its children's, a
+    single image's is its config's (`configs`, read by storage/config_platforms.py)."""
+    from chalicelib.storage.config_platforms import platform_of, readable
+
+    if document is None:
         return "-", "-"
     if document.get("mediaType") in INDEXES or "manifests" in document:
         platforms = [
-            "/".join(str(p.get(k)) for k in ("os", "architecture", "variant") if p.get(k))
+            found
             for m in document.get("manifests", [])
-            if isinstance(m, dict) and isinstance(p := m.get("platform"), dict)
+            if isinstance(m, dict) and (found := platform_of(m.get("platform")))
         ]
         return "index", ", ".join(platforms) or "-"
     parts = [document.get("config"), *(document.get("layers") or [])]
     total = sum(int(d.get("size", 0)) for d in parts if isinstance(d, dict))
-    return human_size(total), "-"
-
-
-def _signature_badge(signers: Any) -> str:
-    if signers:
-        return '<span class="badge ok">signed</span>'
-    return '<span class="badge none">no</span>'
+    config = readable(document.get("config"))
+    return human_size(total), (configs.get(config) if config else None) or "-"
 
 
 def image(chalice_request: Any) -> Response:
@@ -281,6 +304,9 @@ def image(chalice_request: Any) -> Response:
     )
     if findings.scanned(found):
         sections.append(findings.section(digest))
+    sections.append(
+        pull_policy_section.section(name, stored.media_type, stored.body, stored.scan_verdict)
+    )
     verdicts = signatures.verdicts_for(name, digest)
     if verdicts:
         rows = [
@@ -431,7 +457,7 @@ def _config_section(name: str, config: Any) -> str:
     found = document.get("config")
     inner: dict[str, Any] = found if isinstance(found, dict) else {}
     rows = [
-        ["Created", e(document.get("created", "-"))],
+        ["Created", when(document.get("created"))],
         ["Platform", e(f"{document.get('os', '-')}/{document.get('architecture', '-')}")],
         ["Entrypoint", f"<code>{e(json.dumps(inner.get('Entrypoint')))}</code>"],
         ["Cmd", f"<code>{e(json.dumps(inner.get('Cmd')))}</code>"],
@@ -439,7 +465,7 @@ def _config_section(name: str, config: Any) -> str:
         ["Labels", "<br>".join(f"{e(k)}={e(v)}" for k, v in (inner.get("Labels") or {}).items())],
     ]
     history = [
-        [when_text(h.get("created")), f"<code>{e(h.get('created_by', ''))[:300]}</code>"]
+        [when(h.get("created")), f"<code>{e(h.get('created_by', ''))[:300]}</code>"]
         for h in document.get("history") or []
         if isinstance(h, dict)
     ]
@@ -447,10 +473,6 @@ def _config_section(name: str, config: Any) -> str:
     if history:
         out += "<h2>Build history</h2>" + table(["Created", "Step"], history)
     return out
-
-
-def when_text(value: Any) -> str:
-    return e(value) if isinstance(value, str) else "-"
 
 
 def login_form(chalice_request: Any, message: str = "", status: int = 200) -> Response:

@@ -72,13 +72,20 @@ def human_size(size: int) -> str:
     return f"{size} B"
 
 
-def when(moment: object) -> str:
-    """A timestamp as the page shows it: UTC to the minute, the exact value in a tooltip."""
-    from datetime import UTC, datetime
+def when(moment: object, exact: str | None = None) -> str:
+    """A timestamp as the page shows it: UTC to the minute and how long ago
+    (chalicelib/web/times.py), the exact value in a tooltip; "-" when there is none. A string
+    is read as RFC 3339 (an image config's times): one that is not is shown as it is."""
+    from datetime import datetime
 
+    from chalicelib.storage.clock import now
+    from chalicelib.web import times
+
+    if isinstance(moment, str):
+        parsed = times.parse(moment)
+        if parsed is None:
+            return e(moment)
+        return times.element(parsed, now(), exact=moment)
     if not isinstance(moment, datetime):
         return "-"
-    exact = moment.astimezone(UTC).isoformat()
-    return (
-        f'<time datetime="{e(exact)}">{e(moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M"))}</time>'
-    )
+    return times.element(moment, now(), exact=exact)

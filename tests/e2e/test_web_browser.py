@@ -6,13 +6,14 @@ a blocked inline script or style shows)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.images import write_image
+from tests.e2e.images import CREATED, write_image
 from tests.e2e.support import Registry, skopeo_push
 
 pytestmark = pytest.mark.e2e
@@ -46,6 +47,10 @@ def test_browse_search_and_open_an_image(registry: Registry, scratch: Path) -> N
             page.wait_for_url(lambda url: "/ui/repository" in url and f"{marker}-app" in url)
             assert page.locator("#tags tbody tr").count() == 1
             assert "v1" in page.locator("#tags").inner_text()
+            # A single image's platform is its config's; it was never scanned.
+            cells = page.locator("#tags tbody tr td")
+            assert cells.nth(3).inner_text() == "linux/amd64"
+            assert cells.nth(6).inner_text() == "not scanned"
             page.click("#tags a[href*='/ui/history']")
             page.wait_for_url(lambda url: "/ui/history" in url)
             assert page.locator("#history tbody tr").count() == 1  # the push of v1
@@ -54,6 +59,11 @@ def test_browse_search_and_open_an_image(registry: Registry, scratch: Path) -> N
             page.wait_for_url(lambda url: "/ui/image" in url)
             assert page.locator("h2", has_text="Layers").count() == 1
             assert image.manifest.digest in page.content()
+            # The config's times for people, the exact value in the tooltip.
+            created = page.locator("table time").first
+            assert created.get_attribute("title") == CREATED
+            assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC \(.+ ago\)", created.inner_text())
+            assert "No scan pull policy" in page.locator("#pull-policy").inner_text()
         finally:
             browser.close()
     assert errors == [], errors
@@ -111,6 +121,21 @@ def test_scan_findings_sort_in_the_browser(registry: Registry) -> None:
             assert severities.all_inner_texts()[:3] == ["critical", "high", "high"]
             SCREENSHOTS.mkdir(exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / "image-findings.png"), full_page=True)
+            policy = json.dumps({"severity": "critical"}).encode()
+            put = registry.request(
+                "PUT",
+                f"/v2/{repository}/_berth/scan-policy",
+                {"Content-Type": "application/json"},
+                policy,
+            )
+            assert put.status == 200, put.body
+            page.reload()
+            expect(page.locator("#pull-policy")).to_contain_text("refused")
+            expect(page.locator("#pull-policy")).to_contain_text("DEBIAN-CVE-2023-45853")
+            page.goto(f"http://{registry.host}/ui/repository?name={repository}")
+            badge = page.locator("#tags tbody tr td span.scan")
+            expect(badge).to_have_text("critical 1")
+            assert "high 2" in (badge.get_attribute("title") or "")
         finally:
             browser.close()
     assert errors == [], errors

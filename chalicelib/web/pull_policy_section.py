@@ -1,0 +1,75 @@
+"""The image page's pull-policy section: would a pull of this image be refused by its
+repository's scan policy, why, and which allow-listed advisories (with their expiry) let it
+through. Judged exactly as the pull path judges (scanning/pull_policy.py, on the verdict the
+manifest item carries, on the pull path's day), from a fresh read of the policy item (1 GetItem)
+so an admin who just changed the policy sees the change."""
+
+from __future__ import annotations
+
+from chalicelib.web.html import e, table
+
+SHOWN = 20
+
+
+def section(repo: str, media_type: str, body: bytes, encoded_verdict: str | None) -> str:
+    from chalicelib.api.scan_pull_check import today
+    from chalicelib.scanning.image_kinds import is_scanned_image
+    from chalicelib.scanning.pull_policy import judge
+    from chalicelib.scanning.scan_verdict import decode
+    from chalicelib.storage import scan_policy
+
+    policy = scan_policy.get(repo)
+    head = '<h2>Pull policy</h2><p id="pull-policy">'
+    if not policy.enabled:
+        return head + "No scan pull policy here: every pull is allowed.</p>"
+    rules = []
+    if policy.severity is not None:
+        rules.append(f"findings at or above {policy.severity.lower()}")
+    if policy.unscanned:
+        rules.append("images without a completed scan")
+    refused_what = "Refuses " + " and ".join(rules)
+    if not is_scanned_image(media_type, body):
+        verdict = (
+            '<span class="badge ok">allowed</span> this is not an image the scanner scans '
+            "(signatures, SBOMs and other artifacts are never refused)"
+        )
+    else:
+        day = today()
+        refusal = judge(policy, decode(encoded_verdict), day)
+        if refusal is None:
+            verdict = '<span class="badge ok">allowed</span>'
+        elif refusal.reason in ("unscanned", "failed"):
+            state = (
+                "it has not been scanned" if refusal.reason == "unscanned" else "its scan failed"
+            )
+            verdict = f'<span class="badge bad">refused</span> {e(state)}'
+        else:
+            named = ", ".join(f"{i} ({p}, {s.lower()})" for i, p, s in refusal.worst[:SHOWN])
+            more = max(0, len(refusal.worst) - SHOWN) + refusal.unnamed
+            verdict = f'<span class="badge bad">refused</span> for {e(named or "findings")}' + (
+                f" and {more} more" if more and named else ""
+            )
+    text = (
+        f"{head}{e(refused_what)}. A pull of this image: {verdict}. "
+        "A client whose token also grants push here (the pipeline that pushed) is not refused.</p>"
+    )
+    if not policy.allow:
+        return text
+    day = today()
+    rows = [
+        [
+            f"<code>{e(entry.id)}</code>",
+            e(entry.until.isoformat()),
+            '<span class="badge ok">in force</span>'
+            if entry.until >= day
+            else '<span class="badge none">expired</span>',
+            e(entry.reason or "-"),
+            e(entry.by or "-"),
+        ]
+        for entry in sorted(policy.allow, key=lambda a: (a.until, a.id))
+    ]
+    return (
+        text
+        + "<h3>Allowed advisories</h3>"
+        + table(["Advisory", "Until", "", "Reason", "By"], rows, table_id="allow-list")
+    )
