@@ -94,6 +94,29 @@ def ui_admin_webhooks() -> Response:
     return admin_webhooks.webhooks(app.current_request)
 
 
+@app.route(
+    "/ui/admin/webhooks", methods=["POST"], content_types=["application/x-www-form-urlencoded"]
+)
+def ui_admin_webhooks_change() -> Response:
+    from chalicelib.web import admin_webhook_actions
+
+    return admin_webhook_actions.post(app.current_request)
+
+
+@app.route("/ui/account", methods=["GET"])
+def ui_account() -> Response:
+    from chalicelib.web import account
+
+    return account.account(app.current_request)
+
+
+@app.route("/ui/account", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def ui_account_change() -> Response:
+    from chalicelib.web import account
+
+    return account.change(app.current_request)
+
+
 @app.route("/ui/admin/audit", methods=["GET"])
 def ui_admin_audit() -> Response:
     from chalicelib.web import admin_audit

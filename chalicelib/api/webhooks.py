@@ -13,8 +13,6 @@ Events and their shapes: chalicelib/events/ and docs/automation.md."""
 
 from __future__ import annotations
 
-import secrets
-import time
 from typing import Any
 
 from chalice.app import Response
@@ -139,24 +137,9 @@ def _deliveries(request: HttpRequest, webhook_id: str) -> Response:
 
 
 def _test(request: HttpRequest, webhook_id: str) -> Response:
-    from chalicelib.events import formats
-    from chalicelib.events.config import event_settings
-    from chalicelib.events.deliver import attempt
+    from chalicelib.events import ping
 
-    item = _get(webhook_id)
-    at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time()))
-    ping_id = "ping_" + secrets.token_hex(12)
-    body = formats.ping_body(
-        ping_id, webhook_id, at, str(item.body_format), event_settings().source
-    )
-    message = {
-        "webhook": webhook_id,
-        "id": ping_id,
-        "type": "webhook.ping",
-        "body": formats.encode(body).decode(),
-        "attempt": 1,
-    }
-    outcome = attempt(item, message)
+    outcome = ping.send(_get(webhook_id))
     return json_response(
         200,
         {

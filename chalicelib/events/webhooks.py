@@ -135,6 +135,25 @@ def delete(webhook_id: str) -> None:
     forget()
 
 
+def set_enabled(webhook_id: str, enabled: bool) -> WebhookItem:
+    """Pause (or resume) a webhook's deliveries without losing its secret or its log: while
+    off, nothing new is queued for it and what was queued is dropped when its turn comes
+    (deliver.py). Reaches every instance within CACHE_SECONDS."""
+    from pynamodb.exceptions import UpdateError
+
+    from chalicelib.storage.transactions import condition_failed
+
+    item = WebhookItem(WEBHOOKS_PARTITION, webhook_sk(webhook_id))
+    try:
+        item.update(actions=[WebhookItem.enabled.set(enabled)], condition=WebhookItem.pk.exists())
+    except UpdateError as error:
+        if condition_failed(error):
+            raise NoSuchWebhook(f"no webhook {webhook_id[:40]!r}") from None
+        raise
+    forget()
+    return get(webhook_id)
+
+
 def list_all() -> list[WebhookItem]:
     return list(
         WebhookItem.query(

@@ -29,6 +29,9 @@ NOTICES = {
     "ungrant": "The grant was revoked.",
     "public.add": "The pattern is public now.",
     "public.remove": "The pattern is private now.",
+    "disable": "Disabled: it can no longer sign in, and its sessions and tokens ended.",
+    "enable": "Enabled: it can sign in again.",
+    "user.password": "The password was changed; the user's sessions ended.",
 }
 
 
@@ -189,10 +192,26 @@ def principal(chalice_request: Any) -> Response:
         f'{level_select()}<button type="submit">Grant</button></form>'
     )
     actions = ""
+    yourself = viewer.principal is not None and viewer.principal.subject == f"{kind}:{name}"
     if kind == "robot" and not stored.revoked:
         actions += action_form(viewer, "robot.rotate", who, "new secret (the old one stops)")
-    if viewer.principal is None or viewer.principal.subject != f"{kind}:{name}":
+    if not stored.revoked and item.disabled:
+        actions += action_form(viewer, "enable", who, f"enable this {kind}")
+    elif not stored.revoked and not yourself:
+        actions += action_form(viewer, "disable", who, f"disable this {kind}")
+    if not yourself:
         actions += action_form(viewer, "delete", who, f"delete this {kind}", "danger")
+    password_form = ""
+    if kind == "user":
+        password_form = (
+            "<h2>Password</h2>"
+            f'<form method="post" action="/ui/admin" class="inline" id="set-password">'
+            f'{csrf_field(viewer)}<input type="hidden" name="do" value="user.password">'
+            f'<input type="hidden" name="name" value="{e(name)}">'
+            '<input name="password" type="password" minlength="8" maxlength="1024" required '
+            'autocomplete="new-password" aria-label="new password" placeholder="new password">'
+            '<button type="submit">Set password</button></form>'
+        )
     body = (
         nav()
         + notice_of(request.arg("done"))
@@ -200,6 +219,7 @@ def principal(chalice_request: Any) -> Response:
         + "<h2>Grants</h2>"
         + (table(["Pattern", "Level", "Expires", ""], grants, table_id="grants") if grants else "")
         + grant_form
+        + password_form
         + (f"<h2>Actions</h2><p>{actions}</p>" if actions else "")
     )
     title = f"{kind} {name}"

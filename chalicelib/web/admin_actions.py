@@ -74,6 +74,13 @@ def _level(fields: dict[str, str]) -> Level:
         raise Refused(str(problem)) from None
 
 
+def new_password(fields: dict[str, str], field: str = "password") -> str:
+    password = fields.get(field, "")
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise Refused(f"A password is {MIN_PASSWORD} to {MAX_PASSWORD} characters.")
+    return password
+
+
 def _days(fields: dict[str, str]) -> float | None:
     raw = fields.get("days", "").strip()
     if not raw:
@@ -133,9 +140,7 @@ def _change(request: HttpRequest, viewer: Viewer, fields: dict[str, str]) -> Res
     actor = viewer.principal.subject if viewer.principal is not None else None
     if do == "user.create":
         name = _name(fields)
-        password = fields.get("password", "")
-        if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-            raise Refused(f"A password is {MIN_PASSWORD} to {MAX_PASSWORD} characters.")
+        password = new_password(fields)
         grants = [(_pattern(fields), _level(fields), None)] if fields.get("pattern") else []
         principals.create_user(name, password, grants=grants, granted_by=actor)
         _audit(request, "user.create", subject=f"user:{name}", grants=grants)
@@ -164,6 +169,18 @@ def _change(request: HttpRequest, viewer: Viewer, fields: dict[str, str]) -> Res
         principals.delete(kind, name)
         _audit(request, f"{kind}.delete", subject=f"{kind}:{name}")
         return redirect("/ui/admin?done=delete")
+    if do in ("disable", "enable"):
+        kind, name = _kind(fields), _name(fields)
+        if do == "disable" and actor == f"{kind}:{name}":
+            raise Refused("You cannot disable the account you are signed in with.", 403)
+        principals.set_disabled(kind, name, do == "disable")
+        _audit(request, f"{kind}.{do}", subject=f"{kind}:{name}")
+        return _back(kind, name, do)
+    if do == "user.password":
+        name = _name(fields)
+        principals.set_password(name, new_password(fields))
+        _audit(request, "user.password", subject=f"user:{name}")
+        return _back("user", name, "user.password")
     if do == "grant":
         kind, name = _kind(fields), _name(fields)
         pattern, level = _pattern(fields), _level(fields)

@@ -47,8 +47,13 @@ def page(
     session = ""
     if who is not None:
         session = (
-            f'<form method="post" action="/ui/logout" class="session">'
-            f'<span>{e(who)}</span><input type="hidden" name="csrf" value="{e(csrf)}">'
+            '<form method="post" action="/ui/logout" class="session">'
+            + (
+                f"<span>{e(who)}</span>"
+                if who.startswith("robot$")
+                else f'<a href="/ui/account" id="account-link" title="your account">{e(who)}</a>'
+            )
+            + f'<input type="hidden" name="csrf" value="{e(csrf)}">'
             f'<button type="submit">sign out</button></form>'
         )
     return (

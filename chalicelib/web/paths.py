@@ -18,6 +18,7 @@ PAGES = frozenset(
         "/ui/admin/principal",
         "/ui/admin/webhooks",
         "/ui/admin/audit",
+        "/ui/account",
         "/ui/login",
         "/ui/logout",
     }
