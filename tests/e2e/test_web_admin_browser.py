@@ -182,3 +182,86 @@ def test_admin_creates_a_robot_rolls_back_and_is_obeyed(
         ]
     )  # fmt: skip
     assert json.loads(still.stdout)["Digest"] == first.manifest.digest
+
+
+def test_accounts_and_webhooks_from_the_pages(secured: tuple[Registry, str], scratch: Path) -> None:
+    """The admin creates a user, disables it (its sign-in is refused), enables it and sets its
+    password; the user changes their own password and skopeo logs in with the new one; the
+    admin creates a webhook, pauses it and sends it a test delivery that lands in its log."""
+    from playwright.sync_api import expect, sync_playwright
+
+    registry, password = secured
+    person = f"person{uuid.uuid4().hex[:8]}"
+    errors: list[str] = []
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if refused(m) else None)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            sign_in(page, registry, "admin", password)
+            page.goto(f"http://{registry.host}/ui/admin")
+            form = page.locator("#create-user")
+            form.locator("input[name=name]").fill(person)
+            form.locator("input[name=password]").fill("first-password")
+            form.locator("input[name=pattern]").fill("web/*")
+            form.locator("button[type=submit]").click()
+            expect(page.locator("p.notice")).to_contain_text("created")
+            page.click("button:has-text('disable this user')")
+            expect(page.locator("p.notice")).to_contain_text("Disabled")
+
+            other = browser.new_page()
+            other.on("pageerror", lambda error: errors.append(str(error)))
+            other.goto(f"http://{registry.host}/ui/login")
+            other.fill("input[name=username]", person)
+            other.fill("input[name=password]", "first-password")
+            other.click("button[type=submit]")
+            expect(other.locator("p.error")).to_contain_text("Incorrect")
+
+            page.click("button:has-text('enable this user')")
+            expect(page.locator("p.notice")).to_contain_text("Enabled")
+            page.fill("#set-password input[name=password]", "second-password")
+            page.click("#set-password button[type=submit]")
+            expect(page.locator("p.notice")).to_contain_text("password was changed")
+            shoot(page, "user")
+
+            sign_in(other, registry, person, "second-password")
+            other.click("#account-link")
+            other.fill("#change-password input[name=current]", "second-password")
+            other.fill("#change-password input[name=password]", "third-password")
+            other.fill("#change-password input[name=again]", "third-password")
+            other.click("#change-password button[type=submit]")
+            expect(other.locator("p.notice")).to_contain_text("Your password was changed")
+            expect(other.locator("#account-link")).to_have_text(person)  # still signed in
+            shoot(other, "account")
+            run(
+                [
+                    "skopeo", "login", "--tls-verify=false", "--authfile",
+                    scratch / "auth.json", "-u", person, "-p", "third-password", registry.host,
+                ]
+            )  # fmt: skip
+
+            page.goto(f"http://{registry.host}/ui/admin/webhooks")
+            hook = page.locator("#create-webhook")
+            hook.locator("input[name=url]").fill("https://hooks.example.invalid/berth")
+            hook.locator("input[name=repositories]").fill("web/*")
+            hook.locator("input[name='event.PUSH']").check()
+            hook.locator("button[type=submit]").click()
+            secret = page.locator("#webhook-secret").inner_text()
+            assert len(secret) >= 16
+            page.click("text=its deliveries")
+            expect(page.locator("#webhooks")).to_contain_text("hooks.example.invalid")
+            assert secret not in page.content()
+            page.click("#webhooks button:has-text('disable')")
+            expect(page.locator("p.notice")).to_contain_text("Paused")
+            expect(page.locator("#webhooks")).to_contain_text("off")
+            page.click("#webhooks button:has-text('send a test')")
+            expect(page.locator("p.notice")).to_contain_text("test delivery")
+            expect(page.locator("#deliveries")).to_contain_text("webhook.ping")
+            shoot(page, "webhooks")
+            page.goto(f"http://{registry.host}/ui/admin/audit")
+            expect(page.locator("#audit")).to_contain_text("webhook.disable")
+            expect(page.locator("#audit")).to_contain_text("user.password")
+        finally:
+            browser.close()
+    assert errors == [], errors
