@@ -117,6 +117,27 @@ def ui_account_change() -> Response:
     return account.change(app.current_request)
 
 
+@app.route("/ui/iam-link", methods=["POST"], content_types=["application/json"])
+def ui_iam_link() -> Response:
+    from chalicelib.web import iam_link
+
+    return iam_link.create(app.current_request)
+
+
+@app.route("/ui/link", methods=["GET"])
+def ui_link() -> Response:
+    from chalicelib.web import iam_link
+
+    return iam_link.confirm(app.current_request)
+
+
+@app.route("/ui/link", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def ui_link_sign_in() -> Response:
+    from chalicelib.web import iam_link
+
+    return iam_link.sign_in(app.current_request)
+
+
 @app.route("/ui/admin/audit", methods=["GET"])
 def ui_admin_audit() -> Response:
     from chalicelib.web import admin_audit

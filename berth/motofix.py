@@ -8,6 +8,12 @@ and the tests serialise moto's DynamoDB actions so that concurrency behaves as i
 
 `fit_for_chalice`: moto's API Gateway imports the Swagger 2.0 that Chalice sends, and its v2
 API deletes a REST API's custom domain, as AWS's does (Chalice deletes domains through v2).
+
+`route_presigned_sts`: moto's server picks a service from the Authorization header, and a
+presigned request has none (its signature is in the query), so a presigned GetCallerIdentity,
+which is what an IAM login password is, reached moto's S3 and got a bucket list. AWS routes by
+host; this routes such a request by the service its `X-Amz-Credential` names, so the local
+server's IAM login (and `berth ui login`) works as the deployed one does.
 """
 
 from __future__ import annotations
@@ -219,3 +225,28 @@ def indexed_queries() -> None:
 
     Table.query = query  # type: ignore[method-assign]
     _indexed_applied = True
+
+
+_presigned_applied = False
+
+
+def route_presigned_sts() -> None:
+    global _presigned_applied
+    if _presigned_applied:
+        return
+    from urllib.parse import parse_qs
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    original = DomainDispatcherApplication.infer_service_region_host
+
+    def infer_service_region_host(self: Any, environ: dict[str, Any], path: str) -> str | None:
+        if not environ.get("HTTP_AUTHORIZATION"):
+            query = parse_qs(str(environ.get("QUERY_STRING", "")))
+            scope = (query.get("X-Amz-Credential") or [""])[0].split("/")
+            if len(scope) == 5 and scope[3] == "sts":  # key/day/region/service/aws4_request
+                return f"sts.{scope[2]}.amazonaws.com"
+        return original(self, environ, path)
+
+    DomainDispatcherApplication.infer_service_region_host = infer_service_region_host  # type: ignore[method-assign]
+    _presigned_applied = True

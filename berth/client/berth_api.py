@@ -167,6 +167,11 @@ class RegistryClient:
             _raise(reply, document)
         return document, reply.headers
 
+    def ui_link(self, iam_password: str) -> Any:
+        """A one-time sign-in link to the web pages for the IAM caller of `iam_password`
+        (chalicelib/web/iam_link.py): `{"link": "/ui/link?code=...", "expiresIn": seconds}`."""
+        return self._call("POST", "/ui/iam-link", {"password": iam_password})[0]
+
     def check_login(self) -> None:
         """Ask `/v2/` with the credentials (through the token flow when challenged): raises the
         registry's refusal when they are wrong."""

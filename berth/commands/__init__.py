@@ -22,6 +22,7 @@ from berth.commands import (
     scanning,
     signing,
     triggers,
+    ui,
     users,
     webhooks,
 )
@@ -30,9 +31,10 @@ from berth.commands import (
 def register(commands: Any) -> None:
     """Add `history`, `rollback`, `repo`, `tags`, `tag rm`, `image rm`, `gc`, `lifecycle`,
     the access commands (`user`, `robot`, `grant`/`ungrant`, `public`, `iam`, `audit`),
-    `webhook`, `trigger`, `replicate`, `cache`, `signing`/`verify`, `scan`/`vulndb`, and
-    `login`/`logout` to the `berth` subparsers."""
+    `webhook`, `trigger`, `replicate`, `cache`, `signing`/`verify`, `scan`/`vulndb`,
+    `login`/`logout` and `ui login` to the `berth` subparsers."""
     login.register(commands)
+    ui.register(commands)
     history.register(commands)
     repo.register(commands)
     images.register(commands)

@@ -52,7 +52,9 @@ def register(commands: Any) -> None:
     password.set_defaults(func=_login_password)
 
 
-def _login_password(args: argparse.Namespace) -> int:
+def login_password_for(args: argparse.Namespace, command: str) -> str | int:
+    """An IAM login password for the registry of `args` (`--service`, $BERTH_SERVICE, else
+    the service its challenge names), or the exit code after saying why there is none."""
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -63,15 +65,22 @@ def _login_password(args: argparse.Namespace) -> int:
         try:
             service = common.client_for(args).service()
         except RegistryError as error:
-            return common.failed("iam login-password", error)
+            return common.failed(command, error)
         if not service:
-            print("berth iam login-password: the registry names no service", file=sys.stderr)
+            print(f"berth {command}: the registry names no service", file=sys.stderr)
             return common.EXIT_ERROR
     try:
-        print(login_password(boto3.client("sts"), service))
+        return login_password(boto3.client("sts"), service)
     except (BotoCoreError, ClientError) as error:
-        print(f"berth iam login-password: {error}", file=sys.stderr)
+        print(f"berth {command}: {error}", file=sys.stderr)
         return common.EXIT_ERROR
+
+
+def _login_password(args: argparse.Namespace) -> int:
+    password = login_password_for(args, "iam login-password")
+    if isinstance(password, int):
+        return password
+    print(password)
     return 0
 
 

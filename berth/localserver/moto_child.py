@@ -19,6 +19,7 @@ def main() -> None:
         cheap_transactions,
         fit_for_chalice,
         indexed_queries,
+        route_presigned_sts,
         serialise_dynamodb,
     )
 
@@ -26,6 +27,7 @@ def main() -> None:
     cheap_transactions()  # a transaction costs what it touches, not the table size
     indexed_queries()  # a Query reads its partition, not the whole table
     fit_for_chalice()  # `chalice deploy` rehearsed against this server (tests/deploy)
+    route_presigned_sts()  # IAM login passwords reach STS, not S3
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -83,3 +83,25 @@ def revoke(token: str) -> None:
     match = _TOKEN.fullmatch(token) if isinstance(token, str) else None
     if match is not None:
         RefreshTokenItem(refresh_pk(match.group(1)), REFRESH_SK).delete()
+
+
+def consume(token: str, audience: str, *, now: float | None = None) -> RefreshGrant | None:
+    """As `redeem`, once: the token is deleted under a condition that it still exists, so of
+    two redeemers racing for it, one gets the grant and the other None (a one-time link)."""
+    from pynamodb.exceptions import DeleteError
+
+    from chalicelib.storage.transactions import condition_failed
+
+    grant = redeem(token, audience, now=now)
+    match = _TOKEN.fullmatch(token)
+    if grant is None or match is None:
+        return None
+    try:
+        RefreshTokenItem(refresh_pk(match.group(1)), REFRESH_SK).delete(
+            condition=RefreshTokenItem.pk.exists()
+        )
+    except DeleteError as error:
+        if condition_failed(error):
+            return None
+        raise
+    return grant

@@ -19,6 +19,8 @@ PAGES = frozenset(
         "/ui/admin/webhooks",
         "/ui/admin/audit",
         "/ui/account",
+        "/ui/iam-link",
+        "/ui/link",
         "/ui/login",
         "/ui/logout",
     }

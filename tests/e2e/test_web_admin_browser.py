@@ -8,6 +8,7 @@ tests/e2e/screenshots/ (git-ignored) for a person to look at."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -262,6 +263,63 @@ def test_accounts_and_webhooks_from_the_pages(secured: tuple[Registry, str], scr
             page.goto(f"http://{registry.host}/ui/admin/audit")
             expect(page.locator("#audit")).to_contain_text("webhook.disable")
             expect(page.locator("#audit")).to_contain_text("user.password")
+        finally:
+            browser.close()
+    assert errors == [], errors
+
+
+def test_an_iam_caller_signs_in_through_a_one_time_link(
+    secured: tuple[Registry, str], scratch: Path
+) -> None:
+    """`berth ui login` makes an IAM login password from AWS credentials (for the local
+    server's moto, whose STS the registry replays it to) and trades it for a link; the
+    browser opens it, presses the button, and is signed in as the IAM caller; the link then
+    works no more."""
+    import os
+    import sys
+
+    from playwright.sync_api import expect, sync_playwright
+
+    registry, password = secured
+    mapping = f"ci{uuid.uuid4().hex[:8]}"
+    moto = re.search(r"in memory in moto at (\S+?);", registry.server.line)
+    assert moto is not None, registry.server.line
+    env = {
+        **os.environ,
+        "BERTH_USERNAME": "admin",
+        "BERTH_PASSWORD": password,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": moto.group(1),  # its STS, which the registry asks
+        "DOCKER_CONFIG": str(scratch),
+        "REGISTRY_AUTH_FILE": str(scratch / "auth.json"),
+    }
+    berth = [sys.executable, "-m", "berth.cli"]
+    where = ["--registry", registry.host]
+    run(
+        [*berth, "iam", "map", mapping, "arn:aws:*::123456789012:*", "--grant", "web/*=pull",
+         *where],
+        env=env,
+    )  # fmt: skip
+    answer = run([*berth, "ui", "login", "--json", *where], env=env, check=False)
+    assert answer.returncode == 0, registry.log.read_text()[-3000:]
+    link = json.loads(answer.stdout)["link"]
+    assert link.startswith(f"http://{registry.host}/ui/link?code=")
+    errors: list[str] = []
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(link)
+            expect(page.locator("main")).to_contain_text("your AWS identity")
+            page.click("#link-sign-in button[type=submit]")
+            page.wait_for_url(f"http://{registry.host}/ui")
+            expect(page.locator("header form.session")).to_contain_text("sign out")
+            expect(page.locator("header a.admin-link")).to_have_count(0)
+            again = page.goto(link)
+            assert again is not None and again.status == 410
         finally:
             browser.close()
     assert errors == [], errors
