@@ -9,7 +9,7 @@ HOST    ?= 127.0.0.1
 PORT    ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: install system-deps serve test lint typecheck unit bench mutate clean
+.PHONY: install system-deps serve test lint typecheck unit bench mutate screenshots clean
 
 $(BIN)/berth: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ unit: install
 # (GC, uploads, tags, permissions, presign), run its tests, report the survivors.
 mutate: install
 	$(BIN)/python scripts/mutate.py $(MUTATIONS)
+
+# PNGs of the main pages for a person to look at (never committed): the browser tests against
+# `berth serve` take them in headless chromium; they land in tests/e2e/screenshots/.
+screenshots: install system-deps
+	$(BIN)/pytest -n 0 -q -p no:randomly -m e2e tests/e2e/test_web_browser.py \
+		tests/e2e/test_web_admin_browser.py
+	@ls -1 tests/e2e/screenshots/*.png
 
 bench: install system-deps
 	$(BIN)/python -m bench
