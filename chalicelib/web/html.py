@@ -39,19 +39,26 @@ ADMIN_LINK = '<a href="/ui/admin" class="admin-link">Administration</a>'
 
 
 def page(
-    title: str, body: str, *, who: str | None = None, csrf: str = "", admin: bool = False
+    title: str,
+    body: str,
+    *,
+    who: str | None = None,
+    csrf: str = "",
+    admin: bool = False,
+    account: bool = False,
 ) -> str:
     """The layout: a header with the registry's name, a link to administration for admins
-    only, who is signed in (and a sign-out form carrying its CSRF token), then `body` (HTML
-    the caller built)."""
+    only, who is signed in (a link to their account page when they have a password to change:
+    `account`) and a sign-out form carrying its CSRF token, then `body` (HTML the caller
+    built)."""
     session = ""
     if who is not None:
         session = (
             '<form method="post" action="/ui/logout" class="session">'
             + (
-                f"<span>{e(who)}</span>"
-                if who.startswith("robot$")
-                else f'<a href="/ui/account" id="account-link" title="your account">{e(who)}</a>'
+                f'<a href="/ui/account" id="account-link" title="your account">{e(who)}</a>'
+                if account
+                else f"<span>{e(who)}</span>"
             )
             + f'<input type="hidden" name="csrf" value="{e(csrf)}">'
             f'<button type="submit">sign out</button></form>'

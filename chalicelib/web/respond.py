@@ -49,7 +49,14 @@ def show(
         headers["Set-Cookie"] = session.cookie(
             session.FORM_COOKIE, viewer.form_token, request, max_age=session.FORM_SECONDS
         )
-    text = page(title, body, who=viewer.name, csrf=viewer.csrf, admin=viewer.admin)
+    text = page(
+        title,
+        body,
+        who=viewer.name,
+        csrf=viewer.csrf,
+        admin=viewer.admin,
+        account=viewer.principal is not None and viewer.principal.kind == "user",
+    )
     return html(status, text, headers)
 
 

@@ -318,6 +318,7 @@ def test_an_iam_caller_signs_in_through_a_one_time_link(
             page.wait_for_url(f"http://{registry.host}/ui")
             expect(page.locator("header form.session")).to_contain_text("sign out")
             expect(page.locator("header a.admin-link")).to_have_count(0)
+            expect(page.locator("#account-link")).to_have_count(0)  # no password to change
             again = page.goto(link)
             assert again is not None and again.status == 410
         finally:

@@ -92,6 +92,7 @@ def test_a_one_time_link_signs_an_iam_caller_in(
     home = get(client, "/ui", session)
     assert home.status_code == 200 and mapped in text(home)
     assert "/ui/admin" not in text(home)  # a pull grant: no administration
+    assert 'href="/ui/account"' not in text(home)  # and no password to change
     # Once only: the same link again is refused, on its page and on its button.
     again = client.http.get(f"{path.path}?{path.query}")
     assert again.status_code == 410 and "berth ui login" in text(again)
