@@ -88,11 +88,13 @@ def webhooks(chalice_request: Any) -> Response:
         ]
         for w in found
     ]
-    notice = NOTICES.get(request.arg("done") or "")
+    done = request.arg("done") or ""
+    notice = NOTICES.get(done)
+    css = "error" if done == "test.failed" else "notice"
     header = ["Id", "URL", "Repositories", "Events", "Enabled", "Created", ""]
     body = (
         nav()
-        + (f'<p class="notice">{e(notice)}</p>' if notice else "")
+        + (f'<p class="{css}">{e(notice)}</p>' if notice else "")
         + (
             table(header, rows, table_id="webhooks")
             if rows
@@ -115,7 +117,7 @@ def _deliveries(webhook_id: str) -> str:
 
     rows = [
         [
-            e(item.sk.split("#")[1] if "#" in item.sk else item.sk),
+            when(item.sk.split("#")[1] if "#" in item.sk else item.sk),
             e(item.event_type),
             e(int(item.attempt)),
             f'<span class="badge {"ok" if item.ok else "bad"}">'

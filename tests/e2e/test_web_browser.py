@@ -132,10 +132,12 @@ def test_scan_findings_sort_in_the_browser(registry: Registry) -> None:
             page.reload()
             expect(page.locator("#pull-policy")).to_contain_text("refused")
             expect(page.locator("#pull-policy")).to_contain_text("DEBIAN-CVE-2023-45853")
+            page.screenshot(path=str(SCREENSHOTS / "image-pull-policy.png"), full_page=True)
             page.goto(f"http://{registry.host}/ui/repository?name={repository}")
             badge = page.locator("#tags tbody tr td span.scan")
             expect(badge).to_have_text("critical 1")
             assert "high 2" in (badge.get_attribute("title") or "")
+            page.screenshot(path=str(SCREENSHOTS / "repository.png"), full_page=True)
         finally:
             browser.close()
     assert errors == [], errors
