@@ -17,7 +17,8 @@ per page; tests/web/test_pages.py counts them) and never scans the table.
     GET  /ui/login, POST /ui/login, POST /ui/logout
     GET  /ui/static/<file>                    the stylesheet and the script
 
-The other pages have their own modules: admin*.py, repository_settings.py, activity.py."""
+The other pages have their own modules: admin*.py, repository_settings.py, activity.py,
+account.py (your own password) and iam_link.py (IAM sign-in through `berth ui login`)."""
 
 from __future__ import annotations
 
