@@ -57,7 +57,7 @@ def get(request: HttpRequest, name: str, tag: str) -> Response:
 def rollback(request: HttpRequest, name: str, tag: str) -> Response:
     check_tag(tag)
     to = request.arg("to")
-    target = str(parse_digest(to, what="rollback target")) if to is not None else None
+    target = parse_digest(to, what="rollback target") if to is not None else None
     from chalicelib.audit import record
 
     event = record.event(request, "rollback", repository=name)  # storage adds the move

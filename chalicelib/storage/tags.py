@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.oci.digest import Digest
 from chalicelib.rules.history import DELETE, PUSH
 from chalicelib.rules.immutability import TagRules
 from chalicelib.storage import (
@@ -99,13 +100,13 @@ def current(repo: str, names: list[str]) -> dict[str, TagItem | None]:
 
 
 def current_and_stored(
-    repo: str, names: list[str], digest: str
+    repo: str, names: list[str], digest: Digest
 ) -> tuple[dict[str, TagItem | None], Marks | None]:
     """`current(repo, names)`, and the marks (signers, scan verdict) of the manifest `digest`
     (None: it is not stored), in the same BatchGetItem (a push reads its tags anyway; the
     manifest rides along)."""
     pk = repo_pk(repo)
-    keys = [(pk, tag_sk(name)) for name in names] + [(pk, manifest_sk(digest))]
+    keys = [(pk, tag_sk(name)) for name in names] + [(pk, manifest_sk(str(digest)))]
     found: dict[str, TagItem] = {}
     stored: Marks | None = None
     for item in TagItem.batch_get(keys, consistent_read=True):
@@ -122,7 +123,7 @@ def stage_move(
     repo: str,
     tag: str,
     before: TagItem | None,
-    digest: str,
+    digest: Digest,
     media_type: str,
     body: bytes,
     actor: str | None,
@@ -136,7 +137,7 @@ def stage_move(
     item = TagItem(
         repo_pk(repo),
         tag_sk(tag),
-        digest=digest,
+        digest=str(digest),
         media_type=media_type,
         size=len(body),
         body=body if len(body) <= COPY_LIMIT else None,  # a pull by tag is then one read
@@ -146,7 +147,8 @@ def stage_move(
     )
     condition: Any = TagItem.pk.does_not_exist() if before is None else _unchanged(before)
     tx.save(item, condition=condition)
-    tx.save(_history(repo, tag, before.digest if before else None, digest, actor, action, moment))
+    from_digest = before.digest if before else None
+    tx.save(_history(repo, tag, from_digest, str(digest), actor, action, moment))
 
 
 def stage_expire(tx: TransactWrite, repo: str, tag: TagItem, actor: str, action: str) -> None:
@@ -159,7 +161,7 @@ def stage_expire(tx: TransactWrite, repo: str, tag: TagItem, actor: str, action:
 def move(
     repo: str,
     tag: str,
-    digest: str,
+    digest: Digest,
     media_type: str,
     body: bytes,
     actor: str | None = None,
@@ -171,7 +173,7 @@ def move(
 
     def attempt() -> bool:
         before = get(repo, tag)
-        if before is not None and before.digest == digest:
+        if before is not None and before.digest == str(digest):
             return False
         rules = guard(repo, [tag] if before is not None else [], "move")
         with transaction() as tx:
@@ -190,7 +192,7 @@ def delete(
     repo: str,
     tag: str,
     *,
-    only_if: str | None = None,
+    only_if: Digest | None = None,
     actor: str | None = None,
     event: Event | None = None,
 ) -> bool:
@@ -200,7 +202,7 @@ def delete(
 
     def attempt() -> bool:
         current = get(repo, tag)
-        if current is None or (only_if is not None and current.digest != only_if):
+        if current is None or (only_if is not None and current.digest != str(only_if)):
             return False
         rules = guard(repo, [tag], "delete")
         assert rules is not None
@@ -276,14 +278,14 @@ def listing_after(repo: str, after: str, limit: int) -> tuple[list[TagItem], boo
     return items[:limit], len(items) > limit
 
 
-def pointing_at(repo: str, digest: str) -> list[str]:
+def pointing_at(repo: str, digest: Digest) -> list[str]:
     """Tags of `repo` whose target is `digest`."""
     return [
         tag_name(item.sk)
         for item in TagItem.query(
             repo_pk(repo),
             TagItem.sk.startswith(TAG_PREFIX),
-            filter_condition=TagItem.digest == digest,
+            filter_condition=TagItem.digest == str(digest),
             consistent_read=True,
             attributes_to_get=["pk", "sk", "digest"],
         )

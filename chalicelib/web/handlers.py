@@ -210,7 +210,7 @@ def _signature_badge(signers: Any) -> str:
 
 
 def image(chalice_request: Any) -> Response:
-    from chalicelib.oci.digest import is_digest
+    from chalicelib.oci.digest import parse_digest
     from chalicelib.storage import manifests, referrers, signatures
 
     request = request_of(chalice_request)
@@ -221,12 +221,14 @@ def image(chalice_request: Any) -> Response:
         name = _repository_name(request)
     except OCIError:
         return _error(400, "not a repository name", viewer)
-    digest = request.arg("digest") or ""
-    if not is_digest(digest):
+    try:
+        wanted = parse_digest(request.arg("digest"))
+    except OCIError:
         return _error(400, "not a digest", viewer)
+    digest = str(wanted)
     if not viewer.may(name):
         return _error(404, f"no repository {name} that you may see", viewer)
-    stored = manifests.by_digest(name, digest)
+    stored = manifests.by_digest(name, wanted)
     if stored is None:
         return _error(404, f"no manifest {digest} in {name}", viewer)
     document = json.loads(stored.body)
@@ -265,7 +267,7 @@ def image(chalice_request: Any) -> Response:
     if document.get("annotations"):
         rows = [[e(k), e(v)] for k, v in sorted(document["annotations"].items())]
         sections.append("<h2>Annotations</h2>" + table(["Key", "Value"], rows))
-    found, _ = referrers.descriptors(name, digest, None, 100)
+    found, _ = referrers.descriptors(name, wanted, None, 100)
     rows = [
         [
             f'<a href="/ui/image?name={quote(name)}&digest={quote(str(r["digest"]))}">'
@@ -280,8 +282,8 @@ def image(chalice_request: Any) -> Response:
         + (table(["Manifest", "Artifact type", "Size"], rows) if rows else "<p>None.</p>")
     )
     if findings.scanned(found):
-        sections.append(findings.section(digest))
-    verdicts = signatures.verdicts_for(name, digest)
+        sections.append(findings.section(wanted))
+    verdicts = signatures.verdicts_for(name, wanted)
     if verdicts:
         rows = [
             [
@@ -385,7 +387,7 @@ def rollback(chalice_request: Any) -> Response:
     try:
         name = _repository_name(HttpRequest("GET", "", {"name": [form.get("name", "")]}, {}, b""))
         tag = check_tag(form.get("tag", ""))
-        to = str(parse_digest(form.get("to", ""), what="rollback target"))
+        to = parse_digest(form.get("to", ""), what="rollback target")
     except OCIError:
         return _error(400, "not a repository, tag and digest", viewer)
     if not viewer.may(name, "push"):
@@ -417,11 +419,14 @@ def _config_section(name: str, config: Any) -> str:
 
     if not isinstance(config, dict) or int(config.get("size", 0)) > MAX_CONFIG_BYTES:
         return ""
-    digest = str(config.get("digest"))
+    try:
+        digest = parse_digest(str(config.get("digest")))
+    except OCIError:
+        return ""
     if not blobs.linked(name, [digest]):
         return ""
     try:
-        key = blobs.blob_key(parse_digest(digest))
+        key = blobs.blob_key(digest)
         data = aws.s3().get_object(Bucket=settings().bucket, Key=key)["Body"].read()
         document = json.loads(data)
     except Exception:
