@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.oci.digest import Digest
+from chalicelib.oci.digest import Digest, checked_digest
 from chalicelib.rules.history import DELETE, PUSH
 from chalicelib.rules.immutability import TagRules
 from chalicelib.storage import (
@@ -33,6 +33,7 @@ from chalicelib.storage.keys import (
 )
 from chalicelib.storage.manifest_marks import NO_MARKS, Marks
 from chalicelib.storage.models import COPY_LIMIT, TagHistoryItem, TagItem
+from chalicelib.storage.records import TagHead, TagMove
 from chalicelib.storage.retry import RetryPolicy, until_committed
 from chalicelib.storage.transactions import transaction
 
@@ -256,26 +257,43 @@ def list_names(repo: str, after: str | None, limit: int) -> tuple[list[str], boo
     return names[:limit], len(names) > limit
 
 
-def listing(repo: str, limit: int) -> tuple[list[TagItem], bool]:
-    """Up to `limit` tag items (digest, size, inline manifest copy, times, signers) in one
-    query, and whether more follow: what a page listing tags needs without a read per tag."""
+def _head(item: TagItem) -> TagHead:
+    return TagHead(
+        tag_name(item.sk),
+        checked_digest(item.digest),
+        bytes(item.body) if item.body is not None else None,
+        item.updated_at,
+        item.pulled_at,
+        frozenset(str(s) for s in item.signers or ()),
+    )
+
+
+def listing(repo: str, limit: int) -> tuple[list[TagHead], bool]:
+    """Up to `limit` tags (digest, inline manifest copy, times, signers) in one query, and
+    whether more follow: what a page listing tags needs without a read per tag."""
     items = list(
         TagItem.query(
             repo_pk(repo), TagItem.sk.startswith(TAG_PREFIX), limit=limit + 1, consistent_read=True
         )
     )
-    return items[:limit], len(items) > limit
+    return [_head(i) for i in items[:limit]], len(items) > limit
 
 
-def listing_after(repo: str, after: str, limit: int) -> tuple[list[TagItem], bool]:
-    """`listing`'s next page: the tag items after the tag `after` (byte order), one query;
-    `T#` is the partition's last prefix, so the range holds only tags (as in `list_names`)."""
+def listing_after(repo: str, after: str, limit: int) -> tuple[list[TagHead], bool]:
+    """`listing`'s next page: the tags after the tag `after` (byte order), one query; `T#`
+    is the partition's last prefix, so the range holds only tags (as in `list_names`)."""
     items = list(
         TagItem.query(
             repo_pk(repo), TagItem.sk > tag_sk(after), limit=limit + 1, consistent_read=True
         )
     )
-    return items[:limit], len(items) > limit
+    return [_head(i) for i in items[:limit]], len(items) > limit
+
+
+def target(repo: str, tag: str) -> Digest | None:
+    """Where `tag` points now (None: no such tag)."""
+    item = get(repo, tag)
+    return checked_digest(item.digest) if item is not None else None
 
 
 def pointing_at(repo: str, digest: Digest) -> list[str]:
@@ -294,14 +312,15 @@ def pointing_at(repo: str, digest: Digest) -> list[str]:
 
 def history(
     repo: str, tag: str, *, newest_first: bool = False, limit: int | None = None
-) -> list[TagHistoryItem]:
+) -> list[TagMove]:
     """Every move of `tag` (or the first `limit`), oldest first or newest first."""
-    return list(
-        TagHistoryItem.query(
+    return [
+        TagMove(item.at, item.action, item.from_digest, item.to_digest, item.actor)
+        for item in TagHistoryItem.query(
             repo_pk(repo),
             TagHistoryItem.sk.startswith(history_of(tag)),
             consistent_read=True,
             scan_index_forward=not newest_first,
             limit=limit,
         )
-    )
+    ]

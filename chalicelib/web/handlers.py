@@ -114,7 +114,6 @@ def _repository_name(request: HttpRequest) -> str:
 def repository(chalice_request: Any) -> Response:
     from chalicelib.oci.reference import check_tag
     from chalicelib.storage import tags
-    from chalicelib.storage.keys import tag_name
 
     request = request_of(chalice_request)
     viewer = _signed_in(request)
@@ -135,20 +134,20 @@ def repository(chalice_request: Any) -> Response:
         items, more = tags.listing_after(name, after, MAX_LISTED)
     else:
         items, more = tags.listing(name, MAX_LISTED)
-    last = max((tag_name(i.sk) for i in items), default=None)
+    last = max((i.name for i in items), default=None)
     host = request.header("host") or "REGISTRY"
     rows = []
     for item in sorted(items, key=lambda i: i.updated_at, reverse=True):
-        tag = tag_name(item.sk)
-        size, platforms = _summary(bytes(item.body) if item.body is not None else None)
-        link = f"/ui/image?name={quote(name)}&digest={quote(item.digest)}"
+        tag = item.name
+        digest = str(item.digest)
+        size, platforms = _summary(item.body)
+        link = f"/ui/image?name={quote(name)}&digest={quote(digest)}"
         reference = f"{host}/{name}:{tag}"
         history = f"/ui/history?name={quote(name)}&tag={quote(tag)}"
         rows.append(
             [
                 f'<a href="{e(history)}" title="history and rollback">{e(tag)}</a>',
-                f'<a href="{e(link)}"><code>{e(item.digest[:19])}</code></a>'
-                + copy_button(item.digest),
+                f'<a href="{e(link)}"><code>{e(digest[:19])}</code></a>' + copy_button(digest),
                 e(size),
                 e(platforms),
                 when(item.updated_at),
@@ -327,12 +326,12 @@ def history(chalice_request: Any, message: str = "", status: int = 200) -> Respo
         return _error(400, "not a repository name and tag", viewer)
     if not viewer.may(name):
         return _error(404, f"no repository {name} that you may see", viewer)
-    current = tags.get(name, tag)
+    current = tags.target(name, tag)
     moves = tags.history(name, tag, newest_first=True, limit=MAX_HISTORY)
     if request.arg("done") and not message:
         message = "The tag was rolled back."
     may_push = viewer.may(name, "push")
-    now_at = current.digest if current is not None else None
+    now_at = str(current) if current is not None else None
     rows = []
     for move in moves:
         target = move.to_digest
