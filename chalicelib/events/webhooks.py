@@ -14,6 +14,7 @@ from chalicelib.events.cached import Cached
 from chalicelib.events.change import KINDS, Change
 from chalicelib.events.config import event_settings
 from chalicelib.events.models import WebhookItem
+from chalicelib.events.records import Webhook
 from chalicelib.storage.clock import now
 from chalicelib.storage.keys import (
     WEBHOOK_PREFIX,
@@ -40,6 +41,10 @@ class NoSuchWebhook(LookupError):
 class Created:
     item: WebhookItem
     secret: str  # shown once
+
+    @property
+    def webhook(self) -> Webhook:
+        return webhook_of(self.item)
 
 
 def new_id() -> str:
@@ -120,6 +125,31 @@ def allowed_networks(webhook: WebhookItem) -> list[targets.Network]:
 
 def id_of(item: WebhookItem) -> str:
     return subscription_id(item.sk)
+
+
+def webhook_of(item: WebhookItem) -> Webhook:
+    return Webhook(
+        id_of(item),
+        item.url,
+        tuple(str(p) for p in item.patterns),
+        tuple(str(e) for e in item.events),
+        str(item.body_format),
+        bool(item.enabled),
+        item.authorization is not None,
+        tuple(str(n) for n in item.allow_networks or ()),
+        item.created_at,
+        item.created_by,
+        item.description,
+    )
+
+
+def find(webhook_id: str) -> Webhook:
+    """The webhook `webhook_id` (NoSuchWebhook if there is none), as the API shows it."""
+    return webhook_of(get(webhook_id))
+
+
+def listing() -> list[Webhook]:
+    return [webhook_of(item) for item in list_all()]
 
 
 def get(webhook_id: str) -> WebhookItem:
