@@ -152,7 +152,7 @@ def principal(chalice_request: Any) -> Response:
     found = principals.details(kind, name)
     if found is None:
         return error(404, f"no {kind} {name}", viewer)
-    item, stored = found
+    profile, stored = found
     who = {"kind": kind, "name": name}
     grants = [
         [
@@ -167,7 +167,7 @@ def principal(chalice_request: Any) -> Response:
         "revoked"
         if stored.revoked
         else "disabled"
-        if item.disabled
+        if profile.disabled
         else "active"
         if stored.principal.active(time.time())
         else "expired"
@@ -175,8 +175,8 @@ def principal(chalice_request: Any) -> Response:
     facts = [
         ["Login", e(name if kind == "user" else f"robot${name}")],
         ["State", e(state)],
-        ["Created", when(item.created_at)],
-        ["Description", e(item.description or "-")],
+        ["Created", when(profile.created_at)],
+        ["Description", e(profile.description or "-")],
     ]
     if kind == "robot" and stored.principal.valid_until is not None:
         facts.append(["Valid until", e(_expiry(stored.principal.valid_until))])
