@@ -68,3 +68,14 @@ class TagMove:
     from_digest: str | None
     to_digest: str | None
     actor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestSummary:
+    """A stored manifest by its kind alone (no body): enough to tell an image from an
+    artifact or a referrer."""
+
+    digest: Digest
+    media_type: str
+    artifact_type: str | None
+    subject: str | None
