@@ -142,20 +142,20 @@ def describe(kind: str, name: str) -> dict[str, Any] | None:
     found = principals.details(kind, name)
     if found is None:
         return None
-    item, stored = found
+    profile, stored = found
     principal = stored.principal
     login = f"{principals.ROBOT_PREFIX}{name}" if kind == "robot" else name
     return {
         "kind": kind,
         "name": name,
         "login": login if kind != "iam" else None,
-        "description": item.description,
-        "disabled": bool(item.disabled),
-        "revoked": item.revoked_at is not None,
+        "description": profile.description,
+        "disabled": profile.disabled,
+        "revoked": profile.revoked,
         "validUntil": _iso(principal.valid_until),
         "active": principal.active(time.time()),
-        "arnPattern": item.arn_pattern,
-        "createdAt": item.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "arnPattern": stored.arn_pattern,
+        "createdAt": profile.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "grants": [
             {"pattern": g.pattern, "level": g.level.label(), "expiresAt": _iso(g.expires_at)}
             for g in sorted(principal.grants, key=lambda g: g.pattern)

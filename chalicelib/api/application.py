@@ -37,8 +37,8 @@ class BerthChalice(Chalice):  # type: ignore[misc]
 
             if front_door.is_function_url_event(event):
                 page = front_door.web_route_of(str(event["rawPath"]))
-                if page is not None:  # the web pages are Chalice routes (front_door.py)
-                    rest = front_door.web_rest_event(event, *page)
-                    return front_door.to_url_result(super().__call__(rest, context))
+                if page is not None:  # the web pages: their Chalice routes (front_door.py)
+                    answer = front_door.serve_page(self, event, *page)
+                    return front_door.to_url_result(answer.to_dict(self.api.binary_types))
                 return front_door.handle(event, self.api.binary_types)
         return super().__call__(event, context)

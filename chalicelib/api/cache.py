@@ -16,7 +16,7 @@ from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, json_body, json_response
 from chalicelib.cache import rules
-from chalicelib.cache.rules import CacheRuleItem
+from chalicelib.cache.rules import StoredCacheRule
 from chalicelib.events.config import event_settings
 from chalicelib.oci.errors import OCIError
 
@@ -25,19 +25,19 @@ def _bad(message: str) -> OCIError:
     return OCIError("UNSUPPORTED", message, status=400)
 
 
-def _document(item: CacheRuleItem) -> dict[str, Any]:
+def _document(rule: StoredCacheRule) -> dict[str, Any]:
     credentials = None
-    if item.ssm:
-        credentials = {"ssm": item.ssm}
-    elif item.secret:
-        credentials = {"secretsmanager": item.secret}
+    if rule.ssm:
+        credentials = {"ssm": rule.ssm}
+    elif rule.secret:
+        credentials = {"secretsmanager": rule.secret}
     out: dict[str, Any] = {
-        "prefix": item.prefix,
-        "upstream": item.upstream,
-        "ttlSeconds": int(item.ttl_seconds),
+        "prefix": rule.prefix,
+        "upstream": rule.upstream,
+        "ttlSeconds": rule.ttl_seconds,
         "credentials": credentials,
-        "createdAt": item.created_at.isoformat(),
-        "createdBy": item.created_by,
+        "createdAt": rule.created_at.isoformat(),
+        "createdBy": rule.created_by,
     }
     return {k: v for k, v in out.items() if v is not None}
 
@@ -53,7 +53,7 @@ def _create(request: HttpRequest) -> Response:
         raise _bad(f"unknown fields: {', '.join(sorted(unknown))[:200]}")
     actor = record.actor(request)
     try:
-        item = rules.create(
+        created = rules.create(
             prefix=document.get("prefix"),  # checked there
             upstream=document.get("upstream"),
             credentials=document.get("credentials"),
@@ -63,13 +63,14 @@ def _create(request: HttpRequest) -> Response:
         )
     except rules.RuleError as error:
         raise _bad(str(error)) from None
-    store.write(record.event(request, "cache.add", repository=None, detail=_document(item)))
-    return json_response(201, _document(item))
+    rule = rules.stored_rule_of(created)
+    store.write(record.event(request, "cache.add", repository=None, detail=_document(rule)))
+    return json_response(201, _document(rule))
 
 
-def _get(prefix: str) -> CacheRuleItem:
+def _get(prefix: str) -> StoredCacheRule:
     try:
-        return rules.get(prefix)
+        return rules.find(prefix)
     except rules.NoSuchRule as error:
         raise OCIError("NAME_UNKNOWN", str(error)) from None
 
@@ -79,15 +80,15 @@ def handle(request: HttpRequest, _name: str, argument: str) -> Response:
 
     method = request.method
     if not argument and method == "GET":
-        return json_response(200, {"rules": [_document(i) for i in rules.list_all()]})
+        return json_response(200, {"rules": [_document(r) for r in rules.listing()]})
     if not argument and method == "POST":
         return _create(request)
     prefix = argument.strip("/") + "/"
     if argument and method == "GET":
         return json_response(200, _document(_get(prefix)))
     if argument and method == "DELETE":
-        item = _get(prefix)
+        rule = _get(prefix)
         rules.delete(prefix)
-        store.write(record.event(request, "cache.remove", repository=None, detail=_document(item)))
+        store.write(record.event(request, "cache.remove", repository=None, detail=_document(rule)))
         return json_response(200, {"deleted": prefix})
     raise OCIError("UNSUPPORTED", f"{method} is not allowed here", status=405)

@@ -9,9 +9,11 @@ answers in format 2.0. Chalice never sees these events: only what it would have 
 a route (405 for a method the route lacks, 400 for a binary answer the client did not
 accept, 500 for a header with a newline) is done here too, so both doors answer alike.
 
-The web interface's pages (chalicelib/web/) are Chalice routes that read Chalice's request:
-for their fixed paths (chalicelib/web/paths.py) `web_rest_event` gives Chalice the REST
-proxy event API Gateway would have sent, and the answer comes back through `to_url_result`.
+The web interface's pages (chalicelib/web/) are Chalice routes: for their fixed paths
+(chalicelib/web/paths.py) `serve_page` reads the event into an `HttpRequest` too and calls the
+page's route from Chalice's own route table, with the checks Chalice makes around it (405,
+415 for a form of another type, 500 for a page that fails), so the pages need no second
+table and no forged API Gateway event.
 """
 
 from __future__ import annotations
@@ -67,44 +69,27 @@ def web_route_of(raw_path: str) -> tuple[str, dict[str, str]] | None:
     return None
 
 
-def web_rest_event(event: dict[str, Any], template: str, params: dict[str, str]) -> dict[str, Any]:
-    """The REST proxy event API Gateway would send for a web page's Function URL event."""
-    context = event.get("requestContext") or {}
-    http = context.get("http") or {}
-    method = str(http.get("method", "GET")).upper()
-    headers: dict[str, str] = dict(event.get("headers") or {})
+def _headers_of(event: dict[str, Any]) -> dict[str, str]:
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     if event.get("cookies"):
         headers["cookie"] = "; ".join(event["cookies"])
+    return headers
+
+
+def _query_of(event: dict[str, Any]) -> dict[str, list[str]]:
     query: dict[str, list[str]] = {}
     for key, value in parse_qsl(event.get("rawQueryString") or "", keep_blank_values=True):
         query.setdefault(key, []).append(value)
-    path = unquote(event.get("rawPath") or "/")
-    return {
-        "resource": template,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
-        "multiValueQueryStringParameters": query or None,
-        "pathParameters": params or None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": template,
-            "httpMethod": method,
-            "path": path,
-            "stage": context.get("stage", "$default"),
-            "requestId": context.get("requestId", ""),
-            "accountId": context.get("accountId", ""),
-            "apiId": context.get("apiId", ""),
-            "domainName": context.get("domainName", ""),
-            "protocol": http.get("protocol", "HTTP/1.1"),
-            "identity": {"sourceIp": http.get("sourceIp", ""), "userAgent": http.get("userAgent")},
-            "frontDoor": "function-url",
-        },
-        "body": event.get("body"),
-        "isBase64Encoded": bool(event.get("isBase64Encoded")),
-    }
+    return query
+
+
+def _body_of(event: dict[str, Any]) -> bytes:
+    body = event.get("body")
+    if body is None:
+        return b""
+    if event.get("isBase64Encoded"):
+        return base64.b64decode(body)
+    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
 
 
 def request_of(event: dict[str, Any], template: str, params: dict[str, str]) -> HttpRequest:
@@ -113,29 +98,66 @@ def request_of(event: dict[str, Any], template: str, params: dict[str, str]) -> 
     lower-case headers, every value of a repeated query parameter."""
     context = event.get("requestContext") or {}
     http = context.get("http") or {}
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    if event.get("cookies"):
-        headers["cookie"] = "; ".join(event["cookies"])
-    query: dict[str, list[str]] = {}
-    for key, value in parse_qsl(event.get("rawQueryString") or "", keep_blank_values=True):
-        query.setdefault(key, []).append(value)
-    body = event.get("body")
-    if body is None:
-        raw = b""
-    elif event.get("isBase64Encoded"):
-        raw = base64.b64decode(body)
-    else:
-        raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
     segments = [params[f"p{i}"] for i in range(1, len(params) + 1)]
     return HttpRequest(
         method=str(http.get("method", "GET")).upper(),
         path="/v2/" + "/".join(segments) if segments else "/v2/",
-        query=query,
-        headers=headers,
-        body=raw,
+        query=_query_of(event),
+        headers=_headers_of(event),
+        body=_body_of(event),
         request_id=str(context.get("requestId", "")),
         source_ip=str(http.get("sourceIp", "")),
     )
+
+
+def page_request_of(event: dict[str, Any]) -> HttpRequest:
+    """The request of a web page's Function URL event, as the pages read Chalice's
+    (chalicelib/web/respond.py): the decoded path, one value per query parameter (the last,
+    as Chalice's `query_params` gives it)."""
+    context = event.get("requestContext") or {}
+    http = context.get("http") or {}
+    return HttpRequest(
+        method=str(http.get("method", "GET")).upper(),
+        path=unquote(event.get("rawPath") or "/"),
+        query={k: v[-1:] for k, v in _query_of(event).items()},
+        headers=_headers_of(event),
+        body=_body_of(event),
+        request_id=str(context.get("requestId", "")),
+        source_ip=str(http.get("sourceIp", "")),
+    )
+
+
+def serve_page(app: Any, event: dict[str, Any], template: str, params: dict[str, str]) -> Response:
+    """A web page's answer to its Function URL event: its route from `app`'s route table
+    (the one app.py declares), called with the typed request as the app's current request,
+    and what Chalice does around a route (405, 415, a 500 for a page that raised)."""
+    request = page_request_of(event)
+    methods = app.routes[template]
+    entry = methods.get(request.method)
+    if entry is None:
+        return chalice_error(
+            error_code="MethodNotAllowedError",
+            message=f"Unsupported method: {request.method}",
+            http_status_code=405,
+            headers={"Allow": ", ".join(methods)},
+        )
+    content_type = request.header("content-type") or "application/json"
+    if entry.content_types and not _matches(content_type, entry.content_types):
+        return chalice_error(
+            error_code="UnsupportedMediaType",
+            message=f"Unsupported media type: {content_type}",
+            http_status_code=415,
+        )
+    app.current_request = request
+    try:
+        response = entry.view_function(**{name: params[name] for name in entry.view_args})
+    except Exception:
+        app.log.error("Caught exception for path %s", request.path, exc_info=True)
+        return Response(
+            body={"Code": "InternalServerError", "Message": "An internal server error occurred."},
+            status_code=500,
+        )
+    return _as_chalice_would(request, response, app.api.binary_types)
 
 
 def handle(event: dict[str, Any], binary_types: list[str]) -> dict[str, Any]:

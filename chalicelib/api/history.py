@@ -7,7 +7,7 @@ the distribution API. Rollback needs push rights once access control exists (see
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalice.app import Response
 
@@ -19,16 +19,13 @@ from chalicelib.oci.reference import check_tag
 from chalicelib.rules.history import action_of
 from chalicelib.storage import repositories, tags
 from chalicelib.storage import tag_rollback as rollbacks
-from chalicelib.storage.models import TagHistoryItem
-
-if TYPE_CHECKING:
-    pass
+from chalicelib.storage.records import TagMove
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
 
 
-def _entry(item: TagHistoryItem) -> dict[str, Any]:
+def _entry(item: TagMove) -> dict[str, Any]:
     return {
         "at": item.at.isoformat(),
         "action": action_of(item.action, item.to_digest),
@@ -44,11 +41,11 @@ def get(request: HttpRequest, name: str, tag: str) -> Response:
     items = tags.history(name, tag, newest_first=True, limit=limit) if limit else []
     if not items and not repositories.exists(name):
         raise OCIError("NAME_UNKNOWN", f"repository {name} is not known")
-    current = tags.get(name, tag)
+    current = tags.target(name, tag)
     document = {
         "name": name,
         "tag": tag,
-        "current": current.digest if current is not None else None,
+        "current": str(current) if current is not None else None,
         "history": [_entry(item) for item in items],
     }
     return json_response(200, document, head=request.method == "HEAD")
@@ -57,7 +54,7 @@ def get(request: HttpRequest, name: str, tag: str) -> Response:
 def rollback(request: HttpRequest, name: str, tag: str) -> Response:
     check_tag(tag)
     to = request.arg("to")
-    target = str(parse_digest(to, what="rollback target")) if to is not None else None
+    target = parse_digest(to, what="rollback target") if to is not None else None
     from chalicelib.audit import record
 
     event = record.event(request, "rollback", repository=name)  # storage adds the move

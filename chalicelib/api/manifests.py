@@ -50,10 +50,11 @@ def _lookup_reference(name: str, reference: str) -> tuple[Digest | None, str | N
 
 def get(request: HttpRequest, name: str, reference: str) -> Response:
     digest, tag = _lookup_reference(name, reference)
-    if tag is not None:
-        stored = manifests.by_tag(name, tag)
+    if digest is not None:
+        stored = manifests.by_digest(name, digest)
     else:
-        stored = manifests.by_digest(name, str(digest))
+        assert tag is not None  # a reference is one or the other
+        stored = manifests.by_tag(name, tag)
     stored = pull_through.manifest(request, name, tag, digest, stored)
     if stored is None:
         raise _unknown(name, reference)
@@ -65,7 +66,7 @@ def get(request: HttpRequest, name: str, reference: str) -> Response:
         pulls.record(name, stored.digest, stored.pulled_at, stored.via_tag)
     headers = {
         "Content-Type": stored.media_type,
-        "Docker-Content-Digest": stored.digest,
+        "Docker-Content-Digest": str(stored.digest),
         "Content-Length": str(len(stored.body)),
         "ETag": f'"{stored.digest}"',
     }
@@ -95,7 +96,7 @@ def _check_signed(request: HttpRequest, name: str, stored: manifests.StoredManif
         f"for {rule.repositories!r} trusts (mode enforce); sign it (docs/signing.md), or ask a "
         "registry admin to change the policy",
         status=403,
-        detail={"digest": stored.digest, "policy": rule.repositories, "missing": "signature"},
+        detail={"digest": str(stored.digest), "policy": rule.repositories, "missing": "signature"},
     )
 
 
@@ -110,7 +111,7 @@ def _may_push(request: HttpRequest, name: str) -> bool:
 def _verify_if_signature(
     request: HttpRequest,
     name: str,
-    digest: str,
+    digest: Digest,
     parsed: ParsedManifest,
     body: bytes,
     tag_names: list[str],
@@ -134,7 +135,7 @@ def _verify_if_signature(
     from chalicelib.audit import record, store
 
     detail = {k: v for k, v in verdict.document().items() if k not in ("digest", "at")}
-    store.write(record.event(request, "verify", repository=name, digest=digest, detail=detail))
+    store.write(record.event(request, "verify", repository=name, digest=str(digest), detail=detail))
 
 
 def _signing_rule(name: str, parsed: ParsedManifest) -> TrustRule | None:
@@ -151,7 +152,7 @@ def _signing_rule(name: str, parsed: ParsedManifest) -> TrustRule | None:
 def _sign_if_managed(
     rule: TrustRule | None,
     name: str,
-    digest: str,
+    digest: Digest,
     parsed: ParsedManifest,
     body: bytes,
     tag_names: list[str],
@@ -223,8 +224,8 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
         event,
         check_references=True,
     )
-    _verify_if_signature(request, name, str(digest), parsed, body, tag_names)
-    _sign_if_managed(signing, name, str(digest), parsed, body, tag_names)
+    _verify_if_signature(request, name, digest, parsed, body, tag_names)
+    _sign_if_managed(signing, name, digest, parsed, body, tag_names)
     headers = {
         "Location": manifest_location(name, digest),
         "Docker-Content-Digest": str(digest),
@@ -243,12 +244,13 @@ def delete(request: HttpRequest, name: str, reference: str) -> Response:
     digest, tag = _reference(reference)
     who = request.principal
     # Storage adds what was deleted (the tag's digest, the tags that went with a manifest).
-    if tag is not None:
+    if digest is not None:
+        event = record.event(request, "delete", repository=name, digest=str(digest))
+        found = manifests.delete(name, digest, who, event)
+    else:
+        assert tag is not None  # a reference is one or the other
         event = record.event(request, "delete", repository=name)
         found = tags.delete(name, tag, actor=who, event=event)
-    else:
-        event = record.event(request, "delete", repository=name, digest=str(digest))
-        found = manifests.delete(name, str(digest), who, event)
     if not found:
         raise _unknown(name, reference)
     return respond(202, {"Content-Length": "0"})

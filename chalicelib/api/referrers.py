@@ -15,7 +15,7 @@ PAGE = 500
 
 
 def get(request: HttpRequest, name: str, reference: str) -> Response:
-    subject = str(parse_digest(reference))
+    subject = parse_digest(reference)
     artifact_type = request.arg("artifactType") or None
     after = request.arg("next") or None
     if after is not None:

@@ -23,49 +23,49 @@ from chalicelib.api.http import HttpRequest, json_body, json_response
 from chalicelib.events.config import event_settings
 from chalicelib.oci.errors import OCIError
 from chalicelib.replication import rules, status
-from chalicelib.replication.rules import ReplicationRuleItem
+from chalicelib.replication.records import ReplicaState, ReplicationRule
 
 
 def _bad(message: str) -> OCIError:
     return OCIError("UNSUPPORTED", message, status=400)
 
 
-def _document(item: ReplicationRuleItem) -> dict[str, Any]:
+def _document(rule: ReplicationRule) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": rules.id_of(item),
-        "repository": item.repository,
-        "includeTags": [str(g) for g in item.include_tags],
-        "excludeTags": [str(g) for g in item.exclude_tags],
-        "destinations": [d.document() for d in rules.destinations_of(item)],
-        "actions": [str(a) for a in item.actions],
-        "referrers": bool(item.referrers),
-        "enabled": bool(item.enabled),
-        "createdAt": item.created_at.isoformat(),
-        "createdBy": item.created_by,
+        "id": rule.id,
+        "repository": rule.repository,
+        "includeTags": list(rule.include_tags),
+        "excludeTags": list(rule.exclude_tags),
+        "destinations": [d.document() for d in rule.destinations],
+        "actions": list(rule.actions),
+        "referrers": rule.referrers,
+        "enabled": rule.enabled,
+        "createdAt": rule.created_at.isoformat(),
+        "createdBy": rule.created_by,
     }
     return {k: v for k, v in out.items() if v is not None}
 
 
-def _status_document(item: status.ReplicaItem) -> dict[str, Any]:
+def _status_document(replica: ReplicaState) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "digest": status.digest_of(item),
-        "tag": item.tag,
-        "rule": item.rule,
-        "destination": item.destination,
-        "target": item.target,
-        "action": item.action,
-        "state": item.state,
-        "attempts": int(item.attempts),
-        "error": item.error,
-        "updatedAt": item.updated_at.isoformat(),
-        "doneAt": item.done_at.isoformat() if item.done_at else None,
+        "digest": replica.digest,
+        "tag": replica.tag,
+        "rule": replica.rule,
+        "destination": replica.destination,
+        "target": replica.target,
+        "action": replica.action,
+        "state": replica.state,
+        "attempts": replica.attempts,
+        "error": replica.error,
+        "updatedAt": replica.updated_at.isoformat(),
+        "doneAt": replica.done_at.isoformat() if replica.done_at else None,
     }
     return {k: v for k, v in out.items() if v is not None}
 
 
-def _get(rule_id: str) -> ReplicationRuleItem:
+def _get(rule_id: str) -> ReplicationRule:
     try:
-        return rules.get(rule_id)
+        return rules.find(rule_id)
     except rules.NoSuchRule as error:
         raise OCIError("NAME_UNKNOWN", str(error)) from None
 
@@ -96,7 +96,7 @@ def _create(request: HttpRequest) -> Response:
         raise _bad("'referrers' is true or false")
     actor = record.actor(request)
     try:
-        item = rules.create(
+        created = rules.create(
             repository=repository,
             targets=targets,
             include_tags=_list_of_strings(document, "includeTags"),
@@ -108,8 +108,9 @@ def _create(request: HttpRequest) -> Response:
         )
     except rules.RuleError as error:
         raise _bad(str(error)) from None
-    store.write(record.event(request, "replication.add", repository=None, detail=_document(item)))
-    return json_response(201, _document(item))
+    rule = rules.rule_of(created)
+    store.write(record.event(request, "replication.add", repository=None, detail=_document(rule)))
+    return json_response(201, _document(rule))
 
 
 def _repository_arg(request: HttpRequest) -> str:
@@ -127,20 +128,20 @@ def _repository_arg(request: HttpRequest) -> str:
 
 def _status(request: HttpRequest) -> Response:
     repository = _repository_arg(request)
-    found = [_status_document(i) for i in status.of_repository(repository)]
+    found = [_status_document(r) for r in status.states(repository)]
     return json_response(200, {"repository": repository, "replicas": found})
 
 
 def _backfill(request: HttpRequest, rule_id: str) -> Response:
     from chalicelib.replication import backfill
 
-    item = _get(rule_id)
+    rule = _get(rule_id)  # NAME_UNKNOWN before the body is read
     document = json_body(request, "the backfill")
     repository = document.get("repository") if isinstance(document, dict) else None
     if not isinstance(repository, str):
         raise _bad("'repository' names the repository to backfill")
     try:
-        queued = backfill.queue(item, repository)
+        queued = backfill.queue_rule(rule.id, repository)
     except backfill.BackfillError as error:
         raise _bad(str(error)) from None
     return json_response(202, {"rule": rule_id, "repository": repository, "queued": queued})
@@ -161,7 +162,7 @@ def handle(request: HttpRequest, _name: str, argument: str) -> Response:
         raise OCIError("UNSUPPORTED", "no replication endpoint here", status=404)
     method = request.method
     if not parts and method == "GET":
-        return json_response(200, {"rules": [_document(i) for i in rules.list_all()]})
+        return json_response(200, {"rules": [_document(r) for r in rules.listing()]})
     if not parts and method == "POST":
         return _create(request)
     if parts == ["status"] and method == "GET":
@@ -171,10 +172,10 @@ def handle(request: HttpRequest, _name: str, argument: str) -> Response:
     if len(parts) == 1 and method == "GET":
         return json_response(200, _document(_get(parts[0])))
     if len(parts) == 1 and method == "DELETE":
-        item = _get(parts[0])
+        rule = _get(parts[0])
         rules.delete(parts[0])
         store.write(
-            record.event(request, "replication.remove", repository=None, detail=_document(item))
+            record.event(request, "replication.remove", repository=None, detail=_document(rule))
         )
         return json_response(200, {"deleted": parts[0]})
     if len(parts) == 2 and parts[1] == "backfill" and method == "POST":

@@ -7,15 +7,15 @@ from __future__ import annotations
 from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, json_response
-from chalicelib.oci.digest import parse_digest
+from chalicelib.oci.digest import Digest, parse_digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.reference import check_tag
 from chalicelib.storage import manifests, scan_results
 
 
-def _digest(name: str, reference: str) -> str:
+def _digest(name: str, reference: str) -> Digest:
     if ":" in reference:
-        digest = str(parse_digest(reference))
+        digest = parse_digest(reference)
         if manifests.by_digest(name, digest) is None:
             raise OCIError("MANIFEST_UNKNOWN", f"{name}@{digest} is not known")
         return digest
@@ -25,15 +25,15 @@ def _digest(name: str, reference: str) -> str:
     return stored.digest
 
 
-def _answer(request: HttpRequest, name: str, digest: str) -> Response:
+def _answer(request: HttpRequest, name: str, digest: Digest) -> Response:
     from chalicelib.scanning.report import ecr_document
 
     stored = scan_results.get(digest)
     if stored is None:
-        document = ecr_document(name, digest, "NOT_SCANNED", "no scan has run yet", None)
+        document = ecr_document(name, str(digest), "NOT_SCANNED", "no scan has run yet", None)
     else:
         report = scan_results.report(stored)
-        document = ecr_document(name, digest, stored.status, stored.description, report)
+        document = ecr_document(name, str(digest), stored.status, stored.description, report)
     return json_response(200, document, head=request.method == "HEAD")
 
 
@@ -45,5 +45,5 @@ def post(request: HttpRequest, name: str, reference: str) -> Response:
     from chalicelib.scanner.run import scan_or_record_failure
 
     digest = _digest(name, reference)
-    scan_or_record_failure(name, digest)
+    scan_or_record_failure(name, str(digest))
     return _answer(request, name, digest)

@@ -51,7 +51,7 @@ def check(
         return
     if may_push(request, name):
         return
-    raise _denied(name, stored.digest, policy, refusal)
+    raise _denied(name, str(stored.digest), policy, refusal)
 
 
 def _denied(name: str, digest: str, policy: ScanPolicy, refusal: Refusal) -> OCIError:

@@ -14,7 +14,7 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, json_body, json_response
-from chalicelib.oci.digest import is_digest
+from chalicelib.oci.digest import is_digest, parse_digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.reference import check_tag
 from chalicelib.signing.trust_policy import PolicyError, TrustPolicy, parse_policy
@@ -114,7 +114,11 @@ def _audit(request: HttpRequest, version: int) -> None:
 
 def status(request: HttpRequest, name: str, reference: str) -> Response:
     if is_digest(reference):
-        stored = manifests.by_digest(name, reference)
+        try:
+            wanted = parse_digest(reference)
+        except OCIError:
+            wanted = None  # no manifest has a malformed digest: unknown, as before
+        stored = manifests.by_digest(name, wanted) if wanted is not None else None
     else:
         stored = manifests.by_tag(name, check_tag(reference))
     if stored is None:
@@ -130,7 +134,7 @@ def status(request: HttpRequest, name: str, reference: str) -> Response:
     trusted = rule.signed_by(stored.signers) if rule is not None else []
     document = {
         "repository": name,
-        "digest": digest,
+        "digest": str(digest),
         "mediaType": stored.media_type,
         "size": len(stored.body),
         "policy": {

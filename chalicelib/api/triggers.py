@@ -17,9 +17,8 @@ from chalice.app import Response
 
 from chalicelib.api.http import HttpRequest, json_body, json_response
 from chalicelib.events import triggers
-from chalicelib.events.triggers import TriggerItem
+from chalicelib.events.records import Trigger
 from chalicelib.oci.errors import OCIError
-from chalicelib.storage.keys import trigger_log_pk
 
 MAX_RUNS = 100
 
@@ -28,26 +27,26 @@ def _bad(message: str) -> OCIError:
     return OCIError("UNSUPPORTED", message, status=400)
 
 
-def _document(item: TriggerItem) -> dict[str, Any]:
+def _document(trigger: Trigger) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": triggers.id_of(item),
-        "repository": item.repository,
-        "tag": item.tag,
-        "kind": item.kind,
-        "cluster": item.cluster,
-        "service": item.service,
-        "function": item.function,
-        "imageRepository": item.image_repository,
-        "enabled": bool(item.enabled),
-        "createdAt": item.created_at.isoformat(),
-        "createdBy": item.created_by,
+        "id": trigger.id,
+        "repository": trigger.repository,
+        "tag": trigger.tag,
+        "kind": trigger.kind,
+        "cluster": trigger.cluster,
+        "service": trigger.service,
+        "function": trigger.function,
+        "imageRepository": trigger.image_repository,
+        "enabled": trigger.enabled,
+        "createdAt": trigger.created_at.isoformat(),
+        "createdBy": trigger.created_by,
     }
     return {k: v for k, v in out.items() if v is not None}
 
 
-def _get(trigger_id: str) -> TriggerItem:
+def _get(trigger_id: str) -> Trigger:
     try:
-        return triggers.get(trigger_id)
+        return triggers.find(trigger_id)
     except triggers.NoSuchTrigger as error:
         raise OCIError("NAME_UNKNOWN", str(error)) from None
 
@@ -66,7 +65,7 @@ def _create(request: HttpRequest) -> Response:
     if not isinstance(document, dict):
         raise _bad("the trigger is a JSON object")
     try:
-        item = triggers.create(
+        created = triggers.create(
             repository=_text(document, "repository") or "",
             tag=_text(document, "tag") or "",
             kind=_text(document, "kind") or "",
@@ -78,14 +77,17 @@ def _create(request: HttpRequest) -> Response:
         )
     except triggers.TriggerError as error:
         raise _bad(str(error)) from None
+    trigger = triggers.trigger_of(created)
     store.write(
-        record.event(request, "trigger.add", repository=item.repository, detail=_document(item))
+        record.event(
+            request, "trigger.add", repository=trigger.repository, detail=_document(trigger)
+        )
     )
-    return json_response(201, _document(item))
+    return json_response(201, _document(trigger))
 
 
 def _runs(request: HttpRequest, trigger_id: str) -> Response:
-    from chalicelib.events.deliver import log_of
+    from chalicelib.events.deliver import runs as logged_runs
 
     _get(trigger_id)
     raw = request.arg("n") or "20"
@@ -93,15 +95,15 @@ def _runs(request: HttpRequest, trigger_id: str) -> Response:
         raise _bad(f"n is 1 to {MAX_RUNS}")
     runs = [
         {
-            "at": item.sk.split("#")[1],
-            "event": item.event_id,
-            "attempt": int(item.attempt),
-            "ok": bool(item.ok),
-            "latencyMs": int(item.latency_ms),
-            "result": item.response,
-            "error": item.error,
+            "at": run.at,
+            "event": run.event_id,
+            "attempt": run.attempt,
+            "ok": run.ok,
+            "latencyMs": run.latency_ms,
+            "result": run.response,
+            "error": run.error,
         }
-        for item in log_of(trigger_log_pk(trigger_id), int(raw))
+        for run in logged_runs(trigger_id, int(raw))
     ]
     return json_response(200, {"runs": runs})
 
@@ -114,17 +116,17 @@ def handle(request: HttpRequest, _name: str, argument: str) -> Response:
         raise OCIError("UNSUPPORTED", "no trigger endpoint here", status=404)
     method = request.method
     if not parts and method == "GET":
-        return json_response(200, {"triggers": [_document(i) for i in triggers.list_all()]})
+        return json_response(200, {"triggers": [_document(t) for t in triggers.listing()]})
     if not parts and method == "POST":
         return _create(request)
     if len(parts) == 1 and method == "GET":
         return json_response(200, _document(_get(parts[0])))
     if len(parts) == 1 and method == "DELETE":
-        item = _get(parts[0])
+        trigger = _get(parts[0])
         triggers.delete(parts[0])
         store.write(
             record.event(
-                request, "trigger.remove", repository=item.repository, detail=_document(item)
+                request, "trigger.remove", repository=trigger.repository, detail=_document(trigger)
             )
         )
         return json_response(200, {"deleted": parts[0]})

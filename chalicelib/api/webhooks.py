@@ -20,7 +20,7 @@ from chalice.app import Response
 from chalicelib.api.http import HttpRequest, json_body, json_response
 from chalicelib.events import webhooks
 from chalicelib.events.change import KINDS
-from chalicelib.events.models import WebhookItem
+from chalicelib.events.records import Webhook
 from chalicelib.oci.errors import OCIError
 
 MAX_DELIVERIES = 100
@@ -30,19 +30,19 @@ def _bad(message: str) -> OCIError:
     return OCIError("UNSUPPORTED", message, status=400)
 
 
-def _document(item: WebhookItem) -> dict[str, Any]:
+def _document(webhook: Webhook) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": webhooks.id_of(item),
-        "url": item.url,
-        "repositories": [str(p) for p in item.patterns],
-        "events": [str(e) for e in item.events],
-        "format": item.body_format,
-        "enabled": bool(item.enabled),
-        "hasAuthorization": item.authorization is not None,
-        "allowNetworks": [str(n) for n in item.allow_networks or []],
-        "createdAt": item.created_at.isoformat(),
-        "createdBy": item.created_by,
-        "description": item.description,
+        "id": webhook.id,
+        "url": webhook.url,
+        "repositories": list(webhook.patterns),
+        "events": list(webhook.events),
+        "format": webhook.body_format,
+        "enabled": webhook.enabled,
+        "hasAuthorization": webhook.has_authorization,
+        "allowNetworks": list(webhook.allow_networks),
+        "createdAt": webhook.created_at.isoformat(),
+        "createdBy": webhook.created_by,
+        "description": webhook.description,
     }
     return {k: v for k, v in out.items() if v is not None}
 
@@ -89,25 +89,23 @@ def _create(request: HttpRequest) -> Response:
         )
     except webhooks.WebhookError as error:
         raise _bad(str(error)) from None
-    _audit(request, "webhook.add", created.item)
-    return json_response(201, {**_document(created.item), "secret": created.secret})
+    _audit(request, "webhook.add", created.webhook)
+    return json_response(201, {**_document(created.webhook), "secret": created.secret})
 
 
 def _actor(request: HttpRequest) -> str | None:
     return request.principal
 
 
-def _audit(request: HttpRequest, action: str, item: WebhookItem) -> None:
+def _audit(request: HttpRequest, action: str, webhook: Webhook) -> None:
     from chalicelib.audit import record, store
 
-    store.write(
-        record.event(request, action, detail={"webhook": webhooks.id_of(item), "url": item.url})
-    )
+    store.write(record.event(request, action, detail={"webhook": webhook.id, "url": webhook.url}))
 
 
-def _get(webhook_id: str) -> WebhookItem:
+def _get(webhook_id: str) -> Webhook:
     try:
-        return webhooks.get(webhook_id)
+        return webhooks.find(webhook_id)
     except webhooks.NoSuchWebhook as error:
         raise OCIError("NAME_UNKNOWN", str(error)) from None
 
@@ -121,17 +119,17 @@ def _deliveries(request: HttpRequest, webhook_id: str) -> Response:
         raise _bad(f"n is 1 to {MAX_DELIVERIES}")
     out = [
         {
-            "at": item.sk.split("#")[1],
-            "event": item.event_id,
-            "type": item.event_type,
-            "attempt": int(item.attempt),
-            "status": None if item.status is None else int(item.status),
-            "ok": bool(item.ok),
-            "latencyMs": int(item.latency_ms),
-            "error": item.error,
-            "response": item.response,
+            "at": delivery.at,
+            "event": delivery.event_id,
+            "type": delivery.event_type,
+            "attempt": delivery.attempt,
+            "status": delivery.status,
+            "ok": delivery.ok,
+            "latencyMs": delivery.latency_ms,
+            "error": delivery.error,
+            "response": delivery.response,
         }
-        for item in deliveries(webhook_id, int(raw))
+        for delivery in deliveries(webhook_id, int(raw))
     ]
     return json_response(200, {"deliveries": out})
 
@@ -176,7 +174,7 @@ def handle(request: HttpRequest, _name: str, argument: str) -> Response:
     if not parts:
         if method == "GET":
             return json_response(
-                200, {"webhooks": [_document(item) for item in webhooks.list_all()]}
+                200, {"webhooks": [_document(webhook) for webhook in webhooks.listing()]}
             )
         if method == "POST":
             return _create(request)
@@ -184,9 +182,9 @@ def handle(request: HttpRequest, _name: str, argument: str) -> Response:
         if method == "GET":
             return json_response(200, _document(_get(parts[0])))
         if method == "DELETE":
-            item = _get(parts[0])
+            webhook = _get(parts[0])
             webhooks.delete(parts[0])
-            _audit(request, "webhook.remove", item)
+            _audit(request, "webhook.remove", webhook)
             return json_response(200, {"deleted": parts[0]})
     else:
         verb = parts[1]

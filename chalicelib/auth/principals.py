@@ -19,6 +19,7 @@ import secrets
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
@@ -166,10 +167,30 @@ def load(kind: str, name: str) -> Stored | None:
     return None if principal is None else _stored(kind, name, principal, grants)
 
 
-def details(kind: str, name: str) -> tuple[PrincipalItem, Stored] | None:
-    """For the admin API: the stored item (description, dates, state) beside `load`'s answer."""
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What an admin sees of a principal beside what `permissions` needs: no pynamodb item
+    reaches the admin API or pages."""
+
+    description: str | None
+    disabled: bool
+    revoked: bool
+    created_at: datetime
+
+
+def details(kind: str, name: str) -> tuple[Profile, Stored] | None:
+    """For the admin API: the principal's profile (description, dates, state) beside
+    `load`'s answer."""
     principal, grants = _read(_check_kind(kind), name)
-    return None if principal is None else (principal, _stored(kind, name, principal, grants))
+    if principal is None:
+        return None
+    profile = Profile(
+        principal.description,
+        bool(principal.disabled),
+        principal.revoked_at is not None,
+        principal.created_at,
+    )
+    return profile, _stored(kind, name, principal, grants)
 
 
 def _grant_item(
@@ -448,9 +469,19 @@ def public_patterns() -> list[str]:
     return [item.sk for item in PublicItem.query(PUBLIC_PARTITION, consistent_read=True)]
 
 
-def directory(kind: str | None = None) -> Iterator[DirectoryItem]:
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A principal as the directory lists it (an IAM mapping with its ARN pattern)."""
+
+    kind: str
+    name: str
+    arn_pattern: str | None
+
+
+def directory(kind: str | None = None) -> Iterator[Listed]:
     condition = None if kind is None else DirectoryItem.sk.startswith(f"{_check_kind(kind)}#")
-    yield from DirectoryItem.query(DIRECTORY_PARTITION, range_key_condition=condition)
+    for item in DirectoryItem.query(DIRECTORY_PARTITION, range_key_condition=condition):
+        yield Listed(item.kind, item.name, item.arn_pattern)
 
 
 # --- logins ----------------------------------------------------------------------------------

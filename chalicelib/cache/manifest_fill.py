@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chalicelib.cache.rules import CacheRule
-from chalicelib.oci.digest import Digest, compute, is_digest, parse_digest
+from chalicelib.oci.digest import Digest, checked_digest, compute, is_digest, parse_digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.manifest import ParsedManifest, parse_manifest
 from chalicelib.remote import manifests as remote_manifests
@@ -69,8 +69,8 @@ def fetch(
     if fetched is None:
         return None
     digest, parsed = _verified(rule, reference, fetched)
-    children = {d.digest for d in parsed.manifests}
-    missing = sorted(children - manifests.existing(name, children))
+    children = {checked_digest(d.digest) for d in parsed.manifests}  # parse_manifest checked them
+    missing = sorted(map(str, children - manifests.existing(name, children)))
     if missing and depth >= MAX_DEPTH:
         raise bad_upstream(rule, "indexes nested deeper than Berth caches")
     for child in missing:
@@ -78,7 +78,7 @@ def fetch(
             raise bad_upstream(rule, f"the index names {child}, which upstream does not have")
     tag = None if is_digest(reference) else reference
     _store(request, rule, name, digest, parsed, fetched.body, tag)
-    return manifests.StoredManifest(str(digest), parsed.media_type, fetched.body, via_tag=tag)
+    return manifests.StoredManifest(digest, parsed.media_type, fetched.body, via_tag=tag)
 
 
 def _store(

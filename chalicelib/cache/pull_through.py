@@ -72,7 +72,7 @@ def manifest(
     finally:
         upstream.close()
     if fetched is not None and tag is not None:
-        freshness.record(name, tag, fetched.digest, now())
+        freshness.record(name, tag, str(fetched.digest), now())
     return fetched
 
 

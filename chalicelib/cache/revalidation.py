@@ -38,8 +38,8 @@ def revalidate(
     try:
         upstream.want(f"repository:{rule.upstream_repository(name)}:pull")
         current = remote_manifests.head(upstream, rule.upstream_repository(name), tag)
-        if current == stored.digest:
-            freshness.record(name, tag, stored.digest, at)
+        if current == str(stored.digest):
+            freshness.record(name, tag, str(stored.digest), at)
             return stored
         if current is None:
             _served_stale(rule, name, tag, "upstream no longer has the tag")
@@ -53,7 +53,7 @@ def revalidate(
     if fetched is None:  # gone between the HEAD and the GET
         _served_stale(rule, name, tag, "upstream no longer has the tag")
         return stored
-    freshness.record(name, tag, fetched.digest, at)
+    freshness.record(name, tag, str(fetched.digest), at)
     return fetched
 
 

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import PutError
@@ -63,6 +64,20 @@ class CacheRule:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredCacheRule:
+    """A rule as an admin gave it (the upstream as stored, credentials by reference only)
+    and who added it when: what the API shows, with no pynamodb item in the handler."""
+
+    prefix: str
+    upstream: str
+    ttl_seconds: int
+    ssm: str | None
+    secret: str | None
+    created_at: datetime
+    created_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class CacheRules:
     rules: tuple[CacheRule, ...] = ()
 
@@ -82,6 +97,27 @@ def secret_path() -> str:
 def rule_of(item: CacheRuleItem) -> CacheRule:
     upstream = upstreams.parse_url(item.upstream, allow_http=True)
     return CacheRule(item.prefix, upstream, int(item.ttl_seconds), item.ssm, item.secret)
+
+
+def stored_rule_of(item: CacheRuleItem) -> StoredCacheRule:
+    return StoredCacheRule(
+        item.prefix,
+        item.upstream,
+        int(item.ttl_seconds),
+        item.ssm,
+        item.secret,
+        item.created_at,
+        item.created_by,
+    )
+
+
+def find(prefix: str) -> StoredCacheRule:
+    """The rule for `prefix` (NoSuchRule if there is none), as the API shows it."""
+    return stored_rule_of(get(prefix))
+
+
+def listing() -> list[StoredCacheRule]:
+    return [stored_rule_of(item) for item in list_all()]
 
 
 def create(

@@ -18,6 +18,7 @@ from chalicelib.events import backoff, http_post, signing, triggers, webhooks
 from chalicelib.events.config import event_settings
 from chalicelib.events.models import DELIVERY_TTL, DeliveryItem, WebhookItem
 from chalicelib.events.publish import send
+from chalicelib.events.records import Delivery
 from chalicelib.log import logger
 from chalicelib.storage.keys import DELIVERY_PREFIX, delivery_sk, trigger_log_pk, webhook_log_pk
 
@@ -160,21 +161,42 @@ def _attempt(
     return attempt(webhook, message, clock=clock, resolver=resolver)
 
 
-def deliveries(webhook_id: str, limit: int = 50) -> list[DeliveryItem]:
+def deliveries(webhook_id: str, limit: int = 50) -> list[Delivery]:
     """The last attempts, newest first."""
     return log_of(webhook_log_pk(webhook_id), limit)
 
 
-def log_of(partition: str, limit: int) -> list[DeliveryItem]:
+def log_of(partition: str, limit: int) -> list[Delivery]:
     """The last attempts logged under `partition` (a webhook's or a trigger's), newest first."""
-    return list(
-        DeliveryItem.query(
+    return [
+        Delivery(
+            item.sk.split("#")[1],
+            item.event_id,
+            item.event_type,
+            int(item.attempt),
+            None if item.status is None else int(item.status),
+            bool(item.ok),
+            int(item.latency_ms),
+            item.error,
+            item.response,
+        )
+        for item in DeliveryItem.query(
             partition,
             DeliveryItem.sk.startswith(DELIVERY_PREFIX),
             scan_index_forward=False,
             limit=limit,
         )
-    )
+    ]
+
+
+def runs(trigger_id: str, limit: int = 50) -> list[Delivery]:
+    """A trigger's last runs, newest first."""
+    return log_of(trigger_log_pk(trigger_id), limit)
+
+
+def ping(webhook_id: str, message: dict[str, Any]) -> http_post.Outcome:
+    """Deliver `message` (a `webhook.ping`) to the webhook now, once, whatever its state."""
+    return attempt(webhooks.get(webhook_id), message)
 
 
 def redeliver(webhook_id: str, event_id: str) -> bool:

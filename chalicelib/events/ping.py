@@ -8,20 +8,18 @@ import secrets
 import time
 
 from chalicelib.events.http_post import Outcome
-from chalicelib.events.models import WebhookItem
+from chalicelib.events.records import Webhook
 
 
-def send(item: WebhookItem) -> Outcome:
-    from chalicelib.events import formats, webhooks
+def send(webhook: Webhook) -> Outcome:
+    from chalicelib.events import formats
     from chalicelib.events.config import event_settings
-    from chalicelib.events.deliver import attempt
+    from chalicelib.events.deliver import ping
 
-    webhook_id = webhooks.id_of(item)
+    webhook_id = webhook.id
     at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time()))
     ping_id = "ping_" + secrets.token_hex(12)
-    body = formats.ping_body(
-        ping_id, webhook_id, at, str(item.body_format), event_settings().source
-    )
+    body = formats.ping_body(ping_id, webhook_id, at, webhook.body_format, event_settings().source)
     message = {
         "webhook": webhook_id,
         "id": ping_id,
@@ -29,4 +27,4 @@ def send(item: WebhookItem) -> Outcome:
         "body": formats.encode(body).decode(),
         "attempt": 1,
     }
-    return attempt(item, message)
+    return ping(webhook_id, message)

@@ -21,6 +21,7 @@ from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeA
 
 from chalicelib.events.cached import Cached
 from chalicelib.events.change import PUSH, ROLLBACK, TAG, Change
+from chalicelib.events.records import Trigger
 from chalicelib.oci.reference import check_name
 from chalicelib.storage.clock import now
 from chalicelib.storage.keys import TRIGGER_PREFIX, TRIGGERS_PARTITION, subscription_id, trigger_sk
@@ -127,6 +128,31 @@ def create(
     item.save(condition=TriggerItem.sk.does_not_exist())
     forget()
     return item
+
+
+def trigger_of(item: TriggerItem) -> Trigger:
+    return Trigger(
+        id_of(item),
+        item.repository,
+        item.tag,
+        item.kind,
+        item.cluster,
+        item.service,
+        item.function,
+        item.image_repository,
+        bool(item.enabled),
+        item.created_at,
+        item.created_by,
+    )
+
+
+def find(trigger_id: str) -> Trigger:
+    """The trigger `trigger_id` (NoSuchTrigger if there is none), as the API shows it."""
+    return trigger_of(get(trigger_id))
+
+
+def listing() -> list[Trigger]:
+    return [trigger_of(item) for item in list_all()]
 
 
 def get(trigger_id: str) -> TriggerItem:

@@ -14,6 +14,7 @@ from chalicelib.events.cached import Cached
 from chalicelib.events.change import KINDS, Change
 from chalicelib.events.config import event_settings
 from chalicelib.events.models import WebhookItem
+from chalicelib.events.records import Webhook
 from chalicelib.storage.clock import now
 from chalicelib.storage.keys import (
     WEBHOOK_PREFIX,
@@ -40,6 +41,10 @@ class NoSuchWebhook(LookupError):
 class Created:
     item: WebhookItem
     secret: str  # shown once
+
+    @property
+    def webhook(self) -> Webhook:
+        return webhook_of(self.item)
 
 
 def new_id() -> str:
@@ -122,6 +127,31 @@ def id_of(item: WebhookItem) -> str:
     return subscription_id(item.sk)
 
 
+def webhook_of(item: WebhookItem) -> Webhook:
+    return Webhook(
+        id_of(item),
+        item.url,
+        tuple(str(p) for p in item.patterns),
+        tuple(str(e) for e in item.events),
+        str(item.body_format),
+        bool(item.enabled),
+        item.authorization is not None,
+        tuple(str(n) for n in item.allow_networks or ()),
+        item.created_at,
+        item.created_by,
+        item.description,
+    )
+
+
+def find(webhook_id: str) -> Webhook:
+    """The webhook `webhook_id` (NoSuchWebhook if there is none), as the API shows it."""
+    return webhook_of(get(webhook_id))
+
+
+def listing() -> list[Webhook]:
+    return [webhook_of(item) for item in list_all()]
+
+
 def get(webhook_id: str) -> WebhookItem:
     try:
         return WebhookItem.get(WEBHOOKS_PARTITION, webhook_sk(webhook_id), consistent_read=True)
@@ -135,7 +165,7 @@ def delete(webhook_id: str) -> None:
     forget()
 
 
-def set_enabled(webhook_id: str, enabled: bool) -> WebhookItem:
+def set_enabled(webhook_id: str, enabled: bool) -> Webhook:
     """Pause (or resume) a webhook's deliveries without losing its secret or its log: while
     off, nothing new is queued for it and what was queued is dropped when its turn comes
     (deliver.py). Reaches every instance within CACHE_SECONDS."""
@@ -151,7 +181,7 @@ def set_enabled(webhook_id: str, enabled: bool) -> WebhookItem:
             raise NoSuchWebhook(f"no webhook {webhook_id[:40]!r}") from None
         raise
     forget()
-    return get(webhook_id)
+    return find(webhook_id)
 
 
 def list_all() -> list[WebhookItem]:

@@ -51,6 +51,13 @@ def parse_digest(value: str | None, *, what: str = "digest") -> Digest:
     return Digest(algorithm, encoded)
 
 
+def checked_digest(value: str) -> Digest:
+    """A digest this registry already checked: a parsed manifest's descriptor, one the table
+    holds. Split, not checked again; anything a client sends goes through `parse_digest`."""
+    algorithm, _, encoded = value.partition(":")
+    return Digest(algorithm, encoded)
+
+
 def is_digest(value: str) -> bool:
     """True when a manifest reference looks like a digest rather than a tag."""
     return ":" in value

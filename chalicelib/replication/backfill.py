@@ -76,6 +76,11 @@ def queue(item: ReplicationRuleItem, repository: str) -> int:
     return len(messages)
 
 
+def queue_rule(rule_id: str, repository: str) -> int:
+    """`queue` for the rule `rule_id` (NoSuchRule if there is none)."""
+    return queue(rules.get(rule_id), repository)
+
+
 def redrive(repository: str, dead_only: bool = False) -> int:
     """Queue failed copies of `repository` again as first attempts (marked pending);
     `dead_only`: only those whose retries ran out (the others are still being retried)."""

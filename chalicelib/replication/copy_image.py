@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from chalicelib.config import settings
-from chalicelib.oci.digest import parse_digest
+from chalicelib.oci.digest import checked_digest, parse_digest
 from chalicelib.oci.manifest import parse_manifest
 from chalicelib.oci.media_types import INDEXES
 from chalicelib.replication.sinks import Sink
@@ -102,7 +102,7 @@ def _blobs(sink: Sink, wanted: dict[str, int], copied: Copied) -> None:
 
 
 def _manifest(repository: str, digest: str, sink: Sink, copied: Copied, depth: int = 0) -> bytes:
-    stored = manifests.by_digest(repository, digest)
+    stored = manifests.by_digest(repository, checked_digest(digest))  # a stored manifest's
     if stored is None:
         raise SourceGone(f"{repository}@{digest} is not in Berth")
     if sink.has_manifest(digest):
@@ -132,13 +132,13 @@ def push(
     sink.prepare()
     _manifest(repository, digest, sink, copied)
     if tag is not None:
-        stored = manifests.by_digest(repository, digest)
+        stored = manifests.by_digest(repository, checked_digest(digest))
         if stored is None:
             raise SourceGone(f"{repository}@{digest} is not in Berth")
         sink.put_manifest(stored.body, stored.media_type, digest, tag)
         copied.manifests_put += 1
     if follow_referrers:
-        found, _ = referrers.descriptors(repository, digest, None, MAX_REFERRERS)
+        found, _ = referrers.descriptors(repository, checked_digest(digest), None, MAX_REFERRERS)
         for descriptor in found:
             _manifest(repository, str(descriptor["digest"]), sink, copied)
     return copied

@@ -23,6 +23,7 @@ from chalicelib.events.cached import Cached
 from chalicelib.events.change import DELETE, PUSH, REFERRER, ROLLBACK, TAG, Change
 from chalicelib.replication import destinations, tag_filter
 from chalicelib.replication.destinations import Destination
+from chalicelib.replication.records import ReplicationRule
 from chalicelib.storage.clock import now
 from chalicelib.storage.keys import (
     REPLICATION_PARTITION,
@@ -87,6 +88,30 @@ def id_of(item: ReplicationRuleItem) -> str:
 
 def destinations_of(item: ReplicationRuleItem) -> list[Destination]:
     return destinations.from_documents(json.loads(item.destinations))
+
+
+def rule_of(item: ReplicationRuleItem) -> ReplicationRule:
+    return ReplicationRule(
+        id_of(item),
+        item.repository,
+        tuple(str(g) for g in item.include_tags),
+        tuple(str(g) for g in item.exclude_tags),
+        tuple(destinations_of(item)),
+        tuple(str(a) for a in item.actions),
+        bool(item.referrers),
+        bool(item.enabled),
+        item.created_at,
+        item.created_by,
+    )
+
+
+def find(rule_id: str) -> ReplicationRule:
+    """The rule `rule_id` (NoSuchRule if there is none), as the API shows it."""
+    return rule_of(get(rule_id))
+
+
+def listing() -> list[ReplicationRule]:
+    return [rule_of(item) for item in list_all()]
 
 
 def create(

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
+from chalicelib.replication.records import ReplicaState
 from chalicelib.storage.clock import now
 from chalicelib.storage.keys import replica_pk, replica_sk
 from chalicelib.storage.models import _Item
@@ -85,3 +86,23 @@ def failed(repository: str) -> list[ReplicaItem]:
 
 def digest_of(item: ReplicaItem) -> str:
     return item.sk.split("#", 1)[0]
+
+
+def states(repository: str, limit: int = 1000) -> list[ReplicaState]:
+    """Where each copy of `repository`'s images stands, as the API shows it."""
+    return [
+        ReplicaState(
+            digest_of(item),
+            item.tag,
+            item.rule,
+            item.destination,
+            item.target,
+            item.action,
+            item.state,
+            int(item.attempts),
+            item.error,
+            item.updated_at,
+            item.done_at,
+        )
+        for item in of_repository(repository, limit)
+    ]

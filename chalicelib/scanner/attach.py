@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from chalicelib.log import logger
-from chalicelib.oci.digest import parse_digest
+from chalicelib.oci.digest import Digest, checked_digest, parse_digest
 from chalicelib.oci.manifest import parse_manifest
 from chalicelib.scanning.cyclonedx import MEDIA_TYPE
 from chalicelib.scanning.referrer_manifest import (
@@ -32,7 +32,7 @@ def attach(
     blobs.commit_bytes(repo, parse_digest(sha256(EMPTY_CONFIG)), EMPTY_CONFIG)
     descriptor = {
         "mediaType": subject.media_type,
-        "digest": subject.digest,
+        "digest": str(subject.digest),
         "size": len(subject.body),
     }
     body = artifact_manifest(data, MEDIA_TYPE, f"{kind}.cdx.json", kind, descriptor, when)
@@ -42,7 +42,7 @@ def attach(
     return str(digest)
 
 
-def _drop_superseded(repo: str, subject: str, kind: str, current: str) -> None:
+def _drop_superseded(repo: str, subject: Digest, kind: str, current: str) -> None:
     """The scanner's earlier document of the same kind for this image is replaced, not kept
     beside the new one: each rescan would otherwise add two referrers to the image."""
     from chalicelib.storage import referrers
@@ -55,7 +55,7 @@ def _drop_superseded(repo: str, subject: str, kind: str, current: str) -> None:
             and annotations.get(PRODUCER) == "berth"
             and annotations.get(KIND) == kind
         ):
-            manifests.delete(repo, descriptor["digest"], actor=ACTOR)
+            manifests.delete(repo, checked_digest(descriptor["digest"]), actor=ACTOR)
 
 
 def attach_all(
@@ -69,6 +69,8 @@ def attach_all(
         except Exception as error:
             logger.warning(
                 "scan document not attached",
-                extra={"fields": {"digest": subject.digest, "kind": kind, "error": str(error)}},
+                extra={
+                    "fields": {"digest": str(subject.digest), "kind": kind, "error": str(error)}
+                },
             )
     return attached

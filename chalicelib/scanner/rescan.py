@@ -66,24 +66,17 @@ def _images(repository: str, after: Any) -> tuple[list[str], Any]:
     and where the next page starts (None: this was the last)."""
     from chalicelib.oci import media_types as mt
     from chalicelib.scanning.image_kinds import IMAGE_CONFIGS
-    from chalicelib.storage.keys import MANIFEST_PREFIX, manifest_digest, repo_pk
-    from chalicelib.storage.models import ManifestItem
+    from chalicelib.storage import manifest_pages
 
-    page = ManifestItem.query(
-        repo_pk(repository),
-        ManifestItem.sk.startswith(MANIFEST_PREFIX),
-        limit=PAGE,
-        last_evaluated_key=after,
-        attributes_to_get=["pk", "sk", "media_type", "artifact_type", "subject"],
-    )
+    found, following = manifest_pages.page(repository, after, PAGE)
     digests = [
-        manifest_digest(item.sk)
-        for item in page
-        if item.media_type in mt.MANIFESTS
-        and item.subject is None
-        and (item.artifact_type is None or item.artifact_type in IMAGE_CONFIGS)
+        str(m.digest)
+        for m in found
+        if m.media_type in mt.MANIFESTS
+        and m.subject is None
+        and (m.artifact_type is None or m.artifact_type in IMAGE_CONFIGS)
     ]
-    return digests, page.last_evaluated_key
+    return digests, following
 
 
 def run(message: dict[str, Any]) -> Outcome:

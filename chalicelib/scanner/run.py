@@ -10,6 +10,7 @@ from typing import Any
 from chalicelib.cache import pull_through
 from chalicelib.log import logger
 from chalicelib.oci import media_types as mt
+from chalicelib.oci.digest import checked_digest
 from chalicelib.scanner import scan_events
 from chalicelib.scanner.attach import attach_all
 from chalicelib.scanner.layer_source import CountingStream, open_layer
@@ -54,7 +55,9 @@ def _image_inventory(repo: str, body: bytes, read: _Read) -> Inventory:
 
 
 def _manifest(repo: str, digest: str) -> manifests.StoredManifest:
-    stored = manifests.by_digest(repo, digest)
+    """`digest` names a stored manifest (its push's event, an index's child, the scan API's
+    parsed reference): checked when it came in."""
+    stored = manifests.by_digest(repo, checked_digest(digest))
     if stored is None:
         raise ImageNotFound(f"{repo}@{digest} is not a manifest of the repository")
     return stored
@@ -105,7 +108,12 @@ def scan_image(repo: str, digest: str) -> dict[str, Any]:
         moment.isoformat(),
     )
     scan_results.save(
-        digest, "COMPLETE", moment, severity_counts(ordered), report, database.get("updatedAt")
+        checked_digest(digest),
+        "COMPLETE",
+        moment,
+        severity_counts(ordered),
+        report,
+        database.get("updatedAt"),
     )
     stamp = moment.isoformat()
     verdict = verdict_of(ordered, stamp)
@@ -137,9 +145,10 @@ def scan_or_record_failure(repo: str, digest: str) -> dict[str, Any] | None:
         return scan_image(repo, digest)
     except ScanInputError as error:
         moment = now()
-        scan_results.save(digest, "FAILED", moment, {}, None, None, description=str(error)[:500])
+        scanned = checked_digest(digest)
+        scan_results.save(scanned, "FAILED", moment, {}, None, None, description=str(error)[:500])
         verdict = failed(moment.isoformat())
-        before = manifests.by_digest(repo, digest)
+        before = manifests.by_digest(repo, scanned)
         scan_verdicts.record(repo, {digest: verdict.encode()})
         previous = decode(before.scan_verdict) if before is not None else None
         scan_events.record(repo, digest, previous, verdict)

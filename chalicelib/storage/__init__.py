@@ -7,6 +7,8 @@ upload_sessions.py (ids, lookup) and part_copy.py (server-side assembly); s3_err
 S3's refusals. The audit log's items are the table's too (audit_event.py, audit_items.py): a
 change's caller hands storage the event, storage completes and stages it in the change's
 transaction. Storage speaks the domain: it raises errors.py's NotFound / Invalid /
-Conflict / Busy and returns records.py's plain values, never HTTP. It depends on oci/ and
+Conflict / Busy, takes digests as oci's typed Digest, and returns records.py's plain
+values (blob links, sessions, tags and their moves, manifest summaries: manifest_pages.py
+pages through them), never HTTP nor a pynamodb item. It depends on oci/ and
 rules/ (pure) only: the HTTP layer, the collector and lifecycle call it, never the reverse
 (tests/unit/test_layering.py)."""

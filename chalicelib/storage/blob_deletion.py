@@ -50,7 +50,7 @@ def delete(repo: str, digest: Digest, event: Event | None = None) -> bool:
         found = blobs.link_item(repo, digest)
         if found is None:
             return False
-        _refuse_if_held(repo, str(digest), state["rules"])
+        _refuse_if_held(repo, digest, state["rules"])
         fence = _fence_of(repo)
         held = RepositoryItem.unlinking_until
         unchanged = held.does_not_exist() if fence is None else held == fence
@@ -58,7 +58,7 @@ def delete(repo: str, digest: Digest, event: Event | None = None) -> bool:
             blobs.stage_unlink(
                 tx,
                 repo,
-                str(digest),
+                digest,
                 int(found.size),
                 BlobLinkItem.linked_at == found.linked_at,
                 unchanged,
@@ -98,7 +98,7 @@ def _fence_of(repo: str) -> float | None:
     return None if item.unlinking_until is None else float(item.unlinking_until)
 
 
-def _refuse_if_held(repo: str, digest: str, rules: TagRules) -> None:
+def _refuse_if_held(repo: str, digest: Digest, rules: TagRules) -> None:
     """405 UNSUPPORTED naming a tag and manifest, if an immutable tag's image uses `digest`."""
     pk = repo_pk(repo)
     tagged: dict[str, str] = {}  # manifest digest -> an immutable tag naming it
@@ -120,12 +120,12 @@ def _refuse_if_held(repo: str, digest: str, rules: TagRules) -> None:
             keys, consistent_read=True, attributes_to_get=["pk", "sk", "blobs", "children"]
         ):
             name = manifest_digest(manifest.sk)
-            if digest in (manifest.blobs or ()):
+            if str(digest) in (manifest.blobs or ()):
                 tag = under[name]
                 raise Protected(
                     f"blob {digest} is part of manifest {name}, which the immutable tag "
                     f"{tag!r} names (rule immutable-tags): it cannot be deleted",
-                    detail={"digest": digest, "manifest": name, "tag": tag},
+                    detail={"digest": str(digest), "manifest": name, "tag": tag},
                 )
             for child in map(str, manifest.children or ()):
                 if child not in under:

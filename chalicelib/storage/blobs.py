@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.config import settings
-from chalicelib.oci.digest import Digest
+from chalicelib.oci.digest import Digest, checked_digest
 from chalicelib.storage import audit_items, aws, gc_fence, repositories, s3_errors
 from chalicelib.storage.audit_event import Event
 from chalicelib.storage.clock import now
@@ -44,12 +44,13 @@ def link_item(repo: str, digest: Digest) -> BlobLinkItem | None:
         return None
 
 
-def linked(repo: str, digests: Iterable[str]) -> set[str]:
+def linked(repo: str, digests: Iterable[Digest]) -> set[Digest]:
     """Which of `digests` are linked in `repo` (one BatchGetItem per 100)."""
-    keys = [(repo_pk(repo), link_sk(d)) for d in set(digests)]
+    keys = [(repo_pk(repo), link_sk(str(d))) for d in set(digests)]
     if not keys:
         return set()
-    return {link_digest(item.sk) for item in BlobLinkItem.batch_get(keys, consistent_read=True)}
+    found = BlobLinkItem.batch_get(keys, consistent_read=True)
+    return {checked_digest(link_digest(item.sk)) for item in found}
 
 
 def link(repo: str, digest: Digest, size: int, s3_key: str) -> None:
@@ -116,7 +117,7 @@ def unlink(repo: str, digest: Digest, event: Event | None = None) -> bool:
         return False
     try:
         with transaction() as tx:
-            stage_unlink(tx, repo, str(digest), found.size, BlobLinkItem.pk.exists())
+            stage_unlink(tx, repo, digest, found.size, BlobLinkItem.pk.exists())
             if event is not None:
                 audit_items.stage(tx, event)
     except TransactWriteError as error:
@@ -129,7 +130,7 @@ def unlink(repo: str, digest: Digest, event: Event | None = None) -> bool:
 def stage_unlink(
     tx: TransactWrite,
     repo: str,
-    digest: str,
+    digest: Digest,
     size: int,
     condition: Condition,
     repo_condition: Condition | None = None,
@@ -142,7 +143,7 @@ def stage_unlink(
     actions = repositories.count_actions(blobs=-1, blob_bytes=-size)
     if fence_until is not None:
         actions = [*actions, RepositoryItem.unlinking_until.set(fence_until)]
-    tx.delete(BlobLinkItem(repo_pk(repo), link_sk(digest)), condition=condition)
+    tx.delete(BlobLinkItem(repo_pk(repo), link_sk(str(digest))), condition=condition)
     tx.update(repositories.key(repo), actions=actions, condition=repo_condition)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 
-from chalicelib.oci.digest import parse_digest
+from chalicelib.oci.digest import Digest, parse_digest
 from chalicelib.oci.manifest import parse_manifest
 from chalicelib.signing.cosign_formats import SignatureArtifact, bundle_signature
 from chalicelib.signing.kms_signer import KmsKey
@@ -32,17 +32,19 @@ def signer_for(key_id: str) -> KmsKey:
 
 
 def sign(
-    repo: str, digest: str, media_type: str, size: int, key_id: str, certificates: str = ""
+    repo: str, digest: Digest, media_type: str, size: int, key_id: str, certificates: str = ""
 ) -> list[str]:
     """Sign manifest `digest` of `repo` with KMS key `key_id` as cosign v3 (and, given the
     key's certificate chain, as Notation JWS too); the signatures' digests."""
     signer = signer_for(key_id)
-    made = [bundle_signature(signer, repo, digest, media_type, size)]
+    made = [bundle_signature(signer, repo, str(digest), media_type, size)]
     if certificates:
         from chalicelib.signing.notation_formats import jws_signature
         from chalicelib.storage.clock import now
 
-        made.append(jws_signature(signer, certificates.encode(), digest, media_type, size, now()))
+        made.append(
+            jws_signature(signer, certificates.encode(), str(digest), media_type, size, now())
+        )
     return [_store(repo, artifact) for artifact in made]
 
 
@@ -50,8 +52,9 @@ def _store(repo: str, artifact: SignatureArtifact) -> str:
     for data in artifact.blobs:
         blobs.commit_bytes(repo, parse_digest(_sha256(data)), data)
     parsed = parse_manifest(artifact.manifest, "application/vnd.oci.image.manifest.v1+json")
-    manifests.put(repo, parse_digest(artifact.digest), parsed, artifact.manifest, [], ACTOR)
-    signatures.on_push(repo, artifact.digest, parsed, artifact.manifest, [])
+    digest = parse_digest(artifact.digest)
+    manifests.put(repo, digest, parsed, artifact.manifest, [], ACTOR)
+    signatures.on_push(repo, digest, parsed, artifact.manifest, [])
     return artifact.digest
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.config import settings
-from chalicelib.oci.digest import Digest
+from chalicelib.oci.digest import Digest, checked_digest
 from chalicelib.oci.manifest import ParsedManifest
 from chalicelib.storage import (
     audit_items,
@@ -49,7 +49,7 @@ _OTHER_ITEMS = 6
 
 @dataclass(frozen=True, slots=True)
 class StoredManifest:
-    digest: str
+    digest: Digest
     media_type: str
     body: bytes
     pulled_at: datetime | None = None  # when the item read last recorded a pull
@@ -67,13 +67,13 @@ def manifest_key(digest: Digest) -> str:
     return f"manifests/{digest.algorithm}/{digest.hex}"
 
 
-def existing(repo: str, digests: set[str]) -> set[str]:
+def existing(repo: str, digests: set[Digest]) -> set[Digest]:
     """Which of `digests` are manifests in `repo`."""
     if not digests:
         return set()
-    keys = [(repo_pk(repo), manifest_sk(d)) for d in digests]
+    keys = [(repo_pk(repo), manifest_sk(str(d))) for d in digests]
     found = ManifestItem.batch_get(keys, consistent_read=True, attributes_to_get=["pk", "sk"])
-    return {manifest_digest(item.sk) for item in found}
+    return {checked_digest(manifest_digest(item.sk)) for item in found}
 
 
 def put(
@@ -128,7 +128,7 @@ def put(
         children=sorted({d.digest for d in parsed.manifests}) or None,
         pushed_at=now(),
     )
-    child_digests = sorted({d.digest for d in parsed.manifests})
+    child_digests = sorted({checked_digest(d.digest) for d in parsed.manifests}, key=str)
     children = len(child_digests)
     if children and children + 2 * len(tag_names) + _OTHER_ITEMS > MAX_TRANSACTION_ITEMS:
         raise ManifestInvalid(
@@ -145,7 +145,7 @@ def put(
         nonlocal new, marks
         before: dict[str, TagItem | None] = {}
         if tag_names:
-            before, stored = tags.current_and_stored(repo, tag_names, key)
+            before, stored = tags.current_and_stored(repo, tag_names, digest)
             new = stored is None
             marks = stored or Marks()
         item.signers = set(marks.signers) or None
@@ -181,7 +181,7 @@ def put(
                     repo,
                     name,
                     before[name],
-                    key,
+                    digest,
                     parsed.media_type,
                     body,
                     actor,
@@ -204,7 +204,7 @@ def put(
             checked = unlinking.stamp()
             references_present(repo, parsed)
         _children_still_there(repo, child_digests)
-        stored = stored_marks(repo, key)  # a re-push, deleted meanwhile, signed or scanned
+        stored = stored_marks(repo, digest)  # a re-push, deleted meanwhile, signed or scanned
         new, marks = stored is None, stored or Marks()
 
     busy = "the tags are being moved by many clients at once; retry"
@@ -222,12 +222,12 @@ def _keep_object(key: str, body: bytes, media_type: str) -> None:
     aws.s3().put_object(Bucket=settings().bucket, Key=key, Body=body, ContentType=media_type)
 
 
-def stored_marks(repo: str, digest: str) -> Marks | None:
+def stored_marks(repo: str, digest: Digest) -> Marks | None:
     """The manifest's marks (signers, scan verdict), or None when it is not stored."""
     try:
         item = ManifestItem.get(
             repo_pk(repo),
-            manifest_sk(digest),
+            manifest_sk(str(digest)),
             consistent_read=True,
             attributes_to_get=["pk", "sk", "signers", "scan_verdict"],
         )
@@ -236,7 +236,7 @@ def stored_marks(repo: str, digest: str) -> Marks | None:
     return manifest_marks.of_item(item)
 
 
-def claim(tx: TransactWrite, repo: str, digests: list[str], marks: Marks | None = None) -> None:
+def claim(tx: TransactWrite, repo: str, digests: list[Digest], marks: Marks | None = None) -> None:
     """Mark manifests as needed (an index's children, a rollback's target) in the caller's
     transaction, which fails if one is gone: a lifecycle run that read one before cannot
     delete it after (it deletes only if `claimed_at` is as it read it). With `marks`, it
@@ -247,7 +247,7 @@ def claim(tx: TransactWrite, repo: str, digests: list[str], marks: Marks | None 
         if marks is not None:
             condition = condition & manifest_marks.unchanged(marks)
         tx.update(
-            ManifestItem(repo_pk(repo), manifest_sk(child)),
+            ManifestItem(repo_pk(repo), manifest_sk(str(child))),
             actions=[ManifestItem.claimed_at.set(moment)],
             condition=condition,
         )
@@ -255,15 +255,15 @@ def claim(tx: TransactWrite, repo: str, digests: list[str], marks: Marks | None 
 
 def references_present(repo: str, parsed: ParsedManifest) -> None:
     """The blobs and manifests `parsed` names are all in `repo`; ReferencesMissing if not."""
-    wanted = {d.digest for d in parsed.blobs}
-    missing = sorted(wanted - blobs.linked(repo, wanted))
+    wanted = {checked_digest(d.digest) for d in parsed.blobs}
+    missing = sorted(map(str, wanted - blobs.linked(repo, wanted)))
     if missing:
         raise ReferencesMissing(
             f"blob {missing[0]} is not in repository {repo}; push it first",
             detail={"digests": missing},
         )
-    children = {d.digest for d in parsed.manifests}
-    missing = sorted(children - existing(repo, children))
+    children = {checked_digest(d.digest) for d in parsed.manifests}
+    missing = sorted(map(str, children - existing(repo, children)))
     if missing:
         raise ReferencesMissing(
             f"manifest {missing[0]} referenced by the index is not in repository {repo}",
@@ -272,8 +272,8 @@ def references_present(repo: str, parsed: ParsedManifest) -> None:
         )
 
 
-def _children_still_there(repo: str, children: list[str]) -> None:
-    missing = sorted(set(children) - existing(repo, set(children)))
+def _children_still_there(repo: str, children: list[Digest]) -> None:
+    missing = sorted(map(str, set(children) - existing(repo, set(children))))
     if missing:
         raise ReferencesMissing(
             f"manifest {missing[0]} referenced by the index is no longer in repository {repo}",
@@ -296,7 +296,7 @@ def _referrer(repo: str, parsed: ParsedManifest, digest: str, size: int) -> Refe
     )
 
 
-def annotations_of(repo: str, digest: str) -> dict[str, str]:
+def annotations_of(repo: str, digest: Digest) -> dict[str, str]:
     """The annotations of a stored manifest (for referrers whose annotations did not fit)."""
     stored = by_digest(repo, digest)
     if stored is None:
@@ -313,9 +313,9 @@ def _body(item: ManifestItem) -> bytes:
     return data
 
 
-def by_digest(repo: str, digest: str) -> StoredManifest | None:
+def by_digest(repo: str, digest: Digest) -> StoredManifest | None:
     try:
-        item = ManifestItem.get(repo_pk(repo), manifest_sk(digest), consistent_read=True)
+        item = ManifestItem.get(repo_pk(repo), manifest_sk(str(digest)), consistent_read=True)
     except ManifestItem.DoesNotExist:
         return None
     marks = manifest_marks.of_item(item)
@@ -335,7 +335,7 @@ def by_tag(repo: str, tag: str) -> StoredManifest | None:
         return None
     if item.body is not None:
         return StoredManifest(
-            item.digest,
+            checked_digest(item.digest),
             item.media_type,
             bytes(item.body),
             item.pulled_at,
@@ -343,19 +343,20 @@ def by_tag(repo: str, tag: str) -> StoredManifest | None:
             signers=frozenset(str(s) for s in item.signers or ()),
             scan_verdict=item.scan_verdict or None,
         )
-    return by_digest(repo, item.digest)
+    return by_digest(repo, checked_digest(item.digest))
 
 
 def delete(
     repo: str,
-    digest: str,
+    digest: Digest,
     actor: str | None = None,
     event: Event | None = None,
 ) -> bool:
     """Delete the manifest, the tags that point at it and its referrer entry; `event` is
     completed with those tags and staged in the manifest's deleting transaction."""
+    key = str(digest)
     try:
-        item = ManifestItem.get(repo_pk(repo), manifest_sk(digest), consistent_read=True)
+        item = ManifestItem.get(repo_pk(repo), manifest_sk(key), consistent_read=True)
     except ManifestItem.DoesNotExist:
         return False
     pointing = tags.pointing_at(repo, digest)
@@ -365,16 +366,16 @@ def delete(
     try:
         with transaction() as tx:
             tx.delete(
-                ManifestItem(repo_pk(repo), manifest_sk(digest)), condition=ManifestItem.pk.exists()
+                ManifestItem(repo_pk(repo), manifest_sk(key)), condition=ManifestItem.pk.exists()
             )
             if item.subject:
-                tx.delete(ReferrerItem(repo_pk(repo), referrer_sk(item.subject, digest)))
+                tx.delete(ReferrerItem(repo_pk(repo), referrer_sk(item.subject, key)))
             tx.update(
                 repositories.key(repo),
                 actions=repositories.count_actions(manifests=-1, manifest_bytes=-int(item.size)),
             )
             if event is not None:
-                deleted = tuple((t, digest, None) for t in pointing)
+                deleted = tuple((t, key, None) for t in pointing)
                 audit_items.stage(tx, replace(event, tags=deleted))
     except TransactWriteError as error:
         if condition_failed(error):

@@ -20,6 +20,7 @@ from typing import Any
 from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.log import logger
+from chalicelib.oci.digest import Digest
 from chalicelib.storage.clock import now
 from chalicelib.storage.keys import manifest_sk, repo_pk, tag_sk
 from chalicelib.storage.models import ManifestItem, TagItem
@@ -32,9 +33,10 @@ def stale(recorded: datetime | None, moment: datetime) -> bool:
     return recorded is None or recorded < moment - GRANULARITY
 
 
-def record(repo: str, digest: str, recorded: datetime | None, tag: str | None) -> bool:
+def record(repo: str, digest: Digest, recorded: datetime | None, tag: str | None) -> bool:
     """After a pull of `digest` (through `tag`, if by tag) whose item said `recorded`:
     write the pull time if it is stale. True if this call wrote."""
+    key = str(digest)
     moment = now()
     if not stale(recorded, moment):
         return False
@@ -42,7 +44,7 @@ def record(repo: str, digest: str, recorded: datetime | None, tag: str | None) -
     pk = repo_pk(repo)
     try:
         if tag is None:
-            ManifestItem(pk, manifest_sk(digest)).update(
+            ManifestItem(pk, manifest_sk(key)).update(
                 actions=[ManifestItem.last_pulled.set(moment)],
                 condition=ManifestItem.pk.exists()
                 & (ManifestItem.last_pulled.does_not_exist() | (ManifestItem.last_pulled < cutoff)),
@@ -53,10 +55,10 @@ def record(repo: str, digest: str, recorded: datetime | None, tag: str | None) -
                 tx.update(
                     TagItem(pk, tag_sk(tag)),
                     actions=[TagItem.pulled_at.set(moment)],
-                    condition=(TagItem.digest == digest) & fresh,
+                    condition=(TagItem.digest == key) & fresh,
                 )
                 tx.update(
-                    ManifestItem(pk, manifest_sk(digest)),
+                    ManifestItem(pk, manifest_sk(key)),
                     actions=[ManifestItem.last_pulled.set(moment)],
                     condition=ManifestItem.pk.exists(),
                 )

@@ -4,6 +4,7 @@ caller holds a pynamodb item, casts its numbers or reaches past the fields it wa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from chalicelib.oci.digest import Digest
@@ -42,3 +43,41 @@ class DirectSession:
     expires_at: int
     verified: int  # bytes of the upload hashed so far by a completion under way
     single_put: dict[str, Any] | None  # the presigned PUT, for a session of one PUT
+
+
+@dataclass(frozen=True, slots=True)
+class TagHead:
+    """A tag as a listing shows it, from its own item: where it points, the manifest's copy
+    when it fits (None: read it by digest), when it moved and was last pulled, its signers,
+    its scan verdict."""
+
+    name: str
+    digest: Digest
+    body: bytes | None
+    updated_at: datetime
+    pulled_at: datetime | None
+    signers: frozenset[str]
+    scan_verdict: str | None = None  # the image's last scan in brief (scanning/scan_verdict.py)
+
+
+@dataclass(frozen=True, slots=True)
+class TagMove:
+    """One move of a tag (to_digest None: deleted). `action` is push, delete or rollback;
+    moves recorded before it existed have None (rules/history.py's `action_of` tells)."""
+
+    at: datetime
+    action: str | None
+    from_digest: str | None
+    to_digest: str | None
+    actor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestSummary:
+    """A stored manifest by its kind alone (no body): enough to tell an image from an
+    artifact or a referrer."""
+
+    digest: Digest
+    media_type: str
+    artifact_type: str | None
+    subject: str | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chalicelib.oci.digest import Digest, checked_digest
 from chalicelib.storage.keys import referrer_parts, referrers_of, repo_pk
 from chalicelib.storage.manifests import annotations_of
 from chalicelib.storage.models import ReferrerItem
@@ -15,11 +16,11 @@ PAGE_BYTES = 4 * 1000 * 1000
 
 
 def descriptors(
-    repo: str, subject: str, after: str | None, limit: int, artifact_type: str | None = None
+    repo: str, subject: Digest, after: str | None, limit: int, artifact_type: str | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Up to `limit` descriptors after referrer digest `after` (of `artifact_type` only, when
     given); and the cursor for more."""
-    prefix = referrers_of(subject)
+    prefix = referrers_of(str(subject))
     condition = ReferrerItem.sk > prefix + after if after else ReferrerItem.sk.startswith(prefix)
     found: list[dict[str, Any]] = []
     budget = PAGE_BYTES
@@ -43,7 +44,7 @@ def descriptors(
         if item.annotations:
             descriptor["annotations"] = item.annotations
         elif item.annotations_in_manifest:
-            descriptor["annotations"] = annotations_of(repo, descriptor["digest"])
+            descriptor["annotations"] = annotations_of(repo, checked_digest(descriptor["digest"]))
         budget -= len(json.dumps(descriptor)) + 1
         if found and budget < 0:
             return found, found[-1]["digest"]

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 
 from chalicelib.config import settings
-from chalicelib.oci.digest import parse_digest
+from chalicelib.oci.digest import Digest
 from chalicelib.storage import aws
 from chalicelib.storage.keys import SCAN_SK, scan_pk
 from chalicelib.storage.models import _Item
@@ -39,13 +39,12 @@ class StoredScan:
     report_key: str | None
 
 
-def report_key(digest: str) -> str:
-    parsed = parse_digest(digest)
-    return f"scans/{parsed.algorithm}/{parsed.hex}.json"
+def report_key(digest: Digest) -> str:
+    return f"scans/{digest.algorithm}/{digest.hex}.json"
 
 
 def save(
-    digest: str,
+    digest: Digest,
     status: str,
     scanned_at: datetime,
     counts: dict[str, int],
@@ -65,7 +64,7 @@ def save(
             ContentType="application/json",
         )
     ScanResultItem(
-        scan_pk(digest),
+        scan_pk(str(digest)),
         SCAN_SK,
         status=status,
         scanned_at=scanned_at,
@@ -76,13 +75,13 @@ def save(
     ).save()
 
 
-def get(digest: str) -> StoredScan | None:
+def get(digest: Digest) -> StoredScan | None:
     try:
-        item = ScanResultItem.get(scan_pk(digest), SCAN_SK, consistent_read=True)
+        item = ScanResultItem.get(scan_pk(str(digest)), SCAN_SK, consistent_read=True)
     except ScanResultItem.DoesNotExist:
         return None
     return StoredScan(
-        digest=digest,
+        digest=str(digest),
         status=item.status,
         scanned_at=item.scanned_at,
         counts={k: int(v) for k, v in json.loads(item.counts or "{}").items()},

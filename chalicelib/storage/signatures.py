@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.config import settings
-from chalicelib.oci.digest import parse_digest
+from chalicelib.oci.digest import Digest, checked_digest
 from chalicelib.oci.manifest import parse_manifest
 from chalicelib.signing.artifacts import (
     MAX_PAYLOAD_BYTES,
@@ -93,7 +93,7 @@ def signer_of(value: str) -> tuple[str, str]:
 
 
 def on_push(
-    repo: str, digest: str, parsed: ParsedManifest, body: bytes, tag_names: Iterable[str]
+    repo: str, digest: Digest, parsed: ParsedManifest, body: bytes, tag_names: Iterable[str]
 ) -> StoredVerdict | None:
     """Verify a manifest just pushed if it is a signature under a rule that is not `off`;
     store and return its verdict (None: not a signature, or no rule wants it checked)."""
@@ -105,10 +105,10 @@ def on_push(
     rule = trust_policy.get().rule_for(repo)
     if rule is None or rule.mode == "off":
         return None
-    stored = _evaluate(repo, digest, artifact, body, rule)
+    stored = _evaluate(repo, str(digest), artifact, body, rule)
     _save_verdict(repo, stored)
     if stored.verified:
-        _add(repo, stored.subject, {entry(digest, stored.signer)})
+        _add(repo, stored.subject, {entry(str(digest), stored.signer)})
     return stored
 
 
@@ -141,12 +141,13 @@ def _read_payloads(repo: str, digests: list[str]) -> dict[str, bytes]:
     """The signature payloads linked in `repo`, each read whole (they are small: the
     classifier leaves out anything over MAX_PAYLOAD_BYTES)."""
     found: dict[str, bytes] = {}
-    for digest in sorted(blobs.linked(repo, digests)):
-        key = blobs.blob_key(parse_digest(digest))
+    for digest in sorted(blobs.linked(repo, map(checked_digest, digests)), key=str):
         result = aws.s3().get_object(
-            Bucket=settings().bucket, Key=key, Range=f"bytes=0-{MAX_PAYLOAD_BYTES - 1}"
+            Bucket=settings().bucket,
+            Key=blobs.blob_key(digest),
+            Range=f"bytes=0-{MAX_PAYLOAD_BYTES - 1}",
         )
-        found[digest] = result["Body"].read()
+        found[str(digest)] = result["Body"].read()
     return found
 
 
@@ -232,10 +233,10 @@ def on_delete(repo: str, item: ManifestItem) -> None:
     _change(repo, _targets(repo, str(stored["subject"])), gone, add=False)
 
 
-def verdicts_for(repo: str, subject: str) -> list[dict[str, Any]]:
+def verdicts_for(repo: str, subject: Digest) -> list[dict[str, Any]]:
     """The stored verdicts of every signature of `subject` (referrers and the legacy tag)."""
     found: list[dict[str, Any]] = []
-    for signature in _signatures_of(repo, subject):
+    for signature in _signatures_of(repo, str(subject)):
         try:
             item = ManifestItem.get(repo_pk(repo), manifest_sk(signature), consistent_read=True)
         except ManifestItem.DoesNotExist:
@@ -243,7 +244,7 @@ def verdicts_for(repo: str, subject: str) -> list[dict[str, Any]]:
         if item.verdict is not None:
             found.append(json.loads(item.verdict))
         else:
-            found.append({"digest": signature, "subject": subject, "verified": None})
+            found.append({"digest": signature, "subject": str(subject), "verified": None})
     return found
 
 

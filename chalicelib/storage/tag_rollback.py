@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from chalicelib.oci.digest import Digest, checked_digest
 from chalicelib.rules.history import ROLLBACK, action_of
 from chalicelib.rules.rollback import Move, earlier_targets
 from chalicelib.storage import audit_items, manifests, repo_settings, repositories, tags
@@ -32,12 +33,12 @@ class Rolled:
     skipped: list[str] = field(default_factory=list)  # earlier targets no longer in the repo
 
 
-def _one_step_back(repo: str, tag: str, current: str | None) -> tuple[str, list[str]]:
+def _one_step_back(repo: str, tag: str, current: str | None) -> tuple[Digest, list[str]]:
     moves = [
         Move(h.from_digest, h.to_digest, action_of(h.action, h.to_digest))
         for h in tags.history(repo, tag)
     ]
-    candidates = [d for d in earlier_targets(moves) if d != current]
+    candidates = [checked_digest(d) for d in earlier_targets(moves) if d != current]
     skipped: list[str] = []
     for start in range(0, len(candidates), _CHUNK):
         chunk = candidates[start : start + _CHUNK]
@@ -45,7 +46,7 @@ def _one_step_back(repo: str, tag: str, current: str | None) -> tuple[str, list[
         for digest in chunk:
             if digest in present:
                 return digest, skipped
-            skipped.append(digest)
+            skipped.append(str(digest))
     raise ManifestNotFound(
         f"tag {tag!r} has no earlier manifest left in repository {repo} to roll back to",
         detail={"tag": tag, "skipped": skipped[:100]},
@@ -55,7 +56,7 @@ def _one_step_back(repo: str, tag: str, current: str | None) -> tuple[str, list[
 def rollback(
     repo: str,
     tag: str,
-    to: str | None = None,
+    to: Digest | None = None,
     actor: str | None = None,
     event: Event | None = None,
 ) -> Rolled:
@@ -70,14 +71,14 @@ def rollback(
             target, skipped = _one_step_back(repo, tag, current)
         else:
             target = to
-        if target == current:
-            return Rolled(tag, current, target, moved=False)
+        if str(target) == current:
+            return Rolled(tag, current, str(target), moved=False)
         stored = manifests.by_digest(repo, target)
         if stored is None:
             if to is not None:
                 raise ManifestNotFound(
                     f"manifest {to} is not in repository {repo}",
-                    detail={"digest": to},
+                    detail={"digest": str(to)},
                 )
             raise Again  # deleted since we looked: look again
         rules = tags.guard(repo, [tag] if before is not None else [], "roll back")
@@ -102,9 +103,9 @@ def rollback(
             if rules is not None:
                 repo_settings.stage_unchanged(tx, repo, rules)
             if event is not None:
-                moved = ((tag, current, target),)
-                audit_items.stage(tx, replace(event, digest=target, tags=moved))
-        return Rolled(tag, current, target, moved=True, skipped=skipped)
+                moved = ((tag, current, str(target)),)
+                audit_items.stage(tx, replace(event, digest=str(target), tags=moved))
+        return Rolled(tag, current, str(target), moved=True, skipped=skipped)
 
     # A conflict: the tag, the target or the rules changed; decide again.
     busy = f"tag {tag!r} is being moved by many clients at once; retry"

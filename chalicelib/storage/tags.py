@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.oci.digest import Digest, checked_digest
 from chalicelib.rules.history import DELETE, PUSH
 from chalicelib.rules.immutability import TagRules
 from chalicelib.storage import (
@@ -32,6 +33,7 @@ from chalicelib.storage.keys import (
 )
 from chalicelib.storage.manifest_marks import NO_MARKS, Marks
 from chalicelib.storage.models import COPY_LIMIT, TagHistoryItem, TagItem
+from chalicelib.storage.records import TagHead, TagMove
 from chalicelib.storage.retry import RetryPolicy, until_committed
 from chalicelib.storage.transactions import transaction
 
@@ -99,13 +101,13 @@ def current(repo: str, names: list[str]) -> dict[str, TagItem | None]:
 
 
 def current_and_stored(
-    repo: str, names: list[str], digest: str
+    repo: str, names: list[str], digest: Digest
 ) -> tuple[dict[str, TagItem | None], Marks | None]:
     """`current(repo, names)`, and the marks (signers, scan verdict) of the manifest `digest`
     (None: it is not stored), in the same BatchGetItem (a push reads its tags anyway; the
     manifest rides along)."""
     pk = repo_pk(repo)
-    keys = [(pk, tag_sk(name)) for name in names] + [(pk, manifest_sk(digest))]
+    keys = [(pk, tag_sk(name)) for name in names] + [(pk, manifest_sk(str(digest)))]
     found: dict[str, TagItem] = {}
     stored: Marks | None = None
     for item in TagItem.batch_get(keys, consistent_read=True):
@@ -122,7 +124,7 @@ def stage_move(
     repo: str,
     tag: str,
     before: TagItem | None,
-    digest: str,
+    digest: Digest,
     media_type: str,
     body: bytes,
     actor: str | None,
@@ -136,7 +138,7 @@ def stage_move(
     item = TagItem(
         repo_pk(repo),
         tag_sk(tag),
-        digest=digest,
+        digest=str(digest),
         media_type=media_type,
         size=len(body),
         body=body if len(body) <= COPY_LIMIT else None,  # a pull by tag is then one read
@@ -146,7 +148,8 @@ def stage_move(
     )
     condition: Any = TagItem.pk.does_not_exist() if before is None else _unchanged(before)
     tx.save(item, condition=condition)
-    tx.save(_history(repo, tag, before.digest if before else None, digest, actor, action, moment))
+    from_digest = before.digest if before else None
+    tx.save(_history(repo, tag, from_digest, str(digest), actor, action, moment))
 
 
 def stage_expire(tx: TransactWrite, repo: str, tag: TagItem, actor: str, action: str) -> None:
@@ -159,7 +162,7 @@ def stage_expire(tx: TransactWrite, repo: str, tag: TagItem, actor: str, action:
 def move(
     repo: str,
     tag: str,
-    digest: str,
+    digest: Digest,
     media_type: str,
     body: bytes,
     actor: str | None = None,
@@ -171,7 +174,7 @@ def move(
 
     def attempt() -> bool:
         before = get(repo, tag)
-        if before is not None and before.digest == digest:
+        if before is not None and before.digest == str(digest):
             return False
         rules = guard(repo, [tag] if before is not None else [], "move")
         with transaction() as tx:
@@ -190,7 +193,7 @@ def delete(
     repo: str,
     tag: str,
     *,
-    only_if: str | None = None,
+    only_if: Digest | None = None,
     actor: str | None = None,
     event: Event | None = None,
 ) -> bool:
@@ -200,7 +203,7 @@ def delete(
 
     def attempt() -> bool:
         current = get(repo, tag)
-        if current is None or (only_if is not None and current.digest != only_if):
+        if current is None or (only_if is not None and current.digest != str(only_if)):
             return False
         rules = guard(repo, [tag], "delete")
         assert rules is not None
@@ -254,36 +257,54 @@ def list_names(repo: str, after: str | None, limit: int) -> tuple[list[str], boo
     return names[:limit], len(names) > limit
 
 
-def listing(repo: str, limit: int) -> tuple[list[TagItem], bool]:
-    """Up to `limit` tag items (digest, size, inline manifest copy, times, signers) in one
-    query, and whether more follow: what a page listing tags needs without a read per tag."""
+def _head(item: TagItem) -> TagHead:
+    return TagHead(
+        tag_name(item.sk),
+        checked_digest(item.digest),
+        bytes(item.body) if item.body is not None else None,
+        item.updated_at,
+        item.pulled_at,
+        frozenset(str(s) for s in item.signers or ()),
+        item.scan_verdict,
+    )
+
+
+def listing(repo: str, limit: int) -> tuple[list[TagHead], bool]:
+    """Up to `limit` tags (digest, inline manifest copy, times, signers) in one query, and
+    whether more follow: what a page listing tags needs without a read per tag."""
     items = list(
         TagItem.query(
             repo_pk(repo), TagItem.sk.startswith(TAG_PREFIX), limit=limit + 1, consistent_read=True
         )
     )
-    return items[:limit], len(items) > limit
+    return [_head(i) for i in items[:limit]], len(items) > limit
 
 
-def listing_after(repo: str, after: str, limit: int) -> tuple[list[TagItem], bool]:
-    """`listing`'s next page: the tag items after the tag `after` (byte order), one query;
-    `T#` is the partition's last prefix, so the range holds only tags (as in `list_names`)."""
+def listing_after(repo: str, after: str, limit: int) -> tuple[list[TagHead], bool]:
+    """`listing`'s next page: the tags after the tag `after` (byte order), one query; `T#`
+    is the partition's last prefix, so the range holds only tags (as in `list_names`)."""
     items = list(
         TagItem.query(
             repo_pk(repo), TagItem.sk > tag_sk(after), limit=limit + 1, consistent_read=True
         )
     )
-    return items[:limit], len(items) > limit
+    return [_head(i) for i in items[:limit]], len(items) > limit
 
 
-def pointing_at(repo: str, digest: str) -> list[str]:
+def target(repo: str, tag: str) -> Digest | None:
+    """Where `tag` points now (None: no such tag)."""
+    item = get(repo, tag)
+    return checked_digest(item.digest) if item is not None else None
+
+
+def pointing_at(repo: str, digest: Digest) -> list[str]:
     """Tags of `repo` whose target is `digest`."""
     return [
         tag_name(item.sk)
         for item in TagItem.query(
             repo_pk(repo),
             TagItem.sk.startswith(TAG_PREFIX),
-            filter_condition=TagItem.digest == digest,
+            filter_condition=TagItem.digest == str(digest),
             consistent_read=True,
             attributes_to_get=["pk", "sk", "digest"],
         )
@@ -292,14 +313,15 @@ def pointing_at(repo: str, digest: str) -> list[str]:
 
 def history(
     repo: str, tag: str, *, newest_first: bool = False, limit: int | None = None
-) -> list[TagHistoryItem]:
+) -> list[TagMove]:
     """Every move of `tag` (or the first `limit`), oldest first or newest first."""
-    return list(
-        TagHistoryItem.query(
+    return [
+        TagMove(item.at, item.action, item.from_digest, item.to_digest, item.actor)
+        for item in TagHistoryItem.query(
             repo_pk(repo),
             TagHistoryItem.sk.startswith(history_of(tag)),
             consistent_read=True,
             scan_index_forward=not newest_first,
             limit=limit,
         )
-    )
+    ]

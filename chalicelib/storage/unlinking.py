@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
+from chalicelib.oci.digest import checked_digest
 from chalicelib.storage import blobs, clock, keys, repositories
 from chalicelib.storage.errors import Busy
 from chalicelib.storage.keys import REPOS_PARTITION, repo_pk
@@ -187,7 +188,7 @@ def _unlink(repo: str, link: Link, token: str) -> bool:
             blobs.stage_unlink(
                 tx,
                 repo,
-                link.digest,
+                checked_digest(link.digest),
                 link.size,
                 BlobLinkItem.linked_at == link.linked_at,
                 RepositoryItem.unlinking_run == token,

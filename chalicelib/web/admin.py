@@ -155,7 +155,7 @@ def principal(chalice_request: Any) -> Response:
     found = principals.details(kind, name)
     if found is None:
         return error(404, f"no {kind} {name}", viewer)
-    item, stored = found
+    profile, stored = found
     who = {"kind": kind, "name": name}
     grants = [
         [
@@ -170,7 +170,7 @@ def principal(chalice_request: Any) -> Response:
         "revoked"
         if stored.revoked
         else "disabled"
-        if item.disabled
+        if profile.disabled
         else "active"
         if stored.principal.active(time.time())
         else "expired"
@@ -178,8 +178,8 @@ def principal(chalice_request: Any) -> Response:
     facts = [
         ["Login", e(name if kind == "user" else f"robot${name}")],
         ["State", e(state)],
-        ["Created", when(item.created_at)],
-        ["Description", e(item.description or "-")],
+        ["Created", when(profile.created_at)],
+        ["Description", e(profile.description or "-")],
     ]
     if kind == "robot" and stored.principal.valid_until is not None:
         facts.append(["Valid until", e(_expiry(stored.principal.valid_until))])
@@ -195,7 +195,7 @@ def principal(chalice_request: Any) -> Response:
     yourself = viewer.principal is not None and viewer.principal.subject == f"{kind}:{name}"
     if kind == "robot" and not stored.revoked:
         actions += action_form(viewer, "robot.rotate", who, "new secret (the old one stops)")
-    if not stored.revoked and item.disabled:
+    if not stored.revoked and profile.disabled:
         actions += action_form(viewer, "enable", who, f"enable this {kind}")
     elif not stored.revoked and not yourself:
         actions += action_form(viewer, "disable", who, f"disable this {kind}")

@@ -55,8 +55,8 @@ def _create(request: HttpRequest, viewer: Viewer, fields: dict[str, str]) -> Res
         description=_text(fields, "description", MAX_DESCRIPTION),
         created_by=viewer.principal.subject if viewer.principal else None,
     )
-    webhook_id = webhooks.id_of(created.item)
-    _audit(request, "webhook.add", webhook_id, created.item.url)
+    webhook_id = created.webhook.id
+    _audit(request, "webhook.add", webhook_id, created.webhook.url)
     body = (
         nav() + f'<p class="notice">Webhook <code>{e(webhook_id)}</code> created. Its signing '
         "secret, shown this once (only the receiver needs it, to check each delivery's "
@@ -78,11 +78,11 @@ def _change(request: HttpRequest, viewer: Viewer, fields: dict[str, str]) -> Res
     if not WEBHOOK_ID.fullmatch(webhook_id):
         raise Refused("not a webhook id")
     if do in ("disable", "enable"):
-        item = webhooks.set_enabled(webhook_id, do == "enable")
-        _audit(request, f"webhook.{do}", webhook_id, item.url)
+        changed = webhooks.set_enabled(webhook_id, do == "enable")
+        _audit(request, f"webhook.{do}", webhook_id, changed.url)
         return redirect(f"/ui/admin/webhooks?id={quote(webhook_id)}&done={do}")
     if do == "test":
-        outcome = ping.send(webhooks.get(webhook_id))
+        outcome = ping.send(webhooks.find(webhook_id))
         answer = "ok" if outcome.ok else "failed"
         return redirect(f"/ui/admin/webhooks?id={quote(webhook_id)}&done=test.{answer}")
     raise Refused("That is not a change this page makes.")

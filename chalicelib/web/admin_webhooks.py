@@ -67,24 +67,23 @@ def webhooks(chalice_request: Any) -> Response:
     if isinstance(viewer, Response):
         return viewer
     request = request_of(chalice_request)
-    found = subscriptions.list_all()
+    found = subscriptions.listing()
     chosen = request.arg("id")
     rows = [
         [
-            f'<a href="/ui/admin/webhooks?id={quote(subscriptions.id_of(w))}">'
-            f"<code>{e(subscriptions.id_of(w))}</code></a>",
+            f'<a href="/ui/admin/webhooks?id={quote(w.id)}"><code>{e(w.id)}</code></a>',
             e(w.url),
-            e(", ".join(str(p) for p in w.patterns)),
-            e(", ".join(str(k) for k in w.events)),
+            e(", ".join(w.patterns)),
+            e(", ".join(w.events)),
             e("on" if w.enabled else "off"),
             when(w.created_at),
             _button(
                 viewer,
                 "disable" if w.enabled else "enable",
-                subscriptions.id_of(w),
+                w.id,
                 "disable" if w.enabled else "enable",
             )
-            + _button(viewer, "test", subscriptions.id_of(w), "send a test"),
+            + _button(viewer, "test", w.id, "send a test"),
         ]
         for w in found
     ]
@@ -103,7 +102,7 @@ def webhooks(chalice_request: Any) -> Response:
         )
     )
     if chosen is not None:
-        ids = {subscriptions.id_of(w) for w in found}
+        ids = {w.id for w in found}
         if chosen not in ids:
             body += '<p class="error">No such webhook.</p>'
         else:
@@ -117,15 +116,15 @@ def _deliveries(webhook_id: str) -> str:
 
     rows = [
         [
-            when(item.sk.split("#")[1] if "#" in item.sk else item.sk),
-            e(item.event_type),
-            e(int(item.attempt)),
-            f'<span class="badge {"ok" if item.ok else "bad"}">'
-            f"{e('-' if item.status is None else int(item.status))}</span>",
-            e(f"{int(item.latency_ms)} ms"),
-            e(item.error or "-"),
+            when(delivery.at),
+            e(delivery.event_type),
+            e(delivery.attempt),
+            f'<span class="badge {"ok" if delivery.ok else "bad"}">'
+            f"{e('-' if delivery.status is None else delivery.status)}</span>",
+            e(f"{delivery.latency_ms} ms"),
+            e(delivery.error or "-"),
         ]
-        for item in deliveries(webhook_id, MAX_DELIVERIES)
+        for delivery in deliveries(webhook_id, MAX_DELIVERIES)
     ]
     if not rows:
         return "<p>No delivery yet.</p>"

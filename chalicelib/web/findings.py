@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.oci.digest import Digest
 from chalicelib.web.html import e
 
 ORDER = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNKNOWN")
@@ -21,7 +22,7 @@ def scanned(referrers: list[dict[str, Any]]) -> bool:
     return any(PRODUCER in (r.get("annotations") or {}) for r in referrers)
 
 
-def section(digest: str) -> str:
+def section(digest: Digest) -> str:
     from chalicelib.storage import scan_results
 
     stored = scan_results.get(digest)

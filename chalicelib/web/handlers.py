@@ -118,7 +118,6 @@ def _repository_name(request: HttpRequest) -> str:
 def repository(chalice_request: Any) -> Response:
     from chalicelib.oci.reference import check_tag
     from chalicelib.storage import config_platforms, tags
-    from chalicelib.storage.keys import tag_name
 
     request = request_of(chalice_request)
     viewer = _signed_in(request)
@@ -139,9 +138,9 @@ def repository(chalice_request: Any) -> Response:
         items, more = tags.listing_after(name, after, MAX_LISTED)
     else:
         items, more = tags.listing(name, MAX_LISTED)
-    last = max((tag_name(i.sk) for i in items), default=None)
+    last = max((i.name for i in items), default=None)
     host = request.header("host") or "REGISTRY"
-    documents = {i.digest: _document(bytes(i.body) if i.body is not None else None) for i in items}
+    documents = {i.digest: _document(i.body) for i in items}
     configs = config_platforms.platforms(
         digest
         for document in documents.values()
@@ -149,16 +148,16 @@ def repository(chalice_request: Any) -> Response:
     )
     rows = []
     for item in sorted(items, key=lambda i: i.updated_at, reverse=True):
-        tag = tag_name(item.sk)
+        tag = item.name
+        digest = str(item.digest)
         size, platforms = _summary(documents[item.digest], configs)
-        link = f"/ui/image?name={quote(name)}&digest={quote(item.digest)}"
+        link = f"/ui/image?name={quote(name)}&digest={quote(digest)}"
         reference = f"{host}/{name}:{tag}"
         history = f"/ui/history?name={quote(name)}&tag={quote(tag)}"
         rows.append(
             [
                 f'<a href="{e(history)}" title="history and rollback">{e(tag)}</a>',
-                f'<a href="{e(link)}"><code>{e(item.digest[:19])}</code></a>'
-                + copy_button(item.digest),
+                f'<a href="{e(link)}"><code>{e(digest[:19])}</code></a>' + copy_button(digest),
                 e(size),
                 e(platforms),
                 when(item.updated_at),
@@ -234,7 +233,7 @@ def _summary(document: dict[str, Any] | None, configs: dict[str, str | None]) ->
 
 
 def image(chalice_request: Any) -> Response:
-    from chalicelib.oci.digest import is_digest
+    from chalicelib.oci.digest import parse_digest
     from chalicelib.storage import manifests, referrers, signatures
 
     request = request_of(chalice_request)
@@ -245,12 +244,14 @@ def image(chalice_request: Any) -> Response:
         name = _repository_name(request)
     except OCIError:
         return _error(400, "not a repository name", viewer)
-    digest = request.arg("digest") or ""
-    if not is_digest(digest):
+    try:
+        wanted = parse_digest(request.arg("digest"))
+    except OCIError:
         return _error(400, "not a digest", viewer)
+    digest = str(wanted)
     if not viewer.may(name):
         return _error(404, f"no repository {name} that you may see", viewer)
-    stored = manifests.by_digest(name, digest)
+    stored = manifests.by_digest(name, wanted)
     if stored is None:
         return _error(404, f"no manifest {digest} in {name}", viewer)
     document = json.loads(stored.body)
@@ -289,7 +290,7 @@ def image(chalice_request: Any) -> Response:
     if document.get("annotations"):
         rows = [[e(k), e(v)] for k, v in sorted(document["annotations"].items())]
         sections.append("<h2>Annotations</h2>" + table(["Key", "Value"], rows))
-    found, _ = referrers.descriptors(name, digest, None, 100)
+    found, _ = referrers.descriptors(name, wanted, None, 100)
     rows = [
         [
             f'<a href="/ui/image?name={quote(name)}&digest={quote(str(r["digest"]))}">'
@@ -304,11 +305,11 @@ def image(chalice_request: Any) -> Response:
         + (table(["Manifest", "Artifact type", "Size"], rows) if rows else "<p>None.</p>")
     )
     if findings.scanned(found):
-        sections.append(findings.section(digest))
+        sections.append(findings.section(wanted))
     sections.append(
         pull_policy_section.section(name, stored.media_type, stored.body, stored.scan_verdict)
     )
-    verdicts = signatures.verdicts_for(name, digest)
+    verdicts = signatures.verdicts_for(name, wanted)
     if verdicts:
         rows = [
             [
@@ -352,12 +353,12 @@ def history(chalice_request: Any, message: str = "", status: int = 200) -> Respo
         return _error(400, "not a repository name and tag", viewer)
     if not viewer.may(name):
         return _error(404, f"no repository {name} that you may see", viewer)
-    current = tags.get(name, tag)
+    current = tags.target(name, tag)
     moves = tags.history(name, tag, newest_first=True, limit=MAX_HISTORY)
     if request.arg("done") and not message:
         message = "The tag was rolled back."
     may_push = viewer.may(name, "push")
-    now_at = current.digest if current is not None else None
+    now_at = str(current) if current is not None else None
     rows = []
     for move in moves:
         target = move.to_digest
@@ -412,7 +413,7 @@ def rollback(chalice_request: Any) -> Response:
     try:
         name = _repository_name(HttpRequest("GET", "", {"name": [form.get("name", "")]}, {}, b""))
         tag = check_tag(form.get("tag", ""))
-        to = str(parse_digest(form.get("to", ""), what="rollback target"))
+        to = parse_digest(form.get("to", ""), what="rollback target")
     except OCIError:
         return _error(400, "not a repository, tag and digest", viewer)
     if not viewer.may(name, "push"):
@@ -444,11 +445,14 @@ def _config_section(name: str, config: Any) -> str:
 
     if not isinstance(config, dict) or int(config.get("size", 0)) > MAX_CONFIG_BYTES:
         return ""
-    digest = str(config.get("digest"))
+    try:
+        digest = parse_digest(str(config.get("digest")))
+    except OCIError:
+        return ""
     if not blobs.linked(name, [digest]):
         return ""
     try:
-        key = blobs.blob_key(parse_digest(digest))
+        key = blobs.blob_key(digest)
         data = aws.s3().get_object(Bucket=settings().bucket, Key=key)["Body"].read()
         document = json.loads(data)
     except Exception:

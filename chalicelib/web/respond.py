@@ -17,6 +17,10 @@ MAX_FORM_FIELDS = 20
 
 
 def request_of(chalice_request: Any) -> HttpRequest:
+    """The page's request: the Function URL door hands it typed already (api/front_door.py);
+    through API Gateway (or chalice.test.Client) it is read off Chalice's."""
+    if isinstance(chalice_request, HttpRequest):
+        return chalice_request
     context = chalice_request.context or {}
     query = {k: [v] for k, v in (chalice_request.query_params or {}).items()}
     return HttpRequest(

@@ -14,6 +14,7 @@ import boto3
 import pytest
 
 from chalicelib.cache import rules
+from chalicelib.oci.digest import parse_digest
 from chalicelib.storage import clock
 from tests.api.helpers import (
     assert_error,
@@ -245,7 +246,7 @@ def test_a_scan_of_a_cached_image_fills_its_layers(
     )
     _rule(client, upstream.url, credentials)
     assert_ok(head_manifest(client, local, "v1"), 200)  # the manifest only
-    layers = [digest_of(b) for b in pushed.blobs[1:]]
+    layers = [parse_digest(digest_of(b)) for b in pushed.blobs[1:]]
     assert not blobs.linked(local, layers)
     report = scan_image(local, pushed.digest)
     assert report["bytesRead"] == sum(len(b) for b in pushed.blobs[1:])

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bench.awscalls import Recorder, recording
+from chalicelib.oci.digest import parse_digest
 from chalicelib.storage import pulls
 from chalicelib.storage.models import ManifestItem, TagItem, repo_pk
 from tests.api.helpers import get_manifest, head_manifest, push_image
@@ -93,9 +94,12 @@ def test_head_is_not_a_pull_and_a_moved_tag_records_again(
 def test_the_conditional_write_never_records_twice(client: Any, repo: str, clock: Any) -> None:
     """Two pulls that both read a stale time: the second's condition refuses its write."""
     pushed = push_image(client, repo, "v1")
-    assert pulls.record(repo, pushed.digest, None, "v1")
+    digest = parse_digest(pushed.digest)
+    assert pulls.record(repo, digest, None, "v1")
     clock(T0 + timedelta(hours=2))
-    assert not pulls.record(repo, pushed.digest, None, "v1")
-    assert not pulls.record(repo, pushed.digest, None, None)
+    assert not pulls.record(repo, digest, None, "v1")
+    assert not pulls.record(repo, digest, None, None)
     assert recorded(repo, pushed.digest, "v1") == (T0, T0)
-    assert not pulls.record(repo, "sha256:" + "0" * 64, None, None), "no such manifest"
+    assert not pulls.record(repo, parse_digest("sha256:" + "0" * 64), None, None), (
+        "no such manifest"
+    )

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib.api.storage_errors import as_oci_error
-from chalicelib.oci.digest import Digest, compute
+from chalicelib.oci.digest import Digest, compute, parse_digest
 from chalicelib.storage import blobs, tags, uploads
 from chalicelib.storage.errors import StorageError
 
@@ -85,7 +85,7 @@ def test_tag_moved_concurrently_keeps_every_move_in_history(aws: Any, repo: str)
     targets = [f"sha256:{hashlib.sha256(str(i).encode()).hexdigest()}" for i in range(6)]
     mt = "application/vnd.oci.image.manifest.v1+json"
     results = _together(
-        *(lambda d=d: tags.move(repo, "latest", d, mt, b"{}") for d in targets)  # type: ignore[misc]
+        *(lambda d=d: tags.move(repo, "latest", parse_digest(d), mt, b"{}") for d in targets)  # type: ignore[misc]
     )
     assert results == [True] * len(targets)
     history = tags.history(repo, "latest")
@@ -122,7 +122,7 @@ def test_a_tag_moved_away_while_its_old_manifest_is_deleted_stays(
     new = push_image(client, repo)  # by digest; the push below only moves the tag
     listed = tags.pointing_at
 
-    def pointing_then_moved(repo_: str, digest: str) -> list[str]:
+    def pointing_then_moved(repo_: str, digest: Digest) -> list[str]:
         names = listed(repo_, digest)
         push(client, repo, new, "v1")
         return names

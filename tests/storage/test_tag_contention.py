@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chalicelib.oci.digest import parse_digest
 from chalicelib.storage import contention, tags
 
 MT = "application/vnd.oci.image.manifest.v1+json"
@@ -92,7 +93,7 @@ def test_many_writers_of_one_tag_all_land_and_history_records_every_move(
     def write(index: int) -> None:
         barrier.wait()
         try:
-            results[index] = tags.move(repo, "latest", targets[index], MT, b"{}")
+            results[index] = tags.move(repo, "latest", parse_digest(targets[index]), MT, b"{}")
             clock.committed()
         except Exception as error:
             results[index] = error

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib.api.storage_errors import as_oci_error
-from chalicelib.oci.digest import compute
+from chalicelib.oci.digest import compute, parse_digest
 from chalicelib.oci.manifest import parse_manifest
 from chalicelib.rules.immutability import TagRules
 from chalicelib.storage import manifests, repo_settings, tags
@@ -97,7 +97,7 @@ def test_rollback_racing_pushes_keeps_one_chain(aws: Any, repo: str) -> None:
     extra = [_manifest(repo, 10 + i, tag=None) for i in range(3)]
     work = [lambda: rollback.rollback(repo, "v") for _ in range(2)]
     work += [
-        lambda d=d: tags.move(repo, "v", d, MT, b"{}")  # type: ignore[misc]
+        lambda d=d: tags.move(repo, "v", parse_digest(d), MT, b"{}")  # type: ignore[misc]
         for d in extra
     ]
     results = _together(*work)
@@ -121,10 +121,10 @@ def test_a_move_from_a_stale_read_fails_even_if_the_tag_came_back(aws: Any, repo
     third = _manifest(repo, 3, tag=None)
     stale = tags.get(repo, "v")
     assert stale is not None and stale.digest == second
-    assert tags.move(repo, "v", first, MT, b"{}")
-    assert tags.move(repo, "v", second, MT, b"{}")  # back where the stale read saw it
+    assert tags.move(repo, "v", parse_digest(first), MT, b"{}")
+    assert tags.move(repo, "v", parse_digest(second), MT, b"{}")  # back where the stale read saw it
     with pytest.raises(TransactWriteError), transaction() as tx:
-        tags.stage_move(tx, repo, "v", stale, third, MT, b"{}", None)
+        tags.stage_move(tx, repo, "v", stale, parse_digest(third), MT, b"{}", None)
     current = tags.get(repo, "v")
     assert current is not None and current.digest == second
     chain = [(h.from_digest, h.to_digest) for h in tags.history(repo, "v")]

@@ -15,6 +15,7 @@ from chalicelib.oci.digest import (
     ALGORITHMS,
     DEFAULT_ALGORITHM,
     Digest,
+    checked_digest,
     compute,
     is_digest,
     new_hasher,
@@ -79,6 +80,13 @@ def test_registered_digests_parse_and_round_trip(value: str) -> None:
     algorithm, _, encoded = value.partition(":")
     assert digest == Digest(algorithm, encoded)
     assert len(digest.hex) == ALGORITHMS[digest.algorithm]
+
+
+@given(registered_digests)
+def test_a_checked_digest_read_back_is_the_one_parsed(value: str) -> None:
+    """What storage wrote from a parsed digest splits back into the same typed digest."""
+    parsed = parse_digest(value)
+    assert checked_digest(str(parsed)) == parsed
 
 
 @pytest.mark.parametrize(

@@ -55,3 +55,29 @@ def test_every_page_answers_the_same_behind_both_doors(app: Any, client: Any, re
         refused = DOORS[door](app, "POST", "/ui/settings", "", form, b"do=immutability")
         assert refused.status == 400, door  # no repository named: a clear page, not a 404
         assert DOORS[door](app, "GET", "/ui/nowhere").status in (403, 404), door
+
+
+def test_what_chalice_does_around_a_page_is_done_behind_the_function_url_too(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Function URL door calls the pages' routes itself (no forged API Gateway event):
+    a form of another type is refused alike, a page that fails is the same 500, and a method
+    a page lacks is a 405 naming the ones it has (API Gateway refuses that one before)."""
+    text = (("Content-Type", "text/plain"),)
+    answers = [DOORS[door](app, "POST", "/ui/login", "", text, b"x") for door in ("rest", "url")]
+    assert [a.status for a in answers] == [415, 415]
+    assert answers[0].body == answers[1].body
+
+    from chalicelib.web import handlers
+
+    def fails(_request: Any) -> Any:
+        raise RuntimeError("a page that fails")
+
+    monkeypatch.setattr(handlers, "index", fails)
+    answers = [DOORS[door](app, "GET", "/ui") for door in ("rest", "url")]
+    assert [a.status for a in answers] == [500, 500]
+    assert answers[0].body == answers[1].body
+
+    refused = DOORS["url"](app, "DELETE", "/ui/login")
+    assert refused.status == 405
+    assert refused.header("allow") == "GET, POST"
