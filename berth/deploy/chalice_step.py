@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from berth.deploy.bytecode import compile_bundle
 from berth.deploy.target import AwsTarget
 from berth.project_files import APP as ROOT
 from berth.project_files import CHALICE_DIR, REQUIREMENTS, WORK
@@ -112,6 +113,7 @@ def _copy_app(stage: str, target: Path, records: Path, record: str | None = None
             shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
         elif source.exists():
             shutil.copy2(source, target / name)
+    compile_bundle(target)
     chalice_dir = target / ".chalice"
     chalice_dir.mkdir()
     deployed = records / f"{record or stage}.json"

@@ -89,6 +89,30 @@ def _every_function_is_arm64(resources: dict[str, dict[str, object]], bundle: Pa
             assert struct.unpack("<H", header[18:20])[0] == EM_AARCH64, name
 
 
+def _the_app_ships_its_bytecode(function: dict[str, object], bundle: Path) -> None:
+    """/var/task is read-only: without .pyc files every cold start compiles the app again
+    (berth/deploy/bytecode.py). Every module of chalicelib has its unchecked-hash .pyc for the
+    runtime Chalice chose, which is the deploying interpreter's (Chalice bundles app.py's
+    source alone)."""
+    import importlib.util
+    import sys
+    import zipfile
+
+    assert function["Runtime"] == f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    tag = sys.implementation.cache_tag
+    with zipfile.ZipFile(bundle) as archive:
+        names = set(archive.namelist())
+        sources = [n for n in names if n.endswith(".py") and n.startswith("chalicelib/")]
+        assert len(sources) > 100
+        for source in sources:
+            folder, _, module = source.rpartition("/")
+            compiled = f"{folder}/__pycache__/{module[:-3]}.{tag}.pyc"
+            assert compiled in names, compiled
+            header = archive.open(compiled).read(8)
+            assert header[:4] == importlib.util.MAGIC_NUMBER, compiled
+            assert int.from_bytes(header[4:8], "little") == 0b01, compiled  # unchecked hash
+
+
 def _a_custom_domain_packages_and_lints(out: Path) -> None:
     from cfnlint.api import lint_file
 
@@ -116,3 +140,5 @@ def _a_custom_domain_packages_and_lints(out: Path) -> None:
     assert mapping["Properties"]["BasePath"] == "(none)"
     assert mapping["Properties"]["RestApiId"] == {"Ref": "RestAPI"}
     assert resources["RestAPI"]["Properties"]["EndpointConfiguration"] == "REGIONAL"
+    # As `berth deploy` stages it: with the app's bytecode.
+    _the_app_ships_its_bytecode(resources["APIHandler"]["Properties"], out / "deployment.zip")
