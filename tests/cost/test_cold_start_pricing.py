@@ -46,7 +46,7 @@ def test_init_of_a_tiny_pull_by_hand() -> None:
 
 
 def test_reference_workload_init_line() -> None:
-    """13.18M invocations a month, 131,800 cold starts of 160 ms x 1.7275 at 1 GB arm64."""
+    """13.18M invocations a month, 131,800 cold starts of 180 ms x 1.7275 at 1 GB arm64."""
     reference = Workload(architecture="arm64")
     assert usage_of(reference, TABLE).cold_starts == pytest.approx(131_800)
     expected = 131_800 * COLD_START_MS * 1769 / 1024 / 1000 * 0.0000133334
