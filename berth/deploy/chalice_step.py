@@ -113,7 +113,6 @@ def _copy_app(stage: str, target: Path, records: Path, record: str | None = None
             shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
         elif source.exists():
             shutil.copy2(source, target / name)
-    compile_bundle(target)
     chalice_dir = target / ".chalice"
     chalice_dir.mkdir()
     deployed = records / f"{record or stage}.json"
@@ -189,6 +188,7 @@ def _chalice(args: list[str], cwd: Path, target: AwsTarget) -> None:
 def chalice_package(release: AppRelease, out: Path, packages: Path = PACKAGES) -> None:
     """`chalice package --stage <stage> <out>` of the release: the SAM template it would deploy."""
     with staged_app(release, packages=packages) as app:
+        compile_bundle(app)
         subprocess.run(
             [chalice_command(), "package", "--stage", release.stage, str(out)],
             cwd=app,
@@ -204,6 +204,7 @@ def chalice_deploy(
     """Run `chalice deploy --stage <stage>` on a staging copy of the app."""
     keep_domain(release.stage, release.domain, release.drop_domain, records)
     with staged_app(release, records, packages) as app:
+        compile_bundle(app)  # what Chalice bundles (the staging copy itself is sources only)
         _chalice(["deploy", "--stage", release.stage], app, release.target)
         record = _keep_record(release.stage, app / ".chalice", records, release.record_name)
     return deployed_from(record, release.stage)
