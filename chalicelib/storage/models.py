@@ -56,10 +56,10 @@ def _meta() -> type:
         table_name = config.table
         region = config.region
         host = config.endpoint_url
-        # Lambda's requests are short: fail fast and let the client retry.
-        connect_timeout_seconds = 5
-        read_timeout_seconds = 30
-        max_retry_attempts = 3
+        # The client every model shares is made with these (storage/table_connection.py).
+        connect_timeout_seconds = table_connection.CONNECT_TIMEOUT_S
+        read_timeout_seconds = table_connection.READ_TIMEOUT_S
+        max_retry_attempts = table_connection.MAX_RETRY_ATTEMPTS
 
     return Meta
 

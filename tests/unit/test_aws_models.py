@@ -187,7 +187,9 @@ def test_importing_the_app_makes_no_session() -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_every_runtime_client_comes_from_the_one_session(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_runtime_client_comes_from_the_one_session(
+    aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from chalicelib import aws_session
     from chalicelib.auth import aws as auth_aws
     from chalicelib.storage import aws, models, table_connection, transactions
