@@ -45,6 +45,11 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
+# The runtime makes every client from one botocore session per process
+# (chalicelib/aws_session.py), which copies botocore's built-in handlers when it is created:
+# moto's stubber must be among them by then, whichever test happens to create it first.
+import moto.core.models  # noqa: E402, F401
+
 
 @pytest.fixture(scope="session")
 def aws() -> Iterator[dict[str, str]]:

@@ -171,6 +171,9 @@ class CallTable:
     # one keeps its estimated `duration_ms`.
     cpu_ms: dict[str, float] = field(default_factory=dict)
     cpu_source: str = ""
+    # Measured spawn -> first answer of a fresh instance (berth/cost/cold_start.py).
+    cold_start_ms: float = 0.0
+    cold_start_source: str = ""
 
 
 def _from_results(document: dict[str, Any]) -> dict[str, tuple[str, ...]]:
@@ -192,11 +195,19 @@ def _from_results(document: dict[str, Any]) -> dict[str, tuple[str, ...]]:
 
 def load(path: Path | None = RESULTS) -> CallTable:
     """The built-in table, with measured calls replaced by bench/results.json's if present,
-    and the handler CPU times (berth/cost/compute.py)."""
+    the handler CPU times (berth/cost/compute.py) and the cold start (cold_start.py)."""
+    from berth.cost.cold_start import load_cold_start
     from berth.cost.compute import load_cpu
 
     cpu_ms, cpu_source = load_cpu(path)
-    return replace(_load_calls(path), cpu_ms=cpu_ms, cpu_source=cpu_source)
+    cold_ms, cold_source = load_cold_start(path)
+    return replace(
+        _load_calls(path),
+        cpu_ms=cpu_ms,
+        cpu_source=cpu_source,
+        cold_start_ms=cold_ms,
+        cold_start_source=cold_source,
+    )
 
 
 def _load_calls(path: Path | None) -> CallTable:

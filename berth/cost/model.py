@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from berth.cost.calls import RESULTS, CallTable, Request, load, parse
+from berth.cost.cold_start import init_gb_seconds, init_ms
 from berth.cost.compute import billed_ms, cpu_factor
+from berth.cost.deployed import deployed_function
 from berth.cost.log_bytes import JSON_WARN_PLATFORM_BYTES, request_line_bytes
 from berth.cost.prices import (
     CAVEAT,
@@ -71,7 +73,8 @@ class Workload:
     pushes: int = 10_000
     layers: int = 8
     image_mb: float = 100  # compressed bytes a full pull downloads (layers + config)
-    memory_mb: int = 1024  # .chalice/config.json's lambda_memory_size
+    memory_mb: int = 1024  # `berth cost` passes .chalice/config.json's (deployed.py)
+    architecture: str = "x86_64"  # Lambda's default; `berth cost` passes the deployed one
     # Berth's request line, measured from chalicelib.log (berth/cost/log_bytes.py), plus
     # what Lambda adds with the deploy's JSON format and system logs at WARN (assumed).
     log_bytes_per_request: int = field(
@@ -82,8 +85,9 @@ class Workload:
     dynamodb_gb: float = 1.0  # metadata: tags, manifests inline, links, history
     # What chalicelib.metrics emits: 2 metrics x 3 kinds, one stage.
     custom_metrics: int = field(default_factory=billed_metrics)
-    # Assumed: the share of invocations that start a new instance, and the instances alive
-    # on average all month; each resolves its token keys (KEY_ALIASES, RESOLVE_EVERY).
+    # Assumed: the share of invocations that start a new instance (each resolves its token
+    # keys, KEY_ALIASES, and is billed its INIT: berth/cost/cold_start.py), and the instances
+    # alive on average all month (each resolves its keys every RESOLVE_EVERY s).
     cold_start_rate: float = 0.01
     warm_instances: float = 2.0
     # Events: webhooks and deploy triggers each push notifies (chalicelib/events/).
@@ -130,6 +134,8 @@ class Usage:
 
     invocations: float = 0
     gb_seconds: float = 0
+    cold_starts: float = 0
+    init_gb_seconds: float = 0  # cold starts' INIT (and first request's extra), billed
     rru: float = 0
     wru: float = 0
     s3_put_class: float = 0
@@ -207,6 +213,10 @@ def usage_of(workload: Workload, table: CallTable) -> Usage:
         add_request(usage, table.requests[label], count, workload, table.cpu_ms.get(label))
     usage.transfer_gb = workload.pulls * workload.image_mb / MB_PER_GB
     usage.kms_requests += key_derivations(workload, usage.invocations)
+    usage.cold_starts = usage.invocations * workload.cold_start_rate
+    usage.init_gb_seconds = init_gb_seconds(
+        usage.cold_starts, table.cold_start_ms, workload.memory_mb
+    )
     return usage
 
 
@@ -261,8 +271,14 @@ def estimate(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -
         ),
         _same(
             "Lambda compute",
-            usage.gb_seconds * p.lambda_per_gb_second,
-            f"{usage.gb_seconds:,.0f} GB-s at {workload.memory_mb} MB",
+            usage.gb_seconds * p.lambda_gb_second(workload.architecture),
+            f"{usage.gb_seconds:,.0f} GB-s at {workload.memory_mb} MB {workload.architecture}",
+        ),
+        _same(
+            "Lambda INIT (cold starts)",
+            usage.init_gb_seconds * p.lambda_gb_second(workload.architecture),
+            f"{usage.cold_starts:,.0f} x {init_ms(table.cold_start_ms, workload.memory_mb):,.0f}"
+            f" ms = {usage.init_gb_seconds:,.0f} GB-s",
         ),
         LineItem(
             "Front door requests",
@@ -344,7 +360,7 @@ def _events(workload: Workload, p: Prices) -> LineItem:
         workload.pushes / MILLION * p.eventbridge_per_million_events
         + 3 * deliveries / MILLION * p.sqs_per_million_requests
         + invocations / MILLION * p.lambda_per_million_requests
-        + gb_seconds * p.lambda_per_gb_second
+        + gb_seconds * p.lambda_gb_second(workload.architecture)
         + deliveries / MILLION * p.dynamodb_per_million_wru
     )
     return _same(
@@ -365,7 +381,7 @@ def _replication(workload: Workload, p: Prices) -> LineItem:
     usd = (
         3 * copies / MILLION * p.sqs_per_million_requests
         + copies / MILLION * p.lambda_per_million_requests
-        + gb_seconds * p.lambda_per_gb_second
+        + gb_seconds * p.lambda_gb_second(workload.architecture)
         + 2 * copies / 1000 * p.s3_get_class_per_thousand
         + 4 * copies / MILLION * p.dynamodb_per_million_rru
         + 2 * copies / MILLION * p.dynamodb_per_million_wru
@@ -394,7 +410,7 @@ def _cache(workload: Workload, p: Prices) -> LineItem:
     seconds = fills * workload.cache_fill_ms / 1000 + workload.cache_revalidations * 0.2
     gb_seconds = seconds * workload.memory_mb / MB_PER_GB
     usd = (
-        gb_seconds * p.lambda_per_gb_second
+        gb_seconds * p.lambda_gb_second(workload.architecture)
         + fills * parts / THOUSAND * p.s3_put_class_per_thousand
         + fills * blobs / THOUSAND * p.s3_get_class_per_thousand
         + fills * (4 * blobs + 12) / MILLION * p.dynamodb_per_million_wru
@@ -484,11 +500,15 @@ def render(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -> 
     out += [
         "",
         "Assumptions",
-        f"  - Lambda x86_64 at {workload.memory_mb} MB; durations: the handler's CPU time "
-        f"({table.cpu_source or 'not measured'}) x the CPU share the memory buys (1,769 MB = "
-        "1 vCPU), plus assumed AWS waits (DynamoDB 5 ms a read, 8 a write, 15 a transaction;"
-        " S3 15 a read, 25 a write: berth/cost/compute.py), in whole ms; the token and the "
-        "chunked upload are estimated; cold starts and INIT billing are left out",
+        f"  - Lambda {workload.architecture} at {workload.memory_mb} MB; durations: the "
+        f"handler's CPU time ({table.cpu_source or 'not measured'}) x the CPU share the "
+        "memory buys (1,769 MB = 1 vCPU), plus assumed AWS waits (DynamoDB 5 ms a read, 8 a "
+        "write, 15 a transaction; S3 15 a read, 25 a write: berth/cost/compute.py), in whole "
+        "ms; the token and the chunked upload are estimated",
+        f"  - cold starts: {workload.cold_start_rate:.0%} of invocations (assumed), each billed"
+        f" {init_ms(table.cold_start_ms, workload.memory_mb):,.0f} ms: spawn -> first answer "
+        f"{table.cold_start_ms:g} ms ({table.cold_start_source or 'not measured'}) x the CPU"
+        " share the memory buys; Lambda bills INIT for on-demand ZIP functions",
         "  - DynamoDB: every read is strongly consistent (1 RRU per 4 KB); standard writes 1 WRU"
         " per KB, transactional writes 2 WRU per KB, per item, rounded up; inline manifests "
         "make tag/manifest items ~2-3 KB",
@@ -529,6 +549,8 @@ def _run(args: argparse.Namespace) -> int:
         layers=args.layers,
         image_mb=args.image_mb,
         memory_mb=args.memory_mb,
+        architecture=args.architecture,
+        cold_start_rate=args.cold_start_rate,
         webhooks=args.webhooks,
         log_sample_reads=args.log_sample_reads,
         replicas=args.replicas,
@@ -602,7 +624,26 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--image-mb", type=float, default=reference.image_mb, help="compressed image size"
     )
-    parser.add_argument("--memory-mb", type=int, default=reference.memory_mb)
+    deployed = deployed_function()
+    parser.add_argument(
+        "--memory-mb",
+        type=int,
+        default=deployed.memory_mb,
+        help=f"the API function's memory (default: as deployed, {deployed.memory_mb})",
+    )
+    parser.add_argument(
+        "--architecture",
+        choices=("arm64", "x86_64"),
+        default=deployed.architecture,
+        help=f"the functions' architecture (default: as deployed, {deployed.architecture})",
+    )
+    parser.add_argument(
+        "--cold-start-rate",
+        type=float,
+        default=reference.cold_start_rate,
+        metavar="SHARE",
+        help="share of invocations that start an instance (default 0.01, assumed)",
+    )
     parser.add_argument(
         "--webhooks",
         type=int,

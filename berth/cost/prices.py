@@ -32,7 +32,7 @@ class Tier:
 class Prices:
     """Every unit price the model uses, in USD."""
 
-    # Lambda (x86_64, which is what Chalice deploys by default)
+    # Lambda: requests, and x86_64 GB-seconds (Chalice's default architecture; arm64 below)
     lambda_per_million_requests: float
     lambda_per_gb_second: float
     # Front doors
@@ -61,6 +61,16 @@ class Prices:
     # Events (chalicelib/events/): custom events on a bus, and standard SQS requests
     eventbridge_per_million_events: float = 1.00
     sqs_per_million_requests: float = 0.40
+    # Lambda arm64 (Graviton): 20% less per GB-second than x86_64
+    lambda_arm_per_gb_second: float = 0.0000133334
+
+    def lambda_gb_second(self, architecture: str) -> float:
+        """The GB-second price of a function of `architecture` (Lambda's names)."""
+        if architecture == "arm64":
+            return self.lambda_arm_per_gb_second
+        if architecture == "x86_64":
+            return self.lambda_per_gb_second
+        raise ValueError(f"Lambda has no architecture {architecture!r} (arm64, x86_64)")
 
 
 US_EAST_1 = Prices(
@@ -119,6 +129,7 @@ def describe(prices: Prices) -> list[tuple[str, str]]:
     return [
         ("Lambda requests", f"{usd(prices.lambda_per_million_requests)}/million"),
         ("Lambda compute (x86_64)", f"{usd(prices.lambda_per_gb_second)}/GB-second"),
+        ("Lambda compute (arm64)", f"{usd(prices.lambda_arm_per_gb_second)}/GB-second"),
         ("API Gateway REST API", f"{usd(prices.api_gateway_rest_per_million)}/million requests"),
         ("Lambda Function URL", "no request fee"),
         ("DynamoDB on-demand reads", f"{usd(prices.dynamodb_per_million_rru)}/million RRU"),

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from berth.deploy.bytecode import compile_bundle
 from berth.deploy.target import AwsTarget
 from berth.project_files import APP as ROOT
 from berth.project_files import CHALICE_DIR, REQUIREMENTS, WORK
@@ -187,6 +188,7 @@ def _chalice(args: list[str], cwd: Path, target: AwsTarget) -> None:
 def chalice_package(release: AppRelease, out: Path, packages: Path = PACKAGES) -> None:
     """`chalice package --stage <stage> <out>` of the release: the SAM template it would deploy."""
     with staged_app(release, packages=packages) as app:
+        compile_bundle(app)
         subprocess.run(
             [chalice_command(), "package", "--stage", release.stage, str(out)],
             cwd=app,
@@ -202,6 +204,7 @@ def chalice_deploy(
     """Run `chalice deploy --stage <stage>` on a staging copy of the app."""
     keep_domain(release.stage, release.domain, release.drop_domain, records)
     with staged_app(release, records, packages) as app:
+        compile_bundle(app)  # what Chalice bundles (the staging copy itself is sources only)
         _chalice(["deploy", "--stage", release.stage], app, release.target)
         record = _keep_record(release.stage, app / ".chalice", records, release.record_name)
     return deployed_from(record, release.stage)

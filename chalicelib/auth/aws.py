@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from chalicelib import aws_session
 from chalicelib.config import settings
 
 _lock = threading.Lock()
@@ -24,11 +25,10 @@ def client(service: str) -> Any:
 
 
 def _make(service: str) -> Any:
-    import botocore.session
     from botocore.config import Config
 
     config = settings()
-    return botocore.session.get_session().create_client(
+    return aws_session.create_client(
         service,
         region_name=config.region,
         endpoint_url=config.endpoint_url,

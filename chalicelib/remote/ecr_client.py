@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from chalicelib import aws_session
 from chalicelib.config import settings
 
 _lock = threading.Lock()
@@ -16,10 +17,9 @@ def ecr(region: str) -> Any:
     with _lock:
         found = _clients.get(region)
         if found is None:
-            import botocore.session
             from botocore.config import Config
 
-            found = _clients[region] = botocore.session.get_session().create_client(
+            found = _clients[region] = aws_session.create_client(
                 "ecr",
                 region_name=region,
                 endpoint_url=settings().endpoint_url,

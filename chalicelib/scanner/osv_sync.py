@@ -20,6 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib import aws_session
 from chalicelib.log import logger
 from chalicelib.storage import aws, vulndb
 from chalicelib.storage.clock import now
@@ -109,11 +110,10 @@ def source(bucket: str, kind: str, ecosystems: tuple[str, ...] | None = None) ->
 def _client(source: Source) -> Any:
     if source.kind == "s3":
         return aws.s3()
-    import botocore.session
     from botocore import UNSIGNED
     from botocore.config import Config
 
-    return botocore.session.get_session().create_client(
+    return aws_session.create_client(
         "s3",
         endpoint_url=GCS_ENDPOINT,
         region_name="auto",

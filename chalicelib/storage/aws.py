@@ -1,10 +1,12 @@
-"""Lazily created AWS clients. botocore directly (not boto3) keeps a cold start short."""
+"""Lazily created AWS clients. botocore directly (not boto3) keeps a cold start short, and the
+runtime's one session (chalicelib/aws_session.py) parses botocore's data once."""
 
 from __future__ import annotations
 
 import threading
 from typing import Any
 
+from chalicelib import aws_session
 from chalicelib.config import settings
 
 _lock = threading.Lock()
@@ -38,7 +40,6 @@ def presigner() -> Any:
 
 
 def _make_s3(endpoint_url: str | None = None) -> Any:
-    import botocore.session
     from botocore.config import Config
 
     config = settings()
@@ -46,8 +47,7 @@ def _make_s3(endpoint_url: str | None = None) -> Any:
     s3_options: dict[str, Any] = {}
     if endpoint_url:
         s3_options["addressing_style"] = "path"
-    session = botocore.session.get_session()
-    return session.create_client(
+    return aws_session.create_client(
         "s3",
         region_name=config.region,
         endpoint_url=endpoint_url,

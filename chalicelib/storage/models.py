@@ -32,9 +32,11 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.connection.table import TableConnection
 from pynamodb.models import Model
 
 from chalicelib.config import settings
+from chalicelib.storage import table_connection
 from chalicelib.storage.keys import REPOS_PARTITION as REPOS_PARTITION
 from chalicelib.storage.keys import repo_pk as repo_pk
 
@@ -54,10 +56,10 @@ def _meta() -> type:
         table_name = config.table
         region = config.region
         host = config.endpoint_url
-        # Lambda's requests are short: fail fast and let the client retry.
-        connect_timeout_seconds = 5
-        read_timeout_seconds = 30
-        max_retry_attempts = 3
+        # The client every model shares is made with these (storage/table_connection.py).
+        connect_timeout_seconds = table_connection.CONNECT_TIMEOUT_S
+        read_timeout_seconds = table_connection.READ_TIMEOUT_S
+        max_retry_attempts = table_connection.MAX_RETRY_ATTEMPTS
 
     return Meta
 
@@ -66,6 +68,14 @@ class _Item(Model):
     Meta: Any = _meta()
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        """pynamodb's per-class connection, on the one shared client (table_connection.py)."""
+        table = super()._get_connection()
+        if not isinstance(table.connection, table_connection.SharedConnection):
+            table_connection.attach(table)
+        return table
 
 
 class RepositoryItem(_Item):

@@ -8,17 +8,12 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.config import settings
-
-_connection: Connection | None = None
+from chalicelib.storage.table_connection import connection as shared_connection
 
 
 def connection() -> Connection:
-    global _connection
-    if _connection is None:
-        config = settings()
-        _connection = Connection(region=config.region, host=config.endpoint_url)
-    return _connection
+    """The models' own connection (chalicelib/storage/table_connection.py)."""
+    return shared_connection()
 
 
 def transaction() -> TransactWrite:
