@@ -1,8 +1,10 @@
 """Entry point of the moto child process: `python -m berth.localserver.moto_child`.
 
-moto keeps every object in memory (a multipart upload is joined in a bytearray), so it runs
-in its own process and the server's memory stays flat. It prints its port on stdout, then
-serves until its stdin closes: the parent closing the pipe, or dying, stops it.
+moto keeps every object in a spool file (in memory up to 5 MiB, on disk beyond), and with
+`berth.moto_s3_spool` it completes multipart uploads and copies parts file to file; it runs
+in its own process all the same, so the server's memory stays flat whatever moto does.
+It prints its port on stdout, then serves until its stdin closes: the parent closing the
+pipe, or dying, stops it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 def main() -> None:
     from moto.server import ThreadedMotoServer
 
+    from berth.moto_s3_spool import stream_multipart_objects
     from berth.motofix import (
         cheap_transactions,
         fit_for_chalice,
@@ -25,6 +28,7 @@ def main() -> None:
     serialise_dynamodb()  # conditional writes atomic, as in DynamoDB
     cheap_transactions()  # a transaction costs what it touches, not the table size
     indexed_queries()  # a Query reads its partition, not the whole table
+    stream_multipart_objects()  # no whole object in memory to assemble or copy a blob
     fit_for_chalice()  # `chalice deploy` rehearsed against this server (tests/deploy)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -1,0 +1,243 @@
+"""moto's S3 made to move object bytes between its spool files a piece at a time.
+
+moto keeps each object in a SpooledTemporaryFile (on disk above about 5 MiB), but two
+operations Berth's uploads rely on materialise whole objects in memory. CompleteMultipartUpload
+joins every part into a bytearray, joins them again for the full-object checksum, then copies
+the lot into bytes before writing it to the new object's spool: about five times the object at
+once (a 1 GiB layer pushed through `berth serve` took its moto child to 5 GB). UploadPartCopy
+reads the whole source object to slice out its range. S3 does neither in anyone's memory, and
+Berth's access pattern (stage chunks, copy them into a multipart upload server-side) is the one
+AWS is built for, so moto is fixed rather than Berth: both operations copy file to file in
+pieces, computing the checksums as the pieces pass, and the new object adopts the spool file
+that was written instead of being given its bytes.
+
+Same answers as moto's own (tests/storage/test_moto_s3_spool.py compares them), so the local
+server and the in-process tests apply it alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import contextlib
+import hashlib
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+# Bytes read from one spool and written to the other at a time.
+PIECE = 8 * 1024 * 1024
+
+_applied = False
+# moto's own functions, kept when they are replaced (the tests compare the two).
+originals: dict[str, Any] = {}
+
+
+class SpooledValue:
+    """An object's bytes already written to `spool` (rewound): a FakeKey adopts the file."""
+
+    def __init__(self, spool: IO[bytes], size: int) -> None:
+        self.spool = spool
+        self.size = size
+
+
+class RunningChecksum:
+    """moto's `compute_checksum` of a body fed in pieces (the same libraries and fallbacks:
+    CRC32 where crc32c or awscrt is missing)."""
+
+    def __init__(self, algorithm: str) -> None:
+        self.algorithm = algorithm
+        self._crc = 0
+        self._width = 4
+        self._hash: Any = None
+        self._update_crc: Callable[[bytes, int], int] = binascii.crc32
+        if algorithm == "SHA1":
+            self._hash = hashlib.sha1(usedforsecurity=False)
+        elif algorithm == "CRC32C":
+            self._update_crc = _crc32c()
+        elif algorithm == "CRC64NVME":
+            crc64 = _crc64nvme()
+            if crc64 is not None:
+                self._update_crc, self._width = crc64, 8
+        elif algorithm != "CRC32":
+            self._hash = hashlib.sha256(usedforsecurity=False)
+
+    def update(self, data: bytes) -> None:
+        if self._hash is not None:
+            self._hash.update(data)
+        else:
+            self._crc = self._update_crc(data, self._crc)
+
+    def digest(self) -> bytes:
+        if self._hash is not None:
+            raw: bytes = self._hash.digest()
+            return raw
+        return self._crc.to_bytes(self._width, "big")
+
+
+def _crc32c() -> Callable[[bytes, int], int]:
+    try:
+        import crc32c  # type: ignore[import-not-found]
+    except ImportError:
+        return binascii.crc32
+    function: Callable[[bytes, int], int] = crc32c.crc32c
+    return function
+
+
+def _crc64nvme() -> Callable[[bytes, int], int] | None:
+    from moto.core.compat import HAS_CRT
+
+    if not HAS_CRT:
+        return None
+    from awscrt import checksums  # type: ignore[import-not-found]
+
+    function: Callable[[bytes, int], int] = checksums.crc64nvme
+    return function
+
+
+def new_spool() -> IO[bytes]:
+    """A spool file as moto makes one for an object (in memory below its buffer size)."""
+    from moto.settings import get_s3_default_key_buffer_size
+
+    size = get_s3_default_key_buffer_size()
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=size)  # noqa: SIM115 (the key owns it)
+    return spool
+
+
+def _pieces(key: Any, first: int, count: int) -> Iterator[bytes]:
+    """`count` bytes of `key`'s value from offset `first`, read under the key's lock."""
+    with key.lock:
+        buffer = key._value_buffer
+        buffer.seek(first)
+        while count > 0:
+            piece: bytes = buffer.read(min(PIECE, count))
+            if not piece:
+                return
+            count -= len(piece)
+            yield piece
+
+
+def copy_range(key: Any, into: IO[bytes], first: int, count: int, *sinks: RunningChecksum) -> int:
+    """Append `count` bytes of `key` from `first` to `into`, feeding `sinks`; bytes copied."""
+    copied = 0
+    for piece in _pieces(key, first, count):
+        into.write(piece)
+        for sink in sinks:
+            sink.update(piece)
+        copied += len(piece)
+    return copied
+
+
+def _complete(self: Any, body: Iterator[tuple[int, str]]) -> tuple[Any, str, Any]:
+    """FakeMultipart.complete, with the parts copied into one spool file piece by piece."""
+    from moto.s3.exceptions import EntityTooSmall, InvalidPart, MalformedXML
+    from moto.s3.models import MultipartChecksumBuilder
+    from moto.settings import S3_UPLOAD_PART_MIN_SIZE
+    from moto.utilities.utils import md5_hash
+
+    defaults = MultipartChecksumBuilder(
+        self.metadata.get("x-amz-checksum-algorithm"), self.metadata.get("x-amz-checksum-type")
+    )
+    algorithm, kind = defaults.checksum_algorithm, defaults.checksum_type
+    whole = RunningChecksum(algorithm)
+    part_checksums = bytearray()
+    decode_hex = codecs.getdecoder("hex_codec")
+    md5s = bytearray()
+    spool = new_spool()
+    size = 0
+    last = None
+    part_sizes: list[int] = []
+    try:
+        for number, etag in body:
+            part = self.parts.get(number)
+            part_etag = None
+            if part is not None:
+                part_etag = part.etag.replace('"', "")
+                etag = etag.replace('"', "")
+            if part is None or part_etag != etag:
+                raise InvalidPart()
+            if last is not None and last.contentsize < S3_UPLOAD_PART_MIN_SIZE:
+                raise EntityTooSmall()
+            md5s.extend(decode_hex(part_etag)[0])  # type: ignore[arg-type]
+            if kind == "COMPOSITE":
+                own = RunningChecksum(algorithm)
+                size += copy_range(part, spool, 0, part.size, own)
+                part_checksums.extend(own.digest())
+            else:
+                size += copy_range(part, spool, 0, part.size, whole)
+            part_sizes.append(part.size)
+            last = part
+        if not part_sizes:
+            raise MalformedXML
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    self.completed_part_sizes = part_sizes
+    if kind == "COMPOSITE":
+        combined = RunningChecksum(algorithm)
+        combined.update(bytes(part_checksums))
+        checksum = (kind, base64.b64encode(combined.digest()).decode(), len(part_sizes))
+    else:
+        checksum = (kind, base64.b64encode(whole.digest()).decode(), 1)
+    full_etag = md5_hash()
+    full_etag.update(bytes(md5s))
+    return SpooledValue(spool, size), f"{full_etag.hexdigest()}-{len(part_sizes)}", checksum
+
+
+def _upload_part_copy(
+    self: Any,
+    dest_bucket_name: str,
+    multipart_id: str,
+    part_id: int,
+    src_bucket_name: str,
+    src_key_name: str,
+    src_version_id: str | None,
+    start_byte: int | None,
+    end_byte: int | None,
+) -> Any:
+    """S3Backend.upload_part_copy, reading only the range it copies, piece by piece."""
+    multipart = self.get_bucket(dest_bucket_name).multiparts[multipart_id]
+    source = self.get_object(src_bucket_name, src_key_name, version_id=src_version_id)
+    size = source.size
+    first, end = 0, size
+    if start_byte is not None:  # moto's slice [start_byte : end_byte + 1], bounds included
+        first = min(start_byte, size)
+        end = size if end_byte is None else max(first, min(end_byte + 1, size))
+    spool = new_spool()
+    try:
+        copied = copy_range(source, spool, first, end - first)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return multipart.set_part(part_id, SpooledValue(spool, copied))
+
+
+def stream_multipart_objects() -> None:
+    """Patch moto's S3 (idempotent): multipart completion and part copies stream."""
+    global _applied
+    if _applied:
+        return
+    from moto.s3.models import FakeKey, FakeMultipart, S3Backend
+
+    value = FakeKey.value
+    assert isinstance(value, property) and value.fset is not None
+    set_bytes = value.fset
+
+    def set_value(self: Any, new_value: Any) -> None:
+        if isinstance(new_value, SpooledValue):
+            # A key's value is first set in its constructor, before it has its lock.
+            with getattr(self, "lock", None) or contextlib.nullcontext():
+                self._value_buffer.close()
+                self._value_buffer = new_value.spool
+                self.contentsize = new_value.size
+            return
+        set_bytes(self, new_value)
+
+    originals.update(complete=FakeMultipart.complete, upload_part_copy=S3Backend.upload_part_copy)
+    FakeKey.value = property(value.fget, set_value)  # type: ignore[method-assign,assignment]
+    FakeMultipart.complete = _complete  # type: ignore[method-assign,assignment]
+    S3Backend.upload_part_copy = _upload_part_copy  # type: ignore[method-assign]
+    _applied = True
