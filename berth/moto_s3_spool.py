@@ -5,11 +5,13 @@ operations Berth's uploads rely on materialise whole objects in memory. Complete
 joins every part into a bytearray, joins them again for the full-object checksum, then copies
 the lot into bytes before writing it to the new object's spool: about five times the object at
 once (a 1 GiB layer pushed through `berth serve` took its moto child to 5 GB). UploadPartCopy
-reads the whole source object to slice out its range. S3 does neither in anyone's memory, and
+reads the whole source object to slice out its range (and hashes the copy for its ETag,
+the source's MD5 when the whole object is copied). S3 does neither in anyone's memory, and
 Berth's access pattern (stage chunks, copy them into a multipart upload server-side) is the one
 AWS is built for, so moto is fixed rather than Berth: both operations copy file to file in
 pieces, computing the checksums as the pieces pass, and the new object adopts the spool file
-that was written instead of being given its bytes.
+that was written instead of being given its bytes; a whole-object part copy takes its
+source's ETag rather than hashing the same bytes again.
 
 Same answers as moto's own (tests/storage/test_moto_s3_spool.py compares them), so the local
 server and the in-process tests apply it alike.
@@ -212,7 +214,10 @@ def _upload_part_copy(
         spool.close()
         raise
     spool.seek(0)
-    return multipart.set_part(part_id, SpooledValue(spool, copied))
+    part = multipart.set_part(part_id, SpooledValue(spool, copied))
+    if copied == size and source.multipart is None and source._etag is not None:
+        part._etag = source._etag  # the MD5 of the same bytes: not hashed again
+    return part
 
 
 def stream_multipart_objects() -> None:
