@@ -10,8 +10,9 @@ the source's MD5 when the whole object is copied). S3 does neither in anyone's m
 Berth's access pattern (stage chunks, copy them into a multipart upload server-side) is the one
 AWS is built for, so moto is fixed rather than Berth: both operations copy file to file in
 pieces, computing the checksums as the pieces pass, and the new object adopts the spool file
-that was written instead of being given its bytes; a whole-object part copy takes its
-source's ETag rather than hashing the same bytes again.
+that was written instead of being given its bytes. A whole-object part copy takes its
+source's ETag rather than hashing the same bytes again, and reads the source's own file
+rather than writing a copy of it (an object's file is never written again).
 
 Same answers as moto's own (tests/storage/test_moto_s3_spool.py compares them), so the local
 server and the in-process tests apply it alike.
@@ -131,6 +132,20 @@ def copy_range(key: Any, into: IO[bytes], first: int, count: int, *sinks: Runnin
     return copied
 
 
+def shared_file(key: Any) -> IO[bytes] | None:
+    """A reader of its own on the file that holds `key`'s bytes, or None where there is none
+    (bytes still in memory, or no /proc). An object's file is never written after the object
+    is made (moto makes a new key for every write), so a whole-object part copy can read the
+    source's file rather than write a copy of it: the file lives until both are disposed."""
+    buffer = key._value_buffer
+    if not getattr(buffer, "_rolled", False):
+        return None
+    try:
+        return open(f"/proc/self/fd/{buffer.fileno()}", "rb")
+    except OSError:
+        return None
+
+
 def _complete(self: Any, body: Iterator[tuple[int, str]]) -> tuple[Any, str, Any]:
     """FakeMultipart.complete, with the parts copied into one spool file piece by piece."""
     from moto.s3.exceptions import EntityTooSmall, InvalidPart, MalformedXML
@@ -207,15 +222,19 @@ def _upload_part_copy(
     if start_byte is not None:  # moto's slice [start_byte : end_byte + 1], bounds included
         first = min(start_byte, size)
         end = size if end_byte is None else max(first, min(end_byte + 1, size))
-    spool = new_spool()
-    try:
-        copied = copy_range(source, spool, first, end - first)
-    except BaseException:
-        spool.close()
-        raise
-    spool.seek(0)
-    part = multipart.set_part(part_id, SpooledValue(spool, copied))
-    if copied == size and source.multipart is None and source._etag is not None:
+    shared = shared_file(source) if (first, end) == (0, size) else None
+    if shared is not None:
+        part = multipart.set_part(part_id, SpooledValue(shared, size))
+    else:
+        spool = new_spool()
+        try:
+            copied = copy_range(source, spool, first, end - first)
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        part = multipart.set_part(part_id, SpooledValue(spool, copied))
+    if part.size == size and source.multipart is None and source._etag is not None:
         part._etag = source._etag  # the MD5 of the same bytes: not hashed again
     return part
 

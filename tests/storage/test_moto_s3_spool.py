@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 import tracemalloc
 import uuid
 from collections.abc import Iterator
@@ -38,6 +39,15 @@ def small_parts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(moto.settings, "S3_UPLOAD_PART_MIN_SIZE", MIN_PART)
     monkeypatch.setattr(moto_s3_spool, "PIECE", 7)
     yield
+
+
+@pytest.fixture(params=["in memory", "on disk"])
+def spool_size(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Objects kept in memory (moto's default below 5 MiB) or in files from their 9th byte,
+    where a whole-object part copy shares its source's file."""
+    size = "8" if request.param == "on disk" else str(1 << 20)
+    monkeypatch.setenv("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", size)
+    return str(request.param)
 
 
 def _multipart(parts: list[bytes], algorithm: str | None, kind: str | None) -> Any:
@@ -117,7 +127,7 @@ def test_completion_refuses_what_moto_refuses(small_parts: None) -> None:
     length=st.integers(0, 60),
 )
 def test_part_copy_copies_what_moto_copies(
-    small_parts: None, size: int, start: int | None, length: int
+    small_parts: None, spool_size: str, size: int, start: int | None, length: int
 ) -> None:
     from moto.s3.models import s3_backends
 
@@ -137,6 +147,16 @@ def test_part_copy_copies_what_moto_copies(
             part = copy(backend, bucket, upload.id, 1, bucket, "source", None, start, end)
             copied.append((part.value, part.size, part.etag))
         assert copied[0] == copied[1]
+        on_disk = spool_size == "on disk" and size > 8
+        whole = start is None or (start == 0 and end is not None and end + 1 >= size)
+        shares = on_disk and whole
+        probe = moto_s3_spool.shared_file(source)
+        assert on_disk == (probe is not None)
+        if probe is not None:
+            probe.close()
+        assert shares == (not isinstance(part._value_buffer, tempfile.SpooledTemporaryFile))
+        backend.delete_object(bucket, "source")  # a part that shares its file still reads
+        assert part.value == copied[1][0]
         assert copied[1][2] == f'"{hashlib.md5(copied[1][0]).hexdigest()}"'
         assert copied[1][0] == (data if start is None else data[start : end + 1])  # type: ignore[operator]
     finally:
