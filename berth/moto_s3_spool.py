@@ -8,9 +8,10 @@ once (a 1 GiB layer pushed through `berth serve` took its moto child to 5 GB). U
 reads the whole source object to slice out its range (and hashes the copy for its ETag,
 the source's MD5 when the whole object is copied). S3 does neither in anyone's memory, and
 Berth's access pattern (stage chunks, copy them into a multipart upload server-side) is the one
-AWS is built for, so moto is fixed rather than Berth: both operations copy file to file in
-pieces, computing the checksums as the pieces pass, and the new object adopts the spool file
-that was written instead of being given its bytes. A whole-object part copy takes its
+AWS is built for, so moto is fixed rather than Berth. A completed object reads its bytes
+from its parts' files (`JoinedParts`), its checksum computed from them piece by piece; a
+range part copy copies file to file in pieces; the new object adopts the file instead of being
+given its bytes. A whole-object part copy takes its
 source's ETag rather than hashing the same bytes again, and reads the source's own file
 rather than writing a copy of it (an object's file is never written again).
 
@@ -22,9 +23,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import codecs
 import contextlib
 import hashlib
+import io
+import itertools
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import IO, Any
@@ -37,10 +41,84 @@ _applied = False
 originals: dict[str, Any] = {}
 
 
-class SpooledValue:
-    """An object's bytes already written to `spool` (rewound): a FakeKey adopts the file."""
+class JoinedParts:
+    """A completed multipart object's bytes, read from its parts' files in turn.
 
-    def __init__(self, spool: IO[bytes], size: int) -> None:
+    moto disposes of a multipart upload's parts once it is completed; each reader here is the
+    object's own (the part's file opened again, or a small in-memory part's bytes), so the
+    object needs no copy of the parts' bytes. Read-only, as every object's buffer is once made:
+    seek, tell, read and close are all FakeKey and the part copies use of a buffer."""
+
+    def __init__(self, readers: list[IO[bytes]], sizes: list[int]) -> None:
+        self._readers = readers
+        self._ends = list(itertools.accumulate(sizes))
+        self._size = self._ends[-1] if self._ends else 0
+        self._position = 0
+        self.closed = False
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def read(self, size: int | None = -1) -> bytes:
+        wanted = self._size - self._position if size is None or size < 0 else size
+        out: list[bytes] = []
+        while wanted > 0 and self._position < self._size:
+            index = bisect.bisect_right(self._ends, self._position)
+            start = self._ends[index - 1] if index else 0
+            reader = self._readers[index]
+            reader.seek(self._position - start)
+            data = reader.read(min(wanted, self._ends[index] - self._position))
+            if not data:
+                break
+            out.append(data)
+            self._position += len(data)
+            wanted -= len(data)
+        return out[0] if len(out) == 1 else b"".join(out)
+
+    def close(self) -> None:
+        for reader in self._readers:
+            reader.close()
+        self.closed = True
+
+
+def join_parts(parts: list[Any]) -> IO[bytes] | JoinedParts:
+    """The completed object's buffer: its parts' files joined, or, where a part's file cannot
+    be opened again (no /proc, no descriptor left), one spool file the parts are copied into."""
+    readers: list[IO[bytes]] = []
+    for part in parts:
+        if getattr(part._value_buffer, "_rolled", False):
+            reader = shared_file(part)
+        else:
+            reader = io.BytesIO(b"".join(_pieces(part, 0, part.size)))
+        if reader is None:
+            for opened in readers:
+                opened.close()
+            return _copied(parts)
+        readers.append(reader)
+    return JoinedParts(readers, [part.size for part in parts])
+
+
+def _copied(parts: list[Any]) -> IO[bytes]:
+    spool = new_spool()
+    try:
+        for part in parts:
+            copy_range(part, spool, 0, part.size)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
+
+
+class SpooledValue:
+    """An object's bytes already in a file (rewound): a FakeKey adopts it as its buffer."""
+
+    def __init__(self, spool: IO[bytes] | JoinedParts, size: int) -> None:
         self.spool = spool
         self.size = size
 
@@ -146,8 +224,18 @@ def shared_file(key: Any) -> IO[bytes] | None:
         return None
 
 
+def _checksum(part: Any, sink: RunningChecksum) -> int:
+    """Feed `part`'s bytes to `sink`; how many there were."""
+    count = 0
+    for piece in _pieces(part, 0, part.size):
+        sink.update(piece)
+        count += len(piece)
+    return count
+
+
 def _complete(self: Any, body: Iterator[tuple[int, str]]) -> tuple[Any, str, Any]:
-    """FakeMultipart.complete, with the parts copied into one spool file piece by piece."""
+    """FakeMultipart.complete, with the parts read piece by piece for the checksum and then
+    joined, not copied (`JoinedParts`)."""
     from moto.s3.exceptions import EntityTooSmall, InvalidPart, MalformedXML
     from moto.s3.models import MultipartChecksumBuilder
     from moto.settings import S3_UPLOAD_PART_MIN_SIZE
@@ -161,36 +249,32 @@ def _complete(self: Any, body: Iterator[tuple[int, str]]) -> tuple[Any, str, Any
     part_checksums = bytearray()
     decode_hex = codecs.getdecoder("hex_codec")
     md5s = bytearray()
-    spool = new_spool()
     size = 0
     last = None
     part_sizes: list[int] = []
-    try:
-        for number, etag in body:
-            part = self.parts.get(number)
-            part_etag = None
-            if part is not None:
-                part_etag = part.etag.replace('"', "")
-                etag = etag.replace('"', "")
-            if part is None or part_etag != etag:
-                raise InvalidPart()
-            if last is not None and last.contentsize < S3_UPLOAD_PART_MIN_SIZE:
-                raise EntityTooSmall()
-            md5s.extend(decode_hex(part_etag)[0])  # type: ignore[arg-type]
-            if kind == "COMPOSITE":
-                own = RunningChecksum(algorithm)
-                size += copy_range(part, spool, 0, part.size, own)
-                part_checksums.extend(own.digest())
-            else:
-                size += copy_range(part, spool, 0, part.size, whole)
-            part_sizes.append(part.size)
-            last = part
-        if not part_sizes:
-            raise MalformedXML
-    except BaseException:
-        spool.close()
-        raise
-    spool.seek(0)
+    joined: list[Any] = []
+    for number, etag in body:
+        part = self.parts.get(number)
+        part_etag = None
+        if part is not None:
+            part_etag = part.etag.replace('"', "")
+            etag = etag.replace('"', "")
+        if part is None or part_etag != etag:
+            raise InvalidPart()
+        if last is not None and last.contentsize < S3_UPLOAD_PART_MIN_SIZE:
+            raise EntityTooSmall()
+        md5s.extend(decode_hex(part_etag)[0])  # type: ignore[arg-type]
+        if kind == "COMPOSITE":
+            own = RunningChecksum(algorithm)
+            size += _checksum(part, own)
+            part_checksums.extend(own.digest())
+        else:
+            size += _checksum(part, whole)
+        joined.append(part)
+        part_sizes.append(part.size)
+        last = part
+    if not part_sizes:
+        raise MalformedXML
     self.completed_part_sizes = part_sizes
     if kind == "COMPOSITE":
         combined = RunningChecksum(algorithm)
@@ -200,7 +284,8 @@ def _complete(self: Any, body: Iterator[tuple[int, str]]) -> tuple[Any, str, Any
         checksum = (kind, base64.b64encode(whole.digest()).decode(), 1)
     full_etag = md5_hash()
     full_etag.update(bytes(md5s))
-    return SpooledValue(spool, size), f"{full_etag.hexdigest()}-{len(part_sizes)}", checksum
+    value = SpooledValue(join_parts(joined), size)
+    return value, f"{full_etag.hexdigest()}-{len(part_sizes)}", checksum
 
 
 def _upload_part_copy(
