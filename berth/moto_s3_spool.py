@@ -91,7 +91,7 @@ def join_parts(parts: list[Any]) -> IO[bytes] | JoinedParts:
     be opened again (no /proc, no descriptor left), one spool file the parts are copied into."""
     readers: list[IO[bytes]] = []
     for part in parts:
-        if getattr(part._value_buffer, "_rolled", False):
+        if on_disk(part._value_buffer):
             reader = shared_file(part)
         else:
             reader = io.BytesIO(b"".join(_pieces(part, 0, part.size)))
@@ -216,12 +216,20 @@ def shared_file(key: Any) -> IO[bytes] | None:
     is made (moto makes a new key for every write), so a whole-object part copy can read the
     source's file rather than write a copy of it: the file lives until both are disposed."""
     buffer = key._value_buffer
-    if not getattr(buffer, "_rolled", False):
+    if not on_disk(buffer):
         return None
     try:
         return open(f"/proc/self/fd/{buffer.fileno()}", "rb")
     except OSError:
         return None
+
+
+def on_disk(buffer: Any) -> bool:
+    """Whether an object's buffer is a file: a spool file that rolled over to disk, or a file
+    a part copy opened again (a completed object's `JoinedParts` is neither)."""
+    if isinstance(buffer, tempfile.SpooledTemporaryFile):
+        return bool(getattr(buffer, "_rolled", False))
+    return isinstance(buffer, io.BufferedReader)
 
 
 def _checksum(part: Any, sink: RunningChecksum) -> int:
