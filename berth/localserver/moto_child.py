@@ -29,6 +29,7 @@ def main() -> None:
     cheap_transactions()  # a transaction costs what it touches, not the table size
     indexed_queries()  # a Query reads its partition, not the whole table
     stream_multipart_objects()  # no whole object in memory to assemble or copy a blob
+    _open_files_up_to_the_hard_limit()
     fit_for_chalice()  # `chalice deploy` rehearsed against this server (tests/deploy)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -42,6 +43,19 @@ def main() -> None:
         pass
     # Everything is in memory and meant to vanish; skip the slow interpreter teardown.
     os._exit(0)
+
+
+def _open_files_up_to_the_hard_limit() -> None:
+    """A blob assembled from parts keeps a descriptor per part (`berth.moto_s3_spool`): a
+    registry of many large layers would run out at a desktop's soft limit of 1024."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):  # as before: moto copies where it cannot open again
+            pass
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The moto child of `berth serve` runs with `berth.moto_s3_spool`: assembling a blob from
-copied parts does not hold it in memory (moto alone held it four times over)."""
+copied parts does not hold it in memory (moto alone held it four times over); and it may keep
+as many files open as the system lets it (a blob keeps one per part)."""
 
 from __future__ import annotations
 
@@ -61,3 +62,7 @@ def test_the_moto_child_assembles_a_blob_without_holding_it() -> None:
         assert head["ContentLength"] == PART * PARTS
         body = s3.get_object(Bucket="assembly", Key="blob", Range=f"bytes={PART - 3}-{PART + 2}")
         assert body["Body"].read() == source[-3:] + source[:3]
+        # A part's file stays open while the blob lives: the child may open all it can.
+        limits = Path(f"/proc/{backend.process.pid}/limits").read_text().splitlines()
+        soft, hard = next(line for line in limits if line.startswith("Max open files")).split()[3:5]
+        assert soft == hard
