@@ -58,9 +58,11 @@ def aws() -> Iterator[dict[str, str]]:
     from moto import mock_aws
 
     from berth.infra import apply_ignored_settings, create_local_token_key, create_stack
+    from berth.moto_s3_spool import stream_multipart_objects
     from berth.motofix import cheap_transactions, indexed_queries, serialise_dynamodb
 
     serialise_dynamodb()
+    stream_multipart_objects()  # as in `berth serve`'s moto child
     cheap_transactions()
     indexed_queries()
     with mock_aws():

@@ -117,9 +117,16 @@ def build_event(
             "protocol": "HTTP/1.1",
             "identity": {"sourceIp": request.source_ip, "userAgent": request.header("User-Agent")},
         },
-        "body": base64.b64encode(request.body).decode("ascii") if request.body else None,
-        "isBase64Encoded": bool(request.body),
+        **_body(request),
     }
+
+
+def _body(request: GatewayRequest) -> dict[str, Any]:
+    """API Gateway's base64 body; bytes as they are for a split upload chunk (`unencoded`)."""
+    if request.unencoded and request.body:
+        return {"body": request.body, "isBase64Encoded": False}
+    encoded = base64.b64encode(request.body).decode("ascii") if request.body else None
+    return {"body": encoded, "isBase64Encoded": bool(request.body)}
 
 
 def decode_response(result: Mapping[str, Any]) -> GatewayResponse:

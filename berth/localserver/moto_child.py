@@ -1,8 +1,10 @@
 """Entry point of the moto child process: `python -m berth.localserver.moto_child`.
 
-moto keeps every object in memory (a multipart upload is joined in a bytearray), so it runs
-in its own process and the server's memory stays flat. It prints its port on stdout, then
-serves until its stdin closes: the parent closing the pipe, or dying, stops it.
+moto keeps every object in a spool file (in memory up to 5 MiB, on disk beyond), and with
+`berth.moto_s3_spool` it completes multipart uploads and copies parts file to file; it runs
+in its own process all the same, so the server's memory stays flat whatever moto does.
+It prints its port on stdout, then serves until its stdin closes: the parent closing the
+pipe, or dying, stops it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 def main() -> None:
     from moto.server import ThreadedMotoServer
 
+    from berth.moto_s3_spool import stream_multipart_objects
     from berth.motofix import (
         cheap_transactions,
         fit_for_chalice,
@@ -26,6 +29,8 @@ def main() -> None:
     serialise_dynamodb()  # conditional writes atomic, as in DynamoDB
     cheap_transactions()  # a transaction costs what it touches, not the table size
     indexed_queries()  # a Query reads its partition, not the whole table
+    stream_multipart_objects()  # no whole object in memory to assemble or copy a blob
+    _open_files_up_to_the_hard_limit()
     fit_for_chalice()  # `chalice deploy` rehearsed against this server (tests/deploy)
     route_presigned_sts()  # IAM login passwords reach STS, not S3
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
@@ -40,6 +45,19 @@ def main() -> None:
         pass
     # Everything is in memory and meant to vanish; skip the slow interpreter teardown.
     os._exit(0)
+
+
+def _open_files_up_to_the_hard_limit() -> None:
+    """A blob assembled from parts keeps a descriptor per part (`berth.moto_s3_spool`): a
+    registry of many large layers would run out at a desktop's soft limit of 1024."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):  # as before: moto copies where it cannot open again
+            pass
 
 
 if __name__ == "__main__":

@@ -22,9 +22,9 @@ from chalicelib.oci.paths import Resource, parse_path
 CHUNK_SIZE = 16 * 1024 * 1024
 # Bodies up to this size go through as one event, unchanged.
 SPLIT_THRESHOLD = 8 * 1024 * 1024
-# Chunk events in the handler at once, over all connections. An event costs about 4.5 times
-# its chunk (base64 text, Chalice's decoded copy), and moto, one process, is the bottleneck
-# anyway: one at a time keeps memory flat whatever the clients do, at no cost in throughput.
+# Chunk events in the handler at once, over all connections. A chunk is handed over as bytes
+# (`GatewayRequest.unencoded`), and moto, one process, is the bottleneck anyway: one at a
+# time keeps memory flat whatever the clients do, at no cost in throughput.
 MAX_CHUNKS_IN_FLIGHT = 1
 
 _chunk_slots = threading.BoundedSemaphore(MAX_CHUNKS_IN_FLIGHT)
@@ -141,6 +141,7 @@ def _chunk(
         query=_drop_digest(query),
         headers=bare.with_headers(**headers),
         body=data,
+        unencoded=True,
     )
 
 

@@ -30,7 +30,11 @@ class RecordingApp:
         self._patches = 0
 
     def __call__(self, event: dict[str, Any], context: Any) -> Mapping[str, Any]:
-        body = base64.b64decode(event["body"]) if event["isBase64Encoded"] else b""
+        body = event["body"] or b""
+        if event["isBase64Encoded"]:
+            body = base64.b64decode(body)
+        elif isinstance(body, str):
+            body = body.encode()
         self.events.append({**event, "body": None, "raw": body})
         path, method = event["path"], event["httpMethod"]
         headers = {k.lower(): v for k, v in (event["headers"] or {}).items()}

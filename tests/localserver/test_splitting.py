@@ -67,6 +67,20 @@ def test_large_patch_is_split_into_chunk_events_with_ranges() -> None:
     assert response.events == 3
 
 
+def test_split_chunks_go_to_the_handler_as_bytes_and_whole_bodies_as_base64() -> None:
+    """No API Gateway event carries a split chunk (Lambda takes 6 MB), so it is not base64
+    text the handler must decode; a body sent whole keeps API Gateway's encoding."""
+    app = RecordingApp()
+    _open(app)
+    data = _blob(CHUNK_SIZE + 7)
+    forward(gateway(app), GatewayRequest("PATCH", SESSION, "", OCTETS), _fixed(data))
+    forward(gateway(app), GatewayRequest("PATCH", SESSION, "", OCTETS), _fixed(b"tail"))
+
+    assert [e["isBase64Encoded"] for e in app.events] == [False, False, True]
+    assert [e["raw"] for e in app.events] == [data[:CHUNK_SIZE], data[CHUNK_SIZE:], b"tail"]
+    assert app.hashes[SESSION].digest() == hashlib.sha256(data + b"tail").digest()
+
+
 def test_patch_continuing_a_session_keeps_the_clients_start() -> None:
     app = RecordingApp()
     _open(app)
