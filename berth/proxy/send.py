@@ -27,6 +27,7 @@ from typing import Any
 
 from berth.client.credentials import Credentials
 from berth.localserver.log import fields
+from berth.proxy.buffers import PartBuffers
 from berth.proxy.links import Links
 from berth.proxy.log import logger
 from berth.push.errors import ExitCode, PushError
@@ -60,11 +61,13 @@ class Destination:
 
 
 class PartPool:
-    """The threads that PUT parts, shared by every upload, and the bound on parts in memory."""
+    """The threads that PUT parts, shared by every upload, the bound on parts in memory, and
+    the buffers parts are received into (given back once sent)."""
 
-    def __init__(self, jobs: int = PART_JOBS) -> None:
+    def __init__(self, jobs: int = PART_JOBS, part_size: int = PART_SIZE) -> None:
         self.jobs = max(1, jobs)
         self.in_flight = self.jobs
+        self.buffers = PartBuffers(part_size, keep=self.in_flight + 1)
         self._slots = threading.BoundedSemaphore(self.in_flight)
         self._executor = ThreadPoolExecutor(self.jobs, thread_name_prefix="proxy-part")
 
@@ -180,7 +183,7 @@ class StreamedBlob:
 
     # PartSink.
 
-    def part(self, number: int, data: bytes) -> None:
+    def part(self, number: int, data: memoryview) -> None:
         self._raise_failure()
         future = self.pool.submit(self._send, number, data)
         with self._lock:
@@ -269,7 +272,15 @@ class StreamedBlob:
             if error is not None:
                 raise error
 
-    def _send(self, number: int, data: bytes) -> None:
+    def _send(self, number: int, data: memoryview) -> None:
+        """PUT part `number`; its buffer is given back once sent, or refused."""
+        try:
+            self._put(number, data)
+        finally:
+            if isinstance(data.obj, bytearray):
+                self.pool.buffers.give(data.obj)
+
+    def _put(self, number: int, data: memoryview) -> None:
         """PUT part `number` (a fresh URL each attempt); its ETag and checksum are kept."""
         checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
         what = f"PUT part {number}"

@@ -92,8 +92,8 @@ def run(
         raise StartError(str(error)) from None
     if not PART_MIN <= part_size <= PART_MAX:
         raise StartError(f"the part size must be {PART_MIN} to {PART_MAX} bytes (S3's limits)")
-    sessions = Sessions(part_size)
-    pool = PartPool(part_jobs)
+    pool = PartPool(part_jobs, part_size)
+    sessions = Sessions(part_size, buffers=pool.buffers)
     links = Links()
     login = SavedLogin(upstream.base.split("://", 1)[1].rstrip("/"))
     destination = Destination(upstream.base, part_size, login)

@@ -56,10 +56,10 @@ def test_parts_in_memory_never_exceed_the_pool_bound(jobs: int) -> None:
         send.changed.wait_for(lambda: send.alive >= jobs + 1)
     send.release.set()
     sender.join()
+    failed = [number for number, f in enumerate(futures, 1) if f.exception() is not None]
     pool.shutdown()
     assert send.peak == pool.in_flight + 1 == jobs + 1
     assert sorted(send.sent) == list(range(1, 21))  # each part once
-    failed = [number for number, f in enumerate(futures, 1) if f.exception() is not None]
     assert failed == [3]
     # Every slot came back, the failed part's too: the pool takes `jobs` more at once.
     for _ in range(jobs):
