@@ -245,9 +245,18 @@ class StreamedBlob:
                 retries += 1  # a gateway gave up waiting: completion can be repeated
                 time.sleep(retries)
                 continue
+            if response.status == 404 and retries and self._linked(digest):
+                return  # the request the gateway gave up on went on, linked it, ended the session
             if response.status != 202:
                 raise _client_error(error_of(response, f"complete {digest}"))
         raise OCIError("UNAVAILABLE", f"berth proxy: verification of {digest} never finished")
+
+    def _linked(self, digest: str) -> bool:
+        try:
+            found = self.session.request("HEAD", f"/v2/{self.repository}/blobs/{digest}")
+        except PushError:
+            return False
+        return found.status == 200
 
     def _wait(self, *, raise_first: bool) -> None:
         with self._lock:
