@@ -1,8 +1,9 @@
 """Parts of a blob, as the client sends them, go straight to S3 through a streamed session
 of the registry's `s3-uploads` extension (docs/push.md): each part's presigned URL is asked
 with its SHA-256 (signed in: S3 refuses other bytes), PUT from memory by a shared pool of
-threads, and when the client's PUT names the digest the registry is asked to verify and link
-the blob with the part list, the digest and the size (repeating while it answers 202).
+threads, and when the client's PUT names the digest and every part is stored, the registry
+is asked to verify and link the blob with the part list, the digest and the size (repeating
+while it answers 202), in the background (links.py).
 
 The registry calls, the presigned PUT and error mapping are `berth push`'s own
 (berth/push/s3.py, berth/push/http.py): one client core. The calls carry the client's own
@@ -21,10 +22,14 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from berth.client.credentials import Credentials
+from berth.localserver.log import fields
+from berth.proxy.buffers import PartBuffers
+from berth.proxy.links import Links
+from berth.proxy.log import logger
 from berth.push.errors import ExitCode, PushError
 from berth.push.http import Response, Session, error_of
 from berth.push.s3 import (
@@ -44,20 +49,25 @@ PART_JOBS = 4
 
 @dataclass(frozen=True, slots=True)
 class Destination:
-    """Where blobs go: the registry's URL, the size of the parts sent to S3, and the saved
-    login that renews a client's token refused mid-upload (berth/proxy/saved_login.py)."""
+    """Where blobs go: the registry's URL, the size of the parts sent to S3, the saved
+    login that renews a client's token refused mid-upload (berth/proxy/saved_login.py), and
+    the session of the presigned PUTs, shared by every upload so that its keep-alive
+    connections (one per part thread) outlive each blob."""
 
     base_url: str
     part_size: int = PART_SIZE
     saved_login: Callable[[], Credentials | None] = lambda: None
+    storage: Session = field(default_factory=lambda: Session(""))  # never our credentials
 
 
 class PartPool:
-    """The threads that PUT parts, shared by every upload, and the bound on parts in memory."""
+    """The threads that PUT parts, shared by every upload, the bound on parts in memory, and
+    the buffers parts are received into (given back once sent)."""
 
-    def __init__(self, jobs: int = PART_JOBS) -> None:
+    def __init__(self, jobs: int = PART_JOBS, part_size: int = PART_SIZE) -> None:
         self.jobs = max(1, jobs)
         self.in_flight = self.jobs
+        self.buffers = PartBuffers(part_size, keep=self.in_flight + 1)
         self._slots = threading.BoundedSemaphore(self.in_flight)
         self._executor = ThreadPoolExecutor(self.jobs, thread_name_prefix="proxy-part")
 
@@ -101,11 +111,21 @@ def _json(response: Response) -> dict[str, Any]:
 class StreamedBlob:
     """One blob's streamed session on the registry: the `PartSink` of a proxy upload."""
 
-    def __init__(self, pool: PartPool, session: Session, location: str) -> None:
+    def __init__(
+        self,
+        pool: PartPool,
+        links: Links,
+        session: Session,
+        location: str,
+        repository: str,
+        storage: Session,
+    ) -> None:
         self.pool = pool
+        self.links = links
         self.session = session
         self.location = location
-        self.storage = Session("")  # presigned URLs: never the client's credentials
+        self.repository = repository
+        self.storage = storage  # presigned URLs: never the client's credentials
         self._parts: dict[int, tuple[str, str]] = {}  # number: (ETag, checksum)
         self._futures: list[Future[Any]] = []
         self._lock = threading.Lock()
@@ -113,7 +133,12 @@ class StreamedBlob:
 
     @classmethod
     def open(
-        cls, destination: Destination, pool: PartPool, repository: str, authorization: str | None
+        cls,
+        destination: Destination,
+        pool: PartPool,
+        links: Links,
+        repository: str,
+        authorization: str | None,
     ) -> StreamedBlob | Response:
         """A streamed session in `repository`, or the registry's answer when it refused one
         (401 with its challenge, 403: the client sees them as they are)."""
@@ -149,7 +174,8 @@ class StreamedBlob:
         # stands. Never before: a client that did not log in is answered the registry's 401.
         if authorization:
             session.credentials = destination.saved_login()
-        return cls(pool, session, session.url(str(document["location"])))
+        location = session.url(str(document["location"]))
+        return cls(pool, links, session, location, repository, destination.storage)
 
     def authorize(self, authorization: str | None) -> None:
         if authorization:
@@ -157,7 +183,7 @@ class StreamedBlob:
 
     # PartSink.
 
-    def part(self, number: int, data: bytes) -> None:
+    def part(self, number: int, data: memoryview) -> None:
         self._raise_failure()
         future = self.pool.submit(self._send, number, data)
         with self._lock:
@@ -174,8 +200,32 @@ class StreamedBlob:
     # Completion.
 
     def complete(self, digest: str, size: int) -> None:
-        """Wait for every part, then ask the registry to verify and link the blob."""
+        """Wait until every part is stored (raising the first refusal), then have the
+        registry verify and link the blob in the background (links.py)."""
         self._wait(raise_first=True)
+        self.links.start(self.repository, digest, lambda: self._link(digest, size))
+
+    def _link(self, digest: str, size: int) -> None:
+        """Ask the registry to verify and link the blob; if it does not, the session is
+        cancelled (nothing stays half-written) and the error raised."""
+        started = time.monotonic()
+        try:
+            self._complete(digest, size)
+        except BaseException:
+            self.cancel()
+            raise
+        logger.info(
+            "blob pushed",
+            extra=fields(
+                repository=self.repository,
+                digest=digest,
+                size=size,
+                parts=len(self._parts),
+                link_seconds=round(time.monotonic() - started, 3),
+            ),
+        )
+
+    def _complete(self, digest: str, size: int) -> None:
         parts = [
             {"partNumber": n, "etag": etag, "checksumSHA256": checksum}
             for n, (etag, checksum) in sorted(self._parts.items())
@@ -195,9 +245,18 @@ class StreamedBlob:
                 retries += 1  # a gateway gave up waiting: completion can be repeated
                 time.sleep(retries)
                 continue
+            if response.status == 404 and retries and self._linked(digest):
+                return  # the request the gateway gave up on went on, linked it, ended the session
             if response.status != 202:
                 raise _client_error(error_of(response, f"complete {digest}"))
         raise OCIError("UNAVAILABLE", f"berth proxy: verification of {digest} never finished")
+
+    def _linked(self, digest: str) -> bool:
+        try:
+            found = self.session.request("HEAD", f"/v2/{self.repository}/blobs/{digest}")
+        except PushError:
+            return False
+        return found.status == 200
 
     def _wait(self, *, raise_first: bool) -> None:
         with self._lock:
@@ -222,7 +281,15 @@ class StreamedBlob:
             if error is not None:
                 raise error
 
-    def _send(self, number: int, data: bytes) -> None:
+    def _send(self, number: int, data: memoryview) -> None:
+        """PUT part `number`; its buffer is given back once sent, or refused."""
+        try:
+            self._put(number, data)
+        finally:
+            if isinstance(data.obj, bytearray):
+                self.pool.buffers.give(data.obj)
+
+    def _put(self, number: int, data: memoryview) -> None:
         """PUT part `number` (a fresh URL each attempt); its ETag and checksum are kept."""
         checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
         what = f"PUT part {number}"

@@ -1,6 +1,7 @@
 """`berth proxy` running: an HTTP/1.1 server on loopback (the local server's own, with its
 strict framing and chunked bodies) whose requests go either to the upload routes (uploads.py)
-or to the registry as they are (forward.py)."""
+or to the registry as they are (forward.py), those that depend on a blob the registry is
+still linking once the link is done (link_order.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from berth.localserver.log import fields
 from berth.localserver.memory import return_large_buffers_to_the_os
 from berth.localserver.messages import GatewayRequest, GatewayResponse
 from berth.proxy.forward import Upstream, forward
+from berth.proxy.link_order import wait_for_links
+from berth.proxy.links import Links
 from berth.proxy.log import logger
 from berth.proxy.saved_login import SavedLogin
 from berth.proxy.send import PART_JOBS, PART_SIZE, Destination, PartPool
@@ -40,6 +43,7 @@ class Proxy:
     _thread: threading.Thread = field(repr=False)
     _sessions: Sessions = field(repr=False)
     _pool: PartPool = field(repr=False)
+    _links: Links = field(repr=False)
 
     def describe(self) -> str:
         memory = self.part_size * (self.part_jobs + 1) // (1024 * 1024)
@@ -62,6 +66,7 @@ class Proxy:
             self._thread.join()
         self._httpd.server_close()
         self._sessions.close_all()
+        self._links.shutdown()
         self._pool.shutdown()
 
     def __enter__(self) -> Proxy:
@@ -87,20 +92,27 @@ def run(
         raise StartError(str(error)) from None
     if not PART_MIN <= part_size <= PART_MAX:
         raise StartError(f"the part size must be {PART_MIN} to {PART_MAX} bytes (S3's limits)")
-    sessions = Sessions(part_size)
-    pool = PartPool(part_jobs)
+    pool = PartPool(part_jobs, part_size)
+    sessions = Sessions(part_size, buffers=pool.buffers)
+    links = Links()
     login = SavedLogin(upstream.base.split("://", 1)[1].rstrip("/"))
-    uploads = Uploads(upstream, sessions, Destination(upstream.base, part_size, login), pool)
+    destination = Destination(upstream.base, part_size, login)
+    uploads = Uploads(upstream, sessions, destination, pool, links)
 
     def route(request: GatewayRequest, body: Body) -> GatewayResponse:
         endpoint = parse_path(request.path)
         if endpoint is not None and endpoint.resource in _UPLOAD_ROUTES:
             return uploads.handle(endpoint, request, body)
+        if endpoint is not None:
+            refused, body = wait_for_links(links, endpoint, request, body)
+            if refused is not None:
+                return refused
         return forward(upstream, request, body)
 
     try:
         httpd = BerthHTTPServer((host, port), route)
     except OSError as error:
+        links.shutdown()
         pool.shutdown()
         raise StartError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
     bound_host, bound_port = str(httpd.server_address[0]), int(httpd.server_address[1])
@@ -119,6 +131,7 @@ def run(
         thread,
         sessions,
         pool,
+        links,
     )
     logger.info("proxy ready", extra=fields(url=proxy.url, registry=upstream.base))
     return proxy

@@ -2,8 +2,8 @@
 PUT) are cut into S3 parts as they arrive and each full part is handed to a `PartSink`
 (send.py puts it to S3 through the registry's streamed `s3-uploads` session), while the
 whole blob's SHA-256 is computed, so the client's digest is checked before the registry is
-asked to link anything. Memory per session: the part being filled; parts in flight are
-bounded by the sink.
+asked to link anything. Memory per session: the part being filled (a buffer the sink gives
+back once the part is sent, buffers.py); parts in flight are bounded by the sink.
 
 The state machine, per session: `append` at the offset it holds (a Content-Range that starts
 elsewhere is 416, and nothing changes); what arrives counts even if the body then breaks
@@ -22,19 +22,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from berth.proxy.buffers import PartBuffers
 from chalicelib.oci.digest import Digest
 from chalicelib.oci.errors import OCIError
 
 # A session nobody touched for this long is dropped (and its S3 upload cancelled).
 IDLE_SECONDS = 3600.0
-READ_PIECE = 1024 * 1024
+# A body is read this much at a time: under glibc's fixed mmap threshold (1 MiB, server.py),
+# so the pieces come from the heap and are reused, never faulted in afresh from the OS.
+READ_PIECE = 1008 * 1024
 
 
 class PartSink(Protocol):
     """Where the parts go (numbered from 1, in order), and then the blob's digest and size."""
 
-    def part(self, number: int, data: bytes) -> None:
-        """Take part `number` (may block, to bound memory)."""
+    def part(self, number: int, data: memoryview) -> None:
+        """Take part `number` (may block, to bound memory); `data` is a view of a buffer
+        from the session's `PartBuffers`, which the sink may give back once it is sent."""
 
     def authorize(self, authorization: str | None) -> None:
         """The client's latest Authorization, for the sink's own requests."""
@@ -64,8 +68,9 @@ class Upload:
     authorization: str | None = field(default=None, repr=False)
     offset: int = 0
     parts: int = 0  # handed to the sink
+    buffers: PartBuffers | None = field(default=None, repr=False)  # None: a new one per part
     _hash: hashlib._Hash = field(default_factory=hashlib.sha256, repr=False)
-    _filling: list[bytes] = field(default_factory=list, repr=False)  # of the next part
+    _buffer: bytearray | None = field(default=None, repr=False)  # the next part, filling
     _filled: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -93,20 +98,26 @@ class Upload:
     def _take(self, piece: bytes) -> None:
         self._hash.update(piece)
         self.offset += len(piece)
-        while piece:
-            room = self.part_size - self._filled
-            head, piece = piece[:room], piece[room:]  # a piece that fits is not copied
-            self._filling.append(head)
+        rest = memoryview(piece)
+        while rest:
+            if self._buffer is None:
+                self._buffer = self._new_buffer()
+            head = rest[: self.part_size - self._filled]
+            self._buffer[self._filled : self._filled + len(head)] = head
             self._filled += len(head)
+            rest = rest[len(head) :]
             if self._filled == self.part_size:
                 self._hand_over()
 
+    def _new_buffer(self) -> bytearray:
+        return self.buffers.take() if self.buffers is not None else bytearray(self.part_size)
+
     def _hand_over(self) -> None:
-        data = b"".join(self._filling)
-        self._filling.clear()
-        self._filled = 0
+        data = memoryview(self._buffer if self._buffer is not None else bytearray())
+        self._buffer = None
+        filled, self._filled = self._filled, 0
         self.parts += 1
-        self.sink.part(self.parts, data)
+        self.sink.part(self.parts, data[:filled])
 
     def finish(self, digest: Digest) -> None:
         """Check that the bytes received are `digest` (DIGEST_INVALID if not), hand over the
@@ -133,17 +144,25 @@ class Sessions:
         *,
         clock: Callable[[], float] = time.monotonic,
         idle_seconds: float = IDLE_SECONDS,
+        buffers: PartBuffers | None = None,
     ) -> None:
         self.part_size = part_size
         self.clock = clock
         self.idle_seconds = idle_seconds
+        self.buffers = buffers
         self._uploads: dict[str, Upload] = {}
         self._lock = threading.Lock()
 
     def open(self, repository: str, sink: PartSink, authorization: str | None = None) -> Upload:
         self.expire()
         upload = Upload(
-            uuid.uuid4().hex, repository, self.part_size, sink, self.clock(), authorization
+            uuid.uuid4().hex,
+            repository,
+            self.part_size,
+            sink,
+            self.clock(),
+            authorization,
+            buffers=self.buffers,
         )
         with self._lock:
             self._uploads[upload.id] = upload

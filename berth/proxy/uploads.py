@@ -8,10 +8,12 @@ Each proxy session is a streamed `s3-uploads` session on the registry, opened wi
 client's credentials at its POST: a 401 with the registry's Bearer challenge, or a 403, comes
 back as it is, before the client sends a byte. A cross-repository mount (`?mount=&from=`) is
 the registry's own: its 201 is passed on, and a mount it declines becomes a proxy session.
-The closing PUT answers 201 only once the registry has verified and linked the blob, so a
-client that sees 201 can push its manifest at once. A request that fails (other than a chunk
-at the wrong offset, 416) cancels the session: nothing is linked, and the client starts
-the blob again, as stock clients do."""
+The closing PUT answers 201 once the digest the proxy computed is the client's and every
+part is stored in S3; the registry verifies and links the blob in the background while the
+client sends its next layer (links.py), and whatever depends on the link waits for it (a
+mount of the blob here, its HEAD and a manifest PUT in server.py). A request that fails
+(other than a chunk at the wrong offset, 416) cancels the session: nothing is linked, and
+the client starts the blob again, as stock clients do."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from berth.localserver.bodies import Body
 from berth.localserver.log import fields
 from berth.localserver.messages import GatewayRequest, GatewayResponse
 from berth.proxy.forward import Upstream, exchange
+from berth.proxy.links import Links
 from berth.proxy.log import logger
 from berth.proxy.send import Destination, PartPool, StreamedBlob
 from berth.proxy.sessions import READ_PIECE, Sessions, Upload
@@ -56,12 +59,18 @@ class Uploads:
     """The upload routes of one proxy."""
 
     def __init__(
-        self, upstream: Upstream, sessions: Sessions, destination: Destination, pool: PartPool
+        self,
+        upstream: Upstream,
+        sessions: Sessions,
+        destination: Destination,
+        pool: PartPool,
+        links: Links,
     ) -> None:
         self.upstream = upstream
         self.sessions = sessions
         self.destination = destination
         self.pool = pool
+        self.links = links
 
     def handle(self, endpoint: Endpoint, request: GatewayRequest, body: Body) -> GatewayResponse:
         try:
@@ -104,7 +113,7 @@ class Uploads:
             mounted = self._mount(name, request)
             if mounted is not None:
                 return mounted
-        opened = StreamedBlob.open(self.destination, self.pool, name, authorization)
+        opened = StreamedBlob.open(self.destination, self.pool, self.links, name, authorization)
         if not isinstance(opened, StreamedBlob):
             headers = tuple(
                 (k, v) for k, v in opened.headers.items() if k.lower() in _REFUSAL_HEADERS
@@ -121,6 +130,9 @@ class Uploads:
         """The registry's answer to a mount when it is final (201, or a refusal); None when
         it declined by opening a session of its own, which is deleted again."""
         asked = [(k, v) for k, v in urllib.parse.parse_qsl(request.query) if k != "digest"]
+        digest, source = _query(request, "mount"), _query(request, "from")
+        for repository in {name, source or name}:
+            self.links.wait(repository, digest)  # a blob being linked is mounted once linked
         target = f"/v2/{name}/blobs/uploads/?{urllib.parse.urlencode(asked)}"
         headers = {k: v for k, v in request.headers if k.lower() not in _NOT_FORWARDED}
         headers["Content-Length"] = "0"
@@ -161,7 +173,7 @@ class Uploads:
             raise
         self.sessions.close(upload)
         logger.info(
-            "blob pushed",
+            "blob received",
             extra=fields(
                 repository=upload.repository,
                 digest=str(parsed),

@@ -26,7 +26,7 @@ RETRIES = 3
 # Test hook: fail as a broken connection would once this many body bytes have been sent.
 FAIL_AFTER_ENV = "BERTH_PUSH_FAIL_AFTER_BYTES"
 
-Body = bytes | IO[bytes] | None
+Body = bytes | memoryview | IO[bytes] | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -341,7 +341,7 @@ def part_url(
 
 
 def put_to_storage(
-    storage: Session, upload: dict[str, Any], body: bytes | IO[bytes], length: int
+    storage: Session, upload: dict[str, Any], body: bytes | memoryview | IO[bytes], length: int
 ) -> Response:
     """PUT to a presigned URL with exactly the headers the registry gave (no credentials of
     ours: the URL carries its own)."""

@@ -23,6 +23,7 @@ import pytest
 from berth.client.credentials import Credentials
 from berth.localserver import spawn
 from berth.proxy import Proxy, run
+from berth.push.http import FAIL_AFTER_ENV
 from chalicelib.remote.challenge import parse_challenges
 from tests.e2e.support import Registry, new_repository
 
@@ -256,3 +257,31 @@ def test_a_token_refused_mid_upload_is_renewed_from_the_saved_login(
                 continue
             assert (patched.status, closed.status) == (202, 201)
             assert (head.status, head.headers["Content-Length"]) == (200, str(len(data)))
+
+
+def test_a_part_s3_never_takes_cancels_the_upload_and_links_nothing(
+    fronted: tuple[Registry, Proxy, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection to S3 breaks after the first 5 MiB part (berth push's failure hook):
+    the second part is retried, then the client is answered 503 UNAVAILABLE, before any
+    201, the session is gone, nothing is linked, and every part's slot is free again."""
+    registry, _, password = fronted
+    monkeypatch.setenv(FAIL_AFTER_ENV, str(7 * MiB))
+    data = bytes(range(256)) * (48 * 1024)  # 12 MiB: parts 1 and 2 go during the PATCH
+    with run(f"http://127.0.0.1:{registry.server.port}", port=0, part_size=5 * MiB) as proxy:
+        client = Client(proxy, password)
+        repository = new_repository("broken")
+        uploads = f"/v2/{repository}/blobs/uploads/"
+        client.login(
+            client.request("POST", uploads).headers["WWW-Authenticate"],
+            f"repository:{repository}:pull",
+        )
+        location = client.request("POST", uploads).headers["Location"]
+        patched = client.request("PATCH", location, data)
+        closed = client.request("PUT", f"{location}?digest={_digest(data)}")
+        assert (patched.status, closed.status) in ((503, 404), (202, 503))
+        assert client.request("HEAD", f"/v2/{repository}/blobs/{_digest(data)}").status == 404
+        assert client.request("GET", location).status == 404
+        assert proxy.open_uploads == 0
+        slots = proxy._pool._slots
+        assert all(slots.acquire(blocking=False) for _ in range(proxy.part_jobs))
