@@ -101,7 +101,7 @@ MUTATIONS = [
     ),
     Mutation(
         "tag-delete-only-if", "chalicelib/storage/tags.py",
-        "if current is None or (only_if is not None and current.digest != only_if):",
+        "if current is None or (only_if is not None and current.digest != str(only_if)):",
         "if current is None:",
         [*TAGS, "tests/storage/test_concurrency.py"], "deleting a manifest drops a moved tag",
     ),
