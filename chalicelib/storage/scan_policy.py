@@ -65,6 +65,11 @@ def get(repo: str) -> ScanPolicy:
     return _of(_stored()[0], repo)
 
 
+def of_documents(documents: dict[str, Any], repo: str) -> ScanPolicy:
+    """`repo`'s policy among the documents the item holds (trust_policy.get_with_scan_policies)."""
+    return _of(documents, repo)
+
+
 def cached(repo: str) -> ScanPolicy:
     """The policy as this instance last read the policy item, at most CACHE_SECONDS ago."""
     return _of(trust_policy.cached_scan_policies(), repo)

@@ -44,6 +44,12 @@ def get() -> TrustPolicy:
     return _read()[0]
 
 
+def get_with_scan_policies() -> tuple[TrustPolicy, dict[str, Any]]:
+    """Both policies the item holds, read now in one GetItem (the image page judges a pull
+    by both, as the pull path does)."""
+    return _read()
+
+
 def _cached_read() -> tuple[TrustPolicy, dict[str, Any]]:
     global _cached
     moment = monotonic()

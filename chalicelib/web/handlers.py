@@ -307,7 +307,9 @@ def image(chalice_request: Any) -> Response:
     if findings.scanned(found):
         sections.append(findings.section(wanted))
     sections.append(
-        pull_policy_section.section(name, stored.media_type, stored.body, stored.scan_verdict)
+        pull_policy_section.section(
+            name, stored.media_type, stored.body, stored.scan_verdict, stored.signers
+        )
     )
     verdicts = signatures.verdicts_for(name, wanted)
     if verdicts:

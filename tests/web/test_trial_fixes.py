@@ -117,3 +117,48 @@ def test_config_and_history_times_are_for_people(
     assert "T13:02:03.123456789Z</td>" not in page  # no raw stamp as a cell's text
     assert "<td>yesterday</td>" in page  # not a time: shown as written
     assert config_blob  # the helper the other tests use is unchanged
+
+
+def test_the_image_page_weighs_the_signing_policy_too(client: Any, repo: str) -> None:
+    """A user trial: under an `enforce` rule the page said "allowed" of an unsigned image
+    that every pull then refused (the section judged the scan policy alone)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from chalicelib.storage import trust_policy
+    from tests.api.helpers import assert_ok
+    from tests.api.test_signing_policy import bundle_signature, enforce, set_policy
+
+    pushed = push_image(client, repo, "v1")
+    url = f"/ui/image?name={repo}&digest={pushed.digest}"
+
+    def verdict() -> str:
+        trust_policy.forget_cached()
+        page = text(get(client, url))
+        return page.split('id="signing-policy">', 1)[1].split("</p>", 1)[0]
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    try:
+        assert "refused" not in verdict()
+        enforce(client, repo, key)
+        refused = verdict()
+        assert '<span class="badge bad">refused</span>' in refused
+        assert (
+            f"<code>{repo}</code>" in refused and "(enforce)" in refused and "berth sign" in refused
+        )
+        assert head_status(client, repo, "v1") == 403  # what the page says is what a pull gets
+        enforce(client, repo, key, mode="audit")
+        assert "allowed</span> but logged as unsigned" in verdict()
+        enforce(client, repo, key)
+        push(client, repo, bundle_signature(key, pushed))
+        assert "allowed</span>, signed by a trusted key" in verdict()
+    finally:
+        assert_ok(set_policy(client, []), 200)
+
+
+def head_status(client: Any, repo: str, tag: str) -> int:
+    """A pull with a pull-only token (the test client's admin may push, so ask anonymously
+    through the same check the pull path makes)."""
+    from tests.api.helpers import OCI_MANIFEST
+
+    response = client.http.get(f"/v2/{repo}/manifests/{tag}", headers={"Accept": OCI_MANIFEST})
+    return int(response.status_code)
