@@ -45,18 +45,27 @@ def detail_type(change: Change) -> str:
     return REFERRER_ACTION if change.kind == REFERRER else IMAGE_ACTION
 
 
+def _scanned_tags(change: Change) -> list[str]:
+    """A scan moves no tag: its record names the tags pointing at the image when scanned."""
+    if change.kind != SCAN:
+        return []
+    found = change.detail.get("tags")
+    return [t for t in found if isinstance(t, str)] if isinstance(found, list) else []
+
+
 def detail(change: Change) -> dict[str, Any]:
     """EventBridge `detail`: ECR's field names where ECR has them (`action-type`, `result`,
     `repository-name`, `image-digest`, `image-tag`), so rules written for ECR carry over."""
     moved = [m for m in change.tags if m.tag]
+    named = [m.tag for m in moved] or _scanned_tags(change)
     out: dict[str, Any] = {
         "event-id": change.id,
         "action-type": change.kind,
         "result": "SUCCESS",
         "repository-name": change.repository,
         "image-digest": change.digest,
-        "image-tag": moved[0].tag if len(moved) == 1 else None,
-        "image-tags": [m.tag for m in moved],
+        "image-tag": named[0] if len(named) == 1 else None,
+        "image-tags": named,
         # A new tag has no previous digest, a deleted one no digest: those keys are left out.
         "tag-moves": [
             {

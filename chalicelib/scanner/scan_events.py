@@ -23,9 +23,14 @@ def record(repo: str, digest: str, before: ScanVerdict | None, after: ScanVerdic
         return False
     from chalicelib.audit import store
     from chalicelib.audit.events import Event
+    from chalicelib.oci.digest import checked_digest
+    from chalicelib.storage import tags
     from chalicelib.storage.clock import now
 
     detail = {
+        # The tags naming the image when it was scanned (one Query, off the pull path): a
+        # receiver that deploys by tag needs them, and a rescan moves no tag to name them.
+        "tags": sorted(tags.pointing_at(repo, checked_digest(digest))),
         "status": after.status,
         "counts": after.counts,
         "previousCounts": before.counts if before is not None else None,

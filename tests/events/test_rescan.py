@@ -62,6 +62,7 @@ def test_changed_findings_are_one_event_unchanged_none(client: Any, repo: str, p
     (first,) = pump.queued(events)
     assert first["detail"]["image-digest"] == image.digest
     assert first["detail"]["finding-severity-counts"] == {}
+    assert first["detail"]["image-tags"] == ["1.0"]  # a user trial found [] here
 
     set_scan_policy(client, repo, {"severity": "HIGH"})
     assert_ok(client.http.get(f"/v2/{repo}/manifests/1.0"), 200)
@@ -75,6 +76,7 @@ def test_changed_findings_are_one_event_unchanged_none(client: Any, repo: str, p
     assert (detail["repository-name"], detail["image-digest"]) == (repo, image.digest)
     assert detail["finding-severity-counts"] == {"CRITICAL": 1}
     assert detail["scan-status"] == "COMPLETE"
+    assert (detail["image-tag"], detail["image-tags"]) == ("1.0", ["1.0"])
     stored = json.loads(client.http.get(f"/v2/{repo}/_berth/scan/1.0").body)
     assert stored["imageScanFindings"]["vulnerabilitySourceUpdatedAt"]
     assert [f["name"] for f in stored["imageScanFindings"]["findings"]] == [critical["id"]]

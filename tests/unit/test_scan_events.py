@@ -17,6 +17,7 @@ def test_a_scan_record_is_a_scan_event_with_its_counts() -> None:
                 "status": "COMPLETE",
                 "counts": {"CRITICAL": 1, "LOW": 2},
                 "previousCounts": {"LOW": 2},
+                "tags": ["1.0", "latest"],
             },
         )
     )
@@ -31,6 +32,9 @@ def test_a_scan_record_is_a_scan_event_with_its_counts() -> None:
     assert detail["previous-finding-severity-counts"] == {"LOW": 2}
     assert detail["actor"] == "system:scanner"
     assert "verified" not in detail
+    # A scan moves no tag, yet a receiver deploying by tag needs the tags naming the image.
+    assert detail["image-tags"] == ["1.0", "latest"]
+    assert detail["tag-moves"] == []
 
 
 def test_other_events_carry_no_scan_fields() -> None:
