@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from berth.client.berth_api import RegistryError
-from berth.commands import common
+from berth.commands import common, moments
 from berth.commands.common import add_registry_option, print_json, print_table
 
 
@@ -176,7 +176,7 @@ def _status(args: argparse.Namespace) -> int:
             r["destination"],
             r["state"],
             str(r["attempts"]),
-            r.get("doneAt") or (r.get("error") or "")[:60],
+            moments.shown(r["doneAt"]) if r.get("doneAt") else (r.get("error") or "")[:60],
         ]
         for r in answer["replicas"]
     ]

@@ -125,6 +125,12 @@ def test_replicas_match_byte_for_byte_across_an_outage(
         states = {r["tag"]: (r["state"], r["attempts"]) for r in status["replicas"]}
         assert states["v1"] == ("done", 1) and states["v3"] == ("done", 1)
         assert states["v2"][0] == "done" and states["v2"][1] >= 2
+        table = berth("replicate", "status", repository, "--registry", source_url)
+        done = [line.split()[-1] for line in table.splitlines()[1:]]
+        # One time format in every table (a user trial saw Python's isoformat with microseconds).
+        assert done and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", d) for d in done), (
+            table
+        )
 
         uploads = [
             r
