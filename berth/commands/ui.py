@@ -46,7 +46,18 @@ def _login(args: argparse.Namespace) -> int:
     try:
         answer = common.client_for(args).ui_link(password)
     except RegistryError as error:
-        return common.failed("ui login", error)
+        if error.status != 401:
+            return common.failed("ui login", error)
+        # The generic hint (berth login, podman login) is wrong here: what was refused is the
+        # AWS identity, and locally the usual cause is credentials signed for AWS's STS.
+        print(f"berth ui login: {error.code}: {error.message}", file=sys.stderr)
+        print(
+            "  (the registry did not accept your AWS identity: your ARN must match a mapping "
+            "(berth iam ls, berth iam map); against berth serve, set AWS_ENDPOINT_URL to the "
+            "moto address its start line prints)",
+            file=sys.stderr,
+        )
+        return common.EXIT_REFUSED
     link = registry_url(common.registry_of(args)) + str(answer["link"])
     if args.json:
         print_json({**answer, "link": link})

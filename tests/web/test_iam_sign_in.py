@@ -147,3 +147,24 @@ def test_with_auth_off_there_is_nothing_to_sign_in_to(client: Any) -> None:
     answer = client.http.post("/ui/iam-link", headers=headers, body=b'{"password": "x"}')
     assert answer.status_code == 404
     assert client.http.get("/ui/link?code=x").status_code == 303
+
+
+def test_an_identity_no_mapping_names_is_told_what_to_check(
+    client: Any, mapped: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A user trial: the refusal ended with "log in: berth login REGISTRY, podman login...",
+    which is not how an IAM identity gets in."""
+    from chalicelib.auth import principals
+
+    mappings = [m.name for m in principals.directory("iam")]
+    for name in mappings:
+        principals.set_disabled("iam", name)
+    try:
+        status = cli.main(["ui", "login", "--registry", "localhost:5000", "--no-browser"])
+    finally:
+        for name in mappings:
+            principals.set_disabled("iam", name, False)
+    err = capsys.readouterr().err
+    assert status == common.EXIT_REFUSED
+    assert "berth iam map" in err and "AWS_ENDPOINT_URL" in err
+    assert "podman login" not in err
