@@ -57,19 +57,21 @@ def register(commands: Any) -> None:
 
     allow = actions.add_parser(
         "allow",
-        help="let an advisory through until a date",
-        description="Findings of ADVISORY (its id as `berth scan` shows it) no longer refuse a "
-        "pull until the end of --until (UTC); from the next day on the entry is ignored.",
+        help="let advisories through until a date",
+        description="Findings of each ADVISORY (its id as `berth scan` shows it) no longer "
+        "refuse a pull until the end of --until (UTC); from the next day on the entry is "
+        "ignored. A refused pull's message names every advisory it was refused for, ready to "
+        "paste here.",
     )
     _repo(allow)
-    allow.add_argument("advisory", metavar="ADVISORY")
+    allow.add_argument("advisories", metavar="ADVISORY", nargs="+")
     allow.add_argument("--until", type=_date, required=True, metavar="YYYY-MM-DD")
     allow.add_argument("--reason", default="", help="why (kept with the entry, audited)")
     allow.set_defaults(func=_allow)
 
-    disallow = actions.add_parser("disallow", help="remove an allow-list entry")
+    disallow = actions.add_parser("disallow", help="remove allow-list entries")
     _repo(disallow)
-    disallow.add_argument("advisory", metavar="ADVISORY")
+    disallow.add_argument("advisories", metavar="ADVISORY", nargs="+")
     disallow.set_defaults(func=_disallow)
 
     off = actions.add_parser("off", help="refuse nothing (the allow-list is kept)")
@@ -166,18 +168,22 @@ def _set(args: argparse.Namespace) -> int:
 
 def _allow(args: argparse.Namespace) -> int:
     def edit(document: dict[str, Any]) -> None:
-        kept = [e for e in document["allow"] if e["id"] != args.advisory]
-        entry = {"id": args.advisory, "until": args.until.isoformat()}
-        if args.reason:
-            entry["reason"] = args.reason
-        document["allow"] = [*kept, entry]
+        named = list(dict.fromkeys(args.advisories))
+        kept = [e for e in document["allow"] if e["id"] not in named]
+        entries = []
+        for advisory in named:
+            entry = {"id": advisory, "until": args.until.isoformat()}
+            if args.reason:
+                entry["reason"] = args.reason
+            entries.append(entry)
+        document["allow"] = [*kept, *entries]
 
     return _change(args, edit)
 
 
 def _disallow(args: argparse.Namespace) -> int:
     def edit(document: dict[str, Any]) -> None:
-        document["allow"] = [e for e in document["allow"] if e["id"] != args.advisory]
+        document["allow"] = [e for e in document["allow"] if e["id"] not in args.advisories]
 
     return _change(args, edit)
 

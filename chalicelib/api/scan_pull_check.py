@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from chalicelib.scanning.pull_policy import Refusal, ScanPolicy
     from chalicelib.storage.manifests import StoredManifest
 
-SHOWN = 5  # advisories named in the message; the detail lists up to DETAILED
+SHOWN = 5  # advisories named in the message; the detail lists up to DETAILED findings
 DETAILED = 50
 
 
@@ -65,16 +65,21 @@ def _denied(name: str, digest: str, policy: ScanPolicy, refusal: Refusal) -> OCI
         )
         detail["reason"] = refusal.reason
         return OCIError("DENIED", message, status=403, detail=detail)
-    named = ", ".join(f"{i} ({p}, {s})" for i, p, s in refusal.worst[:SHOWN])
-    more = len(refusal.worst) - SHOWN + refusal.unnamed
-    if more > 0:
-        named += f" and {more} more" if named else f"{more} findings"
-    first = refusal.worst[0][0] if refusal.worst else "ADVISORY-ID"
+    from chalicelib.scanning.refusal_summary import by_advisory, describe
+
+    blocking = by_advisory(refusal.worst)
+    named = describe(blocking, refusal.unnamed, SHOWN)
+    # Every advisory named gets its exception in the one command: allowing only the first
+    # left the user refused again for the next.
+    ids = " ".join(b.id for b in blocking[:SHOWN]) or "ADVISORY-ID"
+    others = (
+        " (and the others `berth scan` lists)" if len(blocking) > SHOWN or refusal.unnamed else ""
+    )
     message = (
         f"manifest {digest} is refused by the scan policy of {name} (findings at or above "
         f"{policy.severity}): {named}. See them all: berth scan {name}@{digest} --stored. "
-        f"For an exception, a repository admin runs: berth scan policy allow {name} {first} "
-        f"--until YYYY-MM-DD --reason '...'"
+        f"For an exception, a repository admin runs: berth scan policy allow {name} {ids} "
+        f"--until YYYY-MM-DD --reason '...'{others}"
     )
     detail["reason"] = "findings"
     detail["findings"] = [

@@ -96,11 +96,10 @@ def _scan_part(
             )
             verdict = f'<span class="badge bad">refused</span> {e(state)}'
         else:
-            named = ", ".join(f"{i} ({p}, {s.lower()})" for i, p, s in refusal.worst[:SHOWN])
-            more = max(0, len(refusal.worst) - SHOWN) + refusal.unnamed
-            verdict = f'<span class="badge bad">refused</span> for {e(named or "findings")}' + (
-                f" and {more} more" if more and named else ""
-            )
+            from chalicelib.scanning.refusal_summary import by_advisory, describe
+
+            named = describe(by_advisory(refusal.worst), refusal.unnamed, SHOWN, lower=True)
+            verdict = f'<span class="badge bad">refused</span> for {e(named)}'
     text = (
         f"{head}{e(refused_what)}. A pull of this image: {verdict}. "
         "A client whose token also grants push here (the pipeline that pushed) is not refused.</p>"

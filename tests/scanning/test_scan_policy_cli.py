@@ -58,3 +58,33 @@ def test_bad_arguments_are_refused_before_any_request(berth: Any, repo: str) -> 
         with pytest.raises(SystemExit) as exited:
             berth(*argv)
         assert exited.value.code == 2
+
+
+def test_the_refusals_command_lets_every_named_advisory_through_at_once(
+    berth: Any,  # noqa: F811
+    client: Any,
+    repo: str,
+) -> None:
+    """Found trying it as a user: a refusal for two advisories named only the first in its
+    exception command, so the pull was refused again after the exception. The command now
+    names each refused advisory once (however many packages it was found in), and running
+    it as printed lets the pull through in one step."""
+    scan_policy.forget_cached()
+    scanned_debian(client, repo)
+    berth("scan", "policy", "set", repo, "--severity", "high")
+    message = refusal(get_manifest(client, repo, "1.0"))["message"]
+    command = message.split("runs: ")[1].split(" --until")[0].split()
+    advisories = command[5:]
+    assert WORST in advisories and "DEBIAN-CVE-2023-6246" in advisories
+    assert len(advisories) == len(set(advisories)), "each advisory once"
+    for advisory in advisories:
+        assert message.count(f"{advisory} (") == 1, message
+    status, out, err = berth(*command[1:], "--until", "2999-12-31", "--reason", "accepted")
+    assert status == 0, err
+    assert all(f"allows {a} until 2999-12-31" in out for a in advisories)
+    assert get_manifest(client, repo, "1.0").status_code == 200
+
+    status, out, err = berth("scan", "policy", "disallow", repo, *advisories)
+    assert status == 0, err
+    assert not any(a in out for a in advisories)
+    assert refusal(get_manifest(client, repo, "1.0"))

@@ -75,6 +75,11 @@ def test_the_image_page_says_whether_a_pull_is_refused_and_why(
     refused = verdict()
     assert "Refuses findings at or above critical" in refused
     assert '<span class="badge bad">refused</span>' in refused and WORST in refused
+    set_scan_policy(client, repo, {"severity": "high"})
+    refused = verdict()  # per advisory: each named once, however many packages it is in
+    for advisory in (WORST, "DEBIAN-CVE-2023-6246"):
+        assert refused.count(f"{advisory} (") == 1, refused
+    set_scan_policy(client, repo, {"severity": "critical"})
     allow = [
         {"id": WORST, "until": "2030-01-10", "reason": "not reachable"},
         {"id": "CVE-OLD", "until": "2029-12-31", "reason": "gone"},
