@@ -66,7 +66,9 @@ def _tags(args: argparse.Namespace) -> int:
             t["digest"][: len("sha256:") + 12],
             human_size(int(t["size"])),
             ",".join(t["platforms"]) or "-",
-            moments.shown(t.get("pushedAt")),
+            # When this tag was pushed (its last move), as the web pages' Pushed: the
+            # manifest's `pushedAt` moves whenever anyone pushes the same image under any tag.
+            moments.shown(t.get("taggedAt") or t.get("pushedAt")),
             moments.shown(t.get("lastPulled")),
         ]
         for t in document["tags"]

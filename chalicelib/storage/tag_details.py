@@ -30,7 +30,7 @@ class TagDetail:
     size: int
     platforms: tuple[str, ...]
     tagged_at: datetime  # when the tag last moved
-    pushed_at: datetime | None  # when its manifest was pushed
+    pushed_at: datetime | None  # its manifest's last push, under any tag (not this tag's)
     pulled_at: datetime | None  # the last recorded pull (recorded at most daily)
 
     def document(self) -> dict[str, Any]:

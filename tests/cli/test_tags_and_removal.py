@@ -5,12 +5,51 @@ app (issue 18 §4)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from tests.api.helpers import get_manifest, push_image, push_index
 from tests.cli.test_admin_commands import berth  # noqa: F401
+
+
+def test_pushed_is_when_the_tag_was_pushed_as_on_the_web_page(
+    berth: Any,  # noqa: F811
+    client: Any,
+    repo: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found trying it as a user: tagging the same image 1.1 an hour after 1.0 moved 1.0's
+    PUSHED to 1.1's time (the manifest's last push), while the web page's Pushed said when
+    1.0 itself was pushed. Both now mean this tag's push."""
+    from chalicelib.storage import manifests, tags
+
+    def at(hour: int) -> None:
+        moment = datetime(2026, 12, 5, hour, 0, tzinfo=UTC)
+        monkeypatch.setattr(manifests, "now", lambda: moment)
+        monkeypatch.setattr(tags, "now", lambda: moment)
+
+    at(8)
+    single = push_image(client, repo, "1.0")
+    at(9)
+    response = client.http.request(
+        "PUT",
+        f"/v2/{repo}/manifests/1.1",
+        headers={"Content-Type": single.media_type},
+        body=single.body,
+    )
+    assert response.status_code == 201
+    status, out, err = berth(capsys, "tags", repo)
+    assert status == 0, err
+    rows = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert "2026-12-05T08:00:00Z" in rows["1.0"], out
+    assert "2026-12-05T09:00:00Z" in rows["1.1"] and "09:00" not in rows["1.0"], out
+    status, out, _ = berth(capsys, "tags", repo, "--json")
+    details = {t["tag"]: t for t in json.loads(out)["tags"]}
+    assert details["1.0"]["taggedAt"] == "2026-12-05T08:00:00Z"
+    assert details["1.0"]["pushedAt"] == "2026-12-05T09:00:00Z"  # the image's last push
 
 
 def test_tags_tag_rm_and_image_rm(
