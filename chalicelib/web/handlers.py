@@ -150,7 +150,7 @@ def repository(chalice_request: Any) -> Response:
     for item in sorted(items, key=lambda i: i.updated_at, reverse=True):
         tag = item.name
         digest = str(item.digest)
-        size, platforms = _summary(documents[item.digest], configs)
+        size, platforms = _summary(documents[item.digest], configs, len(item.body or b""))
         link = f"/ui/image?name={quote(name)}&digest={quote(digest)}"
         reference = f"{host}/{name}:{tag}"
         history = f"/ui/history?name={quote(name)}&tag={quote(tag)}"
@@ -212,9 +212,12 @@ def _document(body: bytes | None) -> dict[str, Any] | None:
     return document if isinstance(document, dict) else None
 
 
-def _summary(document: dict[str, Any] | None, configs: dict[str, str | None]) -> tuple[str, str]:
-    """An image's size (config and layers) and platforms: an index names its children's, a
-    single image's is its config's (`configs`, read by storage/config_platforms.py)."""
+def _summary(
+    document: dict[str, Any] | None, configs: dict[str, str | None], manifest_bytes: int
+) -> tuple[str, str]:
+    """An image's size (what a pull downloads: the manifest, its config and layers, as
+    `berth tags` counts it) and platforms: an index names its children's, a single image's is
+    its config's (`configs`, read by storage/config_platforms.py)."""
     from chalicelib.storage.config_platforms import platform_of, readable
 
     if document is None:
@@ -227,7 +230,7 @@ def _summary(document: dict[str, Any] | None, configs: dict[str, str | None]) ->
         ]
         return "index", ", ".join(platforms) or "-"
     parts = [document.get("config"), *(document.get("layers") or [])]
-    total = sum(int(d.get("size", 0)) for d in parts if isinstance(d, dict))
+    total = manifest_bytes + sum(int(d.get("size", 0)) for d in parts if isinstance(d, dict))
     config = readable(document.get("config"))
     return human_size(total), (configs.get(config) if config else None) or "-"
 

@@ -46,6 +46,22 @@ def test_a_single_image_shows_its_configs_platform(client: Any, repo: str) -> No
     assert "<td>linux/arm64/v8</td>" in _row(page, "arm")
 
 
+def test_the_tags_table_shows_the_size_berth_tags_shows(client: Any, repo: str) -> None:
+    """Found trying it as a user: the page said 174.1 KiB where `berth tags` said 174.6 KiB
+    for the same image (the page left out the manifest's own bytes). Both count what a pull
+    downloads: the manifest, its config and its layers."""
+    import json
+
+    from chalicelib.web.html import human_size
+
+    pushed = push_image(client, repo, "v1")
+    listed = json.loads(client.http.get(f"/v2/{repo}/_berth/tags").body)["tags"]
+    size = next(t["size"] for t in listed if t["tag"] == "v1")
+    assert size == pushed.size + sum(len(b) for b in pushed.blobs)
+    page = text(get(client, f"/ui/repository?name={repo}"))
+    assert f"<td>{human_size(size)}</td>" in _row(page, "v1")
+
+
 def test_the_tags_table_carries_the_scan_verdict(client: Any, repo: str) -> None:
     push_image(client, repo, "plain")
     scanned_debian(client, repo)  # tag 1.0: one critical, two high, one medium, ...
