@@ -54,6 +54,8 @@ def register(commands: Any) -> None:
         ("show", "one webhook", _show),
         ("rm", "remove a webhook", _rm),
         ("test", "send a signed ping now and show the answer", _test),
+        ("disable", "pause deliveries (changes meanwhile are not sent later)", _disable),
+        ("enable", "resume deliveries", _enable),
     ):
         parser = actions.add_parser(verb, help=text)
         parser.add_argument("id", metavar="ID")
@@ -79,7 +81,7 @@ def register(commands: Any) -> None:
         ls,
         deliveries,
         redeliver,
-        *[actions.choices[v] for v in ("show", "rm", "test")],
+        *[actions.choices[v] for v in ("show", "rm", "test", "disable", "enable")],
     ):
         add_registry_option(parser)
 
@@ -124,11 +126,39 @@ def _ls(args: argparse.Namespace) -> int:
         print_json(answer)
         return 0
     rows = [
-        [h["id"], h["url"], ",".join(h["repositories"]), ",".join(h["events"]), h["format"]]
+        [
+            h["id"],
+            h["url"],
+            ",".join(h["repositories"]),
+            ",".join(h["events"]),
+            h["format"],
+            "enabled" if h.get("enabled", True) else "paused",
+        ]
         for h in answer["webhooks"]
     ]
-    print_table(["ID", "URL", "REPOSITORIES", "EVENTS", "FORMAT"], rows)
+    print_table(["ID", "URL", "REPOSITORIES", "EVENTS", "FORMAT", "STATE"], rows)
     return 0
+
+
+def _switch(args: argparse.Namespace, verb: str) -> int:
+    try:
+        answer = _call(args, "POST", f"{args.id}/{verb}")
+    except RegistryError as error:
+        return common.failed(f"webhook {verb}", error)
+    if args.json:
+        print_json(answer)
+    else:
+        state = "enabled" if answer.get("enabled", True) else "paused"
+        print(f"webhook {args.id} {state}: {answer['url']}")
+    return 0
+
+
+def _disable(args: argparse.Namespace) -> int:
+    return _switch(args, "disable")
+
+
+def _enable(args: argparse.Namespace) -> int:
+    return _switch(args, "enable")
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@
     DELETE webhooks/<id>
     GET    webhooks/<id>/deliveries?n=    the last attempts, newest first
     POST   webhooks/<id>/test             a signed `webhook.ping`, sent now; its outcome
+    POST   webhooks/<id>/disable|enable   pause or resume deliveries (as the admin page does)
     POST   webhooks/<id>/redeliver {"event": id} | {"deadLetters": true}
 
 Events and their shapes: chalicelib/events/ and docs/automation.md."""
@@ -166,6 +167,15 @@ def _redeliver(request: HttpRequest, webhook_id: str) -> Response:
     return json_response(202, {"queued": event})
 
 
+def _set_enabled(request: HttpRequest, webhook_id: str, enabled: bool) -> Response:
+    """Pause or resume: changes while paused are not delivered later (the page says the same);
+    audited as `webhook.disable` / `webhook.enable`, like the admin page's buttons."""
+    _get(webhook_id)
+    changed = webhooks.set_enabled(webhook_id, enabled)
+    _audit(request, "webhook.enable" if enabled else "webhook.disable", changed)
+    return json_response(200, _document(changed))
+
+
 def handle(request: HttpRequest, _name: str, argument: str) -> Response:
     parts = argument.split("/") if argument else []
     if len(parts) > 2 or any(not p for p in parts):
@@ -194,4 +204,6 @@ def handle(request: HttpRequest, _name: str, argument: str) -> Response:
             return _test(request, parts[0])
         if (verb, method) == ("redeliver", "POST"):
             return _redeliver(request, parts[0])
+        if verb in ("disable", "enable") and method == "POST":
+            return _set_enabled(request, parts[0], verb == "enable")
     raise OCIError("UNSUPPORTED", f"{method} is not allowed here", status=405)

@@ -2,7 +2,7 @@
 pause or resume one, send one a test delivery. Admins only, CSRF-checked, refused in a standby
 region; validated by the same functions as `berth webhook add|test` (events/webhooks.py,
 events/ping.py) and audited as the webhooks API audits them (webhook.add, and
-webhook.disable / webhook.enable for the pause the CLI does not have)."""
+webhook.disable / webhook.enable, as `berth webhook disable|enable` are)."""
 
 from __future__ import annotations
 

@@ -69,3 +69,35 @@ def test_trigger_commands(
     assert status != 0 and "ECR repository" in err
     status, out, _ = berth(capsys, "trigger", "rm", found.group(1))
     assert status == 0 and "removed" in out
+
+
+def test_webhook_disable_and_enable(
+    berth: Run,  # noqa: F811
+    receiver: Receiver,  # noqa: F811
+    local_webhooks: None,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Found trying it as a user: the admin page could pause a webhook, the CLI and the API
+    could not, and `webhook ls` did not say which were paused."""
+    from chalicelib.events import webhooks
+
+    status, out, err = berth(capsys, "webhook", "add", receiver.url)
+    assert status == 0, err
+    hook = out.split()[1]
+    status, out, err = berth(capsys, "webhook", "disable", hook)
+    assert status == 0, err
+    assert out.startswith(f"webhook {hook} paused: {receiver.url}")
+    webhooks.forget()
+    assert webhooks.find(hook).enabled is False
+    status, out, _ = berth(capsys, "webhook", "ls")
+    row = next(line for line in out.splitlines() if line.startswith(hook))
+    assert row.split()[-1] == "paused" and out.splitlines()[0].split()[-1] == "STATE"
+    status, out, _ = berth(capsys, "webhook", "enable", hook, "--json")
+    assert status == 0 and json.loads(out)["enabled"] is True
+    webhooks.forget()
+    assert webhooks.find(hook).enabled is True
+    status, out, _ = berth(capsys, "audit", "--all", "--json")
+    actions = [e.get("action") for e in json.loads(out).get("events", [])]
+    assert "webhook.disable" in actions and "webhook.enable" in actions, actions
+    status, _, err = berth(capsys, "webhook", "disable", "0123456789abcdef")
+    assert status != 0 and "NAME_UNKNOWN" in err
