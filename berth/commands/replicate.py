@@ -172,7 +172,7 @@ def _status(args: argparse.Namespace) -> int:
     rows = [
         [
             r["digest"][:19],
-            r.get("tag") or "-",
+            ",".join(r.get("tags") or ([r["tag"]] if r.get("tag") else [])) or "-",
             r["destination"],
             r["state"],
             str(r["attempts"]),
@@ -180,7 +180,7 @@ def _status(args: argparse.Namespace) -> int:
         ]
         for r in answer["replicas"]
     ]
-    print_table(["DIGEST", "TAG", "DESTINATION", "STATE", "ATTEMPTS", "DONE / ERROR"], rows)
+    print_table(["DIGEST", "TAGS", "DESTINATION", "STATE", "ATTEMPTS", "DONE / ERROR"], rows)
     return 0
 
 

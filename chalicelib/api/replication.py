@@ -50,6 +50,7 @@ def _status_document(replica: ReplicaState) -> dict[str, Any]:
     out: dict[str, Any] = {
         "digest": replica.digest,
         "tag": replica.tag,
+        "tags": list(replica.tags),
         "rule": replica.rule,
         "destination": replica.destination,
         "target": replica.target,

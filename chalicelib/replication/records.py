@@ -30,7 +30,8 @@ class ReplicaState:
     """Where the copy of one image to one destination of one rule stands."""
 
     digest: str
-    tag: str | None
+    tag: str | None  # the latest copy's
+    tags: tuple[str, ...]  # every tag it was copied under
     rule: str
     destination: str
     target: str

@@ -1,13 +1,23 @@
 """Where each image stands at each destination: pending (queued), done (when), failed (the
 error and how many attempts so far). One item per image, rule and destination in the
-repository's replica partition, so `berth replicate status REPO` is one Query."""
+repository's replica partition, so `berth replicate status REPO` is one Query.
+
+An image copied under several tags keeps one item: `tag` is the latest copy's (what a redrive
+copies again), `tags` every tag it was copied under, so status can say that 1.0 got there too
+after 1.1 (same digest) was copied — it once showed only the last tag."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
 
 from chalicelib.replication.records import ReplicaState
 from chalicelib.storage.clock import now
@@ -28,6 +38,7 @@ class ReplicaItem(_Item):
     target = UnicodeAttribute()  # the repository there
     state = UnicodeAttribute()
     tag = UnicodeAttribute(null=True)
+    tags = UnicodeSetAttribute(null=True)  # every tag this image was copied under
     action = UnicodeAttribute()
     attempts = NumberAttribute(default=0)
     error = UnicodeAttribute(null=True)
@@ -65,15 +76,34 @@ class Replica:
         )
 
 
+def _write(item: ReplicaItem) -> ReplicaItem:
+    """One UpdateItem that sets every field and adds the tag to `tags` (a PutItem would
+    forget the tags copied before)."""
+    actions: list[Any] = [
+        ReplicaItem.rule.set(item.rule),
+        ReplicaItem.destination.set(item.destination),
+        ReplicaItem.target.set(item.target),
+        ReplicaItem.state.set(item.state),
+        ReplicaItem.action.set(item.action),
+        ReplicaItem.attempts.set(item.attempts),
+        ReplicaItem.updated_at.set(item.updated_at),
+    ]
+    for name, value in (("tag", item.tag), ("error", item.error), ("done_at", item.done_at)):
+        attribute: Any = getattr(ReplicaItem, name)
+        actions.append(attribute.set(value) if value is not None else attribute.remove())
+    if item.tag is not None:
+        actions.append(ReplicaItem.tags.add({item.tag}))
+    item.update(actions=actions)
+    return item
+
+
 def pending(replica: Replica) -> None:
-    replica.item(PENDING, 0, None, now()).save()
+    _write(replica.item(PENDING, 0, None, now()))
 
 
 def finished(replica: Replica, attempts: int, error: str | None) -> ReplicaItem:
     """Done (error None) or failed after `attempts` attempts."""
-    item = replica.item(DONE if error is None else FAILED, attempts, error, now())
-    item.save()
-    return item
+    return _write(replica.item(DONE if error is None else FAILED, attempts, error, now()))
 
 
 def of_repository(repository: str, limit: int = 1000) -> list[ReplicaItem]:
@@ -94,6 +124,7 @@ def states(repository: str, limit: int = 1000) -> list[ReplicaState]:
         ReplicaState(
             digest_of(item),
             item.tag,
+            tuple(sorted(item.tags or ({item.tag} if item.tag else set()))),
             item.rule,
             item.destination,
             item.target,

@@ -101,3 +101,4 @@ def test_webhook_disable_and_enable(
     assert "webhook.disable" in actions and "webhook.enable" in actions, actions
     status, _, err = berth(capsys, "webhook", "disable", "0123456789abcdef")
     assert status != 0 and "NAME_UNKNOWN" in err
+    assert berth(capsys, "webhook", "rm", hook)[0] == 0

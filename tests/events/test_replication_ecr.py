@@ -180,3 +180,33 @@ def test_an_index_goes_children_first_with_every_platform(
             repositoryName=name, imageIds=[{"imageDigest": manifest.digest}]
         )["images"]
         assert image["imageManifest"].encode() == manifest.body
+
+
+def test_status_names_every_tag_an_image_was_copied_under(
+    client: Any, repo: str, pump: Pump, rules_cleared: None
+) -> None:
+    """Found trying it as a user: after 1.1 was pushed as the same image as 1.0, replicate
+    status showed one row, tag 1.1, and nothing said 1.0 had gone too."""
+    add_rule(
+        client,
+        repository=repo,
+        destinations=[{"kind": "ecr", "account": ACCOUNT, "region": REGION, "prefix": "berth-"}],
+    )
+    pushed = push_image(client, repo, "1.0")
+    pump.publish()
+    pump.deliver()
+    response = client.http.request(
+        "PUT",
+        f"/v2/{repo}/manifests/1.1",
+        headers={"Content-Type": pushed.media_type},
+        body=pushed.body,
+    )
+    assert_ok(response, 201)
+    pump.publish()
+    pump.deliver()
+    (replica,) = status_of(client, repo)
+    assert replica["state"] == "done" and replica["tag"] == "1.1"
+    assert replica["tags"] == ["1.0", "1.1"]
+    ecr = boto3.client("ecr", region_name=REGION)
+    (detail,) = ecr.describe_images(repositoryName=ecr_name(repo))["imageDetails"]
+    assert sorted(detail["imageTags"]) == ["1.0", "1.1"]
