@@ -1,4 +1,5 @@
-"""`berth replicate add|ls|rm|status|redrive` and `berth replicate --backfill RULE REPO`:
+"""`berth replicate add|ls|rm|status|redrive|backfill` (`backfill RULE REPO`; the older
+spelling `berth replicate --backfill RULE REPO` still works):
 copy images to other registries as they are pushed. A destination is any OCI registry
 (`--to URL`, credentials named in SSM or Secrets Manager), another Berth (`--to-berth URL`)
 or ECR (`--to-ecr ACCOUNT/REGION`, for Lambda); see docs/replication.md."""
@@ -24,7 +25,7 @@ def register(commands: Any) -> None:
         "--backfill",
         nargs=2,
         metavar=("RULE", "REPOSITORY"),
-        help="queue what REPOSITORY's tags name now, for a rule made after they were pushed",
+        help="the older spelling of `berth replicate backfill RULE REPOSITORY`",
     )
     add_registry_option(replicate)
     replicate.set_defaults(func=_backfill)
@@ -58,7 +59,14 @@ def register(commands: Any) -> None:
     redrive = actions.add_parser("redrive", help="queue REPOSITORY's failed copies again")
     redrive.add_argument("repository", metavar="REPOSITORY")
     redrive.set_defaults(func=_redrive)
-    for parser in (add, ls, rm, status, redrive):
+    backfill = actions.add_parser(
+        "backfill",
+        help="queue what REPOSITORY's tags name now, for a rule made after they were pushed",
+    )
+    backfill.add_argument("rule", metavar="RULE")
+    backfill.add_argument("repository", metavar="REPOSITORY")
+    backfill.set_defaults(func=_backfill_action)
+    for parser in (add, ls, rm, status, redrive, backfill):
         add_registry_option(parser)
 
 
@@ -196,14 +204,26 @@ def _redrive(args: argparse.Namespace) -> int:
 
 
 def _backfill(args: argparse.Namespace) -> int:
+    """`berth replicate --backfill RULE REPO`: the spelling before `backfill` was an action."""
     if not args.backfill:
-        print("berth replicate: give an ACTION, or --backfill RULE REPOSITORY", file=sys.stderr)
+        print(
+            "berth replicate: give an ACTION (add, ls, rm, status, redrive, backfill)",
+            file=sys.stderr,
+        )
         return 2
     rule, repository = args.backfill
+    return _queue_backfill(args, rule, repository)
+
+
+def _backfill_action(args: argparse.Namespace) -> int:
+    return _queue_backfill(args, args.rule, args.repository)
+
+
+def _queue_backfill(args: argparse.Namespace, rule: str, repository: str) -> int:
     try:
         answer = _call(args, "POST", f"{rule}/backfill", {"repository": repository})
     except RegistryError as error:
-        return common.failed("replicate --backfill", error)
+        return common.failed("replicate backfill", error)
     if args.json:
         print_json(answer)
     else:
