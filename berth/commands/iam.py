@@ -69,8 +69,22 @@ def login_password_for(args: argparse.Namespace, command: str) -> str | int:
         if not service:
             print(f"berth {command}: the registry names no service", file=sys.stderr)
             return common.EXIT_ERROR
+    from botocore.exceptions import NoCredentialsError, NoRegionError
+
     try:
         return login_password(boto3.client("sts"), service)
+    except (NoCredentialsError, NoRegionError) as error:
+        # Found trying it as a user: "Unable to locate credentials" alone, on a laptop running
+        # berth serve, where any credentials do as long as they are signed for its moto.
+        print(f"berth {command}: {error}", file=sys.stderr)
+        print(
+            f"  (berth {command} signs as your AWS identity: give it credentials and a region "
+            "the usual way (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+            "AWS_DEFAULT_REGION); against berth serve any will do, with AWS_ENDPOINT_URL set "
+            "to the moto address its start line prints, and your ARN mapped: berth iam map)",
+            file=sys.stderr,
+        )
+        return common.EXIT_ERROR
     except (BotoCoreError, ClientError) as error:
         print(f"berth {command}: {error}", file=sys.stderr)
         return common.EXIT_ERROR

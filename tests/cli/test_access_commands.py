@@ -184,6 +184,31 @@ def test_iam_login_password_signs_the_service_the_registry_names(
         auth_settings.cache_clear()
 
 
+def test_no_aws_credentials_says_what_to_set(
+    berth: Run, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Found trying it as a user: `berth ui login` on a laptop without AWS credentials said
+    only "Unable to locate credentials"; it now says what to set, locally and in AWS."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
+    import boto3
+
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # it caches the credentials it found
+    for argv in (
+        ("ui", "login", "--service", "berth"),
+        ("iam", "login-password", "--service", "x"),
+    ):
+        status, _, err = berth(capsys, *argv)
+        assert status == common.EXIT_ERROR
+        assert "Unable to locate credentials" in err
+        assert "AWS_ENDPOINT_URL" in err and "berth iam map" in err, err
+
+
 def test_refusals_have_their_exit_codes(
     berth: Run, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
