@@ -100,3 +100,16 @@ def s3(aws: dict[str, str]) -> Any:
     import boto3
 
     return boto3.client("s3")
+
+
+@pytest.fixture(autouse=True)
+def _pull_counts_held_still(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Pull counters flush once a minute by the instance's monotonic clock: held still here,
+    from an empty tally, so no test sees a flush it did not cause by moving that clock
+    (tests/storage/test_pull_counts.py does) however slowly a loaded machine runs it."""
+    from chalicelib.storage import pull_counts
+
+    pull_counts.forget()
+    monkeypatch.setattr(pull_counts, "monotonic", lambda: 0.0)
+    yield
+    pull_counts.forget()

@@ -13,7 +13,7 @@ from chalicelib.oci.digest import Digest, compute, is_digest, parse_digest
 from chalicelib.oci.errors import OCIError
 from chalicelib.oci.manifest import MAX_MANIFEST_BYTES, ParsedManifest, parse_manifest
 from chalicelib.oci.reference import check_tag
-from chalicelib.storage import manifests, pulls, tags
+from chalicelib.storage import manifests, pull_counts, pulls, tags
 
 if TYPE_CHECKING:
     from chalicelib.signing.trust_policy import TrustRule
@@ -64,6 +64,7 @@ def get(request: HttpRequest, name: str, reference: str) -> Response:
     scan_pull_check.check(request, name, stored, _may_push)
     if request.method == "GET":  # at most one write a day per tag and manifest
         pulls.record(name, stored.digest, stored.pulled_at, stored.via_tag)
+        pull_counts.count(name)  # in memory; one write a minute per instance at most
     headers = {
         "Content-Type": stored.media_type,
         "Docker-Content-Digest": str(stored.digest),

@@ -22,7 +22,7 @@ sessions), `GC#<digest>`/`GC` (a collection's marker) and `GC`/`lease`, auth's `
 `SIGNING`/`policy` (the signature trust policy, chalicelib/storage/trust_policy.py),
 audit's `AUDIT#R#<repository>` / `AUDIT#P#<principal>` / `AUDIT#D#<day>` (the registry-wide
 feed, one partition per UTC day) with `<time>#<nonce>` sort keys, and a scan result's
-`SCAN#<digest>`/`SCAN`.
+`SCAN#<digest>`/`SCAN`, and a repository's pull counters `PULLS#<repository>`/`<day>`.
 Digests never contain `#`, nor do tags or repository names, so `#` ends every component."""
 
 from __future__ import annotations
@@ -74,6 +74,9 @@ AUDIT_DAY_PREFIX = "AUDIT#D#"
 # holds it (the same content has the same findings).
 SCAN_PREFIX = "SCAN#"
 SCAN_SK = "SCAN"
+# Approximate pulls per day (chalicelib/storage/pull_counts.py): one counter item per
+# repository and UTC day, `PULLS#<repository>`/`<YYYY-MM-DD>`.
+PULLS_PREFIX = "PULLS#"
 
 # Sort keys in a repository's partition.
 LINK_PREFIX = "B#"
@@ -314,6 +317,15 @@ def replica_pk(repository: str) -> str:
 def replica_sk(digest: str, rule_id: str, destination: int) -> str:
     """One image at one destination of one rule: `<digest>#<rule>#<n>`."""
     return f"{digest}#{rule_id}#{destination:02d}"
+
+
+def pulls_pk(repository: str) -> str:
+    return PULLS_PREFIX + repository
+
+
+def pulls_sk(day: date) -> str:
+    """ISO days sort as they fall, so a range of days is one key condition."""
+    return day.isoformat()
 
 
 def cache_rule_sk(prefix: str) -> str:

@@ -116,6 +116,33 @@ def test_tags_list_pages_are_one_query_each(client: Any, repo: str, recorder: Re
     assert header(response, "Link") is None
 
 
+def test_pull_counts_add_no_call_per_pull_and_one_write_a_minute(
+    client: Any, repo: str, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pulls per day are counted in memory (chalicelib/storage/pull_counts.py): a minute's
+    pulls stay one GetItem each; the first pull a minute after the instance's first count
+    also writes the tally, one UpdateItem per repository pulled, and the minute starts over."""
+    from chalicelib.storage import pull_counts
+
+    seconds = [0.0]
+    monkeypatch.setattr(pull_counts, "monotonic", lambda: seconds[0])
+    pushed = push_image(client, repo, "v1")
+    for reference in ("v1", pushed.digest):
+        assert_ok(get_manifest(client, repo, reference), 200)  # records the day's pull
+    for second in range(60):
+        seconds[0] = float(second)
+        for reference in ("v1", pushed.digest):
+            tally = counted(recorder, 200, get_manifest, client, repo, reference)
+            assert described(tally) == ONE_READ, (second, reference)
+    seconds[0] = pull_counts.FLUSH_EVERY
+    tally = counted(recorder, 200, get_manifest, client, repo, "v1")
+    assert described(tally) == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    seconds[0] += pull_counts.FLUSH_EVERY - 1
+    tally = counted(recorder, 200, get_manifest, client, repo, "v1")
+    assert described(tally) == ONE_READ
+    assert pull_counts.pending() == 1
+
+
 def test_the_bench_targets_refuse_one_call_more() -> None:
     """The bench judges by the same counts: its targets pass what the tests above see and fail
     an extra read, any S3 call or a second query."""
