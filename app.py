@@ -152,6 +152,13 @@ def ui_activity() -> Response:
     return activity.activity(app.current_request)
 
 
+@app.route("/ui/pulls-chart", methods=["GET"])
+def ui_pulls_chart() -> Response:
+    from chalicelib.web import pulls_chart
+
+    return pulls_chart.pulls_chart(app.current_request)
+
+
 @app.route("/ui/settings", methods=["GET"])
 def ui_settings() -> Response:
     from chalicelib.web import repository_settings

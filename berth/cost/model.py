@@ -423,6 +423,21 @@ def _cache(workload: Workload, p: Prices) -> LineItem:
     return LineItem("Pull-through cache fills", usd, usd, 0.0, detail)
 
 
+def pull_counter_note(workload: Workload, prices: Prices) -> str:
+    """Pulls per day (chalicelib/storage/pull_counts.py) cost no call on a pull: each instance
+    writes its tally with one UpdateItem (1 WRU) per repository at most once a minute, and
+    never more often than it is pulled. Priced at that bound, for one repository pulled every
+    minute of the month on every warm instance; too small to be a line of its own."""
+    writes = workload.warm_instances * MONTH_SECONDS / 60
+    usd = writes / MILLION * prices.dynamodb_per_million_wru
+    return (
+        "  - pulls per day: no call per pull; at most one UpdateItem (1 WRU) per instance and "
+        f"repository a minute, so {workload.warm_instances:g} warm instances pulling one "
+        f"repository all month write at most {writes:,.0f} times ({_usd(usd)} per repository "
+        "pulled every minute; left out of the table)"
+    )
+
+
 def _usd(value: float) -> str:
     return f"${value:,.2f}"
 
@@ -533,6 +548,7 @@ def render(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -> 
         f"(assumed {workload.cold_start_rate:.0%} of invocations), one every {RESOLVE_EVERY} s"
         f" while warm (assumed {workload.warm_instances:g} instances all month); no KMS call "
         "per token",
+        pull_counter_note(workload, prices),
         "",
         f"Prices used ({CAVEAT}):",
     ]

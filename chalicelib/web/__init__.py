@@ -5,7 +5,9 @@ served by the same function and by `berth serve`.
   reading storage directly as the signed-in principal is allowed to (a repository nobody may
   pull is neither listed nor shown); findings.py the image's scan section,
   pull_policy_section.py its scan pull-policy verdict, badges.py the tags' scan and signature
-  badges, charts.py the SVG charts, activity.py a repository's pushes per day;
+  badges, charts.py the SVG charts, activity.py a repository's pushes per day, pulls_chart.py its
+  approximate pulls per day (an SVG image of its own URL, shown on the repository and
+  activity pages);
 - admin.py, admin_actions.py, admin_webhooks.py, admin_webhook_actions.py, admin_audit.py:
   administration (registry admins only), through the same functions as the admin API;
 - account.py: a user changes their own password; iam_link.py: IAM sign-in through the

@@ -1,5 +1,6 @@
 """GET /ui/activity?name=N: a repository's pushes per day over the last 30 days, drawn from
-its audit partition (1 Query). Its own page, so the tags page keeps its one Query; shown to
+its audit partition (1 Query), and its approximate pulls per day (an image of its own URL,
+chalicelib/web/pulls_chart.py). Its own page, so the tags page keeps its one Query; shown to
 whoever may pull the repository, as its tag history is (counts only, no names)."""
 
 from __future__ import annotations
@@ -33,5 +34,6 @@ def activity(chalice_request: Any) -> Response:
     body = (
         f'<p><a href="/ui/repository?name={quote(name)}">the tags</a></p>'
         + charts.pushes_per_day(name, now().astimezone(UTC).date())
+        + charts.pulls_image(name)
     )
     return show(request, viewer, f"{name} activity", body)

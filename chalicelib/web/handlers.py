@@ -181,7 +181,8 @@ def repository(chalice_request: Any) -> Response:
         "Pull",
     ]
     settings = (
-        f'<p><a href="/ui/activity?name={quote(name)}" id="activity-link">pushes per day</a>'
+        f'<p><a href="/ui/activity?name={quote(name)}" id="activity-link">pushes and pulls '
+        "per day</a>"
         + (
             f' · <a href="/ui/settings?name={quote(name)}" id="settings-link">settings</a>'
             if viewer.may(name, "*")
@@ -197,6 +198,7 @@ def repository(chalice_request: Any) -> Response:
             f"/ui/repository?name={quote(name)}&", after, last if more else None, MAX_LISTED, "tags"
         )
         + ("" if rows else "<p>No tags.</p>")
+        + charts.pulls_image(name)
     )
     return show(request, viewer, name, body)
 

@@ -13,6 +13,7 @@ PAGES = frozenset(
         "/ui/history",
         "/ui/rollback",
         "/ui/activity",
+        "/ui/pulls-chart",
         "/ui/settings",
         "/ui/admin",
         "/ui/admin/principal",

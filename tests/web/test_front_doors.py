@@ -35,6 +35,7 @@ def test_every_page_answers_the_same_behind_both_doors(app: Any, client: Any, re
         f"/ui/image?name={repo}&digest={pushed.digest}",
         f"/ui/history?name={repo}&tag=v1",
         f"/ui/activity?name={repo}",
+        f"/ui/pulls-chart?name={repo}",
         f"/ui/settings?name={repo}",
         "/ui/admin",
         "/ui/admin/webhooks",
@@ -50,6 +51,9 @@ def test_every_page_answers_the_same_behind_both_doors(app: Any, client: Any, re
         assert behind_rest.status == behind_url.status, page
         assert behind_rest.status in (200, 404), page
         assert behind_rest.header("content-type") == behind_url.header("content-type"), page
+        if path == "/ui/pulls-chart":  # an image, not a page: the same SVG behind both
+            assert behind_rest.status == 200 and behind_rest.body == behind_url.body
+            assert behind_rest.header("content-type") == "image/svg+xml"
     form = (("Content-Type", "application/x-www-form-urlencoded"),)
     for door in ("rest", "url"):
         refused = DOORS[door](app, "POST", "/ui/settings", "", form, b"do=immutability")

@@ -135,6 +135,9 @@ def test_with_auth_on_a_person_signs_in_and_sees_only_what_they_may_pull(
         assert repo in home and hidden not in home
         assert get(client, f"/ui/repository?name={hidden}", session).status_code == 404
         assert get(client, f"/ui/repository?name={repo}", session).status_code == 200
+        assert get(client, f"/ui/pulls-chart?name={hidden}", session).status_code == 404
+        assert get(client, f"/ui/pulls-chart?name={repo}", session).status_code == 200
+        assert get(client, f"/ui/pulls-chart?name={repo}").status_code == 303  # signed out
 
         # Sign-out needs the page's CSRF token; a forged form is refused.
         csrf = re.search(r'name="csrf" value="([^"]+)"', home)

@@ -1,0 +1,44 @@
+"""GET /ui/pulls-chart?name=N: a repository's approximate pulls per day over the last 30 days,
+as an SVG image (1 Query of its counters, chalicelib/storage/pull_counts.py).
+
+An image of its own rather than part of a page, so the repository and activity pages that
+show it keep their one Query each, and a browser fetches it beside the page. Shown to whoever
+may pull the repository (counts only, as on its activity page); anyone else gets the same 404
+as for a repository that does not exist."""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+from typing import Any
+
+from chalice.app import Response
+
+from chalicelib.oci.errors import OCIError
+from chalicelib.storage.clock import now
+from chalicelib.web import charts
+from chalicelib.web.html import SECURITY_HEADERS
+from chalicelib.web.respond import error, request_of, signed_in
+
+
+def pulls_chart(chalice_request: Any) -> Response:
+    from chalicelib.oci.reference import check_name
+    from chalicelib.storage import pull_counts
+
+    request = request_of(chalice_request)
+    viewer = signed_in(request)
+    if isinstance(viewer, Response):
+        return viewer
+    name = request.arg("name") or ""
+    try:
+        check_name(name)
+    except OCIError:
+        return error(400, "not a repository name", viewer)
+    if not viewer.may(name):
+        return error(404, f"no repository {name} that you may see", viewer)
+    today = now().astimezone(UTC).date()
+    counts = pull_counts.per_day(name, today - timedelta(days=charts.DAYS - 1), today)
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "image/svg+xml",
+        **SECURITY_HEADERS,
+    }
+    return Response(body=charts.pulls_per_day(counts, today), status_code=200, headers=headers)
