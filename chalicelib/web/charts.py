@@ -100,13 +100,13 @@ def daily_columns(
     parts.append(f'<text x="26" y="{12 + lift}" text-anchor="end">{top}</text>')
     for i, day in enumerate(days):
         count = counts.get(day, 0)
-        tall = round((base - 14) * count / top)
+        tall = round((base - 14 - lift) * count / top)
         x = 32 + i * column
         parts.append(
             f'<rect class="bar"{fill} x="{x}" y="{base - tall}" width="{column - 3}" '
             f'height="{tall}"><title>{day.isoformat()}: {count}</title></rect>'
         )
-        if i % 7 == 0 or i == DAYS - 1:
+        if (i % 7 == 0 and i < DAYS - 3) or i == DAYS - 1:  # the last label stands alone
             parts.append(f'<text x="{x}" y="{base + 14}">{day.strftime("%m-%d")}</text>')
     font = ' font-family="sans-serif" font-size="10" fill="#1d2330"' if standalone else ""
     return (

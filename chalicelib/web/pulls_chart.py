@@ -1,6 +1,10 @@
 """GET /ui/pulls-chart?name=N: a repository's approximate pulls per day over the last 30 days,
 as an SVG image (1 Query of its counters, chalicelib/storage/pull_counts.py).
 
+It first writes this instance's own unwritten tally (one UpdateItem per repository and day
+it holds, none on most views): so `berth serve`, one instance, draws every pull at once, and
+on Lambda the instance that answers adds what it knows.
+
 An image of its own rather than part of a page, so the repository and activity pages that
 show it keep their one Query each, and a browser fetches it beside the page. Shown to whoever
 may pull the repository (counts only, as on its activity page); anyone else gets the same 404
@@ -35,6 +39,7 @@ def pulls_chart(chalice_request: Any) -> Response:
         return error(400, "not a repository name", viewer)
     if not viewer.may(name):
         return error(404, f"no repository {name} that you may see", viewer)
+    pull_counts.flush()  # this instance's own unwritten pulls show at once
     today = now().astimezone(UTC).date()
     counts = pull_counts.per_day(name, today - timedelta(days=charts.DAYS - 1), today)
     headers: dict[str, str | list[str]] = {

@@ -141,3 +141,63 @@ def test_scan_findings_sort_in_the_browser(registry: Registry) -> None:
         finally:
             browser.close()
     assert errors == [], errors
+
+
+def test_pulls_per_day_on_the_repository_page(registry: Registry, scratch: Path) -> None:
+    """skopeo pulls an image twice; the repository page shows the pulls chart (an image of
+    its own URL, loaded under the strict CSP) whose today's column is every manifest GET the
+    server logged: `berth serve` is one instance, and the chart writes its tally first."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.support import run
+
+    repository = f"web/{uuid.uuid4().hex[:8]}-pulled"
+    image = write_image(scratch / "src", "v1")
+    skopeo_push(image.reference, registry.docker(repository, "v1"))
+    for n in range(2):
+        run(
+            [
+                "skopeo",
+                "copy",
+                "--quiet",
+                "--src-tls-verify=false",
+                registry.docker(repository, "v1"),
+                f"oci:{scratch / f'pulled-{n}'}:v1",
+            ]
+        )
+    gets = [
+        r
+        for r in registry.log_records()
+        if r.get("method") == "GET"
+        and r.get("status") == 200
+        and f"/v2/{repository}/manifests/" in str(r.get("path"))
+    ]
+    assert len(gets) >= 2, "each skopeo copy GETs the manifest"
+    errors: list[str] = []
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"http://{registry.host}/ui/repository?name={repository}")
+            chart = page.locator("img#pulls-chart")
+            chart.scroll_into_view_if_needed()
+            page.wait_for_function(
+                "() => { const i = document.querySelector('#pulls-chart');"
+                " return i && i.complete && i.naturalWidth > 0; }"
+            )
+            assert "Approximate" in page.locator("p.note").inner_text()
+            SCREENSHOTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "repository-pulls.png"), full_page=True)
+            source = chart.get_attribute("src") or ""
+            answer = page.request.get(f"http://{registry.host}{source}")
+            assert answer.status == 200
+            assert answer.headers["content-type"] == "image/svg+xml"
+            svg = answer.text()
+        finally:
+            browser.close()
+    assert errors == [], errors
+    columns = re.findall(r"<title>(\d{4}-\d\d-\d\d): (\d+)</title>", svg)
+    assert len(columns) == 30 and int(columns[-1][1]) == len(gets), (len(gets), columns[-3:])
+    assert f"about {len(gets)} pulls in the last 30 days (approximate)" in svg

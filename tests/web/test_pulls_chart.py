@@ -87,3 +87,20 @@ def test_the_pages_show_the_chart_and_say_it_is_approximate(
     assert get(client, "/ui/pulls-chart").status_code == 400
     escaped = text(get(client, "/ui/pulls-chart?name=%3Cscript%3E"))
     assert "<script>" not in escaped
+
+
+def test_the_instance_writes_its_own_unwritten_pulls_before_drawing(
+    client: Any, repo: str, today: datetime
+) -> None:
+    """As `berth serve` (one instance) shows every pull at once: the chart's request writes
+    what this instance holds (one UpdateItem per repository), then reads."""
+    push_image(client, repo, "v1")
+    for _ in range(3):
+        assert get_manifest(client, repo, "v1").status_code == 200
+    assert pull_counts.pending() == 3
+    with recording() as recorder:
+        with recorder.window() as tally:
+            svg = text(get(client, f"/ui/pulls-chart?name={quote(repo)}"))
+        assert [c.describe() for c in tally.calls] == ["dynamodb:UpdateItem", "dynamodb:Query"]
+    assert columns(svg)[-1] == ("2030-03-31", 3)
+    assert pull_counts.pending() == 0
