@@ -41,6 +41,7 @@ class Usage:
     created_at: datetime | None
     last_push_at: datetime | None
     exact: bool  # recounted from the items, not read from the counters
+    last_push_by: str | None = None  # who pushed the last manifest, when recorded
 
     @property
     def size(self) -> int:
@@ -81,6 +82,7 @@ def usage(repo: RepositoryItem) -> Usage:
         tags=int(repo.tag_count or 0),
         created_at=repo.created_at,
         last_push_at=repo.last_push_at,
+        last_push_by=repo.last_push_by,
         exact=False,
     )
 
@@ -116,6 +118,7 @@ def recount(repo: RepositoryItem) -> Usage:
         tags=tags,
         created_at=repo.created_at,
         last_push_at=repo.last_push_at,
+        last_push_by=repo.last_push_by,
         exact=True,
     )
 

@@ -170,7 +170,7 @@ def put(
                 tx.save(_referrer(repo, parsed, key, len(body)))
             tx.update(
                 repositories.key(repo),
-                actions=repositories.touch_actions(**counts),
+                actions=repositories.touch_actions(actor, **counts),
                 condition=unlinking.fence(checked) if fenced else None,
                 return_values="ALL_OLD" if fenced else None,
             )

@@ -84,6 +84,7 @@ class RepositoryItem(_Item):
 
     created_at = UTCDateTimeAttribute(null=True)
     last_push_at = UTCDateTimeAttribute(null=True)
+    last_push_by = UnicodeAttribute(null=True)  # who pushed the last manifest (None: unknown)
     blob_count = NumberAttribute(null=True)  # blob links
     blob_bytes = NumberAttribute(null=True)  # their sizes: each blob once per repository
     manifest_count = NumberAttribute(null=True)
@@ -143,6 +144,9 @@ class TagItem(_Item):
     pulled_at = UTCDateTimeAttribute(null=True)
     signers = UnicodeSetAttribute(null=True)  # the manifest's, copied (ManifestItem.signers)
     scan_verdict = UnicodeAttribute(null=True)  # the manifest's, copied
+    # Who moved it here (a push or a rollback), as its history entry's actor: the tags page
+    # shows "pushed by" from the one query it makes. Tags moved before it existed have none.
+    moved_by = UnicodeAttribute(null=True)
 
 
 class TagHistoryItem(_Item):

@@ -58,6 +58,7 @@ class TagHead:
     pulled_at: datetime | None
     signers: frozenset[str]
     scan_verdict: str | None = None  # the image's last scan in brief (scanning/scan_verdict.py)
+    moved_by: str | None = None  # who pushed it here or rolled it back (None: not recorded)
 
 
 @dataclass(frozen=True, slots=True)

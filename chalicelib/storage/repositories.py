@@ -33,13 +33,14 @@ def count_actions(
     return [attribute.add(value) for attribute, value in pairs if value]
 
 
-def touch_actions(**counts: int) -> list[Any]:
+def touch_actions(by: str | None = None, /, **counts: int) -> list[Any]:
     """Update actions recording a push (and its `count_actions`): creates the repository on
-    its first one."""
+    its first one. `by`: who pushed (a manifest push knows; a blob upload leaves it)."""
     moment = now()
     return [
         RepositoryItem.created_at.set(RepositoryItem.created_at | moment),
         RepositoryItem.last_push_at.set(moment),
+        *([RepositoryItem.last_push_by.set(by)] if by else []),
         *count_actions(**counts),
     ]
 

@@ -145,6 +145,7 @@ def stage_move(
         updated_at=moment,
         signers=set(marks.signers) or None,
         scan_verdict=marks.scan_verdict,
+        moved_by=actor,
     )
     condition: Any = TagItem.pk.does_not_exist() if before is None else _unchanged(before)
     tx.save(item, condition=condition)
@@ -266,6 +267,7 @@ def _head(item: TagItem) -> TagHead:
         item.pulled_at,
         frozenset(str(s) for s in item.signers or ()),
         item.scan_verdict,
+        item.moved_by,
     )
 
 

@@ -68,7 +68,7 @@ def index(chalice_request: Any) -> Response:
             f'<a href="/ui/repository?name={quote(u.name)}">{e(u.name)}</a>',
             e(u.tags),
             e(human_size(u.size)),
-            when(u.last_push_at),
+            when(u.last_push_at) + (f" by {e(u.last_push_by)}" if u.last_push_by else ""),
         ]
         for u in found
     ]
@@ -160,7 +160,7 @@ def repository(chalice_request: Any) -> Response:
                 f'<a href="{e(link)}"><code>{e(digest[:19])}</code></a>' + copy_button(digest),
                 e(size),
                 e(platforms),
-                when(item.updated_at),
+                when(item.updated_at) + (f" by {e(item.moved_by)}" if item.moved_by else ""),
                 when(item.pulled_at),
                 badges.scan(item.scan_verdict),
                 badges.signature(item.signers),
