@@ -201,3 +201,50 @@ def test_pulls_per_day_on_the_repository_page(registry: Registry, scratch: Path)
     columns = re.findall(r"<title>(\d{4}-\d\d-\d\d): (\d+)</title>", svg)
     assert len(columns) == 30 and int(columns[-1][1]) == len(gets), (len(gets), columns[-3:])
     assert f"about {len(gets)} pulls in the last 30 days (approximate)" in svg
+
+
+def test_copy_a_pull_command_and_pull_with_it(registry: Registry, scratch: Path) -> None:
+    """The repository page's podman/skopeo/docker buttons put this registry's pull command on
+    the clipboard (the script, under the strict CSP); skopeo runs the copied one."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.support import run
+
+    repository = f"web/{uuid.uuid4().hex[:8]}-copied"
+    image = write_image(scratch / "src", "v1")
+    skopeo_push(image.reference, registry.docker(repository, "v1"))
+    errors: list[str] = []
+    copied: dict[str, str] = {}
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+            page = context.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"http://{registry.host}/ui/repository?name={repository}")
+            for tool in ("docker", "podman", "skopeo"):
+                button = page.locator("#tags tbody tr button.copy", has_text=tool)
+                handle = button.element_handle()  # its label becomes "copied"
+                handle.click()
+                page.wait_for_function("b => b.textContent === 'copied'", arg=handle)
+                copied[tool] = page.evaluate("navigator.clipboard.readText()")
+        finally:
+            browser.close()
+    assert errors == [], errors
+    reference = f"{registry.host}/{repository}:v1"
+    assert copied["docker"] == f"docker pull {reference}"
+    assert copied["podman"] == f"podman pull {reference}"
+    assert copied["skopeo"] == f"skopeo copy docker://{reference} oci:./image"
+    command = copied["skopeo"].split()
+    run(
+        [
+            command[0],
+            command[1],
+            "--quiet",
+            "--src-tls-verify=false",
+            command[2],
+            f"oci:{scratch / 'copied'}:v1",
+        ]
+    )
+    assert (scratch / "copied" / "index.json").exists()
