@@ -19,9 +19,13 @@ def _serve_default_port() -> int:
 
 
 def test_the_readme_first_screen_says_where_the_ui_is() -> None:
-    first_screen = "\n".join((ROOT / "README.md").read_text().splitlines()[:FIRST_SCREEN_LINES])
+    lines = (ROOT / "README.md").read_text().splitlines()
+    first_screen = "\n".join(lines[:FIRST_SCREEN_LINES])
     assert f"http://127.0.0.1:{_serve_default_port()}/ui/" in first_screen
     assert "docs/web.md" in first_screen
+    shown = re.search(r"!\[[^\]]+\]\((docs/[^)]+\.png)\)", "\n".join(lines[:45]))
+    assert shown is not None, "the README shows a screenshot of the UI near the top"
+    assert (ROOT / shown.group(1)).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     makefile = (ROOT / "Makefile").read_text()
     assert f"PORT    ?= {_serve_default_port()}" in makefile, "make serve's port is berth serve's"
 
