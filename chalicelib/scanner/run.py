@@ -14,6 +14,7 @@ from chalicelib.oci.digest import checked_digest
 from chalicelib.scanner import scan_events
 from chalicelib.scanner.attach import attach_all
 from chalicelib.scanner.layer_source import CountingStream, open_layer
+from chalicelib.scanning.coverage import not_covered
 from chalicelib.scanning.cyclonedx import sbom, vulnerability_report
 from chalicelib.scanning.errors import ScanInputError
 from chalicelib.scanning.finding import Finding
@@ -98,6 +99,7 @@ def scan_image(repo: str, digest: str) -> dict[str, Any]:
     moment = now()
     report = report_document(digest, merged, ordered, problems, names, moment.isoformat(), database)
     report["bytesRead"] = read.bytes
+    report["notCovered"] = sorted({line for i in inventories for line in not_covered(i)})
     report["referrers"] = attach_all(
         repo,
         stored,
