@@ -150,8 +150,7 @@ def test_a_rescan_matches_the_stored_inventory_without_reading_layers(
     push(client, repo, alpine)
     multi = index([debian, alpine])
     push(client, repo, multi, "multi")
-    first = scan(client, repo, "multi")  # before any advisory: nothing found
-    assert found(first) == []
+    scan(client, repo, "multi")  # reads every layer (other tests may have loaded advisories)
     assert stored_report(multi.digest)["bytesRead"] > 0
 
     load(client, DEBIAN_ADVISORIES + ALPINE_ADVISORIES, rescan=True)
