@@ -37,6 +37,8 @@ def summary_line(reference: str, document: dict[str, Any]) -> str:
 
 def table(reference: str, document: dict[str, Any]) -> list[str]:
     lines = [summary_line(reference, document)]
+    # Right under the counts: "0 findings" for packages no advisory source covers is not clean.
+    lines.extend(document.get("notCovered") or [])
     findings = (document.get("imageScanFindings") or {}).get("findings") or []
     if findings:
         rows = [

@@ -59,7 +59,9 @@ def run(message: dict[str, Any]) -> Outcome:
     try:
         if superseded(message):  # a newer database's rescan scans it again anyway
             return Outcome(200, int((time.perf_counter() - started) * 1000))
-        scan_or_record_failure(repository, digest)
+        # A rescan (its message names the database) matches the stored inventory: an image's
+        # packages do not change with the advisories, so its layers are not read again.
+        scan_or_record_failure(repository, digest, reuse_inventory="database" in message)
     except ImageNotFound:
         logger.info("scan skipped: image gone", extra={"fields": {"digest": digest}})
     except Exception as error:  # S3 or DynamoDB fault: the queue hands it back later

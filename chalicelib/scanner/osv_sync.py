@@ -38,6 +38,9 @@ DEFAULT_ECOSYSTEMS = (
     "AlmaLinux",
     "SUSE",
     "openSUSE",
+    "Mageia",
+    "openEuler",
+    "Photon OS",
     "Wolfi",
     "Chainguard",
     "PyPI",
@@ -153,7 +156,7 @@ def _sync_one(
     client: Any, bucket: str, ecosystem: str, report: SyncReport
 ) -> tuple[int, int] | None:
     """(advisories delta, index keys delta) if the export changed and was indexed."""
-    from chalicelib.scanning.osv_export import index_export
+    from chalicelib.scanning.osv_export import ExportTally, body_hash, export_bodies
 
     key = f"{ecosystem}/all.zip"
     try:
@@ -185,41 +188,50 @@ def _sync_one(
             ContentType="application/zip",
         )
         spool.seek(0)
-        index = index_export(spool, ecosystem)
-    old: dict[str, str] = dict(before.get("keys") or {})
-    writes = [k for k, h in index.hashes.items() if old.get(k) != h]
-    gone = sorted(set(old) - set(index.hashes))
-    started = time.perf_counter()
-    with ThreadPoolExecutor(WRITERS) as pool:
-        list(pool.map(lambda k: vulndb.put_index_body(k, index.bodies[k]), writes))
+        old: dict[str, str] = dict(before.get("keys") or {})
+        hashes: dict[str, str] = {}
+        tally = ExportTally()
+        written = 0
+        started = time.perf_counter()
+        with ThreadPoolExecutor(WRITERS) as pool:
+            # One partition of the index at a time (osv_export.py): memory stays bounded.
+            for part in export_bodies(spool, ecosystem, tally):
+                writes = []
+                for key, indexed in part:
+                    hashes[key] = body_hash(indexed)
+                    if old.get(key) != hashes[key]:
+                        writes.append((key, indexed))
+                list(pool.map(lambda pair: vulndb.put_index_body(*pair), writes))
+                written += len(writes)
+    gone = sorted(set(old) - set(hashes))
     vulndb.delete_index_keys(gone)
     vulndb.save_source_state(
         ecosystem,
         {
             "etag": etag,
-            "keys": index.hashes,
-            "advisories": index.advisories,
+            "keys": hashes,
+            "advisories": len(tally.ids),
             "syncedAt": now().isoformat(),
         },
     )
     report.copied.append(ecosystem)
-    report.written += len(writes)
+    report.written += written
     report.deleted += len(gone)
-    report.problems += [f"{ecosystem}: unreadable record {name}" for name in index.problems]
+    report.problems += [f"{ecosystem}: unreadable record {name}" for name in tally.problems]
     logger.info(
         "osv export synced",
         extra={
             "fields": {
                 "ecosystem": ecosystem,
-                "advisories": index.advisories,
-                "written": len(writes),
+                "advisories": len(tally.ids),
+                "written": written,
                 "deleted": len(gone),
                 "seconds": round(time.perf_counter() - started, 3),
             }
         },
     )
-    added_keys = len(set(index.hashes) - set(old)) - len(gone)
-    return index.advisories - int(before.get("advisories") or 0), added_keys
+    added_keys = len(set(hashes) - set(old)) - len(gone)
+    return len(tally.ids) - int(before.get("advisories") or 0), added_keys
 
 
 def _bucket() -> str:

@@ -14,6 +14,7 @@ from chalicelib.oci.digest import checked_digest
 from chalicelib.scanner import scan_events
 from chalicelib.scanner.attach import attach_all
 from chalicelib.scanner.layer_source import CountingStream, open_layer
+from chalicelib.scanning.coverage import not_covered
 from chalicelib.scanning.cyclonedx import sbom, vulnerability_report
 from chalicelib.scanning.errors import ScanInputError
 from chalicelib.scanning.finding import Finding
@@ -23,6 +24,7 @@ from chalicelib.scanning.matching import match_inventory
 from chalicelib.scanning.report import report_document, severity_counts
 from chalicelib.scanning.scan_verdict import decode, failed, verdict_of
 from chalicelib.scanning.severity import rank
+from chalicelib.scanning.stored_inventory import inventory_document, inventory_from
 from chalicelib.storage import manifests, scan_results, scan_verdicts, vulndb
 from chalicelib.storage.clock import now
 
@@ -63,19 +65,37 @@ def _manifest(repo: str, digest: str) -> manifests.StoredManifest:
     return stored
 
 
-def scan_image(repo: str, digest: str) -> dict[str, Any]:
-    """The stored report. An index's report holds the union of its platforms' findings."""
+def _stored_inventories(digest: str, count: int) -> list[Inventory] | None:
+    """The inventories the image's last complete scan stored, if of the current format."""
+    previous = scan_results.get(checked_digest(digest))
+    if previous is None or previous.status != "COMPLETE":
+        return None
+    documents = (scan_results.report(previous) or {}).get("inventories")
+    if not isinstance(documents, list) or len(documents) != count:
+        return None
+    inventories = [inventory_from(document) for document in documents]
+    found = [i for i in inventories if i is not None]
+    return found if len(found) == count else None
+
+
+def scan_image(repo: str, digest: str, reuse_inventory: bool = False) -> dict[str, Any]:
+    """The stored report. An index's report holds the union of its platforms' findings.
+
+    `reuse_inventory` (rescans): match the inventory the last scan stored, without reading
+    the layers again; an image with none stored is read as on push."""
     started = time.perf_counter()
     stored = _manifest(repo, digest)
     read = _Read([])
-    if stored.media_type in mt.INDEXES:
-        children = platforms(stored.body)
-        names = [child.name for child in children]
+    children = platforms(stored.body) if stored.media_type in mt.INDEXES else []
+    names = [child.name for child in children]
+    reused = _stored_inventories(digest, max(1, len(children))) if reuse_inventory else None
+    if reused is not None:
+        inventories = reused
+    elif children:
         inventories = [
             _image_inventory(repo, _manifest(repo, child.digest).body, read) for child in children
         ]
     else:
-        children, names = [], []
         inventories = [_image_inventory(repo, stored.body, read)]
     database = vulndb.state()
     findings: dict[tuple[str, str, str, str], Any] = {}
@@ -98,6 +118,9 @@ def scan_image(repo: str, digest: str) -> dict[str, Any]:
     moment = now()
     report = report_document(digest, merged, ordered, problems, names, moment.isoformat(), database)
     report["bytesRead"] = read.bytes
+    report["inventoryReused"] = reused is not None
+    report["inventories"] = [inventory_document(i) for i in inventories]
+    report["notCovered"] = sorted({line for i in inventories for line in not_covered(i)})
     report["referrers"] = attach_all(
         repo,
         stored,
@@ -139,10 +162,12 @@ def scan_image(repo: str, digest: str) -> dict[str, Any]:
     return report
 
 
-def scan_or_record_failure(repo: str, digest: str) -> dict[str, Any] | None:
+def scan_or_record_failure(
+    repo: str, digest: str, reuse_inventory: bool = False
+) -> dict[str, Any] | None:
     """For the consumer: a layer that is not a layer is a FAILED scan, not a retry forever."""
     try:
-        return scan_image(repo, digest)
+        return scan_image(repo, digest, reuse_inventory)
     except ScanInputError as error:
         moment = now()
         scanned = checked_digest(digest)

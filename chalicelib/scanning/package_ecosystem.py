@@ -14,6 +14,17 @@ def _major(version_id: str) -> str:
     return version_id.split(".")[0]
 
 
+def _openeuler(os: OsRelease) -> str | None:
+    """openEuler scopes advisories to an LTS release and service pack (`openEuler:22.03-LTS-SP3`),
+    which os-release says only in PRETTY_NAME (`openEuler 22.03 (LTS-SP3)`). Innovation releases
+    (no LTS) get no advisories: None, so the scan says they are not covered."""
+    _, _, stream = os.pretty_name.partition("(")
+    stream = stream.removesuffix(")").strip()
+    if not stream.startswith("LTS"):
+        return None
+    return f"openEuler:{os.version_id}-{stream}"
+
+
 def _os_ecosystem(kind: str, os: OsRelease) -> str | None:
     release = os.version_id
     if kind == "deb" and os.id == "debian" and release:
@@ -32,6 +43,8 @@ def _os_ecosystem(kind: str, os: OsRelease) -> str | None:
             return f"Mageia:{_major(release)}"
         if os.id == "photon":
             return f"Photon OS:{release}"
+        if os.id == "openeuler":
+            return _openeuler(os)
     if kind == "rpm" and os.pretty_name:
         # SUSE and openSUSE scope advisories by the product's marketing name, which is
         # os-release's PRETTY_NAME (OSV's ecosystem definitions).
@@ -39,7 +52,8 @@ def _os_ecosystem(kind: str, os: OsRelease) -> str | None:
             return f"SUSE:{os.pretty_name}"
         if os.id.startswith("opensuse"):
             return f"openSUSE:{os.pretty_name}"
-    # Amazon Linux, CentOS and Fedora: OSV defines no ecosystem for them, so nothing matches.
+    # Amazon Linux, CentOS and Fedora: OSV defines no ecosystem for them, so nothing matches
+    # (coverage.py says so in the scan's result).
     return None
 
 

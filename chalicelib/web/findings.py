@@ -44,6 +44,7 @@ def section(digest: Digest) -> str:
         f" · scanned {e(scanned_at)} UTC"
         + (f", advisories of {e(database)} UTC" if database else "")
         + "</p>"
+        + "".join(f'<p class="not-covered">{e(line)}</p>' for line in _not_covered(report))
     )
     if not findings:
         return head
@@ -59,6 +60,12 @@ def section(digest: Digest) -> str:
         + f'<table id="findings" class="sortable"><thead><tr>{header}</tr></thead>'
         + f"<tbody>{rows}</tbody></table>"
     )
+
+
+def _not_covered(report: dict[str, Any]) -> list[str]:
+    """The scan's packages no advisory source covers (chalicelib/scanning/coverage.py)."""
+    lines = report.get("notCovered")
+    return [str(line) for line in lines] if isinstance(lines, list) else []
 
 
 def _row(finding: dict[str, Any]) -> str:

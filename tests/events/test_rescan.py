@@ -125,3 +125,42 @@ def test_the_walk_queues_images_not_artifacts(client: Any, repo: str, pump: Pump
     assert [(m["repository"], m["digest"]) for m in found if m["repository"] == repo] == [
         (repo, image.digest)
     ]
+
+
+def test_a_rescan_matches_the_stored_inventory_without_reading_layers(
+    client: Any, repo: str, pump: Pump
+) -> None:
+    """An image's packages do not change with the advisories: the rescan reads its stored
+    inventory (one report object), not its layers, and finds what a full scan finds."""
+    from chalicelib.oci.digest import checked_digest
+    from chalicelib.storage import scan_results
+    from tests.api.helpers import index
+    from tests.scanning.advisories import ALPINE_ADVISORIES, DEBIAN_ADVISORIES
+    from tests.scanning.test_scan_api import alpine_image, debian_image, found
+
+    def stored_report(digest: str) -> dict[str, Any]:
+        stored = scan_results.get(checked_digest(digest))
+        assert stored is not None
+        report = scan_results.report(stored)
+        assert report is not None
+        return report
+
+    debian, alpine = debian_image(), alpine_image()
+    push(client, repo, debian)
+    push(client, repo, alpine)
+    multi = index([debian, alpine])
+    push(client, repo, multi, "multi")
+    scan(client, repo, "multi")  # reads every layer (other tests may have loaded advisories)
+    assert stored_report(multi.digest)["bytesRead"] > 0
+
+    load(client, DEBIAN_ADVISORIES + ALPINE_ADVISORIES, rescan=True)
+    settle(pump)
+    report = stored_report(multi.digest)
+    assert report["inventoryReused"] is True
+    assert report["bytesRead"] == 0
+    rescanned = found(json.loads(client.http.get(f"/v2/{repo}/_berth/scan/multi").body))
+    # The same findings a scan that reads every layer gives (on demand, it does).
+    full = scan(client, repo, "multi")
+    assert stored_report(multi.digest)["inventoryReused"] is False
+    assert rescanned == found(full) != []
+    assert {"ALPINE-CVE-2024-0728", "DEBIAN-CVE-2023-45853"} <= {f[0] for f in rescanned}

@@ -20,10 +20,11 @@ from tests.scanning.advisories import (
     GO_ADVISORIES,
     MAVEN_ADVISORIES,
     RPM_ADVISORIES,
+    osv,
 )
 from tests.scanning.binaries import cargo_dep_v0, elf
 from tests.scanning.layers import layer, stream
-from tests.scanning.rpmdb import RpmFields, header_blob, rpmdb_bdb, rpmdb_ndb
+from tests.scanning.rpmdb import RpmFields, header_blob, rpmdb_bdb, rpmdb_ndb, rpmdb_sqlite
 from tests.scanning.test_binaries import CARGO, go_binary, spring_boot_jar
 from tests.scanning.test_rpm_databases import AMAZON_2, AMAZON_PACKAGES, SLES_15
 
@@ -161,6 +162,13 @@ def test_go_java_and_rust_packages() -> None:
         ),
         (OsRelease("wolfi", "20230201"), "apk", "Wolfi"),
         (OsRelease("chainguard", "20230214"), "apk", "Chainguard"),
+        (
+            OsRelease("openeuler", "22.03", "openEuler 22.03 (LTS-SP3)"),
+            "rpm",
+            "openEuler:22.03-LTS-SP3",
+        ),
+        (OsRelease("openeuler", "24.03", "openEuler 24.03 (LTS)"), "rpm", "openEuler:24.03-LTS"),
+        (OsRelease("openeuler", "23.09", "openEuler 23.09"), "rpm", None),  # innovation
         (OsRelease("amzn", "2"), "rpm", None),
         (OsRelease("amzn", "2023"), "rpm", None),
         (OsRelease("centos", "7"), "rpm", None),
@@ -168,8 +176,13 @@ def test_go_java_and_rust_packages() -> None:
     ],
 )
 def test_os_release_to_osv_ecosystem(os: OsRelease, kind: str, ecosystem: str | None) -> None:
+    from chalicelib.scanner.osv_sync import DEFAULT_ECOSYSTEMS
+    from chalicelib.scanning.versions.ecosystems import base_ecosystem
+
     package = Package(kind=kind, name="x", version="1", purl="pkg:x/x@1", path="p")
     assert ecosystem_of(package, os) == ecosystem
+    if ecosystem is not None:  # the sync's default fetches every ecosystem the scanner matches
+        assert base_ecosystem(ecosystem) in DEFAULT_ECOSYSTEMS
 
 
 def test_suse_scopes() -> None:
@@ -180,3 +193,46 @@ def test_suse_scopes() -> None:
     assert not covers("SUSE:Linux Enterprise Module for Basesystem 15 SP5", package)
     assert covers("openSUSE:openSUSE Leap 15.5", "openSUSE:openSUSE Leap 15.5")
     assert not covers("openSUSE:openSUSE Leap 15.4", "openSUSE:openSUSE Leap 15.5")
+
+
+OPENEULER = (
+    b'NAME="openEuler"\nVERSION="22.03 (LTS-SP3)"\nID="openEuler"\nVERSION_ID="22.03"\n'
+    b'PRETTY_NAME="openEuler 22.03 (LTS-SP3)"\nANSI_COLOR="0;31"\n'
+)
+
+
+def test_openeuler_sqlite_image_matches_its_lts_service_pack_only() -> None:
+    """openEuler's records name the source RPM, scoped to an LTS release and service pack."""
+    openssl = RpmFields(
+        "openssl-libs",
+        "1.1.1m",
+        "22.oe2203sp3",
+        epoch=1,
+        source_rpm="openssl-1.1.1m-22.oe2203sp3.src.rpm",
+    )
+    database = rpmdb_sqlite([openssl])
+    advisories = [
+        osv(
+            "OESA-2024-1001",
+            "openEuler:22.03-LTS-SP3",
+            "openssl",
+            [{"introduced": "0"}, {"fixed": "1:1.1.1m-25.oe2203sp3"}],
+            affected_extra={"ecosystem_specific": {"severity": "High"}},
+        ),
+        osv(
+            "OESA-2024-1002",
+            "openEuler:22.03-LTS-SP2",
+            "openssl",
+            [{"introduced": "0"}, {"fixed": "1:1.1.1m-30.oe2203sp2"}],
+        ),
+    ]
+    index = index_advisories(advisories)
+    inventory = inventory_of_layers(
+        [stream(layer([("etc/os-release", OPENEULER), ("var/lib/rpm/rpmdb.sqlite", database)]))]
+    )
+    result = match_inventory(inventory, lambda key: index.get(key, []))
+    assert inventory.problems == result.problems == []
+    assert [(f.id, f.package, f.installed_version, f.fixed_version) for f in result.findings] == [
+        ("OESA-2024-1001", "openssl-libs", "1:1.1.1m-22.oe2203sp3", "1:1.1.1m-25.oe2203sp3")
+    ]
+    assert result.findings[0].ecosystem == "openEuler:22.03-LTS-SP3"

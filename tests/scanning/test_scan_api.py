@@ -135,6 +135,7 @@ def test_scan_of_a_pushed_image(client: Any, repo: str) -> None:
     assert {"key": "CVSS3_SCORE", "value": "4.3"} in jinja["attributes"]
     assert jinja["uri"] == "https://example.test/GHSA-h5c8-rqwp-cp95"
     assert document["packageCount"] == 7
+    assert document["notCovered"] == []
     # The stored result answers GET, by digest as by tag.
     assert scan(client, repo, pushed.digest, "get") == document
 
@@ -220,3 +221,42 @@ def test_scan_documents_are_attached_as_referrers(
     )["manifests"]
     assert sorted(d["annotations"]["dev.berth.scan.kind"] for d in again) == kinds
     assert {d["digest"] for d in again}.isdisjoint({d["digest"] for d in descriptors})
+
+
+def test_an_amazon_linux_image_says_its_rpm_packages_are_not_covered(
+    client: Any, repo: str
+) -> None:
+    """OSV publishes no Amazon Linux advisories: 0 findings must not read as clean."""
+    from tests.scanning.rpmdb import header_blob, rpmdb_bdb
+    from tests.scanning.test_rpm_databases import AMAZON_2, AMAZON_PACKAGES
+
+    import_advisories(client, DEBIAN_ADVISORIES + LANGUAGE_ADVISORIES)
+    database = rpmdb_bdb([header_blob(p) for p in AMAZON_PACKAGES])
+    pushed = image_of(
+        [
+            (
+                OCI_LAYER_GZIP,
+                layer(
+                    [
+                        ("etc/os-release", AMAZON_2),
+                        ("var/lib/rpm/Packages", database),
+                        (
+                            f"{SITE}/Jinja2-3.1.2.dist-info/METADATA",
+                            b"Name: Jinja2\nVersion: 3.1.2\n",
+                        ),
+                    ]
+                ),
+            )
+        ]
+    )
+    push(client, repo, pushed, "al2")
+    document = scan(client, repo, "al2")
+    assert document["imageScanStatus"]["status"] == "COMPLETE"
+    assert document["packageCount"] == 3
+    assert document["notCovered"] == [
+        "not covered: no advisory source for the 2 rpm packages of Amazon Linux 2 "
+        "(inventoried, not matched)"
+    ]
+    # The Python package is still matched: only the OS packages lack a source.
+    assert [f[0] for f in found(document)] == ["GHSA-h5c8-rqwp-cp95", "PYSEC-2023-0001"]
+    assert scan(client, repo, pushed.digest, "get")["notCovered"] == document["notCovered"]

@@ -85,6 +85,25 @@ def test_import_then_scan(berth: Any, client: Any, repo: str, tmp_path: Path) ->
     )
 
 
+def test_scan_of_an_amazon_linux_image_says_what_is_not_covered(
+    berth: Any, client: Any, repo: str
+) -> None:
+    from tests.scanning.layers import layer
+    from tests.scanning.rpmdb import header_blob, rpmdb_bdb
+    from tests.scanning.test_rpm_databases import AMAZON_2, AMAZON_PACKAGES
+    from tests.scanning.test_scan_api import OCI_LAYER_GZIP, image_of
+
+    database = rpmdb_bdb([header_blob(p) for p in AMAZON_PACKAGES])
+    files = [("etc/os-release", AMAZON_2), ("var/lib/rpm/Packages", database)]
+    push(client, repo, image_of([(OCI_LAYER_GZIP, layer(files))]), "al2")
+    status, out, _ = berth("scan", f"{repo}:al2")
+    assert status == 0
+    assert out.splitlines()[1] == (
+        "not covered: no advisory source for the 2 rpm packages of Amazon Linux 2 "
+        "(inventoried, not matched)"
+    )
+
+
 def test_scan_of_an_unknown_image_says_not_found(berth: Any, repo: str) -> None:
     status, _, err = berth("scan", f"{repo}:nope")
     assert status == common.EXIT_NOT_FOUND

@@ -267,6 +267,26 @@ def test_history_and_rollback_from_the_page(
         _reset()
 
 
+def test_the_image_page_says_which_packages_no_advisory_covers(client: Any, repo: str) -> None:
+    from tests.scanning.layers import layer
+    from tests.scanning.rpmdb import header_blob, rpmdb_bdb
+    from tests.scanning.test_rpm_databases import AMAZON_2, AMAZON_PACKAGES
+    from tests.scanning.test_scan_api import OCI_LAYER_GZIP, image_of, scan
+
+    database = rpmdb_bdb([header_blob(p) for p in AMAZON_PACKAGES])
+    files = [("etc/os-release", AMAZON_2), ("var/lib/rpm/Packages", database)]
+    pushed = image_of([(OCI_LAYER_GZIP, layer(files))])
+    push(client, repo, pushed, "al2")
+    scan(client, repo, "al2")
+    page = text(get(client, f"/ui/image?name={repo}&digest={pushed.digest}"))
+    assert 'id="severity-counts">no known vulnerability' in page
+    note = page.split('class="not-covered">', 1)[1].split("</p>", 1)[0]
+    assert note == (
+        "not covered: no advisory source for the 2 rpm packages of Amazon Linux 2 "
+        "(inventoried, not matched)"
+    )
+
+
 def test_scan_findings_on_the_image_page(client: Any, repo: str) -> None:
     from tests.scanning.advisories import DEBIAN_ADVISORIES, LANGUAGE_ADVISORIES
     from tests.scanning.test_scan_api import debian_image, import_advisories, scan
