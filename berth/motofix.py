@@ -281,9 +281,9 @@ def plain_item_answers() -> None:
             return original(self, action_result)
         if self._get_action() != "GetItem" or settings.PRETTIFY_RESPONSES:
             return original(self, action_result)
-        headers = {"Content-Type": "application/x-amz-json-1.0"}
+        headers: dict[str, Any] = {"Content-Type": "application/x-amz-json-1.0"}
         headers.update(self.response_headers)
-        headers.update({"status": 200})
+        headers["status"] = 200
         return 200, headers, json.dumps(result, default=_base64)
 
     DynamoHandler.serialized = serialized  # type: ignore[method-assign]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 import pytest
@@ -19,6 +19,8 @@ from moto.dynamodb.responses import DynamoHandler
 
 from berth.motofix import plain_item_answers
 
+Capacity = Literal["NONE", "TOTAL", "INDEXES"]
+CAPACITY: list[Capacity] = ["NONE", "TOTAL", "INDEXES"]
 _text = st.text(min_size=1, max_size=8)
 _number = st.integers(-(10**12), 10**12).map(str)
 _binary = st.binary(min_size=1, max_size=8)
@@ -57,7 +59,7 @@ def compared(aws: dict[str, str]) -> Iterator[list[tuple[str, str]]]:
     def both(self: Any, action_result: Any) -> Any:
         answer = plain(self, action_result)
         if self._get_action() == "GetItem":
-            seen.append((answer[2], BaseResponse.serialized(self, action_result)[2]))
+            seen.append((str(answer[2]), str(BaseResponse.serialized(self, action_result)[2])))
         return answer
 
     DynamoHandler.serialized = both  # type: ignore[method-assign]
@@ -70,9 +72,9 @@ def compared(aws: dict[str, str]) -> Iterator[list[tuple[str, str]]]:
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(attributes=_attributes, capacity=st.sampled_from(["NONE", "TOTAL", "INDEXES"]))
+@given(attributes=_attributes, capacity=st.sampled_from(CAPACITY))
 def test_get_item_answers_the_serializers_bytes(
-    compared: list[tuple[str, str]], attributes: dict[str, Any], capacity: str
+    compared: list[tuple[str, str]], attributes: dict[str, Any], capacity: Capacity
 ) -> None:
     ddb = boto3.client("dynamodb")
     table = os.environ["BERTH_TABLE"]
