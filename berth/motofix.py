@@ -14,10 +14,15 @@ presigned request has none (its signature is in the query), so a presigned GetCa
 which is what an IAM login password is, reached moto's S3 and got a bucket list. AWS routes by
 host; this routes such a request by the service its `X-Amz-Credential` names, so the local
 server's IAM login (and `berth ui login`) works as the deployed one does.
+
+`plain_item_answers`: GetItem answered without moto's model-driven serializer (a local cost
+DynamoDB does not have; the same bytes).
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 from typing import Any
 
@@ -250,3 +255,48 @@ def route_presigned_sts() -> None:
 
     DomainDispatcherApplication.infer_service_region_host = infer_service_region_host  # type: ignore[method-assign]
     _presigned_applied = True
+
+
+def plain_item_answers() -> None:
+    """Answer GetItem with its item as JSON, without moto's model-driven serializer.
+
+    moto walks botocore's output shape for every answer, asking each value for several
+    attribute aliases; for the pull path's one GetItem that walk was a quarter of the moto
+    child's CPU, so a local manifest GET cost moto more than the S3 GET it is measured
+    against (docs/cost.md). DynamoDB has no such cost. The item is already in DynamoDB's
+    JSON form (binary values are bytes, sent base64 as the serializer does); an answer with
+    anything but `Item` and `ConsumedCapacity` takes moto's serializer as before.
+    tests/storage/test_motofix_items.py checks both give the same bytes."""
+    global _plain_applied
+    if _plain_applied:
+        return
+    from moto import settings
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.serialized
+
+    def serialized(self: Any, action_result: Any) -> Any:
+        result = action_result.result
+        if not (isinstance(result, dict) and result.keys() <= _PLAIN_KEYS):
+            return original(self, action_result)
+        if self._get_action() != "GetItem" or settings.PRETTIFY_RESPONSES:
+            return original(self, action_result)
+        headers: dict[str, Any] = {"Content-Type": "application/x-amz-json-1.0"}
+        headers.update(self.response_headers)
+        headers["status"] = 200
+        return 200, headers, json.dumps(result, default=_base64)
+
+    DynamoHandler.serialized = serialized  # type: ignore[method-assign]
+    _plain_applied = True
+
+
+def _base64(value: object) -> str:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"{type(value).__name__} in a DynamoDB item")
+
+
+_plain_applied = False
+# GetItem's answer as pynamodb asks for it (ReturnConsumedCapacity=TOTAL): an item and the
+# capacity it consumed, plain strings, numbers and maps.
+_PLAIN_KEYS = frozenset({"Item", "ConsumedCapacity"})

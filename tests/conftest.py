@@ -59,12 +59,18 @@ def aws() -> Iterator[dict[str, str]]:
 
     from berth.infra import apply_ignored_settings, create_local_token_key, create_stack
     from berth.moto_s3_spool import stream_multipart_objects
-    from berth.motofix import cheap_transactions, indexed_queries, serialise_dynamodb
+    from berth.motofix import (
+        cheap_transactions,
+        indexed_queries,
+        plain_item_answers,
+        serialise_dynamodb,
+    )
 
     serialise_dynamodb()
     stream_multipart_objects()  # as in `berth serve`'s moto child
     cheap_transactions()
     indexed_queries()
+    plain_item_answers()  # as in `berth serve`'s moto child
     with mock_aws():
         outputs = create_stack(boto3.client("cloudformation"), STAGE)
         apply_ignored_settings(boto3.client("dynamodb"), outputs)

@@ -22,6 +22,7 @@ def main() -> None:
         cheap_transactions,
         fit_for_chalice,
         indexed_queries,
+        plain_item_answers,
         route_presigned_sts,
         serialise_dynamodb,
     )
@@ -29,6 +30,7 @@ def main() -> None:
     serialise_dynamodb()  # conditional writes atomic, as in DynamoDB
     cheap_transactions()  # a transaction costs what it touches, not the table size
     indexed_queries()  # a Query reads its partition, not the whole table
+    plain_item_answers()  # GetItem without moto's serializer walk (the pull path's call)
     stream_multipart_objects()  # no whole object in memory to assemble or copy a blob
     _open_files_up_to_the_hard_limit()
     fit_for_chalice()  # `chalice deploy` rehearsed against this server (tests/deploy)

@@ -4,8 +4,10 @@
 digest and size), PUTs the bytes straight to the presigned URL(s) it answers — one PUT with
 the SHA-256 checksum signed in, or the parts of an S3 multipart upload, several at a time,
 each with its own checksum — then asks the registry to verify and link the blob (repeating
-while it answers 202, "still verifying"). The layer never passes through the registry's
-function, so there is no request-size limit and the registry's CPU is not in the data path.
+while it answers 202, "still verifying", and after a gateway's 504; a repetition answered 404
+because the first completion went on and linked the blob counts as done). The layer never
+passes through the registry's function, so there is no request-size limit and the registry's
+CPU is not in the data path.
 
 Small blobs (under `DIRECT_MIN`, one Lambda request) and non-sha256 blobs use the standard
 upload API, as does everything when the registry answers the extension's POST with 404/405
@@ -301,11 +303,22 @@ class S3Uploader:
                 retries += 1
                 time.sleep(retries)
                 continue
+            if response.status == 404 and retries and self._linked(job.blob.digest):
+                return  # the completion the gateway gave up on went on and linked the blob
             if response.status != 202:
                 if response.status == 404:
                     self.state.forget_upload(job.blob.digest)
                 raise error_of(response, f"complete direct upload of {job.blob.digest}")
         raise PushError(ExitCode.REFUSED, f"{job.blob.digest}: verification never finished")
+
+    def _linked(self, digest: str) -> bool:
+        """Whether the registry has the blob: after a 504, the function that API Gateway
+        stopped waiting for (29 s) goes on, links the blob and ends the session, so the
+        repeated completion is 404 although the push succeeded (berth/proxy/send.py)."""
+        try:
+            return self.registry.has_blob(digest)
+        except PushError:
+            return False
 
 
 class _PartReader(_Counting):
