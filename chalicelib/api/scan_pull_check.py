@@ -37,6 +37,11 @@ def check(
     stored: StoredManifest,
     may_push: Callable[[HttpRequest, str], bool],
 ) -> None:
+    from chalicelib.storage import trust_policy
+
+    if not isinstance(trust_policy.cached_scan_policies().get(name), dict):
+        return  # no policy for this repository (scan_policy._of: off); the scanning modules
+        # stay unimported, which a cold start's first pull would otherwise pay for
     from chalicelib.storage import scan_policy
 
     policy = scan_policy.cached(name)

@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 
 from chalicelib.api import scan_pull_check
-from tests.api.helpers import assert_ok, get_manifest, head_manifest, index, json_of, push
+from tests.api.helpers import (
+    assert_ok,
+    get_manifest,
+    head_manifest,
+    index,
+    json_of,
+    push,
+    push_image,
+)
 from tests.scanning.advisories import ALPINE_ADVISORIES, DEBIAN_ADVISORIES, LANGUAGE_ADVISORIES
 from tests.scanning.test_scan_api import alpine_image, debian_image, import_advisories, scan
 
@@ -72,6 +80,25 @@ def test_off_by_default_and_read_back(client: Any, repo: str) -> None:
         "version": 0,
     }
     assert_ok(get_manifest(client, repo, "1.0"), 200)
+
+
+def test_a_pull_where_no_policy_is_set_loads_no_scanning_code(
+    client: Any, repo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold start's first pull pays for every module it imports: with no policy for the
+    repository (another repository has one), the pull must not need the policy parser."""
+    import sys
+
+    import chalicelib.storage
+
+    set_scan_policy(client, f"{repo}-other", {"severity": "HIGH"})
+    push_image(client, repo, "1.0")
+    monkeypatch.delattr(chalicelib.storage, "scan_policy", raising=False)
+    monkeypatch.setitem(sys.modules, "chalicelib.storage.scan_policy", None)  # import fails
+    assert_ok(get_manifest(client, repo, "1.0"), 200)
+    monkeypatch.undo()
+    set_scan_policy(client, repo, {"refuseUnscanned": True})
+    refusal(get_manifest(client, repo, "1.0"))
 
 
 def test_findings_at_or_above_the_threshold_are_refused(client: Any, repo: str, day: Any) -> None:
