@@ -259,3 +259,17 @@ class GcMarkerItem(_Item):
     run = UnicodeAttribute()
     until = NumberAttribute(null=True)
     expires_at = NumberAttribute()  # DynamoDB TTL
+
+
+class ReferenceItem(_Item):
+    """pk=REF#<digest>, sk=L#<repo>: garbage collection's reference index, written in the
+    link's own transaction (chalicelib/storage/gc_refs.py)."""
+
+    at = NumberAttribute()  # epoch seconds of the write
+
+
+class GcCandidateItem(_Item):
+    """pk=GCQ#<shard>, sk=<digest>: a digest some reference was released from, written in
+    the transaction that releases it; the collector re-checks and drops it."""
+
+    released_at = NumberAttribute()

@@ -38,6 +38,8 @@ PARTITION_PREFIXES = [
     keys.WEBHOOK_LOG_PREFIX,
     keys.TRIGGER_LOG_PREFIX,
     keys.SCAN_PREFIX,
+    keys.REF_PREFIX,
+    keys.GC_CANDIDATE_PREFIX,
 ]
 FIXED_PARTITIONS = [
     keys.REPOS_PARTITION,
@@ -72,6 +74,13 @@ def test_digest_keys_round_trip(digest: str) -> None:
     assert keys.manifest_digest(keys.manifest_sk(digest)) == digest
     assert keys.gc_marker_name(keys.gc_marker_pk(digest)) == digest
     assert keys.scan_digest(keys.scan_pk(digest)) == digest
+    assert keys.ref_digest(keys.ref_pk(digest)) == digest
+    assert keys.gc_candidate_pk(digest).startswith(keys.GC_CANDIDATE_PREFIX)
+
+
+@given(names)
+def test_link_ref_round_trips(name: str) -> None:
+    assert keys.link_ref_repo(keys.link_ref_sk(name)) == name
 
 
 @given(tags)
