@@ -8,12 +8,19 @@ unlink also writes a candidate `GCQ#<shard>`/`<digest>` in its transaction: the 
 have lost its last reference. Both ride in transactions the request makes anyway, so a push
 or a delete makes no more calls (two more items of write capacity each).
 
+A manifest's references (the blobs it lists, the object of a large manifest) are
+`REF#<name>`/`M#<repo>#<manifest>`: written in one BatchWriteItem per 25 *before* the
+manifest's transaction, removed after its delete, with a candidate for each name written
+before the delete. A crash between the two leaves a stale `M#` entry: it can only keep an
+object longer, never lose one (the collector drops it once a consistent read finds the
+manifest gone).
+
 What still reads the whole table, and why: the collector (chalicelib/gc/collect.py) keeps
-its full scan until manifests' references are indexed too (a manifest's `blobs` keep a
-blob alive after its links are gone) and existing tables are backfilled."""
+its full scan until existing tables are backfilled and it reads candidates instead."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from chalicelib.oci.digest import Digest
@@ -49,15 +56,46 @@ def stage_unlink(tx: TransactWrite, repo: str, digest: Digest) -> None:
 
 
 def references(digest: Digest) -> list[str]:
-    """The repositories that link `digest`, read consistently (the collector's re-check)."""
+    """The repositories that link `digest`, read consistently."""
     return [
-        keys.link_ref_repo(item.sk)
-        for item in ReferenceItem.query(
-            keys.ref_pk(str(digest)),
-            ReferenceItem.sk.startswith(keys.LINK_REF_PREFIX),
-            consistent_read=True,
-        )
+        keys.link_ref_repo(sk) for sk in holders(str(digest)) if sk.startswith(keys.LINK_REF_PREFIX)
     ]
+
+
+def holders(name: str) -> list[str]:
+    """Every index entry's sort key under `name` (a digest or a large manifest's object
+    key), read consistently: the collector's re-check, after its marker is written."""
+    return [item.sk for item in ReferenceItem.query(keys.ref_pk(name), consistent_read=True)]
+
+
+def manifest_names(blobs: Iterable[str], s3_key: str | None) -> list[str]:
+    """What a manifest keeps alive: the blobs it lists and its own object, if large."""
+    return sorted({*blobs, *([s3_key] if s3_key else [])})
+
+
+def add_manifest(repo: str, manifest: str, names: Iterable[str]) -> None:
+    """Before the manifest's item commits: its entry under each name it keeps alive."""
+    moment = epoch()
+    with ReferenceItem.batch_write() as batch:
+        for name in names:
+            batch.save(
+                ReferenceItem(keys.ref_pk(name), keys.manifest_ref_sk(repo, manifest), at=moment)
+            )
+
+
+def release_manifest(names: Iterable[str]) -> None:
+    """Before a manifest's item is deleted: a candidate for each name it kept alive."""
+    moment = epoch()
+    with GcCandidateItem.batch_write() as batch:
+        for name in names:
+            batch.save(GcCandidateItem(keys.gc_candidate_pk(name), name, released_at=moment))
+
+
+def drop_manifest(repo: str, manifest: str, names: Iterable[str]) -> None:
+    """After a manifest's item is deleted: its entries go."""
+    with ReferenceItem.batch_write() as batch:
+        for name in names:
+            batch.delete(ReferenceItem(keys.ref_pk(name), keys.manifest_ref_sk(repo, manifest)))
 
 
 def candidates() -> list[tuple[str, int]]:

@@ -273,3 +273,10 @@ class GcCandidateItem(_Item):
     the transaction that releases it; the collector re-checks and drops it."""
 
     released_at = NumberAttribute()
+
+
+class GcIndexItem(_Item):
+    """pk=GC, sk=index: garbage collection's reference index is complete (`version`) once a
+    backfill (chalicelib/gc/reindex.py) has indexed every item written before it existed."""
+
+    version = NumberAttribute()

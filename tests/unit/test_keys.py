@@ -83,6 +83,13 @@ def test_link_ref_round_trips(name: str) -> None:
     assert keys.link_ref_repo(keys.link_ref_sk(name)) == name
 
 
+@given(names, digests)
+def test_manifest_ref_round_trips(name: str, digest: str) -> None:
+    sk = keys.manifest_ref_sk(name, digest)
+    assert keys.manifest_ref_parts(sk) == (name, digest)
+    assert not sk.startswith(keys.LINK_REF_PREFIX)
+
+
 @given(tags)
 def test_tag_round_trips(tag: str) -> None:
     assert keys.tag_name(keys.tag_sk(tag)) == tag
