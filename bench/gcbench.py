@@ -122,7 +122,49 @@ def measure(manifests: int, per_manifest: int) -> dict[str, Any]:
         with recording() as recorder:
             dry = _timed(recorder, dry_run=True, now=later, budget=3600)
             real = _timed(recorder, now=later, budget=3600)
-    return {"seeded": seeded, "dry_run": dry, "collect": real}
+            changes = _incremental(recorder, seeded["manifests"], per_manifest, later)
+    return {"seeded": seeded, "dry_run": dry, "collect": real, "incremental": changes}
+
+
+def _incremental(
+    recorder: Any, manifests: int, per_manifest: int, later: datetime
+) -> dict[str, Any]:
+    """Backfill the reference index, change 1% of the registry through the storage code (a
+    manifest delete and a link delete each), then compare in the same state the full scan
+    (dry run: it would delete the same) with the incremental collection, and time an
+    incremental collection with nothing changed."""
+    from chalicelib.gc import reindex
+    from chalicelib.oci.digest import checked_digest
+    from chalicelib.storage import blobs
+    from chalicelib.storage import manifests as stored
+
+    with recorder.window() as tally:
+        started = time.perf_counter()
+        indexed = reindex.reindex()
+        index_seconds = time.perf_counter() - started
+    backfill = {
+        "seconds": round(index_seconds, 2),
+        "entries": indexed.entries,
+        "dynamodb_calls": len(tally.of("dynamodb")),
+    }
+    per_repo = manifests // REPOS
+    changed = max(1, manifests // 100)
+    for c in range(changed):
+        r, m = c % REPOS, c // REPOS
+        repo = f"bench/r{r}"
+        stored.delete(repo, checked_digest(_digest(10**9 + r * per_repo + m)))
+        layer = (r * 997 + m * per_manifest) % (per_repo * per_manifest * 20)
+        blobs.unlink(repo, checked_digest(_digest(layer)))
+    full = _timed(recorder, dry_run=True, now=later, budget=3600, full=True)
+    incremental = _timed(recorder, now=later, budget=3600, full=False)
+    unchanged = _timed(recorder, now=later, budget=3600, full=False)
+    return {
+        "changed": 2 * changed,
+        "reindex": backfill,
+        "full": full,
+        "incremental": incremental,
+        "unchanged": unchanged,
+    }
 
 
 def _rows(data: dict[str, Any]) -> list[Row]:
@@ -149,7 +191,40 @@ def _rows(data: dict[str, Any]) -> list[Row]:
                 f"{run['s3_calls']} S3 = {calls / n:.4f} per manifest",
             )
         )
+    changes = data.get("incremental")
+    if changes:
+        rows.extend(_incremental_rows(changes))
     return rows
+
+
+def _incremental_rows(changes: dict[str, Any]) -> list[Row]:
+    full, incremental = changes["full"], changes["incremental"]
+    full_calls = full["dynamodb_calls"] + full["s3_calls"]
+    calls = incremental["dynamodb_calls"] + incremental["s3_calls"]
+    unchanged = changes["unchanged"]
+    return [
+        Row(
+            "gc --reindex (one-time backfill)",
+            f"{changes['reindex']['entries']} entries, "
+            f"{changes['reindex']['dynamodb_calls']} DynamoDB calls, "
+            f"{changes['reindex']['seconds']} s",
+        ),
+        Row(
+            f"1% changed ({changes['changed']} deletes): full scan",
+            f"{full_calls} AWS calls, {full['seconds']} s ({full['deleted']} found)",
+        ),
+        Row(
+            f"1% changed ({changes['changed']} deletes): incremental",
+            f"{calls} AWS calls, {incremental['seconds']} s ({incremental['deleted']} deleted);"
+            f" full/incremental = {full_calls / max(calls, 1):.1f}x calls, "
+            f"{full['seconds'] / max(incremental['seconds'], 0.01):.1f}x time",
+        ),
+        Row(
+            "nothing changed: incremental",
+            f"{unchanged['dynamodb_calls']} DynamoDB, {unchanged['s3_calls']} S3 calls, "
+            f"{unchanged['seconds']} s",
+        ),
+    ]
 
 
 def child_result(module: str, manifests: int, per_manifest: int) -> dict[str, Any]:

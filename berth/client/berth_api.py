@@ -207,9 +207,12 @@ class RegistryClient:
     def set_settings(self, repo: str, document: dict[str, Any]) -> Any:
         return self._call("PUT", f"/v2/{repo}/_berth/settings", document)[0]
 
-    def gc(self, dry_run: bool = False) -> Any:
-        """Run one garbage collection (admin); its report."""
-        return self._call("POST", "/v2/_berth/gc" + ("?dry-run=1" if dry_run else ""))[0]
+    def gc(self, dry_run: bool = False, full: bool = False, reindex: bool = False) -> Any:
+        """Run one garbage collection (admin); its report. `reindex`: backfill the
+        reference index instead (what it indexed)."""
+        flags = [f for f, on in (("dry-run", dry_run), ("full", full), ("reindex", reindex)) if on]
+        query = "?" + "&".join(f"{f}=1" for f in flags) if flags else ""
+        return self._call("POST", "/v2/_berth/gc" + query)[0]
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
         """The admin API: `path` under `/v2/_berth/admin/` (registry admin only)."""

@@ -1,5 +1,5 @@
-"""`berth gc [--dry-run]`: run one online garbage collection on the registry, print what it
-reclaimed (or, with --dry-run, what it would)."""
+"""`berth gc [--dry-run] [--full] [--reindex]`: run one online garbage collection on the
+registry, print what it reclaimed (or, with --dry-run, what it would)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,18 @@ def register(commands: Any) -> None:
         "admin rights on the registry.",
     )
     gc.add_argument("--dry-run", action="store_true", help="only report what would be deleted")
+    gc.add_argument(
+        "--full",
+        action="store_true",
+        help="scan the whole table and bucket (the safety net; the default reads only what "
+        "deletes released, once the reference index is complete)",
+    )
+    gc.add_argument(
+        "--reindex",
+        action="store_true",
+        help="backfill the reference index of a table written before it (once, after "
+        "upgrading); then collections read only what changed",
+    )
     add_registry_option(gc)
     gc.set_defaults(func=_gc)
 
@@ -53,7 +65,15 @@ def summary(report: dict[str, Any]) -> list[str]:
 
 def _gc(args: argparse.Namespace) -> int:
     try:
-        report = common.client_for(args).gc(dry_run=args.dry_run)
+        api = common.client_for(args)
+        if args.reindex:
+            done = api.gc(reindex=True)
+            print_json(done) if args.json else print(
+                f"indexed {done['links']} links and {done['manifests']} manifests "
+                f"({done['entries']} entries)"
+            )
+            return 0
+        report = api.gc(dry_run=args.dry_run, full=args.full)
     except RegistryError as error:
         return common.failed("gc", error)
     if args.json:

@@ -117,7 +117,7 @@ REQUESTS: dict[str, Request] = {
         ),
         Request(
             "monolithic blob push",
-            ("s3:PutObject", "dynamodb:TransactWriteItems[2 items]"),
+            ("s3:PutObject", "dynamodb:TransactWriteItems[3 items]"),  # link, GC index, repo
             0.5,
             60,
             measured=True,
@@ -138,7 +138,7 @@ REQUESTS: dict[str, Request] = {
                 "s3:UploadPartCopy",
                 "s3:UploadPart",
                 "s3:CompleteMultipartUpload",
-                "dynamodb:TransactWriteItems[2 items]",
+                "dynamodb:TransactWriteItems[3 items]",
                 "s3:DeleteObjects",
                 "dynamodb:DeleteItem",
             ),
@@ -149,8 +149,9 @@ REQUESTS: dict[str, Request] = {
         ),
         Request(
             "manifest PUT",
-            (  # measured 2026-12-04 (commit 858768b); 4 items and 1 read before
+            (  # measured 2026-12-05 (issue 16: the BatchWriteItem is GC's reference index)
                 "dynamodb:BatchGetItem[2 items]",
+                "dynamodb:BatchWriteItem[2 items]",
                 "dynamodb:BatchGetItem[2 items]",
                 "dynamodb:TransactWriteItems[5 items]",
             ),

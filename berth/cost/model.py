@@ -105,6 +105,11 @@ class Workload:
     cache_fill_mb: float = 120
     cache_fill_ms: float = 6000
     cache_revalidations: int = 0
+    # Garbage collection (chalicelib/gc/): hourly incremental runs; its driver is the deletes
+    # a month (links and manifests: each releases one candidate, one name per blob of a
+    # manifest), not the size of the registry.
+    gc_changes: int = 2_000
+    gc_run_ms: float = 300
 
     def pull_mix(self) -> dict[str, int]:
         """The requests of one full pull (containerd/docker: HEAD by tag, GET by digest)."""
@@ -332,6 +337,7 @@ def estimate(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -
         _events(workload, p),
         _replication(workload, p),
         _cache(workload, p),
+        _gc(workload, p),
         _same(
             "CloudWatch metrics (EMF)",
             workload.custom_metrics * p.custom_metric_per_month,
@@ -436,6 +442,34 @@ def pull_counter_note(workload: Workload, prices: Prices) -> str:
         f"repository all month write at most {writes:,.0f} times ({_usd(usd)} per repository "
         "pulled every minute; left out of the table)"
     )
+
+
+# Measured (tests/gc/test_gc_incremental.py pins them, bench/gcbench.py reports them): an
+# incremental run with nothing released makes GC_RUN_READS Queries (one per candidate shard)
+# plus the lease's put and delete and the index marker's read, and lists uploads/ twice; each
+# released name costs GC_CHANGE_READS consistent reads, GC_CHANGE_WRITES writes, a HEAD and,
+# when it is deleted, a DeleteObjects (counted as if every change deletes: the upper bound).
+GC_RUNS = 730  # hourly
+GC_RUN_READS = 5
+GC_RUN_WRITES = 2
+GC_RUN_LISTS = 2
+GC_CHANGE_READS = 2
+GC_CHANGE_WRITES = 4 + 2  # marker x3, candidate delete; its transactional write on release
+
+
+def _gc(workload: Workload, p: Prices) -> LineItem:
+    """Hourly incremental collections: a constant per run plus a linear cost per change."""
+    runs, changes = GC_RUNS, workload.gc_changes
+    gb_seconds = runs * workload.gc_run_ms / 1000 * workload.memory_mb / MB_PER_GB
+    usd = (
+        runs / MILLION * p.lambda_per_million_requests
+        + gb_seconds * p.lambda_gb_second(workload.architecture)
+        + (runs * GC_RUN_READS + changes * GC_CHANGE_READS) / MILLION * p.dynamodb_per_million_rru
+        + (runs * GC_RUN_WRITES + changes * GC_CHANGE_WRITES) / MILLION * p.dynamodb_per_million_wru
+        + (runs * GC_RUN_LISTS + changes) / THOUSAND * p.s3_put_class_per_thousand
+        + changes / THOUSAND * p.s3_get_class_per_thousand
+    )
+    return _same("Garbage collection (hourly)", usd, f"{runs} runs, {changes:,} changes")
 
 
 def _usd(value: float) -> str:
@@ -572,6 +606,7 @@ def _run(args: argparse.Namespace) -> int:
         replicas=args.replicas,
         cache_fills=args.cache_fills,
         cache_revalidations=args.cache_revalidations,
+        gc_changes=args.gc_changes,
     )
     table = load(args.results)
     if args.json:
@@ -704,6 +739,12 @@ def register(commands: Any) -> None:
         type=int,
         default=reference.cache_revalidations,
         help="cached tags checked upstream (past their TTL) per month",
+    )
+    parser.add_argument(
+        "--gc-changes",
+        type=int,
+        default=reference.gc_changes,
+        help="link and manifest deletes per month (what garbage collection re-checks)",
     )
     parser.add_argument(
         "--results",

@@ -1,5 +1,8 @@
-"""Berth extension: `POST /v2/_berth/gc[?dry-run=1]` runs one garbage collection and answers
-its report (admin only, registry-wide). The scheduled collection (app.py) runs the same code.
+"""Berth extension: `POST /v2/_berth/gc[?dry-run=1][&full=1]` runs one garbage collection and
+answers its report (admin only, registry-wide); `full=1` forces the table scan (the safety
+net: chalicelib/gc/__init__.py); `?reindex=1` instead backfills the reference index
+(chalicelib/gc/reindex.py) and answers what it indexed. The scheduled collection (app.py)
+runs the same code.
 
 Through the API rather than from the client with AWS credentials: `berth gc` then needs only
 a registry token with admin rights, and the function's least-privilege role stays the one
@@ -19,9 +22,16 @@ from chalicelib.gc.collect import collect
 REQUEST_BUDGET = 20.0
 
 
+def _flag(request: HttpRequest, name: str) -> bool:
+    return (request.arg(name) or "").lower() in ("1", "true", "yes")
+
+
 def post(request: HttpRequest, _name: str, _argument: str) -> Response:
-    dry_run = (request.arg("dry-run") or "").lower() in ("1", "true", "yes")
-    report = collect(dry_run=dry_run, budget=REQUEST_BUDGET)
+    if _flag(request, "reindex"):
+        return _reindex(request)
+    dry_run = _flag(request, "dry-run")
+    full = True if _flag(request, "full") else None
+    report = collect(dry_run=dry_run, budget=REQUEST_BUDGET, full=full)
     document = report.document()
     if not dry_run:
         from chalicelib.audit import record
@@ -32,4 +42,19 @@ def post(request: HttpRequest, _name: str, _argument: str) -> Response:
             if key in document
         }
         record.change(request, "gc.run", detail=detail)
+    return json_response(200, document)
+
+
+def _reindex(request: HttpRequest) -> Response:
+    from chalicelib.audit import record
+    from chalicelib.gc import reindex
+
+    done = reindex.reindex()
+    document = {
+        "links": done.links,
+        "manifests": done.manifests,
+        "entries": done.entries,
+        "complete": reindex.complete(),
+    }
+    record.change(request, "gc.reindex", detail=document)
     return json_response(200, document)

@@ -34,11 +34,39 @@ Why a push can never end with a manifest pointing at a deleted blob:
 3. One collection runs at a time (a lease item): with a single collector, an object a push
    wrote itself (`fresh`) cannot be deleted by a claim made before it existed, so fresh
    pushes skip the marker read. A monolithic push of a new blob stays at one S3 PUT and one
-   two-item transaction; only re-pushes of existing objects and mounts pay one GetItem.
+   three-item transaction; only re-pushes of existing objects and mounts pay one GetItem.
 
-Why not a global reverse index (`BLOB#<digest>` written in the link transaction, or a GSI on
-links)? The first makes every blob push three writes instead of two; a GSI is eventually
-consistent, so a re-check through it can miss a link written a moment ago — exactly the race.
-The collector's consistent scan costs reads proportional to the table, paid by the
-collector (hourly), not by pushes.
+The reference index (chalicelib/storage/gc_refs.py) makes a collection cost what changed:
+`REF#<digest>` holds one entry per holder, `L#<repo>` for a link (written and deleted in the
+link's own TransactWriteItems: a push still makes one write call, of three items instead of
+two) and `M#<repo>#<manifest>` for a manifest that lists the blob or whose large body is the
+object (written before the manifest's item, deleted after it). Every delete of a holder
+first writes a candidate `GCQ#<shard>`/`<name>` (in the unlink's transaction; before a
+manifest's delete). An earlier design rejected the index as "one more write per push"; one
+more item in a transaction the push makes anyway costs about $0.2/month at 10k pushes.
+
+The incremental collection (chalicelib/gc/incremental.py) reads the candidates (one Query
+per shard) and for each one older than the grace period runs the same marker protocol as
+above, with a consistent Query of `REF#<name>` in place of the table scan:
+     collector: write marker `condemned` -> Query REF#<name> (consistent)
+                -> claim -> delete -> `deleted` -> forget the candidate
+     pusher:    write the link and its entry (one transaction) -> read the marker
+Both still write before they read. An entry whose holder is gone (a consistent GetItem)
+and that is older than the grace period is stale (a crashed manifest push, a holder deleted
+after a backfill read it) and is dropped; a young one may be a manifest push in progress
+and keeps the object. A candidate that is still referenced is simply forgotten (its delete
+is conditional on the release time it was read with, so a new release is not lost).
+
+What the incremental run does not find, and the full run (`collect(full=True)`, the table
+scan and S3 listing above) still does: objects never linked (a push that crashed between its
+S3 write and its link), and objects whose release wrote no candidate (a manifest expired by
+the lifecycle deleter, chalicelib/lifecycle/deleter.py, which does not write candidates
+yet). Both can only leak storage, never lose a referenced object; a periodic full run is
+the safety net. Staging is found by listing `uploads/` (in-flight work only) and reading
+those sessions by key, not by the scan.
+
+Migration: tables written before the index have no entries. Until the marker `GC`/`index`
+says a backfill (chalicelib/gc/reindex.py: one consistent scan writing every entry) is
+complete, the default mode is the full run. Deploy the index-writing code first, then
+backfill: entries of links made after the deploy are written by the pushes themselves.
 """

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DeleteError
 
 from chalicelib.config import settings
-from chalicelib.gc import guard, mark, sweep
+from chalicelib.gc import guard, incremental, mark, reindex, sweep
 from chalicelib.log import logger
 from chalicelib.storage import keys
 from chalicelib.storage.clock import now as clock_now
@@ -45,6 +45,7 @@ class Report:
     calls: dict[str, int] = field(default_factory=lambda: {"dynamodb": 0, "s3": 0})
     stats: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    mode: str = "full"  # or "incremental" (chalicelib/gc/incremental.py)
 
     def document(self) -> dict[str, Any]:
         return {
@@ -69,6 +70,7 @@ class Report:
             "calls": self.calls,
             "stats": self.stats,
             "seconds": round(self.seconds, 3),
+            "mode": self.mode,
         }
 
 
@@ -78,9 +80,14 @@ def collect(
     grace: int = GRACE_SECONDS,
     budget: float = 600.0,
     now: datetime | None = None,
+    full: bool | None = None,
 ) -> Report:
     """Collect garbage older than `grace` seconds; stop starting new work after `budget`
-    seconds (an interrupted run is safe: the next one finishes it)."""
+    seconds (an interrupted run is safe: the next one finishes it).
+
+    `full`: scan the whole table and list every object (the safety net, and the only way
+    until the reference index is complete); False: only what deletes released since the
+    last run (chalicelib/gc/incremental.py); None: incremental once the index is complete."""
     started = time.monotonic()
     moment = now or clock_now()
     report = Report(dry_run=dry_run)
@@ -92,7 +99,14 @@ def collect(
             report.complete = False
             return report
     try:
-        _collect(report, run, moment, grace, started + budget)
+        if full is None:
+            report.calls["dynamodb"] += 1
+            full = not reindex.complete()
+        report.mode = "full" if full else "incremental"
+        if full:
+            _collect(report, run, moment, grace, started + budget)
+        else:
+            _collect_incremental(report, run, moment, grace, started + budget)
     finally:
         if not dry_run:
             guard.release_lease(run)
@@ -192,6 +206,64 @@ def _sweep_blobs(
         report.calls["dynamodb"] += -(-len(gone) // 25)
         _count(report, [candidates[d] for d in gone])
     report.spared += len(spared)
+
+
+def _collect_incremental(
+    report: Report, run: str, moment: datetime, grace: int, deadline: float
+) -> None:
+    calls = incremental.Calls()
+    outcome = incremental.collect(run, moment, grace, deadline, report.dry_run, calls)
+    report.grace = grace
+    report.complete = outcome.complete
+    report.spared = outcome.spared
+    report.failed.extend(outcome.failed)
+    report.waiting = len(outcome.waiting)
+    if outcome.waiting:
+        first = min(at for _, at in outcome.waiting)
+        report.collectable_at = datetime.fromtimestamp(first, UTC) + timedelta(seconds=grace)
+    _count(report, outcome.deleted)
+    report.stats = {"candidates": outcome.candidates}
+    report.calls["dynamodb"] += calls.dynamodb
+    report.calls["s3"] += calls.s3
+    _collect_staging(report, moment, grace)
+
+
+def _collect_staging(report: Report, moment: datetime, grace: int) -> None:
+    """Staging and sessions without the table scan: list what is in flight under uploads/
+    and read only those sessions (one BatchGetItem per 50 sessions)."""
+    cutoff = moment - timedelta(seconds=grace)
+    lister = sweep.Lister()
+    opened = list(sweep.multipart_uploads(lister, sweep.UPLOADS))
+    objects = list(lister.objects(sweep.UPLOADS))
+    ids = sorted({o.upload_id for o in objects} | {m.upload_id for m in opened})
+    report.calls["s3"] += lister.calls
+    sessions: dict[str, int] = {}
+    kinds: dict[str, str] = {}
+    wanted = [
+        (keys.upload_pk(u), kind) for u in ids for kind in (keys.UPLOAD_SK, keys.DIRECT_UPLOAD_SK)
+    ]
+    for start in range(0, len(wanted), 100):
+        report.calls["dynamodb"] += 1
+        for item in UploadItem.batch_get(wanted[start : start + 100], consistent_read=True):
+            upload_id = keys.upload_id_of(item.pk)
+            sessions[upload_id] = int(item.expires_at)
+            kinds[upload_id] = item.sk
+    dead_after = int(cutoff.timestamp())
+    live = {u for u, expires in sessions.items() if expires >= dead_after}
+    staging = [o for o in objects if o.modified < cutoff and o.upload_id not in live]
+    multipart = [m for m in opened if m.upload_id not in live]
+    dead = {u: e for u, e in sessions.items() if e < dead_after}
+    if report.dry_run:
+        report.staging = len(staging)
+        report.staging_bytes = sum(o.size for o in staging)
+        report.sessions = len(dead)
+        report.multipart = len(multipart)
+        return
+    _sweep_staging(report, staging, dead, kinds)
+    calls, failed = sweep.abort(multipart)
+    report.calls["s3"] += calls
+    report.failed.extend(failed)
+    report.multipart = len(multipart) - len(failed)
 
 
 def _count(report: Report, deleted: list[sweep.Stored]) -> None:

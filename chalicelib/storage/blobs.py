@@ -13,7 +13,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest, checked_digest
-from chalicelib.storage import audit_items, aws, gc_fence, repositories, s3_errors
+from chalicelib.storage import audit_items, aws, gc_fence, gc_refs, repositories, s3_errors
 from chalicelib.storage.audit_event import Event
 from chalicelib.storage.clock import now
 from chalicelib.storage.keys import link_digest, link_sk, repo_pk
@@ -54,7 +54,8 @@ def linked(repo: str, digests: Iterable[Digest]) -> set[Digest]:
 
 
 def link(repo: str, digest: Digest, size: int, s3_key: str) -> None:
-    """Make the blob readable in `repo`, creating the repository if needed (one transaction).
+    """Make the blob readable in `repo`, creating the repository if needed (one transaction,
+    which also writes the link's entry in garbage collection's index: storage/gc_refs.py).
 
     A new link adds to the repository's counters; its condition proves it is new. A link
     that exists already (a re-push, a mount of what the repository has) is refreshed in a
@@ -69,6 +70,7 @@ def link(repo: str, digest: Digest, size: int, s3_key: str) -> None:
         condition = BlobLinkItem.pk.does_not_exist() if new else BlobLinkItem.pk.exists()
         with transaction() as tx:
             tx.save(item, condition=condition)
+            gc_refs.stage_link(tx, repo, digest)
             tx.update(repositories.key(repo), actions=repositories.touch_actions(**counts))
 
     def other_case(_error: TransactWriteError) -> None:
@@ -138,12 +140,14 @@ def stage_unlink(
     fence_until: float | None = None,
 ) -> None:
     """Delete a link (if `condition` holds) and take it off the repository's counters, in
-    the caller's transaction: the counters change only when the delete happens. With
+    the caller's transaction: the counters change only when the delete happens, and the
+    link's index entry goes with it, leaving a release candidate (storage/gc_refs.py). With
     `fence_until`, the repository's `unlinking_until` is set to it (storage/unlinking.py)."""
     actions = repositories.count_actions(blobs=-1, blob_bytes=-size)
     if fence_until is not None:
         actions = [*actions, RepositoryItem.unlinking_until.set(fence_until)]
     tx.delete(BlobLinkItem(repo_pk(repo), link_sk(str(digest))), condition=condition)
+    gc_refs.stage_unlink(tx, repo, digest)
     tx.update(repositories.key(repo), actions=actions, condition=repo_condition)
 
 

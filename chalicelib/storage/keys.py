@@ -35,6 +35,8 @@ REPOS_PARTITION = "REPOS"
 UPLOAD_PREFIX = "U#"
 GC_MARKER_PREFIX = "GC#"
 GC_LEASE_PK = "GC"
+REF_PREFIX = "REF#"  # garbage collection's reference index: one partition per digest
+GC_CANDIDATE_PREFIX = "GCQ#"  # released digests, a few sharded partitions
 PRINCIPAL_PREFIX = "P#"
 DIRECTORY_PARTITION = "PRINCIPALS"
 PUBLIC_PARTITION = "PUBLIC"
@@ -91,7 +93,11 @@ TAG_PREFIX = "T#"
 UPLOAD_SK = "U"  # a session through the registry (storage/uploads.py)
 DIRECT_UPLOAD_SK = "S3"  # a direct-to-S3 session (storage/direct.py)
 GC_MARKER_SK = "GC"
+LINK_REF_PREFIX = "L#"  # in REF#<digest>: a repository links the blob
+MANIFEST_REF_PREFIX = "M#"  # in REF#<name>: a manifest lists the blob or is stored there
+GC_CANDIDATE_SHARDS = 4
 GC_LEASE_SK = "lease"
+GC_INDEX_SK = "index"  # under GC_LEASE_PK: the reference index is complete
 PRINCIPAL_SK = "P"
 GRANT_PREFIX = "G#"
 REFRESH_SK = "RT"
@@ -195,6 +201,41 @@ def gc_marker_pk(name: str) -> str:
 
 def gc_marker_name(pk: str) -> str:
     return _after(GC_MARKER_PREFIX, pk)
+
+
+def ref_pk(digest: str) -> str:
+    """The partition holding every reference to one blob (chalicelib/storage/gc_refs.py)."""
+    return REF_PREFIX + digest
+
+
+def ref_digest(pk: str) -> str:
+    return _after(REF_PREFIX, pk)
+
+
+def link_ref_sk(repo: str) -> str:
+    return LINK_REF_PREFIX + repo
+
+
+def link_ref_repo(sk: str) -> str:
+    return _after(LINK_REF_PREFIX, sk)
+
+
+def manifest_ref_sk(repo: str, manifest: str) -> str:
+    """A repository name has no `#`, so the last one splits it from the manifest's digest."""
+    return f"{MANIFEST_REF_PREFIX}{repo}#{manifest}"
+
+
+def manifest_ref_parts(sk: str) -> tuple[str, str]:
+    repo, sep, manifest = _after(MANIFEST_REF_PREFIX, sk).rpartition("#")
+    if not sep:
+        raise ValueError(f"not a manifest reference: {sk!r}")
+    return repo, manifest
+
+
+def gc_candidate_pk(digest: str) -> str:
+    """One of GC_CANDIDATE_SHARDS partitions, chosen by the digest's last hex digit, so
+    releases spread over a few partitions and the collector reads them with a few Queries."""
+    return f"{GC_CANDIDATE_PREFIX}{int(digest[-1], 36) % GC_CANDIDATE_SHARDS}"
 
 
 def principal_pk(kind: str, name: str) -> str:

@@ -17,6 +17,7 @@ from chalicelib.storage import (
     aws,
     blobs,
     gc_fence,
+    gc_refs,
     manifest_marks,
     repo_settings,
     repositories,
@@ -135,6 +136,10 @@ def put(
             f"an index of {children} manifests can be pushed with at most "
             f"{(MAX_TRANSACTION_ITEMS - _OTHER_ITEMS - children) // 2} tags at once",
         )
+    # Garbage collection's index entries go first: written before the item, a crash can
+    # leave a stale entry (an object kept longer) but never a manifest without its entries.
+    referenced = gc_refs.manifest_names({d.digest for d in parsed.blobs}, s3_key)
+    gc_refs.add_manifest(repo, key, referenced)
     new = True  # a first push of this manifest here, counted; its condition proves it
     # The stored manifest's marks (signers, scan verdict): a re-push keeps them, and each
     # moved tag copies them.
@@ -363,6 +368,10 @@ def delete(
     tags.guard(repo, pointing, "delete")  # refuse before anything is deleted
     for name in pointing:
         tags.delete(repo, name, only_if=digest, actor=actor)
+    released = gc_refs.manifest_names(
+        (str(b) for b in item.blobs or ()), str(item.s3_key) if item.s3_key else None
+    )
+    gc_refs.release_manifest(released)  # before the delete: a crash leaks nothing
     try:
         with transaction() as tx:
             tx.delete(
@@ -381,6 +390,7 @@ def delete(
         if condition_failed(error):
             return True  # deleted meanwhile by someone else (who counted it)
         raise
+    gc_refs.drop_manifest(repo, key, released)
     if item.verdict is not None:
         from chalicelib.storage import signatures
 

@@ -263,3 +263,24 @@ class GcMarkerItem(_Item):
     run = UnicodeAttribute()
     until = NumberAttribute(null=True)
     expires_at = NumberAttribute()  # DynamoDB TTL
+
+
+class ReferenceItem(_Item):
+    """pk=REF#<digest>, sk=L#<repo>: garbage collection's reference index, written in the
+    link's own transaction (chalicelib/storage/gc_refs.py)."""
+
+    at = NumberAttribute()  # epoch seconds of the write
+
+
+class GcCandidateItem(_Item):
+    """pk=GCQ#<shard>, sk=<digest>: a digest some reference was released from, written in
+    the transaction that releases it; the collector re-checks and drops it."""
+
+    released_at = NumberAttribute()
+
+
+class GcIndexItem(_Item):
+    """pk=GC, sk=index: garbage collection's reference index is complete (`version`) once a
+    backfill (chalicelib/gc/reindex.py) has indexed every item written before it existed."""
+
+    version = NumberAttribute()

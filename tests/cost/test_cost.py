@@ -82,9 +82,11 @@ def test_one_push_by_hand() -> None:
     # manifest PUT reads 2 + 2 items and writes 5 in its transaction; 2 + 1 and 4 before)
     assert usage.rru == 7
     # chunked: PutItem 1 + 7 UpdateItem (2 per PATCH, 1 in the PUT) + DeleteItem 1
-    # + transaction 2 items x 1 KB x 2 = 13; config: transaction 2 items x 1 KB (0.5 rounded
-    # up) x 2 = 4; manifest PUT: 5 items x 2 KB x 2 = 20.
-    assert usage.wru == 37
+    # + transaction 3 items x 1 KB x 2 = 15; config: transaction 3 items x 1 KB (0.5 rounded
+    # up) x 2 = 6; manifest PUT: 5 items x 2 KB x 2 = 20, and its 2 GC index entries
+    # (BatchWriteItem, the request's 2 KB an item) = 4. Issue 16 added each link's index
+    # entry to its transaction (37 before: 2-item link transactions, no BatchWriteItem).
+    assert usage.wru == 45
     # chunked: 3 PutObject, 2 DeleteObjects, Create, UploadPartCopy, UploadPart, Complete;
     # config: 1 PutObject.
     assert usage.s3_put_class == 10

@@ -39,6 +39,8 @@ PARTITION_PREFIXES = [
     keys.TRIGGER_LOG_PREFIX,
     keys.SCAN_PREFIX,
     keys.PULLS_PREFIX,
+    keys.REF_PREFIX,
+    keys.GC_CANDIDATE_PREFIX,
 ]
 FIXED_PARTITIONS = [
     keys.REPOS_PARTITION,
@@ -73,6 +75,20 @@ def test_digest_keys_round_trip(digest: str) -> None:
     assert keys.manifest_digest(keys.manifest_sk(digest)) == digest
     assert keys.gc_marker_name(keys.gc_marker_pk(digest)) == digest
     assert keys.scan_digest(keys.scan_pk(digest)) == digest
+    assert keys.ref_digest(keys.ref_pk(digest)) == digest
+    assert keys.gc_candidate_pk(digest).startswith(keys.GC_CANDIDATE_PREFIX)
+
+
+@given(names)
+def test_link_ref_round_trips(name: str) -> None:
+    assert keys.link_ref_repo(keys.link_ref_sk(name)) == name
+
+
+@given(names, digests)
+def test_manifest_ref_round_trips(name: str, digest: str) -> None:
+    sk = keys.manifest_ref_sk(name, digest)
+    assert keys.manifest_ref_parts(sk) == (name, digest)
+    assert not sk.startswith(keys.LINK_REF_PREFIX)
 
 
 @given(tags)
