@@ -18,4 +18,13 @@ def test_gc_bench_runs_and_collects_the_garbage() -> None:
         "gc --dry-run: AWS calls",
         "gc: wall time",
         "gc: AWS calls",
+        "gc --reindex (one-time backfill)",
+        "1% changed (4 deletes): full scan",
+        "1% changed (4 deletes): incremental",
+        "nothing changed: incremental",
     ]
+    changes = data["incremental"]
+    assert changes["reindex"]["entries"] > 0
+    # in the same state, the incremental collection deletes what the full scan would
+    assert changes["incremental"]["deleted"] == changes["full"]["deleted"]
+    assert changes["unchanged"]["deleted"] == 0
