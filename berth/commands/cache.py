@@ -9,7 +9,7 @@ import argparse
 from typing import Any
 
 from berth.client.berth_api import RegistryError
-from berth.commands import common
+from berth.commands import common, rule_shape
 from berth.commands.common import add_registry_option, print_json, print_table
 
 
@@ -17,10 +17,15 @@ def register(commands: Any) -> None:
     cache = commands.add_parser("cache", help="pull-through cache rules", description=__doc__)
     actions = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
     add = actions.add_parser("add", help="cache UPSTREAM's repositories under PREFIX")
-    add.add_argument("prefix", metavar="PREFIX", help="repository prefix, e.g. hub/")
     add.add_argument(
-        "upstream", metavar="UPSTREAM", help="docker.io, ghcr.io, quay.io, or any registry URL"
+        "--repository", metavar="PREFIX", help="repositories cached, e.g. hub/ (or hub/*)"
     )
+    add.add_argument(
+        "--from", dest="upstream_flag", metavar="UPSTREAM",
+        help="docker.io, ghcr.io, quay.io, or any registry URL",
+    )  # fmt: skip
+    add.add_argument("prefix", metavar="PREFIX", nargs="?", help="older spelling of --repository")
+    add.add_argument("upstream", metavar="UPSTREAM", nargs="?", help="older spelling of --from")
     add.add_argument("--ttl", type=int, default=3600, metavar="SECONDS", help="tag TTL")
     creds = add.add_mutually_exclusive_group()
     creds.add_argument("--ssm", metavar="NAME", help="SecureString holding user:password")
@@ -36,13 +41,22 @@ def register(commands: Any) -> None:
 
 
 def _prefix(value: str) -> str:
+    value = value.removesuffix("*")  # `hub/*`, the pattern spelling webhooks and rules use
     return value if value.endswith("/") else value + "/"
 
 
 def _add(args: argparse.Namespace) -> int:
+    if args.repository is not None and args.upstream is None and args.upstream_flag is None:
+        args.prefix, args.upstream = None, args.prefix  # `add --repository hub/ docker.io`
+    prefix = rule_shape.either("cache add", args.prefix, args.repository, "--repository", "PREFIX")
+    if prefix is None:
+        return 2
+    upstream = rule_shape.either("cache add", args.upstream, args.upstream_flag, "--from", "URL")
+    if upstream is None:
+        return 2
     body: dict[str, Any] = {
-        "prefix": _prefix(args.prefix),
-        "upstream": args.upstream,
+        "prefix": _prefix(prefix),
+        "upstream": upstream,
         "ttlSeconds": args.ttl,
     }
     if args.ssm:

@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from berth.client.berth_api import RegistryError
-from berth.commands import common, moments
+from berth.commands import common, moments, rule_shape
 from berth.commands.common import add_registry_option, print_json, print_table
 
 
@@ -30,8 +30,15 @@ def register(commands: Any) -> None:
     add_registry_option(replicate)
     replicate.set_defaults(func=_backfill)
     actions = replicate.add_subparsers(dest="replicate_command", metavar="ACTION")
-    add = actions.add_parser("add", help="replicate REPOSITORY (a name, ns/* or *)")
-    add.add_argument("repository", metavar="REPOSITORY")
+    add = actions.add_parser(
+        "add", help="replicate --repository PATTERN (a name, ns/* or *) --to URL"
+    )
+    add.add_argument(
+        "--repository", dest="repository_flag", metavar="PATTERN", help="a name, ns/* or *"
+    )
+    add.add_argument(
+        "repository", metavar="REPOSITORY", nargs="?", help="the older spelling of --repository"
+    )
     add.add_argument("--to", action="append", default=[], metavar="URL", help="an OCI registry")
     add.add_argument("--to-berth", action="append", default=[], metavar="URL")
     add.add_argument("--to-ecr", action="append", default=[], metavar="ACCOUNT/REGION", help="ECR")
@@ -100,6 +107,11 @@ def _destinations(args: argparse.Namespace) -> list[dict[str, Any]] | None:
 
 
 def _add(args: argparse.Namespace) -> int:
+    repository = rule_shape.either(
+        "replicate add", args.repository, args.repository_flag, "--repository", "PATTERN"
+    )
+    if repository is None:
+        return 2
     destinations = _destinations(args)
     if not destinations:
         print(
@@ -108,7 +120,7 @@ def _add(args: argparse.Namespace) -> int:
         )
         return 2
     body: dict[str, Any] = {
-        "repository": args.repository,
+        "repository": repository,
         "destinations": destinations,
         "excludeTags": args.exclude_tags,
         "actions": ["push", "tag_delete", "manifest_delete"] if args.deletes else ["push"],

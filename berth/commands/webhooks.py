@@ -10,7 +10,7 @@ import argparse
 from typing import Any
 
 from berth.client.berth_api import RegistryError
-from berth.commands import common, moments
+from berth.commands import common, moments, rule_shape
 from berth.commands.common import add_registry_option, print_json, print_table
 
 KINDS = ("PUSH", "DELETE", "TAG", "ROLLBACK", "EXPIRE", "REFERRER", "SIGNATURE", "SCAN")
@@ -22,7 +22,8 @@ def register(commands: Any) -> None:
     )
     actions = webhook.add_subparsers(dest="webhook_command", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="call URL on changes; prints the signing secret once")
-    add.add_argument("url", metavar="URL", help="https://... (http:// only on berth serve)")
+    add.add_argument("--to", metavar="URL", help="https://... (http:// only on berth serve)")
+    add.add_argument("url", metavar="URL", nargs="?", help="the older spelling of --to")
     add.add_argument(
         "--repository",
         dest="repositories",
@@ -91,8 +92,11 @@ def _call(args: argparse.Namespace, method: str, path: str = "", body: Any = Non
 
 
 def _add(args: argparse.Namespace) -> int:
+    url = rule_shape.either("webhook add", args.url, args.to, "--to", "URL")
+    if url is None:
+        return 2
     body: dict[str, Any] = {
-        "url": args.url,
+        "url": url,
         "repositories": args.repositories or ["*"],
         "format": args.format,
     }

@@ -149,13 +149,15 @@ def fill(
             blobs.commit(name, digest, size, restore, look_first=True)
             return blobs.get_link(name, digest)
         if fill_claims.take(str(digest), owner, epoch()):
-            upstream = registry()
-            try:
-                _fetch_into(rule, upstream, name, digest)
+            try:  # opening the session may refuse (upstream's 429): the claim goes back too
+                upstream = registry()
+                try:
+                    _fetch_into(rule, upstream, name, digest)
+                finally:
+                    upstream.close()
             except UpstreamMissing:
                 return None
             finally:
-                upstream.close()
                 fill_claims.release(str(digest), owner)
             return blobs.get_link(name, digest)
         if monotonic() >= deadline:

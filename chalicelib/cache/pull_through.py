@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from chalicelib.cache.rules import CacheRule
     from chalicelib.oci.digest import Digest
     from chalicelib.remote.session import RemoteRegistry
+    from chalicelib.remote.transport import RateLimited
     from chalicelib.storage.manifests import StoredManifest
     from chalicelib.storage.records import BlobLink
 
@@ -40,6 +41,28 @@ def _upstream_failed(rule: CacheRule, what: str, error: Exception) -> OCIError:
     )
 
 
+def _rate_limited(rule: CacheRule, what: str, error: RateLimited) -> OCIError:
+    """Upstream's 429 passed on: the client waits as long as upstream asked (Berth does not
+    ask upstream again before then: chalicelib/cache/upstream_backoff.py)."""
+    from chalicelib.cache import upstream_backoff
+    from chalicelib.log import logger
+
+    upstream_backoff.hold(rule.upstream.url, error.retry_after)
+    logger.warning(
+        "cache upstream rate-limited",
+        extra={"fields": {"upstream": rule.upstream.url, "what": what,
+                          "retryAfter": error.retry_after}},
+    )  # fmt: skip
+    after = f"; retry after {error.retry_after} s" if error.retry_after else "; retry later"
+    return OCIError(
+        "TOOMANYREQUESTS",
+        f"upstream {rule.upstream.url} of cache rule {rule.prefix!r} is rate-limiting "
+        f"requests for {what}, which Berth has not cached yet{after}",
+        detail={"upstream": rule.upstream.url, "rule": rule.prefix},
+        headers={"Retry-After": str(error.retry_after)} if error.retry_after else None,
+    )
+
+
 def manifest(
     request: HttpRequest,
     name: str,
@@ -52,7 +75,7 @@ def manifest(
     rule = rules.cached().rule_for(name)
     if rule is None:
         return stored
-    from chalicelib.remote.transport import RemoteError
+    from chalicelib.remote.transport import RateLimited, RemoteError
     from chalicelib.storage.clock import now
 
     if stored is not None:
@@ -64,13 +87,16 @@ def manifest(
     from chalicelib.cache import freshness, manifest_fill
 
     reference = tag if tag is not None else str(digest)
-    upstream = _session(rule)
     try:
-        fetched = manifest_fill.fetch(request, rule, upstream, name, reference)
+        upstream = _session(rule)
+        try:
+            fetched = manifest_fill.fetch(request, rule, upstream, name, reference)
+        finally:
+            upstream.close()
+    except RateLimited as error:
+        raise _rate_limited(rule, f"manifest {reference}", error) from None
     except RemoteError as error:
         raise _upstream_failed(rule, f"manifest {reference}", error) from None
-    finally:
-        upstream.close()
     if fetched is not None and tag is not None:
         freshness.record(name, tag, str(fetched.digest), now())
     return fetched
@@ -82,10 +108,12 @@ def blob(name: str, digest: Digest) -> BlobLink | None:
     if rule is None:
         return None
     from chalicelib.cache.blob_fill import fill
-    from chalicelib.remote.transport import RemoteError
+    from chalicelib.remote.transport import RateLimited, RemoteError
 
     try:
         return fill(rule, lambda: _session(rule), name, digest)
+    except RateLimited as error:
+        raise _rate_limited(rule, f"blob {digest}", error) from None
     except RemoteError as error:
         raise _upstream_failed(rule, f"blob {digest}", error) from None
 

@@ -14,8 +14,8 @@ import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from chalicelib.remote.session import RemoteRegistry
-from chalicelib.remote.transport import RemoteError
+from chalicelib.remote.session import RemoteRegistry, rate_limited
+from chalicelib.remote.transport import Answer, RemoteError
 
 MAX_REDIRECTS = 4
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -75,6 +75,10 @@ def _get(url: str, headers: dict[str, str], timeout: float) -> Download | int | 
         return Download(int(length), response, connection)
     location = response.getheader("location")
     connection.close()
+    if response.status == 429:
+        wait = response.getheader("retry-after")
+        waited = Answer(429, {"retry-after": wait} if wait else {}, b"")
+        raise rate_limited(f"GET {parts.path[:120]}", waited)
     if response.status in _REDIRECTS and location:
         return urllib.parse.urljoin(url, location)
     return response.status

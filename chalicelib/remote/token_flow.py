@@ -68,6 +68,23 @@ def token_of(body: bytes, realm: str) -> str:
         raise NoTokenError(f"no token in {realm}'s answer") from None
 
 
+# The token spec: `expires_in` omitted means 60 seconds, and no token lives less than that.
+DEFAULT_LIFETIME = 60
+LONGEST_LIFETIME = 86400  # a longer claim is kept a day (asking again then costs little)
+
+
+def lifetime_of(body: bytes) -> int:
+    """Seconds a realm's token lives (`expires_in`), for keeping it: DEFAULT_LIFETIME when
+    absent, unreadable or shorter."""
+    try:
+        value = json.loads(body).get("expires_in")
+    except (ValueError, AttributeError):
+        return DEFAULT_LIFETIME
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return DEFAULT_LIFETIME
+    return int(max(DEFAULT_LIFETIME, min(value, LONGEST_LIFETIME)))
+
+
 def authorization(
     challenge: Challenge,
     credentials: Credentials | None,

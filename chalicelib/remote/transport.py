@@ -23,6 +23,15 @@ class RemoteError(RuntimeError):
     """The remote registry could not be reached or answered what the protocol forbids."""
 
 
+class RateLimited(RemoteError):
+    """The remote registry answered 429; `retry_after` is its `Retry-After` in seconds (None
+    when it sent none or one that could not be read)."""
+
+    def __init__(self, message: str, retry_after: int | None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     status: int

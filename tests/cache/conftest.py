@@ -54,6 +54,14 @@ class Upstream:
             remote.close()
         return manifest
 
+    def token_requests(self) -> int:
+        """How many token requests the upstream answered (every client's, so far)."""
+        return sum(
+            1
+            for record in self.registry.log_records()
+            if record.get("message") == "request" and record.get("path") == "/token"
+        )
+
     def requests(self, repository: str) -> list[str]:
         """`METHOD path` of every /v2 request the upstream answered for `repository` (not
         counting 401s: those are the token flow's challenges, answered by the next request)."""
@@ -85,7 +93,8 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
 @pytest.fixture(autouse=True)
 def _local_upstreams(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Plain http to loopback upstreams (as `berth serve` allows), and no rule left behind."""
-    from chalicelib.cache import rules
+    from chalicelib.cache import rules, upstream_backoff
+    from chalicelib.cache.upstream_tokens import tokens
     from chalicelib.events.config import event_settings
 
     monkeypatch.setenv("BERTH_WEBHOOK_ALLOW_HTTP", "1")
@@ -93,6 +102,8 @@ def _local_upstreams(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> It
     rules.forget_cached()
     yield
     rules.forget_cached()
+    tokens.clear()
+    upstream_backoff.forget()
     event_settings.cache_clear()
 
 
