@@ -52,6 +52,16 @@ def test_table_production_settings() -> None:
     assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
 
 
+def test_audit_retention_is_the_tables_ttl() -> None:
+    """Audit items expire by DynamoDB's TTL (free deletes), not by a job that scans for them:
+    their retention attribute must be the one the table's TTL names."""
+    from chalicelib.storage.audit_items import AuditItem
+
+    (table,) = of_type("local", "AWS::DynamoDB::Table").values()
+    ttl = table["Properties"]["TimeToLiveSpecification"]["AttributeName"]
+    assert AuditItem.expires_at.attr_name == ttl
+
+
 def test_bucket_production_settings() -> None:
     (bucket,) = of_type("local", "AWS::S3::Bucket").values()
     props = bucket["Properties"]
