@@ -787,10 +787,10 @@ def test_unfinished_upload_times_out(
     started = clock.now()
     ttl = timedelta(seconds=settings().upload_ttl)
 
-    monkeypatch.setattr(clock, "now", lambda: started + ttl - timedelta(seconds=60))
+    monkeypatch.setattr(clock, "source", lambda: started + ttl - timedelta(seconds=60))
     assert_ok(client.http.get(location), 204)
 
-    monkeypatch.setattr(clock, "now", lambda: started + ttl + timedelta(seconds=60))
+    monkeypatch.setattr(clock, "source", lambda: started + ttl + timedelta(seconds=60))
     assert_error(client.http.get(location), 404, "BLOB_UPLOAD_UNKNOWN")
     assert_error(patch_upload(client, location, data[32:], "32-63"), 404, "BLOB_UPLOAD_UNKNOWN")
     assert_error(put_upload(client, location, data[32:], digest_of(data)), 404)

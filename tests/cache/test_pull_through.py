@@ -46,7 +46,7 @@ def names() -> tuple[str, str]:
 def frozen(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[datetime]]:
     """The cache's clock, moved by the test."""
     moment = [T0]
-    monkeypatch.setattr(clock, "now", lambda: moment[0])
+    monkeypatch.setattr(clock, "source", lambda: moment[0])
     yield moment
 
 

@@ -100,7 +100,7 @@ def credentials(
 def moments(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
     """The cache's clocks (tag freshness, kept tokens, back-off), moved by the test."""
     moment = [0.0]
-    monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(seconds=moment[0]))
+    monkeypatch.setattr(clock, "source", lambda: T0 + timedelta(seconds=moment[0]))
     monkeypatch.setattr(upstream_tokens, "monotonic", lambda: 1000.0 + moment[0])
     monkeypatch.setattr(upstream_backoff, "monotonic", lambda: 1000.0 + moment[0])
     yield moment

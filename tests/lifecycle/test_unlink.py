@@ -60,8 +60,8 @@ def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """No test sleeps: a wait moves unlinking's clock forward instead (appending to it
     moves the clock too)."""
     offset: list[float] = []
-    real = clock.now
-    monkeypatch.setattr(clock, "now", lambda: real() + timedelta(seconds=sum(offset)))
+    real = clock.source
+    monkeypatch.setattr(clock, "source", lambda: real() + timedelta(seconds=sum(offset)))
     monkeypatch.setattr(unlinking, "sleep", offset.append)
     return offset
 

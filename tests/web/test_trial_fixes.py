@@ -131,7 +131,7 @@ def test_config_and_history_times_are_for_people(
     }
     pushed = image(config=canonical(document))
     push(client, repo, pushed, "v1")
-    monkeypatch.setattr(clock, "now", lambda: datetime(2026, 12, 4, 16, 30, tzinfo=UTC))
+    monkeypatch.setattr(clock, "source", lambda: datetime(2026, 12, 4, 16, 30, tzinfo=UTC))
     page = text(get(client, f"/ui/image?name={repo}&digest={pushed.digest}"))
     shown = f'title="{created}">2026-12-04 13:02 UTC (3 h ago)</time>'
     assert page.count(shown) == 2  # Created, and the first build step
