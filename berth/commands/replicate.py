@@ -135,7 +135,7 @@ def _add(args: argparse.Namespace) -> int:
     if args.json:
         print_json(answer)
     else:
-        print(f"replication rule {answer['id']}: {args.repository} to {_targets(answer)}")
+        print(f"replication rule {answer['id']}: {repository} to {_targets(answer)}")
     return 0
 
 

@@ -34,9 +34,11 @@ def test_replicate_add_takes_the_repository_as_a_flag_or_as_before(
     ecr = ("--to-ecr", f"{ACCOUNT}/{REGION}")
     status, out, err = berth(capsys, "replicate", "add", "--repository", "team/*", *ecr)
     assert status == 0, err
+    assert ": team/* to " in out, out  # the confirmation names the pattern (it said None)
     flagged = _rule_id(out)
     status, out, err = berth(capsys, "replicate", "add", "other/*", *ecr)
     assert status == 0, err
+    assert ": other/* to " in out, out
     positional = _rule_id(out)
     status, out, _ = berth(capsys, "replicate", "ls", "--json")
     listed = {json.dumps(rule) for rule in json.loads(out)["rules"]}
