@@ -46,13 +46,19 @@ def summary(report: dict[str, Any]) -> list[str]:
         f"upload sessions: {verb} {report['sessions']['deleted']}",
     ]
     waiting = report.get("waiting") or {}
+    hours = int(waiting.get("graceSeconds") or 0) / 3600
     if waiting.get("objects"):
-        hours = int(waiting["graceSeconds"]) / 3600
         lines.append(
             f"waiting: {waiting['objects']} unreferenced objects "
             f"({human_size(int(waiting['bytes']))}) are younger than the {hours:g} h grace "
             "period (a push may still link them); the first becomes collectable at "
             f"{moments.shown(waiting['collectableAt'])}: run berth gc again after that"
+        )
+    if waiting.get("recentlyReleased"):
+        lines.append(
+            f"released in the last {hours:g} h: {waiting['recentlyReleased']} objects (a delete "
+            "or an untag let go of them; each is checked for other references once its grace "
+            f"period is over, the first at {moments.shown(waiting['collectableAt'])})"
         )
     if blobs.get("spared"):
         lines.append(f"spared: {blobs['spared']} (claimed by pushes during the run)")

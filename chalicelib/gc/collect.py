@@ -40,6 +40,7 @@ class Report:
     # after a lifecycle run or a delete leaves, and when the first of them becomes collectable.
     waiting: int = 0
     waiting_bytes: int = 0
+    released: int = 0  # incremental: released in the grace period, checked after it
     collectable_at: datetime | None = None
     grace: int = GRACE_SECONDS
     calls: dict[str, int] = field(default_factory=lambda: {"dynamodb": 0, "s3": 0})
@@ -64,6 +65,7 @@ class Report:
                 "collectableAt": self.collectable_at.strftime("%Y-%m-%dT%H:%M:%SZ")
                 if self.collectable_at
                 else None,
+                "recentlyReleased": self.released,
             },
             "reclaimedBytes": self.blob_bytes + self.manifest_bytes + self.staging_bytes,
             "failed": self.failed[:100],
@@ -218,8 +220,9 @@ def _collect_incremental(
     report.spared = outcome.spared
     report.failed.extend(outcome.failed)
     report.waiting = len(outcome.waiting)
-    if outcome.waiting:
-        first = min(at for _, at in outcome.waiting)
+    report.released = len(outcome.released)
+    if outcome.waiting or outcome.released:
+        first = min(at for _, at in [*outcome.waiting, *outcome.released])
         report.collectable_at = datetime.fromtimestamp(first, UTC) + timedelta(seconds=grace)
     _count(report, outcome.deleted)
     report.stats = {"candidates": outcome.candidates}

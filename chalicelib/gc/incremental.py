@@ -9,7 +9,7 @@ GetItem) are stale and dropped. Unreferenced -> marker `condemned` -> the same Q
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from botocore.exceptions import ClientError
@@ -91,10 +91,13 @@ def _stored(key: str, calls: Calls) -> sweep.Stored | None:
 class Outcome:
     deleted: list[sweep.Stored]
     spared: int
-    waiting: list[tuple[str, int]]
+    waiting: list[tuple[str, int]]  # unreferenced, but younger than the grace period
     candidates: int
     complete: bool
     failed: list[str]
+    # Released within the grace period and not yet checked: a release writes its candidate
+    # before it removes the reference, so these may still be referenced (not "waiting").
+    released: list[tuple[str, int]] = field(default_factory=list)
 
 
 def collect(
@@ -109,7 +112,7 @@ def collect(
             outcome.complete = False
             return outcome
         if released_at >= cutoff:
-            outcome.waiting.append((name, released_at))
+            outcome.released.append((name, released_at))
             continue
         if referenced(name, cutoff, calls):
             _done(name, released_at, dry_run, calls)

@@ -79,6 +79,24 @@ def test_released_blob_is_collected_and_a_linked_one_kept(aws: Any, repo: str, s
     assert not pending(str(gone)) and not pending(str(elsewhere))
 
 
+def test_a_release_inside_the_grace_period_is_not_called_unreferenced(
+    aws: Any, repo: str
+) -> None:
+    """Found trying it as a user: with nothing deletable, `berth gc --dry-run` said "9
+    unreferenced objects are younger than the grace period" where the full scan saw none: a
+    young candidate is unchecked (it may still be referenced), so it is reported apart."""
+    drain()
+    shared = store(repo, random_bytes(400))
+    blobs.link(f"{repo}-b", shared, 400, blobs.blob_key(shared))
+    assert blobs.unlink(repo, shared)  # released here, still linked in the other repository
+    report = collect(dry_run=True, full=False)
+    document = report.document()["waiting"]
+    assert document["objects"] == 0 and document["recentlyReleased"] >= 1
+    assert document["collectableAt"] is not None
+    settled = collect(now=later(), dry_run=True, full=False)
+    assert settled.document()["waiting"]["objects"] == 0 and settled.blobs == 0
+
+
 def test_default_mode_follows_the_index_marker(aws: Any, index_complete: None) -> None:
     assert collect(dry_run=True).mode == "incremental"
 
