@@ -53,8 +53,23 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+class _CommandParser(argparse.ArgumentParser):
+    """argparse leaves a subcommand's unknown options to the top-level parser, which then
+    prints `berth`'s own usage (found trying it as a user: `berth scan policy set REPO --block
+    CRITICAL` answered with the list of commands). Each parser here refuses what it does not
+    know itself, so the usage shown is the command's; subcommands inherit the class."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="berth", description="Berth, a serverless OCI registry")
+    parser = _CommandParser(prog="berth", description="Berth, a serverless OCI registry")
     parser.add_argument("--version", action="version", version=f"berth {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser(

@@ -165,3 +165,20 @@ def test_lifecycle_flags_are_checked_in_their_own_words(
     assert "countNumber" in second
     status, _, err = _main(capsys, "lifecycle", "set", "team/app", "--keep-last", "-1")
     assert status == common.EXIT_ERROR and "--keep-last must be from 1" in err
+
+
+def test_an_unknown_option_shows_the_usage_of_its_own_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Found trying it as a user: `berth scan policy set REPO --block CRITICAL` printed the
+    top-level usage (the list of commands), not the options `set` takes."""
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["scan", "policy", "set", "team/app", "--block", "CRITICAL"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: berth scan policy set" in err and "--severity" in err
+    assert "berth scan policy set: error: unrecognized arguments: --block CRITICAL" in err
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["tags", "team/app", "--bogus"])
+    assert exited.value.code == 2
+    assert "berth tags: error: unrecognized arguments: --bogus" in capsys.readouterr().err
