@@ -79,9 +79,7 @@ def test_released_blob_is_collected_and_a_linked_one_kept(aws: Any, repo: str, s
     assert not pending(str(gone)) and not pending(str(elsewhere))
 
 
-def test_a_release_inside_the_grace_period_is_not_called_unreferenced(
-    aws: Any, repo: str
-) -> None:
+def test_a_release_inside_the_grace_period_is_not_called_unreferenced(aws: Any, repo: str) -> None:
     """Found trying it as a user: with nothing deletable, `berth gc --dry-run` said "9
     unreferenced objects are younger than the grace period" where the full scan saw none: a
     young candidate is unchecked (it may still be referenced), so it is reported apart."""
