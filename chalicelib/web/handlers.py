@@ -300,6 +300,7 @@ def image(chalice_request: Any) -> Response:
         [
             f'<a href="/ui/image?name={quote(name)}&digest={quote(str(r["digest"]))}">'
             f"<code>{e(str(r['digest'])[:19])}</code></a>",
+            e(_referrer_kind(r)),
             e(r.get("artifactType", "-")),
             e(human_size(int(r.get("size", 0)))),
         ]
@@ -307,7 +308,7 @@ def image(chalice_request: Any) -> Response:
     ]
     sections.append(
         "<h2>Referrers</h2>"
-        + (table(["Manifest", "Artifact type", "Size"], rows) if rows else "<p>None.</p>")
+        + (table(["Manifest", "What", "Artifact type", "Size"], rows) if rows else "<p>None.</p>")
     )
     if findings.scanned(found):
         sections.append(findings.section(wanted))
@@ -547,3 +548,22 @@ def static(chalice_request: Any, filename: str) -> Response:
         "X-Content-Type-Options": "nosniff",
     }
     return Response(body=path.read_text(), status_code=200, headers=headers)
+
+
+# The scanner's two CycloneDX referrers share one artifact type; their annotation tells them
+# apart (found trying it as a user: the image page listed two alike CycloneDX rows).
+_SCAN_KINDS = {"sbom": "SBOM", "vulnerabilities": "vulnerability report"}
+
+
+def _referrer_kind(descriptor: dict[str, Any]) -> str:
+    """What a referrer is, in a word, from its annotations and artifact type."""
+    annotations = descriptor.get("annotations") or {}
+    scan_kind = annotations.get("dev.berth.scan.kind")
+    if scan_kind in _SCAN_KINDS:
+        return _SCAN_KINDS[scan_kind]
+    artifact = str(descriptor.get("artifactType", ""))
+    if "sigstore" in artifact or "notation" in artifact or artifact.endswith("signature"):
+        return "signature"
+    if "cyclonedx" in artifact or "spdx" in artifact:
+        return "SBOM"
+    return "-"

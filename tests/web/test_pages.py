@@ -309,6 +309,9 @@ def test_scan_findings_on_the_image_page(client: Any, repo: str) -> None:
     assert table.count("<tr>") == 1 + 7  # the header and the seven findings
     assert "DEBIAN-CVE-2023-45853" in table and 'data-sort="0"' in table  # critical ranks first
     assert 'class="sort"' in table
+    # The scanner's SBOM and vulnerability report share an artifact type: the page names them.
+    listed = page.split("<h2>Referrers</h2>", 1)[1].split("</table>", 1)[0]
+    assert "<td>SBOM</td>" in listed and "<td>vulnerability report</td>" in listed, listed
     with recording() as recorder:
         with recorder.window() as tally:
             assert get(client, f"/ui/image?name={repo}&digest={pushed.digest}").status_code == 200
