@@ -193,6 +193,13 @@ def _verify(args: argparse.Namespace) -> int:
     )
     if satisfied:
         print("signed by: " + ", ".join(report["signedBy"]))
+    elif policy["mode"] == "off" and not policy["repositories"]:
+        # Found trying it as a user: with no policy at all this said "not signed by any key
+        # the policy trusts" of an image that had a signature, which reads as a refusal.
+        print(
+            f"no signing policy covers {repo}: its signatures are not checked (trust a key "
+            f"with: berth signing trust {repo} --mode audit --key cosign.pub)"
+        )
     else:
         print("not signed by any key or certificate the policy trusts")
     rows = [
