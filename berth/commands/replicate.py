@@ -40,14 +40,26 @@ def register(commands: Any) -> None:
         "repository", metavar="REPOSITORY", nargs="?", help="the older spelling of --repository"
     )
     add.add_argument("--to", action="append", default=[], metavar="URL", help="an OCI registry")
-    add.add_argument("--to-berth", action="append", default=[], metavar="URL")
+    add.add_argument(
+        "--to-berth",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="another Berth stage (repeatable)",
+    )
     add.add_argument("--to-ecr", action="append", default=[], metavar="ACCOUNT/REGION", help="ECR")
     add.add_argument("--prefix", default="", help="prepended to the repository name there")
     creds = add.add_mutually_exclusive_group()
     creds.add_argument("--ssm", metavar="NAME", help="SecureString holding user:password")
     creds.add_argument("--secret", metavar="ID", help="Secrets Manager secret, the same")
     add.add_argument("--tags", action="append", metavar="GLOB", help="tags to replicate")
-    add.add_argument("--exclude-tags", action="append", default=[], metavar="GLOB")
+    add.add_argument(
+        "--exclude-tags",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="tags not to replicate (repeatable)",
+    )
     add.add_argument(
         "--deletes",
         action="store_true",
