@@ -122,8 +122,9 @@ def _peak_kib(pid: int) -> int:
     return 0
 
 
-def timed(command: list[str]) -> tuple[float, int]:
-    """Run `command`; (seconds, peak RSS in KiB of the process).
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Run `command` (with `env` added to this process's environment); (seconds, peak RSS in
+    KiB of the process).
 
     The peak is VmHWM sampled every 20 ms: a child's ru_maxrss is useless here, as Linux folds
     the parent's high-water mark into it when a vforked child execs."""
@@ -131,7 +132,9 @@ def timed(command: list[str]) -> tuple[float, int]:
     log = log_path(f"push-bench-{uuid.uuid4().hex[:8]}.log").open("wb")
     peak = 0
     with log:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+        process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, **(env or {})}
+        )
         while process.poll() is None:
             peak = max(peak, _peak_kib(process.pid))
             time.sleep(0.02)
@@ -146,9 +149,9 @@ def berth_push(layout: Path, destination: str, state: Path, *options: str) -> li
     return [*command, "--state", str(state), *options]
 
 
-def skopeo(layout: Path, destination: str) -> list[str]:
+def skopeo(layout: Path, destination: str, *options: str) -> list[str]:
     return ["skopeo", "copy", "--insecure-policy", "--dest-tls-verify=false", "--quiet",
-            f"oci:{layout}:v1", f"docker://{destination}"]  # fmt: skip
+            *options, f"oci:{layout}:v1", f"docker://{destination}"]  # fmt: skip
 
 
 def _fresh_state(work: Path) -> Path:
