@@ -236,7 +236,7 @@ def on_delete(repo: str, item: ManifestItem) -> None:
 def verdicts_for(repo: str, subject: Digest) -> list[dict[str, Any]]:
     """The stored verdicts of every signature of `subject` (referrers and the legacy tag)."""
     found: list[dict[str, Any]] = []
-    for signature in _signatures_of(repo, str(subject)):
+    for signature, signature_format in _signatures_of(repo, str(subject)):
         try:
             item = ManifestItem.get(repo_pk(repo), manifest_sk(signature), consistent_read=True)
         except ManifestItem.DoesNotExist:
@@ -244,29 +244,40 @@ def verdicts_for(repo: str, subject: Digest) -> list[dict[str, Any]]:
         if item.verdict is not None:
             found.append(json.loads(item.verdict))
         else:
-            found.append({"digest": signature, "subject": str(subject), "verified": None})
+            # Not checked (no policy covers the repository), but its format is known from how
+            # it was pushed: found trying it as a user, `berth verify` showed FORMAT "-".
+            found.append(
+                {
+                    "digest": signature,
+                    "subject": str(subject),
+                    "format": signature_format,
+                    "verified": None,
+                }
+            )
     return found
 
 
-def _signatures_of(repo: str, subject: str) -> list[str]:
-    from chalicelib.signing.artifacts import SIGNATURE_ARTIFACT_TYPES
+def _signatures_of(repo: str, subject: str) -> list[tuple[str, str]]:
+    """(digest, format) of each signature of `subject`: its referrers whose artifactType is a
+    signature's, and the cosign legacy `sha256-<hex>.sig` tag."""
+    from chalicelib.signing.artifacts import COSIGN_SIMPLE, SIGNATURE_FORMATS
     from chalicelib.storage.keys import referrers_of
 
     prefix = referrers_of(subject)
-    digests = [
-        referrer_parts(item.sk)[1]
+    found = [
+        (referrer_parts(item.sk)[1], SIGNATURE_FORMATS[item.artifact_type])
         for item in ReferrerItem.query(
             repo_pk(repo), ReferrerItem.sk.startswith(prefix), consistent_read=True
         )
-        if item.artifact_type in SIGNATURE_ARTIFACT_TYPES
+        if item.artifact_type in SIGNATURE_FORMATS
     ]
     algorithm, _, hex_digest = subject.partition(":")
     try:
         legacy = TagItem.get(repo_pk(repo), tag_sk(f"{algorithm}-{hex_digest}.sig"))
-        digests.append(legacy.digest)
+        found.append((legacy.digest, COSIGN_SIMPLE))
     except TagItem.DoesNotExist:
         pass
-    return digests
+    return found
 
 
 def reevaluate(repo: str, policy: TrustPolicy) -> int:

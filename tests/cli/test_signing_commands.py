@@ -71,6 +71,8 @@ def test_trust_verify_untrust(
     status, out, _ = berth(capsys, "verify", f"{repo}:v1")  # no policy: nothing is checked
     assert status == 1 and f"no signing policy covers {repo}" in out, out
     assert "not signed by any key" not in out
+    # Not checked, but still named by its format (it showed "-" when unchecked).
+    assert "sigstore-bundle-v0.3" in out and "not checked" in out, out
     status, _, err = berth(capsys, "verify", repo)  # a bare name means :latest, not pushed
     assert status == 4 and "MANIFEST_UNKNOWN" in err
     status, _, err = berth(capsys, "signing", "trust", "x/*", "--mode", "enforce")
