@@ -79,6 +79,8 @@ def main() -> None:
                 "in_process_s": answered - _STARTED,
                 "warm_request_s": warm_s,
                 "started_epoch": _STARTED_EPOCH,
+                # What the cold pull imported of Berth (tests/api/test_pull_imports.py).
+                "chalicelib_modules": sorted(m for m in sys.modules if m.startswith("chalicelib")),
             }
         ),
         flush=True,  # the parent times the exit from when this line arrives

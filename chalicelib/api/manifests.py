@@ -1,4 +1,7 @@
-"""`/v2/<name>/manifests/<tag-or-digest>`: pull, push (with `?tag=`), delete."""
+"""`/v2/<name>/manifests/<tag-or-digest>`: pull, push (with `?tag=`), delete.
+
+A pull imports only the readers (chalicelib/storage/manifest_reads.py); push and delete import
+the write side when they run, so a cold function's first pull does not pay for it."""
 
 from __future__ import annotations
 
@@ -11,11 +14,11 @@ from chalicelib.api.locations import manifest_location
 from chalicelib.cache import pull_through
 from chalicelib.oci.digest import Digest, compute, is_digest, parse_digest
 from chalicelib.oci.errors import OCIError
-from chalicelib.oci.manifest import MAX_MANIFEST_BYTES, ParsedManifest, parse_manifest
 from chalicelib.oci.reference import check_tag
-from chalicelib.storage import manifests, pull_counts, pulls, tags
+from chalicelib.storage import manifest_reads, pull_counts, pulls
 
 if TYPE_CHECKING:
+    from chalicelib.oci.manifest import ParsedManifest
     from chalicelib.signing.trust_policy import TrustRule
 
 # One transaction moves every tag of a push (2 items each, 100 items per transaction; the
@@ -51,10 +54,10 @@ def _lookup_reference(name: str, reference: str) -> tuple[Digest | None, str | N
 def get(request: HttpRequest, name: str, reference: str) -> Response:
     digest, tag = _lookup_reference(name, reference)
     if digest is not None:
-        stored = manifests.by_digest(name, digest)
+        stored = manifest_reads.by_digest(name, digest)
     else:
         assert tag is not None  # a reference is one or the other
-        stored = manifests.by_tag(name, tag)
+        stored = manifest_reads.by_tag(name, tag)
     stored = pull_through.manifest(request, name, tag, digest, stored)
     if stored is None:
         raise _unknown(name, reference)
@@ -74,7 +77,7 @@ def get(request: HttpRequest, name: str, reference: str) -> Response:
     return respond(200, headers, stored.body.decode("utf-8"), head=request.method == "HEAD")
 
 
-def _check_signed(request: HttpRequest, name: str, stored: manifests.StoredManifest) -> None:
+def _check_signed(request: HttpRequest, name: str, stored: manifest_reads.StoredManifest) -> None:
     """Under a signing policy in `enforce`, refuse an image no trusted key signed; in `audit`,
     serve it and log that. Exempt: signatures themselves (a deploy verifies them) and callers
     who may push here (the pipeline that pushes, then signs). Reads no more than the item
@@ -178,6 +181,9 @@ def _sign_if_managed(
 
 
 def put(request: HttpRequest, name: str, reference: str) -> Response:
+    from chalicelib.oci.manifest import MAX_MANIFEST_BYTES, parse_manifest
+    from chalicelib.storage import manifests
+
     body = request.body
     if len(body) > MAX_MANIFEST_BYTES:
         raise OCIError(
@@ -241,6 +247,7 @@ def put(request: HttpRequest, name: str, reference: str) -> Response:
 
 def delete(request: HttpRequest, name: str, reference: str) -> Response:
     from chalicelib.audit import record
+    from chalicelib.storage import manifests, tags
 
     digest, tag = _reference(reference)
     who = request.principal

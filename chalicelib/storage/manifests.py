@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import TransactWriteError
@@ -29,6 +28,13 @@ from chalicelib.storage.clock import now
 from chalicelib.storage.errors import ManifestInvalid, ReferencesMissing
 from chalicelib.storage.keys import manifest_digest, manifest_sk, referrer_sk, repo_pk
 from chalicelib.storage.manifest_marks import Marks
+
+# The readers live apart so a pull imports none of the write side; their callers keep
+# reaching them here.
+from chalicelib.storage.manifest_reads import StoredManifest as StoredManifest
+from chalicelib.storage.manifest_reads import annotations_of as annotations_of
+from chalicelib.storage.manifest_reads import by_digest as by_digest
+from chalicelib.storage.manifest_reads import by_tag as by_tag
 from chalicelib.storage.models import (
     COPY_LIMIT,
     INLINE_LIMIT,
@@ -46,22 +52,6 @@ if TYPE_CHECKING:
 # check, two audit items, two items per tag and one claim per child of an index.
 MAX_TRANSACTION_ITEMS = 100
 _OTHER_ITEMS = 6
-
-
-@dataclass(frozen=True, slots=True)
-class StoredManifest:
-    digest: Digest
-    media_type: str
-    body: bytes
-    pulled_at: datetime | None = None  # when the item read last recorded a pull
-    via_tag: str | None = None  # the tag item that was read (None: the manifest item)
-    # Who verifiably signed it (`<signature digest> <signer>`, chalicelib/storage/signatures.py)
-    signers: frozenset[str] = frozenset()
-    scan_verdict: str | None = None  # its last scan in brief (scanning/scan_verdict.py)
-
-    @property
-    def marks(self) -> Marks:
-        return Marks(self.signers, self.scan_verdict)
 
 
 def manifest_key(digest: Digest) -> str:
@@ -299,56 +289,6 @@ def _referrer(repo: str, parsed: ParsedManifest, digest: str, size: int) -> Refe
         annotations=None if too_large else annotations,
         annotations_in_manifest=True if too_large else None,
     )
-
-
-def annotations_of(repo: str, digest: Digest) -> dict[str, str]:
-    """The annotations of a stored manifest (for referrers whose annotations did not fit)."""
-    stored = by_digest(repo, digest)
-    if stored is None:
-        return {}
-    value = json.loads(stored.body).get("annotations")
-    return value if isinstance(value, dict) else {}
-
-
-def _body(item: ManifestItem) -> bytes:
-    if item.body is not None:
-        return bytes(item.body)
-    result = aws.s3().get_object(Bucket=settings().bucket, Key=item.s3_key)
-    data: bytes = result["Body"].read()
-    return data
-
-
-def by_digest(repo: str, digest: Digest) -> StoredManifest | None:
-    try:
-        item = ManifestItem.get(repo_pk(repo), manifest_sk(str(digest)), consistent_read=True)
-    except ManifestItem.DoesNotExist:
-        return None
-    marks = manifest_marks.of_item(item)
-    return StoredManifest(
-        digest,
-        item.media_type,
-        _body(item),
-        item.last_pulled,
-        signers=marks.signers,
-        scan_verdict=marks.scan_verdict,
-    )
-
-
-def by_tag(repo: str, tag: str) -> StoredManifest | None:
-    item = tags.get(repo, tag)
-    if item is None:
-        return None
-    if item.body is not None:
-        return StoredManifest(
-            checked_digest(item.digest),
-            item.media_type,
-            bytes(item.body),
-            item.pulled_at,
-            via_tag=tag,
-            signers=frozenset(str(s) for s in item.signers or ()),
-            scan_verdict=item.scan_verdict or None,
-        )
-    return by_digest(repo, checked_digest(item.digest))
 
 
 def delete(

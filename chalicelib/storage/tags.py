@@ -32,6 +32,7 @@ from chalicelib.storage.keys import (
     tag_sk,
 )
 from chalicelib.storage.manifest_marks import NO_MARKS, Marks
+from chalicelib.storage.manifest_reads import tag_item
 from chalicelib.storage.models import COPY_LIMIT, TagHistoryItem, TagItem
 from chalicelib.storage.records import TagHead, TagMove
 from chalicelib.storage.retry import RetryPolicy, until_committed
@@ -47,10 +48,7 @@ CONTENDED: RetryPolicy = contention.Budgeted()
 
 
 def get(repo: str, tag: str) -> TagItem | None:
-    try:
-        return TagItem.get(repo_pk(repo), tag_sk(tag), consistent_read=True)
-    except TagItem.DoesNotExist:
-        return None
+    return tag_item(repo, tag)
 
 
 def _moment(before: TagItem | None) -> datetime:
