@@ -65,6 +65,33 @@ def _filler(archive: tarfile.TarFile, directory: str, size: int) -> None:
         _add(archive, f"{directory}/blob{n // chunk}.bin", os.urandom(min(chunk, size - n)))
 
 
+def _digested(path: Path) -> LayerFile:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(MiB), b""):
+            digest.update(block)
+    return LayerFile(path, f"sha256:{digest.hexdigest()}", path.stat().st_size)
+
+
+def app_layer(directory: Path, mib: int, packages: int) -> LayerFile:
+    """A new top layer for an image built on `build`'s first nine: an application's Python
+    packages and `mib` of data, as a rebuild of the application adds."""
+    path = directory / "app-layer.tar.gz"
+    with (
+        path.open("wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as zipped,
+        tarfile.open(fileobj=zipped, mode="w|", format=tarfile.PAX_FORMAT) as archive,
+    ):
+        for i in range(packages):
+            _add(
+                archive,
+                f"app/lib/benchapp{i}-4.{i}.0.dist-info/METADATA",
+                f"Metadata-Version: 2.1\nName: benchapp{i}\nVersion: 4.{i}.0\n\n".encode(),
+            )
+        _filler(archive, "app/data", mib * MiB)
+    return _digested(path)
+
+
 def build(
     directory: Path, total_mib: int, os_packages: int, language_packages: int
 ) -> list[LayerFile]:
@@ -105,9 +132,5 @@ def build(
                         f'{{"name": "benchjs{i}", "version": "3.{i}.0"}}'.encode(),
                     )
             _filler(archive, f"data/layer{index}", max(0, per_layer - written))
-        digest = hashlib.sha256()
-        with path.open("rb") as file:
-            for block in iter(lambda: file.read(MiB), b""):
-                digest.update(block)
-        layers.append(LayerFile(path, f"sha256:{digest.hexdigest()}", path.stat().st_size))
+        layers.append(_digested(path))
     return layers

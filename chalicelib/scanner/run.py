@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any, cast
 
 from chalicelib.cache import pull_through
 from chalicelib.log import logger
@@ -18,14 +18,16 @@ from chalicelib.scanning.coverage import not_covered
 from chalicelib.scanning.cyclonedx import sbom, vulnerability_report
 from chalicelib.scanning.errors import ScanInputError
 from chalicelib.scanning.finding import Finding
-from chalicelib.scanning.inventory import Inventory, inventory_of_layers
+from chalicelib.scanning.inventory import Inventory, inventory_of_changes
+from chalicelib.scanning.layer_changes import LayerChanges
+from chalicelib.scanning.layer_reader import read_layer
 from chalicelib.scanning.manifest_layers import filesystem_layers, platforms
 from chalicelib.scanning.matching import match_inventory
 from chalicelib.scanning.report import report_document, severity_counts
 from chalicelib.scanning.scan_verdict import decode, failed, verdict_of
 from chalicelib.scanning.severity import rank
 from chalicelib.scanning.stored_inventory import inventory_document, inventory_from
-from chalicelib.storage import manifests, scan_results, scan_verdicts, vulndb
+from chalicelib.storage import manifests, scan_results, scan_verdicts, scanned_layers, vulndb
 from chalicelib.storage.clock import now
 
 
@@ -35,25 +37,46 @@ class ImageNotFound(LookupError):
 
 @dataclass
 class _Read:
+    """What the scan read from S3: the layers it streamed, and the stored changes of the
+    layers an earlier scan (of any image) already read."""
+
     streams: list[CountingStream]
+    reused_layers: int = 0
+    reused_bytes: int = 0
+
+    @property
+    def layer_bytes(self) -> int:
+        return sum(s.bytes_read for s in self.streams)
 
     @property
     def bytes(self) -> int:
-        return sum(s.bytes_read for s in self.streams)
+        return self.layer_bytes + self.reused_bytes
+
+
+def _layer_changes(repo: str, digest: str, read: _Read) -> LayerChanges:
+    """A layer's changes: stored under its digest by whichever scan read it first, else read
+    now (one GET, streamed) and stored for the next image that shares it."""
+    layer = checked_digest(digest)
+    stored = scanned_layers.get(layer)
+    if stored is not None:
+        read.reused_layers += 1
+        read.reused_bytes += stored[1]
+        return stored[0]
+    pull_through.layer(repo, digest)  # a cached image's layers may not be pulled yet
+    stream = open_layer(digest)
+    read.streams.append(stream)
+    try:
+        changes = read_layer(cast(IO[bytes], stream))
+    finally:
+        stream.close()
+    scanned_layers.put(layer, changes)
+    return changes
 
 
 def _image_inventory(repo: str, body: bytes, read: _Read) -> Inventory:
-    def layers() -> Any:
-        for digest in filesystem_layers(body):
-            pull_through.layer(repo, digest)  # a cached image's layers may not be pulled yet
-            stream = open_layer(digest)
-            read.streams.append(stream)
-            try:
-                yield stream
-            finally:
-                stream.close()
-
-    return inventory_of_layers(layers())
+    return inventory_of_changes(
+        [_layer_changes(repo, digest, read) for digest in filesystem_layers(body)]
+    )
 
 
 def _manifest(repo: str, digest: str) -> manifests.StoredManifest:
@@ -118,6 +141,9 @@ def scan_image(repo: str, digest: str, reuse_inventory: bool = False) -> dict[st
     moment = now()
     report = report_document(digest, merged, ordered, problems, names, moment.isoformat(), database)
     report["bytesRead"] = read.bytes
+    report["layerBytesRead"] = read.layer_bytes
+    report["layersRead"] = len(read.streams)
+    report["layersReused"] = read.reused_layers
     report["inventoryReused"] = reused is not None
     report["inventories"] = [inventory_document(i) for i in inventories]
     report["notCovered"] = sorted({line for i in inventories for line in not_covered(i)})
@@ -155,6 +181,8 @@ def scan_image(repo: str, digest: str, reuse_inventory: bool = False) -> dict[st
                 "packages": len(merged.packages),
                 "findings": len(ordered),
                 "bytesRead": read.bytes,
+                "layersRead": len(read.streams),
+                "layersReused": read.reused_layers,
                 "seconds": round(time.perf_counter() - started, 3),
             }
         },
