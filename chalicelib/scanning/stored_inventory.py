@@ -14,7 +14,7 @@ from chalicelib.scanning.inventory import Inventory
 from chalicelib.scanning.os_release import OsRelease
 from chalicelib.scanning.package import Package
 
-FORMAT = 1
+FORMAT = 2  # 2: Go 1.13-1.17 build info
 _PACKAGE_FIELDS = tuple(f.name for f in fields(Package))
 
 
