@@ -147,3 +147,65 @@ def test_a_damaged_stored_layer_is_read_again(
     # ...and stored again, readable this time.
     again = scanned_layers.get(digest)
     assert again is not None and sorted(again[0].files) == [_python(f"pkg-{tag}")[0]]
+
+
+def _chunked_image(layer: Any, annotations: dict[str, str]) -> Any:
+    from tests.api.helpers import OCI_CONFIG, Pushed, canonical, config_blob, descriptor
+
+    config = config_blob()
+    document: dict[str, Any] = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": descriptor(OCI_CONFIG, config),
+        "layers": [descriptor(OCI_LAYER_ZSTD, layer.blob, annotations=annotations)],
+    }
+    return Pushed(canonical(document), document["mediaType"], [config, layer.blob], document)
+
+
+def _chunked(tag: str) -> Any:
+    import os
+
+    from tests.scanning.zstd_chunked_layer import chunked_layer
+
+    return chunked_layer(
+        [
+            ("etc/os-release", DEBIAN_OS),
+            ("var/lib/dpkg/status", DEBIAN_STATUS),
+            _python(f"chunked-{tag}"),
+            ("usr/share/filler.bin", os.urandom(2 * 1024 * 1024)),
+        ]
+    )
+
+
+def test_a_zstd_chunked_layer_is_read_by_its_toc(
+    client: Any, repo: str, s3_reads: _CountingS3
+) -> None:
+    tag = uuid.uuid4().hex[:10]
+    layer = _chunked(tag)
+    image = _chunked_image(layer, layer.annotations)
+    push(client, repo, image, "chunked")
+    s3_reads.counted.clear()
+    report = scan_image(repo, image.digest)
+    assert (report["layersRead"], report["layersReadByRange"]) == (1, 1)
+    key = blobs.blob_key(parse_digest(digest_of(layer.blob)))
+    assert report["layerBytesRead"] == s3_reads.counted[key] < len(layer.blob) / 10
+    full = inventory_of_layers([stream(layer.blob)])
+    assert _packages(report) == sorted((p.name, p.version) for p in full.packages)
+    assert (f"chunked-{tag}", "1.0.0") in _packages(report)
+
+
+def test_a_toc_that_does_not_check_out_is_read_whole(
+    client: Any, repo: str, s3_reads: _CountingS3
+) -> None:
+    from tests.scanning.zstd_chunked_layer import PREFIX
+
+    tag = uuid.uuid4().hex[:10]
+    layer = _chunked(tag)
+    lying = {**layer.annotations, PREFIX + "manifest-checksum": "sha256:" + "0" * 64}
+    image = _chunked_image(layer, lying)
+    push(client, repo, image, "lying")
+    report = scan_image(repo, image.digest)
+    assert (report["layersRead"], report["layersReadByRange"]) == (1, 0)
+    toc = int(layer.annotations[PREFIX + "manifest-position"].split(":")[1])
+    assert report["layerBytesRead"] == len(layer.blob) + toc  # the TOC, then the whole layer
+    assert (f"chunked-{tag}", "1.0.0") in _packages(report)
