@@ -32,6 +32,10 @@ _PREFIXES = ("io.github.containers.zstd-chunked.", "io.containers.zstd-chunked."
 # A TOC lists every file of a layer: a few MB for a large one; past this it is not trusted.
 MAX_TOC = 64 * 1024 * 1024
 _TOC_TYPE = 1  # the manifest's type in the position annotation: zstd-compressed JSON
+# Files closer than this are read by one GET (a GET costs what ~1 MB of transfer does).
+GAP = 1024 * 1024
+# An executable past this is read only if its first frame shows an ELF file or a zip.
+HEAD_FIRST = 1024 * 1024
 
 # Reads `[start, end)` of the layer blob.
 Fetch = Callable[[int, int], IO[bytes]]
@@ -170,42 +174,109 @@ class _Checked(io.RawIOBase):
             raise ScanInputError(f"zstd:chunked: {file.name!r} does not match its TOC digest")
 
 
+class _Window(io.RawIOBase):
+    """The next `size` bytes of a stream, and no more."""
+
+    def __init__(self, source: IO[bytes], size: int) -> None:
+        self._source, self._left = source, size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._source.read(min(len(buffer), self._left))
+        buffer[: len(data)] = data
+        self._left -= len(data)
+        return len(data)
+
+    def drain(self) -> None:
+        while self._left and self.read(min(self._left, 1024 * 1024)):
+            pass
+        if self._left:
+            raise ScanInputError("zstd:chunked: the layer ends before a file's range")
+
+
 def _head(file: _File, fetch: Fetch) -> bytes:
     source = fetch(file.start, file.first_end)
     try:
         return _zstd_reader(source).read(4)
+    except Exception as error:  # zstandard's ZstdError
+        raise ScanInputError(f"zstd:chunked: {file.name!r}: {error}") from error
     finally:
         source.close()
 
 
+def _groups(files: list[_File]) -> list[list[_File]]:
+    """Files by offset, those less than GAP apart in one group: one GET reads a run of
+    package files or executables (they sit together in a layer), at the cost of the gaps."""
+    groups: list[list[_File]] = []
+    for file in sorted(files, key=lambda f: f.start):
+        if groups and file.start >= groups[-1][-1].end and file.start - groups[-1][-1].end < GAP:
+            groups[-1].append(file)
+        else:
+            groups.append([file])
+    return groups
+
+
 def read_chunked_layer(entries: list[dict[str, Any]], fetch: Fetch) -> LayerChanges:
-    """What read_layer keeps of the same layer, reading only the files it keeps or searches."""
+    """What read_layer keeps of the same layer, reading only the files it keeps or searches:
+    package files whole, executables and archives whole unless they are large and their
+    first frame says they are neither (ELF, zip). Runs of nearby files share a GET."""
     changes = LayerChanges()
-    for file in _files(entries, changes):
+    listed = _files(entries, changes)
+    reads: list[_File] = []
+    for file in listed:
+        if not isinstance(file, _File) or not file.size:
+            continue
+        if is_wanted(file.name):
+            if file.size > MAX_KEPT_FILE:
+                changes.skipped.append(file.name)
+            else:
+                reads.append(file)
+        elif is_candidate(file.name, file.mode, file.size) and (
+            file.size <= HEAD_FIRST or worth_reading(file.name, _head(file, fetch))
+        ):
+            reads.append(file)
+    found: dict[str, bytes] = {}
+    evidence = LayerChanges()
+    for group in _groups(reads):
+        source = fetch(group[0].start, group[-1].end)
+        try:
+            at = group[0].start
+            for file in group:
+                _Window(source, file.start - at).drain()
+                window = _Window(source, file.end - file.start)
+                stream = cast(IO[bytes], window)
+                if is_wanted(file.name):
+                    found[file.name] = _read(file, stream, None)
+                else:
+                    _read(file, stream, evidence)
+                window.drain()
+                at = file.end
+        finally:
+            source.close()
+    changes.problems.extend(evidence.problems)
+    for file in listed:  # in the TOC's order, as the tar reader meets them
         if isinstance(file, _Link):  # a hard link to a file kept earlier in this layer
             target = changes.files.get(file.target)
             if target is not None:
                 changes.files[file.name] = target
-        elif is_wanted(file.name):
-            if file.size > MAX_KEPT_FILE:
-                changes.skipped.append(file.name)
-            else:
-                changes.files[file.name] = _read(file, fetch, None)
-        elif is_candidate(file.name, file.mode, file.size) and worth_reading(
-            file.name, _head(file, fetch)
-        ):
-            _read(file, fetch, changes)
+        elif file.name in found:
+            changes.files[file.name] = found[file.name]
+        elif file.name in evidence.files:
+            changes.files[file.name] = evidence.files[file.name]
+        elif is_wanted(file.name) and file.size == 0:
+            changes.files[file.name] = _read(file, io.BytesIO(), None)
     return changes
 
 
-def _read(file: _File, fetch: Fetch, evidence_to: LayerChanges | None) -> bytes:
+def _read(file: _File, source: IO[bytes], evidence_to: LayerChanges | None) -> bytes:
     """The file's bytes (a wanted file), or its evidence kept in `evidence_to` (an executable
     or archive, spooled as the tar reader does); checked against the TOC either way."""
     if file.size == 0:
         if file.digest and file.digest != "sha256:" + hashlib.sha256(b"").hexdigest():
             raise ScanInputError(f"zstd:chunked: {file.name!r} does not match its TOC digest")
         return b""
-    source = fetch(file.start, file.end)
     try:
         checked = _Checked(_zstd_reader(source), file.size)
         reader = cast(IO[bytes], io.BufferedReader(checked))
@@ -220,5 +291,3 @@ def _read(file: _File, fetch: Fetch, evidence_to: LayerChanges | None) -> bytes:
         raise
     except Exception as error:  # zstandard's ZstdError
         raise ScanInputError(f"zstd:chunked: {file.name!r}: {error}") from error
-    finally:
-        source.close()
