@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import tarfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,10 +60,63 @@ def _executables(budget: int) -> list[Path]:
     return chosen
 
 
-def _filler(archive: tarfile.TarFile, directory: str, size: int) -> None:
+def _filler(directory: str, size: int) -> Iterator[tuple[str, bytes, int]]:
     chunk = 16 * MiB
     for n in range(0, size, chunk):
-        _add(archive, f"{directory}/blob{n // chunk}.bin", os.urandom(min(chunk, size - n)))
+        yield f"{directory}/blob{n // chunk}.bin", os.urandom(min(chunk, size - n)), 0o644
+
+
+def _layer_files(
+    index: int, per_layer: int, os_packages: int, language_packages: int, executables: list[Path]
+) -> Iterator[tuple[str, bytes, int]]:
+    """The files of layer `index`: (path, bytes, mode)."""
+    python = language_packages * 2 // 3
+    written = 0
+    if index == 0:
+        yield "etc/os-release", OS_RELEASE, 0o644
+        yield "var/lib/dpkg/status", dpkg_status(os_packages), 0o644
+        for executable in executables:
+            data = executable.read_bytes()
+            yield f"usr/bin/{executable.name}", data, 0o755
+            written += len(data)
+    if index == 1:
+        site = "usr/lib/python3/dist-packages"
+        for i in range(python):
+            metadata = f"Metadata-Version: 2.1\nName: benchpy{i}\nVersion: 2.{i}.0\n\n"
+            yield f"{site}/benchpy{i}-2.{i}.0.dist-info/METADATA", metadata.encode(), 0o644
+    if index == 2:
+        for i in range(language_packages - python):
+            package = f'{{"name": "benchjs{i}", "version": "3.{i}.0"}}'
+            yield f"app/node_modules/benchjs{i}/package.json", package.encode(), 0o644
+    yield from _filler(f"data/layer{index}", max(0, per_layer - written))
+
+
+def _digested(path: Path) -> LayerFile:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(MiB), b""):
+            digest.update(block)
+    return LayerFile(path, f"sha256:{digest.hexdigest()}", path.stat().st_size)
+
+
+def app_layer(directory: Path, mib: int, packages: int) -> LayerFile:
+    """A new top layer for an image built on `build`'s first nine: an application's Python
+    packages and `mib` of data, as a rebuild of the application adds."""
+    path = directory / "app-layer.tar.gz"
+    with (
+        path.open("wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as zipped,
+        tarfile.open(fileobj=zipped, mode="w|", format=tarfile.PAX_FORMAT) as archive,
+    ):
+        for i in range(packages):
+            _add(
+                archive,
+                f"app/lib/benchapp{i}-4.{i}.0.dist-info/METADATA",
+                f"Metadata-Version: 2.1\nName: benchapp{i}\nVersion: 4.{i}.0\n\n".encode(),
+            )
+        for name, data, mode in _filler("app/data", mib * MiB):
+            _add(archive, name, data, mode)
+    return _digested(path)
 
 
 def build(
@@ -70,9 +124,8 @@ def build(
 ) -> list[LayerFile]:
     """LAYERS gzip layers of about total_mib together, bottom first."""
     per_layer = total_mib * MiB // LAYERS
-    python = language_packages * 2 // 3
-    layers: list[LayerFile] = []
     executables = _executables(min(per_layer // 2, 64 * MiB))
+    layers: list[LayerFile] = []
     for index in range(LAYERS):
         path = directory / f"layer{index}.tar.gz"
         with (
@@ -80,34 +133,31 @@ def build(
             gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as zipped,
             tarfile.open(fileobj=zipped, mode="w|", format=tarfile.PAX_FORMAT) as archive,
         ):
-            written = 0
-            if index == 0:
-                _add(archive, "etc/os-release", OS_RELEASE)
-                status = dpkg_status(os_packages)
-                _add(archive, "var/lib/dpkg/status", status)
-                for executable in executables:
-                    data = executable.read_bytes()
-                    _add(archive, f"usr/bin/{executable.name}", data, 0o755)
-                    written += len(data)
-            if index == 1:
-                site = "usr/lib/python3/dist-packages"
-                for i in range(python):
-                    _add(
-                        archive,
-                        f"{site}/benchpy{i}-2.{i}.0.dist-info/METADATA",
-                        f"Metadata-Version: 2.1\nName: benchpy{i}\nVersion: 2.{i}.0\n\n".encode(),
-                    )
-            if index == 2:
-                for i in range(language_packages - python):
-                    _add(
-                        archive,
-                        f"app/node_modules/benchjs{i}/package.json",
-                        f'{{"name": "benchjs{i}", "version": "3.{i}.0"}}'.encode(),
-                    )
-            _filler(archive, f"data/layer{index}", max(0, per_layer - written))
-        digest = hashlib.sha256()
-        with path.open("rb") as file:
-            for block in iter(lambda: file.read(MiB), b""):
-                digest.update(block)
-        layers.append(LayerFile(path, f"sha256:{digest.hexdigest()}", path.stat().st_size))
+            for name, data, mode in _layer_files(
+                index, per_layer, os_packages, language_packages, executables
+            ):
+                _add(archive, name, data, mode)
+        layers.append(_digested(path))
+    return layers
+
+
+def build_chunked(
+    directory: Path, total_mib: int, os_packages: int, language_packages: int
+) -> list[tuple[LayerFile, dict[str, str]]]:
+    """The same files as `build`, as zstd:chunked layers (bench/chunkedlayer.py), each with
+    the annotations naming its TOC."""
+    from bench.chunkedlayer import chunked_layer
+
+    per_layer = total_mib * MiB // LAYERS
+    executables = _executables(min(per_layer // 2, 64 * MiB))
+    layers: list[tuple[LayerFile, dict[str, str]]] = []
+    for index in range(LAYERS):
+        files = list(_layer_files(index, per_layer, os_packages, language_packages, executables))
+        layer = chunked_layer(
+            [(name, data) for name, data, _ in files],
+            executables=frozenset(name for name, _, mode in files if mode & 0o111),
+        )
+        path = directory / f"layer{index}.tar.zst"
+        path.write_bytes(layer.blob)
+        layers.append((_digested(path), layer.annotations))
     return layers

@@ -1,5 +1,6 @@
 """A layer blob as a forward stream from S3: one GET whose body is read in chunks, so memory
-holds a chunk and the kept package files, never the layer. Counts bytes read for the report."""
+holds a chunk and the kept package files, never the layer; or a byte range of it, for layers
+with a table of contents. Counts bytes read for the report."""
 
 from __future__ import annotations
 
@@ -27,4 +28,14 @@ class CountingStream:
 
 def open_layer(digest: str) -> CountingStream:
     result = aws.s3().get_object(Bucket=settings().bucket, Key=blob_key(parse_digest(digest)))
+    return CountingStream(result["Body"])
+
+
+def open_range(digest: str, start: int, end: int) -> CountingStream:
+    """Bytes `[start, end)` of a layer blob: one ranged GET (seekable layers)."""
+    result = aws.s3().get_object(
+        Bucket=settings().bucket,
+        Key=blob_key(parse_digest(digest)),
+        Range=f"bytes={start}-{end - 1}",
+    )
     return CountingStream(result["Body"])

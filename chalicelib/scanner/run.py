@@ -4,8 +4,9 @@ the advisory index, stored per digest with its report."""
 from __future__ import annotations
 
 import time
+from contextlib import closing
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any, cast
 
 from chalicelib.cache import pull_through
 from chalicelib.log import logger
@@ -13,19 +14,27 @@ from chalicelib.oci import media_types as mt
 from chalicelib.oci.digest import checked_digest
 from chalicelib.scanner import scan_events
 from chalicelib.scanner.attach import attach_all
-from chalicelib.scanner.layer_source import CountingStream, open_layer
+from chalicelib.scanner.layer_source import CountingStream, open_layer, open_range
 from chalicelib.scanning.coverage import not_covered
 from chalicelib.scanning.cyclonedx import sbom, vulnerability_report
 from chalicelib.scanning.errors import ScanInputError
 from chalicelib.scanning.finding import Finding
-from chalicelib.scanning.inventory import Inventory, inventory_of_layers
-from chalicelib.scanning.manifest_layers import filesystem_layers, platforms
+from chalicelib.scanning.inventory import Inventory, inventory_of_changes
+from chalicelib.scanning.layer_changes import LayerChanges
+from chalicelib.scanning.layer_reader import read_layer
+from chalicelib.scanning.manifest_layers import Layer, filesystem_layer_descriptors, platforms
 from chalicelib.scanning.matching import match_inventory
 from chalicelib.scanning.report import report_document, severity_counts
 from chalicelib.scanning.scan_verdict import decode, failed, verdict_of
 from chalicelib.scanning.severity import rank
 from chalicelib.scanning.stored_inventory import inventory_document, inventory_from
-from chalicelib.storage import manifests, scan_results, scan_verdicts, vulndb
+from chalicelib.scanning.zstd_chunked import (
+    TocPosition,
+    parse_toc,
+    read_chunked_layer,
+    toc_position,
+)
+from chalicelib.storage import manifests, scan_results, scan_verdicts, scanned_layers, vulndb
 from chalicelib.storage.clock import now
 
 
@@ -35,25 +44,78 @@ class ImageNotFound(LookupError):
 
 @dataclass
 class _Read:
+    """What the scan read from S3: the layers it streamed, and the stored changes of the
+    layers an earlier scan (of any image) already read."""
+
     streams: list[CountingStream]
+    whole_layers: int = 0
+    ranged_layers: int = 0
+    reused_layers: int = 0
+    reused_bytes: int = 0
+
+    @property
+    def layer_bytes(self) -> int:
+        return sum(s.bytes_read for s in self.streams)
 
     @property
     def bytes(self) -> int:
-        return sum(s.bytes_read for s in self.streams)
+        return self.layer_bytes + self.reused_bytes
+
+
+def _by_range(digest: str, toc: TocPosition, read: _Read) -> LayerChanges | None:
+    """A zstd:chunked layer's changes from its TOC and the files worth reading, each by a
+    ranged GET; None when the TOC or a file does not check out (then it is read whole)."""
+    streams: list[CountingStream] = []
+
+    def fetch(start: int, end: int) -> IO[bytes]:
+        stream = open_range(digest, start, end)
+        streams.append(stream)
+        return cast(IO[bytes], stream)
+
+    try:
+        with closing(fetch(toc.offset, toc.offset + toc.length)) as source:
+            entries = parse_toc(source.read(), toc.checksum)
+        changes = read_chunked_layer(entries, fetch)
+    except ScanInputError as error:
+        logger.warning(
+            "layer TOC not usable, reading it whole",
+            extra={"fields": {"digest": digest, "error": str(error)[:300]}},
+        )
+        changes = None
+    read.streams.extend(streams)
+    read.ranged_layers += changes is not None
+    return changes
+
+
+def _layer_changes(repo: str, layer: Layer, read: _Read) -> LayerChanges:
+    """A layer's changes: stored under its digest by whichever scan read it first, else read
+    now and stored for the next image that shares it. A layer with a TOC is read by range;
+    any other, in one GET, streamed."""
+    digest = checked_digest(layer.digest)
+    stored = scanned_layers.get(digest)
+    if stored is not None:
+        read.reused_layers += 1
+        read.reused_bytes += stored[1]
+        return stored[0]
+    pull_through.layer(repo, layer.digest)  # a cached image's layers may not be pulled yet
+    toc = toc_position(layer.annotations)
+    changes = _by_range(layer.digest, toc, read) if toc is not None else None
+    if changes is None:
+        stream = open_layer(layer.digest)
+        read.streams.append(stream)
+        read.whole_layers += 1
+        try:
+            changes = read_layer(cast(IO[bytes], stream))
+        finally:
+            stream.close()
+    scanned_layers.put(digest, changes)
+    return changes
 
 
 def _image_inventory(repo: str, body: bytes, read: _Read) -> Inventory:
-    def layers() -> Any:
-        for digest in filesystem_layers(body):
-            pull_through.layer(repo, digest)  # a cached image's layers may not be pulled yet
-            stream = open_layer(digest)
-            read.streams.append(stream)
-            try:
-                yield stream
-            finally:
-                stream.close()
-
-    return inventory_of_layers(layers())
+    return inventory_of_changes(
+        [_layer_changes(repo, layer, read) for layer in filesystem_layer_descriptors(body)]
+    )
 
 
 def _manifest(repo: str, digest: str) -> manifests.StoredManifest:
@@ -118,6 +180,10 @@ def scan_image(repo: str, digest: str, reuse_inventory: bool = False) -> dict[st
     moment = now()
     report = report_document(digest, merged, ordered, problems, names, moment.isoformat(), database)
     report["bytesRead"] = read.bytes
+    report["layerBytesRead"] = read.layer_bytes
+    report["layersRead"] = read.whole_layers + read.ranged_layers
+    report["layersReadByRange"] = read.ranged_layers
+    report["layersReused"] = read.reused_layers
     report["inventoryReused"] = reused is not None
     report["inventories"] = [inventory_document(i) for i in inventories]
     report["notCovered"] = sorted({line for i in inventories for line in not_covered(i)})
@@ -155,6 +221,9 @@ def scan_image(repo: str, digest: str, reuse_inventory: bool = False) -> dict[st
                 "packages": len(merged.packages),
                 "findings": len(ordered),
                 "bytesRead": read.bytes,
+                "layersRead": read.whole_layers + read.ranged_layers,
+                "layersReadByRange": read.ranged_layers,
+                "layersReused": read.reused_layers,
                 "seconds": round(time.perf_counter() - started, 3),
             }
         },

@@ -4,7 +4,7 @@ every other package of the image."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -16,6 +16,7 @@ from chalicelib.scanning.errors import ScanInputError
 from chalicelib.scanning.filesystem import stack
 from chalicelib.scanning.go_buildinfo import go_packages
 from chalicelib.scanning.java_archive import maven_packages
+from chalicelib.scanning.layer_changes import LayerChanges
 from chalicelib.scanning.layer_reader import read_layer
 from chalicelib.scanning.npm import parse_package_json
 from chalicelib.scanning.os_release import OsRelease, find_os_release
@@ -89,7 +90,11 @@ def take_inventory(files: Mapping[str, bytes]) -> Inventory:
 
 def inventory_of_layers(layers: Iterable[IO[bytes]]) -> Inventory:
     """Layers bottom first, each read once as a stream."""
-    changes = [read_layer(layer) for layer in layers]
+    return inventory_of_changes([read_layer(layer) for layer in layers])
+
+
+def inventory_of_changes(changes: Sequence[LayerChanges]) -> Inventory:
+    """Layers' changes bottom first, whether just read or stored by an earlier scan."""
     inventory = take_inventory(stack(changes))
     inventory.problems.extend(
         f"{path}: larger than a package database, skipped" for c in changes for path in c.skipped

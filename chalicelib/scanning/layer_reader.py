@@ -71,7 +71,7 @@ def _record_whiteout(changes: LayerChanges, path: str) -> None:
     changes.deleted.add(f"{parent}/{hidden}" if parent else hidden)
 
 
-def _keep_evidence(changes: LayerChanges, path: str, extracted: IO[bytes]) -> None:
+def keep_evidence(changes: LayerChanges, path: str, extracted: IO[bytes]) -> None:
     """Spool an executable or archive (kept in memory up to a few MB, on disk past that) and
     keep only the package evidence found in it; a file that is neither costs four bytes."""
     head = extracted.read(4)
@@ -120,7 +120,7 @@ def read_layer(source: IO[bytes]) -> LayerChanges:
                 elif is_candidate(path, member.mode, member.size):
                     extracted = archive.extractfile(member)
                     if extracted is not None:
-                        _keep_evidence(changes, path, extracted)
+                        keep_evidence(changes, path, extracted)
     except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
         raise ScanInputError(f"layer is not a readable tar stream: {error}") from error
     except Exception as error:

@@ -30,16 +30,32 @@ def _document(body: bytes) -> dict[str, Any]:
     return document
 
 
-def filesystem_layers(body: bytes) -> list[str]:
-    """Layer digests bottom first; [] for an artifact that carries no filesystem."""
+@dataclass(frozen=True)
+class Layer:
+    digest: str
+    annotations: dict[str, Any]  # a seekable layer's TOC position is named here
+
+
+def _annotations(descriptor: dict[str, Any]) -> dict[str, Any]:
+    found = descriptor.get("annotations")
+    return found if isinstance(found, dict) else {}
+
+
+def filesystem_layer_descriptors(body: bytes) -> list[Layer]:
+    """Filesystem layers bottom first; [] for an artifact that carries no filesystem."""
     layers = _document(body).get("layers") or []
     return [
-        str(layer["digest"])
+        Layer(str(layer["digest"]), _annotations(layer))
         for layer in layers
         if isinstance(layer, dict)
         and any(marker in str(layer.get("mediaType", "")) for marker in _LAYER_MARKERS)
         and "digest" in layer
     ]
+
+
+def filesystem_layers(body: bytes) -> list[str]:
+    """Layer digests bottom first; [] for an artifact that carries no filesystem."""
+    return [layer.digest for layer in filesystem_layer_descriptors(body)]
 
 
 def platforms(body: bytes) -> list[Platform]:

@@ -1,7 +1,8 @@
 """An image's inventory as its scan report stores it, so a rescan (a new advisory database,
 the same immutable image) matches the stored packages instead of reading every layer again.
 
-FORMAT names what the inventory code finds: bump it when a detector is added or changed, and
+FORMAT names what the inventory code finds (it also keys the layers' stored changes,
+chalicelib/storage/scanned_layers.py): bump it when a detector is added or changed, and
 rescans read the layers once more (a stored inventory of another format is not reused)."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from chalicelib.scanning.inventory import Inventory
 from chalicelib.scanning.os_release import OsRelease
 from chalicelib.scanning.package import Package
 
-FORMAT = 1
+FORMAT = 2  # 2: Go 1.13-1.17 build info
 _PACKAGE_FIELDS = tuple(f.name for f in fields(Package))
 
 

@@ -149,6 +149,24 @@ def test_events_resources() -> None:
     assert queues["DeadLetterQueue"]["Properties"]["MessageRetentionPeriod"] >= 7 * 86400
 
 
+def test_scans_run_in_the_queue_consumer_with_lambdas_longest_timeout() -> None:
+    """Scans (on push, rescans) run in the delivery queue's consumer, not the API function:
+    a large image gets 15 minutes and more memory, and SQS keeps the message hidden at least
+    as long as the function may run (Lambda refuses a shorter visibility timeout)."""
+    import json
+
+    from berth.project_files import CHALICE_DIR
+
+    config = json.loads((CHALICE_DIR / "config.json").read_text())
+    queue = of_type("local", "AWS::SQS::Queue")["DeliveryQueue"]["Properties"]
+    for stage in ("dev", "prod"):
+        settings = config["stages"][stage]
+        consumer = settings["lambda_functions"]["deliver_webhooks"]
+        assert consumer["lambda_timeout"] == 900 > settings["lambda_timeout"]
+        assert consumer["lambda_memory_size"] > settings["lambda_memory_size"]
+        assert queue["VisibilityTimeout"] >= consumer["lambda_timeout"]
+
+
 def test_the_stack_builds_the_stream_and_queues_in_moto(aws: dict[str, str]) -> None:
     import boto3
 

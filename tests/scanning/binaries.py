@@ -17,33 +17,38 @@ MODINFO_START = bytes.fromhex("3077af0c9274080241e1c107e6d618e6")
 MODINFO_END = bytes.fromhex("f932433186182072008242104116d8f2")
 
 
-def elf(sections: dict[str, bytes], wide: bool = True, order: str = "<") -> bytes:
+def elf(
+    sections: dict[str, bytes],
+    wide: bool = True,
+    order: str = "<",
+    addresses: dict[str, int] | None = None,
+) -> bytes:
     """A minimal executable: ELF header, a code stub, the sections, the section name table and
-    the section header table at the end, as linkers put it."""
+    the section header table at the end, as linkers put it. `addresses` gives the sections the
+    loader maps (the others are at 0, not loaded)."""
     header_size = 64 if wide else 52
     names = b"\0"
     body = bytearray(b"\0" * header_size + b"\x90" * 256)  # the "code"
-    entries: list[tuple[int, int, int, int]] = [(0, 0, 0, 0)]  # null section
+    entries: list[tuple[int, int, int, int, int]] = [(0, 0, 0, 0, 0)]  # null section
     for name, data in sections.items():
         body.extend(b"\0" * (-len(body) % 16))
-        entries.append((len(names), 1, len(body), len(data)))  # SHT_PROGBITS
+        address = (addresses or {}).get(name, 0)
+        entries.append((len(names), 1, address, len(body), len(data)))  # SHT_PROGBITS
         names += name.encode() + b"\0"
         body.extend(data)
     names_index = len(entries)
-    entries.append((len(names), 3, len(body), len(names) + len(".shstrtab") + 1))  # SHT_STRTAB
+    entries.append((len(names), 3, 0, len(body), len(names) + len(".shstrtab") + 1))  # SHT_STRTAB
     names += b".shstrtab\0"
     body.extend(names)
     body.extend(b"\0" * (-len(body) % 8))
     table = len(body)
-    for name, kind, offset, size in entries:
-        if wide:
-            body.extend(
-                struct.pack(order + "IIQQQQIIQQ", name, kind, 0, 0, offset, size, 0, 0, 1, 0)
+    for name_at, kind, address, offset, size in entries:
+        body.extend(
+            struct.pack(
+                order + ("IIQQQQIIQQ" if wide else "IIIIIIIIII"),
+                *(name_at, kind, 0, address, offset, size, 0, 0, 1, 0),
             )
-        else:
-            body.extend(
-                struct.pack(order + "IIIIIIIIII", name, kind, 0, 0, offset, size, 0, 0, 1, 0)
-            )
+        )
     ident = b"\x7fELF" + bytes([2 if wide else 1, 1 if order == "<" else 2, 1, 0]) + b"\0" * 8
     if wide:
         rest = struct.pack(
@@ -99,6 +104,27 @@ def go_buildinfo(go_version: str, modinfo: str, pointer_size: int = 8) -> bytes:
     header = GO_MAGIC + bytes([pointer_size, 0x2]) + b"\0" * 16
     framed = MODINFO_START + modinfo.encode() + MODINFO_END
     return header + _uvarint(len(go_version)) + go_version.encode() + _uvarint(len(framed)) + framed
+
+
+def go_buildinfo_pointers(
+    go_version: str, modinfo: str, pointer_size: int = 8, order: str = "<"
+) -> tuple[dict[str, bytes], dict[str, int]]:
+    """The sections of a Go 1.13-1.17 binary's build info (and their load addresses): the
+    `.go.buildinfo` header holds two pointers, in the byte order its flags byte names, to Go
+    string headers (data pointer, length) in `.data`, whose bytes are in `.rodata`."""
+    rodata_at, data_at = 0x400000, 0x500000
+    framed = MODINFO_START + modinfo.encode() + MODINFO_END
+    rodata = go_version.encode() + framed
+    pointer = order + ("Q" if pointer_size == 8 else "I")
+    data = b"".join(
+        struct.pack(pointer, value)
+        for value in (rodata_at, len(go_version), rodata_at + len(go_version), len(framed))
+    )
+    header = GO_MAGIC + bytes([pointer_size, 1 if order == ">" else 0])
+    header += struct.pack(pointer, data_at) + struct.pack(pointer, data_at + 2 * pointer_size)
+    header += b"\0" * (-len(header) % 16)
+    sections = {".rodata": rodata, ".data": data, ".go.buildinfo": header}
+    return sections, {".rodata": rodata_at, ".data": data_at, ".go.buildinfo": 0x600000}
 
 
 def go_modinfo(

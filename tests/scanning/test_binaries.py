@@ -21,6 +21,7 @@ from tests.scanning.binaries import (
     cargo_dep_v0,
     elf,
     go_buildinfo,
+    go_buildinfo_pointers,
     go_modinfo,
     jar,
     pom_properties,
@@ -101,6 +102,40 @@ def test_pre_1_18_build_info_is_not_read_and_not_an_error() -> None:
     assert parse_buildinfo(old) is None
     inventory = scan(layer([(APP, elf({".go.buildinfo": old}))], executables=frozenset({APP})))
     assert inventory.packages == [] and inventory.problems == []
+
+
+@pytest.mark.parametrize(
+    ("wide", "order", "pointer_size"),
+    [(True, "<", 8), (True, ">", 8), (False, "<", 4), (False, ">", 4)],
+)
+def test_go_1_13_to_1_17_build_info_is_followed_through_its_pointers(
+    wide: bool, order: str, pointer_size: int
+) -> None:
+    """Before 1.18 the header points at Go string headers in the data segment: the same
+    modules and standard library as a 1.18 binary of the same build."""
+    modinfo = go_modinfo(("example.com/app", "v1.4.2"), GO_DEPS, GO_REPLACED)
+    sections, addresses = go_buildinfo_pointers("go1.16.15", modinfo, pointer_size, order)
+    old = elf(sections, wide=wide, order=order, addresses=addresses)
+    assert parse_buildinfo(sections[".go.buildinfo"]) is None  # not inline: needs the file
+    inventory = scan(layer([(APP, old)], executables=frozenset({APP})))
+    assert inventory.problems == []
+    new = scan(layer([(APP, go_binary(toolchain="go1.16.15"))], executables=frozenset({APP})))
+    assert inventory.packages == new.packages
+    assert ("stdlib", "v1.16.15") in {(p.name, p.version) for p in inventory.packages}
+    assert ("github.com/me/forked", "v1.0.1-fix") in {
+        (p.name, p.version) for p in inventory.packages
+    }
+
+
+def test_a_pre_1_18_pointer_into_nothing_is_a_problem_not_a_crash() -> None:
+    sections, addresses = go_buildinfo_pointers("go1.17.1", go_modinfo(("a.com/b", "v1.0.0"), []))
+    del addresses[".data"]  # the string headers are no longer mapped anywhere
+    inventory = scan(
+        layer([(APP, elf(sections, addresses=addresses))], executables=frozenset({APP}))
+    )
+    assert inventory.packages == []
+    (problem,) = inventory.problems
+    assert problem.startswith(f"{APP}: ELF: address 0x500000 is in no section")
 
 
 module = st.from_regex(

@@ -77,3 +77,46 @@ def test_a_go_program_the_go_toolchain_built() -> None:
     assert [(p.name, p.version) for p in inventory.packages] == [
         ("stdlib", stdlib_version(toolchain.group().decode()))
     ]
+
+
+def test_a_linked_go_1_13_to_1_17_build_info_is_followed_through_its_pointers(
+    tmp_path: Path,
+) -> None:
+    """The older layout, laid out by a real linker: `.go.buildinfo` holds the magic, the
+    pointer size, a flags byte (little-endian, pointers) and two absolute pointers the linker
+    fills in, each to a (data pointer, length) string header in `.data`, the strings in
+    `.rodata`, as Go 1.13-1.17 binaries have them."""
+    from tests.scanning.binaries import MODINFO_END, MODINFO_START
+
+    modinfo = go_modinfo(("example.com/old", "v0.9.0"), [("golang.org/x/sys", "v0.0.1")])
+    framed = MODINFO_START + modinfo.encode() + MODINFO_END
+    source = tmp_path / "old.c"
+    source.write_text(
+        "struct gostring { const unsigned char *data; unsigned long length; };\n"
+        + _array("version_bytes", ".rodata", b"go1.16.15")
+        + _array("modinfo_bytes", ".rodata", framed)
+        + "struct gostring version = { version_bytes, 9 };\n"
+        + f"struct gostring modinfo = {{ modinfo_bytes, {len(framed)} }};\n"
+        + "struct header { unsigned char magic[14]; unsigned char size, flags;"
+        + " struct gostring *version, *modinfo; };\n"
+        + '__attribute__((section(".go.buildinfo"), used, aligned(16)))\n'
+        + 'struct header buildinfo = { "\\xff Go buildinf:", 8, 0, &version, &modinfo };\n'
+        + "int main(void) { return buildinfo.size == 0; }\n"
+    )
+    binary = tmp_path / "old"
+    subprocess.run(["gcc", "-O0", "-no-pie", "-o", str(binary), str(source)], check=True)
+    inventory = inventory_of_layers(
+        [
+            stream(
+                layer(
+                    [("usr/bin/old", binary.read_bytes())], executables=frozenset({"usr/bin/old"})
+                )
+            )
+        ]
+    )
+    assert inventory.problems == []
+    assert sorted((p.name, p.version) for p in inventory.packages) == [
+        ("example.com/old", "v0.9.0"),
+        ("golang.org/x/sys", "v0.0.1"),
+        ("stdlib", "v1.16.15"),
+    ]
