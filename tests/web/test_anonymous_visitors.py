@@ -19,10 +19,9 @@ pytestmark = pytest.mark.usefixtures("auth_on")
 
 
 def _make_public(pattern: str) -> None:
-    from chalicelib.auth import gate, principals
+    from chalicelib.auth import principals
 
-    principals.make_public(pattern)
-    gate.reset()  # this process's cached list, as the revocation bound would within seconds
+    principals.make_public(pattern)  # the process that makes it sees it at once
 
 
 def _push_as(client: Any, name: str, tag: str, grants_on: str) -> tuple[str, str]:
@@ -139,6 +138,17 @@ def test_signed_in_people_see_which_repositories_are_public(client: Any, repo: s
 
     assert ">public<" in row(public) and ">private<" in row(private)
     assert 'id="sign-in-link"' not in home
+
+
+def test_making_a_repository_private_hides_it_from_visitors_at_once(client: Any, repo: str) -> None:
+    from chalicelib.auth import principals
+
+    public = f"{repo}-pub"
+    _push_as(client, public, "v1", public)
+    _make_public(public)
+    assert f">{public}</a>" in text(get(client, "/ui"))
+    principals.make_private(public)
+    assert get(client, "/ui").status_code == 303  # nothing public left: sign in
 
 
 def test_a_visitors_repositories_page_reads_the_listing_and_cached_patterns(
