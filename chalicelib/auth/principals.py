@@ -449,7 +449,6 @@ def make_public(pattern: str, *, by: str | None = None) -> None:
     from chalicelib.auth import revocations
 
     revocations.record(revocations.PUBLIC_ADDED)
-    _forget_public()
 
 
 def make_private(pattern: str) -> None:
@@ -464,13 +463,6 @@ def make_private(pattern: str) -> None:
 
     revocations.record("anonymous:anonymous")  # anonymous tokens may hold pull on it
     revocations.record(revocations.PUBLIC)  # so may others' (`pub`), and cached pattern lists
-    _forget_public()
-
-
-def _forget_public() -> None:
-    from chalicelib.auth.process_caches import forget_public
-
-    forget_public()
 
 
 def public_patterns() -> list[str]:
