@@ -26,6 +26,7 @@ from bench import (
     scanbench,
     throughput,
     transfer,
+    uicold,
 )
 from bench.motoserver import MotoServer
 from bench.report import Section, render, to_json, write_json
@@ -37,6 +38,7 @@ SECTIONS = {
     calls.NAME: calls.TITLE,
     cpu.NAME: cpu.TITLE,
     coldstart.NAME: coldstart.TITLE,
+    uicold.NAME: uicold.TITLE,
     transfer.NAME: transfer.TITLE,
     throughput.NAME: throughput.TITLE,
     memory.NAME: memory.TITLE,
@@ -178,6 +180,13 @@ def main(argv: list[str] | None = None) -> int:
                 return coldstart.run(moto, plan.cold_repeats)
 
         sections.append(_guarded(coldstart.NAME, measure_cold))
+    if uicold.NAME in wanted:
+
+        def measure_ui_cold() -> Section:
+            with MotoServer() as moto:
+                return uicold.run(moto, plan.cold_repeats)
+
+        sections.append(_guarded(uicold.NAME, measure_ui_cold))
     sections += _local_server_sections(plan, wanted)
     if push.NAME in wanted:
         sections.append(_guarded(push.NAME, lambda: push.run(plan.push_mib)))

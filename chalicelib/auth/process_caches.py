@@ -105,6 +105,13 @@ def public_patterns(entries: Mapping[str, float] | None = None) -> tuple[str, ..
     return cached[2]
 
 
+def forget_public() -> None:
+    """This process changed a pattern: read them again on the next check, at once (other
+    processes see the change within the revocation bound)."""
+    global _public
+    _public = None
+
+
 def reset() -> None:
     """Forget every cache (tests that change keys, settings or grants)."""
     global _ring, _verifier, _public, _revocations

@@ -13,7 +13,7 @@ from chalice.app import Response
 
 from chalicelib.oci.errors import OCIError
 from chalicelib.web import charts
-from chalicelib.web.respond import error, request_of, show, signed_in
+from chalicelib.web.respond import error, reader, request_of, show
 
 
 def activity(chalice_request: Any) -> Response:
@@ -21,7 +21,7 @@ def activity(chalice_request: Any) -> Response:
     from chalicelib.storage.clock import now
 
     request = request_of(chalice_request)
-    viewer = signed_in(request)
+    viewer = reader(request)
     if isinstance(viewer, Response):
         return viewer
     name = request.arg("name") or ""

@@ -195,11 +195,13 @@ def _change(request: HttpRequest, viewer: Viewer, fields: dict[str, str]) -> Res
     if do == "public.add":
         pattern = _pattern(fields)
         principals.make_public(pattern, by=actor)
+        _forget_public()
         _audit(request, "public.add", pattern=pattern)
         return redirect("/ui/admin?done=public.add")
     if do == "public.remove":
         pattern = _pattern(fields)
         principals.make_private(pattern)
+        _forget_public()
         _audit(request, "public.remove", pattern=pattern)
         return redirect("/ui/admin?done=public.remove")
     raise Refused("That is not a change this page makes.")
@@ -230,3 +232,11 @@ def post(chalice_request: Any) -> Response:
         return error(409, str(problem), viewer)
     except principals.PrincipalError as problem:
         return error(400, str(problem), viewer)
+
+
+def _forget_public() -> None:
+    """The admin's next page (on this instance, the only one of `berth serve`) shows the
+    change at once; other instances see it within the revocation bound."""
+    from chalicelib.auth.process_caches import forget_public
+
+    forget_public()

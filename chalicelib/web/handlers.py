@@ -37,6 +37,7 @@ from chalicelib.web.respond import error as _error
 from chalicelib.web.respond import forged, request_of, show, standby_refusal
 from chalicelib.web.respond import form as _form
 from chalicelib.web.respond import html as _html
+from chalicelib.web.respond import reader as _reader
 from chalicelib.web.respond import redirect as _redirect
 from chalicelib.web.respond import signed_in as _signed_in
 
@@ -53,10 +54,11 @@ def index(chalice_request: Any) -> Response:
     from chalicelib.storage import accounting
 
     request = request_of(chalice_request)
-    viewer = _signed_in(request)
+    viewer = _reader(request)
     if isinstance(viewer, Response):
         return viewer
     visible = viewer.may if viewer.principal is not None else None
+    marked = viewer.principal is not None and not viewer.anonymous  # auth off: all open
     after = request.arg("after") or None
     if after is not None and not _is_name(after):
         return _error(400, "not a repository name", viewer)
@@ -68,20 +70,34 @@ def index(chalice_request: Any) -> Response:
             f'<a href="/ui/repository?name={quote(u.name)}">{e(u.name)}</a>',
             e(u.tags),
             e(human_size(u.size)),
-            when(u.last_push_at) + (f" by {e(u.last_push_by)}" if u.last_push_by else ""),
+            when(u.last_push_at)
+            + (f" by {e(u.last_push_by)}" if u.last_push_by and viewer.sees_identities else ""),
         ]
+        + ([_visibility(u.name)] if marked else [])
         for u in found
     ]
     chart = charts.storage_per_repository([(u.name, u.size) for u in found])
     body = (
         '<input type="search" placeholder="search repositories" data-filter="repositories" '
         'aria-label="search repositories" autofocus>'
-        + table(["Repository", "Tags", "Stored", "Last push"], rows, table_id="repositories")
+        + table(
+            ["Repository", "Tags", "Stored", "Last push"] + (["Visibility"] if marked else []),
+            rows,
+            table_id="repositories",
+        )
         + _pages("/ui?", after, last if more else None, MAX_LISTED, "repositories")
         + ("" if rows or after else "<p>No repositories yet: push an image.</p>")
         + chart
     )
     return show(request, viewer, "Repositories", body)
+
+
+def _visibility(repository: str) -> str:
+    from chalicelib.web.visitors import is_public
+
+    if is_public(repository):
+        return '<span class="badge public" title="anyone may pull it">public</span>'
+    return '<span class="badge private" title="pulling it needs a grant">private</span>'
 
 
 def _is_name(value: str) -> bool:
@@ -120,7 +136,7 @@ def repository(chalice_request: Any) -> Response:
     from chalicelib.storage import config_platforms, tags
 
     request = request_of(chalice_request)
-    viewer = _signed_in(request)
+    viewer = _reader(request)
     if isinstance(viewer, Response):
         return viewer
     try:
@@ -160,7 +176,8 @@ def repository(chalice_request: Any) -> Response:
                 f'<a href="{e(link)}"><code>{e(digest[:19])}</code></a>' + copy_button(digest),
                 e(size),
                 e(platforms),
-                when(item.updated_at) + (f" by {e(item.moved_by)}" if item.moved_by else ""),
+                when(item.updated_at)
+                + (f" by {e(item.moved_by)}" if item.moved_by and viewer.sees_identities else ""),
                 when(item.pulled_at),
                 badges.scan(item.scan_verdict),
                 badges.signature(item.signers),
@@ -242,7 +259,7 @@ def image(chalice_request: Any) -> Response:
     from chalicelib.storage import manifests, referrers, signatures
 
     request = request_of(chalice_request)
-    viewer = _signed_in(request)
+    viewer = _reader(request)
     if isinstance(viewer, Response):
         return viewer
     try:
@@ -351,7 +368,7 @@ def history(chalice_request: Any, message: str = "", status: int = 200) -> Respo
     from chalicelib.storage import tags
 
     request = request_of(chalice_request)
-    viewer = _signed_in(request)
+    viewer = _reader(request)
     if isinstance(viewer, Response):
         return viewer
     try:
@@ -386,7 +403,7 @@ def history(chalice_request: Any, message: str = "", status: int = 200) -> Respo
                 e(action_of(move.action, move.to_digest)),
                 f"<code>{e((move.from_digest or '-')[:19])}</code>",
                 f"<code>{e((target or '-')[:19])}</code>",
-                e(move.actor or "-"),
+                e((move.actor if viewer.sees_identities else None) or "-"),
                 action,
             ]
         )

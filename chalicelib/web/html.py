@@ -46,13 +46,16 @@ def page(
     csrf: str = "",
     admin: bool = False,
     account: bool = False,
+    sign_in: bool = False,
 ) -> str:
     """The layout: a header with the registry's name, a link to administration for admins
     only, who is signed in (a link to their account page when they have a password to change:
     `account`) and a sign-out form carrying its CSRF token, then `body` (HTML the caller
-    built)."""
+    built). An anonymous visitor (`sign_in`) is offered the sign-in page instead."""
     session = ""
-    if who is not None:
+    if sign_in:
+        session = '<a href="/ui/login" id="sign-in-link" class="session">sign in</a>'
+    elif who is not None:
         session = (
             '<form method="post" action="/ui/logout" class="session">'
             + (

@@ -21,7 +21,7 @@ from chalicelib.oci.errors import OCIError
 from chalicelib.storage.clock import now
 from chalicelib.web import charts
 from chalicelib.web.html import SECURITY_HEADERS
-from chalicelib.web.respond import error, request_of, signed_in
+from chalicelib.web.respond import error, reader, request_of
 
 
 def pulls_chart(chalice_request: Any) -> Response:
@@ -29,7 +29,7 @@ def pulls_chart(chalice_request: Any) -> Response:
     from chalicelib.storage import pull_counts
 
     request = request_of(chalice_request)
-    viewer = signed_in(request)
+    viewer = reader(request)
     if isinstance(viewer, Response):
         return viewer
     name = request.arg("name") or ""

@@ -60,6 +60,7 @@ def show(
         csrf=viewer.csrf,
         admin=viewer.admin,
         account=viewer.principal is not None and viewer.principal.kind == "user",
+        sign_in=viewer.anonymous,
     )
     return html(status, text, headers)
 
@@ -72,11 +73,31 @@ def redirect(to: str, headers: dict[str, str] | None = None) -> Response:
 def error(status: int, message: str, viewer: session.Viewer | None = None) -> Response:
     who = viewer.name if viewer else None
     body = f'<p class="error">{e(message)}</p><p><a href="/ui">all repositories</a></p>'
-    return html(status, page("Not available", body, who=who, csrf=viewer.csrf if viewer else ""))
+    text = page(
+        "Not available",
+        body,
+        who=who,
+        csrf=viewer.csrf if viewer else "",
+        sign_in=viewer is not None and viewer.anonymous,
+    )
+    return html(status, text)
 
 
 def signed_in(request: HttpRequest) -> session.Viewer | Response:
     viewer = session.viewer(request)
+    if viewer is None:
+        return redirect("/ui/login")
+    return viewer
+
+
+def reader(request: HttpRequest) -> session.Viewer | Response:
+    """The viewer of a read-only page: signed in, or an anonymous visitor when some
+    repositories are public (chalicelib/web/visitors.py); else the sign-in page."""
+    viewer = session.viewer(request)
+    if viewer is None:
+        from chalicelib.web.visitors import anonymous_visitor
+
+        viewer = anonymous_visitor()
     if viewer is None:
         return redirect("/ui/login")
     return viewer

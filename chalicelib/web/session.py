@@ -37,7 +37,8 @@ FORM_SECONDS = 86400
 
 @dataclass(frozen=True)
 class Viewer:
-    """The person looking: `principal` None with auth off (everything visible)."""
+    """The person looking: `principal` None with auth off (everything visible); the anonymous
+    principal for a visitor browsing public repositories without signing in."""
 
     principal: Principal | None
     session: str = ""
@@ -45,8 +46,19 @@ class Viewer:
     new_form_cookie: bool = False
 
     @property
+    def anonymous(self) -> bool:
+        return self.principal is not None and self.principal.kind == "anonymous"
+
+    @property
+    def sees_identities(self) -> bool:
+        """Who pushed or moved a tag names a user or robot of the registry: the registry's
+        own people see it, an anonymous visitor does not (the API tells them nothing of its
+        principals either)."""
+        return not self.anonymous
+
+    @property
     def name(self) -> str | None:
-        if self.principal is None:
+        if self.principal is None or self.anonymous:
             return None
         return (
             self.principal.name
@@ -64,6 +76,8 @@ class Viewer:
         API is then open to everyone)."""
         if self.principal is None:
             return True
+        if self.anonymous:
+            return False
         from chalicelib.auth.permissions import is_admin
 
         return is_admin(self.principal, now=time.time())
