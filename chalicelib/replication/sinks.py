@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from chalicelib.remote import blobs, ecr_push, manifests, uploads
+from chalicelib.remote.address_guard import Resolver, resolve
 from chalicelib.remote.session import RemoteRegistry
-from chalicelib.replication import resumable_upload
+from chalicelib.remote.transport import Transport
+from chalicelib.replication import destination_guard, resumable_upload
 from chalicelib.replication.deadline import NEVER, Deadline
 from chalicelib.replication.destinations import Destination
 from chalicelib.replication.resumable_upload import Reader
@@ -141,13 +143,16 @@ def open_sink(
     source_repository: str,
     checkpoints: Checkpoints | None = None,
     deadline: Deadline = NEVER,
+    resolver: Resolver = resolve,
 ) -> Sink:
     """The destination's sink; `checkpoints` (the rule's destination) make large blobs to a
-    registry resumable across runs, stopping at `deadline`."""
+    registry resumable across runs, stopping at `deadline`. Every connection to a registry
+    is checked against private and metadata addresses (destination_guard.py)."""
     target = destination.repository(source_repository)
     if destination.kind == "ecr":
         assert destination.account is not None and destination.region is not None
         return EcrSink(destination.account, destination.region, target)
     assert destination.url is not None
-    registry = RemoteRegistry(destination.url, credentials(destination))
+    transport = Transport(guard=destination_guard.guard(resolver).address)
+    registry = RemoteRegistry(destination.url, credentials(destination), transport)
     return RegistrySink(registry, target, checkpoints, deadline)
