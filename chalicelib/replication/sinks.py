@@ -155,4 +155,4 @@ def open_sink(
     assert destination.url is not None
     transport = Transport(guard=destination_guard.guard(resolver).address)
     registry = RemoteRegistry(destination.url, credentials(destination), transport)
-    return RegistrySink(registry, target, checkpoints, deadline)
+    return RegistrySink(registry, target, checkpoints, deadline, RESUMABLE_OVER)

@@ -11,19 +11,23 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Callable, Generator, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from berth.localserver.spawn import spawn
 from chalicelib.config import settings
+from chalicelib.events.change import PUSH, Change, TagMove
 from chalicelib.oci.digest import parse_digest
 from chalicelib.remote import uploads
 from chalicelib.remote.session import RemoteRegistry
-from chalicelib.replication import copy_image, resumable_upload
+from chalicelib.replication import copy_image, handler, resumable_upload, rules, sinks, status
 from chalicelib.replication.deadline import NEVER, Deadline, OutOfTime
 from chalicelib.replication.upload_checkpoints import Checkpoints
 from chalicelib.storage import aws as storage_aws
 from chalicelib.storage import blobs
+from tests.api.helpers import digest_of, image, push
 from tests.e2e.support import Registry
 
 pytestmark = pytest.mark.e2e
@@ -134,3 +138,56 @@ def test_a_run_that_stops_before_any_chunk_resumes_an_empty_session(
     )
     assert sent == SIZE
     assert destination.blob(repository, digest) == data
+
+
+def test_a_queued_copy_stopped_by_the_deadline_stays_pending_and_its_retry_finishes_it(
+    client: Any,
+    aws: dict[str, str],
+    destination: Registry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same through the queue's consumer: the first attempt ends at its deadline with
+    the copy pending (not failed, no event), the retry finishes it, and the destination has
+    the image byte for byte."""
+    monkeypatch.setattr(sinks, "RESUMABLE_OVER", 31)  # the 32-byte layer goes resumably
+    monkeypatch.setattr(copy_image, "CHUNK", 8)  # in 4 chunks
+    monkeypatch.setenv("BERTH_REPLICATION_ALLOW_NETWORKS", "127.0.0.0/8")
+    repo = "resume/queued"
+    pushed = image(config=b"{}")
+    push(client, repo, pushed, "v1")
+    rule = rules.create(
+        repository=repo,
+        targets=[{"kind": "berth", "url": f"http://{destination.host}"}],
+        allow_http=True,
+    )
+    try:
+        change = Change(
+            "e1", PUSH, repo, pushed.digest, datetime.now(UTC), "t",
+            (TagMove("v1", None, pushed.digest),),
+        )  # fmt: skip
+        (message,) = handler.messages_for([change])
+        first = handler.attempt(message, deadline=chunks_left(2))
+        assert first is not None and not first.ok
+        assert "continues in the next run" in str(first.error)
+        (state,) = status.states(repo)
+        assert (state.state, state.attempts) == ("pending", 1)
+        layer = pushed.blobs[1]
+        layer_digest = digest_of(layer)
+        kept = Checkpoints(rules.id_of(rule), 0, repo)
+        saved = kept.load(layer_digest)
+        assert saved is not None and saved.offset == 16
+        assert destination.request("HEAD", f"/v2/{repo}/manifests/v1").status == 404
+
+        second = handler.attempt({**message, "attempt": 2})
+        assert second is not None and second.ok
+        (state,) = status.states(repo)
+        assert (state.state, state.attempts) == ("done", 2)
+        assert kept.load(layer_digest) is None
+        assert destination.blob(repo, layer_digest) == layer
+        answer = destination.request(
+            "GET", f"/v2/{repo}/manifests/v1", {"Accept": pushed.media_type}
+        )
+        assert answer.body == pushed.body
+    finally:
+        rule.delete()
+        rules.forget()
