@@ -24,7 +24,7 @@ from chalicelib.remote import uploads
 from chalicelib.remote.session import RemoteRegistry
 from chalicelib.replication import copy_image, handler, resumable_upload, rules, sinks, status
 from chalicelib.replication.deadline import NEVER, Deadline, OutOfTime
-from chalicelib.replication.upload_checkpoints import Checkpoints
+from chalicelib.replication.upload_checkpoints import Checkpoint, Checkpoints
 from chalicelib.storage import aws as storage_aws
 from chalicelib.storage import blobs
 from tests.api.helpers import digest_of, image, push
@@ -191,3 +191,41 @@ def test_a_queued_copy_stopped_by_the_deadline_stays_pending_and_its_retry_finis
     finally:
         rule.delete()
         rules.forget()
+
+
+def test_memory_stays_a_few_chunks_whatever_the_blob_size(
+    aws: dict[str, str], destination: Registry
+) -> None:
+    """32 MiB in 1 MiB chunks, made a chunk at a time (as S3's body is read): the Python
+    heap's peak during the copy is a few chunks, not the blob (tracemalloc counts every
+    bytes object the copy, http.client and the checkpoint writes make)."""
+    import tracemalloc
+
+    chunk, count = 1 << 20, 32
+    digester = hashlib.sha256()
+    source = random.Random(4)
+    parts = [source.randbytes(64) for _ in range(count)]  # each chunk: a 64-byte seed x 16384
+    for part in parts:
+        digester.update(part * (chunk // 64))
+    digest = "sha256:" + digester.hexdigest()
+
+    def read(start: int) -> Generator[bytes, None, None]:
+        for part in parts[start // chunk :]:
+            yield part * (chunk // 64)
+
+    repository = "resume/memory"
+    kept = Checkpoints("rule1", 0, repository)
+    registry = RemoteRegistry(f"http://{destination.host}")
+    kept.save("sha256:" + "0" * 64, 0, Checkpoint("warm-up", 0))  # botocore loads its model
+    kept.clear("sha256:" + "0" * 64)
+    assert registry.request("GET", "/v2/").status in (200, 401)
+    tracemalloc.start()
+    try:
+        sent = resumable_upload.send(registry, repository, digest, chunk * count, read, kept, NEVER)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert sent == chunk * count
+    assert peak < 4 * chunk, f"peak {peak} bytes"
+    answer = destination.request("HEAD", f"/v2/{repository}/blobs/{digest}")
+    assert answer.status == 200
