@@ -256,7 +256,11 @@ def deliver_webhooks(event: object) -> None:
     """One webhook attempt per message; a failure is queued again with backoff."""
     from chalicelib.events.deliver import handle_messages
 
-    handle_messages(record.body for record in event)  # type: ignore[attr-defined]
+    context = app.lambda_context
+    remaining = (
+        (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
+    )
+    handle_messages((record.body for record in event), remaining=remaining)  # type: ignore[attr-defined]
 
 
 @app.schedule("rate(1 hour)")

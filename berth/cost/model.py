@@ -381,8 +381,12 @@ def _replication(workload: Workload, p: Prices) -> LineItem:
     of `replication_ms` streaming the new blobs from S3 (a GET each: the rebuilt layer and
     the config); a rule read and three manifest reads (RRU), the pending and done status
     writes (WRU); one `Berth Replication Action` event. Transfer into ECR or any registry in
-    the same region is free; to another region or the internet it is S3's transfer out."""
+    the same region is free; to another region or the internet it is S3's transfer out.
+    A copy over 512 MiB goes up resumably: a checkpoint write per 8 MiB chunk, and its
+    delete (a run it needs beyond the first adds a GET and an SQS round, not counted)."""
     copies = workload.pushes * workload.replicas
+    resumable = workload.replicated_mb > 512
+    checkpoint_writes = (math.ceil(workload.replicated_mb / 8) + 1) * copies if resumable else 0
     gb_seconds = copies * workload.replication_ms / 1000 * workload.memory_mb / MB_PER_GB
     usd = (
         3 * copies / MILLION * p.sqs_per_million_requests
@@ -392,6 +396,7 @@ def _replication(workload: Workload, p: Prices) -> LineItem:
         + 4 * copies / MILLION * p.dynamodb_per_million_rru
         + 2 * copies / MILLION * p.dynamodb_per_million_wru
         + copies / MILLION * p.eventbridge_per_million_events
+        + checkpoint_writes / MILLION * p.dynamodb_per_million_wru
     )
     gb = copies * workload.replicated_mb / 1024
     return _same(

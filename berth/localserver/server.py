@@ -161,6 +161,8 @@ def run(
         # Webhooks to receivers on this machine: plain http and loopback (never in AWS).
         environment["BERTH_WEBHOOK_ALLOW_HTTP"] = "1"
         environment["BERTH_WEBHOOK_ALLOW_NETWORKS"] = "127.0.0.0/8,::1/128"
+        # Replication to another `berth serve` on this machine (never in AWS).
+        environment["BERTH_REPLICATION_ALLOW_NETWORKS"] = "127.0.0.0/8,::1/128"
         apply(environment)
         app = _load_app()
         admin_password = _first_admin() if auth else None

@@ -25,7 +25,10 @@ EXPIRE = "EXPIRE"
 REFERRER = "REFERRER"
 SIGNATURE = "SIGNATURE"  # a pushed signature verified (or not) under the signing policy
 SCAN = "SCAN"  # a scan whose findings differ from the image's last ones (scanner/scan_events.py)
-KINDS = (PUSH, DELETE, TAG, ROLLBACK, EXPIRE, REFERRER, SIGNATURE, SCAN)
+# A copy to a replication destination succeeded or failed: not from the stream, sent by
+# the copy itself (chalicelib/replication/events.py), `detail` the event's fields.
+REPLICATION = "REPLICATION"
+KINDS = (PUSH, DELETE, TAG, ROLLBACK, EXPIRE, REFERRER, SIGNATURE, SCAN, REPLICATION)
 
 
 @dataclass(frozen=True, slots=True)

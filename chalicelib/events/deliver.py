@@ -105,9 +105,12 @@ def handle_messages(
     clock: Callable[[], float] = time.time,
     rng: random.Random | None = None,
     resolver: http_post.Resolver = http_post.resolve,
+    remaining: Callable[[], float] | None = None,
 ) -> None:
     """Each message: wait longer, or attempt, then queue the retry or dead-letter it.
-    Raises only when the queue itself fails (SQS then hands the message again)."""
+    Raises only when the queue itself fails (SQS then hands the message again).
+    `remaining` is the run's time left in seconds (Lambda's context): a replication copy
+    stops before it, saved, and its retry continues."""
     for raw in bodies:
         message = json.loads(raw)
         moment = clock()
@@ -115,7 +118,7 @@ def handle_messages(
         if wait > 0:
             send([message], delay=min(backoff.SQS_MAX_DELAY, wait))
             continue
-        outcome = _attempt(message, clock, resolver)
+        outcome = _attempt(message, clock, resolver, remaining)
         if outcome is None or outcome.ok:
             continue
         number = int(message["attempt"])
@@ -130,7 +133,10 @@ def handle_messages(
 
 
 def _attempt(
-    message: dict[str, Any], clock: Callable[[], float], resolver: http_post.Resolver
+    message: dict[str, Any],
+    clock: Callable[[], float],
+    resolver: http_post.Resolver,
+    remaining: Callable[[], float] | None = None,
 ) -> http_post.Outcome | None:
     """A webhook's POST, a trigger's redeploy, a scan (on push or a rescan), a page of a
     rescan's walk or a replication's copy; None if its subscription is gone or off."""
@@ -139,9 +145,11 @@ def _attempt(
 
         return run(message)
     if "replication" in message:
+        from chalicelib.replication.deadline import NEVER, Deadline
         from chalicelib.replication.handler import attempt as replicate
 
-        return replicate(message, clock=clock)
+        deadline = NEVER if remaining is None else Deadline(remaining)
+        return replicate(message, clock=clock, deadline=deadline)
     if "rescan" in message:  # a page of the walk over stored images (scanner/rescan.py)
         from chalicelib.scanner import rescan
 

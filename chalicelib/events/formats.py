@@ -11,6 +11,7 @@ from chalicelib.events.change import (
     DELETE,
     EXPIRE,
     REFERRER,
+    REPLICATION,
     ROLLBACK,
     SCAN,
     SIGNATURE,
@@ -22,6 +23,7 @@ IMAGE_ACTION = "Berth Image Action"
 REFERRER_ACTION = "Berth Referrer Action"
 SIGNATURE_VERDICT = "Berth Signature Verdict"
 IMAGE_SCAN = "Berth Image Scan"  # ECR's `ECR Image Scan`, sent only when findings change
+REPLICATION_ACTION = "Berth Replication Action"  # ECR's `ECR Replication Action`
 
 # Webhook event kinds, as a subscriber names them (`berth webhook add --events ...`).
 WEBHOOK_TYPES = {
@@ -33,6 +35,7 @@ WEBHOOK_TYPES = {
     REFERRER: "referrer.attached",
     SIGNATURE: "signature.verified",
     SCAN: "image.scanned",
+    REPLICATION: "image.replicated",
 }
 CLOUDEVENT_TYPE_PREFIX = "dev.berth."
 
@@ -42,6 +45,8 @@ def detail_type(change: Change) -> str:
         return SIGNATURE_VERDICT
     if change.kind == SCAN:
         return IMAGE_SCAN
+    if change.kind == REPLICATION:
+        return REPLICATION_ACTION
     return REFERRER_ACTION if change.kind == REFERRER else IMAGE_ACTION
 
 
@@ -55,7 +60,10 @@ def _scanned_tags(change: Change) -> list[str]:
 
 def detail(change: Change) -> dict[str, Any]:
     """EventBridge `detail`: ECR's field names where ECR has them (`action-type`, `result`,
-    `repository-name`, `image-digest`, `image-tag`), so rules written for ECR carry over."""
+    `repository-name`, `image-digest`, `image-tag`), so rules written for ECR carry over.
+    A replication result carries its own fields (chalicelib/replication/events.py)."""
+    if change.kind == REPLICATION:
+        return {"event-id": change.id, **change.detail, "time": change.time}
     moved = [m for m in change.tags if m.tag]
     named = [m.tag for m in moved] or _scanned_tags(change)
     out: dict[str, Any] = {

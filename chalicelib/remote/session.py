@@ -55,7 +55,8 @@ class RemoteRegistry:
     def clone(self) -> RemoteRegistry:
         """The same principal on connections of its own (one per thread), keeping the token."""
         twin = RemoteRegistry(
-            self.base_url, self.credentials, Transport(self.transport.timeout),
+            self.base_url, self.credentials,
+            Transport(self.transport.timeout, self.transport.guard),
             self.fixed_authorization, self.tokens,
         )  # fmt: skip
         twin._authorization, twin._scopes = self._authorization, self._scopes

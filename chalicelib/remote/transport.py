@@ -10,7 +10,7 @@ from __future__ import annotations
 import http.client
 import ssl
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 TIMEOUT_SECONDS = 30.0
@@ -56,17 +56,27 @@ def _target(url: str) -> str:
 
 
 class Transport:
-    """Requests to any origin; not thread-safe (one replication run uses one)."""
+    """Requests to any origin; not thread-safe (one replication run uses one). With a
+    `guard` ((host, port) -> the address to use; chalicelib/remote/address_guard.py) every
+    connect goes to the address it checked (chalicelib/remote/pinned.py)."""
 
-    def __init__(self, timeout: float = TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, timeout: float = TIMEOUT_SECONDS, guard: Callable[[str, int], str] | None = None
+    ) -> None:
         self.timeout = timeout
+        self.guard = guard
         self._connections: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
 
     def _connection(self, origin: tuple[str, str, int]) -> http.client.HTTPConnection:
         found = self._connections.get(origin)
         if found is None:
             scheme, host, port = origin
-            if scheme == "https":
+            if self.guard is not None:
+                from chalicelib.remote import pinned
+
+                kind = pinned.PinnedHTTPS if scheme == "https" else pinned.PinnedHTTP
+                found = kind(host, port, self.guard, self.timeout)
+            elif scheme == "https":
                 found = http.client.HTTPSConnection(
                     host, port, timeout=self.timeout, context=ssl.create_default_context()
                 )

@@ -117,3 +117,40 @@ def chunked(
     answer = registry.request("PUT", _with_digest(location, digest))
     if answer.status != 201:
         raise RemoteError(f"close upload {digest[:80]}: {answer.status}")
+
+
+def acknowledged(registry: RemoteRegistry, location: str) -> int | None:
+    """How many bytes an open session holds, as the destination says (GET of the session's
+    Location: `Range: 0-<last>`, the spec's upload status); None when it has lost the
+    session (404 or any answer without a readable Range)."""
+    answer = registry.request("GET", location)
+    if answer.status != 204:
+        return None
+    value = answer.header("range")
+    if value is None:
+        return None
+    first, _, last = value.removeprefix("bytes=").partition("-")
+    if first != "0" or not last.isdigit() or int(last) == 0:
+        # "0-0" is what registries answer for an empty session and for one byte alike:
+        # not knowing which, start a new session rather than send a wrong offset.
+        return None
+    return int(last) + 1
+
+
+def patch_chunk(registry: RemoteRegistry, location: str, offset: int, chunk: bytes) -> str:
+    """One acknowledged PATCH of `chunk` at `offset`; the session's next Location."""
+    end = offset + len(chunk) - 1
+    answer = registry.request(
+        "PATCH",
+        location,
+        {"Content-Type": "application/octet-stream", "Content-Range": f"{offset}-{end}"},
+        chunk,
+    )
+    return _location(answer, f"PATCH {offset}-{end}")
+
+
+def close(registry: RemoteRegistry, location: str, digest: str) -> None:
+    """The closing PUT ?digest= without a body."""
+    answer = registry.request("PUT", _with_digest(location, digest))
+    if answer.status != 201:
+        raise RemoteError(f"close upload {digest[:80]}: {answer.status}")

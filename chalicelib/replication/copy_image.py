@@ -9,7 +9,7 @@ found present and skipped, nothing is sent twice."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -48,9 +48,11 @@ class Copied:
         )
 
 
-def chunks_of(digest: str, window: int = CHUNK) -> Iterator[bytes]:
-    """The blob's bytes from S3, `window` at a time."""
-    answer = aws.s3().get_object(Bucket=settings().bucket, Key=blobs.blob_key(parse_digest(digest)))
+def chunks_of(digest: str, window: int = CHUNK, start: int = 0) -> Generator[bytes, None, None]:
+    """The blob's bytes from S3 from `start` (a ranged GET), `window` at a time."""
+    key = blobs.blob_key(parse_digest(digest))
+    ranged = {"Range": f"bytes={start}-"} if start else {}
+    answer = aws.s3().get_object(Bucket=settings().bucket, Key=key, **ranged)
     body = answer["Body"]
     try:
         yield from body.iter_chunks(window)
@@ -63,7 +65,7 @@ def _blob(sink: Sink, digest: str, size: int, copied: Copied) -> None:
         with copied.lock:
             copied.blobs_mounted += 1
         return
-    sink.send(digest, size, chunks_of(digest))
+    sink.send(digest, size, lambda start: chunks_of(digest, CHUNK, start))
     with copied.lock:
         copied.blobs_sent += 1
         copied.bytes_sent += size

@@ -16,9 +16,11 @@ from chalicelib.events.change import Change
 from chalicelib.events.http_post import Outcome
 from chalicelib.log import logger
 from chalicelib.replication import copy_image, events, rules, status
+from chalicelib.replication.deadline import NEVER, Deadline, OutOfTime
 from chalicelib.replication.destinations import Destination
 from chalicelib.replication.sinks import open_sink
 from chalicelib.replication.status import Replica
+from chalicelib.replication.upload_checkpoints import Checkpoints
 
 TYPE = "replicate"
 
@@ -82,11 +84,13 @@ def messages_for(found: Iterable[Change]) -> list[dict[str, Any]]:
     return out
 
 
-def _carry(message: dict[str, Any], rule: rules.ReplicationRuleItem) -> str:
-    destination = rules.destinations_of(rule)[int(message["destination"])]
+def _carry(message: dict[str, Any], rule: rules.ReplicationRuleItem, deadline: Deadline) -> str:
+    index = int(message["destination"])
+    destination = rules.destinations_of(rule)[index]
     repository, digest = str(message["repository"]), str(message["digest"])
     tag, action = message.get("tag"), str(message["action"])
-    sink = open_sink(destination, repository)
+    kept = Checkpoints(str(message["replication"]), index, destination.repository(repository))
+    sink = open_sink(destination, repository, kept, deadline)
     try:
         if action == rules.PUSH_ACTION:
             copied = copy_image.push(
@@ -99,8 +103,14 @@ def _carry(message: dict[str, Any], rule: rules.ReplicationRuleItem) -> str:
         sink.close()
 
 
-def attempt(message: dict[str, Any], *, clock: Callable[[], float] = time.time) -> Outcome | None:
-    """One copy; None when its rule is gone or off (the message is dropped)."""
+def attempt(
+    message: dict[str, Any],
+    *,
+    clock: Callable[[], float] = time.time,
+    deadline: Deadline = NEVER,
+) -> Outcome | None:
+    """One copy; None when its rule is gone or off (the message is dropped). A copy that
+    reaches `deadline` stays pending and its retry continues it (resumable_upload.py)."""
     try:
         rule = rules.get(str(message["replication"]))
     except rules.NoSuchRule:
@@ -114,7 +124,13 @@ def attempt(message: dict[str, Any], *, clock: Callable[[], float] = time.time) 
     error: str | None = None
     summary: str | None = None
     try:
-        summary = _carry(message, rule)
+        summary = _carry(message, rule, deadline)
+    except OutOfTime as stopped:
+        elapsed = int((time.perf_counter() - started) * 1000)
+        note = f"continues in the next run: {stopped}"
+        status.continuing(replica, number, note)
+        logger.info("replication continues", extra={"fields": {"id": message["id"], "at": note}})
+        return Outcome(None, elapsed, note, None)
     except copy_image.SourceGone as gone:
         summary = f"skipped: {gone}"  # deleted since: nothing to copy, nothing to retry
     except Exception as failure:  # a refusal, a fault, a timeout: retried with backoff

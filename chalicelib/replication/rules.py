@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -23,6 +23,9 @@ from chalicelib.events.cached import Cached
 from chalicelib.events.change import DELETE, PUSH, REFERRER, ROLLBACK, TAG, Change
 from chalicelib.replication import destinations, tag_filter
 from chalicelib.replication.destinations import Destination
+
+if TYPE_CHECKING:
+    from chalicelib.remote.address_guard import Resolver
 from chalicelib.replication.records import ReplicationRule
 from chalicelib.storage.clock import now
 from chalicelib.storage.keys import (
@@ -124,11 +127,19 @@ def create(
     referrers: bool = True,
     allow_http: bool = False,
     created_by: str | None = None,
+    resolver: Resolver | None = None,
 ) -> ReplicationRuleItem:
+    """A new rule; RuleError on a bad field or a destination at an address a copy may not
+    reach (`resolver` resolves hosts; the system's by default)."""
+    from chalicelib.remote.address_guard import resolve
+    from chalicelib.replication import destination_guard
+
     try:
         check_pattern(repository)
         path = secret_path()
         parsed = [destinations.parse(t, allow_http=allow_http, secret_path=path) for t in targets]
+        for destination in parsed:
+            destination_guard.check(destination, resolver or resolve)
         include = tag_filter.check(include_tags if include_tags is not None else ["*"])
         exclude = tag_filter.check(exclude_tags or [])
     except ValueError as error:

@@ -4,19 +4,27 @@ registry, another Berth), and ECR through its own API (chalicelib/remote/ecr_pus
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from chalicelib.remote import blobs, ecr_push, manifests, uploads
+from chalicelib.remote.address_guard import Resolver, resolve
 from chalicelib.remote.session import RemoteRegistry
+from chalicelib.remote.transport import Transport
+from chalicelib.replication import destination_guard, resumable_upload
+from chalicelib.replication.deadline import NEVER, Deadline
 from chalicelib.replication.destinations import Destination
+from chalicelib.replication.resumable_upload import Reader
 from chalicelib.replication.secret_refs import credentials
+from chalicelib.replication.upload_checkpoints import Checkpoints
 
 # Up to this, a blob goes up in one PUT; over it, one streamed PATCH then a PUT without a
 # body, which registries that store a PUT's body as one more part close faster (measured
 # on Berth: 256 MiB in two layers, see docs/replication.md).
 STREAMED_OVER = 16 << 20
+# Over this, a chunked upload whose progress is kept, so a layer longer than one Lambda run
+# goes on in the next (resumable_upload.py): what one run moves surely in its 15 minutes.
+RESUMABLE_OVER = 512 << 20
 
 
 class Sink(Protocol):
@@ -26,7 +34,10 @@ class Sink(Protocol):
     def missing(self, digests: list[str]) -> set[str]: ...
     def has_manifest(self, digest: str) -> bool: ...
     def mount(self, digest: str, source: str) -> bool: ...
-    def send(self, digest: str, size: int, chunks: Iterable[bytes]) -> None: ...
+    def send(self, digest: str, size: int, read: Reader) -> None:
+        """Upload `digest` of `size` bytes; `read(offset)` yields its bytes from offset."""
+        ...
+
     def put_manifest(self, body: bytes, media_type: str, digest: str, tag: str | None) -> None: ...
     def delete(self, reference: str) -> None: ...
     def close(self) -> None: ...
@@ -39,6 +50,9 @@ class Sink(Protocol):
 class RegistrySink:
     registry: RemoteRegistry
     repository: str
+    checkpoints: Checkpoints | None = None  # where resumable uploads keep their progress
+    deadline: Deadline = NEVER
+    resumable_over: int = RESUMABLE_OVER
     _upload: str | None = field(default=None)  # an upload a failed mount opened
 
     def prepare(self) -> None:
@@ -57,12 +71,17 @@ class RegistrySink:
         self._upload = result.location
         return result.mounted
 
-    def send(self, digest: str, size: int, chunks: Iterable[bytes]) -> None:
+    def send(self, digest: str, size: int, read: Reader) -> None:
         location, self._upload = self._upload, None
-        if size > STREAMED_OVER:
-            uploads.streamed(self.registry, self.repository, digest, size, chunks, location)
+        if size > self.resumable_over and self.checkpoints is not None:
+            resumable_upload.send(
+                self.registry, self.repository, digest, size, read, self.checkpoints,
+                self.deadline,
+            )  # fmt: skip
+        elif size > STREAMED_OVER:
+            uploads.streamed(self.registry, self.repository, digest, size, read(0), location)
         else:
-            uploads.monolithic(self.registry, self.repository, digest, size, chunks, location)
+            uploads.monolithic(self.registry, self.repository, digest, size, read(0), location)
 
     def put_manifest(self, body: bytes, media_type: str, digest: str, tag: str | None) -> None:
         manifests.put(self.registry, self.repository, tag or digest, body, media_type)
@@ -74,7 +93,10 @@ class RegistrySink:
         self.registry.close()
 
     def twin(self) -> Sink:
-        return RegistrySink(self.registry.clone(), self.repository)
+        return RegistrySink(
+            self.registry.clone(), self.repository, self.checkpoints, self.deadline,
+            self.resumable_over,
+        )  # fmt: skip
 
 
 @dataclass
@@ -98,8 +120,8 @@ class EcrSink:
     def mount(self, digest: str, source: str) -> bool:
         return False  # ECR's API has no cross-repository mount
 
-    def send(self, digest: str, size: int, chunks: Iterable[bytes]) -> None:
-        ecr_push.upload_layer(self.region, self.account, self.repository, digest, chunks)
+    def send(self, digest: str, size: int, read: Reader) -> None:
+        ecr_push.upload_layer(self.region, self.account, self.repository, digest, read(0))
 
     def put_manifest(self, body: bytes, media_type: str, digest: str, tag: str | None) -> None:
         ecr_push.put_image(
@@ -116,10 +138,21 @@ class EcrSink:
         return self  # botocore clients are thread-safe
 
 
-def open_sink(destination: Destination, source_repository: str) -> Sink:
+def open_sink(
+    destination: Destination,
+    source_repository: str,
+    checkpoints: Checkpoints | None = None,
+    deadline: Deadline = NEVER,
+    resolver: Resolver = resolve,
+) -> Sink:
+    """The destination's sink; `checkpoints` (the rule's destination) make large blobs to a
+    registry resumable across runs, stopping at `deadline`. Every connection to a registry
+    is checked against private and metadata addresses (destination_guard.py)."""
     target = destination.repository(source_repository)
     if destination.kind == "ecr":
         assert destination.account is not None and destination.region is not None
         return EcrSink(destination.account, destination.region, target)
     assert destination.url is not None
-    return RegistrySink(RemoteRegistry(destination.url, credentials(destination)), target)
+    transport = Transport(guard=destination_guard.guard(resolver).address)
+    registry = RemoteRegistry(destination.url, credentials(destination), transport)
+    return RegistrySink(registry, target, checkpoints, deadline, RESUMABLE_OVER)

@@ -101,6 +101,11 @@ def pending(replica: Replica) -> None:
     _write(replica.item(PENDING, 0, None, now()))
 
 
+def continuing(replica: Replica, attempts: int, note: str) -> None:
+    """Still pending after `attempts` runs: a run ended halfway through a large blob."""
+    _write(replica.item(PENDING, attempts, note, now()))
+
+
 def finished(replica: Replica, attempts: int, error: str | None) -> ReplicaItem:
     """Done (error None) or failed after `attempts` attempts."""
     return _write(replica.item(DONE if error is None else FAILED, attempts, error, now()))

@@ -62,6 +62,7 @@ AUDIT_REPOSITORY_PREFIX = "AUDIT#R#"
 REPLICATION_PARTITION = "REPLICATION"
 REPLICATION_RULE_PREFIX = "RR#"
 REPLICA_PREFIX = "REPLICA#"
+REPLICA_UPLOAD_PREFIX = "REPUP#"  # a blob's upload to a destination, kept across runs
 # Pull-through cache (chalicelib/cache/): rules in one partition (sk `CR#<prefix>`), when each
 # cached tag was last checked upstream (`CACHETAG#<repository>`, sk the tag), and the claim of
 # a blob being fetched from upstream (`CACHEFILL#<digest>`).
@@ -358,6 +359,12 @@ def replica_pk(repository: str) -> str:
 def replica_sk(digest: str, rule_id: str, destination: int) -> str:
     """One image at one destination of one rule: `<digest>#<rule>#<n>`."""
     return f"{digest}#{rule_id}#{destination:02d}"
+
+
+def replica_upload_pk(rule_id: str, destination: int, target: str) -> str:
+    """The uploads in progress to one destination's repository: `REPUP#<rule>#<n>#<target>`,
+    sk the blob's digest (outside the replica partition, which status lists)."""
+    return f"{REPLICA_UPLOAD_PREFIX}{rule_id}#{destination:02d}#{target}"
 
 
 def pulls_pk(repository: str) -> str:

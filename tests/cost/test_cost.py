@@ -362,3 +362,19 @@ def test_cache_fills_are_priced_and_free_without_a_cache() -> None:
     more = cache_row(Workload(cache_fills=2_000, cache_revalidations=100_000))
     assert 0 < some.function_url < more.function_url
     assert some.function_url == some.api_gateway and some.ecr == 0
+
+
+def test_replication_of_layers_longer_than_a_run_counts_the_checkpoint_writes() -> None:
+    """A 1 GiB copy goes up resumably: 128 chunks, a checkpoint write each and the delete."""
+    from berth.cost.model import _replication
+    from berth.cost.prices import US_EAST_1 as p
+
+    small = _replication(Workload(pushes=1000, replicas=1, replicated_mb=512), p)
+    large = _replication(Workload(pushes=1000, replicas=1, replicated_mb=1024), p)
+    bigger = _replication(Workload(pushes=1000, replicas=1, replicated_mb=512.5), p)
+    assert small.function_url == _replication(Workload(pushes=1000, replicas=1), p).function_url
+    writes = 1000 * (128 + 1)
+    assert large.function_url - small.function_url == pytest.approx(
+        writes / 1e6 * p.dynamodb_per_million_wru
+    )
+    assert bigger.function_url > small.function_url

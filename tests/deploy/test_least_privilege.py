@@ -207,6 +207,8 @@ def _replication(client: Any, repo: str) -> None:
     push(client, repo, pushed, "replicated")
     stage = os.environ.get("BERTH_STAGE")
     os.environ["BERTH_STAGE"] = "test"  # the stage whose policy is checked
+    allowed = os.environ.get("BERTH_REPLICATION_ALLOW_NETWORKS")
+    os.environ["BERTH_REPLICATION_ALLOW_NETWORKS"] = "127.0.0.0/8"  # as `berth serve` sets it
     path = rules.secret_path()
     boto3.client("ssm").put_parameter(
         Name=f"/{path}lp", Value="u:p", Type="SecureString", Overwrite=True
@@ -258,6 +260,10 @@ def _replication(client: Any, repo: str) -> None:
             os.environ.pop("BERTH_STAGE")
         else:
             os.environ["BERTH_STAGE"] = stage
+        if allowed is None:
+            os.environ.pop("BERTH_REPLICATION_ALLOW_NETWORKS")
+        else:
+            os.environ["BERTH_REPLICATION_ALLOW_NETWORKS"] = allowed
 
 
 def _deploy_targets(repo: str) -> list[Any]:

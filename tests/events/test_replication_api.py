@@ -155,3 +155,39 @@ def test_the_periodic_check_redrives_only_what_ran_out_of_retries(
     assert redrive_all() == 1
     ((replica,),) = [status_of(client, repo)]
     assert (replica["state"], replica["attempts"]) == ("pending", 0)
+
+
+def test_a_destination_at_a_private_or_metadata_address_is_refused_unless_allowed(
+    client: Any, rules_cleared: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    metadata = {
+        "repository": "a",
+        "destinations": [{"kind": "registry", "url": "https://169.254.169.254"}],
+    }
+    answer = post(client, "/v2/_berth/replication", metadata)
+    assert_error(answer, 400, "UNSUPPORTED")
+    assert b"link-local" in answer.body and b"BERTH_REPLICATION_ALLOW_NETWORKS" in answer.body
+    monkeypatch.delenv("BERTH_REPLICATION_ALLOW_NETWORKS")
+    loopback = {
+        "repository": "a",
+        "destinations": [{"kind": "registry", "url": "https://127.0.0.1:9"}],
+    }
+    answer = post(client, "/v2/_berth/replication", loopback)
+    assert_error(answer, 400, "UNSUPPORTED")
+    assert b"loopback" in answer.body
+    assert json.loads(client.http.get("/v2/_berth/replication").body)["rules"] == []
+
+
+def test_a_destination_no_longer_allowed_at_delivery_fails_the_copy_without_connecting(
+    client: Any, repo: str, pump: Pump, rules_cleared: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_rule(
+        client, repository=repo, destinations=[{"kind": "registry", "url": "https://127.0.0.1:9"}]
+    )
+    monkeypatch.delenv("BERTH_REPLICATION_ALLOW_NETWORKS")  # the operator took it back
+    push_image(client, repo, "v1")
+    pump.publish()
+    pump.deliver(rounds=500)
+    (replica,) = status_of(client, repo)
+    assert replica["state"] == "failed" and replica["attempts"] == 20
+    assert "AddressRefused" in replica["error"] and "loopback" in replica["error"]
