@@ -25,7 +25,7 @@ from chalicelib.lifecycle.planning import plan
 from chalicelib.lifecycle.reports import Report
 from chalicelib.lifecycle.reports import RepoRun as RepoRun
 from chalicelib.lifecycle.snapshot import Snapshot as Snapshot
-from chalicelib.lifecycle.snapshot import read
+from chalicelib.lifecycle.snapshot import read as read
 from chalicelib.storage import keys, repo_settings, unlinking
 from chalicelib.storage.clock import now as clock_now
 from chalicelib.storage.keys import REPOS_PARTITION
