@@ -221,17 +221,29 @@ def test_daily_calls_are_constant_without_changes_and_linear_in_changes(
     assert [c.describe() for c in idle.calls] == ["dynamodb:Query"] * keys.LIFECYCLE_DUE_SHARDS
 
 
-def test_a_push_adds_an_item_to_its_transaction_not_a_call(client: Any, repo: str) -> None:
+def test_a_push_adds_an_item_to_its_transaction_not_a_call(
+    client: Any, repo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same push, with and without the due entry staged: the same calls, one more item
+    in its one transaction (berth/cost/calls.py prices the manifest PUT with it)."""
     push_image(client, repo, "v1")
-    manifest = image()
-    for blob in manifest.blobs:
-        push_blob(client, repo, blob)
-    with recording() as recorder, recorder.window() as tally:
-        put_manifest(client, repo, "v2", manifest.body, manifest.media_type)
-    writes = [c for c in tally.calls if c.operation == "TransactWriteItems"]
-    assert len(writes) == 1
-    assert lifecycle_due.entry(repo).pk == keys.lifecycle_due_pk(repo)
+
+    def push_counted(tag: str) -> list[str]:
+        manifest = image()
+        for blob in manifest.blobs:
+            push_blob(client, repo, blob)
+        with recording() as recorder, recorder.window() as tally:
+            put_manifest(client, repo, tag, manifest.body, manifest.media_type)
+        return [c.describe() for c in tally.calls]
+
+    with_entry = push_counted("v2")
     assert entry(repo).due == 0
+    monkeypatch.setattr(lifecycle_due, "stage_changed", lambda tx, name: None)
+    without = push_counted("v3")
+    assert [c.split("[")[0] for c in with_entry] == [c.split("[")[0] for c in without]
+    (staged,) = [c for c in with_entry if c.startswith("dynamodb:TransactWriteItems")]
+    (bare,) = [c for c in without if c.startswith("dynamodb:TransactWriteItems")]
+    assert int(staged.split("[")[1].split()[0]) == int(bare.split("[")[1].split()[0]) + 1
 
 
 RULE_SETS = [[UNTAGGED_7], [KEEP_2], [NOT_PULLED_3], [NOT_PULLED_3, UNTAGGED_7]]
