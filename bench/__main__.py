@@ -48,6 +48,7 @@ SECTIONS = {
     gcbench.NAME: gcbench.TITLE,
     authbench.NAME: authbench.TITLE,
     lifecyclebench.NAME: lifecyclebench.TITLE,
+    lifecyclebench.DAILY_NAME: lifecyclebench.DAILY_TITLE,
     eventsbench.NAME: eventsbench.TITLE,
     scanbench.NAME: scanbench.TITLE,
 }
@@ -203,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     if lifecyclebench.NAME in wanted:
         sections.append(
             _guarded(lifecyclebench.NAME, lambda: lifecyclebench.run(plan.gc_manifests))
+        )
+    if lifecyclebench.DAILY_NAME in wanted:
+        sections.append(
+            _guarded(lifecyclebench.DAILY_NAME, lambda: lifecyclebench.run_daily(plan.gc_manifests))
         )
 
     if eventsbench.NAME in wanted:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from chalicelib.lifecycle import store
+from chalicelib.lifecycle import index, policy, store
 from chalicelib.lifecycle.deleter import AUDIT_WHO as AUDIT_WHO
 from chalicelib.lifecycle.deleter import CHANGED as CHANGED
 from chalicelib.lifecycle.deleter import delete_in_order
@@ -25,7 +25,7 @@ from chalicelib.lifecycle.planning import plan
 from chalicelib.lifecycle.reports import Report
 from chalicelib.lifecycle.reports import RepoRun as RepoRun
 from chalicelib.lifecycle.snapshot import Snapshot as Snapshot
-from chalicelib.lifecycle.snapshot import read
+from chalicelib.lifecycle.snapshot import read as read
 from chalicelib.storage import keys, repo_settings, unlinking
 from chalicelib.storage.clock import now as clock_now
 from chalicelib.storage.keys import REPOS_PARTITION
@@ -51,6 +51,7 @@ def run_repository(
     settings = snapshot.settings
     run = RepoRun(repo, dry_run, current.version, settings.rollback_window)
     decided = plan(snapshot, current.rules, settings, moment)
+    run.next_due = next_due(snapshot, current.rules, moment)
     tags_of: dict[str, list[TagItem]] = {}
     for item in snapshot.tags.values():
         tags_of.setdefault(item.digest, []).append(item)
@@ -71,22 +72,56 @@ def run_repository(
     return run
 
 
+def next_due(snapshot: Snapshot, rules: list[policy.Rule], moment: datetime) -> datetime | None:
+    """When the plan over `snapshot` can next expire more with nothing changed."""
+    return policy.next_change(
+        [
+            policy.Manifest(m.digest, m.pushed_at, m.last_pulled)
+            for m in snapshot.manifests.values()
+        ],
+        rules,
+        moment,
+    )
+
+
 def run_all(
     *, dry_run: bool, budget: float = 600.0, now: datetime | None = None, who: str = AUDIT_WHO
 ) -> Report:
     """Apply every repository's policy; stop starting repositories after `budget` seconds
-    (`complete: false`: the next run goes on — a run is safe to interrupt anywhere)."""
+    (`complete: false`: the next run goes on — a run is safe to interrupt anywhere).
+    A real run also writes each planned repository's due entry (lifecycle/index.py)."""
     started = time.monotonic()
     report = Report(dry_run=dry_run)
+    seen = {} if dry_run else index.entries(None)
     page: list[str] = []
     for item in RepositoryItem.query(REPOS_PARTITION, attributes_to_get=["pk", "sk"]):
         page.append(item.sk)
         if len(page) == 100:
-            if not _run_page(report, page, dry_run, now, started + budget, who):
+            if not _run_page(report, page, seen, dry_run, now, started + budget, who):
                 break
             page = []
     else:
-        _run_page(report, page, dry_run, now, started + budget, who)
+        if _run_page(report, page, seen, dry_run, now, started + budget, who):
+            # Entries of repositories gone, or without a policy now: nothing to plan.
+            _run_page(report, sorted(seen), seen, dry_run, now, started + budget, who)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def run_due(*, budget: float = 45.0, now: datetime | None = None, who: str = AUDIT_WHO) -> Report:
+    """The daily run once the index is complete: plan only the repositories whose entry is
+    due — changed since their last plan, or an age rule can expire something now. Its calls
+    are a few for the index plus those of the due repositories, whatever the registry's size."""
+    started = time.monotonic()
+    moment = now or clock_now()
+    report = Report(dry_run=False)
+    seen = index.entries(moment)
+    names = sorted(seen)
+    for start in range(0, len(names), 100):
+        if not _run_page(
+            report, names[start : start + 100], seen, False, moment, started + budget, who
+        ):
+            break
     report.seconds = time.monotonic() - started
     return report
 
@@ -94,20 +129,27 @@ def run_all(
 def _run_page(
     report: Report,
     names: list[str],
+    seen: dict[str, int | None],
     dry_run: bool,
     now: datetime | None,
     deadline: float,
     who: str,
 ) -> bool:
+    """Plan each of `names` that has a policy; a real run resets (or drops) the due entries
+    it read in `seen`, which it empties as it goes."""
     policies = store.get_many(names)
     for name in names:
         stored = policies.get(name)
         if stored is None or not stored.rules:
+            if name in seen:
+                index.drop(name, seen.pop(name))
             continue
         if time.monotonic() > deadline:
             report.complete = False
             return False
-        report.repositories.append(
-            run_repository(name, dry_run=dry_run, now=now, stored=stored, who=who)
-        )
+        bumps = seen.pop(name, None)  # None: no entry yet (or a dry run)
+        run = run_repository(name, dry_run=dry_run, now=now, stored=stored, who=who)
+        report.repositories.append(run)
+        if not dry_run:
+            index.reset(name, bumps, run.next_due)
     return True

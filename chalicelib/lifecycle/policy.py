@@ -168,3 +168,27 @@ def _close(
                 rescued[other] = why
                 keep.add(other)
                 work.append(other)
+
+
+def next_change(
+    manifests: Iterable[Manifest], rules: Iterable[Rule], now: datetime
+) -> datetime | None:
+    """The earliest moment after `now` at which the plan over these manifests, tags and rules
+    can differ from the plan at `now` with nothing else changed; None: never by itself.
+
+    Only the age rules depend on the clock: each manifest crosses a rule's limit once (its
+    push, or last pull, plus the rule's days; strictly after it, it is expired). Counting every
+    manifest under every age rule is early rather than late — a re-plan then finds nothing
+    new — and so is a last pull seen: a later pull only moves the limit later."""
+    ages = [r for r in rules if r.count_type is not CountType.MORE_THAN]
+    crossings = [
+        (
+            m.pushed_at
+            if r.count_type is CountType.SINCE_PUSHED
+            else (m.last_pulled_at or m.pushed_at)
+        )
+        + timedelta(days=r.value)
+        for m in manifests
+        for r in ages
+    ]
+    return min((c for c in crossings if c >= now), default=None)

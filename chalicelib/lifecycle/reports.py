@@ -5,6 +5,7 @@ These are the documents `POST .../_berth/lifecycle` answers and the daily run lo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -22,6 +23,8 @@ class RepoRun:
     # Blob links no remaining manifest references (dry run: that would be) unlinked.
     unlink: list[dict[str, Any]] = field(default_factory=list)  # digest, size
     unlink_complete: bool = True  # False: the unlink lease was held or ran short
+    # When this plan can next differ with nothing changed (None: never); not in the document.
+    next_due: datetime | None = None
 
     def document(self) -> dict[str, Any]:
         return {

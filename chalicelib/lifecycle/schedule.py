@@ -1,10 +1,12 @@
-"""The daily lifecycle run (app.py's schedule): every repository within a budget, one log
+"""The daily lifecycle run (app.py's schedule): the repositories the due index says must be
+planned (all of them with a policy until the index is complete), within a budget, one log
 line that says what changed."""
 
 from __future__ import annotations
 
 from chalicelib.config import settings
-from chalicelib.lifecycle.executor import run_all
+from chalicelib.lifecycle import index
+from chalicelib.lifecycle.executor import run_all, run_due
 from chalicelib.lifecycle.reports import Report
 from chalicelib.log import logger
 
@@ -15,7 +17,13 @@ def scheduled(budget: float = 45.0) -> Report:
     if settings().standby:
         logger.info("lifecycle skipped: standby region")
         return Report(dry_run=False)
-    report = run_all(dry_run=False, budget=budget)
+    if index.complete():
+        report = run_due(budget=budget)
+    else:
+        # The first run after the upgrade plans everything, writing every due entry.
+        report = run_all(dry_run=False, budget=budget)
+        if report.complete:
+            index.mark_complete()
     document = report.document()
     keys = ("complete", "expire", "deleted", "skipped", "unlink", "seconds")
     summary = {k: document[k] for k in keys}

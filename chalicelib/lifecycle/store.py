@@ -11,6 +11,7 @@ from typing import Any
 
 from chalicelib.lifecycle.document import parse_policy, render_policy
 from chalicelib.lifecycle.policy import Rule
+from chalicelib.storage import lifecycle_due
 from chalicelib.storage.clock import now
 from chalicelib.storage.keys import LIFECYCLE_SK, repo_of, repo_pk
 from chalicelib.storage.models import LifecycleItem
@@ -51,7 +52,12 @@ def get_many(repos: Iterable[str]) -> dict[str, StoredPolicy]:
 
 
 def put(repo: str, rules: list[Rule]) -> StoredPolicy:
-    """Replace the policy (an empty list keeps the item, with no rules); version + 1."""
+    """Replace the policy (an empty list keeps the item, with no rules); version + 1.
+
+    Then the repository is marked due (chalicelib/lifecycle/index.py), after the policy:
+    a run that read the entry before the mark and the old policy fails its reset on the
+    mark, and one that read the entry after it reads the new policy. Should the mark fail,
+    the request fails and its retry marks."""
     item = LifecycleItem(repo_pk(repo), LIFECYCLE_SK)
     item.update(
         actions=[
@@ -60,4 +66,5 @@ def put(repo: str, rules: list[Rule]) -> StoredPolicy:
             LifecycleItem.updated_at.set(now()),
         ]
     )
+    lifecycle_due.mark_changed(repo)
     return StoredPolicy(rules, int(item.version))

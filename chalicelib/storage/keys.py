@@ -27,6 +27,7 @@ Digests never contain `#`, nor do tags or repository names, so `#` ends every co
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, date, datetime
 
 # Partitions.
@@ -37,6 +38,8 @@ GC_MARKER_PREFIX = "GC#"
 GC_LEASE_PK = "GC"
 REF_PREFIX = "REF#"  # garbage collection's reference index: one partition per digest
 GC_CANDIDATE_PREFIX = "GCQ#"  # released digests, a few sharded partitions
+LIFECYCLE_DUE_PREFIX = "LCDUE#"  # lifecycle's due index, a few sharded partitions
+LIFECYCLE_INDEX_PK = "LCDUE"  # its marker item
 PRINCIPAL_PREFIX = "P#"
 DIRECTORY_PARTITION = "PRINCIPALS"
 PUBLIC_PARTITION = "PUBLIC"
@@ -97,6 +100,7 @@ GC_MARKER_SK = "GC"
 LINK_REF_PREFIX = "L#"  # in REF#<digest>: a repository links the blob
 MANIFEST_REF_PREFIX = "M#"  # in REF#<name>: a manifest lists the blob or is stored there
 GC_CANDIDATE_SHARDS = 4
+LIFECYCLE_DUE_SHARDS = 4
 GC_LEASE_SK = "lease"
 GC_INDEX_SK = "index"  # under GC_LEASE_PK: the reference index is complete
 PRINCIPAL_SK = "P"
@@ -237,6 +241,11 @@ def gc_candidate_pk(digest: str) -> str:
     """One of GC_CANDIDATE_SHARDS partitions, chosen by the digest's last hex digit, so
     releases spread over a few partitions and the collector reads them with a few Queries."""
     return f"{GC_CANDIDATE_PREFIX}{int(digest[-1], 36) % GC_CANDIDATE_SHARDS}"
+
+
+def lifecycle_due_pk(repo: str) -> str:
+    """One of LIFECYCLE_DUE_SHARDS partitions, by a stable hash of the repository's name."""
+    return f"{LIFECYCLE_DUE_PREFIX}{zlib.crc32(repo.encode()) % LIFECYCLE_DUE_SHARDS}"
 
 
 def principal_pk(kind: str, name: str) -> str:

@@ -17,6 +17,7 @@ from chalicelib.storage import (
     blobs,
     gc_fence,
     gc_refs,
+    lifecycle_due,
     manifest_marks,
     repo_settings,
     repositories,
@@ -170,6 +171,7 @@ def put(
                 return_values="ALL_OLD" if fenced else None,
             )
             claim(tx, repo, child_digests)
+            lifecycle_due.stage_changed(tx, repo)
             for name in moving:
                 tags.stage_move(
                     tx,
@@ -323,6 +325,7 @@ def delete(
                 repositories.key(repo),
                 actions=repositories.count_actions(manifests=-1, manifest_bytes=-int(item.size)),
             )
+            lifecycle_due.stage_changed(tx, repo)
             if event is not None:
                 deleted = tuple((t, key, None) for t in pointing)
                 audit_items.stage(tx, replace(event, tags=deleted))

@@ -279,6 +279,23 @@ class GcCandidateItem(_Item):
     released_at = NumberAttribute()
 
 
+class LifecycleDueItem(_Item):
+    """pk=LCDUE#<shard>, sk=<repository>: when lifecycle must plan the repository again
+    (`due`, epoch seconds; 0: it changed; absent: only a change can make it due). `bumps`
+    counts the changes, each staged in the changing transaction, so a plan's reset is
+    conditioned on none having come since it read (chalicelib/lifecycle/index.py)."""
+
+    due = NumberAttribute(null=True)
+    bumps = NumberAttribute(null=True)
+
+
+class LifecycleIndexItem(_Item):
+    """pk=LCDUE, sk=index: every repository with a policy has its due entry (`version`),
+    written by the first complete run that planned them all."""
+
+    version = NumberAttribute()
+
+
 class GcIndexItem(_Item):
     """pk=GC, sk=index: garbage collection's reference index is complete (`version`) once a
     backfill (chalicelib/gc/reindex.py) has indexed every item written before it existed."""

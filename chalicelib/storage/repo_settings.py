@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from chalicelib.rules.immutability import DEFAULT_ROLLBACK_WINDOW, TagRules
+from chalicelib.storage import lifecycle_due
 from chalicelib.storage.clock import now
 from chalicelib.storage.keys import SETTINGS_SK, repo_pk
 from chalicelib.storage.models import SettingsItem
@@ -52,6 +53,9 @@ def put(
             SettingsItem.updated_at.set(now()),
         ]
     )
+    # What a lifecycle plan protects changed: plan again (after the change, as for a
+    # policy: chalicelib/lifecycle/store.py).
+    lifecycle_due.mark_changed(repo)
     return TagRules(
         immutable=immutable,
         exclude=exclude,

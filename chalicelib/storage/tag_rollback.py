@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 from chalicelib.oci.digest import Digest, checked_digest
 from chalicelib.rules.history import ROLLBACK, action_of
 from chalicelib.rules.rollback import Move, earlier_targets
-from chalicelib.storage import audit_items, manifests, repo_settings, repositories, tags
+from chalicelib.storage import (
+    audit_items,
+    lifecycle_due,
+    manifests,
+    repo_settings,
+    repositories,
+    tags,
+)
 from chalicelib.storage.audit_event import Event
 from chalicelib.storage.errors import ManifestNotFound
 from chalicelib.storage.retry import Again, until_committed
@@ -98,6 +105,7 @@ def rollback(
             # The target must be there, and a lifecycle run that read it must not
             # delete it now (chalicelib/lifecycle/deleter.py); its marks are as copied.
             manifests.claim(tx, repo, [target], marks=stored.marks)
+            lifecycle_due.stage_changed(tx, repo)
             if before is None:  # a rollback --to of a tag that was gone creates it
                 tx.update(repositories.key(repo), actions=repositories.count_actions(tags=1))
             if rules is not None:

@@ -14,6 +14,7 @@ from chalicelib.rules.immutability import TagRules
 from chalicelib.storage import (
     audit_items,
     contention,
+    lifecycle_due,
     manifest_marks,
     repo_settings,
     repositories,
@@ -178,6 +179,7 @@ def move(
         rules = guard(repo, [tag] if before is not None else [], "move")
         with transaction() as tx:
             stage_move(tx, repo, tag, before, digest, media_type, body, actor, action)
+            lifecycle_due.stage_changed(tx, repo)
             if before is None:
                 tx.update(repositories.key(repo), actions=repositories.count_actions(tags=1))
             if rules is not None:
@@ -211,6 +213,7 @@ def delete(
             tx.save(_history(repo, tag, current.digest, None, actor, DELETE, _moment(current)))
             tx.update(repositories.key(repo), actions=repositories.count_actions(tags=-1))
             repo_settings.stage_unchanged(tx, repo, rules)
+            lifecycle_due.stage_changed(tx, repo)
             if event is not None:
                 deleted = ((tag, current.digest, None),)
                 audit_items.stage(tx, replace(event, digest=current.digest, tags=deleted))
