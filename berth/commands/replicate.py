@@ -65,6 +65,14 @@ def register(commands: Any) -> None:
         action="store_true",
         help="replicate tag and manifest deletes too (pushes only by default)",
     )
+    add.add_argument(
+        "--allow-network",
+        dest="allow_networks",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="a private network the --to/--to-berth destinations may reach (repeatable)",
+    )
     add.add_argument("--no-referrers", action="store_true", help="do not copy signatures and SBOMs")
     add.set_defaults(func=_add)
     ls = actions.add_parser("ls", help="every replication rule")
@@ -109,6 +117,8 @@ def _destinations(args: argparse.Namespace) -> list[dict[str, Any]] | None:
             entry: dict[str, Any] = {"kind": kind, "url": url, "prefix": args.prefix}
             if credentials:
                 entry["credentials"] = credentials
+            if args.allow_networks:
+                entry["allowNetworks"] = args.allow_networks
             found.append(entry)
     for target in args.to_ecr:
         account, _, region = target.partition("/")

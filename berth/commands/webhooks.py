@@ -13,7 +13,19 @@ from berth.client.berth_api import RegistryError
 from berth.commands import common, moments, rule_shape
 from berth.commands.common import add_registry_option, print_json, print_table
 
-KINDS = ("PUSH", "DELETE", "TAG", "ROLLBACK", "EXPIRE", "REFERRER", "SIGNATURE", "SCAN")
+# The change kinds a webhook may subscribe to (chalicelib/events/change.py KINDS; pinned equal
+# by tests/cli/test_webhook_kinds.py).
+KINDS = (
+    "PUSH",
+    "DELETE",
+    "TAG",
+    "ROLLBACK",
+    "EXPIRE",
+    "REFERRER",
+    "SIGNATURE",
+    "SCAN",
+    "REPLICATION",
+)
 
 
 def register(commands: Any) -> None:

@@ -1,9 +1,10 @@
 """Replication destinations must be public addresses: a rule is made by an admin, but the
 copy runs inside the operator's network, where a destination naming the metadata service,
 loopback or a private address would make Berth send requests (and the destination's
-credentials) where the operator never meant (SSRF). The operator allows networks for every
-rule with BERTH_REPLICATION_ALLOW_NETWORKS (comma-separated CIDRs; `berth serve` allows
-loopback, so two local servers replicate). Checked when a rule is made (a clear refusal)
+credentials) where the operator never meant (SSRF). An admin allows a private network for
+one destination (`berth replicate add --allow-network CIDR`, as for a webhook); the operator
+for every rule with BERTH_REPLICATION_ALLOW_NETWORKS (comma-separated CIDRs; `berth serve`
+allows loopback, so two local servers replicate). Checked when a rule is made (a clear refusal)
 and on every connection a copy makes (a failed copy, not a crash)."""
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from chalicelib.remote.address_guard import AddressGuard, Resolver, resolve
 from chalicelib.replication.destinations import Destination, DestinationError
 
 ALLOW_NETWORKS_ENV = "BERTH_REPLICATION_ALLOW_NETWORKS"
-HOW_TO_ALLOW = f"the operator may allow its network ({ALLOW_NETWORKS_ENV})"
+HOW_TO_ALLOW = (
+    "an admin may allow its network for this destination (berth replicate add "
+    f"--allow-network CIDR), or the operator for every rule ({ALLOW_NETWORKS_ENV})"
+)
 
 
 def allowed_networks() -> tuple[targets.Network, ...]:
@@ -24,8 +28,10 @@ def allowed_networks() -> tuple[targets.Network, ...]:
     return tuple(targets.networks(values))
 
 
-def guard(resolver: Resolver = resolve) -> AddressGuard:
-    return AddressGuard(allowed_networks(), resolver, HOW_TO_ALLOW)
+def guard(resolver: Resolver = resolve, extra: tuple[str, ...] = ()) -> AddressGuard:
+    """The check of every connection: the operator's networks plus `extra` (the
+    destination's own allowNetworks)."""
+    return AddressGuard(allowed_networks() + tuple(targets.networks(extra)), resolver, HOW_TO_ALLOW)
 
 
 def check(destination: Destination, resolver: Resolver = resolve) -> None:
@@ -40,6 +46,6 @@ def check(destination: Destination, resolver: Resolver = resolve) -> None:
         found = resolver(host, port)
     except OSError:
         return
-    reason = guard(resolver).refusal(found)
+    reason = guard(resolver, destination.allow_networks).refusal(found)
     if reason is not None and found:
         raise DestinationError(f"{host}: {reason}; {HOW_TO_ALLOW}")

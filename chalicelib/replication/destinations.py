@@ -41,6 +41,8 @@ class Destination:
     prefix: str = ""
     ssm: str | None = None  # the parameter holding the credentials
     secret: str | None = None  # the Secrets Manager secret holding them
+    # Private networks an admin let this destination reach (as a webhook's allowNetworks).
+    allow_networks: tuple[str, ...] = ()
 
     def repository(self, source: str) -> str:
         """The repository name at the destination."""
@@ -64,7 +66,28 @@ class Destination:
             out["credentials"] = {"ssm": self.ssm}
         elif self.secret:
             out["credentials"] = {"secretsmanager": self.secret}
+        if self.allow_networks:
+            out["allowNetworks"] = list(self.allow_networks)
         return out
+
+
+MAX_ALLOWED_NETWORKS = 10
+
+
+def _allow_networks(value: Any) -> tuple[str, ...]:
+    """Networks a destination may reach although private (CIDRs, checked)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise DestinationError("allowNetworks is a list of CIDRs such as 10.20.0.0/16")
+    if len(value) > MAX_ALLOWED_NETWORKS:
+        raise DestinationError(f"at most {MAX_ALLOWED_NETWORKS} allowNetworks")
+    from chalicelib.events import targets
+
+    try:
+        return tuple(str(n) for n in targets.networks(value))
+    except ValueError as error:
+        raise DestinationError(f"allowNetworks: {error}") from None
 
 
 def _url(value: Any, allow_http: bool) -> str:
@@ -121,9 +144,18 @@ def parse(value: Any, *, allow_http: bool = False, secret_path: str = "") -> Des
             raise DestinationError("region is an AWS region name")
         if ssm or secret:
             raise DestinationError("ECR needs no credentials: the function's role pushes")
+        if value.get("allowNetworks"):
+            raise DestinationError(
+                "ECR is reached through AWS's endpoint: allowNetworks is for URLs"
+            )
         return Destination(kind, account=account, region=region, prefix=prefix)
     return Destination(
-        kind, url=_url(value.get("url"), allow_http), prefix=prefix, ssm=ssm, secret=secret
+        kind,
+        url=_url(value.get("url"), allow_http),
+        prefix=prefix,
+        ssm=ssm,
+        secret=secret,
+        allow_networks=_allow_networks(value.get("allowNetworks")),
     )
 
 

@@ -153,6 +153,8 @@ def open_sink(
         assert destination.account is not None and destination.region is not None
         return EcrSink(destination.account, destination.region, target)
     assert destination.url is not None
-    transport = Transport(guard=destination_guard.guard(resolver).address)
+    transport = Transport(
+        guard=destination_guard.guard(resolver, destination.allow_networks).address
+    )
     registry = RemoteRegistry(destination.url, credentials(destination), transport)
     return RegistrySink(registry, target, checkpoints, deadline, RESUMABLE_OVER)

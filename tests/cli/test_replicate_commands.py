@@ -50,3 +50,39 @@ def test_backfill_is_an_action_and_the_old_option_still_works(
     assert status != 0 and "replicate backfill" in err
     status, _, err = berth(capsys, "replicate")
     assert status == 2 and "backfill" in err
+
+
+def test_a_destination_in_a_private_network_is_allowed_on_the_rule(
+    berth: Any,  # noqa: F811
+    client: Any,
+    repo: str,
+    rules_cleared: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found trying it as a user: the refusal named only the function's environment, which a
+    registry admin cannot set; as for webhooks, the rule itself can name the network."""
+    import json
+
+    from chalicelib.replication import destination_guard
+
+    monkeypatch.delenv(destination_guard.ALLOW_NETWORKS_ENV, raising=False)
+    status, _, err = berth(
+        capsys, "replicate", "add", "--repository", repo, "--to", "https://10.20.3.4"
+    )
+    assert status != 0 and "10.20.3.4 is not a public address" in err
+    assert "--allow-network" in err, err
+    status, out, err = berth(
+        capsys, "replicate", "add", "--repository", repo, "--to", "https://10.20.3.4",
+        "--allow-network", "10.20.0.0/16",
+    )  # fmt: skip
+    assert status == 0, err
+    status, out, err = berth(capsys, "replicate", "ls", "--json")
+    assert status == 0, err
+    (rule,) = [r for r in json.loads(out)["rules"] if r["repository"] == repo]
+    assert rule["destinations"][0]["allowNetworks"] == ["10.20.0.0/16"]
+    status, _, err = berth(
+        capsys, "replicate", "add", "--repository", repo, "--to", "https://10.99.0.1",
+        "--allow-network", "10.20.0.0/16",
+    )  # fmt: skip
+    assert status != 0 and "10.99.0.1" in err

@@ -131,3 +131,53 @@ def test_a_name_that_does_not_resolve_yet_is_checked_at_delivery_instead() -> No
         raise OSError("Name or service not known")
 
     destination_guard.check(Destination("registry", url="https://later.test"), nowhere)
+
+
+def test_an_admin_allows_a_private_network_for_one_destination(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found trying it as a user: a replica inside the VPC could only be allowed through the
+    function's environment; a webhook's admin could already allow a network per webhook."""
+    from chalicelib.replication.destinations import parse
+    from chalicelib.replication.sinks import RegistrySink, open_sink
+
+    monkeypatch.delenv(destination_guard.ALLOW_NETWORKS_ENV, raising=False)
+    internal = Answers(["10.20.3.4"])
+    plain = parse({"kind": "registry", "url": "https://registry.internal.test"})
+    with pytest.raises(DestinationError, match="--allow-network"):
+        destination_guard.check(plain, internal)
+    allowed = parse(
+        {
+            "kind": "registry",
+            "url": "https://registry.internal.test",
+            "allowNetworks": ["10.20.0.0/16"],
+        }
+    )
+    assert allowed.document()["allowNetworks"] == ["10.20.0.0/16"]
+    destination_guard.check(allowed, internal)
+    # Only that network: the metadata service and other private ranges stay refused.
+    with pytest.raises(DestinationError, match="link-local"):
+        destination_guard.check(allowed, Answers(["169.254.169.254"]))
+    with pytest.raises(DestinationError):
+        destination_guard.check(allowed, Answers(["10.99.0.1"]))
+    # Every connection a copy opens is checked with the destination's networks too.
+    for answer, refused in (("10.20.9.9", False), ("10.99.0.1", True)):
+        sink = open_sink(allowed, "team/app", resolver=Answers([answer]))
+        assert isinstance(sink, RegistrySink) and sink.registry.transport.guard is not None
+        if refused:
+            with pytest.raises(AddressRefused):
+                sink.registry.transport.guard("registry.internal.test", 443)
+        else:
+            assert sink.registry.transport.guard("registry.internal.test", 443) == answer
+    for bad in (["not a network"], "10.0.0.0/8", [f"10.{n}.0.0/16" for n in range(11)]):
+        with pytest.raises(DestinationError, match="allowNetworks"):
+            parse({"kind": "registry", "url": "https://r.test", "allowNetworks": bad})
+    with pytest.raises(DestinationError, match="allowNetworks"):
+        parse(
+            {
+                "kind": "ecr",
+                "account": "123456789012",
+                "region": "us-east-1",
+                "allowNetworks": ["10.0.0.0/8"],
+            }
+        )
