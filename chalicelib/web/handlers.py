@@ -462,6 +462,14 @@ def rollback(chalice_request: Any) -> Response:
 MAX_CONFIG_BYTES = 1024 * 1024
 
 
+def _command(value: Any) -> str:
+    """An entrypoint or command as JSON (exec form is a list); "-" when the image sets none
+    (found trying it as a user: the page said `null`)."""
+    if value is None or value == []:
+        return "-"
+    return f"<code>{e(json.dumps(value))}</code>"
+
+
 def _config_section(name: str, config: Any) -> str:
     """Entry point, environment, labels, created and build history, from the config blob."""
     from chalicelib.config import settings
@@ -489,10 +497,13 @@ def _config_section(name: str, config: Any) -> str:
     rows = [
         ["Created", when(document.get("created"))],
         ["Platform", e(f"{document.get('os', '-')}/{document.get('architecture', '-')}")],
-        ["Entrypoint", f"<code>{e(json.dumps(inner.get('Entrypoint')))}</code>"],
-        ["Cmd", f"<code>{e(json.dumps(inner.get('Cmd')))}</code>"],
-        ["Env", "<br>".join(f"<code>{e(v)}</code>" for v in inner.get("Env") or [])],
-        ["Labels", "<br>".join(f"{e(k)}={e(v)}" for k, v in (inner.get("Labels") or {}).items())],
+        ["Entrypoint", _command(inner.get("Entrypoint"))],
+        ["Cmd", _command(inner.get("Cmd"))],
+        ["Env", "<br>".join(f"<code>{e(v)}</code>" for v in inner.get("Env") or []) or "-"],
+        [
+            "Labels",
+            "<br>".join(f"{e(k)}={e(v)}" for k, v in (inner.get("Labels") or {}).items()) or "-",
+        ],
     ]
     history = [
         [when(h.get("created")), f"<code>{e(h.get('created_by', ''))[:300]}</code>"]

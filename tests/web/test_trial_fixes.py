@@ -137,6 +137,9 @@ def test_config_and_history_times_are_for_people(
     assert page.count(shown) == 2  # Created, and the first build step
     assert "T13:02:03.123456789Z</td>" not in page  # no raw stamp as a cell's text
     assert "<td>yesterday</td>" in page  # not a time: shown as written
+    # An image that sets no entrypoint or command says so, not `null` (a user trial).
+    assert "null" not in page
+    assert "<td>Entrypoint</td><td>-</td>" in page and "<td>Cmd</td><td>-</td>" in page
     assert config_blob  # the helper the other tests use is unchanged
 
 
