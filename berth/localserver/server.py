@@ -12,7 +12,7 @@ from typing import Any
 
 from berth import first_admin
 from berth.first_admin import ADMIN_USER
-from berth.localserver import pipeline
+from berth.localserver import pipeline, schedules
 from berth.localserver.backend import MotoBackend
 from berth.localserver.bodies import Body
 from berth.localserver.forward import forward
@@ -23,6 +23,7 @@ from berth.localserver.memory import return_large_buffers_to_the_os
 from berth.localserver.messages import GatewayRequest, GatewayResponse
 from berth.localserver.pipeline import Pipeline
 from berth.localserver.s3front import PREFIX, S3Front, is_s3_path
+from berth.localserver.schedules import Schedules
 from berth.localserver.stack import FAKE_CREDENTIALS, apply, provision
 
 
@@ -50,6 +51,7 @@ class LocalServer:
     _thread: threading.Thread = field(repr=False)
     _backend: MotoBackend = field(repr=False)
     _pipeline: Pipeline | None = field(default=None, repr=False)
+    _schedules: Schedules | None = field(default=None, repr=False)
     auth: bool = False
     # With auth: the first admin's password, generated at start and shown once (never stored
     # but as its argon2id hash in moto's memory).
@@ -77,6 +79,8 @@ class LocalServer:
         """Stop serving and end the moto child. Safe to call twice."""
         if self._pipeline is not None:
             self._pipeline.stop()
+        if self._schedules is not None:
+            self._schedules.stop()
         if self._thread.is_alive():
             self._httpd.shutdown()
             self._thread.join()
@@ -167,6 +171,7 @@ def run(
         app = _load_app()
         admin_password = _first_admin() if auth else None
         events = pipeline.start(environment)
+        timers = schedules.start(app, sys.modules["app"])
         gateway = Gateway(
             _handler(app), _routes(app), GatewayOptions(stage=stage, lambda_limits=lambda_limits)
         )
@@ -204,6 +209,7 @@ def run(
         _thread=thread,
         _backend=backend,
         _pipeline=events,
+        _schedules=timers,
         auth=auth,
         admin_password=admin_password,
         public_url=public,
