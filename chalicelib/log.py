@@ -12,13 +12,15 @@ if TYPE_CHECKING:
     from chalicelib.api.http import HttpRequest
 
 
+ROOT = "berth"
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
+        entry: dict[str, Any] = {"level": record.levelname.lower()}
+        if record.name != ROOT:  # the runtime's own lines name no logger: bytes are billed
+            entry["logger"] = record.name
+        entry["message"] = record.getMessage()
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             entry.update(fields)
@@ -41,7 +43,7 @@ def json_logger(name: str) -> logging.Logger:
     return log
 
 
-logger = json_logger("berth")
+logger = json_logger(ROOT)
 
 
 def log_request(request: HttpRequest, status: int, seconds: float) -> None:
@@ -57,7 +59,7 @@ def log_request(request: HttpRequest, status: int, seconds: float) -> None:
     weight = sample_weight(request.method, request.path, status, request.request_id)
     if weight == 0:
         return
-    latency_ms = round(seconds * 1000, 2)
+    latency_ms = round(seconds * 1000, 2)  # the line's `Latency` (chalicelib/metrics.py)
     fields = {
         "request_id": request.request_id,
         "principal": request.principal,
@@ -66,7 +68,6 @@ def log_request(request: HttpRequest, status: int, seconds: float) -> None:
         "repository": repository,
         "operation": op,
         "status": status,
-        "latency_ms": latency_ms,
         "source_ip": request.source_ip,
     }
     if request.redirected_bytes is not None:

@@ -30,15 +30,20 @@ KINDS = ("read", "write")
 # One dimension set: the alarm sums `Errors` over the kinds (infra/berth.yaml), so no rollup
 # over the stage alone (it would add two metrics). One stage per deployment.
 DIMENSIONS = [["Stage", "Kind"]]
-METRICS = [
-    {"Name": "Latency", "Unit": "Milliseconds"},
-    {"Name": "Errors", "Unit": "Count"},
-]
+LATENCY = {"Name": "Latency", "Unit": "Milliseconds"}
+ERRORS = {"Name": "Errors", "Unit": "Count"}
+METRICS = [LATENCY, ERRORS]
 
 
 def billed_metrics(stages: int = 1) -> int:
-    """Custom metrics a deployment of `stages` stages is billed for each month."""
+    """Custom metrics a deployment of `stages` stages can be billed for in a month (every
+    one present every hour; `Errors` is billed only for the hours with a 5xx)."""
     return len(METRICS) * len(KINDS) * stages
+
+
+def hourly_metrics(stages: int = 1) -> int:
+    """Metrics sent every hour the registry serves requests: `Latency` by kind."""
+    return len(KINDS) * stages
 
 
 @lru_cache(maxsize=1)
@@ -62,16 +67,23 @@ def kind(method: str) -> str:
 
 def emf(request_kind: str, status: int, latency_ms: float) -> dict[str, Any]:
     """The EMF members of one request's log line: the `_aws` directive and its values
-    (`Latency` is the line's `latency_ms`, under the name the metric needs)."""
-    return {
+    (`Latency` is the request's latency; `Errors`, 1, only on a 5xx answer)."""
+    failed = status >= 500
+    members: dict[str, Any] = {
         "_aws": {
             "Timestamp": int(time.time() * 1000),
             "CloudWatchMetrics": [
-                {"Namespace": NAMESPACE, "Dimensions": DIMENSIONS, "Metrics": METRICS}
+                {
+                    "Namespace": NAMESPACE,
+                    "Dimensions": DIMENSIONS,
+                    "Metrics": METRICS if failed else [LATENCY],
+                }
             ],
         },
         "Stage": stage(),
         "Kind": request_kind,
         "Latency": latency_ms,
-        "Errors": 1 if status >= 500 else 0,
     }
+    if failed:
+        members["Errors"] = 1
+    return members

@@ -33,7 +33,7 @@ from berth.cost.prices import (
     describe,
     tiered,
 )
-from chalicelib.metrics import billed_metrics
+from chalicelib.metrics import KINDS, hourly_metrics
 
 Door = Literal["function_url", "api_gateway", "ecr"]
 GB = 1024**3
@@ -83,8 +83,12 @@ class Workload:
     # BERTH_LOG_SAMPLE_READS: one successful read line in N is logged (1: all, the default).
     log_sample_reads: int = 1
     dynamodb_gb: float = 1.0  # metadata: tags, manifests inline, links, history
-    # What chalicelib.metrics emits: 2 metrics x 3 kinds, one stage.
-    custom_metrics: int = field(default_factory=billed_metrics)
+    # What chalicelib.metrics emits, one stage: Latency by kind, every hour; Errors by kind
+    # only in the hours with a 5xx (CloudWatch bills a custom metric by the hours it gets
+    # data), assumed to be `error_hour_share` of the month's hours.
+    custom_metrics: int = field(default_factory=hourly_metrics)
+    error_metrics: int = len(KINDS)
+    error_hour_share: float = 0.10
     # Assumed: the share of invocations that start a new instance (each resolves its token
     # keys, KEY_ALIASES, and is billed its INIT: berth/cost/cold_start.py), and the instances
     # alive on average all month (each resolves its keys every RESOLVE_EVERY s).
@@ -340,8 +344,9 @@ def estimate(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -
         _gc(workload, p),
         _same(
             "CloudWatch metrics (EMF)",
-            workload.custom_metrics * p.custom_metric_per_month,
-            f"{workload.custom_metrics} metrics",
+            metric_months(workload) * p.custom_metric_per_month,
+            f"{workload.custom_metrics} metrics + {workload.error_metrics} for "
+            f"{workload.error_hour_share:.0%} of hours",
         ),
     ]
     internet = tiered(usage.transfer_gb, p.internet_transfer_tiers)
@@ -353,6 +358,12 @@ def estimate(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -
         f"{usage.transfer_gb:,.0f} GB",
     )
     return Estimate(items, transfer, usage)
+
+
+def metric_months(workload: Workload) -> float:
+    """Custom metrics billed a month: those sent every hour, and the `Errors` metrics for
+    the share of hours in which a request failed."""
+    return workload.custom_metrics + workload.error_metrics * workload.error_hour_share
 
 
 def _events(workload: Workload, p: Prices) -> LineItem:
@@ -581,8 +592,9 @@ def render(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -> 
             if workload.log_sample_reads > 1
             else ""
         ),
-        f"  - {workload.custom_metrics} custom metrics: chalicelib.metrics' Latency and Errors "
-        "by Stage x Kind (pull, push, other), one stage",
+        f"  - custom metrics: chalicelib.metrics' Latency by Stage x Kind (read, write) every "
+        f"hour ({workload.custom_metrics}); Errors by the same, sent only by a 5xx answer, so "
+        f"billed for the hours with one (assumed {workload.error_hour_share:.0%} of hours)",
         "  - token keys: one GenerateMac when an instance starts "
         f"(assumed {workload.cold_start_rate:.0%} of invocations), one every {RESOLVE_EVERY} s"
         f" while warm (assumed {workload.warm_instances:g} instances all month); no KMS call "

@@ -213,13 +213,18 @@ def test_events_by_hand() -> None:
 def test_the_model_prices_what_the_code_emits() -> None:
     """The metric count and the log line come from the runtime's own modules, not from a
     number written here: a new metric or a longer line moves `berth cost` by itself."""
-    from chalicelib.metrics import KINDS, METRICS, billed_metrics
+    from chalicelib.metrics import KINDS, METRICS, billed_metrics, hourly_metrics
 
     workload = Workload()
-    assert workload.custom_metrics == billed_metrics() == len(METRICS) * len(KINDS) == 4
-    assert _item(workload, "CloudWatch metrics (EMF)")[0] == pytest.approx(4 * 0.30)
-    # Issue 16: 831 B before (52 metrics' directive, duplicated members, spaced JSON).
-    assert request_line_bytes() <= 640
+    assert billed_metrics() == len(METRICS) * len(KINDS) == 4
+    assert workload.custom_metrics == hourly_metrics() == len(KINDS) == 2
+    # Latency every hour; Errors only in the hours with a 5xx (10% assumed).
+    assert _item(workload, "CloudWatch metrics (EMF)")[0] == pytest.approx((2 + 2 * 0.1) * 0.30)
+    always = Workload(error_hour_share=1.0)
+    assert _item(always, "CloudWatch metrics (EMF)")[0] == pytest.approx(4 * 0.30)
+    # Issue 16: 831 B before (52 metrics' directive, duplicated members, spaced JSON); 628 B
+    # with Errors on every line, the logger's name and a duplicate latency.
+    assert request_line_bytes() <= 560
     assert workload.log_bytes_per_request == request_line_bytes() + JSON_WARN_PLATFORM_BYTES
 
 
