@@ -24,6 +24,7 @@ from bench import (
     proxybench,
     push,
     scanbench,
+    scancalls,
     throughput,
     transfer,
     uicold,
@@ -51,6 +52,7 @@ SECTIONS = {
     lifecyclebench.DAILY_NAME: lifecyclebench.DAILY_TITLE,
     eventsbench.NAME: eventsbench.TITLE,
     scanbench.NAME: scanbench.TITLE,
+    scancalls.NAME: scancalls.TITLE,
 }
 
 
@@ -218,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
                 scanbench.NAME, lambda: scanbench.run(mib=plan.scan_mib, match=plan.scan_match)
             )
         )
+
+    if scancalls.NAME in wanted:
+        sections.append(_guarded(scancalls.NAME, lambda: scancalls.run(mib=plan.scan_mib // 10)))
 
     elapsed = time.perf_counter() - started
     document = to_json(sections, quick=args.quick, seconds=elapsed)

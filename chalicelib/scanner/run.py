@@ -160,12 +160,13 @@ def scan_image(repo: str, digest: str, reuse_inventory: bool = False) -> dict[st
     else:
         inventories = [_image_inventory(repo, stored.body, read)]
     database = vulndb.state()
+    lookup = vulndb.lookup_at(int(database.get("version") or 0))
     findings: dict[tuple[str, str, str, str], Any] = {}
     problems: list[str] = []
     packages = []
     per_platform: list[list[Finding]] = []
     for inventory in inventories:
-        result = match_inventory(inventory, vulndb.advisories_for)
+        result = match_inventory(inventory, lookup)
         per_platform.append(list(result.findings))
         problems.extend(inventory.problems + result.problems)
         packages.extend(inventory.packages)

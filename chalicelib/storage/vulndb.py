@@ -5,7 +5,7 @@ the packages it found; and `vulndb/state.json` saying what was imported when."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -22,14 +22,19 @@ def object_key(index_key: str) -> str:
     return f"{PREFIX}index/{index_key}.json"
 
 
-def _get_json(key: str) -> Any:
+def _get_body(key: str) -> bytes | None:
     try:
-        body = aws.s3().get_object(Bucket=settings().bucket, Key=key)["Body"].read()
+        body: bytes = aws.s3().get_object(Bucket=settings().bucket, Key=key)["Body"].read()
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
             return None
         raise
-    return json.loads(body)
+    return body
+
+
+def _get_json(key: str) -> Any:
+    body = _get_body(key)
+    return None if body is None else json.loads(body)
 
 
 def _put_json(key: str, document: Any) -> None:
@@ -45,6 +50,20 @@ def advisories_for(index_key: str) -> list[dict[str, Any]]:
     """The advisories stored under one index key; [] when the key has none."""
     found = _get_json(object_key(index_key))
     return found if isinstance(found, list) else []
+
+
+def _fetched(index_key: str) -> tuple[list[dict[str, Any]], int]:
+    body = _get_body(object_key(index_key))
+    found = None if body is None else json.loads(body)
+    return (found if isinstance(found, list) else []), len(body or b"")
+
+
+def lookup_at(version: int) -> Callable[[str], list[dict[str, Any]]]:
+    """A scan's lookup against the database at `version`, through the instance's cache of
+    index objects (chalicelib/storage/advisory_cache.py)."""
+    from chalicelib.storage.advisory_cache import CACHE
+
+    return lambda index_key: CACHE.lookup(version, index_key, _fetched)
 
 
 def state() -> dict[str, Any]:
