@@ -154,8 +154,9 @@ def sync(chosen: Source | None = None, *, start_rescan: bool = True) -> SyncRepo
 
 def _sync_one(
     client: Any, bucket: str, ecosystem: str, report: SyncReport
-) -> tuple[int, int] | None:
-    """(advisories delta, index keys delta) if the export changed and was indexed."""
+) -> tuple[int, int, list[str]] | None:
+    """(advisories delta, index keys delta, the index keys written or deleted) if the export
+    changed and was indexed."""
     from chalicelib.scanning.osv_export import ExportTally, body_hash, export_bodies
 
     key = f"{ecosystem}/all.zip"
@@ -192,6 +193,7 @@ def _sync_one(
         hashes: dict[str, str] = {}
         tally = ExportTally()
         written = 0
+        changed_keys: list[str] = []
         started = time.perf_counter()
         with ThreadPoolExecutor(WRITERS) as pool:
             # One partition of the index at a time (osv_export.py): memory stays bounded.
@@ -203,7 +205,9 @@ def _sync_one(
                         writes.append((key, indexed))
                 list(pool.map(lambda pair: vulndb.put_index_body(*pair), writes))
                 written += len(writes)
+                changed_keys.extend(key for key, _ in writes)
     gone = sorted(set(old) - set(hashes))
+    changed_keys.extend(gone)
     vulndb.delete_index_keys(gone)
     vulndb.save_source_state(
         ecosystem,
@@ -231,7 +235,7 @@ def _sync_one(
         },
     )
     added_keys = len(set(hashes) - set(old)) - len(gone)
-    return len(tally.ids) - int(before.get("advisories") or 0), added_keys
+    return len(tally.ids) - int(before.get("advisories") or 0), added_keys, changed_keys
 
 
 def _bucket() -> str:

@@ -1,7 +1,8 @@
 """Rescans after the advisory database changed: a walk over every stored image in the
 background, one page of one repository's manifests per queue message, each page queueing a
-scan message per image (the delivery queue and consumer that scan on push uses, in AWS and in
-`berth serve` alike) and then the walk's next page.
+scan message per image the change may affect (`affected`: its key filter against the index
+keys the versions since its last scan changed; the delivery queue and consumer that scan on
+push uses, in AWS and in `berth serve` alike) and then the walk's next page.
 
 A database change starts a walk for its version. A walk whose version is no longer the
 database's stops at its next page, and a queued scan for an older version is dropped, since
@@ -79,6 +80,31 @@ def _images(repository: str, after: Any) -> tuple[list[str], Any]:
     return digests, following
 
 
+def affected(digests: list[str], version: int) -> list[str]:
+    """The images whose findings the database's changes up to `version` may change: those
+    never scanned completely, scanned before a version whose changes are not known, or whose
+    key filter holds a key changed since their scan (chalicelib/scanning/key_filter.py). The
+    others keep their findings, which hold for `version` too; their result still names the
+    database they were last matched against."""
+    from chalicelib.scanning import key_filter
+    from chalicelib.storage import scan_results, vulndb
+
+    last = scan_results.currencies(digests)
+    wanted = []
+    for digest in digests:
+        scan = last.get(digest)
+        if scan is None or not scan.complete:
+            wanted.append(digest)
+            continue
+        if scan.database_version is None or scan.key_filter is None:
+            wanted.append(digest)
+            continue
+        changed = vulndb.changed_between(scan.database_version, version)
+        if changed is None or key_filter.touches(scan.key_filter, changed):
+            wanted.append(digest)
+    return wanted
+
+
 def run(message: dict[str, Any]) -> Outcome:
     """One page: queue its scans and the next page. A storage fault is retried by the queue."""
     from chalicelib.events.publish import send
@@ -98,7 +124,20 @@ def run(message: dict[str, Any]) -> Outcome:
         queued: list[dict[str, Any]] = []
         if repository is not None:
             digests, after = _images(repository, after)
-            queued = [scan_message(version, repository, d) for d in digests]
+            wanted = affected(digests, version)
+            queued = [scan_message(version, repository, d) for d in wanted]
+            if len(wanted) < len(digests):
+                logger.info(
+                    "rescan skipped unaffected images",
+                    extra={
+                        "fields": {
+                            "repository": repository,
+                            "version": version,
+                            "skipped": len(digests) - len(wanted),
+                            "queued": len(wanted),
+                        }
+                    },
+                )
             if after is None:
                 names, _ = repositories.list_names(repository, 1)
                 repository = names[0] if names else None

@@ -15,6 +15,7 @@ from chalicelib.oci.digest import checked_digest
 from chalicelib.scanner import scan_events
 from chalicelib.scanner.attach import attach_all
 from chalicelib.scanner.layer_source import CountingStream, open_layer, open_range
+from chalicelib.scanning import key_filter
 from chalicelib.scanning.coverage import not_covered
 from chalicelib.scanning.cyclonedx import sbom, vulnerability_report
 from chalicelib.scanning.errors import ScanInputError
@@ -23,7 +24,7 @@ from chalicelib.scanning.inventory import Inventory, inventory_of_changes
 from chalicelib.scanning.layer_changes import LayerChanges
 from chalicelib.scanning.layer_reader import read_layer
 from chalicelib.scanning.manifest_layers import Layer, filesystem_layer_descriptors, platforms
-from chalicelib.scanning.matching import match_inventory
+from chalicelib.scanning.matching import index_keys, match_inventory
 from chalicelib.scanning.report import report_document, severity_counts
 from chalicelib.scanning.scan_verdict import decode, failed, verdict_of
 from chalicelib.scanning.severity import rank
@@ -127,17 +128,19 @@ def _manifest(repo: str, digest: str) -> manifests.StoredManifest:
     return stored
 
 
-def _stored_inventories(digest: str, count: int) -> list[Inventory] | None:
-    """The inventories the image's last complete scan stored, if of the current format."""
+def _stored_inventories(digest: str, count: int) -> tuple[list[Inventory], dict[str, Any]] | None:
+    """The inventories the image's last complete scan stored, if of the current format, with
+    that scan's report."""
     previous = scan_results.get(checked_digest(digest))
     if previous is None or previous.status != "COMPLETE":
         return None
-    documents = (scan_results.report(previous) or {}).get("inventories")
+    document = scan_results.report(previous) or {}
+    documents = document.get("inventories")
     if not isinstance(documents, list) or len(documents) != count:
         return None
-    inventories = [inventory_from(document) for document in documents]
+    inventories = [inventory_from(one) for one in documents]
     found = [i for i in inventories if i is not None]
-    return found if len(found) == count else None
+    return (found, document) if len(found) == count else None
 
 
 def scan_image(repo: str, digest: str, reuse_inventory: bool = False) -> dict[str, Any]:
@@ -152,7 +155,7 @@ def scan_image(repo: str, digest: str, reuse_inventory: bool = False) -> dict[st
     names = [child.name for child in children]
     reused = _stored_inventories(digest, max(1, len(children))) if reuse_inventory else None
     if reused is not None:
-        inventories = reused
+        inventories = reused[0]
     elif children:
         inventories = [
             _image_inventory(repo, _manifest(repo, child.digest).body, read) for child in children
@@ -160,7 +163,8 @@ def scan_image(repo: str, digest: str, reuse_inventory: bool = False) -> dict[st
     else:
         inventories = [_image_inventory(repo, stored.body, read)]
     database = vulndb.state()
-    lookup = vulndb.lookup_at(int(database.get("version") or 0))
+    version = int(database.get("version") or 0)
+    lookup = vulndb.lookup_at(version)
     findings: dict[tuple[str, str, str, str], Any] = {}
     problems: list[str] = []
     packages = []
@@ -178,6 +182,12 @@ def scan_image(repo: str, digest: str, reuse_inventory: bool = False) -> dict[st
         os=next((i.os for i in inventories if i.os), None), packages=sorted(set(packages))
     )
     ordered = sorted(findings.values(), key=lambda f: (-rank(f.severity), f.id, f.package))
+    keys = key_filter.build(k for inventory in inventories for k in index_keys(inventory))
+    if reused is not None and reused[1].get("findings") == [f.to_json() for f in ordered]:
+        # A rescan that changes nothing: the stored report, its referrers and the verdict
+        # stay; only the database the result holds for moves (one write).
+        scan_results.mark_current(checked_digest(digest), version, database.get("updatedAt"), keys)
+        return reused[1]
     moment = now()
     report = report_document(digest, merged, ordered, problems, names, moment.isoformat(), database)
     report["bytesRead"] = read.bytes
@@ -204,6 +214,8 @@ def scan_image(repo: str, digest: str, reuse_inventory: bool = False) -> dict[st
         severity_counts(ordered),
         report,
         database.get("updatedAt"),
+        database_version=version,
+        key_filter=keys,
     )
     stamp = moment.isoformat()
     verdict = verdict_of(ordered, stamp)

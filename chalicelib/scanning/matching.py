@@ -97,18 +97,29 @@ def match_package(
     return list(found.values())
 
 
+def keyed_packages(inventory: Inventory) -> list[tuple[Package, str, str]]:
+    """(package, ecosystem, index key) of each package an advisory could name."""
+    keyed: list[tuple[Package, str, str]] = []
+    for package in inventory.packages:
+        ecosystem = ecosystem_of(package, inventory.os)
+        if ecosystem is not None:
+            keyed.append((package, ecosystem, index_key(ecosystem, package.match_name)))
+    return keyed
+
+
+def index_keys(inventory: Inventory) -> set[str]:
+    """The index keys a match of `inventory` looks up: what a database change must touch to
+    change its findings."""
+    return {key for _, _, key in keyed_packages(inventory)}
+
+
 def match_inventory(inventory: Inventory, lookup: Lookup) -> MatchResult:
     """Each distinct key is looked up once; the lookups (S3 reads in the registry, about 10 ms
     each) run LOOKUP_CONCURRENCY at a time, so an image of 800 packages waits for about 100
     round trips rather than 800."""
     result = MatchResult(findings=[])
-    keyed: list[tuple[Package, str, str]] = []
-    for package in inventory.packages:
-        ecosystem = ecosystem_of(package, inventory.os)
-        if ecosystem is None:
-            result.unmatched_packages += 1
-            continue
-        keyed.append((package, ecosystem, index_key(ecosystem, package.match_name)))
+    keyed = keyed_packages(inventory)
+    result.unmatched_packages = len(inventory.packages) - len(keyed)
     keys = sorted({key for _, _, key in keyed})
     with ThreadPoolExecutor(max_workers=LOOKUP_CONCURRENCY) as pool:
         found = dict(zip(keys, pool.map(lookup, keys), strict=True))

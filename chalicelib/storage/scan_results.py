@@ -10,7 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BinaryAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
@@ -26,6 +31,11 @@ class ScanResultItem(_Item):
     report_key = UnicodeAttribute(null=True)
     database_updated_at = UnicodeAttribute(null=True)
     description = UnicodeAttribute(null=True)
+    # The advisory database version the findings hold for, and a Bloom filter of the index
+    # keys the image's packages look up (chalicelib/scanning/key_filter.py): what the rescan
+    # after a database change reads to skip images the change cannot affect.
+    database_version = NumberAttribute(null=True)
+    key_filter = BinaryAttribute(legacy_encoding=False, null=True)
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,8 @@ def save(
     report: dict[str, Any] | None,
     database_updated_at: str | None,
     description: str | None = None,
+    database_version: int | None = None,
+    key_filter: bytes | None = None,
 ) -> None:
     """The report object first, then the item naming it: a reader that finds the item finds
     its report."""
@@ -72,7 +84,54 @@ def save(
         report_key=key,
         database_updated_at=database_updated_at,
         description=description,
+        database_version=database_version,
+        key_filter=key_filter,
     ).save()
+
+
+@dataclass(frozen=True)
+class Currency:
+    """What the rescan needs of an image's last scan."""
+
+    complete: bool
+    database_version: int | None
+    key_filter: bytes | None
+
+
+def currencies(digests: list[str]) -> dict[str, Currency]:
+    """The last scan of each digest that has one (BatchGetItem, 100 keys a call)."""
+    found: dict[str, Currency] = {}
+    for start in range(0, len(digests), 100):
+        keys = [(scan_pk(d), SCAN_SK) for d in digests[start : start + 100]]
+        for item in ScanResultItem.batch_get(
+            keys,
+            consistent_read=True,
+            attributes_to_get=["pk", "status", "database_version", "key_filter"],
+        ):
+            found[item.pk.removeprefix(scan_pk(""))] = Currency(
+                item.status == "COMPLETE",
+                int(item.database_version) if item.database_version is not None else None,
+                item.key_filter,
+            )
+    return found
+
+
+def mark_current(digest: Digest, version: int, updated_at: str | None, keys: bytes) -> None:
+    """A rescan found the same findings: the result now holds for `version` (one write; the
+    report, its referrers and the verdict stay as they are)."""
+    moved = (
+        ScanResultItem.database_updated_at.remove()
+        if updated_at is None
+        else ScanResultItem.database_updated_at.set(updated_at)
+    )
+    ScanResultItem(scan_pk(str(digest)), SCAN_SK).update(
+        actions=[
+            ScanResultItem.database_version.set(version),
+            moved,
+            ScanResultItem.key_filter.set(keys),
+        ],
+        condition=ScanResultItem.status == "COMPLETE",
+    )
 
 
 def get(digest: Digest) -> StoredScan | None:

@@ -5,7 +5,7 @@ the packages it found; and `vulndb/state.json` saying what was imported when."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -95,6 +95,7 @@ def merge(index: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
             by_id[str(advisory.get("id"))] = advisory
         _put_json(object_key(key), sorted(by_id.values(), key=lambda a: str(a.get("id"))))
     current = state()
+    record_changes(int(current.get("version") or 0) + 1, index.keys())
     updated = {
         "advisories": int(current.get("advisories", 0)) + added,
         "keys": int(current.get("keys", 0)) + new_keys,
@@ -148,11 +149,13 @@ def delete_index_keys(index_keys: list[str]) -> None:
         )
 
 
-def bump(advisories: int, keys: int) -> dict[str, Any]:
+def bump(advisories: int, keys: int, changed: Iterable[str] | None = None) -> dict[str, Any]:
     """After a sync changed an ecosystem's index: the counts moved by these deltas, a new
-    version, and a rescan owed (`rescanPending`) until `rescan_queued` says it was queued, so
-    a sync that fails after changing the index still has its rescan queued by the next run."""
+    version (its `changed` index keys recorded first; None: unknown, so every image is
+    rescanned), and a rescan owed (`rescanPending`) until `rescan_queued` says it was queued,
+    so a sync that fails after changing the index still has its rescan queued by the next run."""
     current = state()
+    record_changes(int(current.get("version") or 0) + 1, changed)
     updated = {
         "advisories": max(0, int(current.get("advisories", 0)) + advisories),
         "keys": max(0, int(current.get("keys", 0)) + keys),
@@ -169,3 +172,64 @@ def rescan_queued(version: int) -> None:
     current = state()
     if int(current.get("version") or 0) == version and current.get("rescanPending"):
         _put_json(STATE_KEY, {**current, "rescanPending": False})
+
+
+# What each version changed (chalicelib/scanner/rescan.py): the index keys an import or a sync
+# wrote or deleted, recorded before the version is published, so that the rescan after it
+# reads only images whose packages look one of them up (chalicelib/scanning/key_filter.py).
+# A version without a record, or recorded as "all", rescans every image.
+CHANGES_PREFIX = PREFIX + "changes/"
+MAX_CHANGE_SPAN = 400  # versions; an image scanned longer ago than this is rescanned
+_changes_read: dict[int, frozenset[str] | None] = {}  # records never change: kept per instance
+
+
+def changes_key(version: int) -> str:
+    return f"{CHANGES_PREFIX}{version}.json"
+
+
+def record_changes(version: int, keys: Iterable[str] | None) -> None:
+    """The first writer of a version's record wins; a second writer of the same version (two
+    imports at once) turns it into "all", so neither change can go unrescanned."""
+    document = {"all": True} if keys is None else {"keys": sorted(set(keys))}
+    body = json.dumps(document, separators=(",", ":")).encode()
+    try:
+        aws.s3().put_object(
+            Bucket=settings().bucket,
+            Key=changes_key(version),
+            Body=body,
+            ContentType="application/json",
+            IfNoneMatch="*",
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
+            raise
+        _put_json(changes_key(version), {"all": True})
+
+
+def _changes_of(version: int) -> frozenset[str] | None:
+    if version in _changes_read:
+        return _changes_read[version]
+    found = _get_json(changes_key(version))
+    keys = found.get("keys") if isinstance(found, dict) and not found.get("all") else None
+    changed = frozenset(str(k) for k in keys) if isinstance(keys, list) else None
+    if found is not None:  # a record not written yet may be written later: not kept
+        if len(_changes_read) > 4 * MAX_CHANGE_SPAN:
+            _changes_read.clear()
+        _changes_read[version] = changed
+    return changed
+
+
+def changed_between(after: int, upto: int) -> frozenset[str] | None:
+    """Every index key changed by the versions after `after` up to `upto`; None when that is
+    not known (a version without a record, one recorded as "all", too long a span)."""
+    if upto <= after:
+        return frozenset()
+    if upto - after > MAX_CHANGE_SPAN or after < 0:
+        return None
+    union: set[str] = set()
+    for version in range(after + 1, upto + 1):
+        changed = _changes_of(version)
+        if changed is None:
+            return None
+        union |= changed
+    return frozenset(union)
