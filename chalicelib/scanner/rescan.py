@@ -1,6 +1,6 @@
 """Rescans after the advisory database changed: a walk over every stored image in the
 background, one page of one repository's manifests per queue message, each page queueing a
-scan message per image the change may affect (`affected`: its key filter against the index
+scan message per image the change may affect (`affected`: its packed index keys against the index
 keys the versions since its last scan changed; the delivery queue and consumer that scan on
 push uses, in AWS and in `berth serve` alike) and then the walk's next page.
 
@@ -83,10 +83,10 @@ def _images(repository: str, after: Any) -> tuple[list[str], Any]:
 def affected(digests: list[str], version: int) -> list[str]:
     """The images whose findings the database's changes up to `version` may change: those
     never scanned completely, scanned before a version whose changes are not known, or whose
-    key filter holds a key changed since their scan (chalicelib/scanning/key_filter.py). The
+    packed index keys hold a key changed since their scan (chalicelib/scanning/key_hashes.py). The
     others keep their findings, which hold for `version` too; their result still names the
     database they were last matched against."""
-    from chalicelib.scanning import key_filter
+    from chalicelib.scanning import key_hashes
     from chalicelib.storage import scan_results, vulndb
 
     last = scan_results.currencies(digests)
@@ -96,11 +96,11 @@ def affected(digests: list[str], version: int) -> list[str]:
         if scan is None or not scan.complete:
             wanted.append(digest)
             continue
-        if scan.database_version is None or scan.key_filter is None:
+        if scan.database_version is None or scan.index_keys is None:
             wanted.append(digest)
             continue
         changed = vulndb.changed_between(scan.database_version, version)
-        if changed is None or key_filter.touches(scan.key_filter, changed):
+        if changed is None or key_hashes.touches(scan.index_keys, changed):
             wanted.append(digest)
     return wanted
 

@@ -15,7 +15,7 @@ from chalicelib.oci.digest import checked_digest
 from chalicelib.scanner import scan_events
 from chalicelib.scanner.attach import attach_all
 from chalicelib.scanner.layer_source import CountingStream, open_layer, open_range
-from chalicelib.scanning import key_filter
+from chalicelib.scanning import key_hashes
 from chalicelib.scanning.coverage import not_covered
 from chalicelib.scanning.cyclonedx import sbom, vulnerability_report
 from chalicelib.scanning.errors import ScanInputError
@@ -182,7 +182,7 @@ def scan_image(repo: str, digest: str, reuse_inventory: bool = False) -> dict[st
         os=next((i.os for i in inventories if i.os), None), packages=sorted(set(packages))
     )
     ordered = sorted(findings.values(), key=lambda f: (-rank(f.severity), f.id, f.package))
-    keys = key_filter.build(k for inventory in inventories for k in index_keys(inventory))
+    keys = key_hashes.pack(k for inventory in inventories for k in index_keys(inventory))
     if reused is not None and reused[1].get("findings") == [f.to_json() for f in ordered]:
         # A rescan that changes nothing: the stored report, its referrers and the verdict
         # stay; only the database the result holds for moves (one write).
@@ -215,7 +215,7 @@ def scan_image(repo: str, digest: str, reuse_inventory: bool = False) -> dict[st
         report,
         database.get("updatedAt"),
         database_version=version,
-        key_filter=keys,
+        index_keys=keys,
     )
     stamp = moment.isoformat()
     verdict = verdict_of(ordered, stamp)

@@ -31,11 +31,11 @@ class ScanResultItem(_Item):
     report_key = UnicodeAttribute(null=True)
     database_updated_at = UnicodeAttribute(null=True)
     description = UnicodeAttribute(null=True)
-    # The advisory database version the findings hold for, and a Bloom filter of the index
-    # keys the image's packages look up (chalicelib/scanning/key_filter.py): what the rescan
+    # The advisory database version the findings hold for, and the packed index keys the
+    # image's packages look up (chalicelib/scanning/key_hashes.py): what the rescan
     # after a database change reads to skip images the change cannot affect.
     database_version = NumberAttribute(null=True)
-    key_filter = BinaryAttribute(legacy_encoding=False, null=True)
+    index_keys = BinaryAttribute(legacy_encoding=False, null=True)
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def save(
     database_updated_at: str | None,
     description: str | None = None,
     database_version: int | None = None,
-    key_filter: bytes | None = None,
+    index_keys: bytes | None = None,
 ) -> None:
     """The report object first, then the item naming it: a reader that finds the item finds
     its report."""
@@ -85,7 +85,7 @@ def save(
         database_updated_at=database_updated_at,
         description=description,
         database_version=database_version,
-        key_filter=key_filter,
+        index_keys=index_keys,
     ).save()
 
 
@@ -95,7 +95,7 @@ class Currency:
 
     complete: bool
     database_version: int | None
-    key_filter: bytes | None
+    index_keys: bytes | None
 
 
 def currencies(digests: list[str]) -> dict[str, Currency]:
@@ -106,12 +106,12 @@ def currencies(digests: list[str]) -> dict[str, Currency]:
         for item in ScanResultItem.batch_get(
             keys,
             consistent_read=True,
-            attributes_to_get=["pk", "status", "database_version", "key_filter"],
+            attributes_to_get=["pk", "status", "database_version", "index_keys"],
         ):
             found[item.pk.removeprefix(scan_pk(""))] = Currency(
                 item.status == "COMPLETE",
                 int(item.database_version) if item.database_version is not None else None,
-                item.key_filter,
+                item.index_keys,
             )
     return found
 
@@ -128,7 +128,7 @@ def mark_current(digest: Digest, version: int, updated_at: str | None, keys: byt
         actions=[
             ScanResultItem.database_version.set(version),
             moved,
-            ScanResultItem.key_filter.set(keys),
+            ScanResultItem.index_keys.set(keys),
         ],
         condition=ScanResultItem.status == "COMPLETE",
     )

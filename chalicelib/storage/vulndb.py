@@ -176,7 +176,7 @@ def rescan_queued(version: int) -> None:
 
 # What each version changed (chalicelib/scanner/rescan.py): the index keys an import or a sync
 # wrote or deleted, recorded before the version is published, so that the rescan after it
-# reads only images whose packages look one of them up (chalicelib/scanning/key_filter.py).
+# reads only images whose packages look one of them up (chalicelib/scanning/key_hashes.py).
 # A version without a record, or recorded as "all", rescans every image.
 CHANGES_PREFIX = PREFIX + "changes/"
 MAX_CHANGE_SPAN = 400  # versions; an image scanned longer ago than this is rescanned

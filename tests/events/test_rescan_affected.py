@@ -1,8 +1,8 @@
 """The rescan after a database change reads only images the change can affect (issue 16: a
-cost that grows with what changed, not with the registry): each scan stores a filter of the
+cost that grows with what changed, not with the registry): each scan stores the hashes of the
 index keys its packages look up and the database version it holds for; each version records
-the keys it changed; the walk queues an image only if a key changed since its scan is in its
-filter. A rescan that finds the same findings writes one item, not a new report."""
+the keys it changed; the walk queues an image only if a key changed since its scan is one of
+its keys. A rescan that finds the same findings writes one item, not a new report."""
 
 from __future__ import annotations
 
