@@ -105,18 +105,62 @@ def _senders(
     }
 
 
-def measure(chalice_client: Any, repeat: int = REPEAT) -> Section:
+TOKEN_LABEL = "token (basic auth)"
+
+
+def _token_sender(api: ApiClient, repo: str) -> Callable[[], Answer]:
+    """A pull token for a user's credentials, as a client asks before each pull; auth turned
+    on for the app (bench/authbench.py's switch) and left on until `measure` ends."""
+    import base64
+    from urllib.parse import urlencode
+
+    from bench.authbench import _set_auth
+    from chalicelib.auth import principals
+    from chalicelib.auth.permissions import Level
+
+    name, password = f"cpu{uuid.uuid4().hex[:8]}", f"pw-{uuid.uuid4().hex}"
+    principals.create_user(name, password)
+    principals.grant("user", name, repo, Level.PULL)
+    _set_auth(True)
+    credentials = base64.b64encode(f"{name}:{password}".encode()).decode()
+    query = urlencode({"service": "berth", "scope": f"repository:{repo}:pull"})
+    headers = {"Authorization": f"Basic {credentials}"}
+    return lambda: api.request("GET", f"/token?{query}", headers)
+
+
+def measure(chalice_client: Any, repeat: int = REPEAT, token: bool = False) -> Section:
+    """`token`: also the token request (the registry's stack must have its token key)."""
     api = ApiClient(chalice_client)
     repo = f"bench/cpu-{uuid.uuid4().hex[:10]}"
     found: dict[str, float] = {}
+    saved = os.environ.get("BERTH_AUTH")
     with moto_timed() as clock:
         for label, (prepare, expected) in _senders(api, repo).items():
             own_cpu_ms(clock, prepare(), expected)  # warm-up: first-use imports and clients
             samples = [own_cpu_ms(clock, prepare(), expected) for _ in range(repeat)]
             found[label] = round(statistics.median(samples), 2)
+        if token:
+            from bench.authbench import _set_auth
+
+            try:
+                send = _token_sender(api, repo)
+                own_cpu_ms(clock, send, 200)  # the login's argon2id, then cached
+                samples = [own_cpu_ms(clock, send, 200) for _ in range(repeat)]
+                found[TOKEN_LABEL] = round(statistics.median(samples), 2)
+            finally:
+                if saved is None:
+                    os.environ.pop("BERTH_AUTH", None)
+                else:
+                    os.environ["BERTH_AUTH"] = saved
+                _set_auth(os.environ.get("BERTH_AUTH", "on") != "off")
     section = Section(NAME, TITLE)
     for label, ms in found.items():
         section.rows.append(Row(label, f"{ms:g} ms", target="(input of berth cost)"))
+    if TOKEN_LABEL in found:
+        section.notes.append(
+            "token: a warm instance with the login cached (the first login of an instance "
+            "pays argon2id, ~25 ms more)"
+        )
     section.notes.append(
         f"median of {repeat} warm requests; process CPU time minus the CPU time inside moto"
     )
@@ -127,5 +171,5 @@ def measure(chalice_client: Any, repeat: int = REPEAT) -> Section:
 def run() -> Section:
     from bench.calls import in_process_registry
 
-    with in_process_registry() as client:
-        return measure(client)
+    with in_process_registry(token_key=True) as client:
+        return measure(client, token=True)

@@ -47,34 +47,43 @@ logger = json_logger(ROOT)
 
 
 def log_request(request: HttpRequest, status: int, seconds: float) -> None:
-    """The request's line: who asked what of which repository, the outcome, and the same as
-    CloudWatch metrics (chalicelib/metrics.py). `principal` stays None until auth sets it.
-    A successful read may be left out when the operator opted into sampling
-    (`chalicelib.log_sampling`); errors, writes and everything else are always logged."""
+    """The request's line: who asked what of which repository, the outcome and the latency;
+    and its CloudWatch metrics (chalicelib/metrics.py): a 5xx answer carries its own EMF block
+    (`Latency` and `Errors`), any other latency is gathered per instance and written as one
+    EMF line per kind a few times a minute (chalicelib/metrics_buffer.py). `principal` stays
+    None until auth sets it. A successful read may be left out when the operator opted into
+    sampling (`chalicelib.log_sampling`); errors, writes and everything else are always
+    logged, and every request counts in the metrics, sampled out or not."""
     from chalicelib.log_sampling import sample_weight
     from chalicelib.metrics import emf, kind, operation
+    from chalicelib.metrics_buffer import BUFFER
 
-    op, repository = operation(request.method, request.path)
+    latency_ms = round(seconds * 1000, 2)
     request_kind = kind(request.method)
+    failed = status >= 500
+    due = [] if failed else BUFFER.add(request_kind, latency_ms)
     weight = sample_weight(request.method, request.path, status, request.request_id)
-    if weight == 0:
-        return
-    latency_ms = round(seconds * 1000, 2)  # the line's `Latency` (chalicelib/metrics.py)
-    fields = {
-        "request_id": request.request_id,
-        "principal": request.principal,
-        "method": request.method,
-        "path": request.path,
-        "repository": repository,
-        "operation": op,
-        "status": status,
-        "source_ip": request.source_ip,
-    }
-    if request.redirected_bytes is not None:
-        fields["redirected_bytes"] = request.redirected_bytes
-    if request.signature is not None:
-        fields["signature"] = request.signature
-    if weight > 1:
-        fields["sampled"] = weight  # this line stands for `weight` requests like it
-    fields.update(emf(request_kind, status, latency_ms))
-    logger.info("request", extra={"fields": fields})
+    if weight > 0:
+        op, repository = operation(request.method, request.path)
+        fields: dict[str, Any] = {
+            "request_id": request.request_id,
+            "principal": request.principal,
+            "method": request.method,
+            "path": request.path,
+            "repository": repository,
+            "operation": op,
+            "status": status,
+            "latency_ms": latency_ms,
+            "source_ip": request.source_ip,
+        }
+        if request.redirected_bytes is not None:
+            fields["redirected_bytes"] = request.redirected_bytes
+        if request.signature is not None:
+            fields["signature"] = request.signature
+        if weight > 1:
+            fields["sampled"] = weight  # this line stands for `weight` requests like it
+        if failed:
+            fields.update(emf(request_kind, status, latency_ms))
+        logger.info("request", extra={"fields": fields})
+    for members in due:
+        logger.info("metrics", extra={"fields": members})

@@ -21,12 +21,12 @@ from typing import Any
 from berth.cost.compute import cpu_factor
 
 MEASURED_ON = (
-    "bench/coldstart.py on a quiet 2-core development machine, before issue 16's loader work"
+    "bench/coldstart.py on a quiet 2-core development machine, 2026-12-05 (commit fb4217c)"
 )
-# Spawn -> first manifest GET answered, median, ms: the last quiet-machine measurement (issue
-# 16). The work since made the first request cheaper (docs/cost.md), but its bench runs were on
-# a machine too loaded to give a wall-clock figure, so the built-in stays the older, higher one.
-COLD_START_MS = 180.0
+# Spawn -> first manifest GET answered, median of 5, ms: the first of three quiet-machine runs
+# after the pull path stopped importing the write side (issue 16: 197.0, 209.6, 196.4 ms against
+# 133.1, 149.5, 135.9 ms for `import boto3`; docs/cost.md).
+COLD_START_MS = 197.0
 MB_PER_GB = 1024
 
 

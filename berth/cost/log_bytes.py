@@ -22,6 +22,25 @@ REFERENCE_PATH = "/v2/team/app/blobs/sha256:" + "0123456789abcdef" * 4
 REFERENCE_REQUEST_ID = "c0ffee00-1234-4abc-8def-0123456789ab"  # Lambda's are UUIDs
 
 
+def metrics_bytes_per_request() -> float:
+    """The share of one request in the EMF line its latency is written in (one line per
+    `FLUSH_SAMPLES` requests of a kind, chalicelib/metrics_buffer.py), formatted by the runtime
+    with reference latencies, Lambda's JSON framing included."""
+    from chalicelib.log import JsonFormatter
+    from chalicelib.metrics_buffer import FLUSH_SAMPLES, LatencyBuffer
+
+    buffer = LatencyBuffer(clock=lambda: 1_796_000_000.0)
+    lines: list[dict[str, object]] = []
+    for n in range(FLUSH_SAMPLES):
+        lines += buffer.add("read", round(5 + (n * 7.31) % 40, 2))  # 5-45 ms, two decimals
+    if len(lines) != 1:
+        raise RuntimeError("the reference latencies did not make exactly one metrics line")
+    record = logging.LogRecord("berth", logging.INFO, __file__, 0, "metrics", None, None)
+    record.fields = lines[0]
+    size = len(JsonFormatter().format(record).encode("utf-8")) + 1 + JSON_WARN_PLATFORM_BYTES
+    return size / FLUSH_SAMPLES
+
+
 def request_line_bytes() -> int:
     """The bytes (newline included) of the reference request's log line, as the runtime
     writes it now, sampling off."""

@@ -18,11 +18,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from berth.cost import background
 from berth.cost.calls import RESULTS, CallTable, Request, load, parse
 from berth.cost.cold_start import init_gb_seconds, init_ms
 from berth.cost.compute import billed_ms, cpu_factor
 from berth.cost.deployed import deployed_function
-from berth.cost.log_bytes import JSON_WARN_PLATFORM_BYTES, request_line_bytes
+from berth.cost.log_bytes import (
+    JSON_WARN_PLATFORM_BYTES,
+    metrics_bytes_per_request,
+    request_line_bytes,
+)
 from berth.cost.prices import (
     CAVEAT,
     MILLION,
@@ -80,6 +85,8 @@ class Workload:
     log_bytes_per_request: int = field(
         default_factory=lambda: request_line_bytes() + JSON_WARN_PLATFORM_BYTES
     )
+    # Each request's share of the EMF line its latency goes out in (chalicelib/metrics_buffer.py).
+    metrics_bytes_per_request: float = field(default_factory=metrics_bytes_per_request)
     # BERTH_LOG_SAMPLE_READS: one successful read line in N is logged (1: all, the default).
     log_sample_reads: int = 1
     dynamodb_gb: float = 1.0  # metadata: tags, manifests inline, links, history
@@ -114,6 +121,23 @@ class Workload:
     # manifest), not the size of the registry.
     gc_changes: int = 2_000
     gc_run_ms: float = 300
+    # Lifecycle (daily): repositories due a day (changed, or an age rule coming due).
+    lifecycle_due_per_day: float = 50
+    # Audit records kept (BERTH_AUDIT_RETENTION_DAYS).
+    audit_retention_days: float = 90
+    # Scanning (chalicelib/scanner/): every push scanned, by the queue consumer's memory;
+    # the share of scans on an instance that scanned before (its advisory lookups kept).
+    scan_on_push: bool = True
+    scan_memory_mb: int = 2048
+    scan_warm_share: float = 0.75
+    # Advisory database versions a month (each 6-hourly OSV sync that found a changed export),
+    # the images stored (default: stored GB / image size), the share of them holding a key a
+    # version changed, and the share of those whose findings change; index keys per change.
+    advisory_versions: float = 120
+    stored_images: float | None = None
+    rescan_touched_share: float = 0.05
+    rescan_changed_share: float = 0.5
+    advisory_keys_per_change: float = 300
 
     def pull_mix(self) -> dict[str, int]:
         """The requests of one full pull (containerd/docker: HEAD by tag, GET by digest)."""
@@ -185,6 +209,8 @@ def add_request(
     if request.read:
         logged /= max(1, workload.log_sample_reads)
     usage.log_gb += logged * workload.log_bytes_per_request / GB
+    # Every request's latency, sampled out of the log or not (chalicelib/metrics_buffer.py).
+    usage.log_gb += count * request.invocations * workload.metrics_bytes_per_request / GB
     if request.label.startswith("blob GET"):
         usage.s3_get_class += count  # the client's GET on the presigned URL
     for text in request.calls:
@@ -342,6 +368,7 @@ def estimate(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -
         _replication(workload, p),
         _cache(workload, p),
         _gc(workload, p),
+        *_background(workload, p),
         _same(
             "CloudWatch metrics (EMF)",
             metric_months(workload) * p.custom_metric_per_month,
@@ -488,6 +515,55 @@ def _gc(workload: Workload, p: Prices) -> LineItem:
     return _same("Garbage collection (hourly)", usd, f"{runs} runs, {changes:,} changes")
 
 
+def _background(workload: Workload, p: Prices) -> list[LineItem]:
+    """What the registry does on its own, each priced by its driver (berth/cost/background.py).
+    ECR's scanning (basic), lifecycle and audit (CloudTrail management events) cost nothing."""
+    arch = workload.architecture
+    images = workload.stored_images
+    if images is None:
+        images = workload.stored_gb * 1024 / max(workload.image_mb, 1)
+    scans = workload.pushes if workload.scan_on_push else 0
+    rows = [
+        (
+            "Lifecycle (daily)",
+            background.lifecycle(workload.lifecycle_due_per_day, workload.memory_mb),
+            f"{workload.lifecycle_due_per_day:g} repositories due a day",
+        ),
+        (
+            "Audit trail (DynamoDB storage)",
+            background.audit(workload.pushes, workload.audit_retention_days),
+            f"{workload.pushes:,} pushes kept {workload.audit_retention_days:g} days",
+        ),
+        (
+            "Scanning on push",
+            background.scans_on_push(scans, workload.scan_warm_share, workload.scan_memory_mb),
+            f"{scans:,} scans, {workload.scan_warm_share:.0%} on a warm instance",
+        ),
+        (
+            "Rescans (advisory changes)",
+            background.rescans(
+                workload.advisory_versions if workload.scan_on_push else 0,
+                images,
+                workload.rescan_touched_share,
+                workload.rescan_changed_share,
+                workload.scan_memory_mb,
+            ),
+            f"{workload.advisory_versions:g} versions x {images:,.0f} images, "
+            f"{workload.rescan_touched_share:.0%} touched",
+        ),
+        (
+            "Advisory sync (OSV)",
+            background.osv_sync(
+                workload.advisory_versions if workload.scan_on_push else 0,
+                workload.advisory_keys_per_change,
+                workload.scan_memory_mb,
+            ),
+            f"{background.SYNC_RUNS:,.0f} runs, {workload.advisory_versions:g} changed",
+        ),
+    ]
+    return [_same(name, background.price(used, p, arch), quantity) for name, used, quantity in rows]
+
+
 def _usd(value: float) -> str:
     return f"${value:,.2f}"
 
@@ -586,7 +662,10 @@ def render(workload: Workload, table: CallTable, prices: Prices = US_EAST_1) -> 
         f"  - one log line per request, {workload.log_bytes_per_request} B: Berth's line "
         f"measured from the code ({workload.log_bytes_per_request - JSON_WARN_PLATFORM_BYTES}"
         f" B) + {JSON_WARN_PLATFORM_BYTES} B assumed for Lambda's JSON format (START/END/"
-        "REPORT dropped at system level WARN); log storage beyond ingestion is left out"
+        "REPORT dropped at system level WARN); plus "
+        f"{workload.metrics_bytes_per_request:.1f} B a request for the EMF line that carries "
+        "100 latencies of a kind (measured from the code); log storage beyond ingestion is "
+        "left out"
         + (
             f"; 1 in {workload.log_sample_reads} successful read lines kept"
             if workload.log_sample_reads > 1

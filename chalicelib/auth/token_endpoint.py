@@ -12,7 +12,7 @@ from chalicelib.auth import permissions, revocations
 from chalicelib.auth.auth_settings import auth_settings
 from chalicelib.auth.credentials import basic_credentials, scheme_of
 from chalicelib.auth.login import login, redeem, unauthorized
-from chalicelib.auth.permissions import ANONYMOUS
+from chalicelib.auth.permissions import ANONYMOUS, Principal
 from chalicelib.auth.process_caches import key_ring, public_patterns
 from chalicelib.auth.scope import ScopeError, parse_scopes
 from chalicelib.oci.errors import OCIError
@@ -25,6 +25,22 @@ def _bad_request(message: str) -> OCIError:
 def _one(params: Mapping[str, list[str]], name: str) -> str | None:
     values = params.get(name) or []
     return values[-1] if values else None
+
+
+def _login_once(username: str, password: str, source_ip: str) -> Principal:
+    """A client asks for a token before every pull: credentials this instance verified within
+    the token TTL are not verified again (no argon2id, no principal read), under the same
+    cache and revocation bound as Basic credentials on a registry request
+    (chalicelib/auth/process_caches.py); a new login is verified, rate-limited and audited."""
+    from chalicelib.auth.process_caches import remember_login, remembered_login
+
+    key, remembered = remembered_login(username, password)
+    if remembered is not None:
+        return remembered
+    logged_in_at = time.time()
+    principal = login(username, password, source_ip)
+    remember_login(key, principal, logged_in_at)
+    return principal
 
 
 def issue_token(
@@ -65,7 +81,7 @@ def issue_token(
             credentials = basic_credentials(value)
             if credentials is None:
                 raise unauthorized()
-            principal = login(*credentials, source_ip)
+            principal = _login_once(*credentials, source_ip)
             offline = (_one(params, "offline_token") or "").lower() == "true"
         elif scheme:
             raise unauthorized()

@@ -29,7 +29,6 @@ def attach(
     """Store the document and its manifest; returns the manifest's digest."""
     data = json.dumps(document, separators=(",", ":")).encode()
     blobs.commit_bytes(repo, parse_digest(sha256(data)), data)
-    blobs.commit_bytes(repo, parse_digest(sha256(EMPTY_CONFIG)), EMPTY_CONFIG)
     descriptor = {
         "mediaType": subject.media_type,
         "digest": str(subject.digest),
@@ -40,6 +39,15 @@ def attach(
     manifests.put(repo, digest, parse_manifest(body, OCI_MANIFEST), body, [], actor=ACTOR)
     _drop_superseded(repo, subject.digest, kind, str(digest))
     return str(digest)
+
+
+def _link_empty_config(repo: str) -> None:
+    """Every scan document's manifest names the same empty config: stored in the repository
+    by its first scan, found linked (one read) by the others, which then neither PUT it again
+    (a conditional PUT refused is still a billed request) nor write its link."""
+    digest = parse_digest(sha256(EMPTY_CONFIG))
+    if blobs.get_link(repo, digest) is None:
+        blobs.commit_bytes(repo, digest, EMPTY_CONFIG)
 
 
 def _drop_superseded(repo: str, subject: Digest, kind: str, current: str) -> None:
@@ -63,6 +71,10 @@ def attach_all(
 ) -> list[str]:
     """Each document as its own referrer; a failure is logged, the scan's result stands."""
     attached = []
+    try:
+        _link_empty_config(repo)
+    except Exception as error:  # the manifests below then fail alike, and are logged
+        logger.warning("scan config not stored", extra={"fields": {"error": str(error)}})
     for kind, document in documents.items():
         try:
             attached.append(attach(repo, subject, document, kind, when))

@@ -143,6 +143,28 @@ def _stored_inventories(digest: str, count: int) -> tuple[list[Inventory], dict[
     return (found, document) if len(found) == count else None
 
 
+def _attach(
+    repo: str,
+    stored: manifests.StoredManifest,
+    digest: str,
+    merged: Inventory,
+    ordered: list[Finding],
+    when: str,
+    reused: tuple[list[Inventory], dict[str, Any]] | None,
+) -> list[str]:
+    """The SBOM and the vulnerability report as referrers. A rescan from the stored inventory
+    keeps the SBOM already attached (the packages did not change) and replaces the report."""
+    kept = (reused[1].get("referrers") or []) if reused is not None else []
+    if len(kept) == 2 and all(isinstance(d, str) for d in kept):
+        report = vulnerability_report(repo, digest, ordered, when)
+        return [kept[0], *attach_all(repo, stored, {"vulnerabilities": report}, when)]
+    documents = {
+        "sbom": sbom(repo, digest, merged, when),
+        "vulnerabilities": vulnerability_report(repo, digest, ordered, when),
+    }
+    return attach_all(repo, stored, documents, when)
+
+
 def scan_image(repo: str, digest: str, reuse_inventory: bool = False) -> dict[str, Any]:
     """The stored report. An index's report holds the union of its platforms' findings.
 
@@ -198,15 +220,7 @@ def scan_image(repo: str, digest: str, reuse_inventory: bool = False) -> dict[st
     report["inventoryReused"] = reused is not None
     report["inventories"] = [inventory_document(i) for i in inventories]
     report["notCovered"] = sorted({line for i in inventories for line in not_covered(i)})
-    report["referrers"] = attach_all(
-        repo,
-        stored,
-        {
-            "sbom": sbom(repo, digest, merged, moment.isoformat()),
-            "vulnerabilities": vulnerability_report(repo, digest, ordered, moment.isoformat()),
-        },
-        moment.isoformat(),
-    )
+    report["referrers"] = _attach(repo, stored, digest, merged, ordered, moment.isoformat(), reused)
     scan_results.save(
         checked_digest(digest),
         "COMPLETE",

@@ -105,7 +105,9 @@ def currencies(digests: list[str]) -> dict[str, Currency]:
         keys = [(scan_pk(d), SCAN_SK) for d in digests[start : start + 100]]
         for item in ScanResultItem.batch_get(
             keys,
-            consistent_read=True,
+            # Eventually consistent (half the read units): a result not yet seen, or seen
+            # at an older version, only makes the walk rescan more, never less.
+            consistent_read=False,
             attributes_to_get=["pk", "status", "database_version", "index_keys"],
         ):
             found[item.pk.removeprefix(scan_pk(""))] = Currency(

@@ -60,10 +60,11 @@ def _fetched(index_key: str) -> tuple[list[dict[str, Any]], int]:
 
 def lookup_at(version: int) -> Callable[[str], list[dict[str, Any]]]:
     """A scan's lookup against the database at `version`, through the instance's cache of
-    index objects (chalicelib/storage/advisory_cache.py)."""
+    index objects (chalicelib/storage/advisory_cache.py), which keeps an object read at an
+    earlier version while no version since changed its key."""
     from chalicelib.storage.advisory_cache import CACHE
 
-    return lambda index_key: CACHE.lookup(version, index_key, _fetched)
+    return lambda index_key: CACHE.lookup(version, index_key, _fetched, changed_between)
 
 
 def state() -> dict[str, Any]:

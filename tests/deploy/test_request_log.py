@@ -9,9 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chalicelib.log import JsonFormatter
 from chalicelib.metrics import KINDS, kind, operation
+from chalicelib.metrics_buffer import FLUSH_SAMPLES, FLUSH_SECONDS, LatencyBuffer
 from tests.api.helpers import assert_ok, digest_of, push_blob, random_bytes
 from tests.faults import injected
 
@@ -45,7 +48,10 @@ def _valid_emf(line: dict[str, Any]) -> None:
             assert isinstance(line[key], str) and line[key], key
     assert line["Kind"] in KINDS
     for metric in metrics["Metrics"]:
-        assert isinstance(line[metric["Name"]], int | float), metric
+        value = line[metric["Name"]]
+        values = value if isinstance(value, list) else [value]
+        assert 1 <= len(values) <= 100, metric  # EMF takes up to 100 values of a metric
+        assert all(isinstance(v, int | float) for v in values), metric
         assert metric["Unit"] in ("Milliseconds", "Count", "Bytes")
 
 
@@ -63,20 +69,67 @@ def test_a_blob_get_logs_repository_operation_and_redirected_bytes(
     assert line["status"] == 307
     assert line["redirected_bytes"] == 1234
     # Issue 16: the request count (Latency's SampleCount), the redirected bytes and the
-    # operation are no longer billed metrics; they stay fields of the line (above).
-    assert line["Kind"] == "read"
+    # operation are no longer billed metrics; they stay fields of the line (above). The
+    # latency is the line's `latency_ms`; its metric goes out with the instance's others
+    # (test_latencies_go_out_together_as_valid_emf), and the runtime's logger is not named.
     assert not {"Requests", "RedirectedBytes", "Operation"} & set(line)
-    # Errors is declared and sent only on a 5xx (billed by the hours it has data); the
-    # latency is the metric's member only, and the runtime's own logger is not named.
-    assert "Errors" not in line
-    assert [m["Name"] for m in line["_aws"]["CloudWatchMetrics"][0]["Metrics"]] == ["Latency"]
-    assert "latency_ms" not in line and "logger" not in line
-    assert line["Latency"] > 0
-    assert line["Stage"]
-    _valid_emf(line)
+    assert not {"_aws", "Latency", "Errors", "logger"} & set(line)
+    assert line["latency_ms"] > 0
+
+
+@pytest.fixture
+def buffer(monkeypatch: pytest.MonkeyPatch) -> tuple[LatencyBuffer, list[float]]:
+    from chalicelib import metrics_buffer
+
+    now = [1_000.0]
+    fresh = LatencyBuffer(clock=lambda: now[0])
+    monkeypatch.setattr(metrics_buffer, "BUFFER", fresh)
+    return fresh, now
+
+
+def test_latencies_go_out_together_as_valid_emf(
+    client: Any, repo: str, captured: io.StringIO, buffer: tuple[LatencyBuffer, list[float]]
+) -> None:
+    """Every request's latency, one EMF line per kind once FLUSH_SECONDS passed since the
+    first one held: sampled-out reads count too."""
+    _, now = buffer
+    data = random_bytes(100)
+    digest = push_blob(client, repo, data)  # writes
+    for _ in range(3):
+        assert_ok(client.http.get(f"/v2/{repo}/blobs/{digest}"), 307)
+    assert not [e for e in _requests(captured) if e["message"] == "metrics"]
+    now[0] += FLUSH_SECONDS
+    assert_ok(client.http.get(f"/v2/{repo}/blobs/{digest}"), 307)
+    lines = {e["Kind"]: e for e in _requests(captured) if e["message"] == "metrics"}
+    assert set(lines) == {"read", "write"}
+    assert len(lines["read"]["Latency"]) == 4
+    requests = [e for e in _requests(captured) if e["message"] == "request"]
+    reads = [e["latency_ms"] for e in requests if e["method"] == "GET"]
+    assert lines["read"]["Latency"] == reads
+    for line in lines.values():
+        assert line["_aws"]["Timestamp"] == 1_000_000  # the first value's time
+        _valid_emf(line)
+
+
+@given(
+    events=st.lists(st.tuples(st.sampled_from(["read", "write"]), st.floats(0, 20)), max_size=400)
+)
+def test_no_latency_is_lost_or_held_past_its_bound(events: list[tuple[str, float]]) -> None:
+    now = [0.0]
+    held = LatencyBuffer(clock=lambda: now[0])
+    out: list[dict[str, Any]] = []
+    added = 0
+    for request_kind, wait in events:
+        now[0] += wait
+        out += held.add(request_kind, 1.0)
+        added += 1
+        assert all(len(line["Latency"]) <= FLUSH_SAMPLES for line in out)
+    out += held.drain()
+    assert sum(len(line["Latency"]) for line in out) == added
 
 
 def test_a_5xx_counts_as_an_error(client: Any, repo: str, captured: io.StringIO) -> None:
+    """A failed request carries its own EMF block, Latency and Errors, held back by nothing."""
     with injected(fail_at=0):
         response = client.http.get(f"/v2/{repo}/manifests/{digest_of(b'x')}")
     assert response.status_code == 503
@@ -84,15 +137,14 @@ def test_a_5xx_counts_as_an_error(client: Any, repo: str, captured: io.StringIO)
     assert (line["status"], line["Errors"], line["operation"]) == (503, 1, "GetManifest")
     names = [m["Name"] for m in line["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
     assert names == ["Latency", "Errors"]
-    assert line["Kind"] == "read"
+    assert line["Kind"] == "read" and line["Stage"]
     _valid_emf(line)
 
 
 def test_a_4xx_is_not_an_error(client: Any, captured: io.StringIO) -> None:
     client.http.get("/v2/nothing/here/at/all/x/y")
     line = _requests(captured)[-1]
-    assert line["status"] == 404 and "Errors" not in line
-    _valid_emf(line)
+    assert line["status"] == 404 and not {"Errors", "_aws"} & set(line)
 
 
 @pytest.mark.parametrize(

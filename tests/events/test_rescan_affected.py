@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -146,3 +147,51 @@ def test_the_walk_never_skips_an_image_whose_findings_change(
         assert fresh == before[image.digest], image.digest
     touched = {index_key("PyPI", pool[i]) for changed in changes for i in changed}
     assert touched  # the property is about these keys
+
+
+def test_a_rescan_with_new_findings_keeps_the_sbom_and_replaces_the_report(
+    client: Any, repo: str, pump: Pump
+) -> None:
+    """The packages did not change: the SBOM referrer stays, the vulnerability report is new
+    (and the old one gone), and the repository's empty config is not stored again."""
+    from chalicelib.scanner.run import scan_image
+    from chalicelib.scanning.cyclonedx import MEDIA_TYPE
+    from chalicelib.storage import aws as aws_clients
+
+    name = unique_name()
+    image = python_image(name)
+    push(client, repo, image, "1.0")
+    first = scan(client, repo, "1.0")
+    assert first is not None
+
+    def documents() -> dict[str, str]:
+        listed = json.loads(client.http.get(f"/v2/{repo}/referrers/{image.digest}").body)
+        return {
+            m["annotations"]["dev.berth.scan.kind"]: m["digest"]
+            for m in listed["manifests"]
+            if m.get("artifactType") == MEDIA_TYPE
+        }
+
+    before = documents()
+    assert set(before) == {"sbom", "vulnerabilities"}
+    load(client, [advisory(f"PYSEC-{name}-1", name, "HIGH")], rescan=False)
+    puts: list[str] = []
+    real = aws_clients.s3()
+
+    class Counting:
+        def put_object(self, **kwargs: Any) -> Any:
+            puts.append(kwargs["Key"])
+            return real.put_object(**kwargs)
+
+        def __getattr__(self, attribute: str) -> Any:
+            return getattr(real, attribute)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(aws_clients, "s3", lambda: Counting())
+        report = scan_image(repo, image.digest, reuse_inventory=True)
+    assert [f["id"] for f in report["findings"]] == [f"PYSEC-{name}-1"]
+    after = documents()
+    assert after["sbom"] == before["sbom"]
+    assert after["vulnerabilities"] != before["vulnerabilities"]
+    # The report object, the vulnerability document: no SBOM, no empty config again.
+    assert len(puts) == 2, puts
