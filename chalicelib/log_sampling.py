@@ -7,8 +7,8 @@ tags, manifests, blobs and referrers), chosen by a hash of the request id (deter
 random state, so a request is either logged or not wherever it is replayed). A kept line
 carries `sampled: N`, so Logs Insights counts requests as `sum(sampled)` and not `count()`.
 Errors (4xx and 5xx), writes, tokens and the registry's own API are never sampled. The metrics
-ride in the same lines, so with sampling on `Latency`'s SampleCount for reads counts lines, not
-requests (its percentiles stay representative), while `Errors` is exact.
+do not ride in these lines (chalicelib/metrics_buffer.py): every request's latency counts,
+sampled out of the log or not.
 """
 
 from __future__ import annotations
