@@ -78,7 +78,14 @@ def test_an_image_sharing_three_of_four_layers_reads_only_the_fourth(
     client: Any, repo: str, s3_reads: _CountingS3
 ) -> None:
     tag = uuid.uuid4().hex[:10]  # layers no other test has scanned
-    base = layer([("etc/os-release", DEBIAN_OS), ("var/lib/dpkg/status", DEBIAN_STATUS)])
+    # Each layer unique to this test (the Debian files alone are in other tests' images).
+    base = layer(
+        [
+            ("etc/os-release", DEBIAN_OS),
+            ("var/lib/dpkg/status", DEBIAN_STATUS),
+            ("etc/id", tag.encode()),
+        ]
+    )
     python = layer([_python(f"kept-{tag}"), _python(f"removed-{tag}")], "zstd")
     node = layer(
         [
