@@ -216,3 +216,36 @@ def test_a_toc_that_does_not_check_out_is_read_whole(
     toc = int(layer.annotations[PREFIX + "manifest-position"].split(":")[1])
     assert report["layerBytesRead"] == len(layer.blob) + toc  # the TOC, then the whole layer
     assert (f"chunked-{tag}", "1.0.0") in _packages(report)
+
+
+def test_gc_deletes_the_layer_blob_and_keeps_its_stored_changes(
+    client: Any, repo: str, s3_reads: _CountingS3
+) -> None:
+    """By decision (docs/scanning.md): a layer's stored changes are keyed by its digest, so
+    they stay true of any later blob with that digest, and are a few KB; garbage collection
+    deletes the blob and leaves them, and the same layer pushed again is not read again."""
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.gc.collect import collect
+
+    tag = uuid.uuid4().hex[:10]
+    only = layer([_python(f"gone-{tag}"), ("etc/id", tag.encode())])
+    pushed = image_of([(OCI_LAYER_GZIP, only)])
+    push(client, repo, pushed, "1.0")
+    assert scan_image(repo, pushed.digest)["layersRead"] == 1
+    layer_digest = parse_digest(digest_of(only))
+    assert client.http.delete(f"/v2/{repo}/manifests/{pushed.digest}").status_code == 202
+    assert client.http.delete(f"/v2/{repo}/blobs/{layer_digest}").status_code == 202
+    collect(now=datetime.now(UTC) + timedelta(days=3), full=True)
+
+    s3 = aws.s3()
+    listed = s3.list_objects_v2(Bucket=settings().bucket, Prefix=blobs.blob_key(layer_digest))
+    assert listed.get("KeyCount", 0) == 0, "the layer blob was collected"
+    assert scanned_layers.get(layer_digest) is not None, "its stored changes stay"
+
+    push(client, repo, pushed, "again")
+    s3_reads.counted.clear()
+    report = scan_image(repo, pushed.digest)
+    assert (report["layersRead"], report["layersReused"], report["layerBytesRead"]) == (0, 1, 0)
+    assert _layer_bytes(s3_reads) == {}
+    assert [p["name"] for p in report["packages"]] == [f"gone-{tag}"]
