@@ -249,3 +249,63 @@ def test_gc_deletes_the_layer_blob_and_keeps_its_stored_changes(
     assert (report["layersRead"], report["layersReused"], report["layerBytesRead"]) == (0, 1, 0)
     assert _layer_bytes(s3_reads) == {}
     assert [p["name"] for p in report["packages"]] == [f"gone-{tag}"]
+
+
+def _stargz(tag: str) -> Any:
+    import os
+
+    from tests.scanning.estargz_layer import stargz_layer
+
+    return stargz_layer(
+        [
+            ("etc/os-release", DEBIAN_OS),
+            ("var/lib/dpkg/status", DEBIAN_STATUS),
+            _python(f"stargz-{tag}"),
+            ("usr/share/filler.bin", os.urandom(2 * 1024 * 1024)),
+        ]
+    )
+
+
+def _stargz_image(layer: Any, annotations: dict[str, str]) -> Any:
+    from tests.api.helpers import OCI_CONFIG, Pushed, canonical, config_blob, descriptor
+
+    config = config_blob()
+    document: dict[str, Any] = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": descriptor(OCI_CONFIG, config),
+        "layers": [descriptor(OCI_LAYER_GZIP, layer.blob, annotations=annotations)],
+    }
+    return Pushed(canonical(document), document["mediaType"], [config, layer.blob], document)
+
+
+def test_an_estargz_layer_is_read_by_its_toc(client: Any, repo: str, s3_reads: _CountingS3) -> None:
+    tag = uuid.uuid4().hex[:10]
+    layer = _stargz(tag)
+    image = _stargz_image(layer, layer.annotations)
+    push(client, repo, image, "stargz")
+    s3_reads.counted.clear()
+    report = scan_image(repo, image.digest)
+    assert (report["layersRead"], report["layersReadByRange"]) == (1, 1)
+    key = blobs.blob_key(parse_digest(digest_of(layer.blob)))
+    assert report["layerBytesRead"] == s3_reads.counted[key] < len(layer.blob) / 50
+    full = inventory_of_layers([stream(layer.blob)])
+    assert _packages(report) == sorted((p.name, p.version) for p in full.packages)
+    assert (f"stargz-{tag}", "1.0.0") in _packages(report)
+    assert report["os"] == "Debian GNU/Linux 12 (bookworm)"
+
+
+def test_an_estargz_toc_that_does_not_check_out_is_read_whole(
+    client: Any, repo: str, s3_reads: _CountingS3
+) -> None:
+    from tests.scanning.estargz_layer import TOC_DIGEST
+
+    tag = uuid.uuid4().hex[:10]
+    layer = _stargz(tag)
+    image = _stargz_image(layer, {TOC_DIGEST: "sha256:" + "0" * 64})
+    push(client, repo, image, "lying")
+    report = scan_image(repo, image.digest)
+    assert (report["layersRead"], report["layersReadByRange"]) == (1, 0)
+    toc = len(layer.blob) - layer.toc_offset  # the footer and the TOC, then the whole layer
+    assert report["layerBytesRead"] == len(layer.blob) + toc
+    assert (f"stargz-{tag}", "1.0.0") in _packages(report)
