@@ -36,6 +36,9 @@ _TOC_TYPE = 1  # the manifest's type in the position annotation: zstd-compressed
 GAP = 1024 * 1024
 # An executable past this is read only if its first frame shows an ELF file or a zip.
 HEAD_FIRST = 1024 * 1024
+# Enough of a first frame or member to decompress its first bytes: a zstd block holds at
+# most 128 KiB; deflate yields output long before. eStargz's first chunk is 4 MiB by default.
+HEAD_WINDOW = 132 * 1024
 
 # Reads `[start, end)` of the layer blob.
 Fetch = Callable[[int, int], IO[bytes]]
@@ -199,7 +202,7 @@ class _Window(io.RawIOBase):
 
 
 def _head(file: _File, fetch: Fetch, decompress: Decompress) -> bytes:
-    source = fetch(file.start, file.first_end)
+    source = fetch(file.start, min(file.first_end, file.start + HEAD_WINDOW))
     try:
         return decompress(source).read(4)
     except Exception as error:  # zstandard's ZstdError, gzip's errors

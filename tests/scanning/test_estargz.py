@@ -204,3 +204,16 @@ def test_a_toc_that_is_not_the_described_one_is_an_error() -> None:
         parse_toc(member, layer.annotations[TOC_DIGEST])
     with pytest.raises(ScanInputError):
         parse_toc(b"not gzip", layer.annotations[TOC_DIGEST])
+
+
+def test_a_large_first_chunk_costs_only_its_head_to_tell_it_is_not_elf() -> None:
+    """stargz-snapshotter's chunks are 4 MiB: telling a large executable is not ELF reads the
+    start of its first member, not the member."""
+    layer = write_stargz(
+        [("etc/os-release", DEBIAN_OS), ("usr/local/bin/big-filler", FILLER)],
+        executables=frozenset({"usr/local/bin/big-filler"}),
+        chunk=4 * 1024 * 1024,
+    )
+    reads: list[tuple[int, int]] = []
+    assert by_range(layer, reads) == read_layer(io.BytesIO(layer.blob))
+    assert sum(end - start for start, end in reads) < 200 * 1024 < len(layer.blob) / 10
