@@ -8,6 +8,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import IO, Any, cast
 
+from botocore.exceptions import ClientError
+
 from chalicelib.cache import pull_through
 from chalicelib.log import logger
 from chalicelib.oci import media_types as mt
@@ -113,7 +115,9 @@ def _by_stargz(digest: str, stargz: Stargz, read: _Read) -> LayerChanges | None:
         with closing(fetch(toc_at, end)) as source:
             entries = parse_stargz_toc(source.read(), stargz.toc_digest)
         changes = read_chunked_layer(chunked_entries(entries, toc_at), fetch, gzip_reader)
-    except ScanInputError as error:
+    except (ScanInputError, ClientError) as error:
+        # ClientError: a range the blob does not have (a descriptor's size that is not the
+        # blob's); a real S3 fault fails the whole read that follows too, and is retried.
         logger.warning(
             "eStargz TOC not usable, reading the layer whole",
             extra={"fields": {"digest": digest, "error": str(error)[:300]}},

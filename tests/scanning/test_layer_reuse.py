@@ -309,3 +309,29 @@ def test_an_estargz_toc_that_does_not_check_out_is_read_whole(
     toc = len(layer.blob) - layer.toc_offset  # the footer and the TOC, then the whole layer
     assert report["layerBytesRead"] == len(layer.blob) + toc
     assert (f"stargz-{tag}", "1.0.0") in _packages(report)
+
+
+def test_an_estargz_layer_whose_descriptor_size_is_wrong_is_read_whole(
+    client: Any, repo: str, s3_reads: _CountingS3
+) -> None:
+    """The footer is found from the descriptor's size: past the blob's end, the ranged GET is
+    refused (416), which is not a fault to retry forever but a layer to read whole."""
+    from tests.api.helpers import OCI_CONFIG, Pushed, canonical, config_blob, descriptor
+
+    tag = uuid.uuid4().hex[:10]
+    layer = _stargz(tag)
+    config = config_blob()
+    wrong = {**descriptor(OCI_LAYER_GZIP, layer.blob, annotations=layer.annotations)}
+    wrong["size"] = len(layer.blob) + 4096
+    document: dict[str, Any] = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": descriptor(OCI_CONFIG, config),
+        "layers": [wrong],
+    }
+    image = Pushed(canonical(document), document["mediaType"], [config, layer.blob], document)
+    push(client, repo, image, "wrong-size")
+    report = scan_image(repo, image.digest)
+    assert (report["layersRead"], report["layersReadByRange"]) == (1, 0)
+    assert report["layerBytesRead"] == len(layer.blob)
+    assert (f"stargz-{tag}", "1.0.0") in _packages(report)
