@@ -9,7 +9,7 @@ from chalice.app import Response
 
 from chalicelib.api.application import BerthChalice
 from chalicelib.api.router import MAX_DEPTH, METHODS, dispatch
-from chalicelib.events.config import delivery_queue_arn, stream_arn
+from chalicelib.events.config import delivery_queue_arn, scan_queue_arn, stream_arn
 
 # Chalice would take over the "berth" logger (level ERROR, a plain-text handler): keep ours.
 app = BerthChalice(app_name="berth", configure_logs=False)
@@ -253,7 +253,8 @@ def publish_events(event: object) -> None:
 
 @app.on_sqs_message(queue_arn=delivery_queue_arn(), batch_size=1)
 def deliver_webhooks(event: object) -> None:
-    """One webhook attempt per message; a failure is queued again with backoff."""
+    """One webhook attempt, trigger run or replication copy per message; a failure is queued
+    again with backoff. Small memory; its 15 minutes are for replication's long copies."""
     from chalicelib.events.deliver import handle_messages
 
     context = app.lambda_context
@@ -261,6 +262,15 @@ def deliver_webhooks(event: object) -> None:
         (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
     )
     handle_messages((record.body for record in event), remaining=remaining)  # type: ignore[attr-defined]
+
+
+@app.on_sqs_message(queue_arn=scan_queue_arn(), batch_size=1)
+def run_scans(event: object) -> None:
+    """Scans (on push, asked for, a rescan's pages) in a function of their own: Lambda's 15
+    minutes and 2 GB (.chalice/config.json), which webhook deliveries do not need."""
+    from chalicelib.scanner.scan_queue import handle_messages
+
+    handle_messages(record.body for record in event)  # type: ignore[attr-defined]
 
 
 @app.schedule("rate(1 hour)")

@@ -53,9 +53,10 @@ def _push(
     layers: list[Any],
     tag: str = "v1",
     annotations: list[dict[str, str]] | None = None,
+    layer_type: str | None = None,
 ) -> str:
     """Layers uploaded straight to moto's S3 and linked; the manifest through the API. With
-    `annotations` (one per layer) the layers are zstd:chunked."""
+    `annotations` (one per layer) the layers are zstd:chunked unless `layer_type` says."""
     import boto3
 
     from bench.apiclient import ApiClient
@@ -77,7 +78,7 @@ def _push(
         s3.upload_file(str(layer.path), settings().bucket, key)
         blobs.link(repo, parse_digest(layer.digest), layer.size, key)
     api = ApiClient(client)
-    layer_type = OCI_LAYER_GZIP if annotations is None else OCI_LAYER_ZSTD
+    layer_type = layer_type or (OCI_LAYER_GZIP if annotations is None else OCI_LAYER_ZSTD)
     config = config_blob([layer.digest for layer in layers])
     config_digest = api.push_blob(repo, config)
     manifest = image_manifest(
@@ -181,7 +182,7 @@ def _matching(count: int) -> dict[str, Any]:
 
 def measure(mib: int, os_packages: int, language_packages: int, match: int) -> dict[str, Any]:
     from bench.calls import in_process_registry
-    from bench.scanimage import app_layer, build, build_chunked
+    from bench.scanimage import app_layer, build, build_chunked, build_stargz
     from bench.workdir import work_dir
 
     with in_process_registry() as client, tempfile.TemporaryDirectory(dir=work_dir()) as tmp:
@@ -217,6 +218,21 @@ def measure(mib: int, os_packages: int, language_packages: int, match: int) -> d
         started = time.perf_counter()
         by_range = scan_image(repo, chunked_digest)
         chunked_seconds = time.perf_counter() - started
+        # The same files again as eStargz layers (gzip, a TOC at the end of each).
+        for one, _ in chunked:
+            one.path.unlink()
+        stargz = build_stargz(Path(tmp), mib, os_packages, language_packages)
+        stargz_digest = _push(
+            client,
+            repo,
+            [one for one, _ in stargz],
+            "stargz",
+            [a for _, a in stargz],
+            "application/vnd.oci.image.layer.v1.tar+gzip",
+        )
+        started = time.perf_counter()
+        by_stargz = scan_image(repo, stargz_digest)
+        stargz_seconds = time.perf_counter() - started
         return {
             "image": {
                 "layers": len(layers),
@@ -253,6 +269,14 @@ def measure(mib: int, os_packages: int, language_packages: int, match: int) -> d
                 "layers_read_by_range": by_range.get("layersReadByRange"),
                 "packages": _package_count(by_range),
             },
+            "stargz": {
+                "layers": len(stargz),
+                "bytes": sum(one.size for one, _ in stargz),
+                "seconds": round(stargz_seconds, 2),
+                "bytes_read": by_stargz.get("bytesRead"),
+                "layers_read_by_range": by_stargz.get("layersReadByRange"),
+                "packages": _package_count(by_stargz),
+            },
             "matching": _matching(match),
         }
 
@@ -268,6 +292,8 @@ def _rows(data: dict[str, Any]) -> list[Row]:
     rebuilt_share = ratio(rebuilt["bytes_read"] or 0, rebuilt["bytes"])
     chunked = data["chunked"]
     chunked_share = ratio(chunked["bytes_read"] or 0, chunked["bytes"])
+    stargz = data["stargz"]
+    stargz_share = ratio(stargz["bytes_read"] or 0, stargz["bytes"])
     size_mib = image["bytes"] / MiB
     growth = scan["peak_rss_mib"] - scan["rss_before_mib"]
     read_share = ratio(scan["bytes_read"] or 0, image["bytes"])
@@ -315,6 +341,15 @@ def _rows(data: dict[str, Any]) -> list[Row]:
             ratio=f"{chunked_share}x",
             target="well under 1x",
             verdict=verdict(chunked_share is not None and chunked_share < 0.5),
+        ),
+        Row(
+            f"scan of the same image as eStargz layers ({stargz['layers_read_by_range']} "
+            f"read by their TOC, {stargz['packages']} packages found): bytes read from S3",
+            f"{(stargz['bytes_read'] or 0) / MiB:.1f} MiB in {stargz['seconds']} s",
+            baseline=f"{stargz['bytes'] / MiB:.1f} MiB image (compressed layers)",
+            ratio=f"{stargz_share}x",
+            target="well under 1x",
+            verdict=verdict(stargz_share is not None and stargz_share < 0.5),
         ),
         Row(
             f"matching {matching['packages']} packages ({matching['advisories']} advisories, "

@@ -161,3 +161,26 @@ def build_chunked(
         path.write_bytes(layer.blob)
         layers.append((_digested(path), layer.annotations))
     return layers
+
+
+def build_stargz(
+    directory: Path, total_mib: int, os_packages: int, language_packages: int
+) -> list[tuple[LayerFile, dict[str, str]]]:
+    """The same files as `build`, as eStargz layers (bench/stargzlayer.py), each with the
+    annotation carrying its TOC's digest."""
+    from bench.stargzlayer import stargz_layer
+
+    per_layer = total_mib * MiB // LAYERS
+    executables = _executables(min(per_layer // 2, 64 * MiB))
+    layers: list[tuple[LayerFile, dict[str, str]]] = []
+    for index in range(LAYERS):
+        files = list(_layer_files(index, per_layer, os_packages, language_packages, executables))
+        layer = stargz_layer(
+            [(name, data) for name, data, _ in files],
+            executables=frozenset(name for name, _, mode in files if mode & 0o111),
+            chunk=4 * MiB,
+        )
+        path = directory / f"layer{index}.stargz.tar.gz"
+        path.write_bytes(layer.blob)
+        layers.append((_digested(path), layer.annotations))
+    return layers

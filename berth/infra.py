@@ -87,4 +87,11 @@ def runtime_environment(outputs: dict[str, str]) -> dict[str, str]:
         environment["BERTH_DELIVERY_QUEUE_URL"] = outputs["DeliveryQueueUrl"]
     if "DeadLetterQueueUrl" in outputs:
         environment["BERTH_DEAD_LETTER_QUEUE_URL"] = outputs["DeadLetterQueueUrl"]
+    for name, key in (
+        ("BERTH_SCAN_QUEUE_ARN", "ScanQueueArn"),
+        ("BERTH_SCAN_QUEUE_URL", "ScanQueueUrl"),
+        ("BERTH_SCAN_DEAD_LETTER_QUEUE_URL", "ScanDeadLetterQueueUrl"),
+    ):
+        if key in outputs:
+            environment[name] = outputs[key]
     return environment

@@ -81,6 +81,8 @@ def aws() -> Iterator[dict[str, str]]:
         # Queue URLs are only known once the stack exists; chalicelib/events reads them lazily.
         os.environ["BERTH_DELIVERY_QUEUE_URL"] = outputs["DeliveryQueueUrl"]
         os.environ["BERTH_DEAD_LETTER_QUEUE_URL"] = outputs["DeadLetterQueueUrl"]
+        os.environ["BERTH_SCAN_QUEUE_URL"] = outputs["ScanQueueUrl"]
+        os.environ["BERTH_SCAN_DEAD_LETTER_QUEUE_URL"] = outputs["ScanDeadLetterQueueUrl"]
         yield outputs
 
 

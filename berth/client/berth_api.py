@@ -286,9 +286,14 @@ class RegistryClient:
         path = f"/v2/{repo}/_berth/lifecycle" if repo else "/v2/_berth/lifecycle"
         return self._call("POST", path + ("?dry-run=1" if dry_run else ""))[0]
 
-    def scan(self, repo: str, reference: str, now: bool = True) -> Any:
-        """Scan `repo` at a tag or digest now (POST), or read the stored findings (GET)."""
-        return self._call("POST" if now else "GET", f"/v2/{repo}/_berth/scan/{reference}")[0]
+    def scan(self, repo: str, reference: str) -> Any:
+        """The stored findings of `repo` at a tag or digest (status NOT_SCANNED if none)."""
+        return self._call("GET", f"/v2/{repo}/_berth/scan/{reference}")[0]
+
+    def request_scan(self, repo: str, reference: str) -> Any:
+        """Queue a fresh scan for the registry's scanner; the answer's `scannedAt` is the
+        stored scan's (None if none), which a GET's changes once the new one is stored."""
+        return self._call("POST", f"/v2/{repo}/_berth/scan/{reference}")[0]
 
     def scan_policy(self, repo: str, document: dict[str, Any] | None = None) -> Any:
         """A repository's scan pull policy; with `document`, replace it (repository admin)."""

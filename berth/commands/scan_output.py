@@ -35,8 +35,28 @@ def summary_line(reference: str, document: dict[str, Any]) -> str:
     return line
 
 
+def scanned_line(document: dict[str, Any]) -> str | None:
+    """When the shown scan ran and against which advisory database: a stored result may
+    predate advisories loaded since (`--rescan` asks for a fresh one)."""
+    when = document.get("scannedAt")
+    if not when:
+        return None
+    if "database" not in document:  # a FAILED scan matched nothing
+        return f"scanned {when}"
+    database = document["database"] or {}
+    if not database.get("updatedAt"):
+        against = "an empty advisory database"
+    else:
+        version = database.get("version", 0)
+        against = f"the advisory database of {database['updatedAt']} (version {version})"
+    return f"scanned {when} against {against}"
+
+
 def table(reference: str, document: dict[str, Any]) -> list[str]:
     lines = [summary_line(reference, document)]
+    scanned = scanned_line(document)
+    if scanned is not None:
+        lines.append(scanned)
     # Right under the counts: "0 findings" for packages no advisory source covers is not clean.
     lines.extend(document.get("notCovered") or [])
     findings = (document.get("imageScanFindings") or {}).get("findings") or []

@@ -1,4 +1,5 @@
-"""`berth scan REF` (scan an image now and print its findings), and `berth vulndb import PATH`
+"""`berth scan REF` (an image's last scan, or a fresh one from the registry's scanner, and its
+findings), and `berth vulndb import PATH`
 / `berth vulndb sync` / `berth vulndb status` (the advisory database scans use: loaded from
 files where the registry is air-gapped, synced from OSV's exports where it is not)."""
 
@@ -6,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +19,20 @@ from berth.commands.scan_output import sarif, table
 
 # A request's JSON body, under the registry's 5 MB batch limit.
 BATCH_BYTES = 4 * 1000 * 1000
+# How long `berth scan --rescan` waits for the scanner by default, and how often it looks.
+WAIT_SECONDS = 600
+POLL_FIRST, POLL_MOST = 1.0, 5.0
+# Waiting between looks (a test runs the scan queue here instead).
+_sleep = time.sleep
 
 
 def register(commands: Any) -> None:
     scan = commands.add_parser(
         "scan",
         help="scan an image for known vulnerabilities",
-        description="Scan REPO:TAG or REPO@DIGEST now against the registry's advisory "
-        "database and print the findings, worst first.",
+        description="Print the findings of REPO:TAG or REPO@DIGEST, worst first: the image's "
+        "last scan (when it ran, against which advisory database), or with --rescan (or when "
+        "it was never scanned) a fresh scan by the registry's scanner, waited for.",
     )
     scan.add_argument(
         "reference",
@@ -35,7 +43,24 @@ def register(commands: Any) -> None:
     scan.add_argument(
         "--format", choices=["table", "json", "sarif"], default="table", help="output format"
     )
-    scan.add_argument("--stored", action="store_true", help="print the last scan, do not scan")
+    when = scan.add_mutually_exclusive_group()
+    when.add_argument(
+        "--rescan",
+        action="store_true",
+        help="have the registry's scanner scan the image again and wait for the result",
+    )
+    when.add_argument(
+        "--stored",
+        action="store_true",
+        help="print the last scan only, even if there is none (never queue a scan)",
+    )
+    scan.add_argument(
+        "--timeout",
+        type=float,
+        default=WAIT_SECONDS,
+        metavar="SECONDS",
+        help=f"how long to wait for a queued scan (default {WAIT_SECONDS})",
+    )
     add_registry_option(scan)
     scan.set_defaults(func=_scan)
 
@@ -84,8 +109,14 @@ def register(commands: Any) -> None:
 def _scan(args: argparse.Namespace) -> int:
     repo, reference = args.reference
     shown = f"{repo}{'@' if reference.startswith('sha256:') else ':'}{reference}"
+    client = common.client_for(args)
     try:
-        document = common.client_for(args).scan(repo, reference, now=not args.stored)
+        document = client.scan(repo, reference)
+        never = document["imageScanStatus"]["status"] == "NOT_SCANNED"
+        if args.rescan or (never and not args.stored):
+            document = _fresh_scan(client, repo, reference, shown, args.timeout)
+            if document is None:
+                return common.EXIT_ERROR
     except RegistryError as error:
         return common.failed("scan", error)
     if args.format == "json" or args.json:
@@ -95,6 +126,37 @@ def _scan(args: argparse.Namespace) -> int:
     else:
         print("\n".join(table(shown, document)))
     return 0 if document["imageScanStatus"]["status"] == "COMPLETE" else common.EXIT_ERROR
+
+
+def _fresh_scan(
+    client: Any, repo: str, reference: str, shown: str, timeout: float
+) -> dict[str, Any] | None:
+    """Queue a scan and wait until the stored result is a newer one (COMPLETE or FAILED);
+    None (said on stderr) when `timeout` seconds pass first."""
+    queued = client.request_scan(repo, reference)
+    before = queued.get("scannedAt")
+    print(
+        f"berth scan: {shown} is queued for the registry's scanner; waiting up to "
+        f"{timeout:g} s for the result",
+        file=sys.stderr,
+    )
+    deadline = time.monotonic() + timeout
+    pause = POLL_FIRST
+    while True:
+        document: dict[str, Any] = client.scan(repo, reference)
+        if document.get("scannedAt") not in (None, before):
+            return document
+        left = deadline - time.monotonic()
+        if left <= 0:
+            print(
+                f"berth scan: no result within {timeout:g} s; the scan is still queued (a "
+                f"large image takes longer, or the scanner is retrying): `berth scan {shown}` "
+                "shows it once it has run",
+                file=sys.stderr,
+            )
+            return None
+        _sleep(min(pause, left))
+        pause = min(POLL_MOST, pause * 2)
 
 
 def _import(args: argparse.Namespace) -> int:

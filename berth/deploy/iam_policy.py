@@ -63,8 +63,8 @@ LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents
 EVENT_ACTIONS = ["events:PutEvents"]
 QUEUE_SEND_ACTIONS = ["sqs:SendMessage"]
 DEAD_LETTER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage"]
-# What Lambda's event source mappings do with the role to feed the two event handlers: read
-# the table's stream, and take messages off the delivery queue. Not calls of the code.
+# What Lambda's event source mappings do with the role to feed the event handlers: read the
+# table's stream, and take messages off the delivery and scan queues. Not calls of the code.
 STREAM_POLL_ACTIONS = [
     "dynamodb:DescribeStream",
     "dynamodb:GetRecords",
@@ -146,9 +146,12 @@ def bucket_arn(stage: str, account: str = ANY_ACCOUNT, region: str = "*") -> str
     return f"arn:aws:s3:::berth-{stage}-{account}-{region}"
 
 
-def queue_arn(stage: str, suffix: str, account: str = "*", region: str = "*") -> str:
-    """The webhook queues are `berth-<stage>-webhooks` and `-webhooks-dead` (infra/berth.yaml)."""
-    return f"arn:aws:sqs:{region}:{account}:berth-{stage}-webhooks{suffix}"
+def queue_arn(
+    stage: str, suffix: str, account: str = "*", region: str = "*", kind: str = "webhooks"
+) -> str:
+    """The webhook queues are `berth-<stage>-webhooks` and `-webhooks-dead`, the scan queues
+    `berth-<stage>-scans` and `-scans-dead` (infra/berth.yaml)."""
+    return f"arn:aws:sqs:{region}:{account}:berth-{stage}-{kind}{suffix}"
 
 
 def policy(
@@ -163,6 +166,8 @@ def policy(
     reg = region or "*"
     delivery = queue_arn(stage, "", acct, reg)
     dead = queue_arn(stage, "-dead", acct, reg)
+    scans = queue_arn(stage, "", acct, reg, "scans")
+    scans_dead = queue_arn(stage, "-dead", acct, reg, "scans")
     bucket = bucket_arn(stage, account or ANY_ACCOUNT, reg)
     logs = f"arn:aws:logs:{reg}:{acct}:log-group:/aws/lambda/{function_name(stage)}"
     return {
@@ -212,6 +217,14 @@ def policy(
                 "Resource": [delivery, dead],
             },
             {
+                # Scans on push, on demand and a rescan's pages are queued, retried and
+                # dead-lettered on the scan queues (chalicelib/scanner/scan_queue.py).
+                "Sid": "ScanQueues",
+                "Effect": "Allow",
+                "Action": QUEUE_SEND_ACTIONS,
+                "Resource": [scans, scans_dead],
+            },
+            {
                 "Sid": "DeadLetters",
                 "Effect": "Allow",
                 "Action": DEAD_LETTER_ACTIONS,
@@ -228,6 +241,12 @@ def policy(
                 "Effect": "Allow",
                 "Action": QUEUE_POLL_ACTIONS,
                 "Resource": delivery,
+            },
+            {
+                "Sid": "ScanQueue",
+                "Effect": "Allow",
+                "Action": QUEUE_POLL_ACTIONS,
+                "Resource": scans,
             },
             {
                 "Sid": "DeployEcsServices",

@@ -74,6 +74,9 @@ def environment(
                 ("BERTH_DELIVERY_QUEUE_ARN", "DeliveryQueueArn"),
                 ("BERTH_DELIVERY_QUEUE_URL", "DeliveryQueueUrl"),
                 ("BERTH_DEAD_LETTER_QUEUE_URL", "DeadLetterQueueUrl"),
+                ("BERTH_SCAN_QUEUE_ARN", "ScanQueueArn"),
+                ("BERTH_SCAN_QUEUE_URL", "ScanQueueUrl"),
+                ("BERTH_SCAN_DEAD_LETTER_QUEUE_URL", "ScanDeadLetterQueueUrl"),
             )
             if key in outputs
         },

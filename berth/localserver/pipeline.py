@@ -1,9 +1,10 @@
 """The event pipeline of `berth serve`: what Lambda's event source mappings do in AWS.
 
-In AWS, Lambda reads the table's stream and calls app.py's `publish_events`, and takes
-messages off the delivery queue and calls `deliver_webhooks`. moto runs no Lambda code, so
-this thread does both against moto, calling the very same chalicelib functions: events go to
-moto's EventBridge (where rules route them to SQS), webhooks to real receivers."""
+In AWS, Lambda reads the table's stream and calls app.py's `publish_events`, takes messages
+off the delivery queue and calls `deliver_webhooks`, and off the scan queue and calls
+`run_scans`. moto runs no Lambda code, so this thread does all three against moto, calling the
+very same chalicelib functions: events go to moto's EventBridge (where rules route them to
+SQS), webhooks to real receivers, scans into moto's table and bucket."""
 
 from __future__ import annotations
 
@@ -82,6 +83,8 @@ class Pipeline:
     queue_url: str
     publish: Callable[[list[dict[str, Any]]], object]
     deliver: Callable[[list[str]], object]
+    # More queues and their handlers (the scan queue and `run_scans`' handler).
+    queues: list[tuple[str, Callable[[list[str]], object]]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     # Records read but not yet published: as the stream does for a Lambda that raised,
@@ -97,16 +100,21 @@ class Pipeline:
             self.publish(as_lambda_records(self._pending))
             handled += len(self._pending)
             self._pending = []
-        answer = self.sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-        )
+        for url, handler in [(self.queue_url, self.deliver), *self.queues]:
+            handled += self._drain(url, handler)
+        return handled
+
+    def _drain(self, url: str, handler: Callable[[list[str]], object]) -> int:
+        """What is visible on one queue, a message at a time (batch size 1, as deployed)."""
+        handled = 0
+        answer = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
         for message in answer.get("Messages", []):
             try:
-                self.deliver([message["Body"]])
+                handler([message["Body"]])
             except Exception as error:  # as Lambda would: the message comes back later
-                logger.warning("delivery handler failed", extra=fields(error=str(error)))
+                logger.warning("queue handler failed", extra=fields(error=str(error), queue=url))
                 continue
-            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             handled += 1
         return handled
 
@@ -136,6 +144,7 @@ def start(environment: dict[str, str]) -> Pipeline:
 
     from chalicelib.events.deliver import handle_messages
     from chalicelib.events.publish import handle_records
+    from chalicelib.scanner import scan_queue
 
     endpoint = environment.get("AWS_ENDPOINT_URL")
     reader = StreamReader(
@@ -147,6 +156,9 @@ def start(environment: dict[str, str]) -> Pipeline:
         environment["BERTH_DELIVERY_QUEUE_URL"],
         handle_records,
         lambda bodies: handle_messages(bodies),
+        queues=[
+            (environment["BERTH_SCAN_QUEUE_URL"], lambda bodies: scan_queue.handle_messages(bodies))
+        ],
     )
     pipeline.start()
     return pipeline

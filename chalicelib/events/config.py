@@ -25,6 +25,9 @@ class EventSettings:
     # Networks every webhook may reach although they are not public (the operator's choice;
     # `berth serve` allows loopback so a laptop's receiver works).
     allow_networks: tuple[str, ...] = ()
+    # Scans have their own queue and dead-letter queue (chalicelib/scanner/scan_queue.py).
+    scan_queue_url: str | None = None
+    scan_dead_letter_queue_url: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -42,6 +45,8 @@ def event_settings() -> EventSettings:
         allow_networks=tuple(
             v for v in env.get("BERTH_WEBHOOK_ALLOW_NETWORKS", "").split(",") if v
         ),
+        scan_queue_url=env.get("BERTH_SCAN_QUEUE_URL") or None,
+        scan_dead_letter_queue_url=env.get("BERTH_SCAN_DEAD_LETTER_QUEUE_URL") or None,
     )
 
 
@@ -50,6 +55,7 @@ def event_settings() -> EventSettings:
 # serve`) the handlers are called directly and these names are only placeholders.
 _LOCAL_STREAM = "arn:aws:dynamodb:us-east-1:000000000000:table/berth-local-meta/stream/local"
 _LOCAL_QUEUE = "arn:aws:sqs:us-east-1:000000000000:berth-local-webhooks"
+_LOCAL_SCAN_QUEUE = "arn:aws:sqs:us-east-1:000000000000:berth-local-scans"
 
 
 def stream_arn() -> str:
@@ -58,3 +64,7 @@ def stream_arn() -> str:
 
 def delivery_queue_arn() -> str:
     return os.environ.get("BERTH_DELIVERY_QUEUE_ARN") or _LOCAL_QUEUE
+
+
+def scan_queue_arn() -> str:
+    return os.environ.get("BERTH_SCAN_QUEUE_ARN") or _LOCAL_SCAN_QUEUE

@@ -1,10 +1,10 @@
 """The delivery queue's consumer: sign, POST, log, and on failure queue the next attempt.
 
 Runs in AWS as app.py's `on_sqs_message` handler and in `berth serve`'s queue reader. A
-failed attempt is queued again with the backoff's delay (chalicelib/events/backoff.py); SQS
-delays a message by at most 15 minutes, so a longer wait is several hops, each of which
-only re-queues until its `not_before`. After the last attempt the message goes to the
-dead-letter queue, from which `berth webhook redeliver` sends it again."""
+failed attempt is queued again with the backoff's delay (chalicelib/events/backoff.py,
+retries.py). After the last attempt the message goes to the dead-letter queue, from which
+`berth webhook redeliver` sends it again. Scans are not run here: they have their own queue
+and function (chalicelib/scanner/scan_queue.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from chalicelib.events import backoff, http_post, signing, triggers, webhooks
+from chalicelib.events import http_post, signing, triggers, webhooks
 from chalicelib.events.config import event_settings
 from chalicelib.events.models import DELIVERY_TTL, DeliveryItem, WebhookItem
 from chalicelib.events.publish import send
@@ -107,29 +107,20 @@ def handle_messages(
     resolver: http_post.Resolver = http_post.resolve,
     remaining: Callable[[], float] | None = None,
 ) -> None:
-    """Each message: wait longer, or attempt, then queue the retry or dead-letter it.
-    Raises only when the queue itself fails (SQS then hands the message again).
-    `remaining` is the run's time left in seconds (Lambda's context): a replication copy
-    stops before it, saved, and its retry continues."""
-    for raw in bodies:
-        message = json.loads(raw)
-        moment = clock()
-        wait = int(message.get("not_before", 0) - moment)
-        if wait > 0:
-            send([message], delay=min(backoff.SQS_MAX_DELAY, wait))
-            continue
-        outcome = _attempt(message, clock, resolver, remaining)
-        if outcome is None or outcome.ok:
-            continue
-        number = int(message["attempt"])
-        if backoff.exhausted(number):
-            dead = event_settings().dead_letter_queue_url
-            send([{**message, "error": outcome.error}], queue_url=dead)
-            logger.warning("delivery dead-lettered", extra={"fields": {"id": message["id"]}})
-            continue
-        delay = backoff.delay(number, rng)
-        retry = {**message, "attempt": number + 1, "not_before": int(moment) + delay}
-        send([retry], delay=min(backoff.SQS_MAX_DELAY, delay))
+    """Each message: wait longer, or attempt, then queue the retry or dead-letter it
+    (chalicelib/events/retries.py). Raises only when the queue itself fails (SQS then hands
+    the message again). `remaining` is the run's time left in seconds (Lambda's context): a
+    replication copy stops before it, saved, and its retry continues."""
+    from chalicelib.events import retries
+
+    retries.handle(
+        bodies,
+        lambda message: _attempt(message, clock, resolver, remaining),
+        clock=clock,
+        rng=rng,
+        queue_url=None,
+        dead_letter_url=event_settings().dead_letter_queue_url,
+    )
 
 
 def _attempt(
@@ -138,22 +129,20 @@ def _attempt(
     resolver: http_post.Resolver,
     remaining: Callable[[], float] | None = None,
 ) -> http_post.Outcome | None:
-    """A webhook's POST, a trigger's redeploy, a scan (on push or a rescan), a page of a
-    rescan's walk or a replication's copy; None if its subscription is gone or off."""
-    if "scan" in message:
-        from chalicelib.scanner.on_push import run
+    """A webhook's POST, a trigger's redeploy or a replication's copy; None if its
+    subscription is gone or off. A scan or a rescan's page, queued here before scans had a
+    queue of their own, is moved to the scan queue."""
+    if "scan" in message or "rescan" in message:
+        from chalicelib.scanner import scan_queue
 
-        return run(message)
+        scan_queue.send([message])
+        return None
     if "replication" in message:
         from chalicelib.replication.deadline import NEVER, Deadline
         from chalicelib.replication.handler import attempt as replicate
 
         deadline = NEVER if remaining is None else Deadline(remaining)
         return replicate(message, clock=clock, deadline=deadline)
-    if "rescan" in message:  # a page of the walk over stored images (scanner/rescan.py)
-        from chalicelib.scanner import rescan
-
-        return rescan.run(message)
     try:
         if "trigger" in message:
             trigger = triggers.get(str(message["trigger"]))

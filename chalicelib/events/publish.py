@@ -103,13 +103,14 @@ def trigger_message(firing: triggers.Firing) -> dict[str, Any]:
 def _enqueue(found: list[Change]) -> int:
     messages = [delivery_message(w, c) for c in found for w in webhooks.subscribed(c)]
     messages += [trigger_message(f) for c in found for f in triggers.firings(c)]
-    # Scans ride the same queue but are not deliveries (chalicelib/scanner/on_push.py).
+    messages += replication_messages(found)
+    if messages:
+        send(messages)
+    # Scans have their own queue and function (chalicelib/scanner/scan_queue.py).
+    from chalicelib.scanner import scan_queue
     from chalicelib.scanner.on_push import scan_messages
 
-    scans = scan_messages(found)
-    messages += replication_messages(found)
-    if messages or scans:
-        send(messages + scans)
+    scan_queue.send(scan_messages(found))
     return len(messages)
 
 

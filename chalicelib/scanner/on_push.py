@@ -1,6 +1,6 @@
 """Scan on push: the stream consumer queues a scan message for each pushed image (into the
-delivery queue, beside webhook deliveries), and the queue consumer runs it, so a push never
-waits for a scan. A failed scan is retried with the queue's backoff like a delivery.
+scan queue, chalicelib/scanner/scan_queue.py), and the scan function runs it, so a push never
+waits for a scan. A failed scan is retried with the webhooks' backoff.
 
 On unless BERTH_SCAN_ON_PUSH is off (the test suite turns it off so event tests count only
 their own deliveries; tests of this module turn it on)."""
@@ -25,21 +25,26 @@ def enabled() -> bool:
     return os.environ.get("BERTH_SCAN_ON_PUSH", "on") not in ("0", "off", "false")
 
 
+def scan_message(message_id: str, repository: str, digest: str) -> dict[str, Any]:
+    """A scan that reads the image's layers (those no scan read before)."""
+    return {
+        "scan": True,
+        "id": message_id,
+        "type": MESSAGE_TYPE,
+        "repository": repository,
+        "digest": digest,
+        "attempt": 1,
+        "not_before": 0,
+    }
+
+
 def scan_messages(changes: Iterable[Change]) -> list[dict[str, Any]]:
     """One message per new image manifest or index; artifacts (an artifactType, a subject)
     carry no filesystem and are not scanned."""
     if not enabled():
         return []
     return [
-        {
-            "scan": True,
-            "id": change.id,
-            "type": MESSAGE_TYPE,
-            "repository": change.repository,
-            "digest": change.digest,
-            "attempt": 1,
-            "not_before": 0,
-        }
+        scan_message(change.id, change.repository, change.digest)
         for change in changes
         if change.kind == PUSH
         and change.digest

@@ -1,8 +1,9 @@
 """Rescans after the advisory database changed: a walk over every stored image in the
 background, one page of one repository's manifests per queue message, each page queueing a
-scan message per image the change may affect (`affected`: its packed index keys against the index
-keys the versions since its last scan changed; the delivery queue and consumer that scan on
-push uses, in AWS and in `berth serve` alike) and then the walk's next page.
+scan message per image the change may affect (`affected`: its packed index keys against the
+index keys the versions since its last scan changed), through the scan queue and function that
+scan on push uses (in AWS and in `berth serve` alike: chalicelib/scanner/scan_queue.py), and
+then the walk's next page.
 
 A database change starts a walk for its version. A walk whose version is no longer the
 database's stops at its next page, and a queued scan for an older version is dropped, since
@@ -35,7 +36,7 @@ def walk_message(version: int, repository: str | None = None, after: Any = None)
 
 def start(version: int) -> None:
     """Queue the walk's first page (after the database reached `version`)."""
-    from chalicelib.events.publish import send
+    from chalicelib.scanner.scan_queue import send
 
     send([walk_message(version)])
 
@@ -107,7 +108,7 @@ def affected(digests: list[str], version: int) -> list[str]:
 
 def run(message: dict[str, Any]) -> Outcome:
     """One page: queue its scans and the next page. A storage fault is retried by the queue."""
-    from chalicelib.events.publish import send
+    from chalicelib.scanner.scan_queue import send
     from chalicelib.storage import repositories, vulndb
 
     started = time.perf_counter()

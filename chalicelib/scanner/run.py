@@ -8,6 +8,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import IO, Any, cast
 
+from botocore.exceptions import ClientError
+
 from chalicelib.cache import pull_through
 from chalicelib.log import logger
 from chalicelib.oci import media_types as mt
@@ -19,6 +21,15 @@ from chalicelib.scanning import key_hashes
 from chalicelib.scanning.coverage import not_covered
 from chalicelib.scanning.cyclonedx import sbom, vulnerability_report
 from chalicelib.scanning.errors import ScanInputError
+from chalicelib.scanning.estargz import (
+    FOOTER_SIZE,
+    Stargz,
+    chunked_entries,
+    gzip_reader,
+    stargz_layer,
+    toc_offset,
+)
+from chalicelib.scanning.estargz import parse_toc as parse_stargz_toc
 from chalicelib.scanning.finding import Finding
 from chalicelib.scanning.inventory import Inventory, inventory_of_changes
 from chalicelib.scanning.layer_changes import LayerChanges
@@ -88,6 +99,36 @@ def _by_range(digest: str, toc: TocPosition, read: _Read) -> LayerChanges | None
     return changes
 
 
+def _by_stargz(digest: str, stargz: Stargz, read: _Read) -> LayerChanges | None:
+    """An eStargz layer's changes from its footer, TOC and the files worth reading, each by
+    a ranged GET; None when any of it does not check out (then it is read whole)."""
+    streams: list[CountingStream] = []
+
+    def fetch(start: int, end: int) -> IO[bytes]:
+        stream = open_range(digest, start, end)
+        streams.append(stream)
+        return cast(IO[bytes], stream)
+
+    try:
+        end = stargz.size - FOOTER_SIZE
+        with closing(fetch(end, stargz.size)) as source:
+            toc_at = toc_offset(source.read(), stargz.size)
+        with closing(fetch(toc_at, end)) as source:
+            entries = parse_stargz_toc(source.read(), stargz.toc_digest)
+        changes = read_chunked_layer(chunked_entries(entries, toc_at), fetch, gzip_reader)
+    except (ScanInputError, ClientError) as error:
+        # ClientError: a range the blob does not have (a descriptor's size that is not the
+        # blob's); a real S3 fault fails the whole read that follows too, and is retried.
+        logger.warning(
+            "eStargz TOC not usable, reading the layer whole",
+            extra={"fields": {"digest": digest, "error": str(error)[:300]}},
+        )
+        changes = None
+    read.streams.extend(streams)
+    read.ranged_layers += changes is not None
+    return changes
+
+
 def _layer_changes(repo: str, layer: Layer, read: _Read) -> LayerChanges:
     """A layer's changes: stored under its digest by whichever scan read it first, else read
     now and stored for the next image that shares it. A layer with a TOC is read by range;
@@ -100,7 +141,12 @@ def _layer_changes(repo: str, layer: Layer, read: _Read) -> LayerChanges:
         return stored[0]
     pull_through.layer(repo, layer.digest)  # a cached image's layers may not be pulled yet
     toc = toc_position(layer.annotations)
-    changes = _by_range(layer.digest, toc, read) if toc is not None else None
+    stargz = stargz_layer(layer.annotations, layer.size)
+    changes = None
+    if toc is not None:
+        changes = _by_range(layer.digest, toc, read)
+    elif stargz is not None:
+        changes = _by_stargz(layer.digest, stargz, read)
     if changes is None:
         stream = open_layer(layer.digest)
         read.streams.append(stream)

@@ -34,6 +34,7 @@ def _document(body: bytes) -> dict[str, Any]:
 class Layer:
     digest: str
     annotations: dict[str, Any]  # a seekable layer's TOC position is named here
+    size: int = 0  # the descriptor's: an eStargz footer is the blob's last bytes
 
 
 def _annotations(descriptor: dict[str, Any]) -> dict[str, Any]:
@@ -41,11 +42,16 @@ def _annotations(descriptor: dict[str, Any]) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
+def _size(descriptor: dict[str, Any]) -> int:
+    size = descriptor.get("size")
+    return size if isinstance(size, int) and not isinstance(size, bool) and size > 0 else 0
+
+
 def filesystem_layer_descriptors(body: bytes) -> list[Layer]:
     """Filesystem layers bottom first; [] for an artifact that carries no filesystem."""
     layers = _document(body).get("layers") or []
     return [
-        Layer(str(layer["digest"]), _annotations(layer))
+        Layer(str(layer["digest"]), _annotations(layer), _size(layer))
         for layer in layers
         if isinstance(layer, dict)
         and any(marker in str(layer.get("mediaType", "")) for marker in _LAYER_MARKERS)

@@ -98,4 +98,18 @@ def ecr_document(
         document["packageCount"] = len(report.get("packages", []))
         # Packages no advisory source covers (coverage.py): "0 findings" is not "clean" there.
         document["notCovered"] = report.get("notCovered", [])
+        # Against which advisory database (its version and when it last changed).
+        document["database"] = report.get("database") or {}
+        # What the scan read from S3, and what it took from earlier scans instead.
+        document["read"] = {key: report[key] for key in READ_FIGURES if key in report}
     return document
+
+
+READ_FIGURES = (
+    "bytesRead",
+    "layerBytesRead",
+    "layersRead",
+    "layersReadByRange",
+    "layersReused",
+    "inventoryReused",
+)

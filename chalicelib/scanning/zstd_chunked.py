@@ -36,9 +36,14 @@ _TOC_TYPE = 1  # the manifest's type in the position annotation: zstd-compressed
 GAP = 1024 * 1024
 # An executable past this is read only if its first frame shows an ELF file or a zip.
 HEAD_FIRST = 1024 * 1024
+# Enough of a first frame or member to decompress its first bytes: a zstd block holds at
+# most 128 KiB; deflate yields output long before. eStargz's first chunk is 4 MiB by default.
+HEAD_WINDOW = 132 * 1024
 
 # Reads `[start, end)` of the layer blob.
 Fetch = Callable[[int, int], IO[bytes]]
+# Decompresses a file's range (zstd frames here; gzip members for eStargz, estargz.py).
+Decompress = Callable[[IO[bytes]], IO[bytes]]
 
 
 @dataclass(frozen=True)
@@ -196,11 +201,11 @@ class _Window(io.RawIOBase):
             raise ScanInputError("zstd:chunked: the layer ends before a file's range")
 
 
-def _head(file: _File, fetch: Fetch) -> bytes:
-    source = fetch(file.start, file.first_end)
+def _head(file: _File, fetch: Fetch, decompress: Decompress) -> bytes:
+    source = fetch(file.start, min(file.first_end, file.start + HEAD_WINDOW))
     try:
-        return _zstd_reader(source).read(4)
-    except Exception as error:  # zstandard's ZstdError
+        return decompress(source).read(4)
+    except Exception as error:  # zstandard's ZstdError, gzip's errors
         raise ScanInputError(f"zstd:chunked: {file.name!r}: {error}") from error
     finally:
         source.close()
@@ -218,10 +223,13 @@ def _groups(files: list[_File]) -> list[list[_File]]:
     return groups
 
 
-def read_chunked_layer(entries: list[dict[str, Any]], fetch: Fetch) -> LayerChanges:
+def read_chunked_layer(
+    entries: list[dict[str, Any]], fetch: Fetch, decompress: Decompress = _zstd_reader
+) -> LayerChanges:
     """What read_layer keeps of the same layer, reading only the files it keeps or searches:
     package files whole, executables and archives whole unless they are large and their
-    first frame says they are neither (ELF, zip). Runs of nearby files share a GET."""
+    first frame says they are neither (ELF, zip). Runs of nearby files share a GET.
+    `entries` in this TOC's form (eStargz's are converted to it: estargz.py)."""
     changes = LayerChanges()
     listed = _files(entries, changes)
     reads: list[_File] = []
@@ -234,10 +242,10 @@ def read_chunked_layer(entries: list[dict[str, Any]], fetch: Fetch) -> LayerChan
             else:
                 reads.append(file)
         elif is_candidate(file.name, file.mode, file.size) and (
-            file.size <= HEAD_FIRST or worth_reading(file.name, _head(file, fetch))
+            file.size <= HEAD_FIRST or worth_reading(file.name, _head(file, fetch, decompress))
         ):
             reads.append(file)
-    found: dict[str, bytes] = {}
+    found: dict[int, bytes] = {}  # by entry: a path listed twice is the later entry's
     evidence = LayerChanges()
     for group in _groups(reads):
         source = fetch(group[0].start, group[-1].end)
@@ -248,9 +256,9 @@ def read_chunked_layer(entries: list[dict[str, Any]], fetch: Fetch) -> LayerChan
                 window = _Window(source, file.end - file.start)
                 stream = cast(IO[bytes], window)
                 if is_wanted(file.name):
-                    found[file.name] = _read(file, stream, None)
+                    found[id(file)] = _read(file, stream, None, decompress)
                 else:
-                    _read(file, stream, evidence)
+                    _read(file, stream, evidence, decompress)
                 window.drain()
                 at = file.end
         finally:
@@ -261,16 +269,21 @@ def read_chunked_layer(entries: list[dict[str, Any]], fetch: Fetch) -> LayerChan
             target = changes.files.get(file.target)
             if target is not None:
                 changes.files[file.name] = target
-        elif file.name in found:
-            changes.files[file.name] = found[file.name]
+        elif id(file) in found:
+            changes.files[file.name] = found[id(file)]
         elif file.name in evidence.files:
             changes.files[file.name] = evidence.files[file.name]
         elif is_wanted(file.name) and file.size == 0:
-            changes.files[file.name] = _read(file, io.BytesIO(), None)
+            changes.files[file.name] = _read(file, io.BytesIO(), None, decompress)
     return changes
 
 
-def _read(file: _File, source: IO[bytes], evidence_to: LayerChanges | None) -> bytes:
+def _read(
+    file: _File,
+    source: IO[bytes],
+    evidence_to: LayerChanges | None,
+    decompress: Decompress = _zstd_reader,
+) -> bytes:
     """The file's bytes (a wanted file), or its evidence kept in `evidence_to` (an executable
     or archive, spooled as the tar reader does); checked against the TOC either way."""
     if file.size == 0:
@@ -278,7 +291,7 @@ def _read(file: _File, source: IO[bytes], evidence_to: LayerChanges | None) -> b
             raise ScanInputError(f"zstd:chunked: {file.name!r} does not match its TOC digest")
         return b""
     try:
-        checked = _Checked(_zstd_reader(source), file.size)
+        checked = _Checked(decompress(source), file.size)
         reader = cast(IO[bytes], io.BufferedReader(checked))
         if evidence_to is None:
             data = reader.read(file.size + 1)
@@ -289,5 +302,5 @@ def _read(file: _File, source: IO[bytes], evidence_to: LayerChanges | None) -> b
         return data
     except ScanInputError:
         raise
-    except Exception as error:  # zstandard's ZstdError
+    except Exception as error:  # zstandard's ZstdError, gzip's errors
         raise ScanInputError(f"zstd:chunked: {file.name!r}: {error}") from error

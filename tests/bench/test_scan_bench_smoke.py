@@ -21,8 +21,12 @@ def test_scan_bench_finds_every_generated_package_and_every_finding() -> None:
     chunked = section.data["chunked"]
     assert (chunked["layers_read_by_range"], chunked["packages"]) == (10, 80)
     assert chunked["bytes_read"] < chunked["bytes"] / 2
+    stargz = section.data["stargz"]
+    assert (stargz["layers_read_by_range"], stargz["packages"]) == (10, 80)
+    assert stargz["bytes_read"] < stargz["bytes"] / 2
     assert matching["packages"] == 100 and matching["findings"] == matching["advisories"] == 10
     assert [r.metric.split(":")[0] for r in section.rows[:3]] == ["scan", "scan", "scan"]
     assert section.rows[3].metric.startswith("scan of a rebuild sharing 9 of 10 layers")
     assert section.rows[4].metric.startswith("scan of the same image as zstd:chunked layers")
-    assert section.rows[5].metric.startswith("matching 100 packages")
+    assert section.rows[5].metric.startswith("scan of the same image as eStargz layers")
+    assert section.rows[6].metric.startswith("matching 100 packages")

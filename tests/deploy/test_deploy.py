@@ -123,6 +123,9 @@ def test_deploy_then_destroy(session: Any) -> None:
         "BERTH_DELIVERY_QUEUE_ARN": done.outputs["DeliveryQueueArn"],
         "BERTH_DELIVERY_QUEUE_URL": done.outputs["DeliveryQueueUrl"],
         "BERTH_DEAD_LETTER_QUEUE_URL": done.outputs["DeadLetterQueueUrl"],
+        "BERTH_SCAN_QUEUE_ARN": done.outputs["ScanQueueArn"],
+        "BERTH_SCAN_QUEUE_URL": done.outputs["ScanQueueUrl"],
+        "BERTH_SCAN_DEAD_LETTER_QUEUE_URL": done.outputs["ScanDeadLetterQueueUrl"],
     }
     # Unique per registry (issue 11, D6): another stage, account or region has another name.
     others = {service_name("qa", ACCOUNT, REGION), service_name("prod", "210987654321", REGION)}

@@ -141,30 +141,54 @@ def test_events_resources() -> None:
     (table,) = of_type("local", "AWS::DynamoDB::Table").values()
     assert table["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
     queues = of_type("local", "AWS::SQS::Queue")
-    assert set(queues) == {"DeliveryQueue", "DeadLetterQueue"}
+    assert set(queues) == {"DeliveryQueue", "DeadLetterQueue", "ScanQueue", "ScanDeadLetterQueue"}
     assert all(q["Properties"]["SqsManagedSseEnabled"] for q in queues.values())
-    redrive = queues["DeliveryQueue"]["Properties"]["RedrivePolicy"]
-    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
-    # The dead letters outlive the retries (more than a day) by days.
-    assert queues["DeadLetterQueue"]["Properties"]["MessageRetentionPeriod"] >= 7 * 86400
+    for queue, dead in (("DeliveryQueue", "DeadLetterQueue"), ("ScanQueue", "ScanDeadLetterQueue")):
+        redrive = queues[queue]["Properties"]["RedrivePolicy"]
+        assert redrive == {
+            "deadLetterTargetArn": {"Fn::GetAtt": [dead, "Arn"]},
+            "maxReceiveCount": 5,
+        }
+        # The dead letters outlive the retries (more than a day) by days.
+        assert queues[dead]["Properties"]["MessageRetentionPeriod"] >= 7 * 86400
+    assert queues["ScanQueue"]["Properties"]["QueueName"] == {"Fn::Sub": "berth-${Stage}-scans"}
 
 
-def test_scans_run_in_the_queue_consumer_with_lambdas_longest_timeout() -> None:
-    """Scans (on push, rescans) run in the delivery queue's consumer, not the API function:
-    a large image gets 15 minutes and more memory, and SQS keeps the message hidden at least
-    as long as the function may run (Lambda refuses a shorter visibility timeout)."""
+def test_scans_run_in_a_function_of_their_own_on_a_queue_of_their_own() -> None:
+    """Scans (on push, asked for, rescans) run in `run_scans` on the scan queue, with Lambda's
+    15 minutes and 2 GB; SQS keeps a message hidden at least as long as the function may run
+    (Lambda refuses a shorter visibility timeout). The webhook deliverer is small again: its
+    15 minutes are replication's (a copy of a large layer), its memory less than the API's."""
     import json
 
     from berth.project_files import CHALICE_DIR
 
     config = json.loads((CHALICE_DIR / "config.json").read_text())
-    queue = of_type("local", "AWS::SQS::Queue")["DeliveryQueue"]["Properties"]
+    queues = of_type("local", "AWS::SQS::Queue")
     for stage in ("dev", "prod"):
         settings = config["stages"][stage]
-        consumer = settings["lambda_functions"]["deliver_webhooks"]
-        assert consumer["lambda_timeout"] == 900 > settings["lambda_timeout"]
-        assert consumer["lambda_memory_size"] > settings["lambda_memory_size"]
-        assert queue["VisibilityTimeout"] >= consumer["lambda_timeout"]
+        scanner = settings["lambda_functions"]["run_scans"]
+        assert (scanner["lambda_timeout"], scanner["lambda_memory_size"]) == (900, 2048)
+        assert queues["ScanQueue"]["Properties"]["VisibilityTimeout"] == 960
+        assert queues["ScanQueue"]["Properties"]["VisibilityTimeout"] >= scanner["lambda_timeout"]
+        deliverer = settings["lambda_functions"]["deliver_webhooks"]
+        assert (deliverer["lambda_timeout"], deliverer["lambda_memory_size"]) == (900, 512)
+        assert deliverer["lambda_memory_size"] < settings["lambda_memory_size"] == 1024
+        assert queues["DeliveryQueue"]["Properties"]["VisibilityTimeout"] >= 900
+        assert settings["lambda_timeout"] == 60  # the API function
+
+
+def test_app_attaches_run_scans_to_the_scan_queue() -> None:
+    """What Chalice deploys: an SQS event source on the scan queue's ARN (BERTH_SCAN_QUEUE_ARN,
+    from the stack's outputs), one message a run, apart from the webhook deliverer's."""
+    from app import app
+    from chalicelib.events.config import delivery_queue_arn, scan_queue_arn
+
+    sources = {s.name: s for s in app.event_sources}
+    scans = sources["run_scans"]
+    assert (scans.queue_arn, scans.batch_size) == (scan_queue_arn(), 1)  # type: ignore[attr-defined]
+    assert sources["deliver_webhooks"].queue_arn == delivery_queue_arn()  # type: ignore[attr-defined]
+    assert scan_queue_arn() != delivery_queue_arn()
 
 
 def test_the_stack_builds_the_stream_and_queues_in_moto(aws: dict[str, str]) -> None:
@@ -176,6 +200,11 @@ def test_the_stack_builds_the_stream_and_queues_in_moto(aws: dict[str, str]) -> 
         QueueUrl=aws["DeliveryQueueUrl"], AttributeNames=["RedrivePolicy"]
     )["Attributes"]
     assert aws["DeadLetterQueueArn"] in attributes["RedrivePolicy"]
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=aws["ScanQueueUrl"], AttributeNames=["RedrivePolicy", "VisibilityTimeout"]
+    )["Attributes"]
+    assert aws["ScanDeadLetterQueueArn"] in attributes["RedrivePolicy"]
+    assert attributes["VisibilityTimeout"] == "960"
 
 
 def test_the_5xx_alarm_adds_every_kind_the_code_emits() -> None:

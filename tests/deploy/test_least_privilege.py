@@ -71,6 +71,14 @@ def test_policy_is_scoped_to_the_stage() -> None:
     exact = policy("dev", account="123456789012", region="eu-west-1")
     assert allows(exact, ("dynamodb:PutItem", table))
     assert not allows(exact, ("dynamodb:PutItem", table.replace("eu-west-1", "us-east-1")))
+    # The scan queues: sent to (and the scan queue polled) by this stage only; the scan
+    # dead letters are written, never read back by the code.
+    scans = "arn:aws:sqs:eu-west-1:123456789012:berth-dev-scans"
+    assert allows(document, ("sqs:SendMessage", scans))
+    assert allows(document, ("sqs:SendMessage", scans + "-dead"))
+    assert allows(document, ("sqs:ReceiveMessage", scans))
+    assert not allows(document, ("sqs:ReceiveMessage", scans + "-dead"))
+    assert not allows(document, ("sqs:SendMessage", scans.replace("-dev-", "-prod-")))
 
 
 def test_the_signing_key_is_the_stages_by_alias() -> None:
@@ -186,12 +194,33 @@ def _events(client: Any, repo: str, aws: dict[str, str]) -> None:
         last = {**message, "attempt": backoff.MAX_ATTEMPTS}
         handle_messages([json.dumps(last)], resolver=refuse)  # into the dead-letter queue
         assert redrive_dead_letters() >= 1
+        # Scans: queued on their own queue, and one whose attempts ran out dead-lettered there.
+        from chalicelib.oci.digest import parse_digest
+        from chalicelib.scanner import scan_queue
+        from chalicelib.scanner.on_push import scan_message
+        from chalicelib.storage.blobs import blob_key
+
+        lost = image()
+        push(client, repo, lost, "lost-layer")
+        boto3.client("s3").delete_object(  # the scan's GET of the layer then fails
+            Bucket=os.environ["BERTH_BUCKET"], Key=blob_key(parse_digest(digest_of(lost.blobs[1])))
+        )
+        scan_queue.send([scan_message("lp-scan", repo, "sha256:" + "0" * 64)])
+        broken = {**scan_message("lp-dead", repo, lost.digest), "attempt": backoff.MAX_ATTEMPTS}
+        scan_queue.handle_messages([json.dumps(broken)])
+        dead = sqs.receive_message(QueueUrl=aws["ScanDeadLetterQueueUrl"], MaxNumberOfMessages=10)
+        assert [json.loads(m["Body"])["id"] for m in dead["Messages"]] == ["lp-dead"]
     finally:
         hook.item.delete()
         webhooks.forget()
         for trigger in deploys:
             trigger.delete()
-        for url in (aws["DeliveryQueueUrl"], aws["DeadLetterQueueUrl"]):
+        for url in (
+            aws["DeliveryQueueUrl"],
+            aws["DeadLetterQueueUrl"],
+            aws["ScanQueueUrl"],
+            aws["ScanDeadLetterQueueUrl"],
+        ):
             boto3.client("sqs").purge_queue(QueueUrl=url)  # delayed retries too
 
 
@@ -353,7 +382,8 @@ def test_every_granted_action_is_needed(
     assert refused(calls, "test") == []
     needed: set[Permission] = set().union(*(call.needs for call in calls))
     unused = []
-    pollers = {"TableStream", "DeliveryQueue"}  # Lambda's event source mappings use them
+    # Lambda's event source mappings use them
+    pollers = {"TableStream", "DeliveryQueue", "ScanQueue"}
     for statement in policy("test")["Statement"]:
         if statement["Sid"] in pollers:
             assert set(statement["Action"]) <= set(POLL_ACTIONS)

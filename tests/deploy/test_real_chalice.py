@@ -98,6 +98,11 @@ def test_berth_deploy_runs_the_real_chalice_against_moto(
     }
     assert sources[f"berth-{STAGE}-publish_events"] == done.outputs["TableStreamArn"]
     assert sources[f"berth-{STAGE}-deliver_webhooks"] == done.outputs["DeliveryQueueArn"]
+    assert sources[f"berth-{STAGE}-run_scans"] == done.outputs["ScanQueueArn"]
+    scanner = lam.get_function_configuration(FunctionName=f"berth-{STAGE}-run_scans")
+    assert (scanner["Timeout"], scanner["MemorySize"]) == (900, 2048)
+    deliverer = lam.get_function_configuration(FunctionName=f"berth-{STAGE}-deliver_webhooks")
+    assert deliverer["MemorySize"] == 512
 
     # The front doors: the Function URL berth deploy adds, and Chalice's REST API.
     url = lam.get_function_url_config(FunctionName=done.function_name)

@@ -64,7 +64,10 @@ def test_scan_of_a_pushed_image_with_binaries_archives_and_an_old_rpmdb(
         (advisories / f"{advisory['id'].replace(':', '_')}.json").write_text(json.dumps(advisory))
     berth(registry, "vulndb", "import", str(advisories))
 
-    report = json.loads(berth(registry, "scan", f"{repository}:1.0", "--format", "json"))
+    # --rescan: a scan on push may have run before the import; wait for the scanner's new one.
+    report = json.loads(
+        berth(registry, "scan", f"{repository}:1.0", "--rescan", "--format", "json")
+    )
     findings = report["imageScanFindings"]["findings"]
     where = {
         finding["name"]: next(a["value"] for a in finding["attributes"] if a["key"] == "path")

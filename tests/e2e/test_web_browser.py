@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -97,8 +98,15 @@ def test_scan_findings_sort_in_the_browser(registry: Registry) -> None:
         "PUT", f"/v2/{repository}/manifests/1.0", {"Content-Type": image.media_type}, image.body
     )
     assert put.status == 201, put.body
-    scanned = registry.request("POST", f"/v2/{repository}/_berth/scan/1.0")
-    assert scanned.status == 200, scanned.body
+    queued = registry.request("POST", f"/v2/{repository}/_berth/scan/1.0")
+    assert queued.status == 202, queued.body
+    for _ in range(120):  # the local pipeline runs the scan function's handler
+        scanned = registry.request("GET", f"/v2/{repository}/_berth/scan/1.0")
+        if json.loads(scanned.body)["imageScanStatus"]["status"] == "COMPLETE":
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError(f"the queued scan did not complete: {scanned.body!r}")
     errors: list[str] = []
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

@@ -136,11 +136,14 @@ class Pump:
         return handle_records(as_lambda_records(self.reader.poll()))
 
     def queued(self, url: str | None = None) -> list[dict[str, Any]]:
-        """Receive what is visible now (and take it off the queue)."""
+        """Receive what is visible now (and take it off the queue); by default the delivery
+        queue's messages, then the scan queue's."""
+        if url is None:
+            return self.queued(self.aws["DeliveryQueueUrl"]) + self.queued(self.aws["ScanQueueUrl"])
         import boto3
 
         sqs = boto3.client("sqs")
-        queue = url or self.aws["DeliveryQueueUrl"]
+        queue = url
         out = []
         while True:
             answer = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
@@ -157,28 +160,42 @@ class Pump:
         import random
 
         from chalicelib.events.deliver import handle_messages
+        from chalicelib.scanner import scan_queue
 
         rng = random.Random(1)
         handled = 0
+        consumers = [
+            (self.aws["DeliveryQueueUrl"], handle_messages),  # deliver_webhooks
+            (self.aws["ScanQueueUrl"], scan_queue.handle_messages),  # run_scans
+        ]
         for _ in range(rounds):
-            messages = self.queued()
-            if not messages:
+            busy = 0
+            for url, handler in consumers:
+                messages = self.queued(url)
+                if messages:
+                    handler([json.dumps(m) for m in messages], clock=self.clock, rng=rng)
+                    busy += len(messages)
+            handled += busy
+            if not busy:
                 if not self._waiting():
                     return handled
                 self.clock.advance(step)
-                continue
-            handle_messages([json.dumps(m) for m in messages], clock=self.clock, rng=rng)
-            handled += len(messages)
         raise AssertionError("the queue did not drain")
 
     def _waiting(self) -> bool:
         import boto3
 
-        attributes = boto3.client("sqs").get_queue_attributes(
-            QueueUrl=self.aws["DeliveryQueueUrl"],
-            AttributeNames=["ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessages"],
-        )["Attributes"]
-        return any(int(v) for v in attributes.values())
+        for url in (self.aws["DeliveryQueueUrl"], self.aws["ScanQueueUrl"]):
+            attributes = boto3.client("sqs").get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessagesDelayed",
+                    "ApproximateNumberOfMessages",
+                ],
+            )["Attributes"]
+            if any(int(v) for v in attributes.values()):
+                return True
+        return False
 
 
 @pytest.fixture
@@ -188,9 +205,11 @@ def pump(aws: dict[str, str], clock: Clock, local_webhooks: None) -> Iterator[Pu
     pump = Pump(aws, clock, StreamReader(streams_client(), aws["TableStreamArn"]))
     pump.queued()  # nothing visible left by another test of this process
     pump.queued(aws["DeadLetterQueueUrl"])
+    pump.queued(aws["ScanDeadLetterQueueUrl"])
     yield pump
     # Leave nothing for the next test of this process, delayed messages included: one
     # delayed on this test's clock would stay invisible on the next one's for hours.
     clock.advance(7 * 86400)
     pump.queued()
     pump.queued(aws["DeadLetterQueueUrl"])
+    pump.queued(aws["ScanDeadLetterQueueUrl"])

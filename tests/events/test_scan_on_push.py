@@ -38,11 +38,13 @@ def test_a_push_is_scanned_from_the_queue(
 
     published = pump.publish()
     assert published.deliveries == 0  # a scan is not a webhook delivery
-    queued = pump.queued()
+    # On the scan queue, for the scan function: the webhook deliverer has none of it.
+    assert pump.queued(pump.aws["DeliveryQueueUrl"]) == []
+    queued = pump.queued(pump.aws["ScanQueueUrl"])
     assert [(m["type"], m["repository"], m["digest"]) for m in queued] == [
         ("scan", repo, image.digest)
     ]
-    from chalicelib.events.deliver import handle_messages
+    from chalicelib.scanner.scan_queue import handle_messages
 
     handle_messages([json.dumps(m) for m in queued], clock=pump.clock)
     document = stored_status(client, repo, "1.0")
@@ -67,3 +69,47 @@ def test_off_means_no_scan(client: Any, repo: str, pump: Pump) -> None:
     push(client, repo, debian_image(), "1.0")
     pump.publish()
     assert pump.queued() == []
+
+
+def test_a_failing_scan_is_retried_on_the_scan_queue_then_dead_lettered(
+    client: Any, repo: str, pump: Pump, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A storage fault: the retry waits on the scan queue (not the webhooks'), and after the
+    last attempt the message lands in the scan's own dead-letter queue."""
+    from chalicelib.events import backoff
+    from chalicelib.scanner import run as scan_run
+    from chalicelib.scanner.on_push import scan_message
+    from chalicelib.scanner.scan_queue import handle_messages
+
+    image = debian_image()
+    push(client, repo, image, "1.0")
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ConnectionError("S3 is down")
+
+    monkeypatch.setattr(scan_run, "scan_image", broken)
+    message = scan_message("m-1", repo, image.digest)
+    handle_messages([json.dumps(message)], clock=pump.clock)
+    assert pump.queued(pump.aws["DeliveryQueueUrl"]) == []
+    pump.clock.advance(3600)
+    (retry,) = pump.queued(pump.aws["ScanQueueUrl"])
+    assert (retry["attempt"], retry["digest"]) == (2, image.digest)
+
+    last = {**message, "attempt": backoff.MAX_ATTEMPTS}
+    handle_messages([json.dumps(last)], clock=pump.clock)
+    (dead,) = pump.queued(pump.aws["ScanDeadLetterQueueUrl"])
+    assert dead["digest"] == image.digest and "S3 is down" in dead["error"]
+    assert pump.queued(pump.aws["DeadLetterQueueUrl"]) == []
+
+
+def test_a_scan_left_on_the_delivery_queue_moves_to_the_scan_queue(
+    client: Any, repo: str, pump: Pump
+) -> None:
+    """Queued by a release before scans had their own queue: the small deliverer does not
+    run it, it forwards it."""
+    from chalicelib.events.deliver import handle_messages
+    from chalicelib.scanner.on_push import scan_message
+
+    message = scan_message("m-2", repo, "sha256:" + "1" * 64)
+    handle_messages([json.dumps(message)], clock=pump.clock)
+    assert pump.queued(pump.aws["ScanQueueUrl"]) == [message]

@@ -78,7 +78,14 @@ def test_an_image_sharing_three_of_four_layers_reads_only_the_fourth(
     client: Any, repo: str, s3_reads: _CountingS3
 ) -> None:
     tag = uuid.uuid4().hex[:10]  # layers no other test has scanned
-    base = layer([("etc/os-release", DEBIAN_OS), ("var/lib/dpkg/status", DEBIAN_STATUS)])
+    # Each layer unique to this test (the Debian files alone are in other tests' images).
+    base = layer(
+        [
+            ("etc/os-release", DEBIAN_OS),
+            ("var/lib/dpkg/status", DEBIAN_STATUS),
+            ("etc/id", tag.encode()),
+        ]
+    )
     python = layer([_python(f"kept-{tag}"), _python(f"removed-{tag}")], "zstd")
     node = layer(
         [
@@ -209,3 +216,122 @@ def test_a_toc_that_does_not_check_out_is_read_whole(
     toc = int(layer.annotations[PREFIX + "manifest-position"].split(":")[1])
     assert report["layerBytesRead"] == len(layer.blob) + toc  # the TOC, then the whole layer
     assert (f"chunked-{tag}", "1.0.0") in _packages(report)
+
+
+def test_gc_deletes_the_layer_blob_and_keeps_its_stored_changes(
+    client: Any, repo: str, s3_reads: _CountingS3
+) -> None:
+    """By decision (docs/scanning.md): a layer's stored changes are keyed by its digest, so
+    they stay true of any later blob with that digest, and are a few KB; garbage collection
+    deletes the blob and leaves them, and the same layer pushed again is not read again."""
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.gc.collect import collect
+
+    tag = uuid.uuid4().hex[:10]
+    only = layer([_python(f"gone-{tag}"), ("etc/id", tag.encode())])
+    pushed = image_of([(OCI_LAYER_GZIP, only)])
+    push(client, repo, pushed, "1.0")
+    assert scan_image(repo, pushed.digest)["layersRead"] == 1
+    layer_digest = parse_digest(digest_of(only))
+    assert client.http.delete(f"/v2/{repo}/manifests/{pushed.digest}").status_code == 202
+    assert client.http.delete(f"/v2/{repo}/blobs/{layer_digest}").status_code == 202
+    collect(now=datetime.now(UTC) + timedelta(days=3), full=True)
+
+    s3 = aws.s3()
+    listed = s3.list_objects_v2(Bucket=settings().bucket, Prefix=blobs.blob_key(layer_digest))
+    assert listed.get("KeyCount", 0) == 0, "the layer blob was collected"
+    assert scanned_layers.get(layer_digest) is not None, "its stored changes stay"
+
+    push(client, repo, pushed, "again")
+    s3_reads.counted.clear()
+    report = scan_image(repo, pushed.digest)
+    assert (report["layersRead"], report["layersReused"], report["layerBytesRead"]) == (0, 1, 0)
+    assert _layer_bytes(s3_reads) == {}
+    assert [p["name"] for p in report["packages"]] == [f"gone-{tag}"]
+
+
+def _stargz(tag: str) -> Any:
+    import os
+
+    from tests.scanning.estargz_layer import stargz_layer
+
+    return stargz_layer(
+        [
+            ("etc/os-release", DEBIAN_OS),
+            ("var/lib/dpkg/status", DEBIAN_STATUS),
+            _python(f"stargz-{tag}"),
+            ("usr/share/filler.bin", os.urandom(2 * 1024 * 1024)),
+        ]
+    )
+
+
+def _stargz_image(layer: Any, annotations: dict[str, str]) -> Any:
+    from tests.api.helpers import OCI_CONFIG, Pushed, canonical, config_blob, descriptor
+
+    config = config_blob()
+    document: dict[str, Any] = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": descriptor(OCI_CONFIG, config),
+        "layers": [descriptor(OCI_LAYER_GZIP, layer.blob, annotations=annotations)],
+    }
+    return Pushed(canonical(document), document["mediaType"], [config, layer.blob], document)
+
+
+def test_an_estargz_layer_is_read_by_its_toc(client: Any, repo: str, s3_reads: _CountingS3) -> None:
+    tag = uuid.uuid4().hex[:10]
+    layer = _stargz(tag)
+    image = _stargz_image(layer, layer.annotations)
+    push(client, repo, image, "stargz")
+    s3_reads.counted.clear()
+    report = scan_image(repo, image.digest)
+    assert (report["layersRead"], report["layersReadByRange"]) == (1, 1)
+    key = blobs.blob_key(parse_digest(digest_of(layer.blob)))
+    assert report["layerBytesRead"] == s3_reads.counted[key] < len(layer.blob) / 50
+    full = inventory_of_layers([stream(layer.blob)])
+    assert _packages(report) == sorted((p.name, p.version) for p in full.packages)
+    assert (f"stargz-{tag}", "1.0.0") in _packages(report)
+    assert report["os"] == "Debian GNU/Linux 12 (bookworm)"
+
+
+def test_an_estargz_toc_that_does_not_check_out_is_read_whole(
+    client: Any, repo: str, s3_reads: _CountingS3
+) -> None:
+    from tests.scanning.estargz_layer import TOC_DIGEST
+
+    tag = uuid.uuid4().hex[:10]
+    layer = _stargz(tag)
+    image = _stargz_image(layer, {TOC_DIGEST: "sha256:" + "0" * 64})
+    push(client, repo, image, "lying")
+    report = scan_image(repo, image.digest)
+    assert (report["layersRead"], report["layersReadByRange"]) == (1, 0)
+    toc = len(layer.blob) - layer.toc_offset  # the footer and the TOC, then the whole layer
+    assert report["layerBytesRead"] == len(layer.blob) + toc
+    assert (f"stargz-{tag}", "1.0.0") in _packages(report)
+
+
+def test_an_estargz_layer_whose_descriptor_size_is_wrong_is_read_whole(
+    client: Any, repo: str, s3_reads: _CountingS3
+) -> None:
+    """The footer is found from the descriptor's size: past the blob's end, the ranged GET is
+    refused (416), which is not a fault to retry forever but a layer to read whole."""
+    from tests.api.helpers import OCI_CONFIG, Pushed, canonical, config_blob, descriptor
+
+    tag = uuid.uuid4().hex[:10]
+    layer = _stargz(tag)
+    config = config_blob()
+    wrong = {**descriptor(OCI_LAYER_GZIP, layer.blob, annotations=layer.annotations)}
+    wrong["size"] = len(layer.blob) + 4096
+    document: dict[str, Any] = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": descriptor(OCI_CONFIG, config),
+        "layers": [wrong],
+    }
+    image = Pushed(canonical(document), document["mediaType"], [config, layer.blob], document)
+    push(client, repo, image, "wrong-size")
+    report = scan_image(repo, image.digest)
+    assert (report["layersRead"], report["layersReadByRange"]) == (1, 0)
+    assert report["layerBytesRead"] == len(layer.blob)
+    assert (f"stargz-{tag}", "1.0.0") in _packages(report)

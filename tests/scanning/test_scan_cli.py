@@ -12,9 +12,10 @@ import pytest
 
 from berth import cli
 from berth.client.berth_api import RegistryClient, Reply
-from berth.commands import common
+from berth.commands import common, scanning
 from tests.api.helpers import push
 from tests.scanning.advisories import DEBIAN_ADVISORIES, LANGUAGE_ADVISORIES
+from tests.scanning.scan_queue import queued_scans, run_queued_scans
 from tests.scanning.test_scan_api import debian_image
 
 
@@ -26,6 +27,8 @@ def berth(client: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFi
         return Reply(response.status_code, out, response.body or b"")
 
     monkeypatch.setattr(common, "client_for", lambda _args: RegistryClient(send))
+    # While the CLI waits for a queued scan, the scan function runs (Lambda's, in AWS).
+    monkeypatch.setattr(scanning, "_sleep", lambda _seconds: run_queued_scans())
 
     def run(*argv: str) -> tuple[int, str, str]:
         status = cli.main(list(argv))
@@ -53,15 +56,21 @@ def test_import_then_scan(berth: Any, client: Any, repo: str, tmp_path: Path) ->
 
     pushed = debian_image()
     push(client, repo, pushed, "1.0")
-    status, out, _ = berth("scan", f"{repo}:1.0")
+    # Never scanned: the scan is queued for the scanner and waited for.
+    status, out, err = berth("scan", f"{repo}:1.0")
     assert status == 0
+    assert "is queued for the registry's scanner; waiting up to 600 s" in err
     lines = out.splitlines()
     assert lines[0] == (
         f"{repo}:1.0 (Debian GNU/Linux 12 (bookworm), 7 packages): 7 findings: "
         "1 CRITICAL, 2 HIGH, 1 MEDIUM, 3 UNKNOWN"
     )
-    assert lines[1].split() == ["SEVERITY", "ID", "PACKAGE", "INSTALLED", "FIXED"]
-    assert lines[2].split() == [
+    database = json.loads(client.http.get("/v2/_berth/vulndb").body)
+    assert lines[1].startswith("scanned 20") and lines[1].endswith(
+        f" against the advisory database of {database['updatedAt']} (version {database['version']})"
+    )
+    assert lines[2].split() == ["SEVERITY", "ID", "PACKAGE", "INSTALLED", "FIXED"]
+    assert lines[3].split() == [
         "CRITICAL",
         "DEBIAN-CVE-2023-45853",
         "zlib1g",
@@ -98,7 +107,7 @@ def test_scan_of_an_amazon_linux_image_says_what_is_not_covered(
     push(client, repo, image_of([(OCI_LAYER_GZIP, layer(files))]), "al2")
     status, out, _ = berth("scan", f"{repo}:al2")
     assert status == 0
-    assert out.splitlines()[1] == (
+    assert out.splitlines()[2] == (
         "not covered: no advisory source for the 2 rpm packages of Amazon Linux 2 "
         "(inventoried, not matched)"
     )
@@ -115,3 +124,47 @@ def test_import_of_a_file_that_is_not_osv(berth: Any, tmp_path: Path) -> None:
     bad.write_text("[1, 2]")
     status, _, err = berth("vulndb", "import", str(bad))
     assert status == common.EXIT_ERROR and "not an OSV record" in err
+
+
+def test_scan_shows_the_stored_scan_and_rescan_asks_for_a_fresh_one(
+    berth: Any, client: Any, repo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.scanning.unique_package import python_image, unique_name
+
+    pushed = python_image(unique_name())  # a layer no other test's scan has read
+    push(client, repo, pushed, "1.0")
+    status, out, _ = berth("scan", f"{repo}:1.0", "--format", "json")
+    first = json.loads(out)
+    assert status == 0 and first["scannedAt"]
+    # What the scan read from S3 (the layers no scan had read before) is in the JSON.
+    read = first["read"]
+    assert read["layerBytesRead"] == read["bytesRead"] > 0
+    assert read["layersRead"] + read["layersReused"] == 1
+
+    # Stored: shown at once, no scan queued, nothing said about waiting.
+    status, out, err = berth("scan", f"{repo}:1.0", "--format", "json")
+    assert status == 0 and err == ""
+    assert json.loads(out)["scannedAt"] == first["scannedAt"]
+    assert queued_scans() == []
+
+    # --rescan: a fresh scan by the scanner (its layer now comes from the stored changes).
+    status, out, err = berth("scan", f"{repo}@{pushed.digest}", "--rescan", "--format", "json")
+    again = json.loads(out)
+    assert status == 0 and "waiting up to" in err
+    assert again["scannedAt"] > first["scannedAt"]
+    assert again["read"]["layerBytesRead"] == 0 and again["read"]["layersReused"] == 1
+
+    # No scanner running: the CLI gives up after its timeout and says so.
+    monkeypatch.setattr(scanning, "_sleep", lambda _seconds: None)
+    status, _, err = berth("scan", f"{repo}:1.0", "--rescan", "--timeout", "0")
+    assert status == common.EXIT_ERROR
+    assert "no result within 0 s; the scan is still queued" in err
+    assert [m["digest"] for m in queued_scans()] == [pushed.digest]
+
+
+def test_stored_never_queues_a_scan(berth: Any, client: Any, repo: str) -> None:
+    push(client, repo, debian_image(), "1.0")
+    status, out, err = berth("scan", f"{repo}:1.0", "--stored")
+    assert status == common.EXIT_ERROR and err == ""
+    assert out.startswith(f"{repo}:1.0: NOT_SCANNED")
+    assert queued_scans() == []
