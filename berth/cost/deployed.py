@@ -23,18 +23,21 @@ class DeployedFunction:
     architecture: str
 
 
-def _setting(config: dict[str, Any], stage: str, name: str) -> Any:
+def _setting(config: dict[str, Any], stage: str, name: str, function: str) -> Any:
     stage_block: dict[str, Any] = config.get("stages", {}).get(stage, {})
-    function_block: dict[str, Any] = stage_block.get("lambda_functions", {}).get(API_FUNCTION, {})
+    function_block: dict[str, Any] = stage_block.get("lambda_functions", {}).get(function, {})
     for block in (function_block, stage_block, config):
         if name in block:
             return block[name]
     return CHALICE_DEFAULTS[name]
 
 
-def deployed_function(stage: str = "prod", path: Path | None = None) -> DeployedFunction:
+def deployed_function(
+    stage: str = "prod", path: Path | None = None, function: str = API_FUNCTION
+) -> DeployedFunction:
+    """`function`: the API's, or a handler's name (`run_scans`, `deliver_webhooks`, ...)."""
     config: dict[str, Any] = json.loads((path or CHALICE_DIR / "config.json").read_text())
     return DeployedFunction(
-        memory_mb=int(_setting(config, stage, "lambda_memory_size")),
-        architecture=str(_setting(config, stage, "lambda_architecture")),
+        memory_mb=int(_setting(config, stage, "lambda_memory_size", function)),
+        architecture=str(_setting(config, stage, "lambda_architecture", function)),
     )

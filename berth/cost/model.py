@@ -128,7 +128,9 @@ class Workload:
     # Scanning (chalicelib/scanner/): every push scanned, by the queue consumer's memory;
     # the share of scans on an instance that scanned before (its advisory lookups kept).
     scan_on_push: bool = True
-    scan_memory_mb: int = 2048
+    scan_memory_mb: int = 2048  # `berth cost` passes run_scans' from .chalice/config.json
+    delivery_memory_mb: int = 512  # deliver_webhooks'
+    sync_memory_mb: int = 2048  # sync_advisories'
     scan_warm_share: float = 0.75
     # Advisory database versions a month (each 6-hourly OSV sync that found a changed export),
     # the images stored (default: stored GB / image size), the share of them holding a key a
@@ -399,7 +401,7 @@ def _events(workload: Workload, p: Prices) -> LineItem:
     `deliver_webhooks` invocation, and a delivery-log write. ECR's own events are free."""
     deliveries = workload.pushes * workload.webhooks
     invocations = workload.pushes + deliveries
-    gb_seconds = deliveries * workload.delivery_ms / 1000 * workload.memory_mb / MB_PER_GB
+    gb_seconds = deliveries * workload.delivery_ms / 1000 * workload.delivery_memory_mb / MB_PER_GB
     usd = (
         workload.pushes / MILLION * p.eventbridge_per_million_events
         + 3 * deliveries / MILLION * p.sqs_per_million_requests
@@ -556,7 +558,7 @@ def _background(workload: Workload, p: Prices) -> list[LineItem]:
             background.osv_sync(
                 workload.advisory_versions if workload.scan_on_push else 0,
                 workload.advisory_keys_per_change,
-                workload.scan_memory_mb,
+                workload.sync_memory_mb,
             ),
             f"{background.SYNC_RUNS:,.0f} runs, {workload.advisory_versions:g} changed",
         ),
@@ -703,6 +705,9 @@ def _run(args: argparse.Namespace) -> int:
         cache_fills=args.cache_fills,
         cache_revalidations=args.cache_revalidations,
         gc_changes=args.gc_changes,
+        scan_memory_mb=deployed_function(function="run_scans").memory_mb,
+        delivery_memory_mb=deployed_function(function="deliver_webhooks").memory_mb,
+        sync_memory_mb=deployed_function(function="sync_advisories").memory_mb,
     )
     table = load(args.results)
     if args.json:

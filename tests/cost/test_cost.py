@@ -199,7 +199,8 @@ def test_every_default_call_is_priced() -> None:
 
 def test_events_by_hand() -> None:
     """1,000 pushes, 2 webhooks: 1,000 PutEvents; 2,000 deliveries of 3 SQS requests, one
-    invocation of 150 ms at 1024 MB and one log write each; 1,000 publish invocations."""
+    invocation of 150 ms at deliver_webhooks' 512 MB and one log write each; 1,000 publish
+    invocations."""
     from berth.cost.model import _events
     from berth.cost.prices import US_EAST_1 as p
 
@@ -208,7 +209,7 @@ def test_events_by_hand() -> None:
         1000 / 1e6 * 1.00
         + 6000 / 1e6 * 0.40
         + 3000 / 1e6 * p.lambda_per_million_requests
-        + 2000 * 0.150 * 1.0 * p.lambda_per_gb_second
+        + 2000 * 0.150 * 0.5 * p.lambda_per_gb_second
         + 2000 / 1e6 * p.dynamodb_per_million_wru
     )
     assert item.function_url == pytest.approx(expected)
