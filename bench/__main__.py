@@ -23,6 +23,7 @@ from bench import (
     memory,
     proxybench,
     push,
+    replicationbench,
     scanbench,
     scancalls,
     throughput,
@@ -46,6 +47,7 @@ SECTIONS = {
     push.NAME: push.TITLE,
     proxybench.NAME: proxybench.TITLE,
     cachebench.NAME: cachebench.TITLE,
+    replicationbench.NAME: replicationbench.TITLE,
     gcbench.NAME: gcbench.TITLE,
     authbench.NAME: authbench.TITLE,
     lifecyclebench.NAME: lifecyclebench.TITLE,
@@ -65,6 +67,8 @@ class Plan:
     rps_seconds: float = 10.0
     rss_bytes: int = 1024 * MiB
     push_mib: int = 1024
+    replication_mib: int = 1024
+    replication_large_mib: int = replicationbench.LARGE_MIB
     gc_manifests: int = 10_000
     event_pushes: int = 200
     scan_mib: int = 1024
@@ -78,6 +82,8 @@ QUICK = Plan(
     rps_seconds=3.0,
     rss_bytes=64 * MiB,
     push_mib=64,
+    replication_mib=64,
+    replication_large_mib=0,  # the resumable row needs a layer over 512 MiB
     gc_manifests=1_000,
     event_pushes=30,
     scan_mib=64,
@@ -197,6 +203,15 @@ def main(argv: list[str] | None = None) -> int:
         sections.append(_guarded(proxybench.NAME, lambda: proxybench.run(plan.push_mib)))
     if cachebench.NAME in wanted:
         sections.append(_guarded(cachebench.NAME, lambda: cachebench.run(plan.push_mib // 4)))
+    if replicationbench.NAME in wanted:
+        sections.append(
+            _guarded(
+                replicationbench.NAME,
+                lambda: replicationbench.run(
+                    plan.replication_mib, 4, plan.replication_large_mib or None
+                ),
+            )
+        )
     if gcbench.NAME in wanted:
         sections.append(_guarded(gcbench.NAME, lambda: gcbench.run(plan.gc_manifests)))
     if authbench.NAME in wanted:

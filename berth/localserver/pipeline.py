@@ -4,12 +4,18 @@ In AWS, Lambda reads the table's stream and calls app.py's `publish_events`, tak
 off the delivery queue and calls `deliver_webhooks`, and off the scan queue and calls
 `run_scans`. moto runs no Lambda code, so this thread does all three against moto, calling the
 very same chalicelib functions: events go to moto's EventBridge (where rules route them to
-SQS), webhooks to real receivers, scans into moto's table and bucket."""
+SQS), webhooks to real receivers, scans into moto's table and bucket.
+
+Each delivery message is delivered as one Lambda run would be: with the run's time left (the
+function's timeout, BERTH_LOCAL_JOB_SECONDS, counted from the message's start), so a long
+replication copy stops a minute before it, saved, and its retry continues it, as in AWS."""
 
 from __future__ import annotations
 
 import json
+import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +23,39 @@ from typing import Any
 from berth.localserver.log import fields, logger
 
 POLL_SECONDS = 0.2
+JOB_SECONDS_ENV = "BERTH_LOCAL_JOB_SECONDS"
+# deliver_webhooks' lambda_timeout in .chalice/config.json: a run's length in AWS.
+JOB_SECONDS = 900.0
+
+
+class BudgetError(ValueError):
+    pass
+
+
+def job_seconds(value: str | None) -> float:
+    """The per-job time budget from BERTH_LOCAL_JOB_SECONDS (JOB_SECONDS when unset)."""
+    if value is None or not value.strip():
+        return JOB_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 86_400:
+        raise BudgetError(f"{JOB_SECONDS_ENV} must be seconds in (0, 86400], not {value!r}")
+    return seconds
+
+
+def within(
+    deliver: Callable[..., object], seconds: float, clock: Callable[[], float] = time.monotonic
+) -> Callable[[list[str]], object]:
+    """`deliver` given, per call, the time left of a run `seconds` long (Lambda's
+    `get_remaining_time_in_millis`, as app.py passes it)."""
+
+    def run(bodies: list[str]) -> object:
+        started = clock()
+        return deliver(bodies, remaining=lambda: seconds - (clock() - started))
+
+    return run
 
 
 def streams_client(endpoint_url: str | None = None) -> Any:
@@ -155,7 +194,7 @@ def start(environment: dict[str, str]) -> Pipeline:
         boto3.client("sqs", endpoint_url=endpoint),
         environment["BERTH_DELIVERY_QUEUE_URL"],
         handle_records,
-        lambda bodies: handle_messages(bodies),
+        within(handle_messages, job_seconds(os.environ.get(JOB_SECONDS_ENV))),
         queues=[
             (environment["BERTH_SCAN_QUEUE_URL"], lambda bodies: scan_queue.handle_messages(bodies))
         ],

@@ -170,7 +170,10 @@ def run(
         apply(environment)
         app = _load_app()
         admin_password = _first_admin() if auth else None
-        events = pipeline.start(environment)
+        try:
+            events = pipeline.start(environment)
+        except pipeline.BudgetError as error:
+            raise StartError(str(error)) from None
         timers = schedules.start(app, sys.modules["app"])
         gateway = Gateway(
             _handler(app), _routes(app), GatewayOptions(stage=stage, lambda_limits=lambda_limits)

@@ -17,6 +17,7 @@ from chalicelib.config import settings
 from chalicelib.oci.digest import checked_digest, parse_digest
 from chalicelib.oci.manifest import parse_manifest
 from chalicelib.oci.media_types import INDEXES
+from chalicelib.replication.prefetch import prefetched
 from chalicelib.replication.sinks import Sink
 from chalicelib.storage import aws, blobs, manifests, referrers
 
@@ -61,26 +62,32 @@ def chunks_of(digest: str, window: int = CHUNK, start: int = 0) -> Generator[byt
 
 
 def _blob(sink: Sink, digest: str, size: int, copied: Copied) -> None:
+    """One blob: skipped if the destination has it, else mounted or sent."""
+    if not sink.missing([digest]):
+        with copied.lock:
+            copied.blobs_present += 1
+        return
     if any(sink.mount(digest, source) for source in copied.mount_from):
         with copied.lock:
             copied.blobs_mounted += 1
         return
-    sink.send(digest, size, lambda start: chunks_of(digest, CHUNK, start))
+    sink.send(digest, size, lambda start: prefetched(chunks_of(digest, CHUNK, start)))
     with copied.lock:
         copied.blobs_sent += 1
         copied.bytes_sent += size
 
 
 def _blobs(sink: Sink, wanted: dict[str, int], copied: Copied) -> None:
-    """The missing blobs, PARALLEL at a time (as docker and skopeo do), each thread with
-    connections of its own; memory stays PARALLEL read windows."""
-    missing = sorted(sink.missing(sorted(wanted)))
-    copied.blobs_present += len(wanted) - len(missing)
-    if len(missing) <= 1:
-        for digest in missing:
+    """Each blob asked for and, if missing, sent, PARALLEL at a time (as docker and skopeo
+    do), each thread with connections of its own: the question about one blob overlaps the
+    upload of another rather than all questions waiting in line before the first byte
+    goes. Memory stays PARALLEL read windows (two each: prefetch.py)."""
+    digests = sorted(wanted)
+    if len(digests) <= 1:
+        for digest in digests:
             _blob(sink, digest, wanted[digest], copied)
         return
-    twins = [sink.twin() for _ in range(min(PARALLEL, len(missing)))]
+    twins = [sink.twin() for _ in range(min(PARALLEL, len(digests)))]
     spare = list(twins)
     lock = threading.Lock()
 
@@ -95,7 +102,9 @@ def _blobs(sink: Sink, wanted: dict[str, int], copied: Copied) -> None:
 
     try:
         with ThreadPoolExecutor(len(twins), thread_name_prefix="berth-replica") as pool:
-            for done in [pool.submit(one, d) for d in missing]:
+            # Largest first: the longest upload starts at once, the small ones fill in.
+            order = sorted(digests, key=lambda d: -wanted[d])
+            for done in [pool.submit(one, d) for d in order]:
                 done.result()  # the first failure fails the copy (retried as a whole)
     finally:
         for twin in twins:
@@ -103,19 +112,31 @@ def _blobs(sink: Sink, wanted: dict[str, int], copied: Copied) -> None:
                 twin.close()
 
 
-def _manifest(repository: str, digest: str, sink: Sink, copied: Copied, depth: int = 0) -> bytes:
+def _manifest(
+    repository: str,
+    digest: str,
+    sink: Sink,
+    copied: Copied,
+    depth: int = 0,
+    tag: str | None = None,
+) -> bytes:
+    """`digest` at the sink with everything it names first; put under `tag` when given (one
+    PUT by tag makes the digest exist too: no PUT by digest before it)."""
     stored = manifests.by_digest(repository, checked_digest(digest))  # a stored manifest's
     if stored is None:
         raise SourceGone(f"{repository}@{digest} is not in Berth")
     if sink.has_manifest(digest):
         copied.manifests_present += 1
+        if tag is not None:
+            sink.put_manifest(stored.body, stored.media_type, digest, tag)
+            copied.manifests_put += 1
         return stored.body
     parsed = parse_manifest(stored.body, stored.media_type)
     if parsed.media_type in INDEXES and depth < 2:
         for child in parsed.manifests:
             _manifest(repository, child.digest, sink, copied, depth + 1)
     _blobs(sink, {b.digest: b.size for b in parsed.blobs if not b.urls}, copied)
-    sink.put_manifest(stored.body, stored.media_type, digest, None)
+    sink.put_manifest(stored.body, stored.media_type, digest, tag)
     copied.manifests_put += 1
     return stored.body
 
@@ -132,13 +153,7 @@ def push(
     """Make `digest` (and `tag` → it) exist at the sink, with its referrers if asked."""
     copied = Copied(mount_from=mount_from)
     sink.prepare()
-    _manifest(repository, digest, sink, copied)
-    if tag is not None:
-        stored = manifests.by_digest(repository, checked_digest(digest))
-        if stored is None:
-            raise SourceGone(f"{repository}@{digest} is not in Berth")
-        sink.put_manifest(stored.body, stored.media_type, digest, tag)
-        copied.manifests_put += 1
+    _manifest(repository, digest, sink, copied, tag=tag)
     if follow_referrers:
         found, _ = referrers.descriptors(repository, checked_digest(digest), None, MAX_REFERRERS)
         for descriptor in found:

@@ -6,8 +6,10 @@ source's queue, and lands once the destination is back. Every blob and manifest 
 destination is compared byte for byte with the source, and the destination's request log
 shows each blob uploaded exactly once.
 
-Waiting is on events, never on time: the destination's own webhook announces each tag
-that arrives (a receiver thread here), the gate announces each refused connection."""
+Waiting is on events, never on time: the destination's own webhook announces each tagged
+image that arrives (a receiver thread here), the gate announces each refused connection.
+A copy puts the image's manifest once, by its tag, as a client's push does: the destination
+sees one push (or, for an image it had, one tag move) per copy, never both."""
 
 from __future__ import annotations
 
@@ -88,8 +90,8 @@ def test_replicas_match_byte_for_byte_across_an_outage(
 ) -> None:
     source_url, replica_url = f"http://{registry.host}", f"http://{destination.host}"
     hook_out = berth(
-        "webhook", "add", receiver.url, "--repository", repository, "--event", "tag",
-        "--registry", replica_url,
+        "webhook", "add", receiver.url, "--repository", repository, "--event", "push",
+        "--event", "tag", "--registry", replica_url,
     )  # fmt: skip
     hook = re.search(r"webhook (\w+)", hook_out)
     assert hook is not None, hook_out

@@ -29,6 +29,7 @@ from chalicelib.storage import aws as storage_aws
 from chalicelib.storage import blobs
 from tests.api.helpers import digest_of, image, push
 from tests.e2e.support import Registry
+from tests.events.conftest import Clock, clock, local_webhooks  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
@@ -229,3 +230,74 @@ def test_memory_stays_a_few_chunks_whatever_the_blob_size(
     assert peak < 4 * chunk, f"peak {peak} bytes"
     answer = destination.request("HEAD", f"/v2/{repository}/blobs/{digest}")
     assert answer.status == 200
+
+
+def test_berth_serves_pipeline_gives_each_job_a_run_length_so_a_long_copy_resumes(
+    client: Any,
+    aws: dict[str, str],
+    destination: Registry,
+    monkeypatch: pytest.MonkeyPatch,
+    clock: Clock,  # noqa: F811
+    local_webhooks: None,  # noqa: F811
+) -> None:
+    """The local pipeline (berth/localserver/pipeline.py) as `berth serve` runs it: a push
+    read from the table's stream, the copy queued, and each delivery given the time left of
+    a run BERTH_LOCAL_JOB_SECONDS long, as Lambda gives it. A run of 62.5 s on a clock that
+    moves a second per reading stops its copy a minute (the margin) before its end: two
+    8-byte chunks per run, so the 32-byte layer takes two runs, the second asking the
+    destination where the session stands. Without the budget it would go in one."""
+    import itertools
+    from functools import partial
+
+    import boto3
+
+    from berth.localserver import pipeline
+    from chalicelib.events.deliver import handle_messages
+    from chalicelib.events.publish import handle_records
+
+    monkeypatch.setattr(sinks, "RESUMABLE_OVER", 31)
+    monkeypatch.setattr(copy_image, "CHUNK", 8)
+    monkeypatch.setenv("BERTH_REPLICATION_ALLOW_NETWORKS", "127.0.0.0/8")
+    repo = "resume/local-pipeline"
+    rule = rules.create(
+        repository=repo,
+        targets=[{"kind": "berth", "url": f"http://{destination.host}"}],
+        allow_http=True,
+    )
+    ticks = itertools.count()
+    local = pipeline.Pipeline(
+        pipeline.StreamReader(pipeline.streams_client(), aws["TableStreamArn"]),
+        boto3.client("sqs"),
+        aws["DeliveryQueueUrl"],
+        handle_records,
+        pipeline.within(partial(handle_messages, clock=clock), 62.5, lambda: float(next(ticks))),
+    )
+    try:
+        pushed = image(config=b"{}")
+        push(client, repo, pushed, "v1")
+        layer = pushed.blobs[1]
+        kept = Checkpoints(rules.id_of(rule), 0, repo)
+        states: list[tuple[str, int]] = []
+        offsets: list[int] = []
+        for _ in range(50):
+            if not local.step():
+                clock.advance(60)  # the retry's backoff passes
+            found = status.states(repo)
+            if found:
+                state = (str(found[0].state), int(found[0].attempts))
+                if not states or states[-1] != state:
+                    states.append(state)
+                    saved = kept.load(digest_of(layer))
+                    offsets.append(saved.offset if saved is not None else -1)
+                if state[0] == "done":
+                    break
+        assert states == [("pending", 1), ("done", 2)], states
+        assert offsets == [16, -1]  # stopped after two chunks; cleared once done
+        assert destination.blob(repo, digest_of(layer)) == layer
+        answer = destination.request(
+            "GET", f"/v2/{repo}/manifests/v1", {"Accept": pushed.media_type}
+        )
+        assert answer.body == pushed.body
+    finally:
+        rule.delete()
+        rules.forget()

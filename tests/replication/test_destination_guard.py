@@ -181,3 +181,18 @@ def test_an_admin_allows_a_private_network_for_one_destination(
                 "allowNetworks": ["10.0.0.0/8"],
             }
         )
+
+
+def test_a_pinned_connection_turns_nagle_off_as_http_client_does(server: int) -> None:
+    """http.client's own connect sets TCP_NODELAY; the pinned connections replace that
+    connect, and had dropped it, so a request's last small segment waited for an ACK."""
+    import socket
+
+    from chalicelib.remote.pinned import PinnedHTTP
+
+    guard = AddressGuard(tuple(LOOPBACK), Answers(["127.0.0.1"])).address
+    connection = PinnedHTTP("registry.test", server, guard, 5.0)
+    connection.connect()
+    assert connection.sock is not None
+    assert connection.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    connection.close()
