@@ -2,7 +2,8 @@
 
     GET    cache                       the rules
     POST   cache {"prefix": "hub/", "upstream": "docker.io", "ttlSeconds": 3600,
-                  "credentials": {"ssm": NAME} | {"secretsmanager": ID}}
+                  "credentials": {"ssm": NAME} | {"secretsmanager": ID},
+                  "allowNetworks": ["10.20.0.0/16"]}
     GET    cache/<prefix>              one rule (`hub` or `mirror/ghcr`, no trailing slash)
     DELETE cache/<prefix>              the rule; what was cached stays, now an ordinary repository
 
@@ -36,6 +37,7 @@ def _document(rule: StoredCacheRule) -> dict[str, Any]:
         "upstream": rule.upstream,
         "ttlSeconds": rule.ttl_seconds,
         "credentials": credentials,
+        "allowNetworks": list(rule.allow_networks) or None,
         "createdAt": rule.created_at.isoformat(),
         "createdBy": rule.created_by,
     }
@@ -48,7 +50,7 @@ def _create(request: HttpRequest) -> Response:
     document = json_body(request, "the cache rule")
     if not isinstance(document, dict):
         raise _bad("the cache rule is a JSON object")
-    unknown = set(document) - {"prefix", "upstream", "ttlSeconds", "credentials"}
+    unknown = set(document) - {"prefix", "upstream", "ttlSeconds", "credentials", "allowNetworks"}
     if unknown:
         raise _bad(f"unknown fields: {', '.join(sorted(unknown))[:200]}")
     actor = record.actor(request)
@@ -58,6 +60,7 @@ def _create(request: HttpRequest) -> Response:
             upstream=document.get("upstream"),
             credentials=document.get("credentials"),
             ttl_seconds=document.get("ttlSeconds", rules.DEFAULT_TTL_SECONDS),
+            allow_networks=document.get("allowNetworks"),
             allow_http=event_settings().allow_http,
             created_by=None if actor == "-" else actor,
         )

@@ -139,7 +139,8 @@ def _attempt(
     remaining: Callable[[], float] | None = None,
 ) -> http_post.Outcome | None:
     """A webhook's POST, a trigger's redeploy, a scan (on push or a rescan), a page of a
-    rescan's walk or a replication's copy; None if its subscription is gone or off."""
+    rescan's walk, a replication's copy or a cache fill; None if its subscription is gone
+    or off."""
     if "scan" in message:
         from chalicelib.scanner.on_push import run
 
@@ -150,6 +151,10 @@ def _attempt(
 
         deadline = NEVER if remaining is None else Deadline(remaining)
         return replicate(message, clock=clock, deadline=deadline)
+    if "cachefill" in message:  # a pull-through cache's blob, stored after the client was
+        from chalicelib.cache import fill_jobs  # sent upstream (cache/fill_jobs.py)
+
+        return fill_jobs.run(message)
     if "rescan" in message:  # a page of the walk over stored images (scanner/rescan.py)
         from chalicelib.scanner import rescan
 
