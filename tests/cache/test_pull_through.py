@@ -102,7 +102,7 @@ def test_first_pull_is_sent_upstream_and_filled_by_the_queue(
         assert fetch_location(location) == blob
     stored = [b for b in pushed.blobs if not s3_has_no(s3, aws, digest_of(b))]
     assert not stored, "nothing is stored before the queue runs"
-    fills = run_fills(aws)
+    fills = run_fills(aws, local)
     assert sorted(f["digest"] for f in fills) == sorted(digest_of(b) for b in pushed.blobs)
     # The second pull: Berth's own S3, by presigned redirect.
     for blob in pushed.blobs:

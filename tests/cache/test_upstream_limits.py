@@ -129,7 +129,7 @@ def test_one_token_serves_every_fill_of_a_repository_while_it_lives(
     assert get_manifest(client, local, "v1").body == first.body
     for blob in first.blobs:
         assert first_pull(client, local, digest_of(blob)) == blob
-    assert len(run_fills(aws)) == len(first.blobs)
+    assert len(run_fills(aws, local)) == len(first.blobs)
     for blob in first.blobs:
         assert fetch_blob(client, s3, local, digest_of(blob)) == blob  # filled: Berth's S3
     assert get_manifest(client, local, "v2").body == second.body
@@ -140,7 +140,7 @@ def test_one_token_serves_every_fill_of_a_repository_while_it_lives(
     blob = second.blobs[-1]
     assert first_pull(client, local, digest_of(blob)) == blob
     assert upstream.token_requests() == before + 2
-    assert len(run_fills(aws)) == 1
+    assert len(run_fills(aws, local)) == 1
     assert upstream.token_requests() == before + 2, "the queued fill used the kept token"
 
 
