@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -54,6 +55,8 @@ class CacheRuleItem(_Item):
     created_by = UnicodeAttribute(null=True)
     # Private networks an admin let this upstream reach (chalicelib/cache/upstream_guard.py).
     allow_networks = ListAttribute(of=UnicodeAttribute, null=True)
+    # Store a blob before answering its first pull, for clients that cannot reach upstream.
+    fill_first = BooleanAttribute(null=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ class CacheRule:
     ssm: str | None = None
     secret: str | None = None
     allow_networks: tuple[str, ...] = ()
+    fill_first: bool = False
 
     def upstream_repository(self, name: str) -> str:
         rest = upstreams.below(self.prefix, name)
@@ -84,6 +88,7 @@ class StoredCacheRule:
     created_at: datetime
     created_by: str | None
     allow_networks: tuple[str, ...] = ()
+    fill_first: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +111,15 @@ def secret_path() -> str:
 def rule_of(item: CacheRuleItem) -> CacheRule:
     upstream = upstreams.parse_url(item.upstream, allow_http=True)
     allowed = tuple(str(n) for n in item.allow_networks or ())
-    return CacheRule(item.prefix, upstream, int(item.ttl_seconds), item.ssm, item.secret, allowed)
+    return CacheRule(
+        item.prefix,
+        upstream,
+        int(item.ttl_seconds),
+        item.ssm,
+        item.secret,
+        allowed,
+        bool(item.fill_first),
+    )
 
 
 def stored_rule_of(item: CacheRuleItem) -> StoredCacheRule:
@@ -119,6 +132,7 @@ def stored_rule_of(item: CacheRuleItem) -> StoredCacheRule:
         item.created_at,
         item.created_by,
         tuple(str(n) for n in item.allow_networks or ()),
+        bool(item.fill_first),
     )
 
 
@@ -138,6 +152,7 @@ def create(
     credentials: object = None,
     ttl_seconds: object = DEFAULT_TTL_SECONDS,
     allow_networks: object = None,
+    fill_first: object = False,
     allow_http: bool = False,
     created_by: str | None = None,
 ) -> CacheRuleItem:
@@ -160,6 +175,8 @@ def create(
     refusal = upstream_guard.refusal(target.url, checked.allow_networks)
     if refusal is not None:
         raise RuleError(f"upstream {refusal}")
+    if not isinstance(fill_first, bool):
+        raise RuleError("fillFirst is true or false")
     if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int):
         raise RuleError("ttlSeconds is a whole number of seconds")
     if not 0 <= ttl_seconds <= MAX_TTL_SECONDS:
@@ -178,6 +195,7 @@ def create(
         created_at=now(),
         created_by=created_by,
         allow_networks=list(checked.allow_networks) or None,
+        fill_first=fill_first or None,
     )
     try:
         item.save(condition=CacheRuleItem.sk.does_not_exist())

@@ -177,3 +177,27 @@ def test_a_queued_fill_stores_only_bytes_that_match_the_digest(
     again = client.http.get(f"/v2/{local}/blobs/{digest}")
     assert_ok(again, 307)
     assert str(header(again, "Location")).startswith(f"{front.url}/relay/")
+
+
+def test_a_rule_that_fills_first_answers_from_berth_even_on_the_first_pull(
+    aws: dict[str, str],
+    client: Any,
+    s3: Any,
+    upstream: Upstream,
+    names: tuple[str, str],
+    credentials: dict[str, str],
+) -> None:
+    """For clients that cannot reach upstream's storage (a private network whose only way
+    out is Berth): the first pull waits for the fill, as before this change."""
+    remote, local = names
+    pushed = upstream.push(remote, "v1")
+    rule = add_rule(client, "up/", upstream.url, credentials=credentials, fillFirst=True)
+    assert_ok(rule, 201)
+    assert json_of(rule)["fillFirst"] is True
+    for blob in pushed.blobs:
+        assert fetch_blob(client, s3, local, digest_of(blob)) == blob  # Berth's own S3
+        assert _stored(digest_of(blob))
+    assert run_fills(aws, local) == []
+    refused = add_rule(client, "up2/", upstream.url, fillFirst="yes")
+    assert refused.status_code == 400
+    assert "fillFirst" in json_of(refused)["errors"][0]["message"]
