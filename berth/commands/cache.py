@@ -30,6 +30,21 @@ def register(commands: Any) -> None:
     creds = add.add_mutually_exclusive_group()
     creds.add_argument("--ssm", metavar="NAME", help="SecureString holding user:password")
     creds.add_argument("--secret", metavar="ID", help="Secrets Manager secret, the same")
+    add.add_argument(
+        "--allow-network",
+        dest="allow_networks",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="a private network the upstream may be in (repeatable; public addresses only "
+        "otherwise)",
+    )
+    add.add_argument(
+        "--fill-first",
+        action="store_true",
+        help="store each blob before answering its first pull (for clients that cannot reach "
+        "the upstream's storage; slower first pulls)",
+    )
     add.set_defaults(func=_add)
     ls = actions.add_parser("ls", help="every cache rule")
     ls.set_defaults(func=_ls)
@@ -63,6 +78,10 @@ def _add(args: argparse.Namespace) -> int:
         body["credentials"] = {"ssm": args.ssm}
     elif args.secret:
         body["credentials"] = {"secretsmanager": args.secret}
+    if args.fill_first:
+        body["fillFirst"] = True
+    if args.allow_networks:
+        body["allowNetworks"] = args.allow_networks
     try:
         answer = common.client_for(args).cache("POST", "", body)
     except RegistryError as error:

@@ -448,9 +448,12 @@ def _replication(workload: Workload, p: Prices) -> LineItem:
 
 def _cache(workload: Workload, p: Prices) -> LineItem:
     """Per fill (one image first pulled through a cache rule): the manifest's and each blob's
-    requests run `cache_fill_ms` in all while bytes stream from upstream into S3; S3 PUT
-    class requests per blob (a PutObject, or CreateMultipartUpload + a part per 8 MiB +
-    Complete), a HEAD per blob (GET class); per blob a claim put and delete, a link
+    requests run `cache_fill_ms` in all while bytes stream from upstream into S3 (in the
+    queue's consumer when upstream redirected the client to its storage, as Docker Hub,
+    ghcr.io and ECR do: chalicelib/cache/fill_jobs.py); per blob one consumer invocation and
+    its SQS send, receive and delete; S3 PUT class requests per blob (a PutObject, or
+    CreateMultipartUpload + a part per 8 MiB + Complete), two HEADs per blob (GET class: the
+    request's and the fill's); per blob a claim put, a re-take and a delete, a link
     transaction (2 items) and its reads; the manifest's transaction (6 items); the rules
     Query at most once per instance per 10 s is noise. Transfer in from the internet is free.
     Per revalidation: a GetItem, a PutItem and ~200 ms of a request waiting on a HEAD.
@@ -463,8 +466,10 @@ def _cache(workload: Workload, p: Prices) -> LineItem:
     usd = (
         gb_seconds * p.lambda_gb_second(workload.architecture)
         + fills * parts / THOUSAND * p.s3_put_class_per_thousand
-        + fills * blobs / THOUSAND * p.s3_get_class_per_thousand
-        + fills * (4 * blobs + 12) / MILLION * p.dynamodb_per_million_wru
+        + fills * 2 * blobs / THOUSAND * p.s3_get_class_per_thousand
+        + fills * (5 * blobs + 12) / MILLION * p.dynamodb_per_million_wru
+        + fills * 3 * blobs / MILLION * p.sqs_per_million_requests
+        + fills * blobs / MILLION * p.lambda_per_million_requests
         + fills * (2 * blobs + 2) / MILLION * p.dynamodb_per_million_rru
         + workload.cache_revalidations / MILLION * p.dynamodb_per_million_rru
         + workload.cache_revalidations / MILLION * p.dynamodb_per_million_wru

@@ -167,6 +167,8 @@ def run(
         environment["BERTH_WEBHOOK_ALLOW_NETWORKS"] = "127.0.0.0/8,::1/128"
         # Replication to another `berth serve` on this machine (never in AWS).
         environment["BERTH_REPLICATION_ALLOW_NETWORKS"] = "127.0.0.0/8,::1/128"
+        # A pull-through cache of another `berth serve` on this machine (never in AWS).
+        environment["BERTH_CACHE_ALLOW_NETWORKS"] = "127.0.0.0/8,::1/128"
         apply(environment)
         app = _load_app()
         admin_password = _first_admin() if auth else None

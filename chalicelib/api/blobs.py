@@ -1,5 +1,6 @@
 """`/v2/<name>/blobs/<digest>`: GET and HEAD answer from the repository's link; GET redirects
-to a short-lived presigned S3 URL so layer bytes never pass through the function."""
+to a short-lived presigned S3 URL so layer bytes never pass through the function (a
+pull-through cache's first GET may redirect to upstream's storage instead: docs/cache.md)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,15 @@ def _unknown(name: str, digest: str) -> OCIError:
 
 def get(request: HttpRequest, name: str, reference: str) -> Response:
     digest = parse_digest(reference)
-    link = blobs.get_link(name, digest) or pull_through.blob(name, digest)
+    headers = {"Docker-Content-Digest": str(digest)}
+    link = blobs.get_link(name, digest)
+    if link is None:
+        found = pull_through.blob(name, digest, send_upstream=request.method == "GET")
+        if isinstance(found, str):  # a cache's first pull: upstream's storage, being filled
+            return respond(307, {**headers, "Location": found, "Content-Length": "0"})
+        link = found
     if link is None:
         raise _unknown(name, str(digest))
-    headers = {"Docker-Content-Digest": str(digest)}
     if request.method == "HEAD":
         headers["Content-Length"] = str(link.size)
         return respond(200, headers, head=True)

@@ -2,7 +2,8 @@
 
     GET    cache                       the rules
     POST   cache {"prefix": "hub/", "upstream": "docker.io", "ttlSeconds": 3600,
-                  "credentials": {"ssm": NAME} | {"secretsmanager": ID}}
+                  "credentials": {"ssm": NAME} | {"secretsmanager": ID},
+                  "allowNetworks": ["10.20.0.0/16"], "fillFirst": false}
     GET    cache/<prefix>              one rule (`hub` or `mirror/ghcr`, no trailing slash)
     DELETE cache/<prefix>              the rule; what was cached stays, now an ordinary repository
 
@@ -20,6 +21,8 @@ from chalicelib.cache.rules import StoredCacheRule
 from chalicelib.events.config import event_settings
 from chalicelib.oci.errors import OCIError
 
+_FIELDS = {"prefix", "upstream", "ttlSeconds", "credentials", "allowNetworks", "fillFirst"}
+
 
 def _bad(message: str) -> OCIError:
     return OCIError("UNSUPPORTED", message, status=400)
@@ -36,6 +39,8 @@ def _document(rule: StoredCacheRule) -> dict[str, Any]:
         "upstream": rule.upstream,
         "ttlSeconds": rule.ttl_seconds,
         "credentials": credentials,
+        "allowNetworks": list(rule.allow_networks) or None,
+        "fillFirst": rule.fill_first or None,
         "createdAt": rule.created_at.isoformat(),
         "createdBy": rule.created_by,
     }
@@ -48,7 +53,7 @@ def _create(request: HttpRequest) -> Response:
     document = json_body(request, "the cache rule")
     if not isinstance(document, dict):
         raise _bad("the cache rule is a JSON object")
-    unknown = set(document) - {"prefix", "upstream", "ttlSeconds", "credentials"}
+    unknown = set(document) - _FIELDS
     if unknown:
         raise _bad(f"unknown fields: {', '.join(sorted(unknown))[:200]}")
     actor = record.actor(request)
@@ -58,6 +63,8 @@ def _create(request: HttpRequest) -> Response:
             upstream=document.get("upstream"),
             credentials=document.get("credentials"),
             ttl_seconds=document.get("ttlSeconds", rules.DEFAULT_TTL_SECONDS),
+            allow_networks=document.get("allowNetworks"),
+            fill_first=document.get("fillFirst", False),
             allow_http=event_settings().allow_http,
             created_by=None if actor == "-" else actor,
         )

@@ -8,7 +8,10 @@ matched, otherwise aborted). Both writes are conditional (If-None-Match), and th
 through `blobs.commit`, which keeps garbage collection's protocol.
 
 One fetch per blob however many clients ask at once: the first takes a claim in DynamoDB
-(chalicelib/cache/fill_claims.py); the others wait for the object and link it."""
+(chalicelib/cache/fill_claims.py); the others wait for the object and link it.
+
+A GET (`first_pull`) need not wait when upstream redirects to its storage: the client is
+sent there, and the fill runs from the delivery queue (chalicelib/cache/fill_jobs.py)."""
 
 from __future__ import annotations
 
@@ -17,13 +20,13 @@ import hashlib
 import time
 from collections.abc import Callable, Iterator
 
-from chalicelib.cache import fill_claims
+from chalicelib.cache import fill_claims, upstream_guard
 from chalicelib.cache.manifest_fill import bad_upstream
 from chalicelib.cache.rules import CacheRule
 from chalicelib.config import settings
 from chalicelib.oci.digest import Digest
 from chalicelib.oci.errors import OCIError
-from chalicelib.remote.blob_download import Download, open_blob
+from chalicelib.remote.blob_download import Download, locate_blob, open_blob
 from chalicelib.remote.session import RemoteRegistry
 from chalicelib.storage import aws, blobs
 from chalicelib.storage.records import BlobLink
@@ -113,17 +116,24 @@ def _chain(first: bytes, second: bytes, rest: Iterator[bytes]) -> Iterator[bytes
     yield from rest
 
 
-def _fetch_into(rule: CacheRule, registry: RemoteRegistry, name: str, digest: Digest) -> None:
-    """Fetch and commit under the claim; `restore` (GC took the object meanwhile) fetches
-    again, since a consumed stream cannot be replayed."""
+def _fetch_into(
+    rule: CacheRule,
+    session: Callable[[], RemoteRegistry],
+    name: str,
+    digest: Digest,
+    opened: Download | None = None,
+) -> None:
+    """Fetch and commit under the claim (from `opened` if upstream's answer is in hand);
+    `restore` (GC took the object meanwhile) fetches again, since a consumed stream cannot
+    be replayed."""
     upstream_name = rule.upstream_repository(name)
-    download = open_blob(registry, upstream_name, str(digest))
+    download = opened or open_blob(session(), upstream_name, str(digest))
     if download is None:
         raise UpstreamMissing(str(digest))
-    opened: list[Download] = [download]
+    pending: list[Download] = [download]
 
     def store(key: str) -> None:
-        current = opened.pop() if opened else open_blob(registry, upstream_name, str(digest))
+        current = pending.pop() if pending else open_blob(session(), upstream_name, str(digest))
         if current is None:
             raise UpstreamMissing(str(digest))
         write(rule, digest, current, key)
@@ -134,35 +144,121 @@ def _fetch_into(rule: CacheRule, registry: RemoteRegistry, name: str, digest: Di
         download.close()
 
 
+def _link_stored(
+    rule: CacheRule, registry: Callable[[], RemoteRegistry], name: str, digest: Digest, size: int
+) -> BlobLink | None:
+    """Stored already (another repository, or another request): linked in `name` too."""
+    restore = lambda k: _restore(rule, registry, name, digest, k)  # noqa: E731
+    blobs.commit(name, digest, size, restore, look_first=True)
+    return blobs.get_link(name, digest)
+
+
+def _fetch_claimed(
+    rule: CacheRule,
+    registry: Callable[[], RemoteRegistry],
+    name: str,
+    digest: Digest,
+    owner: str,
+    opened: Download | None = None,
+) -> BlobLink | None:
+    """The fetch of the claim's holder; the claim goes back however it ends (opening the
+    session may refuse too: upstream's 429)."""
+    sessions: list[RemoteRegistry] = []
+
+    def session() -> RemoteRegistry:  # opened once, and only if needed
+        if not sessions:
+            sessions.append(registry())
+        return sessions[0]
+
+    try:
+        _fetch_into(rule, session, name, digest, opened)
+    except UpstreamMissing:
+        return None
+    finally:
+        for upstream in sessions:
+            upstream.close()
+        if opened is not None:
+            opened.close()
+        fill_claims.release(str(digest), owner)
+    return blobs.get_link(name, digest)
+
+
 def fill(
-    rule: CacheRule, registry: Callable[[], RemoteRegistry], name: str, digest: Digest
+    rule: CacheRule,
+    registry: Callable[[], RemoteRegistry],
+    name: str,
+    digest: Digest,
+    opened: Download | None = None,
 ) -> BlobLink | None:
     """Make `digest` readable in `name`, from S3 if some repository already stored it, else
-    from upstream; None if upstream does not have it."""
+    from upstream (`opened`: upstream's answer already in hand); None if upstream does not
+    have it."""
     key = blobs.blob_key(digest)
     owner = fill_claims.new_owner()
     deadline = monotonic() + WAIT_SECONDS
-    while True:
-        size = blobs.stored_size(key)
-        if size is not None:  # stored already (another repository, or another request)
-            restore = lambda k: _restore(rule, registry, name, digest, k)  # noqa: E731
-            blobs.commit(name, digest, size, restore, look_first=True)
-            return blobs.get_link(name, digest)
-        if fill_claims.take(str(digest), owner, epoch()):
-            try:  # opening the session may refuse (upstream's 429): the claim goes back too
-                upstream = registry()
-                try:
-                    _fetch_into(rule, upstream, name, digest)
-                finally:
-                    upstream.close()
-            except UpstreamMissing:
-                return None
-            finally:
-                fill_claims.release(str(digest), owner)
-            return blobs.get_link(name, digest)
-        if monotonic() >= deadline:
-            raise OCIError("UNAVAILABLE", f"blob {digest} is still being fetched; retry")
-        sleep(POLL_SECONDS)
+    try:
+        while True:
+            size = blobs.stored_size(key)
+            if size is not None:
+                return _link_stored(rule, registry, name, digest, size)
+            if fill_claims.take(str(digest), owner, epoch()):
+                held, opened = opened, None
+                return _fetch_claimed(rule, registry, name, digest, owner, held)
+            if opened is not None:  # another request fetches it: this answer is not needed
+                opened.close()
+                opened = None
+            if monotonic() >= deadline:
+                raise OCIError("UNAVAILABLE", f"blob {digest} is still being fetched; retry")
+            sleep(POLL_SECONDS)
+    finally:
+        if opened is not None:
+            opened.close()
+
+
+def first_pull(
+    rule: CacheRule, registry: Callable[[], RemoteRegistry], name: str, digest: Digest
+) -> BlobLink | str | None:
+    """What a GET of a blob `name` does not have answers: its link if S3 has the bytes;
+    upstream's storage URL when upstream redirects there (the client is sent on at once
+    and the fill is queued: chalicelib/cache/fill_jobs.py); otherwise (upstream serves the
+    bytes itself) the fill, then the link, since a Lambda handler cannot stream a response
+    while storing it. None if upstream does not have the blob."""
+    size = blobs.stored_size(blobs.blob_key(digest))
+    if size is not None:
+        return _link_stored(rule, registry, name, digest, size)
+    upstream = registry()
+    try:
+        found = locate_blob(upstream, rule.upstream_repository(name), str(digest))
+    finally:
+        upstream.close()
+    if found is None:
+        return None
+    if not isinstance(found, str):
+        return fill(rule, registry, name, digest, found)
+    refusal = upstream_guard.check_location(found, rule.allow_networks)
+    if refusal is not None:
+        raise bad_upstream(rule, f"blob {digest} redirects where Berth may not send a client: "
+                                 f"{refusal}")  # fmt: skip
+    owner = fill_claims.new_owner()
+    if fill_claims.take(str(digest), owner, epoch()):  # else a fill is under way already
+        from chalicelib.cache import fill_jobs
+
+        fill_jobs.enqueue(name, digest, owner)
+    return found
+
+
+def queued_fill(
+    rule: CacheRule, registry: Callable[[], RemoteRegistry], name: str, digest: Digest, owner: str
+) -> BlobLink | None:
+    """A fill queued by `first_pull`, under the claim its request took (`owner`); nothing to
+    do if the bytes are stored or another fill took the claim over (it expired)."""
+    size = blobs.stored_size(blobs.blob_key(digest))
+    if size is not None:
+        fill_claims.release(str(digest), owner)
+        return _link_stored(rule, registry, name, digest, size)
+    if not fill_claims.take(str(digest), owner, epoch()):
+        return None
+    return _fetch_claimed(rule, registry, name, digest, owner)
 
 
 def _restore(

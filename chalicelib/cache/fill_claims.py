@@ -1,5 +1,6 @@
-"""One fetch per blob: the request that takes a blob's claim fetches it from upstream, the
-others wait for its object to appear in S3 and link that.
+"""One fetch per blob: the request that takes a blob's claim fetches it from upstream (or
+queues the fetch: chalicelib/cache/fill_jobs.py), the others wait for its object to appear in
+S3 and link that, or are sent to upstream's storage meanwhile.
 
 A claim is a conditional put in DynamoDB that expires (a fetcher that died frees it after
 CLAIM_SECONDS, and the next waiter takes it over); it is released when the fetch ends,
@@ -34,7 +35,8 @@ def new_owner() -> str:
 
 
 def take(digest: str, owner: str, at: float) -> bool:
-    """True if `owner` now holds the claim on fetching `digest`."""
+    """True if `owner` now holds the claim on fetching `digest` (taken, taken over once
+    expired, or still its own: a queued fill takes the claim its request took)."""
     item = FillClaimItem(
         cache_fill_pk(digest),
         CACHE_FILL_SK,
@@ -43,7 +45,11 @@ def take(digest: str, owner: str, at: float) -> bool:
         expires_at=int(at) + 2 * CLAIM_SECONDS,
     )
     try:
-        item.save(condition=FillClaimItem.pk.does_not_exist() | (FillClaimItem.until < int(at)))
+        item.save(
+            condition=FillClaimItem.pk.does_not_exist()
+            | (FillClaimItem.until < int(at))
+            | (FillClaimItem.owner == owner)
+        )
     except PutError as error:
         if condition_failed(error):
             return False

@@ -102,15 +102,20 @@ def manifest(
     return fetched
 
 
-def blob(name: str, digest: Digest) -> BlobLink | None:
-    """A blob not linked in `name`: filled from S3 or upstream if `name` is cached."""
+def blob(name: str, digest: Digest, *, send_upstream: bool = False) -> BlobLink | str | None:
+    """A blob not linked in `name`: filled from S3 or upstream if `name` is cached. With
+    `send_upstream` (a GET), upstream's storage URL when it redirects there, the fill
+    queued (chalicelib/cache/blob_fill.py `first_pull`), unless the rule fills first (its
+    clients cannot reach upstream)."""
     rule = rules.cached().rule_for(name)
     if rule is None:
         return None
-    from chalicelib.cache.blob_fill import fill
+    from chalicelib.cache.blob_fill import fill, first_pull
     from chalicelib.remote.transport import RateLimited, RemoteError
 
     try:
+        if send_upstream and not rule.fill_first:
+            return first_pull(rule, lambda: _session(rule), name, digest)
         return fill(rule, lambda: _session(rule), name, digest)
     except RateLimited as error:
         raise _rate_limited(rule, f"blob {digest}", error) from None

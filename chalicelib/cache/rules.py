@@ -13,7 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.exceptions import PutError
 
 from chalicelib.cache import upstreams
@@ -47,6 +53,10 @@ class CacheRuleItem(_Item):
     ttl_seconds = NumberAttribute()
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute(null=True)
+    # Private networks an admin let this upstream reach (chalicelib/cache/upstream_guard.py).
+    allow_networks = ListAttribute(of=UnicodeAttribute, null=True)
+    # Store a blob before answering its first pull, for clients that cannot reach upstream.
+    fill_first = BooleanAttribute(null=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +66,8 @@ class CacheRule:
     ttl_seconds: int
     ssm: str | None = None
     secret: str | None = None
+    allow_networks: tuple[str, ...] = ()
+    fill_first: bool = False
 
     def upstream_repository(self, name: str) -> str:
         rest = upstreams.below(self.prefix, name)
@@ -75,6 +87,8 @@ class StoredCacheRule:
     secret: str | None
     created_at: datetime
     created_by: str | None
+    allow_networks: tuple[str, ...] = ()
+    fill_first: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +110,16 @@ def secret_path() -> str:
 
 def rule_of(item: CacheRuleItem) -> CacheRule:
     upstream = upstreams.parse_url(item.upstream, allow_http=True)
-    return CacheRule(item.prefix, upstream, int(item.ttl_seconds), item.ssm, item.secret)
+    allowed = tuple(str(n) for n in item.allow_networks or ())
+    return CacheRule(
+        item.prefix,
+        upstream,
+        int(item.ttl_seconds),
+        item.ssm,
+        item.secret,
+        allowed,
+        bool(item.fill_first),
+    )
 
 
 def stored_rule_of(item: CacheRuleItem) -> StoredCacheRule:
@@ -108,6 +131,8 @@ def stored_rule_of(item: CacheRuleItem) -> StoredCacheRule:
         item.secret,
         item.created_at,
         item.created_by,
+        tuple(str(n) for n in item.allow_networks or ()),
+        bool(item.fill_first),
     )
 
 
@@ -126,19 +151,32 @@ def create(
     upstream: object,
     credentials: object = None,
     ttl_seconds: object = DEFAULT_TTL_SECONDS,
+    allow_networks: object = None,
+    fill_first: object = False,
     allow_http: bool = False,
     created_by: str | None = None,
 ) -> CacheRuleItem:
+    from chalicelib.cache import upstream_guard
     from chalicelib.replication.destinations import DestinationError, parse
 
     try:
         prefix = upstreams.check_prefix(prefix)
         target = upstreams.parse_url(upstream, allow_http=allow_http)
-        # Credential references are checked as replication destinations' are.
-        document = {"kind": "registry", "url": target.url, "credentials": credentials}
+        # Credential references and allowed networks are checked as replication's are.
+        document = {
+            "kind": "registry",
+            "url": target.url,
+            "credentials": credentials,
+            "allowNetworks": allow_networks,
+        }
         checked = parse(document, allow_http=True, secret_path=secret_path())
     except (upstreams.UpstreamError, DestinationError) as error:
         raise RuleError(str(error)) from None
+    refusal = upstream_guard.refusal(target.url, checked.allow_networks)
+    if refusal is not None:
+        raise RuleError(f"upstream {refusal}")
+    if not isinstance(fill_first, bool):
+        raise RuleError("fillFirst is true or false")
     if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int):
         raise RuleError("ttlSeconds is a whole number of seconds")
     if not 0 <= ttl_seconds <= MAX_TTL_SECONDS:
@@ -156,6 +194,8 @@ def create(
         ttl_seconds=ttl_seconds,
         created_at=now(),
         created_by=created_by,
+        allow_networks=list(checked.allow_networks) or None,
+        fill_first=fill_first or None,
     )
     try:
         item.save(condition=CacheRuleItem.sk.does_not_exist())

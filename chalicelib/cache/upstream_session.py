@@ -3,11 +3,12 @@ names (read from SSM or Secrets Manager when upstream is contacted, never stored
 Without credentials the token flow asks for an anonymous token, which is what public
 images on Docker Hub, ghcr.io, quay.io and public ECR need. Tokens are kept for the next
 request while they live (chalicelib/cache/upstream_tokens.py); an upstream inside a 429's
-`Retry-After` is not contacted at all (chalicelib/cache/upstream_backoff.py)."""
+`Retry-After` is not contacted at all (chalicelib/cache/upstream_backoff.py). Every connection
+goes to an address the rule may reach (chalicelib/cache/upstream_guard.py)."""
 
 from __future__ import annotations
 
-from chalicelib.cache import upstream_backoff
+from chalicelib.cache import upstream_backoff, upstream_guard
 from chalicelib.cache.rules import CacheRule
 from chalicelib.cache.upstream_tokens import tokens
 from chalicelib.remote.session import RemoteRegistry
@@ -29,4 +30,7 @@ def registry_for(rule: CacheRule) -> RemoteRegistry:
 
         reference = Destination("registry", url=rule.upstream.url, ssm=rule.ssm, secret=rule.secret)
         credentials = read_credentials(reference)
-    return RemoteRegistry(rule.upstream.url, credentials, Transport(TIMEOUT_SECONDS), tokens=tokens)
+    guard = upstream_guard.guard(rule.allow_networks).address
+    return RemoteRegistry(
+        rule.upstream.url, credentials, Transport(TIMEOUT_SECONDS, guard), tokens=tokens
+    )

@@ -129,8 +129,8 @@ def _attempt(
     resolver: http_post.Resolver,
     remaining: Callable[[], float] | None = None,
 ) -> http_post.Outcome | None:
-    """A webhook's POST, a trigger's redeploy or a replication's copy; None if its
-    subscription is gone or off. A scan or a rescan's page, queued here before scans had a
+    """A webhook's POST, a trigger's redeploy, a replication's copy or a cache fill; None if
+    its subscription is gone or off. A scan or a rescan's page, queued here before scans had a
     queue of their own, is moved to the scan queue."""
     if "scan" in message or "rescan" in message:
         from chalicelib.scanner import scan_queue
@@ -143,6 +143,10 @@ def _attempt(
 
         deadline = NEVER if remaining is None else Deadline(remaining)
         return replicate(message, clock=clock, deadline=deadline)
+    if "cachefill" in message:  # a pull-through cache's blob, stored after the client was
+        from chalicelib.cache import fill_jobs  # sent upstream (cache/fill_jobs.py)
+
+        return fill_jobs.run(message)
     try:
         if "trigger" in message:
             trigger = triggers.get(str(message["trigger"]))

@@ -7,7 +7,9 @@ rebinding) is refused; the connection then goes to the checked address itself
 
 from __future__ import annotations
 
+import os
 import socket
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,3 +55,35 @@ class AddressGuard:
         if reason is not None:
             raise AddressRefused(f"{host}: {reason}; {self.how_to_allow}")
         return found[0]
+
+
+def operator_networks(variable: str) -> tuple[targets.Network, ...]:
+    """The networks the operator allowed for every rule of a kind: `variable` holds
+    comma-separated CIDRs (`berth serve` sets loopback)."""
+    values = [v.strip() for v in os.environ.get(variable, "").split(",") if v.strip()]
+    return tuple(targets.networks(values))
+
+
+def for_rule(
+    variable: str, how_to_allow: str, extra: tuple[str, ...] = (), resolver: Resolver = resolve
+) -> AddressGuard:
+    """The check of a rule's connections: the operator's networks plus the rule's own
+    (`allowNetworks`, CIDRs an admin gave)."""
+    allowed = operator_networks(variable) + tuple(targets.networks(extra))
+    return AddressGuard(allowed, resolver, how_to_allow)
+
+
+def check_url(url: str, guard: AddressGuard) -> str | None:
+    """Why a rule naming `url` is refused when it is made (`host: reason; how to allow`), or
+    None. A name that does not resolve now is accepted: every connection is checked again."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        found = guard.resolver(host, port)
+    except OSError:
+        return None
+    reason = guard.refusal(found)
+    if reason is None or not found:
+        return None
+    return f"{host}: {reason}; {guard.how_to_allow}"

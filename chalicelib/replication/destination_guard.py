@@ -9,10 +9,7 @@ and on every connection a copy makes (a failed copy, not a crash)."""
 
 from __future__ import annotations
 
-import os
-import urllib.parse
-
-from chalicelib.events import targets
+from chalicelib.remote import address_guard
 from chalicelib.remote.address_guard import AddressGuard, Resolver, resolve
 from chalicelib.replication.destinations import Destination, DestinationError
 
@@ -23,29 +20,16 @@ HOW_TO_ALLOW = (
 )
 
 
-def allowed_networks() -> tuple[targets.Network, ...]:
-    values = [v.strip() for v in os.environ.get(ALLOW_NETWORKS_ENV, "").split(",") if v.strip()]
-    return tuple(targets.networks(values))
-
-
 def guard(resolver: Resolver = resolve, extra: tuple[str, ...] = ()) -> AddressGuard:
     """The check of every connection: the operator's networks plus `extra` (the
     destination's own allowNetworks)."""
-    return AddressGuard(allowed_networks() + tuple(targets.networks(extra)), resolver, HOW_TO_ALLOW)
+    return address_guard.for_rule(ALLOW_NETWORKS_ENV, HOW_TO_ALLOW, extra, resolver)
 
 
 def check(destination: Destination, resolver: Resolver = resolve) -> None:
-    """Refuse a destination whose host resolves to an address a copy may not reach. A name
-    that does not resolve now is accepted: every connection is checked again anyway."""
+    """Refuse a destination whose host resolves to an address a copy may not reach."""
     if destination.url is None:
         return  # ECR: AWS's own endpoint, reached through botocore
-    parts = urllib.parse.urlsplit(destination.url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        found = resolver(host, port)
-    except OSError:
-        return
-    reason = guard(resolver, destination.allow_networks).refusal(found)
-    if reason is not None and found:
-        raise DestinationError(f"{host}: {reason}; {HOW_TO_ALLOW}")
+    refusal = address_guard.check_url(destination.url, guard(resolver, destination.allow_networks))
+    if refusal is not None:
+        raise DestinationError(refusal)

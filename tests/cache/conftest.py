@@ -94,10 +94,12 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
 def _local_upstreams(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Plain http to loopback upstreams (as `berth serve` allows), and no rule left behind."""
     from chalicelib.cache import rules, upstream_backoff
+    from chalicelib.cache.upstream_guard import ALLOW_NETWORKS_ENV
     from chalicelib.cache.upstream_tokens import tokens
     from chalicelib.events.config import event_settings
 
     monkeypatch.setenv("BERTH_WEBHOOK_ALLOW_HTTP", "1")
+    monkeypatch.setenv(ALLOW_NETWORKS_ENV, "127.0.0.0/8,::1/128")
     event_settings.cache_clear()
     rules.forget_cached()
     yield
@@ -112,3 +114,50 @@ def add_rule(client: Any, prefix: str, upstream: str, **fields: Any) -> Any:
     return client.http.post(
         "/v2/_berth/cache", headers={"content-type": "application/json"}, body=body
     )
+
+
+def run_fills(aws: dict[str, str], repository: str) -> list[dict[str, Any]]:
+    """What the delivery queue's consumer does with the cache fills of `repository` queued so
+    far (as app.py's `deliver_webhooks` and `berth serve`'s pipeline do); other messages stay
+    queued (another test's are not this one's to run). Returns the fill messages it ran."""
+    import boto3
+
+    from chalicelib.events.deliver import handle_messages
+
+    sqs = boto3.client("sqs")
+    queue = aws["DeliveryQueueUrl"]
+    ran: list[dict[str, Any]] = []
+    others: list[str] = []
+    while True:
+        found = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        if not found:
+            break
+        for message in found:
+            body = json.loads(message["Body"])
+            if "cachefill" not in body or body.get("repository") != repository:
+                others.append(message["ReceiptHandle"])
+                continue
+            handle_messages([message["Body"]])
+            ran.append(body)
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    for handle in others:  # visible again for whoever they are for
+        sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=handle, VisibilityTimeout=0)
+    return ran
+
+
+def fetch_location(location: str) -> bytes:
+    """What a client sent to upstream's storage downloads (a plain GET, no token)."""
+    import urllib.request
+
+    with urllib.request.urlopen(location, timeout=30) as answer:
+        return bytes(answer.read())
+
+
+def first_pull(client: Any, name: str, digest: str) -> bytes:
+    """GET a blob Berth has not stored: sent on to upstream's storage (`berth serve`'s
+    presigned /_s3/ URL), whose bytes are returned; the fill is queued."""
+    response = client.http.get(f"/v2/{name}/blobs/{digest}")
+    assert response.status_code == 307, response.body
+    location = response.headers["Location"]
+    assert "/_s3/" in location, location
+    return fetch_location(location)

@@ -29,7 +29,7 @@ from tests.api.helpers import (
     index,
     json_of,
 )
-from tests.cache.conftest import Upstream, add_rule
+from tests.cache.conftest import Upstream, add_rule, fetch_location, run_fills
 from tests.e2e.gate import Gate
 
 T0 = datetime(2031, 5, 1, tzinfo=UTC)
@@ -68,7 +68,15 @@ def _rule(client: Any, url: str, credentials: dict[str, str], ttl: int = 3600) -
     assert_ok(add_rule(client, "up/", url, credentials=credentials, ttlSeconds=ttl), 201)
 
 
-def test_first_pull_fills_second_is_served_from_berth(
+def s3_has_no(s3: Any, aws: dict[str, str], digest: str) -> bool:
+    from chalicelib.storage import blobs
+
+    key = blobs.blob_key(parse_digest(digest))
+    return not s3.list_objects_v2(Bucket=aws["BucketName"], Prefix=key).get("Contents")
+
+
+def test_first_pull_is_sent_upstream_and_filled_by_the_queue(
+    aws: dict[str, str],
     client: Any,
     s3: Any,
     upstream: Upstream,
@@ -84,10 +92,24 @@ def test_first_pull_fills_second_is_served_from_berth(
     assert_ok(response, 200)
     assert response.body == pushed.body
     assert header(response, "Docker-Content-Digest") == pushed.digest
+    # First pull of each blob: sent to upstream's storage at once, the fill queued.
+    for blob in pushed.blobs:
+        first = client.http.get(f"/v2/{local}/blobs/{digest_of(blob)}")
+        assert_ok(first, 307)
+        location = header(first, "Location")
+        assert location and location.startswith(f"{upstream.url}/_s3/"), location
+        assert header(first, "Docker-Content-Digest") == digest_of(blob)
+        assert fetch_location(location) == blob
+    stored = [b for b in pushed.blobs if not s3_has_no(s3, aws, digest_of(b))]
+    assert not stored, "nothing is stored before the queue runs"
+    fills = run_fills(aws, local)
+    assert sorted(f["digest"] for f in fills) == sorted(digest_of(b) for b in pushed.blobs)
+    # The second pull: Berth's own S3, by presigned redirect.
     for blob in pushed.blobs:
         assert fetch_blob(client, s3, local, digest_of(blob)) == blob
     filled = upstream.requests(remote)
-    assert sum(1 for r in filled if r.startswith("GET") and "/blobs/" in r) == len(pushed.blobs)
+    blob_gets = sum(1 for r in filled if r.startswith("GET") and "/blobs/" in r)
+    assert blob_gets == 2 * len(pushed.blobs), "one answer to send the client on, one fill"
 
     # Everything again, by tag and by digest: Berth alone answers.
     for reference in ("v1", pushed.digest):

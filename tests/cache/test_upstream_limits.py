@@ -23,7 +23,7 @@ from chalicelib.cache.upstream_tokens import UpstreamTokens
 from chalicelib.remote import retry_after, token_flow
 from chalicelib.storage import clock
 from tests.api.helpers import assert_ok, digest_of, fetch_blob, get_manifest, header, json_of
-from tests.cache.conftest import Upstream, add_rule
+from tests.cache.conftest import Upstream, add_rule, first_pull, run_fills
 from tests.cache.throttle import Throttle
 
 T0 = datetime(2031, 5, 1, tzinfo=UTC)
@@ -114,6 +114,7 @@ def throttle(upstream: Upstream) -> Iterator[Throttle]:
 
 
 def test_one_token_serves_every_fill_of_a_repository_while_it_lives(
+    aws: dict[str, str],
     client: Any,
     s3: Any,
     upstream: Upstream,
@@ -127,15 +128,20 @@ def test_one_token_serves_every_fill_of_a_repository_while_it_lives(
     before = upstream.token_requests()
     assert get_manifest(client, local, "v1").body == first.body
     for blob in first.blobs:
-        assert fetch_blob(client, s3, local, digest_of(blob)) == blob
+        assert first_pull(client, local, digest_of(blob)) == blob
+    assert len(run_fills(aws, local)) == len(first.blobs)
+    for blob in first.blobs:
+        assert fetch_blob(client, s3, local, digest_of(blob)) == blob  # filled: Berth's S3
     assert get_manifest(client, local, "v2").body == second.body
-    assert upstream.token_requests() == before + 1  # five requests upstream, one token
+    assert upstream.token_requests() == before + 1  # seven requests upstream, one token
     # Past the token's life (Berth's upstream grants 300 s): the next fill asks again.
     moments[0] += 300
     assert get_manifest(client, local, second.digest).body == second.body  # stored: no fill
     blob = second.blobs[-1]
-    assert fetch_blob(client, s3, local, digest_of(blob)) == blob
+    assert first_pull(client, local, digest_of(blob)) == blob
     assert upstream.token_requests() == before + 2
+    assert len(run_fills(aws, local)) == 1
+    assert upstream.token_requests() == before + 2, "the queued fill used the kept token"
 
 
 def test_upstream_429_serves_the_cached_copy_and_waits_out_retry_after(
@@ -184,7 +190,7 @@ def test_upstream_429_serves_the_cached_copy_and_waits_out_retry_after(
     moments[0] += 30  # waited out, and upstream has recovered: the miss is filled
     throttle.limit(None)
     assert get_manifest(client, local, "v2").body == later.body
-    assert fetch_blob(client, s3, local, never_blob) == later.blobs[0]
+    assert first_pull(client, local, never_blob) == later.blobs[0]
 
 
 def test_a_429_without_retry_after_is_passed_on_and_asked_again_next_time(

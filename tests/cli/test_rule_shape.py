@@ -107,3 +107,26 @@ def test_cache_add_says_what_is_missing(
     assert status == 2 and "give --repository PREFIX" in err
     status, _, err = berth(capsys, "cache", "add", "hub/")
     assert status == 2 and "give --from URL" in err
+
+
+def test_cache_add_allows_a_private_network_as_replicate_add_does(
+    berth: Any,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chalicelib.cache import upstream_guard
+
+    monkeypatch.delenv(upstream_guard.ALLOW_NETWORKS_ENV, raising=False)
+    monkeypatch.setattr(upstream_guard, "resolver", lambda host, port: ["10.20.3.4"])
+    prefix = f"mirror{uuid.uuid4().hex[:8]}/"
+    url = "https://registry.internal.test"
+    status, _, err = berth(capsys, "cache", "add", "--repository", prefix, "--from", url)
+    assert status != 0 and "--allow-network" in err, err
+    status, out, err = berth(
+        capsys, "cache", "add", "--repository", prefix, "--from", url,
+        "--allow-network", "10.20.0.0/16", "--json",
+    )  # fmt: skip
+    assert status == 0, err
+    assert json.loads(out)["allowNetworks"] == ["10.20.0.0/16"]
+    status, _, err = berth(capsys, "cache", "rm", prefix)
+    assert status == 0, err

@@ -75,6 +75,14 @@ def upstream_requests(upstream: Registry, repository: str) -> list[str]:
     ]
 
 
+def wait_for_fills(registry: Registry, repository: str, image: Image) -> None:
+    """Every blob stored in Berth: a HEAD of a blob whose fill is queued waits for that fill
+    (its claim) and answers when it landed."""
+    for digest in [image.config.digest, *(layer.digest for layer in image.layers)]:
+        answer = registry.request("HEAD", f"/v2/{repository}/blobs/{digest}")
+        assert answer.status == 200, (digest, answer.status)
+
+
 @pytest.fixture
 def rules(registry: Registry, upstream: tuple[Registry, str, Gate]) -> Iterator[None]:
     """`cached/` (a TTL of an hour) and `fresh/` (TTL 0: every pull by tag asks upstream)."""
@@ -100,15 +108,24 @@ def test_skopeo_pulls_through_the_cache(
     image = write_image(scratch / "src", "v1", layer_sizes=(300_000, 20_000))
     push_upstream(source, password, image, name)
 
-    first = pull(registry, f"cached/{name}", "v1", scratch)  # fills the cache
+    # The first pull: each blob redirected to upstream's storage, its fill queued.
+    first = pull(registry, f"cached/{name}", "v1", scratch)
     assert blob_files(first) == blob_files(image.layout)
-    after_first = upstream_requests(source, name)
-    fetched = [r for r in after_first if r.startswith("GET") and "/blobs/" in r]
-    assert len(fetched) == 1 + len(image.layers), "each blob fetched once"
+    wait_for_fills(registry, f"cached/{name}", image)
+    fills = [
+        r
+        for r in registry.log_records()
+        if r.get("message") == "cache fill done" and r.get("repository") == f"cached/{name}"
+    ]
+    assert fills and all(r.get("stored") for r in fills), "the local pipeline ran the fills"
+    after_fills = upstream_requests(source, name)
+    fetched = [r for r in after_fills if r.startswith("GET") and "/blobs/" in r]
+    # One GET per blob to send skopeo on (or to fill it first), one per queued fill.
+    assert len(fetched) == 1 + len(image.layers) + len(fills), "\n".join(fetched)
 
     second = pull(registry, f"cached/{name}", "v1", scratch)  # from Berth alone
     assert blob_files(second) == blob_files(image.layout)
-    assert upstream_requests(source, name) == after_first
+    assert upstream_requests(source, name) == after_fills
 
     gate.set_up(False)  # upstream gone: the cached tag is still served
     try:
@@ -144,6 +161,7 @@ def test_a_tag_moved_upstream_is_followed(
 
     moved = pull(registry, f"fresh/{name}", "v1", scratch)
     assert blob_files(moved) == blob_files(new.layout)
+    wait_for_fills(registry, f"fresh/{name}", new)  # stored before upstream goes away
     answer = registry.request("GET", f"/v2/fresh/{name}/manifests/v1", {"Accept": MANIFEST_TYPES})
     assert answer.body == new.manifest_bytes
     history = registry.request("GET", f"/v2/fresh/{name}/_berth/history/v1").json()
