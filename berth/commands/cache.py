@@ -107,11 +107,19 @@ def _ls(args: argparse.Namespace) -> int:
             r["upstream"],
             str(r["ttlSeconds"]),
             next(iter((r.get("credentials") or {"-": "-"}).values())),
+            _options(r),
         ]
         for r in answer["rules"]
     ]
-    print_table(["PREFIX", "UPSTREAM", "TTL", "CREDENTIALS"], rows)
+    print_table(["PREFIX", "UPSTREAM", "TTL", "CREDENTIALS", "OPTIONS"], rows)
     return 0
+
+
+def _options(rule: dict[str, Any]) -> str:
+    """fill-first and the allowed networks, as `berth cache add` takes them."""
+    found = ["fill-first"] if rule.get("fillFirst") else []
+    found += [f"allow {network}" for network in rule.get("allowNetworks") or []]
+    return ", ".join(found) or "-"
 
 
 def _rm(args: argparse.Namespace) -> int:

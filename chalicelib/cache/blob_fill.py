@@ -45,6 +45,11 @@ class UpstreamMissing(LookupError):
     """Upstream does not have the blob."""
 
 
+class FillUnderWay(RuntimeError):
+    """Another fill holds the blob's claim, and the caller asked not to wait for it (a queue
+    consumer: the fill may be the next message of the same consumer)."""
+
+
 def _hasher(digest: Digest) -> hashlib._Hash:
     return hashlib.new(digest.algorithm)
 
@@ -189,10 +194,12 @@ def fill(
     name: str,
     digest: Digest,
     opened: Download | None = None,
+    *,
+    wait: bool = True,
 ) -> BlobLink | None:
     """Make `digest` readable in `name`, from S3 if some repository already stored it, else
     from upstream (`opened`: upstream's answer already in hand); None if upstream does not
-    have it."""
+    have it. Without `wait`, FillUnderWay if another fill holds the claim."""
     key = blobs.blob_key(digest)
     owner = fill_claims.new_owner()
     deadline = monotonic() + WAIT_SECONDS
@@ -207,6 +214,8 @@ def fill(
             if opened is not None:  # another request fetches it: this answer is not needed
                 opened.close()
                 opened = None
+            if not wait:
+                raise FillUnderWay(f"blob {digest} is being fetched by another fill")
             if monotonic() >= deadline:
                 raise OCIError("UNAVAILABLE", f"blob {digest} is still being fetched; retry")
             sleep(POLL_SECONDS)

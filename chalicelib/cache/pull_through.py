@@ -125,15 +125,26 @@ def blob(name: str, digest: Digest, *, send_upstream: bool = False) -> BlobLink 
 
 def layer(name: str, digest: str) -> None:
     """Before a scan reads a layer: in a cached repository, fill it if no pull has yet (a
-    scan runs on the fill's push event, before the client has asked for the layers)."""
-    if rules.cached().rule_for(name) is None:
+    scan runs on the fill's push event, before the client has asked for the layers). A fill
+    under way is not waited for (blob_fill.FillUnderWay): it may be queued behind this scan
+    on the same consumer (`berth serve` runs one), so the scan fails and is retried later."""
+    rule = rules.cached().rule_for(name)
+    if rule is None:
         return
+    from chalicelib.cache.blob_fill import fill
     from chalicelib.oci.digest import parse_digest
+    from chalicelib.remote.transport import RateLimited, RemoteError
     from chalicelib.storage import blobs
 
     wanted = parse_digest(digest)
-    if blobs.get_link(name, wanted) is None:
-        blob(name, wanted)
+    if blobs.get_link(name, wanted) is not None:
+        return
+    try:
+        fill(rule, lambda: _session(rule), name, wanted, wait=False)
+    except RateLimited as error:
+        raise _rate_limited(rule, f"blob {digest}", error) from None
+    except RemoteError as error:
+        raise _upstream_failed(rule, f"blob {digest}", error) from None
 
 
 def refuse_push(name: str) -> None:

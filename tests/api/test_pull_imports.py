@@ -47,6 +47,7 @@ PULL_PATH = {
     "chalicelib.log",
     "chalicelib.log_sampling",
     "chalicelib.metrics",
+    "chalicelib.metrics_buffer",  # the instance's latencies, written 100 to an EMF line
     "chalicelib.oci",
     "chalicelib.oci.digest",
     "chalicelib.oci.errors",

@@ -273,3 +273,46 @@ def test_a_scan_of_a_cached_image_fills_its_layers(
     report = scan_image(local, pushed.digest)
     assert report["bytesRead"] == sum(len(b) for b in pushed.blobs[1:])
     assert blobs.linked(local, layers) == set(layers)
+
+
+def test_a_scan_does_not_wait_for_a_queued_fill_it_may_be_ahead_of(
+    aws: dict[str, str],
+    client: Any,
+    upstream: Upstream,
+    names: tuple[str, str],
+    credentials: dict[str, str],
+    frozen: list[datetime],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A client's first pull queued the layer's fill; the scan of the fill's push event can
+    come first on the same consumer (`berth serve` runs one), so waiting for the claim would
+    hold the fill up behind it: the scan fails at once, to be retried, and after the fill it
+    reads the stored layer."""
+    from chalicelib.cache import blob_fill
+    from chalicelib.scanner.run import scan_image
+    from tests.api.helpers import OCI_LAYER, Pushed, canonical, config_blob, descriptor
+    from tests.e2e.images import make_layer
+
+    monkeypatch.setattr(blob_fill, "WAIT_SECONDS", 0.0)  # waiting would fail differently
+    remote, local = names
+    config, layer = config_blob(), make_layer(20_000, name="data.bin")[0]
+    document = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": descriptor("application/vnd.oci.image.config.v1+json", config),
+        "layers": [descriptor(OCI_LAYER, layer)],
+    }
+    pushed = upstream.push(
+        remote,
+        "v1",
+        Pushed(canonical(document), str(document["mediaType"]), [config, layer], document),
+    )
+    _rule(client, upstream.url, credentials)
+    assert get_manifest(client, local, "v1").body == pushed.body
+    for blob in pushed.blobs[1:]:
+        assert_ok(client.http.get(f"/v2/{local}/blobs/{digest_of(blob)}"), 307)
+    with pytest.raises(blob_fill.FillUnderWay):
+        scan_image(local, pushed.digest)
+    assert len(run_fills(aws, local)) == len(pushed.blobs) - 1
+    report = scan_image(local, pushed.digest)
+    assert report["bytesRead"] == sum(len(b) for b in pushed.blobs[1:])

@@ -128,5 +128,8 @@ def test_cache_add_allows_a_private_network_as_replicate_add_does(
     )  # fmt: skip
     assert status == 0, err
     assert json.loads(out)["allowNetworks"] == ["10.20.0.0/16"]
+    status, out, err = berth(capsys, "cache", "ls")
+    assert status == 0, err
+    assert any(prefix in line and "allow 10.20.0.0/16" in line for line in out.splitlines()), out
     status, _, err = berth(capsys, "cache", "rm", prefix)
     assert status == 0, err
