@@ -71,7 +71,8 @@ def _blob(sink: Sink, digest: str, size: int, copied: Copied) -> None:
         with copied.lock:
             copied.blobs_mounted += 1
         return
-    sink.send(digest, size, lambda start: prefetched(chunks_of(digest, CHUNK, start)))
+    window = sink.window(size) or CHUNK
+    sink.send(digest, size, lambda start: prefetched(chunks_of(digest, window, start)))
     with copied.lock:
         copied.blobs_sent += 1
         copied.bytes_sent += size
