@@ -21,7 +21,7 @@ from chalicelib.replication.prefetch import prefetched
 from chalicelib.replication.sinks import Sink
 from chalicelib.storage import aws, blobs, manifests, referrers
 
-CHUNK = 8 << 20  # S3 read window: peak memory per blob in flight
+CHUNK = 8 << 20  # S3 read window; two per blob in flight (prefetch.py) are its memory
 PARALLEL = 4  # blobs in flight at once
 MAX_REFERRERS = 1000
 
