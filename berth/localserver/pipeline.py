@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from berth.localserver.log import fields, logger
+from chalicelib.replication.deadline import MARGIN_SECONDS
 
 POLL_SECONDS = 0.2
 JOB_SECONDS_ENV = "BERTH_LOCAL_JOB_SECONDS"
@@ -40,8 +41,12 @@ def job_seconds(value: str | None) -> float:
         seconds = float(value)
     except ValueError:
         seconds = -1.0
-    if not 0 < seconds <= 86_400:
-        raise BudgetError(f"{JOB_SECONDS_ENV} must be seconds in (0, 86400], not {value!r}")
+    if not MARGIN_SECONDS < seconds <= 86_400:
+        # A run no longer than the margin would stop every copy before its first chunk.
+        raise BudgetError(
+            f"{JOB_SECONDS_ENV} must be seconds over {MARGIN_SECONDS:.0f} (a copy stops that "
+            f"long before a run ends) and at most 86400, not {value!r}"
+        )
     return seconds
 
 

@@ -21,7 +21,7 @@ from chalicelib.replication.prefetch import prefetched
 from chalicelib.replication.sinks import Sink
 from chalicelib.storage import aws, blobs, manifests, referrers
 
-CHUNK = 8 << 20  # S3 read window: peak memory per blob in flight
+CHUNK = 8 << 20  # S3 read window; two per blob in flight (prefetch.py) are its memory
 PARALLEL = 4  # blobs in flight at once
 MAX_REFERRERS = 1000
 
@@ -71,7 +71,8 @@ def _blob(sink: Sink, digest: str, size: int, copied: Copied) -> None:
         with copied.lock:
             copied.blobs_mounted += 1
         return
-    sink.send(digest, size, lambda start: prefetched(chunks_of(digest, CHUNK, start)))
+    window = sink.window(size) or CHUNK
+    sink.send(digest, size, lambda start: prefetched(chunks_of(digest, window, start)))
     with copied.lock:
         copied.blobs_sent += 1
         copied.bytes_sent += size

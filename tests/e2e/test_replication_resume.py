@@ -151,7 +151,7 @@ def test_a_queued_copy_stopped_by_the_deadline_stays_pending_and_its_retry_finis
     the copy pending (not failed, no event), the retry finishes it, and the destination has
     the image byte for byte."""
     monkeypatch.setattr(sinks, "RESUMABLE_OVER", 31)  # the 32-byte layer goes resumably
-    monkeypatch.setattr(copy_image, "CHUNK", 8)  # in 4 chunks
+    monkeypatch.setattr(sinks, "RESUMABLE_PATCH", 8)  # in 4 chunks
     monkeypatch.setenv("BERTH_REPLICATION_ALLOW_NETWORKS", "127.0.0.0/8")
     repo = "resume/queued"
     pushed = image(config=b"{}")
@@ -256,7 +256,7 @@ def test_berth_serves_pipeline_gives_each_job_a_run_length_so_a_long_copy_resume
     from chalicelib.events.publish import handle_records
 
     monkeypatch.setattr(sinks, "RESUMABLE_OVER", 31)
-    monkeypatch.setattr(copy_image, "CHUNK", 8)
+    monkeypatch.setattr(sinks, "RESUMABLE_PATCH", 8)
     monkeypatch.setenv("BERTH_REPLICATION_ALLOW_NETWORKS", "127.0.0.0/8")
     repo = "resume/local-pipeline"
     rule = rules.create(

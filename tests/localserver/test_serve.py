@@ -267,3 +267,19 @@ def test_a_port_in_use_fails_fast_with_a_message() -> None:
     assert out.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in out.stderr
     assert out.stdout == ""
+
+
+def test_a_job_budget_no_copy_could_use_fails_fast_with_a_message() -> None:
+    """BERTH_LOCAL_JOB_SECONDS at or under the copy's one-minute margin would stop every
+    replication before its first chunk, so the server refuses to start."""
+    out = subprocess.run(
+        [sys.executable, "-m", "berth.cli", "serve", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "BERTH_LOCAL_JOB_SECONDS": "30"},
+    )
+    assert out.returncode == 1
+    assert "BERTH_LOCAL_JOB_SECONDS must be seconds over 60" in out.stderr
+    assert out.stdout == ""
