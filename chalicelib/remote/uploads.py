@@ -8,16 +8,28 @@ window at a time): never the whole layer in memory.
                 them) close this one faster.
     chunked     POST, a PATCH per chunk with its Content-Range, then PUT ?digest=; the
                 session's Location and offset are what a run that stops halfway needs to
-                go on (`Progress`)."""
+                go on (`Progress`).
+
+A registry that refuses a body as too large (413: a Berth stage behind Lambda's 6 MB request
+limit, or a proxy's) raises `BodyTooLarge`; the caller sends the blob again in `pieces`."""
 
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 
 from chalicelib.remote.session import RemoteRegistry
 from chalicelib.remote.transport import Answer, RemoteError
+
+# A request body every registry takes: under the 6 MB a Lambda function behind API Gateway or
+# a Function URL accepts (a Berth stage among them), over S3's 5 MiB part minimum is not
+# needed (registries assemble chunks themselves).
+SMALL_CHUNK = 4 << 20
+
+
+class BodyTooLarge(RemoteError):
+    """The registry refused a request body as too large (413): send smaller chunks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +44,13 @@ def start(registry: RemoteRegistry, repository: str) -> str:
     return _location(answer, "start upload")
 
 
+def _refused_as_large(answer: Answer, what: str) -> None:
+    if answer.status == 413:
+        raise BodyTooLarge(f"{what}: 413 {answer.body[:200].decode('utf-8', 'replace')}")
+
+
 def _location(answer: Answer, what: str) -> str:
+    _refused_as_large(answer, what)
     location = answer.header("location")
     if answer.status != 202 or not location:
         raise RemoteError(f"{what}: {answer.status} {answer.body[:200].decode('utf-8', 'replace')}")
@@ -61,6 +79,7 @@ def monolithic(
         {"Content-Type": "application/octet-stream", "Content-Length": str(size)},
         iter(chunks),
     )
+    _refused_as_large(answer, f"PUT blob {digest[:80]}")
     if answer.status != 201:
         raise RemoteError(f"PUT blob {digest[:80]}: {answer.status}")
 
@@ -117,6 +136,19 @@ def chunked(
     answer = registry.request("PUT", _with_digest(location, digest))
     if answer.status != 201:
         raise RemoteError(f"close upload {digest[:80]}: {answer.status}")
+
+
+def pieces(chunks: Iterable[bytes], size: int = SMALL_CHUNK) -> Generator[bytes, None, None]:
+    """`chunks` cut or joined into pieces of `size` bytes (the last may be shorter), holding
+    at most one piece and one chunk."""
+    held = bytearray()
+    for chunk in chunks:
+        held += chunk
+        while len(held) >= size:
+            yield bytes(held[:size])
+            del held[:size]
+    if held:
+        yield bytes(held)
 
 
 def acknowledged(registry: RemoteRegistry, location: str) -> int | None:

@@ -4,6 +4,7 @@ registry, another Berth), and ECR through its own API (chalicelib/remote/ecr_pus
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -91,14 +92,35 @@ class RegistrySink:
     def send(self, digest: str, size: int, read: Reader) -> None:
         location, self._upload = self._upload, None
         if self._resumable(size) and self.checkpoints is not None:
-            resumable_upload.send(
-                self.registry, self.repository, digest, size, read, self.checkpoints,
-                self.deadline,
-            )  # fmt: skip
-        elif size > STREAMED_OVER:
-            uploads.streamed(self.registry, self.repository, digest, size, read(0), location)
+            try:
+                resumable_upload.send(
+                    self.registry, self.repository, digest, size, read, self.checkpoints,
+                    self.deadline,
+                )  # fmt: skip
+            except uploads.BodyTooLarge:  # the same session goes on, a small PATCH at a time
+
+                def small(offset: int) -> Generator[bytes, None, None]:
+                    return uploads.pieces(read(offset))
+
+                resumable_upload.send(
+                    self.registry, self.repository, digest, size, small, self.checkpoints,
+                    self.deadline,
+                )  # fmt: skip
         else:
-            uploads.monolithic(self.registry, self.repository, digest, size, read(0), location)
+            try:
+                if size > STREAMED_OVER:
+                    uploads.streamed(
+                        self.registry, self.repository, digest, size, read(0), location
+                    )
+                else:
+                    uploads.monolithic(
+                        self.registry, self.repository, digest, size, read(0), location
+                    )
+            except uploads.BodyTooLarge:
+                # A destination with a request size limit (a Berth stage on Lambda takes
+                # 6 MB): the same bytes again, in a new session, a small PATCH at a time.
+                pieces = uploads.pieces(read(0))
+                uploads.chunked(self.registry, self.repository, digest, pieces)
 
     def put_manifest(self, body: bytes, media_type: str, digest: str, tag: str | None) -> None:
         manifests.put(self.registry, self.repository, tag or digest, body, media_type)
