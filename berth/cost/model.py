@@ -422,11 +422,11 @@ def _replication(workload: Workload, p: Prices) -> LineItem:
     the config); a rule read and three manifest reads (RRU), the pending and done status
     writes (WRU); one `Berth Replication Action` event. Transfer into ECR or any registry in
     the same region is free; to another region or the internet it is S3's transfer out.
-    A copy over 512 MiB goes up resumably: a checkpoint write per 8 MiB chunk, and its
+    A copy over 512 MiB goes up resumably: a checkpoint write per 16 MiB PATCH, and its
     delete (a run it needs beyond the first adds a GET and an SQS round, not counted)."""
     copies = workload.pushes * workload.replicas
     resumable = workload.replicated_mb > 512
-    checkpoint_writes = (math.ceil(workload.replicated_mb / 8) + 1) * copies if resumable else 0
+    checkpoint_writes = (math.ceil(workload.replicated_mb / 16) + 1) * copies if resumable else 0
     gb_seconds = copies * workload.replication_ms / 1000 * workload.memory_mb / MB_PER_GB
     usd = (
         3 * copies / MILLION * p.sqs_per_million_requests

@@ -385,7 +385,8 @@ def test_cache_fills_are_priced_and_free_without_a_cache() -> None:
 
 
 def test_replication_of_layers_longer_than_a_run_counts_the_checkpoint_writes() -> None:
-    """A 1 GiB copy goes up resumably: 128 chunks, a checkpoint write each and the delete."""
+    """A 1 GiB copy goes up resumably: 64 PATCHes of 16 MiB, a checkpoint write each and the
+    delete."""
     from berth.cost.model import _replication
     from berth.cost.prices import US_EAST_1 as p
 
@@ -393,7 +394,7 @@ def test_replication_of_layers_longer_than_a_run_counts_the_checkpoint_writes() 
     large = _replication(Workload(pushes=1000, replicas=1, replicated_mb=1024), p)
     bigger = _replication(Workload(pushes=1000, replicas=1, replicated_mb=512.5), p)
     assert small.function_url == _replication(Workload(pushes=1000, replicas=1), p).function_url
-    writes = 1000 * (128 + 1)
+    writes = 1000 * (64 + 1)
     assert large.function_url - small.function_url == pytest.approx(
         writes / 1e6 * p.dynamodb_per_million_wru
     )
