@@ -69,7 +69,8 @@ safety net. Staging is found by listing `uploads/` (in-flight work only) and rea
 those sessions by key, not by the scan.
 
 Migration: tables written before the index have no entries. Until the marker `GC`/`index`
-says a backfill (chalicelib/gc/reindex.py: one consistent scan writing every entry) is
-complete, the default mode is the full run. Deploy the index-writing code first, then
-backfill: entries of links made after the deploy are written by the pushes themselves.
+says a backfill (chalicelib/gc/reindex.py: a consistent scan writing every entry, in
+chunks that each go on from a saved cursor) is complete, the default mode is the full
+run. Deploy the index-writing code first, then backfill: entries of links made after the
+deploy are written by the pushes themselves.
 """
