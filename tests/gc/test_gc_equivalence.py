@@ -1,6 +1,7 @@
 """The incremental collection leaves exactly what the full mark-and-sweep would, against
-moto: random pushes sharing layers (some with large manifests kept in S3), tag moves,
-manifest deletes, blob unlinks and lifecycle expiries, with collections in between.
+moto: random pushes sharing layers (some with large manifests kept in S3), blobs pushed
+alone, tag moves, manifest deletes, blob unlinks and lifecycle expiries, with collections
+in between.
 
 After a collection past the grace period the blob and large-manifest objects the machine
 wrote are exactly those some link or manifest of its model holds (nothing referenced
@@ -35,7 +36,7 @@ from chalicelib.oci.digest import parse_digest
 from chalicelib.storage import keys, raw_items
 from chalicelib.storage.manifests import manifest_key
 from chalicelib.storage.raw_items import LinkRow, ManifestRow
-from tests.api.helpers import Pushed, assert_ok, digest_of, push, random_bytes
+from tests.api.helpers import Pushed, assert_ok, digest_of, push, push_blob, random_bytes
 from tests.gc.test_gc_lifecycle import image_of
 from tests.gc.virtual_clock import VirtualClock, virtual_clock
 from tests.lifecycle.test_executor import UNTAGGED_7, set_policy
@@ -113,6 +114,14 @@ class Collections(RuleBasedStateMachine):
         image = Image(pushed, big)
         self.images.append(image)
         self._push(self.repos[which], image, tag)
+
+    @rule(which=st.integers(0, 1), layer=st.integers(0, POOL))
+    def push_blob(self, which: int, layer: int) -> None:
+        """A blob alone (a pool layer, or one of its own), as before a manifest."""
+        data = self.layers[layer] if layer < POOL else random_bytes(30)
+        push_blob(self.client, self.repos[which].name, data)
+        self.repos[which].links.add(digest_of(data))
+        self.written.add(digest_of(data))
 
     @precondition(lambda self: self.images)
     @rule(data=st.data(), which=st.integers(0, 1), tag=st.sampled_from(["a", "b"]))
