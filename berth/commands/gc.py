@@ -30,7 +30,8 @@ def register(commands: Any) -> None:
         "--reindex",
         action="store_true",
         help="backfill the reference index of a table written before it (once, after "
-        "upgrading); then collections read only what changed",
+        "upgrading; in as many requests as the table needs, each going on where the last "
+        "stopped); then collections read only what changed",
     )
     add_registry_option(gc)
     gc.set_defaults(func=_gc)
@@ -69,14 +70,28 @@ def summary(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _reindex(api: Any) -> dict[str, Any]:
+    """Each request backfills for the server's request budget and says whether it is done;
+    the next one goes on where it stopped, so a table of any size is indexed in turns."""
+    total: dict[str, Any] = {"links": 0, "manifests": 0, "entries": 0, "calls": 0}
+    while True:
+        done = api.gc(reindex=True)
+        total["calls"] += 1
+        for key in ("links", "manifests", "entries"):
+            total[key] += int(done.get(key, 0))
+        if done.get("complete", True):
+            total["complete"] = True
+            return total
+
+
 def _gc(args: argparse.Namespace) -> int:
     try:
         api = common.client_for(args)
         if args.reindex:
-            done = api.gc(reindex=True)
+            done = _reindex(api)
             print_json(done) if args.json else print(
                 f"indexed {done['links']} links and {done['manifests']} manifests "
-                f"({done['entries']} entries)"
+                f"({done['entries']} entries, {done['calls']} requests)"
             )
             return 0
         report = api.gc(dry_run=args.dry_run, full=args.full)

@@ -1,8 +1,9 @@
 """Berth extension: `POST /v2/_berth/gc[?dry-run=1][&full=1]` runs one garbage collection and
 answers its report (admin only, registry-wide); `full=1` forces the table scan (the safety
 net: chalicelib/gc/__init__.py); `?reindex=1` instead backfills the reference index
-(chalicelib/gc/reindex.py) and answers what it indexed. The scheduled collection (app.py)
-runs the same code.
+(chalicelib/gc/reindex.py) for up to the same budget and answers what it indexed and whether
+the backfill is complete (if not, the next call goes on where it stopped). The scheduled
+collection (app.py) runs the same code.
 
 Through the API rather than from the client with AWS credentials: `berth gc` then needs only
 a registry token with admin rights, and the function's least-privilege role stays the one
@@ -49,12 +50,14 @@ def _reindex(request: HttpRequest) -> Response:
     from chalicelib.audit import record
     from chalicelib.gc import reindex
 
-    done = reindex.reindex()
+    done = reindex.reindex(budget=REQUEST_BUDGET)  # `complete: false`: call again
     document = {
         "links": done.links,
         "manifests": done.manifests,
         "entries": done.entries,
-        "complete": reindex.complete(),
+        "items": done.items,
+        "complete": done.complete,
+        "resumed": done.resumed,
     }
     record.change(request, "gc.reindex", detail=document)
     return json_response(200, document)

@@ -57,16 +57,20 @@ after a backfill read it) and is dropped; a young one may be a manifest push in 
 and keeps the object. A candidate that is still referenced is simply forgotten (its delete
 is conditional on the release time it was read with, so a new release is not lost).
 
+Every path that deletes a holder goes through gc_refs: a blob unlink (API, lifecycle,
+immutable-repository checks) through `blobs.stage_unlink`; a manifest delete (API,
+replication, the scanner) through storage/manifests.py `delete`, and a lifecycle expiry
+(chalicelib/lifecycle/deleter.py) the same way (candidates before, entries dropped after).
 What the incremental run does not find, and the full run (`collect(full=True)`, the table
 scan and S3 listing above) still does: objects never linked (a push that crashed between its
-S3 write and its link), and objects whose release wrote no candidate (a manifest expired by
-the lifecycle deleter, chalicelib/lifecycle/deleter.py, which does not write candidates
-yet). Both can only leak storage, never lose a referenced object; a periodic full run is
-the safety net. Staging is found by listing `uploads/` (in-flight work only) and reading
+S3 write and its link), and releases from before the lifecycle deleter wrote candidates.
+Both can only leak storage, never lose a referenced object; a periodic full run is the
+safety net. Staging is found by listing `uploads/` (in-flight work only) and reading
 those sessions by key, not by the scan.
 
 Migration: tables written before the index have no entries. Until the marker `GC`/`index`
-says a backfill (chalicelib/gc/reindex.py: one consistent scan writing every entry) is
-complete, the default mode is the full run. Deploy the index-writing code first, then
-backfill: entries of links made after the deploy are written by the pushes themselves.
+says a backfill (chalicelib/gc/reindex.py: a consistent scan writing every entry, in
+chunks that each go on from a saved cursor) is complete, the default mode is the full
+run. Deploy the index-writing code first, then backfill: entries of links made after the
+deploy are written by the pushes themselves.
 """

@@ -7,6 +7,10 @@ so a concurrent change wins over the run:
   (action `expire`), and only if the repository's rules did not change meanwhile;
 - the same transaction takes it off the repository's counters and writes its audit record
   (action `expire` too, the rule in `detail`).
+Garbage collection learns what the delete released as a manifest DELETE tells it
+(storage/manifests.py): a candidate for each name the manifest kept alive (its blobs, a large
+body's object) before the transaction, so a crash after it leaks nothing, and its reference
+index entries dropped after it commits (storage/gc_refs.py).
 History and audit name the same actor: the principal who started the run by hand (`berth
 lifecycle run`), or `system:lifecycle` for the daily schedule.
 A manifest is deleted only after every expiring index that lists it and its expiring
@@ -25,7 +29,7 @@ from chalicelib.lifecycle.reports import RepoRun
 from chalicelib.lifecycle.snapshot import Observed, Snapshot
 from chalicelib.rules.history import EXPIRE
 from chalicelib.rules.immutability import TagRules
-from chalicelib.storage import keys, repo_settings, repositories, tags
+from chalicelib.storage import gc_refs, keys, repo_settings, repositories, tags
 from chalicelib.storage.clock import now as clock_now
 from chalicelib.storage.models import ManifestItem, ReferrerItem, TagItem
 from chalicelib.storage.transactions import condition_failed, transaction
@@ -104,6 +108,8 @@ def _delete(
         else ManifestItem.claimed_at == observed.claimed_at
     )
     condition = (ManifestItem.pushed_at == observed.pushed_at) & claimed
+    released = gc_refs.manifest_names(observed.blobs, observed.s3_key)
+    gc_refs.release_manifest(released)  # before the delete: a crash leaks nothing
     try:
         with transaction() as tx:
             tx.delete(ManifestItem(pk, keys.manifest_sk(observed.digest)), condition=condition)
@@ -132,6 +138,7 @@ def _delete(
             record.stage(tx, event)
     except TransactWriteError as error:
         if condition_failed(error):
-            return CHANGED
+            return CHANGED  # its candidates are settled as still held by the collector
         raise
+    gc_refs.drop_manifest(repo, observed.digest, released)
     return None

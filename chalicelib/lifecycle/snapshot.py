@@ -32,6 +32,8 @@ _PROJECTED = [
     "immutable",
     "immutable_exclude",
     "rollback_window",
+    "blobs",  # what its delete releases to garbage collection (storage/gc_refs.py)
+    "s3_key",
 ]
 
 
@@ -46,6 +48,8 @@ class Observed:
     last_pulled: datetime | None
     subject: str | None
     children: tuple[str, ...]
+    blobs: tuple[str, ...] = ()  # the blobs it lists, released when it is deleted
+    s3_key: str | None = None  # a large manifest's object, released likewise
 
 
 @dataclass(slots=True)
@@ -77,6 +81,8 @@ def read(repo: str) -> Snapshot:
                 row.last_pulled,
                 row.subject,
                 row.children,
+                row.blobs,
+                row.s3_key,
             )
         elif isinstance(row, TagRow):
             assert row.updated_at is not None

@@ -103,6 +103,7 @@ GC_CANDIDATE_SHARDS = 4
 LIFECYCLE_DUE_SHARDS = 4
 GC_LEASE_SK = "lease"
 GC_INDEX_SK = "index"  # under GC_LEASE_PK: the reference index is complete
+GC_REINDEX_SK = "reindex"  # under GC_LEASE_PK: where an unfinished backfill stopped
 PRINCIPAL_SK = "P"
 GRANT_PREFIX = "G#"
 REFRESH_SK = "RT"

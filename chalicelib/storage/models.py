@@ -301,3 +301,12 @@ class GcIndexItem(_Item):
     backfill (chalicelib/gc/reindex.py) has indexed every item written before it existed."""
 
     version = NumberAttribute()
+
+
+class GcReindexItem(_Item):
+    """pk=GC, sk=reindex: where an unfinished backfill of the reference index stopped
+    (chalicelib/gc/reindex.py), so the next call goes on from there: the scan's
+    LastEvaluatedKey as JSON (absent: from the start), and the run that holds it."""
+
+    cursor = UnicodeAttribute(null=True)
+    run = UnicodeAttribute()

@@ -92,6 +92,26 @@ def scan(attributes: Sequence[str], *, page_size: int | None = None) -> Iterator
     return _pages("scan", args)
 
 
+def scan_from(
+    attributes: Sequence[str], start: Raw | None, *, page_size: int | None = None
+) -> Iterator[tuple[list[Raw], Raw | None]]:
+    """The table from `start` (a LastEvaluatedKey; None: the beginning), consistent, a page
+    at a time with the key to go on from after it (None after the last page)."""
+    args = _projection(attributes)
+    if page_size:
+        args["Limit"] = page_size
+    if start is not None:
+        args["ExclusiveStartKey"] = start
+    client: Any = connection().client
+    while True:
+        page = client.scan(**args)
+        after = page.get("LastEvaluatedKey")
+        yield page.get("Items", []), after
+        if not after:
+            return
+        args["ExclusiveStartKey"] = after
+
+
 def query_from(pk: str, sk: str, attributes: Sequence[str]) -> Iterator[list[Raw]]:
     """The partition `pk` from sort key `sk` on, consistent, a page at a time."""
     args = _projection(["pk", "sk", *attributes])
