@@ -60,3 +60,19 @@ def test_scan_duration_adds_the_waits_to_the_cpu() -> None:
     assert bg.scan_ms(bg.RESCAN_UNCHANGED, 2048) == pytest.approx(147.4 + 30 + 10 + 8)
     # at 1 GB the CPU takes 1769/1024 as long
     assert bg.scan_ms(bg.RESCAN_UNCHANGED, 1024) == pytest.approx(147.4 * 1769 / 1024 + 48)
+
+
+def test_the_line_is_measured_whatever_the_process_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process whose latencies are due to go out (a `berth` command after requests): the
+    reference line is still one line, and the process's latencies are left as they were."""
+    from berth.cost.log_bytes import request_line_bytes
+    from chalicelib import metrics_buffer
+
+    now = [0.0]
+    held = metrics_buffer.LatencyBuffer(clock=lambda: now[0])
+    monkeypatch.setattr(metrics_buffer, "BUFFER", held)
+    held.add("read", 1.0)
+    now[0] += metrics_buffer.FLUSH_SECONDS  # the next request would write a metrics line
+    assert request_line_bytes() > 0
+    assert metrics_buffer.BUFFER is held
+    assert [line["Latency"] for line in held.drain()] == [[1.0]]
