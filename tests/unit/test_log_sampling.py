@@ -65,7 +65,11 @@ def test_the_kept_share_is_one_in_n() -> None:
 
 @pytest.fixture
 def lines(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    from chalicelib import metrics_buffer
+
     monkeypatch.setenv("BERTH_LOG_SAMPLE_READS", "4")
+    # Latencies of this test only, written every 100 (a clock that never moves).
+    monkeypatch.setattr(metrics_buffer, "BUFFER", metrics_buffer.LatencyBuffer(lambda: 0.0))
     read_sampling.cache_clear()
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
@@ -89,7 +93,11 @@ def test_sampled_request_lines_carry_their_weight(lines: io.StringIO) -> None:
         log_request(_get(f"r{i}"), 307, 0.01)
     log_request(_get("failed"), 503, 0.01)
     log_request(HttpRequest("PUT", "/v2/a/manifests/v1", {}, {}, b"", request_id="w"), 201, 0.01)
-    logged = [json.loads(line) for line in lines.getvalue().splitlines()]
+    written = [json.loads(line) for line in lines.getvalue().splitlines()]
+    logged = [entry for entry in written if entry["message"] == "request"]
+    # The metrics count every read, logged or not: 200 latencies in two lines of 100.
+    metrics = [entry for entry in written if entry["message"] == "metrics"]
+    assert sum(len(entry["Latency"]) for entry in metrics if entry["Kind"] == "read") == 200
     reads = [entry for entry in logged if entry["status"] == 307]
     assert 0 < len(reads) < 200
     assert all(entry["sampled"] == 4 for entry in reads)
