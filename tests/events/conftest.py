@@ -154,9 +154,12 @@ class Pump:
                 out.append(json.loads(message["Body"]))
                 sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
 
-    def deliver(self, rounds: int = 100, step: float = 900) -> int:
+    def deliver(self, rounds: int = 1000, step: float = 900) -> int:
         """Hand every visible message to the deliverer, moving the clock `step` seconds
-        whenever nothing is visible, until the queue is empty; returns the attempts made."""
+        whenever nothing is visible, until the queue is empty; returns the attempts made.
+        Rounds are many: a message another test of this process left (a cache fill, a copy
+        queued through the API without this fixture) may be retried with backoff until its
+        attempts run out, and a rescan's walk goes through every repository of the process."""
         import random
 
         from chalicelib.events.deliver import handle_messages
