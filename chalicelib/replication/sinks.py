@@ -12,7 +12,7 @@ from chalicelib.remote import blobs, ecr_push, manifests, uploads
 from chalicelib.remote.address_guard import Resolver, resolve
 from chalicelib.remote.session import RemoteRegistry
 from chalicelib.remote.transport import Transport
-from chalicelib.replication import destination_guard, resumable_upload
+from chalicelib.replication import destination_guard, ecr_resumable, resumable_upload
 from chalicelib.replication.deadline import NEVER, Deadline
 from chalicelib.replication.destinations import Destination
 from chalicelib.replication.resumable_upload import Reader
@@ -143,6 +143,9 @@ class EcrSink:
     account: str
     region: str
     repository: str
+    checkpoints: Checkpoints | None = None  # where layers over resumable_over keep progress
+    deadline: Deadline = NEVER
+    resumable_over: int = RESUMABLE_OVER
 
     def prepare(self) -> None:
         import os
@@ -163,6 +166,12 @@ class EcrSink:
         return None  # a part per window of the copy's
 
     def send(self, digest: str, size: int, read: Reader) -> None:
+        if size > self.resumable_over and self.checkpoints is not None:
+            ecr_resumable.send(
+                self.region, self.account, self.repository, digest, size, read,
+                self.checkpoints, self.deadline,
+            )  # fmt: skip
+            return
         ecr_push.upload_layer(self.region, self.account, self.repository, digest, read(0))
 
     def put_manifest(self, body: bytes, media_type: str, digest: str, tag: str | None) -> None:
@@ -193,7 +202,7 @@ def open_sink(
     target = destination.repository(source_repository)
     if destination.kind == "ecr":
         assert destination.account is not None and destination.region is not None
-        return EcrSink(destination.account, destination.region, target)
+        return EcrSink(destination.account, destination.region, target, checkpoints, deadline)
     assert destination.url is not None
     transport = Transport(
         guard=destination_guard.guard(resolver, destination.allow_networks).address
