@@ -180,7 +180,7 @@ def _import(args: argparse.Namespace) -> int:
     else:
         print(f"imported {sent} advisories; the database holds {state.get('advisories', 0)}")
         if sent and not args.no_rescan:
-            print("every stored image is being rescanned against them (in the background)")
+            print("images holding a package they name are being rescanned (in the background)")
     return 0
 
 
@@ -225,5 +225,6 @@ def _sync(args: argparse.Namespace) -> int:
     for problem in report["problems"]:
         print(f"  {problem}", file=sys.stderr)
     if report["rescan"]:
-        print(f"database version {report['version']}: every stored image is being rescanned")
+        version = report["version"]
+        print(f"database version {version}: images with a package it changed are being rescanned")
     return 0
